@@ -1,0 +1,67 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+let package = Package(
+    name: "etcd-shepherd",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "etcd-shepherd", targets: ["etcd-shepherd"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
+    ],
+    targets: [
+        // libsystemd through pkg-config: sd-daemon, sd-journal, sd-bus.
+        .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
+        // Talking to etcd. No upgrade logic here.
+        .target(name: "EtcdClient", dependencies: [
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // Running short commands (argv, no shell) with a deadline: the one place that spawns processes.
+        .target(name: "Exec", dependencies: [
+            .product(name: "Subprocess", package: "swift-subprocess"),
+        ]),
+        // The pure decision core: standard library only.
+        .target(name: "Rollout"),
+        // sd_notify, journald, watchdog.
+        .target(name: "Systemd", dependencies: [
+            "CSystemd",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // The daemon shell that wires the others.
+        .target(name: "Shepherd", dependencies: [
+            "EtcdClient", "Rollout", "Systemd", "Exec",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        .executableTarget(name: "etcd-shepherd", dependencies: [
+            "Shepherd", "EtcdClient", "Rollout", "Systemd",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        // Shared test support: real etcd clusters on loopback, processes stopped by PID, temp dirs.
+        .target(name: "TestSupport", dependencies: [
+            "EtcdClient", "Exec",
+        ], path: "Tests/TestSupport"),
+        .testTarget(name: "EtcdClientTests", dependencies: ["EtcdClient", "TestSupport"]),
+        .testTarget(name: "RolloutTests", dependencies: ["Rollout"]),
+        .testTarget(name: "SystemdTests", dependencies: ["Systemd"]),
+        .testTarget(name: "ShepherdTests", dependencies: ["Shepherd", "Rollout", "EtcdClient", "TestSupport"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,5 @@
+#pragma once
+#include <systemd/sd-daemon.h>
+#include <systemd/sd-journal.h>
+#include <systemd/sd-bus.h>
+#include <sys/uio.h>

@@ -1,0 +1,61 @@
+import Synchronization
+
+/// A client over several members' endpoints. A call goes to the endpoint that answered last; on a connection error,
+/// a timeout or a 5xx it fails over to the next one. Errors that would be the same everywhere (4xx) are thrown at once.
+public final class EtcdCluster: Sendable {
+    public let endpoints: [EtcdEndpoint]
+    private let preferred = Mutex(0)
+
+    public init(urls: [String], transport: Transport, apiPrefix: String = "/v3", timeout: Duration = .seconds(5)) {
+        precondition(!urls.isEmpty, "a cluster client needs at least one endpoint")
+        endpoints = urls.map { EtcdEndpoint(url: $0, transport: transport, apiPrefix: apiPrefix, defaultTimeout: timeout) }
+    }
+
+    /// The endpoint for this URL, sharing the cluster's transport (for calls that must go to one member).
+    public func endpoint(_ url: String) -> EtcdEndpoint {
+        endpoints.first { $0.url == url } ?? EtcdEndpoint(url: url, transport: endpoints[0].transport,
+                                                           apiPrefix: endpoints[0].apiPrefix,
+                                                           defaultTimeout: endpoints[0].defaultTimeout)
+    }
+
+    /// Runs `body` on one endpoint after another until one succeeds, starting with the last one that worked and
+    /// skipping `avoiding` (e.g. the local member while it is down) unless nothing else is left.
+    public func withFailover<T: Sendable>(_ call: String, avoiding: Set<String> = [],
+                                          _ body: (EtcdEndpoint) async throws -> T) async throws -> T {
+        let start = preferred.withLock { $0 }
+        let order = (0..<endpoints.count).map { (start + $0) % endpoints.count }
+        let ranked = order.filter { !avoiding.contains(endpoints[$0].url) } + order.filter { avoiding.contains(endpoints[$0].url) }
+        var errors: [EtcdError] = []
+        for i in ranked {
+            do {
+                let r = try await body(endpoints[i])
+                preferred.withLock { $0 = i }
+                return r
+            } catch let e as EtcdError where e.isRetryableElsewhere {
+                errors.append(e)
+            }
+        }
+        throw EtcdError.allEndpointsFailed(call: call, errors: errors)
+    }
+
+    // Conveniences for the calls that may go to any member.
+    public func range(_ key: String, prefix: Bool = false, avoiding: Set<String> = []) async throws -> RangeResult {
+        try await withFailover("range \(key)", avoiding: avoiding) { try await $0.range(key, prefix: prefix) }
+    }
+
+    public func put(_ key: String, _ value: [UInt8], lease: Int64 = 0, avoiding: Set<String> = []) async throws -> Int64 {
+        try await withFailover("put \(key)", avoiding: avoiding) { try await $0.put(key, value, lease: lease) }
+    }
+
+    public func txn(compare: [Compare], success: [TxnOp], failure: [TxnOp] = [], avoiding: Set<String> = []) async throws -> TxnResult {
+        try await withFailover("txn", avoiding: avoiding) { try await $0.txn(compare: compare, success: success, failure: failure) }
+    }
+
+    public func memberList(avoiding: Set<String> = []) async throws -> [Member] {
+        try await withFailover("member list", avoiding: avoiding) { try await $0.memberList() }
+    }
+
+    public func leaseKeepAlive(_ id: Int64, avoiding: Set<String> = []) async throws -> Lease {
+        try await withFailover("lease keepalive", avoiding: avoiding) { try await $0.leaseKeepAlive(id) }
+    }
+}

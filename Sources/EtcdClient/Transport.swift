@@ -1,0 +1,94 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOFoundationCompat
+import NIOHTTP1
+
+/// One HTTP client (and its connection pool) shared by every endpoint of a cluster. It must be shut down.
+public final class Transport: Sendable {
+    let http: HTTPClient
+
+    public init(tls: TLSOptions = TLSOptions()) throws {
+        var config = HTTPClient.Configuration()
+        config.timeout = .init(connect: .seconds(2))
+        if !tls.isEmpty { config.tlsConfiguration = try tls.makeConfiguration() }
+        // Small pool: a daemon talks to a handful of members.
+        config.connectionPool = .init(idleTimeout: .seconds(30))
+        http = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: config)
+    }
+
+    public func shutdown() async throws { try await http.shutdown() }
+
+    struct Answer {
+        let status: Int
+        let body: ByteBuffer
+    }
+
+    /// Sends one request and collects the whole body. Maps every failure to an `EtcdError` naming `endpoint` and `call`.
+    func send(endpoint: String, path: String, call: String, method: HTTPMethod, body: Data?, timeout: Duration,
+              limit: Int = 16 << 20) async throws -> Answer {
+        var request = HTTPClientRequest(url: endpoint + path)
+        request.method = method
+        if let body {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(data: body))
+        }
+        do {
+            let response = try await http.execute(request, timeout: .nanoseconds(timeout.nanoseconds))
+            let bytes = try await response.body.collect(upTo: limit)
+            return Answer(status: Int(response.status.code), body: bytes)
+        } catch {
+            throw Self.classify(error, endpoint: endpoint, call: call, timeout: timeout)
+        }
+    }
+
+    /// Sends one request and hands the body to `consume` chunk by chunk (snapshot streams).
+    func stream(endpoint: String, path: String, call: String, body: Data, timeout: Duration,
+                consume: (ByteBuffer) async throws -> Void) async throws -> Int {
+        var request = HTTPClientRequest(url: endpoint + path)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.body = .bytes(ByteBuffer(data: body))
+        do {
+            let response = try await http.execute(request, timeout: .nanoseconds(timeout.nanoseconds))
+            let status = Int(response.status.code)
+            if status != 200 {
+                let bytes = try await response.body.collect(upTo: 1 << 20)
+                throw GatewayError.from(status: status, body: bytes, endpoint: endpoint, call: call)
+            }
+            for try await chunk in response.body { try await consume(chunk) }
+            return status
+        } catch let e as EtcdError {
+            throw e
+        } catch {
+            throw Self.classify(error, endpoint: endpoint, call: call, timeout: timeout)
+        }
+    }
+
+    static func classify(_ error: Error, endpoint: String, call: String, timeout: Duration) -> EtcdError {
+        if let e = error as? EtcdError { return e }
+        if let e = error as? HTTPClientError, e == .deadlineExceeded || e == .readTimeout || e == .connectTimeout {
+            return .timeout(endpoint: endpoint, call: call, seconds: timeout.seconds)
+        }
+        return .unreachable(endpoint: endpoint, call: call, detail: String(describing: error))
+    }
+}
+
+extension Duration {
+    var nanoseconds: Int64 {
+        let (s, atto) = components
+        return s * 1_000_000_000 + atto / 1_000_000_000
+    }
+    public var seconds: Double { Double(nanoseconds) / 1e9 }
+}
+
+/// The gateway's error body: `{"error":"...","message":"...","code":N}`.
+enum GatewayError {
+    struct Body: Decodable { let error: String?; let message: String?; let code: Int? }
+
+    static func from(status: Int, body: ByteBuffer, endpoint: String, call: String) -> EtcdError {
+        let decoded = try? JSONDecoder().decode(Body.self, from: body)
+        let text = decoded?.message ?? decoded?.error ?? String(buffer: body).trimmingCharacters(in: .whitespacesAndNewlines)
+        return .http(endpoint: endpoint, call: call, status: status, code: decoded?.code, message: text)
+    }
+}

@@ -1,0 +1,77 @@
+import Foundation
+
+/// Paths in the checkout the tests run from.
+public enum Repo {
+    /// The repository root: two levels above this file's folder (Tests/TestSupport/Repo.swift).
+    public static let root: String = {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        return url.path
+    }()
+
+    public static var scripts: String { root + "/scripts" }
+
+    /// Where `scripts/install-deps.sh` puts the etcd binaries.
+    public static var etcdBinDir: String { ProcessInfo.processInfo.environment["ETCD_BIN_DIR"] ?? root + "/.etcd/bin" }
+
+    public struct MissingDependency: Error, CustomStringConvertible {
+        public let what: String
+        public init(what: String) { self.what = what }
+        public var description: String { "\(what) is missing: run `sudo scripts/install-deps.sh` (or `make deps`) first" }
+    }
+
+    /// The path of `etcd-<version>` (or etcdctl-/etcdutl-); throws with the setup command when it is not installed.
+    public static func etcdBinary(_ tool: String = "etcd", _ version: String) throws -> String {
+        let path = "\(etcdBinDir)/\(tool)-\(version)"
+        guard FileManager.default.isExecutableFile(atPath: path) else { throw MissingDependency(what: path) }
+        return path
+    }
+
+    /// The built `etcd-shepherd` executable next to the test bundle.
+    public static func shepherdBinary() throws -> String {
+        let candidates = [Bundle.main.bundlePath, Bundle.main.bundleURL.deletingLastPathComponent().path,
+                          root + "/.build/debug"]
+        for dir in candidates {
+            let p = dir + "/etcd-shepherd"
+            if FileManager.default.isExecutableFile(atPath: p) { return p }
+        }
+        throw MissingDependency(what: "the etcd-shepherd executable (swift build)")
+    }
+}
+
+/// A temporary folder removed on `remove()`; tests call it from their cleanup path.
+public struct TempDir: Sendable {
+    public let path: String
+    public init(_ label: String) throws {
+        var template = Array("\(NSTemporaryDirectory())/shepherd-\(label)-XXXXXX".utf8CString)
+        guard let p = mkdtemp(&template) else { throw Repo.MissingDependency(what: "a temp dir (mkdtemp failed)") }
+        path = String(cString: p)
+    }
+    public func remove() { try? FileManager.default.removeItem(atPath: path) }
+}
+
+/// Free loopback TCP ports, found by binding port 0.
+public enum FreePort {
+    public static func next() -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = 0
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
+        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+        return Int(UInt16(bigEndian: addr.sin_port))
+    }
+}
+
+/// Polls `condition` every 50 ms until it holds or `timeout` passes; returns whether it held.
+public func eventually(timeout: Duration, _ condition: () async -> Bool) async -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if await condition() { return true }
+        try? await Task.sleep(for: .milliseconds(50))
+    }
+    return await condition()
+}

@@ -1,0 +1,35 @@
+#!/bin/bash
+# Starts and stops one etcd member the way a service manager would, for tests, the demo and the benchmark.
+#   etcd-member.sh start DIR   runs DIR/etcd (the member's binary link) with the flags in DIR/flags (one per line),
+#                              detached, logging to DIR/etcd.log, its PID in DIR/etcd.pid; returns at once.
+#   etcd-member.sh stop DIR    SIGTERM to that PID, waits until the process has exited (not just closed its port;
+#                              a leader that cannot hand over can take ~7 s), SIGKILL after 20 s.
+#   etcd-member.sh pid DIR     prints the PID when the member runs, exits 1 otherwise.
+set -euo pipefail
+CMD=${1:?usage: etcd-member.sh start|stop|pid DIR}; DIR=${2:?member dir}
+PIDFILE=$DIR/etcd.pid
+
+# Alive and not a zombie (an orphan whose reaper has not collected it yet counts as exited).
+alive() { [ -r "/proc/$1/stat" ] && [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != "Z" ]; }
+ours() { alive "$1" && tr '\0' ' ' < "/proc/$1/cmdline" 2>/dev/null | grep -q -- "--data-dir"; }
+current() { [ -s "$PIDFILE" ] && p=$(cat "$PIDFILE") && ours "$p" && echo "$p"; }
+
+case "$CMD" in
+start)
+  if p=$(current); then echo "etcd-member: already running as $p" >&2; exit 0; fi
+  mapfile -t FLAGS < "$DIR/flags"
+  setsid "$DIR/etcd" "${FLAGS[@]}" </dev/null >>"$DIR/etcd.log" 2>&1 &
+  echo $! > "$PIDFILE"
+  ;;
+stop)
+  p=$(current) || exit 0
+  kill -TERM "$p" 2>/dev/null || true
+  for _ in $(seq 1 400); do alive "$p" || { rm -f "$PIDFILE"; exit 0; }; sleep 0.05; done
+  echo "etcd-member: $p ignored SIGTERM for 20 s, killing" >&2
+  kill -KILL "$p" 2>/dev/null || true
+  for _ in $(seq 1 100); do alive "$p" || { rm -f "$PIDFILE"; exit 0; }; sleep 0.05; done
+  exit 1
+  ;;
+pid) current ;;
+*) echo "usage: etcd-member.sh start|stop|pid DIR" >&2; exit 2 ;;
+esac
