@@ -21,7 +21,7 @@ public final class EtcdCluster: Sendable {
     /// Runs `body` on one endpoint after another until one succeeds, starting with the last one that worked and
     /// skipping `avoiding` (e.g. the local member while it is down) unless nothing else is left.
     public func withFailover<T: Sendable>(_ call: String, avoiding: Set<String> = [],
-                                          _ body: (EtcdEndpoint) async throws -> T) async throws -> T {
+                                          _ body: @Sendable (EtcdEndpoint) async throws -> T) async throws -> T {
         let start = preferred.withLock { $0 }
         let order = (0..<endpoints.count).map { (start + $0) % endpoints.count }
         let ranked = order.filter { !avoiding.contains(endpoints[$0].url) } + order.filter { avoiding.contains(endpoints[$0].url) }

@@ -14,6 +14,9 @@ public final class Transport: Sendable {
         if !tls.isEmpty { config.tlsConfiguration = try tls.makeConfiguration() }
         // Small pool: a daemon talks to a handful of members.
         config.connectionPool = .init(idleTimeout: .seconds(30))
+        // A refused connection must fail at once: a stopped member is an observation, and the cluster client fails
+        // over to the next endpoint itself (AHC would otherwise retry until the connect timeout).
+        config.connectionPool.retryConnectionEstablishment = false
         http = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: config)
     }
 

@@ -1,0 +1,32 @@
+/// What the shell should do next for this daemon's member. The shell performs it, records the outcome, observes
+/// again and asks again.
+public enum Action: Sendable, Equatable {
+    /// No rollout, or nothing for this member to do.
+    case idle(String)
+    /// Something must change first; the reason is shown in STATUS.
+    case wait(String)
+    case acquireLock
+    /// Take, verify and record the rollout's snapshot from the leader (once per rollout, before the first stop).
+    case takeBackup(leaderURL: String)
+    /// Ask the leader (at `leaderURL`) to hand leadership to `target`, an upgraded member.
+    case transferLeadership(leaderURL: String, target: UInt64)
+    /// Fenced record write (phase stopping), journal, then stop the member and wait for its process to exit.
+    case stopMember(target: EtcdVersion, rollingBack: Bool, reason: String?)
+    /// Atomically repoint the binary link to `version`.
+    case switchBinary(to: EtcdVersion)
+    case startMember
+    /// Fenced record write: the member is done (journal cleared).
+    case markDone
+    /// Verification failed in time: go back to the old binary (a stop, switch, start of its own).
+    case rollBack(reason: String)
+    /// Set the rollout to halted with the reason (then the lock is released).
+    case halt(reason: String)
+    case release
+    case markCompleted
+    /// The owner's own clean-up after it left a destructive sequence without the lock: bring the member up first...
+    case recoverStart
+    /// ...then rewrite its own record to `interrupted` (CAS on the record, no lock) and clear the journal.
+    case clearInterrupted(reason: String)
+    /// Start verification of a member that already runs the target (e.g. after an interrupted sequence).
+    case adoptVerification
+}

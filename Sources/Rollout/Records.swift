@@ -1,0 +1,78 @@
+/// The values the daemons keep in etcd under the key prefix (DESIGN.md, "The protocol between daemons").
+/// Encoded as JSON by the shell; the core only reads them.
+
+public enum RolloutState: String, Codable, Sendable, CaseIterable {
+    case active, paused, halted, completed, aborted
+    /// A terminal rollout may be replaced by a new request.
+    public var isTerminal: Bool { self == .halted || self == .completed || self == .aborted }
+}
+
+/// `<prefix>/rollout`
+public struct RolloutRecord: Codable, Sendable, Equatable {
+    public var id: String
+    public var from: EtcdVersion
+    public var to: EtcdVersion
+    public var state: RolloutState
+    public var requestedBy: String
+    public var requestedAt: Double
+    public var reason: String?
+    /// Optional sha256 of the target binary; every daemon checks its own.
+    public var sha256: String?
+    /// Optional path of the target binary; a daemon without a file there uses its own binaryPathTemplate.
+    public var binary: String?
+    public var allowKnownBad: Bool
+
+    public init(id: String, from: EtcdVersion, to: EtcdVersion, state: RolloutState = .active, requestedBy: String,
+                requestedAt: Double, reason: String? = nil, sha256: String? = nil, binary: String? = nil, allowKnownBad: Bool = false) {
+        self.id = id; self.from = from; self.to = to; self.state = state; self.requestedBy = requestedBy
+        self.requestedAt = requestedAt; self.reason = reason; self.sha256 = sha256; self.binary = binary; self.allowKnownBad = allowKnownBad
+    }
+}
+
+public enum MemberPhase: String, Codable, Sendable, CaseIterable {
+    case pending, stopping, switching, starting, verifying, rollingBack, done, interrupted, rolledBack
+    /// While a record is in one of these phases its member may be down: gate 4 blocks every other member on it,
+    /// whatever the state of its lease, until its owner rewrites it (model-checked rule).
+    public var isDestructive: Bool {
+        switch self {
+        case .stopping, .switching, .starting, .verifying, .rollingBack: return true
+        case .pending, .done, .interrupted, .rolledBack: return false
+        }
+    }
+}
+
+/// `<prefix>/members/<name>`, written only by that member's daemon.
+public struct MemberRecord: Codable, Sendable, Equatable {
+    public var rolloutID: String
+    public var memberID: String
+    public var phase: MemberPhase
+    public var from: EtcdVersion
+    public var to: EtcdVersion
+    public var leaseID: String?
+    public var lockRevision: Int64?
+    public var updatedAt: Double
+    public var error: String?
+    /// Seconds the member was down in its last stop → healthy cycle.
+    public var downtimeSeconds: Double?
+
+    public init(rolloutID: String, memberID: String, phase: MemberPhase, from: EtcdVersion, to: EtcdVersion,
+                leaseID: String? = nil, lockRevision: Int64? = nil, updatedAt: Double, error: String? = nil,
+                downtimeSeconds: Double? = nil) {
+        self.rolloutID = rolloutID; self.memberID = memberID; self.phase = phase; self.from = from; self.to = to
+        self.leaseID = leaseID; self.lockRevision = lockRevision; self.updatedAt = updatedAt; self.error = error
+        self.downtimeSeconds = downtimeSeconds
+    }
+}
+
+/// `<prefix>/backups/<rollout id>`
+public struct BackupRecord: Codable, Sendable, Equatable {
+    public var leaderID: String
+    public var revision: Int64
+    public var size: Int64
+    public var sha256: String
+    public var node: String
+    public var path: String
+    public init(leaderID: String, revision: Int64, size: Int64, sha256: String, node: String, path: String) {
+        self.leaderID = leaderID; self.revision = revision; self.size = size; self.sha256 = sha256; self.node = node; self.path = path
+    }
+}

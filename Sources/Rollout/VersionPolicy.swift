@@ -1,0 +1,79 @@
+/// Which version moves are allowed, as data (after etcd-manager's `etcdversions`): each rule says what kind of step
+/// it is and whether it is allowed, and known-bad releases are a table of their own.
+public struct VersionPolicy: Sendable {
+    public enum Step: String, Sendable, Equatable {
+        case same, patchUp, patchDown, minorUp, minorDown, skipMinorUp, skipMinorDown, majorChange
+    }
+
+    public struct Rule: Sendable {
+        public let step: Step
+        public let allowed: Bool
+        /// Allowed only while the cluster version still equals the `from` minor (binary rollback).
+        public let onlyBeforeClusterVersionMoves: Bool
+        public let why: String
+    }
+
+    public struct KnownBad: Sendable {
+        public let range: ClosedRange<EtcdVersion>
+        public let reference: String
+        public let why: String
+    }
+
+    public static let rules: [Rule] = [
+        Rule(step: .same, allowed: false, onlyBeforeClusterVersionMoves: false, why: "the cluster already runs this version"),
+        Rule(step: .patchUp, allowed: true, onlyBeforeClusterVersionMoves: false, why: "patch upgrades are always allowed"),
+        Rule(step: .patchDown, allowed: true, onlyBeforeClusterVersionMoves: false, why: "patch downgrades keep the data format"),
+        Rule(step: .minorUp, allowed: true, onlyBeforeClusterVersionMoves: false, why: "one minor up is etcd's documented upgrade"),
+        Rule(step: .minorDown, allowed: true, onlyBeforeClusterVersionMoves: true,
+             why: "a minor downgrade by binary swap works only while the cluster version has not moved"),
+        Rule(step: .skipMinorUp, allowed: false, onlyBeforeClusterVersionMoves: false,
+             why: "etcd upgrades one minor at a time; upgrade to the next minor first"),
+        Rule(step: .skipMinorDown, allowed: false, onlyBeforeClusterVersionMoves: false, why: "downgrades skip no minor"),
+        Rule(step: .majorChange, allowed: false, onlyBeforeClusterVersionMoves: false, why: "a major version change is not a rolling upgrade"),
+    ]
+
+    /// Releases with a known data-safety bug.
+    public static let knownBad: [KnownBad] = [
+        KnownBad(range: EtcdVersion(3, 5, 0)...EtcdVersion(3, 5, 2), reference: "etcd-io/etcd#13766",
+                 why: "data inconsistency on crash during apply; use 3.5.3 or later"),
+    ]
+
+    /// The gateway prefix that version serves (`/v3beta` is all 3.3 has; 3.4+ serve `/v3`).
+    public static func gatewayPrefix(for v: EtcdVersion) -> String {
+        (v.major, v.minor) < (3, 4) ? "/v3beta" : "/v3"
+    }
+
+    public static func step(from: EtcdVersion, to: EtcdVersion) -> Step {
+        if from.major != to.major { return .majorChange }
+        switch to.minor - from.minor {
+        case 0: return to.patch == from.patch ? .same : (to.patch > from.patch ? .patchUp : .patchDown)
+        case 1: return .minorUp
+        case -1: return .minorDown
+        case let d where d > 1: return .skipMinorUp
+        default: return .skipMinorDown
+        }
+    }
+
+    public enum Verdict: Sendable, Equatable {
+        case allowed(warnings: [String])
+        case refused(String)
+        public var isAllowed: Bool { if case .allowed = self { return true } else { return false } }
+    }
+
+    /// `clusterVersion` is the cluster's "major.minor" when known.
+    public static func evaluate(from: EtcdVersion, to: EtcdVersion, clusterVersion: String?, allowKnownBad: Bool) -> Verdict {
+        let s = step(from: from, to: to)
+        let rule = rules.first { $0.step == s }!
+        guard rule.allowed else { return .refused("\(from) → \(to): \(rule.why)") }
+        if rule.onlyBeforeClusterVersionMoves, let cv = clusterVersion, cv != from.minorVersion {
+            return .refused("\(from) → \(to): \(rule.why) (the cluster version is already \(cv))")
+        }
+        var warnings: [String] = []
+        if let bad = knownBad.first(where: { $0.range.contains(to) }) {
+            let text = "\(to) is a known-bad release (\(bad.reference): \(bad.why))"
+            guard allowKnownBad else { return .refused(text + "; pass allowKnownBad to accept the risk") }
+            warnings.append(text + "; allowed by the request")
+        }
+        return .allowed(warnings: warnings)
+    }
+}

@@ -1,0 +1,104 @@
+import EtcdClient
+import Foundation
+import Rollout
+
+/// Everything one round of observation learned about one member.
+public struct MemberDetail: Sendable, Codable, Equatable {
+    public var name: String
+    public var idHex: String
+    public var id: UInt64
+    public var clientURL: String
+    public var reachable: Bool
+    public var healthy: Bool
+    /// Why not healthy: etcd's reason (3.5), the error, or "unreachable".
+    public var problem: String?
+    public var serverVersion: String?
+    public var isLeader: Bool
+    public var hasLeader: Bool
+    public var raftIndex: UInt64
+    public var dbSizeBytes: Int64
+
+    public var view: MemberView {
+        MemberView(name: name, id: id, clientURL: clientURL, reachable: reachable, healthy: healthy, hasLeader: hasLeader,
+                   isLeader: isLeader, version: serverVersion.flatMap(EtcdVersion.init), raftIndex: raftIndex)
+    }
+}
+
+public struct ClusterView: Sendable {
+    public var members: [MemberDetail]
+    /// "3.4", "3.5"
+    public var clusterVersion: String?
+    /// When the observation started (monotonic): the age of its oldest health answer.
+    public var startedAt: ContinuousClock.Instant
+}
+
+/// Observes every member of the member list: `/health` with a short deadline, maintenance status (version, leader,
+/// raft index, db size) and the cluster version from `/version`. Members are asked concurrently.
+public struct ClusterObserver: Sendable {
+    public let cluster: EtcdCluster
+    public var healthTimeout: Duration = .milliseconds(1500)
+
+    public init(cluster: EtcdCluster) { self.cluster = cluster }
+
+    public func observe() async throws -> ClusterView {
+        let start = ContinuousClock.now
+        let list = try await cluster.memberList()
+        let details = await withTaskGroup(of: (Int, MemberDetail).self) { group in
+            for (i, m) in list.enumerated() {
+                group.addTask { (i, await self.detail(m)) }
+            }
+            var out = [(Int, MemberDetail)]()
+            for await d in group { out.append(d) }
+            return out.sorted { $0.0 < $1.0 }.map(\.1)
+        }
+        var clusterVersion: String? = nil
+        for d in details where d.reachable {
+            if let v = try? await cluster.endpoint(d.clientURL).version(timeout: .seconds(2)),
+               let cv = EtcdVersion(v.cluster) {
+                clusterVersion = cv.minorVersion
+                break
+            }
+        }
+        return ClusterView(members: details.sorted { $0.name < $1.name }, clusterVersion: clusterVersion, startedAt: start)
+    }
+
+    func detail(_ m: Member) async -> MemberDetail {
+        let url = m.clientURLs.first ?? ""
+        var d = MemberDetail(name: m.name.isEmpty ? "(unstarted \(m.idHex))" : m.name, idHex: m.idHex, id: m.id,
+                             clientURL: url, reachable: false, healthy: false, problem: nil, serverVersion: nil,
+                             isLeader: false, hasLeader: false, raftIndex: 0, dbSizeBytes: 0)
+        guard !url.isEmpty else { d.problem = "no client URL (not started yet)"; return d }
+        let ep = cluster.endpoint(url)
+        async let health = Result { try await ep.health(timeout: healthTimeout) }
+        async let status = Result { try await ep.status(timeout: .seconds(2)) }
+        switch await health {
+        case let .success(h):
+            d.reachable = true; d.healthy = h.healthy
+            if !h.healthy { d.problem = h.reason.isEmpty ? "unhealthy" : h.reason }
+        case let .failure(e):
+            d.problem = Self.short(e)
+        }
+        if case let .success(s) = await status {
+            d.reachable = true
+            d.serverVersion = s.version; d.raftIndex = s.raftIndex; d.dbSizeBytes = s.dbSize
+            d.isLeader = s.isLeader; d.hasLeader = s.leader != 0
+        }
+        if !d.hasLeader { d.healthy = false }
+        return d
+    }
+
+    static func short(_ e: Error) -> String {
+        switch e as? EtcdError {
+        case .unreachable?: return "unreachable"
+        case let .timeout(_, _, s)?: return "no answer in \(s) s"
+        case let .http(_, _, status, _, msg)?: return "HTTP \(status): \(msg)"
+        default: return "\(e)"
+        }
+    }
+}
+
+extension Result where Failure == Error {
+    init(catching body: () async throws -> Success) async {
+        do { self = .success(try await body()) } catch { self = .failure(error) }
+    }
+}

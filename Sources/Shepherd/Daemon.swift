@@ -1,0 +1,99 @@
+import Foundation
+import Logging
+import Rollout
+import ServiceLifecycle
+import Systemd
+import Synchronization
+import UnixSignals
+
+/// The long-running service: ticks the supervisor, reloads the config on SIGHUP, pings the watchdog while the loop
+/// makes progress, and on SIGTERM/SIGINT stops only between sequences (a stop→start in flight is finished first).
+public struct Daemon: Service {
+    let supervisor: Supervisor
+    let configPath: String
+    let logger: Logger
+    let notifier = Notifier()
+
+    public init(supervisor: Supervisor, configPath: String, logger: Logger) {
+        self.supervisor = supervisor; self.configPath = configPath; self.logger = logger
+    }
+
+    public func run() async throws {
+        let hups = await UnixSignalsSequence(trapping: .sighup)
+        let progress = Progress()
+        try await withThrowingDiscardingTaskGroup { group in
+            group.addTask {
+                for await _ in hups.cancelOnGracefulShutdown() { await reload() }
+            }
+            if let interval = notifier.watchdogInterval() {
+                group.addTask { await watchdog(interval: interval, progress: progress) }
+            }
+            try await loop(progress: progress)
+            // The loop ended (graceful shutdown, nothing in flight): stop the helpers too.
+            group.cancelAll()
+        }
+    }
+
+    func loop(progress: Progress) async throws {
+        var first = true
+        while true {
+            let shutting = Task.isShuttingDownGracefully
+            let started = ContinuousClock.now
+            let action = await supervisor.tick(shuttingDown: shutting)
+            progress.beat()
+            if first { notifier.ready(status: await supervisor.statusLine); first = false }
+            if shutting, !(await supervisor.sequenceInProgress()) {
+                notifier.stopping()
+                logger.info("stopping: no sequence in progress")
+                return
+            }
+            let tick = await supervisor.config.timing.tickSeconds
+            let pause = Self.pause(after: action, tick: tick, inSequence: await supervisor.sequenceInProgress())
+            let rest = Duration.milliseconds(Int64(pause * 1000)) - (ContinuousClock.now - started)
+            if rest > .zero {
+                // A graceful shutdown cuts the sleep short; the loop then decides whether it may stop.
+                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: rest) }
+            }
+        }
+    }
+
+    /// How long to rest after an action: none after a step that changed something (the next step is usually ready),
+    /// a short poll while a member of ours is mid-sequence (verification, settling), the tick otherwise.
+    static func pause(after action: Action, tick: Double, inSequence: Bool) -> Double {
+        switch action {
+        case .idle, .wait: return inSequence ? min(tick, 0.2) : tick
+        case .acquireLock: return 0.05
+        default: return 0
+        }
+    }
+
+    func reload() async {
+        notifier.reloading()
+        do {
+            let new = try Config.load(path: configPath)
+            let ignored = await supervisor.reload(new)
+            logger.notice("configuration reloaded from \(configPath)\(ignored.isEmpty ? "" : "; changes to \(ignored.joined(separator: ", ")) need a restart")")
+        } catch {
+            logger.error("reload failed, keeping the running configuration: \(error)")
+        }
+        notifier.ready(status: await supervisor.statusLine)
+    }
+
+    /// Pings at half the interval, but only while the loop has beaten since the last ping: a stuck loop gets the
+    /// daemon restarted by systemd.
+    func watchdog(interval: Duration, progress: Progress) async {
+        let half = interval / 2
+        // Runs until the loop itself has ended, so a sequence finished during shutdown is still watched.
+        while !Task.isCancelled {
+            if progress.takeBeat() { notifier.watchdog() }
+            try? await Task.sleep(for: half)
+        }
+    }
+}
+
+/// A heartbeat from the loop to the watchdog pinger.
+final class Progress: Sendable {
+    private let beats = Mutex(0)
+    func beat() { beats.withLock { $0 += 1 } }
+    func takeBeat() -> Bool { beats.withLock { let b = $0 > 0; $0 = 0; return b } }
+}

@@ -1,0 +1,101 @@
+import EtcdClient
+import Foundation
+import Rollout
+
+/// The cluster-wide upgrade lock: etcd's v3 lock service on a lease of our own. The lease is kept alive through the
+/// other members' endpoints first (the local member may be down while we hold the lock), and the lock is released by
+/// revoking the lease, which deletes the lock key.
+public actor LeaseLock {
+    let cluster: EtcdCluster
+    let name: String
+    let ttl: Int64
+    /// The local member's URL: avoided for keepalives while the member is down.
+    let localURL: String
+    private(set) var hold: LockHold?
+    private var keepalive: Task<Void, Never>?
+    private var lost: String?
+
+    public init(cluster: EtcdCluster, name: String, ttlSeconds: Int, localURL: String) {
+        self.cluster = cluster; self.name = name; self.ttl = Int64(ttlSeconds); self.localURL = localURL
+    }
+
+    public var current: LockHold? { hold }
+    /// Why the lock was lost, once (cleared by reading).
+    public func takeLossReason() -> String? { defer { lost = nil }; return lost }
+
+    /// Tries to acquire the lock within `wait`; returns false (and leaves nothing behind) when another holder keeps it.
+    public func acquire(wait: Duration) async throws -> Bool {
+        if hold != nil { return true }
+        let lease = try await cluster.withFailover("lease grant", avoiding: [localURL]) { try await $0.leaseGrant(ttl: self.ttl) }
+        do {
+            // A timeout means "someone else holds it": not a reason to queue again on another member.
+            let name = self.name
+            let got: String? = try await cluster.withFailover("lock \(name)", avoiding: [localURL]) { ep in
+                do { return try await ep.lock(name, lease: lease.id, timeout: wait).key } catch let e as EtcdError {
+                    if case .timeout = e { return nil }
+                    throw e
+                }
+            }
+            guard let key = got else {
+                _ = try? await cluster.withFailover("lease revoke", avoiding: [localURL]) { try await $0.leaseRevoke(lease.id) }
+                return false
+            }
+            // The fence is the lock key's create_revision (the lock answer's header revision is later for a waiter).
+            let kv = try await cluster.withFailover("range \(key)", avoiding: [localURL]) { try await $0.range(key) }.kvs.first
+            guard let kv, kv.lease == lease.id else { throw StoreError(detail: "lock key \(key) vanished right after the lock call") }
+            hold = LockHold(key: key, revision: kv.createRevision, leaseID: lease.id, leaseRemaining: Double(lease.ttl))
+            startKeepalive(lease.id)
+            return true
+        } catch {
+            _ = try? await cluster.withFailover("lease revoke", avoiding: [localURL]) { try await $0.leaseRevoke(lease.id) }
+            throw error
+        }
+    }
+
+    /// The lock key's create revision must equal the lock call's revision: the fence of every record write.
+    /// Forgets the lock after a failed fence or an expired lease, and revokes the lease in case it still lives:
+    /// nothing of ours may keep the lock once we stopped believing we hold it.
+    public func markLost(_ why: String) async {
+        keepalive?.cancel(); keepalive = nil
+        guard let h = hold else { return }
+        lost = why
+        hold = nil
+        _ = try? await cluster.withFailover("lease revoke", avoiding: [localURL]) { try await $0.leaseRevoke(h.leaseID) }
+    }
+
+    /// Revokes the lease (deleting the lock key). The lock is considered released even if the revoke fails: the
+    /// lease then expires within its TTL.
+    public func release() async {
+        keepalive?.cancel(); keepalive = nil
+        guard let h = hold else { return }
+        hold = nil
+        _ = try? await cluster.withFailover("lease revoke", avoiding: [localURL]) { try await $0.leaseRevoke(h.leaseID) }
+    }
+
+    private func startKeepalive(_ id: Int64) {
+        let period = max(0.5, Double(ttl) / 4)
+        keepalive = Task { [cluster, localURL] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(period))
+                if Task.isCancelled { return }
+                do {
+                    let l = try await cluster.withFailover("lease keepalive", avoiding: [localURL]) { try await $0.leaseKeepAlive(id) }
+                    self.keepaliveAnswered(id, ttl: l.ttl)
+                } catch {
+                    // Every endpoint failed this round; the lease runs down. The next round may get through.
+                    self.keepaliveFailed(id)
+                }
+            }
+        }
+    }
+
+    private func keepaliveAnswered(_ id: Int64, ttl: Int64) {
+        guard hold?.leaseID == id else { return }
+        if ttl <= 0 { keepalive?.cancel(); keepalive = nil; hold = nil; lost = ("lease \(String(UInt64(bitPattern: id), radix: 16)) expired") } else { hold?.leaseRemaining = Double(ttl) }
+    }
+
+    private func keepaliveFailed(_ id: Int64) {
+        guard hold?.leaseID == id else { return }
+        hold?.leaseRemaining -= max(0.5, Double(ttl) / 4)
+    }
+}

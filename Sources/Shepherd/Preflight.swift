@@ -1,0 +1,75 @@
+import Crypto
+import Exec
+import Foundation
+import Rollout
+
+/// One thing the preflight found: blocking findings stop the member from being touched (gate 6).
+public struct Finding: Sendable, Equatable, Codable {
+    public enum Severity: String, Sendable, Codable { case blocking, warning }
+    public let severity: Severity
+    public let what: String
+    public let fix: String
+    public var line: String { "\(severity.rawValue): \(what) — \(fix)" }
+}
+
+/// Checks on this node for a target version: the binary and the data dir.
+public enum Preflight {
+    /// The binary exists, is executable, reports `version` in `--version`, and matches `sha256` when given.
+    public static func binary(_ path: String, version: EtcdVersion, sha256 expected: String?) async -> [Finding] {
+        let fm = FileManager.default
+        guard fm.fileExists(atPath: path) else {
+            return [Finding(severity: .blocking, what: "target binary \(path) does not exist",
+                            fix: "install etcd \(version) at \(path) (member.binaryPathTemplate) or pass --binary")]
+        }
+        guard fm.isExecutableFile(atPath: path) else {
+            return [Finding(severity: .blocking, what: "target binary \(path) is not executable", fix: "chmod 755 \(path)")]
+        }
+        if let expected {
+            guard let actual = sha256(ofFile: path) else {
+                return [Finding(severity: .blocking, what: "cannot read \(path) to check its sha256", fix: "check its permissions")]
+            }
+            guard actual == expected.lowercased() else {
+                return [Finding(severity: .blocking, what: "sha256 of \(path) is \(actual), the request says \(expected)",
+                                fix: "install the right binary, or correct the checksum in the request")]
+            }
+        }
+        let reported: String?
+        do {
+            let r = try await Command.run([path, "--version"], timeout: .seconds(10))
+            reported = r.stdout.split(separator: "\n").first { $0.hasPrefix("etcd Version:") }
+                .map { $0.dropFirst("etcd Version:".count).trimmingCharacters(in: .whitespaces) }
+        } catch {
+            return [Finding(severity: .blocking, what: "\(path) --version failed: \(error)", fix: "check that it is an etcd binary for this machine")]
+        }
+        guard let reported, EtcdVersion(reported) == version else {
+            return [Finding(severity: .blocking, what: "\(path) reports version \(reported ?? "nothing"), expected \(version)",
+                            fix: "point member.binaryPathTemplate (or --binary) at etcd \(version)")]
+        }
+        return []
+    }
+
+    /// The data dir holds v3 data, and not the state (db missing while raft .snap files exist) that makes etcd exit 2.
+    public static func dataDir(_ dir: String) -> [Finding] {
+        let fm = FileManager.default
+        let snap = dir + "/member/snap"
+        let hasDB = fm.fileExists(atPath: snap + "/db")
+        let snaps = ((try? fm.contentsOfDirectory(atPath: snap)) ?? []).filter { $0.hasSuffix(".snap") }
+        if !hasDB && !snaps.isEmpty {
+            return [Finding(severity: .blocking, what: "\(snap)/db is missing while \(snaps.count) .snap file(s) exist: etcd will exit 2",
+                            fix: "restore the member from a snapshot (etcdutl snapshot restore) or remove and re-add it")]
+        }
+        if !hasDB && !fm.fileExists(atPath: dir + "/member/wal") {
+            return [Finding(severity: .blocking, what: "\(dir) holds no etcd v3 data (no member/snap/db)",
+                            fix: "check member.dataDir in the config")]
+        }
+        return []
+    }
+
+    public static func sha256(ofFile path: String) -> String? {
+        guard let h = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? h.close() }
+        var hasher = SHA256()
+        while let chunk = try? h.read(upToCount: 1 << 20), !chunk.isEmpty { hasher.update(data: chunk) }
+        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+    }
+}

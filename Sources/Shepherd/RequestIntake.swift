@@ -1,0 +1,67 @@
+import Foundation
+import Rollout
+
+/// Turns an operator's request file into the cluster-wide rollout record: validates the file, the version policy
+/// against what the cluster runs, and this node's target binary; then creates the record with a guarded txn.
+/// Either way the file is renamed (`.accepted` / `.rejected`) and the reason recorded; a refused request writes
+/// nothing to etcd.
+final class RequestIntake: @unchecked Sendable {
+    // Only touched from the Supervisor actor.
+    var config: Config
+    let store: RolloutStore
+    let events: Events
+
+    init(config: Config, store: RolloutStore, events: Events) { self.config = config; self.store = store; self.events = events }
+
+    /// Returns true when a new rollout was created.
+    func poll(view: ClusterView, rollout: RolloutRecord?, now: Double) async -> Bool {
+        let path = config.requestFile
+        guard FileManager.default.fileExists(atPath: path) || (try? FileManager.default.destinationOfSymbolicLink(atPath: path)) != nil else {
+            return false
+        }
+        do {
+            let rec = try await validate(path: path, view: view, rollout: rollout, now: now)
+            let existing = try await store.read()
+            guard try await store.createRollout(rec, replacing: existing.rollout.map { ($0, existing.rolloutModRevision) }) else {
+                throw UpgradeRequest.Refused(reason: "another rollout was created meanwhile (\(existing.rollout?.id ?? "?"))")
+            }
+            UpgradeRequest.settle(path: path, accepted: true, reason: "rollout \(rec.id) \(rec.from) → \(rec.to)")
+            events.emit(.requestAccepted, .notice, "request accepted: rollout \(rec.id) \(rec.from) → \(rec.to)", rollout: rec, phase: "active")
+            if rec.allowKnownBad, case let .allowed(warnings) = VersionPolicy.evaluate(from: rec.from, to: rec.to, clusterVersion: nil, allowKnownBad: true) {
+                for w in warnings { events.logger.warning("\(w)") }
+            }
+            return true
+        } catch {
+            let reason = "\(error)"
+            UpgradeRequest.settle(path: path, accepted: false, reason: reason)
+            events.emit(.requestRefused, .error, "request refused: \(reason)", reason: reason)
+            return false
+        }
+    }
+
+    func validate(path: String, view: ClusterView, rollout: RolloutRecord?, now: Double) async throws -> RolloutRecord {
+        let req = try UpgradeRequest.read(path: path)
+        let to = EtcdVersion(req.version)!
+        typealias Refused = UpgradeRequest.Refused
+        if let r = rollout, !r.state.isTerminal {
+            throw Refused(reason: "rollout \(r.id) (\(r.from) → \(r.to)) is \(r.state.rawValue); abort it first (etcd-shepherd abort)")
+        }
+        let versions = Set(view.members.map { $0.serverVersion ?? "unknown" })
+        guard view.members.allSatisfy(\.healthy) else {
+            throw Refused(reason: "not every member is healthy: " + view.members.filter { !$0.healthy }.map { "\($0.name) (\($0.problem ?? "?"))" }.joined(separator: ", "))
+        }
+        guard versions.count == 1, let only = versions.first, let from = EtcdVersion(only) else {
+            throw Refused(reason: "the cluster runs mixed versions (\(versions.sorted().joined(separator: ", "))); finish or roll back first")
+        }
+        if case let .refused(why) = VersionPolicy.evaluate(from: from, to: to, clusterVersion: view.clusterVersion,
+                                                           allowKnownBad: req.allowKnownBad ?? false) {
+            throw Refused(reason: why)
+        }
+        let binary = req.binary ?? config.member.binaryPath(to)
+        let findings = await Preflight.binary(binary, version: to, sha256: req.sha256).filter { $0.severity == .blocking }
+        if let f = findings.first { throw Refused(reason: "\(f.what) (\(f.fix))") }
+        let id = "r\(Int(now))-\(String(UInt16.random(in: 0...UInt16.max), radix: 16))"
+        return RolloutRecord(id: id, from: from, to: to, requestedBy: config.member.name, requestedAt: now,
+                             sha256: req.sha256?.lowercased(), binary: req.binary, allowKnownBad: req.allowKnownBad ?? false)
+    }
+}

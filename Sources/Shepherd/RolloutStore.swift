@@ -1,0 +1,114 @@
+import EtcdClient
+import Foundation
+import Rollout
+
+/// The protocol's keys in etcd (DESIGN.md): `<p>/rollout`, `<p>/members/<name>`, `<p>/lock/<lease hex>`,
+/// `<p>/backups/<rollout id>`, and the reads and guarded writes the daemons make on them.
+public struct RolloutStore: Sendable {
+    public let prefix: String
+    public let cluster: EtcdCluster
+
+    public init(prefix: String, cluster: EtcdCluster) { self.prefix = prefix; self.cluster = cluster }
+
+    public var rolloutKey: String { prefix + "/rollout" }
+    public var lockName: String { prefix + "/lock" }
+    public func memberKey(_ name: String) -> String { prefix + "/members/" + name }
+    public func backupKey(_ id: String) -> String { prefix + "/backups/" + id }
+
+    /// Everything under the prefix, read in one linearizable range.
+    public struct Snapshot: Sendable {
+        public var rollout: RolloutRecord?
+        public var rolloutModRevision: Int64 = 0
+        public var records: [String: MemberRecord] = [:]
+        public var recordModRevisions: [String: Int64] = [:]
+        public var backups: [String: BackupRecord] = [:]
+        public var lockKeys: [String] = []
+        public var undecodable: [String] = []
+    }
+
+    public func read(avoiding: Set<String> = []) async throws -> Snapshot {
+        let r = try await cluster.withFailover("read \(prefix)", avoiding: avoiding) { try await $0.range(prefix + "/", prefix: true) }
+        var s = Snapshot()
+        let dec = JSONDecoder()
+        for kv in r.kvs {
+            let key = kv.keyString, data = Data(kv.value)
+            do {
+                if key == rolloutKey {
+                    s.rollout = try dec.decode(RolloutRecord.self, from: data); s.rolloutModRevision = kv.modRevision
+                } else if key.hasPrefix(prefix + "/members/") {
+                    let name = String(key.dropFirst((prefix + "/members/").count))
+                    s.records[name] = try dec.decode(MemberRecord.self, from: data); s.recordModRevisions[name] = kv.modRevision
+                } else if key.hasPrefix(prefix + "/backups/") {
+                    s.backups[String(key.dropFirst((prefix + "/backups/").count))] = try dec.decode(BackupRecord.self, from: data)
+                } else if key.hasPrefix(lockName + "/") {
+                    s.lockKeys.append(key)
+                }
+            } catch { s.undecodable.append(key) }
+        }
+        return s
+    }
+
+    static func encode<T: Encodable>(_ v: T) -> [UInt8] {
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.sortedKeys]
+        return Array((try? enc.encode(v)) ?? Data())
+    }
+
+    public struct FenceLost: Error, CustomStringConvertible, Sendable {
+        public let detail: String
+        public var description: String { detail }
+    }
+
+    /// A write made under the lock: it succeeds only while our lock key still exists with the create revision our
+    /// lock call returned (a waiter's key exists too, so existence alone proves nothing).
+    public func fencedPut(_ key: String, _ value: [UInt8], lock: LockHold, avoiding: Set<String>) async throws {
+        let t = try await cluster.txn(compare: [Compare(key: lock.key, .equal, .createRevision(lock.revision))],
+                                      success: [.put(key: key, value: value)], avoiding: avoiding)
+        guard t.succeeded else { throw FenceLost(detail: "lock key \(lock.key) is no longer ours (revision \(lock.revision)); write to \(key) refused") }
+    }
+
+    public func writeRecordFenced(_ name: String, _ rec: MemberRecord, lock: LockHold, avoiding: Set<String>) async throws {
+        try await fencedPut(memberKey(name), Self.encode(rec), lock: lock, avoiding: avoiding)
+    }
+
+    /// The owner's own clearing write, without the lock: a compare-and-swap on the record's mod revision.
+    public func writeRecordCAS(_ name: String, _ rec: MemberRecord, modRevision: Int64) async throws -> Bool {
+        let key = memberKey(name)
+        let cmp = modRevision == 0 ? Compare.absent(key) : Compare(key: key, .equal, .modRevision(modRevision))
+        return try await cluster.txn(compare: [cmp], success: [.put(key: key, value: Self.encode(rec))]).succeeded
+    }
+
+    /// Creates the rollout record if there is none or the existing one is terminal (CAS on its mod revision).
+    public func createRollout(_ rec: RolloutRecord, replacing existing: (RolloutRecord, Int64)?) async throws -> Bool {
+        let cmp: Compare
+        if let (old, rev) = existing {
+            guard old.state.isTerminal else { return false }
+            cmp = Compare(key: rolloutKey, .equal, .modRevision(rev))
+        } else { cmp = .absent(rolloutKey) }
+        return try await cluster.txn(compare: [cmp], success: [.put(key: rolloutKey, value: Self.encode(rec))]).succeeded
+    }
+
+    /// Changes the rollout's state with a CAS loop; `allowed` says from which states the change is legal.
+    public func setRolloutState(_ state: RolloutState, reason: String?, allowedFrom: Set<RolloutState>,
+                                avoiding: Set<String> = []) async throws -> RolloutRecord {
+        for _ in 0..<5 {
+            let s = try await read(avoiding: avoiding)
+            guard var r = s.rollout else { throw StoreError(detail: "there is no rollout") }
+            if r.state == state { return r }
+            guard allowedFrom.contains(r.state) else {
+                throw StoreError(detail: "rollout \(r.id) is \(r.state.rawValue); cannot make it \(state.rawValue)")
+            }
+            r.state = state
+            if let reason { r.reason = reason }
+            let t = try await cluster.txn(compare: [Compare(key: rolloutKey, .equal, .modRevision(s.rolloutModRevision))],
+                                          success: [.put(key: rolloutKey, value: Self.encode(r))], avoiding: avoiding)
+            if t.succeeded { return r }
+        }
+        throw StoreError(detail: "the rollout record kept changing; try again")
+    }
+}
+
+public struct StoreError: Error, CustomStringConvertible, Sendable {
+    public let detail: String
+    public var description: String { detail }
+}

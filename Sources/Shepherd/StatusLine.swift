@@ -1,0 +1,38 @@
+import Rollout
+
+/// The one-line STATUS an on-call person reads in `systemctl status`, e.g.
+/// `rollout 3.4.23→3.5.1 [1/3 done]: s2 verifying (raft 1240/1241)` or
+/// `idle: s1 3.5.1 healthy follower; cluster 3.5, 3/3 healthy`.
+enum StatusLine {
+    static func make(action: Action, _ o: Observation, _ view: ClusterView) -> String {
+        let me = o.localName
+        let healthy = o.members.filter(\.healthy).count
+        let cluster = "cluster \(o.clusterVersion ?? "?"), \(healthy)/\(o.members.count) healthy"
+        guard let r = o.rollout, r.state == .active || r.state == .paused else {
+            let local = o.local
+            let role = local?.isLeader == true ? "leader" : "follower"
+            let state = local == nil ? "not in member list" : "\(local?.version?.description ?? "?") \(local?.healthy == true ? "healthy" : "UNHEALTHY") \(role)"
+            let last = o.rollout.map { "; last rollout \($0.id) \($0.state.rawValue)" } ?? ""
+            return "idle: \(me) \(state); \(cluster)\(last)"
+        }
+        let done = o.members.filter { o.record($0.name)?.phase == .done }.count
+        let head = "rollout \(r.from)→\(r.to) [\(done)/\(o.members.count) done]\(r.state == .paused ? " PAUSED" : "")"
+        switch action {
+        case let .wait(why): return "\(head): \(me) waiting: \(why)"
+        case let .idle(why): return "\(head): \(me) \(why)"
+        case .acquireLock: return "\(head): \(me) waiting for the lock"
+        case .takeBackup: return "\(head): \(me) taking the snapshot"
+        case .transferLeadership: return "\(head): \(me) handing over leadership"
+        case .stopMember: return "\(head): \(me) stopping"
+        case .switchBinary: return "\(head): \(me) switching binary"
+        case .startMember: return "\(head): \(me) starting"
+        case .markDone: return "\(head): \(me) verified"
+        case let .rollBack(why): return "\(head): \(me) ROLLING BACK: \(why)"
+        case let .halt(why): return "\(head): HALTING: \(why)"
+        case .release: return "\(head): \(me) releasing the lock"
+        case .markCompleted: return "\(head): completing"
+        case .recoverStart, .clearInterrupted: return "\(head): \(me) recovering an interrupted step"
+        case .adoptVerification: return "\(head): \(me) verifying"
+        }
+    }
+}

@@ -1,0 +1,88 @@
+import EtcdClient
+import Foundation
+import Rollout
+
+/// What `etcd-shepherd status` shows: one row per member of the member list, the cluster version, and the rollout.
+public struct StatusReport: Codable, Sendable {
+    public struct Row: Codable, Sendable {
+        public var name: String
+        public var id: String
+        public var endpoint: String
+        public var version: String?
+        public var health: String
+        public var leader: Bool
+        public var raftIndex: UInt64
+        public var dbSizeBytes: Int64
+        public var phase: String?
+        public var error: String?
+    }
+    public struct RolloutInfo: Codable, Sendable {
+        public var id: String
+        public var from: String
+        public var to: String
+        public var state: String
+        public var reason: String?
+        public var backup: String?
+    }
+
+    public var clusterVersion: String?
+    public var members: [Row]
+    public var rollout: RolloutInfo?
+    public var lockHolder: String?
+    public var allHealthy: Bool
+
+    public static func gather(cluster: EtcdCluster, keyPrefix: String) async throws -> StatusReport {
+        let view = try await ClusterObserver(cluster: cluster).observe()
+        let snap = try? await RolloutStore(prefix: keyPrefix, cluster: cluster).read()
+        let rollout = snap?.rollout
+        let rows = view.members.map { d -> Row in
+            let rec = snap?.records[d.name].flatMap { $0.rolloutID == rollout?.id ? $0 : nil }
+            return Row(name: d.name, id: d.idHex, endpoint: d.clientURL, version: d.serverVersion,
+                       health: d.healthy ? "healthy" : (d.reachable ? "unhealthy: \(d.problem ?? "?")" : "unreachable"),
+                       leader: d.isLeader, raftIndex: d.raftIndex, dbSizeBytes: d.dbSizeBytes,
+                       phase: rec?.phase.rawValue, error: rec?.error)
+        }
+        let info = rollout.map {
+            RolloutInfo(id: $0.id, from: $0.from.description, to: $0.to.description, state: $0.state.rawValue, reason: $0.reason,
+                        backup: snap?.backups[$0.id]?.path)
+        }
+        let holder = snap?.lockKeys.first.map { String($0.split(separator: "/").last ?? "") }
+        return StatusReport(clusterVersion: view.clusterVersion, members: rows, rollout: info, lockHolder: holder,
+                            allHealthy: !rows.isEmpty && view.members.allSatisfy(\.healthy))
+    }
+
+    public func table() -> String {
+        let header = ["NAME", "ID", "ENDPOINT", "VERSION", "HEALTH", "LEADER", "RAFT INDEX", "DB SIZE", "PHASE"]
+        let rows = members.map {
+            [$0.name, $0.id, $0.endpoint, $0.version ?? "-", $0.health, $0.leader ? "*" : "", $0.raftIndex == 0 ? "-" : "\($0.raftIndex)",
+             $0.dbSizeBytes == 0 ? "-" : Self.bytes($0.dbSizeBytes), $0.phase ?? "-"]
+        }
+        let widths = header.indices.map { i in ([header[i]] + rows.map { $0[i] }).map(\.count).max()! }
+        func line(_ cells: [String]) -> String {
+            cells.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ")
+                .trimmingCharacters(in: .whitespaces)
+        }
+        var out = [line(header)] + rows.map(line)
+        out.append("")
+        out.append("cluster version: \(clusterVersion ?? "unknown")   healthy: \(members.filter { $0.health == "healthy" }.count)/\(members.count)")
+        if let r = rollout {
+            out.append("rollout: \(r.id)  \(r.from) → \(r.to)  \(r.state)\(r.reason.map { "  (\($0))" } ?? "")")
+            if let b = r.backup { out.append("backup: \(b)") }
+            for m in members where m.error != nil { out.append("  \(m.name): \(m.error!)") }
+        } else {
+            out.append("rollout: none")
+        }
+        if let h = lockHolder { out.append("lock: held by lease \(h)") }
+        return out.joined(separator: "\n")
+    }
+
+    public func json() -> String {
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: (try? enc.encode(self)) ?? Data(), as: UTF8.self)
+    }
+
+    static func bytes(_ n: Int64) -> String {
+        n >= 1 << 20 ? String(format: "%.1f MiB", Double(n) / 1048576) : String(format: "%.0f KiB", Double(n) / 1024)
+    }
+}

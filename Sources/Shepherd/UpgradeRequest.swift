@@ -1,0 +1,80 @@
+import Foundation
+import Rollout
+
+/// The operator's upgrade request file: `{"version": "3.5.1", "binary": "...", "sha256": "...", "allowKnownBad": false}`.
+public struct UpgradeRequest: Codable, Sendable, Equatable {
+    public var version: String
+    public var binary: String?
+    public var sha256: String?
+    public var allowKnownBad: Bool?
+
+    public init(version: String, binary: String? = nil, sha256: String? = nil, allowKnownBad: Bool? = nil) {
+        self.version = version; self.binary = binary; self.sha256 = sha256; self.allowKnownBad = allowKnownBad
+    }
+
+    public struct Refused: Error, CustomStringConvertible, Sendable {
+        public let reason: String
+        public var description: String { reason }
+    }
+
+    static let maxSize = 64 * 1024
+
+    /// Reads and checks the file itself: owner (root or this process's user), not group/world-writable, a regular
+    /// file (not a symlink), small, strict JSON with known keys, a parseable version and a 64-hex sha256.
+    public static func read(path: String) throws -> UpgradeRequest {
+        var st = stat()
+        guard lstat(path, &st) == 0 else { throw Refused(reason: "cannot stat \(path): \(String(cString: strerror(errno)))") }
+        guard (st.st_mode & S_IFMT) == S_IFREG else { throw Refused(reason: "\(path) is not a regular file (symlinks are refused)") }
+        guard st.st_uid == 0 || st.st_uid == geteuid() else {
+            throw Refused(reason: "\(path) is owned by uid \(st.st_uid), not root or the daemon's user: chown root \(path)")
+        }
+        guard st.st_mode & (S_IWGRP | S_IWOTH) == 0 else {
+            throw Refused(reason: "\(path) is group- or world-writable (mode \(String(st.st_mode & 0o777, radix: 8))): chmod 600 \(path)")
+        }
+        guard st.st_size <= maxSize else { throw Refused(reason: "\(path) is \(st.st_size) bytes; a request is under \(maxSize)") }
+        guard let data = FileManager.default.contents(atPath: path) else { throw Refused(reason: "cannot read \(path)") }
+        return try parse(data)
+    }
+
+    public static func parse(_ data: Data) throws -> UpgradeRequest {
+        let root: [String: JSONValue]
+        do {
+            guard case let .object(o) = try JSONDecoder().decode(JSONValue.self, from: data) else {
+                throw Refused(reason: "the request must be a JSON object")
+            }
+            root = o
+        } catch let e as Refused { throw e } catch {
+            throw Refused(reason: "the request is not valid JSON (\(error))")
+        }
+        let r = Reader(root, path: "")
+        do {
+            try r.allow(["version", "binary", "sha256", "allowKnownBad"])
+            let req = UpgradeRequest(version: try r.string("version"), binary: try r.optionalAbsPath("binary"),
+                                     sha256: try r.optionalString("sha256"), allowKnownBad: try r.optionalBool("allowKnownBad"))
+            guard EtcdVersion(req.version) != nil else { throw Refused(reason: "version '\(req.version)' is not an etcd version (like 3.5.1)") }
+            if let s = req.sha256, s.count != 64 || !s.allSatisfy(\.isHexDigit) {
+                throw Refused(reason: "sha256 must be 64 hex digits")
+            }
+            return req
+        } catch let e as Config.Invalid {
+            throw Refused(reason: "request key \(e.key): \(e.problem)")
+        }
+    }
+
+    /// Writes a request atomically with mode 0600 (for `etcd-shepherd request`).
+    public func write(to path: String) throws {
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.sortedKeys, .prettyPrinted]
+        try FileIO.ensureDirectory((path as NSString).deletingLastPathComponent, mode: 0o755)
+        try FileIO.writeAtomically(try enc.encode(self), to: path, mode: 0o600)
+    }
+
+    /// Moves a handled request aside (`.accepted` / `.rejected`) and records why in `<file>.status`.
+    public static func settle(path: String, accepted: Bool, reason: String) {
+        let target = path + (accepted ? ".accepted" : ".rejected")
+        unlink(target)
+        rename(path, target)
+        let line = "\(accepted ? "accepted" : "rejected") at \(ISO8601DateFormatter().string(from: Date())): \(reason)\n"
+        try? FileIO.writeAtomically(Data(line.utf8), to: path + ".status", mode: 0o644)
+    }
+}

@@ -1,0 +1,21 @@
+/// The fixed MESSAGE_ID catalog: one UUID per event kind, so `journalctl MESSAGE_ID=…` finds every occurrence.
+/// Documented in the README; never change a value once released.
+public enum MessageID: String, Sendable, CaseIterable {
+    case requestAccepted = "8d3c0a5e6f1b4f0e9a2d7c4b1e5f6a01"
+    case requestRefused = "8d3c0a5e6f1b4f0e9a2d7c4b1e5f6a02"
+    case lockAcquired = "8d3c0a5e6f1b4f0e9a2d7c4b1e5f6a03"
+    case lockReleased = "8d3c0a5e6f1b4f0e9a2d7c4b1e5f6a04"
+    case backupTaken = "8d3c0a5e6f1b4f0e9a2d7c4b1e5f6a05"
+    case memberStopping = "8d3c0a5e6f1b4f0e9a2d7c4b1e5f6a06"
+    case memberStarted = "8d3c0a5e6f1b4f0e9a2d7c4b1e5f6a07"
+    case memberVerified = "8d3c0a5e6f1b4f0e9a2d7c4b1e5f6a08"
+    case rollback = "8d3c0a5e6f1b4f0e9a2d7c4b1e5f6a09"
+    case rolloutHalted = "8d3c0a5e6f1b4f0e9a2d7c4b1e5f6a0a"
+    case rolloutCompleted = "8d3c0a5e6f1b4f0e9a2d7c4b1e5f6a0b"
+    case memberUnhealthy = "8d3c0a5e6f1b4f0e9a2d7c4b1e5f6a0c"
+    case memberRecovered = "8d3c0a5e6f1b4f0e9a2d7c4b1e5f6a0d"
+    case leadershipTransferred = "8d3c0a5e6f1b4f0e9a2d7c4b1e5f6a0e"
+
+    /// The metadata key a log call uses to carry the message ID.
+    public static let metadataKey = "message_id"
+}

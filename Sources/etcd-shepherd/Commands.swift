@@ -1,0 +1,144 @@
+import ArgumentParser
+import EtcdClient
+import Foundation
+import Logging
+import Rollout
+import ServiceLifecycle
+import Shepherd
+
+struct Run: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the supervisor daemon for the local member.")
+    @OptionGroup var options: ConfigOption
+
+    func run() async throws {
+        let config = try options.load()
+        let logger = makeLogger("etcd-shepherd")
+        let controller: any MemberController
+        do { controller = try MemberControllers.make(config.controller) } catch {
+            throw Failure(code: Exit.usage, message: "\(error)")
+        }
+        do {
+            try FileManager.default.createDirectory(atPath: config.stateDir, withIntermediateDirectories: true)
+        } catch { throw Failure(code: Exit.usage, message: "stateDir \(config.stateDir): \(error.localizedDescription)") }
+        let transport: Transport
+        do { transport = try Transport(tls: config.cluster.tls) } catch { throw Failure(code: Exit.usage, message: "\(error)") }
+        let cluster = EtcdCluster(urls: config.cluster.endpoints, transport: transport, timeout: .seconds(3))
+        let supervisor = Supervisor(config: config, cluster: cluster, controller: controller, logger: logger)
+        let daemon = Daemon(supervisor: supervisor, configPath: options.config, logger: logger)
+        let group = ServiceGroup(configuration: .init(
+            services: [.init(service: daemon, successTerminationBehavior: .gracefullyShutdownGroup)],
+            gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [.sigquit], logger: logger))
+        logger.info("etcd-shepherd \(EtcdShepherd.version) supervising \(config.member.name) at \(config.member.clientURL)")
+        do { try await group.run() } catch {
+            logger.error("daemon stopped: \(error)")
+        }
+        try? await transport.shutdown()
+    }
+}
+
+struct Status: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show every member, the cluster version and the rollout. Exit 0 all healthy, 1 otherwise, 2 usage/config, 3 unreachable.")
+    @Option(help: "Comma-separated client URLs.") var endpoints: String?
+    @Option(help: "CA file for TLS.") var cacert: String?
+    @Option(help: "Client certificate.") var cert: String?
+    @Option(help: "Client key.") var key: String?
+    @Option(help: "The daemon's config file (instead of --endpoints).") var config: String?
+    @Option(help: "Key prefix of the rollout records.") var keyPrefix = "/etcd-shepherd"
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() async throws {
+        var urls: [String], tls = TLSOptions(caFile: cacert, certFile: cert, keyFile: key), prefix = keyPrefix
+        if let config {
+            let c = try ConfigOption.parse(["--config", config]).load()
+            urls = c.cluster.endpoints; tls = c.cluster.tls; prefix = c.cluster.keyPrefix
+        } else if let endpoints {
+            urls = endpoints.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
+        } else {
+            throw Failure(code: Exit.usage, message: "give --endpoints URL[,URL…] or --config FILE")
+        }
+        guard !urls.isEmpty else { throw Failure(code: Exit.usage, message: "--endpoints is empty") }
+        let report = try await withCluster(urls: urls, tls: tls) { try await StatusReport.gather(cluster: $0, keyPrefix: prefix) }
+        print(json ? report.json() : report.table())
+        if !report.allHealthy { throw ExitCode(Exit.notHealthy) }
+    }
+}
+
+struct VersionTarget: ParsableArguments {
+    @Argument(help: "Target etcd version, e.g. 3.5.1.") var version: String
+    @Option(help: "Path of the target binary (default: member.binaryPathTemplate).") var binary: String?
+    @Option(help: "Expected sha256 of the target binary.") var sha256: String?
+    @Flag(help: "Accept a known-bad target release.") var allowKnownBad = false
+
+    func parsed() throws -> EtcdVersion {
+        guard let v = EtcdVersion(version) else {
+            throw Failure(code: Exit.invalidRequest, message: "'\(version)' is not an etcd version (like 3.5.1)")
+        }
+        return v
+    }
+}
+
+struct Request: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Write the upgrade request file the daemons act on (atomically, mode 0600).")
+    @OptionGroup var target: VersionTarget
+    @OptionGroup var options: ConfigOption
+
+    func run() async throws {
+        let config = try options.load()
+        _ = try target.parsed()
+        let req = UpgradeRequest(version: target.version, binary: target.binary, sha256: target.sha256?.lowercased(),
+                                 allowKnownBad: target.allowKnownBad ? true : nil)
+        do { _ = try UpgradeRequest.parse(JSONEncoder().encode(req)) } catch {
+            throw Failure(code: Exit.invalidRequest, message: "\(error)")
+        }
+        do { try req.write(to: config.requestFile) } catch { throw Failure(code: Exit.usage, message: "\(error)") }
+        print("wrote \(config.requestFile): etcd \(target.version); the daemon on \(config.member.name) will validate it (see \(config.requestFile).status)")
+    }
+}
+
+struct Plan: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Show what a rollout would do now; changes nothing. Exit 0 would proceed, 1 blocked.")
+    @OptionGroup var target: VersionTarget
+    @OptionGroup var options: ConfigOption
+
+    func run() async throws {
+        let config = try options.load()
+        let v = try target.parsed()
+        let plan = try await withCluster(urls: config.cluster.endpoints, tls: config.cluster.tls) {
+            try await Shepherd.Plan.make(config: config, cluster: $0, target: v, allowKnownBad: target.allowKnownBad,
+                                         binary: target.binary, sha256: target.sha256)
+        }
+        print(plan.lines.joined(separator: "\n"))
+        if plan.blocked { throw ExitCode(Exit.notHealthy) }
+    }
+}
+
+/// pause / resume / abort: a CAS on the rollout record's state.
+func changeState(_ options: ConfigOption, to state: RolloutState, from: Set<RolloutState>, reason: String) async throws {
+    let config = try options.load()
+    let r = try await withCluster(urls: config.cluster.endpoints, tls: config.cluster.tls) { cluster -> RolloutRecord in
+        do {
+            return try await RolloutStore(prefix: config.cluster.keyPrefix, cluster: cluster)
+                .setRolloutState(state, reason: reason, allowedFrom: from)
+        } catch let e as StoreError { throw Failure(code: Exit.notHealthy, message: e.detail) }
+    }
+    print("rollout \(r.id) (\(r.from) → \(r.to)) is now \(r.state.rawValue)")
+}
+
+struct Pause: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Pause the rollout: no member is stopped until resume (one in flight finishes).")
+    @OptionGroup var options: ConfigOption
+    func run() async throws { try await changeState(options, to: .paused, from: [.active], reason: "paused by operator") }
+}
+
+struct Resume: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Resume a paused rollout.")
+    @OptionGroup var options: ConfigOption
+    func run() async throws { try await changeState(options, to: .active, from: [.paused], reason: "resumed by operator") }
+}
+
+struct Abort: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Abort the rollout; members already upgraded stay upgraded.")
+    @OptionGroup var options: ConfigOption
+    func run() async throws { try await changeState(options, to: .aborted, from: [.active, .paused, .halted], reason: "aborted by operator") }
+}

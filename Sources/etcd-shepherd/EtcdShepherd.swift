@@ -1,0 +1,87 @@
+import ArgumentParser
+import EtcdClient
+import Foundation
+import Logging
+import Rollout
+import ServiceLifecycle
+import Shepherd
+import Systemd
+
+/// Exit codes, distinct per kind of failure (README "Exit codes").
+enum Exit {
+    static let ok: Int32 = 0
+    /// Not healthy (status), blocked (plan/check), or the state forbids the change.
+    static let notHealthy: Int32 = 1
+    /// Usage or configuration error.
+    static let usage: Int32 = 2
+    /// The cluster could not be reached.
+    static let unreachable: Int32 = 3
+    /// The request is invalid: version, policy, binary, checksum.
+    static let invalidRequest: Int32 = 4
+}
+
+struct Failure: Error, CustomStringConvertible {
+    let code: Int32
+    let message: String
+    var description: String { message }
+}
+
+@main
+struct EtcdShepherd: AsyncParsableCommand {
+    static let version = "0.1.0"
+    static let configuration = CommandConfiguration(
+        commandName: "etcd-shepherd",
+        abstract: "Rolling upgrades of etcd clusters, one member at a time.",
+        version: version,
+        subcommands: [Run.self, Status.self, Request.self, Plan.self, Pause.self, Resume.self, Abort.self])
+
+    /// Usage errors exit 2 (not argument-parser's 64); our own failures exit with their code; nothing escapes as a crash.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var async = command as? AsyncParsableCommand { try await async.run() } else { try command.run() }
+        } catch let f as Failure {
+            FileHandle.standardError.write(Data("etcd-shepherd: \(f.message)\n".utf8))
+            Foundation.exit(f.code)
+        } catch let e as ExitCode {
+            Foundation.exit(e.rawValue)
+        } catch {
+            if exitCode(for: error) == .success { print(fullMessage(for: error)); Foundation.exit(0) }
+            FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+            Foundation.exit(Exit.usage)
+        }
+    }
+}
+
+struct ConfigOption: ParsableArguments {
+    @Option(name: .long, help: "The daemon's JSON config file.")
+    var config: String
+
+    func load() throws -> Config {
+        do { return try Config.load(path: config) } catch { throw Failure(code: Exit.usage, message: "\(error)") }
+    }
+}
+
+/// A cluster client for a config; the transport is shut down by `withCluster`.
+func withCluster<T: Sendable>(urls: [String], tls: TLSOptions, _ body: (EtcdCluster) async throws -> T) async throws -> T {
+    let transport: Transport
+    do { transport = try Transport(tls: tls) } catch { throw Failure(code: Exit.usage, message: "\(error)") }
+    let cluster = EtcdCluster(urls: urls, transport: transport, timeout: .seconds(5))
+    do {
+        let r = try await body(cluster)
+        try? await transport.shutdown()
+        return r
+    } catch let e as EtcdError {
+        try? await transport.shutdown()
+        throw Failure(code: Exit.unreachable, message: "\(e)")
+    } catch {
+        try? await transport.shutdown()
+        throw error
+    }
+}
+
+func makeLogger(_ label: String) -> Logger {
+    var l = Logger(label: label) { JournalLogHandler(label: $0) }
+    l.logLevel = ProcessInfo.processInfo.environment["SHEPHERD_DEBUG"] != nil ? .debug : .info
+    return l
+}
