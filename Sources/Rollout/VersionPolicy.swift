@@ -8,7 +8,8 @@ public struct VersionPolicy: Sendable {
     public struct Rule: Sendable {
         public let step: Step
         public let allowed: Bool
-        /// Allowed only while the cluster version still equals the `from` minor (binary rollback).
+        /// Allowed only while the cluster version is still the lower (target) minor: the cluster never moved up, so
+        /// the older binary can still join (etcd refuses a server older than the cluster version).
         public let onlyBeforeClusterVersionMoves: Bool
         public let why: String
     }
@@ -65,7 +66,7 @@ public struct VersionPolicy: Sendable {
         let s = step(from: from, to: to)
         let rule = rules.first { $0.step == s }!
         guard rule.allowed else { return .refused("\(from) → \(to): \(rule.why)") }
-        if rule.onlyBeforeClusterVersionMoves, let cv = clusterVersion, cv != from.minorVersion {
+        if rule.onlyBeforeClusterVersionMoves, let cv = clusterVersion, cv != to.minorVersion {
             return .refused("\(from) → \(to): \(rule.why) (the cluster version is already \(cv))")
         }
         var warnings: [String] = []

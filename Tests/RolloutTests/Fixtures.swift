@@ -1,0 +1,29 @@
+@testable import Rollout
+
+let v3423 = EtcdVersion(3, 4, 23), v351 = EtcdVersion(3, 5, 1)
+
+func member(_ name: String, id: UInt64, leader: Bool = false, version: EtcdVersion = v3423, healthy: Bool = true,
+            raft: UInt64 = 100) -> MemberView {
+    MemberView(name: name, id: id, clientURL: "http://\(name):2379", reachable: true, healthy: healthy, hasLeader: healthy,
+               isLeader: leader, version: version, raftIndex: raft)
+}
+
+let rollout = RolloutRecord(id: "r1", from: v3423, to: v351, requestedBy: "s1", requestedAt: 0, allowKnownBad: true)
+let heldLock = LockHold(key: "/p/lock/abc", revision: 7, leaseID: 0xabc, leaseRemaining: 30)
+let backup = BackupRecord(leaderID: "1", revision: 5, size: 100, sha256: "x", node: "s2", path: "/b")
+
+/// A healthy 3-member 3.4.23 cluster seen from s2 (a follower); s1 leads.
+func observation(local: String = "s2", members: [MemberView]? = nil, rollout r: RolloutRecord? = rollout,
+                 records: [String: MemberRecord] = [:], lock: LockHold? = nil, backup b: BackupRecord? = nil,
+                 journal: JournalEntry? = nil, preflight: [String] = [], processUp: Bool = true, age: Double = 0.1,
+                 verifiedFor: Double = 0, clusterVersion: String = "3.4", now: Double = 1000) -> Observation {
+    Observation(localName: local,
+                members: members ?? [member("s1", id: 1, leader: true), member("s2", id: 2), member("s3", id: 3)],
+                clusterVersion: clusterVersion, rollout: r, records: records, backup: b, lock: lock, journal: journal,
+                preflightBlocking: preflight, localProcessUp: processUp, observationAge: age, verifiedFor: verifiedFor,
+                now: now, timing: Timing())
+}
+
+func record(_ phase: MemberPhase, id: String = "3") -> MemberRecord {
+    MemberRecord(rolloutID: "r1", memberID: id, phase: phase, from: v3423, to: v351, updatedAt: 0)
+}

@@ -1,0 +1,43 @@
+import Testing
+@testable import Rollout
+
+@Suite struct VersionPolicyTests {
+    @Test(arguments: [
+        ("3.4.23", "3.5.1", "3.4", true, true),     // one minor up (known-bad allowed)
+        ("3.4.23", "3.5.1", "3.4", false, false),   // known-bad without the flag
+        ("3.5.0", "3.5.1", "3.5", true, true),      // patch up
+        ("3.5.1", "3.5.0", "3.5", true, true),      // patch down
+        ("3.4.23", "3.6.0", "3.4", false, false),   // skips a minor
+        ("3.5.1", "3.4.23", "3.4", false, true),    // minor down while the cluster version has not moved
+        ("3.5.1", "3.4.23", "3.5", false, false),   // ... and after it moved
+        ("3.5.1", "4.0.0", "3.5", false, false),    // major
+        ("3.4.23", "3.4.23", "3.4", false, false),  // same
+        ("3.4.23", "3.3.27", "3.4", false, false),  // a whole 3.4 cluster: its version moved, etcd refuses 3.3
+        ("3.4.23", "3.3.27", "3.3", false, true),   // mixed 3.3/3.4, cluster version still 3.3
+    ])
+    func table(from: String, to: String, cluster: String, allowBad: Bool, allowed: Bool) {
+        let v = VersionPolicy.evaluate(from: EtcdVersion(from)!, to: EtcdVersion(to)!, clusterVersion: cluster, allowKnownBad: allowBad)
+        #expect(v.isAllowed == allowed, "\(from) → \(to): \(v)")
+    }
+
+    @Test func knownBadIsNamedAndWarned() {
+        guard case let .refused(why) = VersionPolicy.evaluate(from: EtcdVersion(3, 4, 23), to: EtcdVersion(3, 5, 2),
+                                                               clusterVersion: "3.4", allowKnownBad: false) else { Issue.record(); return }
+        #expect(why.contains("etcd-io/etcd#13766"))
+        guard case let .allowed(w) = VersionPolicy.evaluate(from: EtcdVersion(3, 4, 23), to: EtcdVersion(3, 5, 1),
+                                                             clusterVersion: "3.4", allowKnownBad: true) else { Issue.record(); return }
+        #expect(w.count == 1)
+        #expect(VersionPolicy.evaluate(from: EtcdVersion(3, 4, 23), to: EtcdVersion(3, 5, 3), clusterVersion: "3.4", allowKnownBad: false)
+                == .allowed(warnings: []))
+    }
+
+    @Test func versionsParseAndCompare() {
+        #expect(EtcdVersion("v3.5.1-rc.0") == EtcdVersion(3, 5, 1))
+        #expect(EtcdVersion("3.4")?.minorVersion == "3.4")
+        #expect(EtcdVersion("3.x.1") == nil)
+        #expect(EtcdVersion("") == nil)
+        #expect(EtcdVersion("3.4.23")! < EtcdVersion("3.5.0")!)
+        #expect(VersionPolicy.gatewayPrefix(for: EtcdVersion(3, 3, 27)) == "/v3beta")
+        #expect(VersionPolicy.gatewayPrefix(for: v351) == "/v3")
+    }
+}
