@@ -58,10 +58,10 @@ let package = Package(
         .target(name: "TestSupport", dependencies: [
             "EtcdClient", "Exec",
         ], path: "Tests/TestSupport"),
-        .testTarget(name: "EtcdClientTests", dependencies: ["EtcdClient", "TestSupport"]),
+        .testTarget(name: "EtcdClientTests", dependencies: ["EtcdClient", "TestSupport", "Exec"]),
         .testTarget(name: "RolloutTests", dependencies: ["Rollout"]),
         .testTarget(name: "SystemdTests", dependencies: ["Systemd"]),
-        .testTarget(name: "ShepherdTests", dependencies: ["Shepherd", "Rollout", "EtcdClient", "TestSupport"]),
+        .testTarget(name: "ShepherdTests", dependencies: ["Shepherd", "Rollout", "EtcdClient", "TestSupport", "Exec"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,89 @@
+import EtcdClient
+import Exec
+import Foundation
+import Shepherd
+import Testing
+import TestSupport
+
+/// Bad requests against a real cluster and a real daemon: each is refused with its reason, and nothing is touched
+/// (no rollout record, every member still on its version, every binary link unchanged).
+@Suite(.serialized) struct RequestRefusalTests {
+    enum Bad: String, CaseIterable, Sendable {
+        case skipMinor, missingBinary, otherVersion, wrongSha, malformedJSON, groupWritable, unknownKey
+    }
+
+    @Test func badRequestsAreRefusedAndTouchNothing() async throws {
+        try await LocalCluster.with(size: 3, version: "3.4.23", label: "refuse") { cluster in
+            try await ShepherdFleet.with(cluster) { fleet in
+                let path = fleet.requestPath("s1")
+                let links = cluster.members.map { try? FileManager.default.destinationOfSymbolicLink(atPath: $0.binaryLink) }
+                let store = RolloutStore(prefix: fleet.keyPrefix, cluster: cluster.clusterClient())
+                for bad in Bad.allCases {
+                    let expected: String
+                    switch bad {
+                    case .skipMinor:
+                        try write(#"{"version":"3.6.0"}"#, path)
+                        expected = "one minor at a time"
+                    case .missingBinary:
+                        try write(#"{"version":"3.5.1","allowKnownBad":true,"binary":"/nonexistent/etcd"}"#, path)
+                        expected = "does not exist"
+                    case .otherVersion:
+                        try write(#"{"version":"3.5.1","allowKnownBad":true,"binary":"\#(try Repo.etcdBinary("etcd", "3.5.0"))"}"#, path)
+                        expected = "reports version 3.5.0"
+                    case .wrongSha:
+                        try write(#"{"version":"3.5.1","allowKnownBad":true,"sha256":"\#(String(repeating: "0", count: 64))"}"#, path)
+                        expected = "sha256"
+                    case .malformedJSON:
+                        try write(#"{"version": "3.5.1""#, path)
+                        expected = "not valid JSON"
+                    case .groupWritable:
+                        try write(#"{"version":"3.5.1","allowKnownBad":true}"#, path, mode: 0o664)
+                        expected = "group- or world-writable"
+                    case .unknownKey:
+                        try write(#"{"version":"3.5.1","allowKnownBad":true,"force":true}"#, path)
+                        expected = "unknown key"
+                    }
+                    let handled = await eventually(timeout: .seconds(15)) { FileManager.default.fileExists(atPath: path + ".rejected") }
+                    #expect(handled, "\(bad): not handled")
+                    let status = (try? String(contentsOfFile: path + ".status", encoding: .utf8)) ?? ""
+                    #expect(status.hasPrefix("rejected") && status.contains(expected), "\(bad): \(status)")
+                    #expect(!FileManager.default.fileExists(atPath: path))
+                    try? FileManager.default.removeItem(atPath: path + ".rejected")
+                    #expect(try await store.read().rollout == nil, "\(bad) created a rollout")
+                }
+                for (i, m) in cluster.members.enumerated() {
+                    #expect(try await cluster.endpoint(i).version().server == "3.4.23")
+                    #expect((try? FileManager.default.destinationOfSymbolicLink(atPath: m.binaryLink)) == links[i])
+                }
+                #expect(fleet.log("s1").contains("request refused"))
+            }
+        }
+    }
+
+    @Test func requestCommandRefusesAnImpossibleVersionAndWritesSafely() async throws {
+        let dir = try TempDir("reqcli")
+        defer { dir.remove() }
+        let config = dir.path + "/c.json"
+        try """
+        {"member": {"name": "s1", "clientURL": "http://127.0.0.1:1", "dataDir": "/d", "binaryLink": "/l", "binaryPathTemplate": "/o/{version}/etcd"},
+         "cluster": {"endpoints": ["http://127.0.0.1:1"]}, "controller": {"kind": "command", "stop": ["true"], "start": ["true"]},
+         "requestFile": "\(dir.path)/req/upgrade-request.json", "stateDir": "\(dir.path)", "backupDir": "\(dir.path)/b"}
+        """.write(toFile: config, atomically: true, encoding: .utf8)
+        let bin = try Repo.shepherdBinary()
+        let bad = try await Command.run([bin, "request", "3.x", "--config", config])
+        #expect(bad.exitCode == 4 && bad.stderr.contains("not an etcd version"))
+        #expect(!FileManager.default.fileExists(atPath: dir.path + "/req/upgrade-request.json"))
+        let good = try await Command.run([bin, "request", "3.5.1", "--allow-known-bad", "--config", config])
+        #expect(good.succeeded, "\(good.summary)")
+        var st = stat()
+        #expect(stat(dir.path + "/req/upgrade-request.json", &st) == 0)
+        #expect(st.st_mode & 0o777 == 0o600)
+        let req = try UpgradeRequest.read(path: dir.path + "/req/upgrade-request.json")
+        #expect(req.version == "3.5.1" && req.allowKnownBad == true)
+    }
+
+    func write(_ text: String, _ path: String, mode: mode_t = 0o600) throws {
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        chmod(path, mode)
+    }
+}

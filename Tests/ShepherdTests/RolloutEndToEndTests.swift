@@ -1,0 +1,88 @@
+import EtcdClient
+import Foundation
+import Rollout
+import Shepherd
+import Testing
+import TestSupport
+
+/// Real clusters, one real daemon process per member, a write load and a liveness monitor beside every rollout.
+@Suite(.serialized) struct RolloutEndToEndTests {
+    struct Case: Sendable, CustomStringConvertible {
+        let size: Int, from: String, to: String
+        var description: String { "\(size)×\(from)→\(to)" }
+    }
+
+    // Every case targets 3.5.1, a known-bad release (etcd-io/etcd#13766): each request says --allow-known-bad.
+    @Test(arguments: [Case(size: 3, from: "3.4.23", to: "3.5.1"), Case(size: 5, from: "3.4.23", to: "3.5.1"),
+                      Case(size: 3, from: "3.5.0", to: "3.5.1")])
+    func rollingUpgradeKeepsQuorumAndEveryWrite(c: Case) async throws {
+        try await LocalCluster.with(size: c.size, version: c.from, label: "e2e-\(c.size)") { cluster in
+            try await ShepherdFleet.with(cluster) { fleet in
+                let monitor = SafetyMonitor(cluster: cluster)
+                monitor.start()
+                let req = try await fleet.cli(["request", c.to, "--allow-known-bad", "--config", fleet.configPath("s1")])
+                #expect(req.succeeded, "\(req.summary)")
+
+                let store = RolloutStore(prefix: fleet.keyPrefix, cluster: cluster.clusterClient())
+                let finished = await eventually(timeout: .seconds(150)) {
+                    let s = (try? await store.read())?.rollout?.state
+                    return s == .completed || s == .halted
+                }
+                await monitor.stop()
+                let snap = try await store.read()
+                #expect(finished, "rollout did not finish; state \(snap.rollout?.state.rawValue ?? "none")")
+                #expect(snap.rollout?.state == .completed, "\(snap.rollout?.reason ?? "")")
+                #expect(monitor.maxDown <= 1, "members down at once: \(monitor.overlaps.prefix(5))")
+                #expect(monitor.acknowledged > 50, "the write load made too little progress to mean anything")
+                #expect(try await monitor.lostWrites() == [], "acknowledged writes lost")
+                for i in cluster.members.indices {
+                    let v = try await cluster.endpoint(i).version()
+                    #expect(v.server == c.to)
+                    #expect(EtcdVersion(v.cluster)?.minorVersion == EtcdVersion(c.to)?.minorVersion)
+                }
+                #expect(snap.records.count == c.size)
+                #expect(snap.records.values.allSatisfy { $0.phase == .done && $0.rolloutID == snap.rollout?.id })
+                let backup = try #require(snap.rollout.flatMap { snap.backups[$0.id] })
+                #expect(FileManager.default.fileExists(atPath: backup.path))
+                // Every daemon lets go of its lock.
+                let noLock = await eventually(timeout: .seconds(10)) { (try? await store.read())?.lockKeys.isEmpty == true }
+                #expect(noLock, "a lock key was left behind")
+                #expect(try String(contentsOfFile: fleet.requestPath("s1") + ".status", encoding: .utf8).hasPrefix("accepted"))
+                #expect(await fleet.stopAll() == [], "a daemon ignored SIGTERM")
+            }
+        }
+    }
+
+    @Test func targetThatCannotStartIsRolledBackAndTheRolloutHalts() async throws {
+        try await LocalCluster.with(size: 3, version: "3.4.23", label: "e2e-rb") { cluster in
+            // Reports 3.5.1 (passes every check) but refuses to run: a binary that cannot start.
+            let broken = cluster.temp.path + "/etcd-broken"
+            try """
+            #!/bin/sh
+            [ "$1" = "--version" ] && exec \(try Repo.etcdBinary("etcd", "3.5.1")) --version
+            echo "refusing to start" >&2; exit 1
+            """.write(toFile: broken, atomically: true, encoding: .utf8)
+            chmod(broken, 0o755)
+            try await ShepherdFleet.with(cluster, verifyTimeoutSeconds: 4) { fleet in
+                let monitor = SafetyMonitor(cluster: cluster)
+                monitor.start()
+                let req = try await fleet.cli(["request", "3.5.1", "--allow-known-bad", "--binary", broken, "--config", fleet.configPath("s1")])
+                #expect(req.succeeded, "\(req.summary)")
+                let store = RolloutStore(prefix: fleet.keyPrefix, cluster: cluster.clusterClient())
+                let halted = await eventually(timeout: .seconds(90)) { (try? await store.read())?.rollout?.state == .halted }
+                await monitor.stop()
+                #expect(halted)
+                let snap = try await store.read()
+                #expect(snap.rollout?.reason?.contains("not verified") == true, "\(snap.rollout?.reason ?? "")")
+                #expect(snap.records.values.filter { $0.phase == .rolledBack }.count == 1)
+                #expect(monitor.maxDown <= 1)
+                #expect(try await monitor.lostWrites() == [])
+                for i in cluster.members.indices {
+                    try await cluster.waitHealthy(i, timeout: .seconds(10))
+                    #expect(try await cluster.endpoint(i).version().server == "3.4.23")
+                }
+                #expect(await eventually(timeout: .seconds(10)) { (try? await store.read())?.lockKeys.isEmpty == true })
+            }
+        }
+    }
+}

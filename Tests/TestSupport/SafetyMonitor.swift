@@ -1,0 +1,87 @@
+import EtcdClient
+import Foundation
+import Synchronization
+
+/// Runs beside a rollout: a write load through all endpoints and a liveness monitor of every member.
+/// Afterwards it tells the largest number of members seen down at once, and which acknowledged writes were lost.
+public final class SafetyMonitor: Sendable {
+    struct State {
+        var acked: [Int] = []
+        var failedWrites = 0
+        var maxDown = 0
+        var downSamples: [String] = []
+        var latencies: [Double] = []
+        var longestStall: Double = 0
+    }
+    private let state = Mutex(State())
+    private let cluster: LocalCluster
+    private let tasks = Mutex<[Task<Void, Never>]>([])
+
+    public init(cluster: LocalCluster) { self.cluster = cluster }
+
+    public func start() {
+        let writer = Task { [self] in
+            var i = 0
+            var lastAck = ContinuousClock.now
+            while !Task.isCancelled {
+                let n = self.cluster.members.count
+                var ok = false
+                let t0 = ContinuousClock.now
+                for k in 0..<n where !ok {
+                    let ep = self.cluster.endpoint((i + k) % n)
+                    do { try await ep.put("/load/\(i)", Array("v\(i)".utf8), timeout: .seconds(2)); ok = true } catch {}
+                }
+                let now = ContinuousClock.now
+                self.state.withLock {
+                    if ok {
+                        $0.acked.append(i); $0.latencies.append((now - t0).seconds)
+                        $0.longestStall = max($0.longestStall, (now - lastAck).seconds)
+                    } else { $0.failedWrites += 1 }
+                }
+                if ok { lastAck = now }
+                i += 1
+                try? await Task.sleep(for: .milliseconds(10))
+            }
+        }
+        let monitor = Task { [self] in
+            while !Task.isCancelled {
+                var down: [String] = []
+                for i in self.cluster.members.indices {
+                    // Up = the member answers /health at all (true or false) within 1 s.
+                    if (try? await self.cluster.endpoint(i).health(timeout: .seconds(1))) == nil { down.append(self.cluster.members[i].name) }
+                }
+                self.state.withLock {
+                    $0.maxDown = max($0.maxDown, down.count)
+                    if down.count > 1 { $0.downSamples.append(down.joined(separator: "+")) }
+                }
+                try? await Task.sleep(for: .milliseconds(50))
+            }
+        }
+        tasks.withLock { $0 = [writer, monitor] }
+    }
+
+    public func stop() async {
+        let ts = tasks.withLock { $0 }
+        for t in ts { t.cancel() }
+        for t in ts { await t.value }
+    }
+
+    public var maxDown: Int { self.state.withLock { $0.maxDown } }
+    public var overlaps: [String] { self.state.withLock { $0.downSamples } }
+    public var acknowledged: Int { self.state.withLock { $0.acked.count } }
+    public var longestStall: Double { self.state.withLock { $0.longestStall } }
+    public var p99Latency: Double {
+        self.state.withLock { s in
+            let l = s.latencies.sorted()
+            return l.isEmpty ? 0 : l[min(l.count - 1, Int(Double(l.count) * 0.99))]
+        }
+    }
+
+    /// Acknowledged keys that are missing or hold the wrong value now (linearizable read of the whole prefix).
+    public func lostWrites() async throws -> [Int] {
+        let r = try await cluster.clusterClient().range("/load/", prefix: true)
+        var have: [Int: String] = [:]
+        for kv in r.kvs { if let i = Int(kv.keyString.dropFirst("/load/".count)) { have[i] = kv.valueString } }
+        return self.state.withLock { $0.acked }.filter { have[$0] != "v\($0)" }
+    }
+}

@@ -1,0 +1,84 @@
+import EtcdClient
+import Exec
+import Foundation
+
+/// One etcd-shepherd daemon per member of a `LocalCluster`, each a real process with its own config (command
+/// controller = scripts/etcd-member.sh), state dir and log. `stopAll()` sends SIGTERM and waits for every exit.
+public final class ShepherdFleet: Sendable {
+    public let cluster: LocalCluster
+    public let binary: String
+    public let keyPrefix = "/etcd-shepherd"
+
+    public init(cluster: LocalCluster, settleSeconds: Double = 1, verifyTimeoutSeconds: Double = 30, tickSeconds: Double = 0.5) throws {
+        self.cluster = cluster
+        binary = try Repo.shepherdBinary()
+        let endpoints = cluster.clientURLs.map { "\"\($0)\"" }.joined(separator: ", ")
+        for m in cluster.members {
+            try FileManager.default.createDirectory(atPath: m.dir + "/state", withIntermediateDirectories: true)
+            let script = cluster.memberScript
+            let json = """
+            {
+              "member": { "name": "\(m.name)", "clientURL": "\(m.clientURL)", "dataDir": "\(m.dataDir)",
+                          "binaryLink": "\(m.binaryLink)", "binaryPathTemplate": "\(Repo.etcdBinDir)/etcd-{version}" },
+              "cluster": { "endpoints": [\(endpoints)], "keyPrefix": "\(keyPrefix)" },
+              "controller": { "kind": "command", "stop": ["\(script)", "stop", "\(m.dir)"],
+                              "start": ["\(script)", "start", "\(m.dir)"], "status": ["\(script)", "pid", "\(m.dir)"] },
+              "requestFile": "\(m.dir)/state/upgrade-request.json",
+              "stateDir": "\(m.dir)/state",
+              "backupDir": "\(m.dir)/backups",
+              "timing": { "tickSeconds": \(tickSeconds), "lockTTLSeconds": 15, "verifyTimeoutSeconds": \(verifyTimeoutSeconds),
+                          "settleSeconds": \(settleSeconds), "minLeaseRemainingSeconds": 5 }
+            }
+            """
+            try json.write(toFile: configPath(m.name), atomically: true, encoding: .utf8)
+        }
+    }
+
+    public func configPath(_ name: String) -> String { member(name).dir + "/shepherd.json" }
+    public func requestPath(_ name: String) -> String { member(name).dir + "/state/upgrade-request.json" }
+    func member(_ name: String) -> LocalCluster.MemberInfo { cluster.members.first { $0.name == name }! }
+    func pidFile(_ name: String) -> String { member(name).dir + "/daemon.pid" }
+    public func log(_ name: String) -> String {
+        (try? String(contentsOfFile: member(name).dir + "/daemon.log", encoding: .utf8)) ?? ""
+    }
+
+    public func startAll() async throws {
+        for m in cluster.members {
+            let r = try await Command.run([Repo.scripts + "/bg.sh", "start", pidFile(m.name), m.dir + "/daemon.log",
+                                           binary, "run", "--config", configPath(m.name)])
+            guard r.succeeded else { throw ClusterError(detail: "daemon \(m.name): \(r.summary)") }
+        }
+    }
+
+    /// SIGTERM to every daemon; returns the names of those that needed SIGKILL (a graceful stop must not).
+    @discardableResult
+    public func stopAll() async -> [String] {
+        var killed: [String] = []
+        for m in cluster.members {
+            let r = try? await Command.run([Repo.scripts + "/bg.sh", "stop", pidFile(m.name), "30"], timeout: .seconds(40))
+            if r?.exitCode == 3 { killed.append(m.name) }
+        }
+        return killed
+    }
+
+    /// Runs the CLI and returns its result.
+    public func cli(_ args: [String]) async throws -> Command.Result {
+        try await Command.run([binary] + args, timeout: .seconds(60))
+    }
+
+    /// Starts the fleet, runs `body`, and always stops the daemons (before the cluster tears down).
+    public static func with<T: Sendable>(_ cluster: LocalCluster, settleSeconds: Double = 1, verifyTimeoutSeconds: Double = 30,
+                                         _ body: (ShepherdFleet) async throws -> T) async throws -> T {
+        let fleet = try ShepherdFleet(cluster: cluster, settleSeconds: settleSeconds, verifyTimeoutSeconds: verifyTimeoutSeconds)
+        do {
+            try await fleet.startAll()
+            let r = try await body(fleet)
+            await fleet.stopAll()
+            return r
+        } catch {
+            await fleet.stopAll()
+            print("daemon logs after failure:\n" + fleet.cluster.members.map { "--- \($0.name)\n" + fleet.log($0.name).split(separator: "\n").suffix(25).joined(separator: "\n") }.joined(separator: "\n"))
+            throw error
+        }
+    }
+}
