@@ -1,5 +1,6 @@
 import Exec
 import Foundation
+import Systemd
 
 /// Stops and starts the local etcd member.
 ///
@@ -52,8 +53,29 @@ public enum MemberControllers {
         case let .command(stop, start, status):
             return CommandController(stop: stop, start: start, status: status)
         case let .systemd(unit):
-            throw ControllerError(detail: "controller.kind \"systemd\" (unit \(unit)) is not available in this build yet; "
-                                  + "use kind \"command\" with [\"systemctl\", \"stop\", \"\(unit)\"] and [\"systemctl\", \"start\", \"\(unit)\"]")
+            return SystemdController(unit: unit)
         }
+    }
+}
+
+/// Controls the member's systemd unit over D-Bus: StopUnit/StartUnit, each waiting for its job's result (a stop job
+/// is done only once the unit's processes have exited).
+public struct SystemdController: MemberController {
+    public let unit: String
+    let manager: UnitManager
+
+    public init(unit: String, manager: UnitManager = UnitManager()) { self.unit = unit; self.manager = manager }
+
+    public func stop() async throws {
+        do { try await manager.perform(.stop, unit: unit) } catch { throw ControllerError(detail: "stop member: \(error)") }
+    }
+
+    public func start() async throws {
+        do { try await manager.perform(.start, unit: unit) } catch { throw ControllerError(detail: "start member: \(error)") }
+    }
+
+    public func isRunning() async -> Bool? {
+        guard let state = try? await manager.activeState(unit: unit) else { return nil }
+        return state == "active" || state == "activating" || state == "reloading"
     }
 }
