@@ -27,11 +27,12 @@ public final class LocalCluster: Sendable {
 
     /// `extraFlags` go to every member; `clientScheme` "https" with `serverTLS` files makes client TLS (mTLS when
     /// `--client-cert-auth` is among the extra flags).
-    init(size: Int, version: String, label: String, extraFlags: [String], tls: TLSOptions, https: Bool) throws {
+    public init(size: Int, version: String, label: String, extraFlags: [String] = [], tls: TLSOptions = TLSOptions(),
+                https: Bool = false, parentDir: String? = nil) throws {
         let binary = try Repo.etcdBinary("etcd", version)
         self.version = version
         self.tls = tls
-        temp = try TempDir(label)
+        temp = try TempDir(label, in: parentDir)
         let token = "tok-\(label)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         var ms: [MemberInfo] = []
         for i in 1...size {
@@ -57,9 +58,10 @@ public final class LocalCluster: Sendable {
 
     /// Starts a cluster, waits until every member is healthy, runs `body`, and always tears the cluster down.
     public static func with<T: Sendable>(size: Int = 3, version: String, label: String = "c", extraFlags: [String] = [],
-                                         tls: TLSOptions = TLSOptions(), https: Bool = false,
+                                         tls: TLSOptions = TLSOptions(), https: Bool = false, parentDir: String? = nil,
                                          _ body: (LocalCluster) async throws -> T) async throws -> T {
-        let cluster = try LocalCluster(size: size, version: version, label: label, extraFlags: extraFlags, tls: tls, https: https)
+        let cluster = try LocalCluster(size: size, version: version, label: label, extraFlags: extraFlags, tls: tls, https: https,
+                                       parentDir: parentDir)
         do {
             try await cluster.startAll()
             let r = try await body(cluster)
@@ -69,6 +71,19 @@ public final class LocalCluster: Sendable {
             await cluster.tearDown()
             throw error
         }
+    }
+
+    /// The member's flags as etcd's ETCD_* environment variables (for an EnvironmentFile=).
+    public func environment(_ i: Int) throws -> String {
+        let flags = try String(contentsOfFile: members[i].dir + "/flags", encoding: .utf8).split(separator: "\n").map(String.init)
+        var lines: [String] = []
+        var k = 0
+        while k + 1 < flags.count {
+            let name = "ETCD_" + flags[k].dropFirst(2).uppercased().replacingOccurrences(of: "-", with: "_")
+            lines.append("\(name)=\(flags[k + 1])")
+            k += 2
+        }
+        return lines.joined(separator: "\n") + "\n"
     }
 
     public func endpoint(_ i: Int) -> EtcdEndpoint { EtcdEndpoint(url: members[i].clientURL, transport: transport) }
@@ -116,5 +131,6 @@ public final class LocalCluster: Sendable {
 
 public struct ClusterError: Error, CustomStringConvertible {
     public let detail: String
+    public init(detail: String) { self.detail = detail }
     public var description: String { detail }
 }

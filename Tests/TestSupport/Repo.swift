@@ -42,8 +42,9 @@ public enum Repo {
 /// A temporary folder removed on `remove()`; tests call it from their cleanup path.
 public struct TempDir: Sendable {
     public let path: String
-    public init(_ label: String) throws {
-        var template = Array("\(NSTemporaryDirectory())/shepherd-\(label)-XXXXXX".utf8CString)
+    /// `parent` defaults to the system temp dir; systemd-guest tests put theirs under the checkout, which the guest sees.
+    public init(_ label: String, in parent: String? = nil) throws {
+        var template = Array("\(parent ?? NSTemporaryDirectory())/shepherd-\(label)-XXXXXX".utf8CString)
         guard let p = mkdtemp(&template) else { throw Repo.MissingDependency(what: "a temp dir (mkdtemp failed)") }
         path = String(cString: p)
     }

@@ -1,0 +1,198 @@
+import EtcdClient
+import Foundation
+import Rollout
+import Shepherd
+import Systemd
+import Testing
+import TestSupport
+
+/// The daemon under a real systemd (PID 1 in namespaces, real journald, real D-Bus).
+@Suite(.serialized) struct SystemdGuestTests {
+    static func daemonUnit(_ config: String, watchdog: Int = 30) throws -> String {
+        """
+        [Unit]
+        Description=etcd-shepherd under test
+        [Service]
+        Type=notify
+        NotifyAccess=main
+        ExecStart=\(try Repo.shepherdBinary()) run --config \(config)
+        ExecReload=/bin/kill -HUP $MAINPID
+        Restart=on-failure
+        RestartSec=1
+        WatchdogSec=\(watchdog)
+        TimeoutStopSec=60
+        Environment=SWIFT_BACKTRACE=enable=no
+        """
+    }
+
+    static func config(name: String, clientURL: String, endpoints: [String], dir: String, controller: String) -> String {
+        """
+        {
+          "member": { "name": "\(name)", "clientURL": "\(clientURL)", "dataDir": "\(dir)/data",
+                      "binaryLink": "\(dir)/etcd", "binaryPathTemplate": "\(Repo.etcdBinDir)/etcd-{version}" },
+          "cluster": { "endpoints": [\(endpoints.map { "\"\($0)\"" }.joined(separator: ", "))] },
+          "controller": \(controller),
+          "requestFile": "\(dir)/state/upgrade-request.json", "stateDir": "\(dir)/state", "backupDir": "\(dir)/backups",
+          "timing": { "tickSeconds": 0.5, "lockTTLSeconds": 15, "verifyTimeoutSeconds": 30, "settleSeconds": 1, "minLeaseRemainingSeconds": 5 }
+        }
+        """
+    }
+
+    @Test func notifyJournalReloadAndWatchdog() async throws {
+        try await SystemdGuest.with("notify") { guest in
+            try await LocalCluster.with(size: 1, version: "3.5.1", label: "sd1", parentDir: guest.work.path) { cluster in
+                let m = cluster.members[0]
+                let cfg = m.dir + "/shepherd.json"
+                try FileManager.default.createDirectory(atPath: m.dir + "/state", withIntermediateDirectories: true)
+                try Self.config(name: m.name, clientURL: m.clientURL, endpoints: [m.clientURL], dir: m.dir,
+                                controller: #"{"kind": "command", "stop": ["true"], "start": ["true"]}"#)
+                    .write(toFile: cfg, atomically: true, encoding: .utf8)
+                try await guest.install(unit: "shepherd-t.service", try Self.daemonUnit(cfg))
+
+                // Type=notify: `systemctl start` returns once READY=1 came; STATUS is the one-line summary.
+                let start = try await guest.exec(["systemctl", "start", "shepherd-t.service"])
+                #expect(start.succeeded, "\(start.summary)")
+                #expect(try await guest.property("shepherd-t.service", "ActiveState") == "active")
+                let status = try await guest.property("shepherd-t.service", "StatusText")
+                #expect(status.hasPrefix("idle: s1 3.5.1 healthy leader; cluster 3.5, 1/1 healthy"), "\(status)")
+                let pid = try await guest.property("shepherd-t.service", "MainPID")
+
+                // An event with its MESSAGE_ID and fields lands in journald (a malformed request is refused).
+                try "{not json".write(toFile: m.dir + "/state/upgrade-request.json", atomically: true, encoding: .utf8)
+                chmod(m.dir + "/state/upgrade-request.json", 0o600)
+                let refused = await eventually(timeout: .seconds(15)) {
+                    let e = (try? await guest.journal(["MESSAGE_ID=\(MessageID.requestRefused.rawValue)"])) ?? []
+                    return e.contains { $0["_SYSTEMD_UNIT"] == "shepherd-t.service" && $0["ETCD_MEMBER"] == "s1"
+                        && ($0["SHEPHERD_REASON"] ?? "").contains("not valid JSON") && $0["PRIORITY"] == "3"
+                        && $0["CODE_FUNC"] != nil }
+                }
+                #expect(refused, "no request-refused entry with its fields in the journal")
+
+                // Reload: RELOADING=1 … READY=1 around SIGHUP, same main PID, still active.
+                let reload = try await guest.exec(["systemctl", "reload", "shepherd-t.service"])
+                #expect(reload.succeeded, "\(reload.summary)")
+                let reloaded = await eventually(timeout: .seconds(10)) {
+                    ((try? await guest.journal(["-u", "shepherd-t.service"])) ?? []).contains { ($0["MESSAGE"] ?? "").hasPrefix("configuration reloaded") }
+                }
+                #expect(reloaded)
+                #expect(try await guest.property("shepherd-t.service", "MainPID") == pid)
+                #expect(try await guest.property("shepherd-t.service", "ActiveState") == "active")
+                let stop = try await guest.exec(["systemctl", "stop", "shepherd-t.service"])
+                #expect(stop.succeeded)
+                #expect(try await guest.property("shepherd-t.service", "Result") == "success")
+            }
+
+            // A loop stuck on an etcd that accepts connections but never answers stops pinging the watchdog:
+            // systemd kills the daemon and restarts it.
+            let hole = try BlackHole()
+            defer { hole.close() }
+            let dir = guest.work.path + "/wd"
+            try FileManager.default.createDirectory(atPath: dir + "/state", withIntermediateDirectories: true)
+            try Self.config(name: "s1", clientURL: hole.url, endpoints: [hole.url], dir: dir,
+                            controller: #"{"kind": "command", "stop": ["true"], "start": ["true"]}"#)
+                .write(toFile: dir + "/shepherd.json", atomically: true, encoding: .utf8)
+            try await guest.install(unit: "shepherd-wd.service", try Self.daemonUnit(dir + "/shepherd.json", watchdog: 2))
+            _ = try await guest.exec(["systemctl", "start", "--no-block", "shepherd-wd.service"])
+            let restarted = await eventually(timeout: .seconds(40)) {
+                (Int((try? await guest.property("shepherd-wd.service", "NRestarts")) ?? "0") ?? 0) >= 1
+            }
+            #expect(restarted, "the watchdog did not restart a stuck daemon")
+            let log = try await guest.exec(["journalctl", "--no-pager", "-u", "shepherd-wd.service"]).stdout
+            #expect(log.contains("Watchdog timeout"), "\(log.suffix(800))")
+            _ = try await guest.exec(["systemctl", "stop", "shepherd-wd.service"])
+        }
+    }
+
+    /// Each member an `etcd@sN.service` unit, each controlled over D-Bus by its own `etcd-shepherd@sN.service`.
+    @Test func rolloutWithSystemdUnitsOverDBus() async throws {
+        try await SystemdGuest.with("roll") { guest in
+            // The members run as units inside the guest (its poweroff stops them); the cluster object only lays out
+            // their folders and talks to them.
+            let cluster = try LocalCluster(size: 3, version: "3.4.23", label: "sdroll", parentDir: guest.work.path)
+            do { try await rollout(guest, cluster) } catch {
+                await cluster.tearDown()
+                throw error
+            }
+            await cluster.tearDown()
+        }
+    }
+
+    func rollout(_ guest: SystemdGuest, _ cluster: LocalCluster) async throws {
+        do {
+            let root = cluster.temp.path
+            try await guest.install(unit: "etcd@.service", """
+                [Unit]
+                Description=etcd member %i (test)
+                [Service]
+                Type=notify
+                EnvironmentFile=\(root)/%i/etcd.env
+                ExecStart=\(root)/%i/etcd
+                TimeoutStopSec=30
+                """)
+            try await guest.install(unit: "etcd-shepherd@.service", try Self.daemonUnit("\(root)/%i/shepherd.json"))
+            for (i, m) in cluster.members.enumerated() {
+                try cluster.environment(i).write(toFile: m.dir + "/etcd.env", atomically: true, encoding: .utf8)
+                try FileManager.default.createDirectory(atPath: m.dir + "/state", withIntermediateDirectories: true)
+                try Self.config(name: m.name, clientURL: m.clientURL, endpoints: cluster.clientURLs, dir: m.dir,
+                                controller: #"{"kind": "systemd", "unit": "etcd@\#(m.name).service"}"#)
+                    .write(toFile: m.dir + "/shepherd.json", atomically: true, encoding: .utf8)
+            }
+            let etcd = try await guest.exec(["systemctl", "start"] + cluster.members.map { "etcd@\($0.name).service" })
+            #expect(etcd.succeeded, "\(etcd.summary)")
+            for i in cluster.members.indices { try await cluster.waitHealthy(i) }
+            let daemons = try await guest.exec(["systemctl", "start"] + cluster.members.map { "etcd-shepherd@\($0.name).service" })
+            #expect(daemons.succeeded, "\(daemons.summary)")
+
+            let monitor = SafetyMonitor(cluster: cluster)
+            monitor.start()
+            let req = try await guest.exec([try Repo.shepherdBinary(), "request", "3.5.1", "--allow-known-bad",
+                                            "--config", cluster.members[1].dir + "/shepherd.json"])
+            #expect(req.succeeded, "\(req.summary)")
+            let store = RolloutStore(prefix: "/etcd-shepherd", cluster: cluster.clusterClient())
+            let done = await eventually(timeout: .seconds(120)) {
+                let s = (try? await store.read())?.rollout?.state
+                return s == .completed || s == .halted
+            }
+            await monitor.stop()
+            #expect(done)
+            #expect(try await store.read().rollout?.state == .completed)
+            #expect(monitor.maxDown <= 1, "\(monitor.overlaps.prefix(5))")
+            #expect(try await monitor.lostWrites() == [])
+            for i in cluster.members.indices { #expect(try await cluster.endpoint(i).version().server == "3.5.1") }
+            // Each daemon drove its own unit and logged the verification with its fields.
+            for m in cluster.members {
+                let verified = try await guest.journal(["_SYSTEMD_UNIT=etcd-shepherd@\(m.name).service",
+                                                        "MESSAGE_ID=\(MessageID.memberVerified.rawValue)"])
+                #expect(verified.contains { $0["ETCD_MEMBER"] == m.name && $0["SHEPHERD_PHASE"] == "done" }, "\(m.name) verified entry")
+                #expect(try await guest.property("etcd@\(m.name).service", "ActiveState") == "active")
+                let status = try await guest.property("etcd-shepherd@\(m.name).service", "StatusText")
+                #expect(status.contains(m.name), "\(status)")
+            }
+            _ = try await guest.exec(["systemctl", "stop"] + cluster.members.map { "etcd-shepherd@\($0.name).service" }
+                                     + cluster.members.map { "etcd@\($0.name).service" })
+        }
+    }
+}
+
+/// A TCP listener that never accepts: connections complete in the kernel's backlog and requests hang.
+struct BlackHole {
+    let fd: Int32
+    let port: Int
+    var url: String { "http://127.0.0.1:\(port)" }
+
+    init() throws {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        self.fd = fd
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let ok = withUnsafeMutablePointer(to: &addr) { p in
+            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) == 0 && listen(fd, 64) == 0 && getsockname(fd, $0, &len) == 0 }
+        }
+        guard ok else { throw ClusterError(detail: "black hole listener: errno \(errno)") }
+        port = Int(UInt16(bigEndian: addr.sin_port))
+    }
+
+    func close() { _ = Glibc.close(fd) }
+}
