@@ -2,16 +2,24 @@
 SHELL := /bin/bash
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps build test demo bench clean
+.PHONY: deps build test demo bench deb clean
 deps:
 	$(SUDO) scripts/install-deps.sh
 
 build: deps
 	swift build
 
-test: deps
+test: deps deb
 	swift build --build-tests
 	swift test
+
+# The .deb (static Swift stdlib) in .build/deb/; the systemd tests install it in a guest.
+deb: deps
+	rm -rf .build/deb && mkdir -p .build/deb/etcd-shepherd
+	for f in Package.swift Sources Tests README.md config.example.json systemd packaging; do ln -s "$(CURDIR)/$$f" .build/deb/etcd-shepherd/$$f; done
+	cp -rL packaging/debian .build/deb/etcd-shepherd/debian
+	cd .build/deb/etcd-shepherd && SCRATCH="$(CURDIR)/.build-release" dpkg-buildpackage -us -uc -b
+	@ls -l .build/deb/*.deb
 
 demo: build
 	scripts/demo.sh

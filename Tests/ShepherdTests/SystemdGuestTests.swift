@@ -174,6 +174,37 @@ import TestSupport
     }
 }
 
+extension SystemdGuestTests {
+    /// The .deb built by `make deb` installs in the guest, its units are enabled, and its (hardened) service starts.
+    @Test func debianPackageInstallsAndItsServiceStarts() async throws {
+        let dir = Repo.root + "/.build/deb"
+        let deb = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [])
+            .first { $0.hasPrefix("etcd-shepherd_") && $0.hasSuffix(".deb") }
+        guard let deb else { throw Repo.MissingDependency(what: "the .deb in .build/deb (run `make deb`)") }
+        try await SystemdGuest.with("deb") { guest in
+            // The host image's policy-rc.d (exit 101) blocks maintainer-script starts; remove it in the overlay only.
+            _ = try await guest.exec(["rm", "-f", "/usr/sbin/policy-rc.d"])
+            let install = try await guest.exec(["dpkg", "-i", dir + "/" + deb], timeout: .seconds(180))
+            #expect(install.succeeded, "\(install.summary)")
+            #expect(try await guest.exec(["systemctl", "is-enabled", "etcd-shepherd.service"]).stdout.hasPrefix("enabled"))
+            #expect(try await guest.exec(["systemctl", "is-enabled", "etcd-shepherd.path"]).stdout.hasPrefix("enabled"))
+            let active = await eventually(timeout: .seconds(30)) {
+                (try? await guest.property("etcd-shepherd.service", "ActiveState")) == "active"
+            }
+            let unitStatus = (try? await guest.exec(["systemctl", "status", "etcd-shepherd.service"]))?.stdout ?? ""
+            #expect(active, "\(unitStatus)")
+            // No etcd on the default endpoint: it says so in STATUS instead of failing.
+            let status = try await guest.property("etcd-shepherd.service", "StatusText")
+            #expect(status.contains("error") && status.contains("127.0.0.1:2379"), "\(status)")
+            let version = try await guest.exec(["/usr/bin/etcd-shepherd", "--version"])
+            #expect(version.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "0.1.0")
+            #expect(try await guest.exec(["test", "-f", "/etc/etcd-shepherd/config.json"]).succeeded)
+            let purge = try await guest.exec(["dpkg", "--purge", "etcd-shepherd"], timeout: .seconds(120))
+            #expect(purge.succeeded, "\(purge.summary)")
+        }
+    }
+}
+
 /// A TCP listener that never accepts: connections complete in the kernel's backlog and requests hang.
 struct BlackHole {
     let fd: Int32
