@@ -38,8 +38,7 @@ public struct Plan: Sendable {
 
         let hypothetical = RolloutRecord(id: "plan", from: from, to: target, requestedBy: config.member.name, requestedAt: 0,
                                          allowKnownBad: allowKnownBad)
-        let local = await Preflight.binary(binary ?? config.member.binaryPath(target), version: target, sha256: sha256)
-            + Preflight.dataDir(config.member.dataDir)
+        let local = await Preflight.all(config, from: from, to: target, binary: binary ?? config.member.binaryPath(target), sha256: sha256)
         for f in local { lines.append("  preflight on \(config.member.name): \(f.line)") }
         if local.contains(where: { $0.severity == .blocking }) { blocked = true }
         let first = order.first ?? config.member.name

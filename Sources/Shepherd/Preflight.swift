@@ -3,17 +3,15 @@ import Exec
 import Foundation
 import Rollout
 
-/// One thing the preflight found: blocking findings stop the member from being touched (gate 6).
-public struct Finding: Sendable, Equatable, Codable {
-    public enum Severity: String, Sendable, Codable { case blocking, warning }
-    public let severity: Severity
-    public let what: String
-    public let fix: String
-    public var line: String { "\(severity.rawValue): \(what) — \(fix)" }
-}
-
-/// Checks on this node for a target version: the binary and the data dir.
+/// Checks on this node for a target version: the binary, the data dir, and the member's configuration.
 public enum Preflight {
+    /// Everything gate 6 and `etcd-shepherd check` look at on this node.
+    public static func all(_ config: Config, from: EtcdVersion?, to: EtcdVersion, binary: String, sha256: String?) async -> [Finding] {
+        let settings = await MemberConfiguration.gather(config)
+        return await self.binary(binary, version: to, sha256: sha256) + dataDir(config.member.dataDir)
+            + FlagRules.evaluate(settings, from: from, to: to)
+    }
+
     /// The binary exists, is executable, reports `version` in `--version`, and matches `sha256` when given.
     public static func binary(_ path: String, version: EtcdVersion, sha256 expected: String?) async -> [Finding] {
         let fm = FileManager.default

@@ -57,9 +57,10 @@ final class RequestIntake: @unchecked Sendable {
                                                            allowKnownBad: req.allowKnownBad ?? false) {
             throw Refused(reason: why)
         }
+        // This node's own preflight (binary, data dir, flags); the other daemons check theirs as gate 6.
         let binary = req.binary ?? config.member.binaryPath(to)
-        let findings = await Preflight.binary(binary, version: to, sha256: req.sha256).filter { $0.severity == .blocking }
-        if let f = findings.first { throw Refused(reason: "\(f.what) (\(f.fix))") }
+        let findings = await Preflight.all(config, from: from, to: to, binary: binary, sha256: req.sha256).filter { $0.severity == .blocking }
+        if !findings.isEmpty { throw Refused(reason: findings.map { "\($0.what) (fix: \($0.fix))" }.joined(separator: "; ")) }
         let id = "r\(Int(now))-\(String(UInt16.random(in: 0...UInt16.max), radix: 16))"
         return RolloutRecord(id: id, from: from, to: to, requestedBy: config.member.name, requestedAt: now,
                              sha256: req.sha256?.lowercased(), binary: req.binary, allowKnownBad: req.allowKnownBad ?? false)

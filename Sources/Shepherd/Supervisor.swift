@@ -21,7 +21,7 @@ public actor Supervisor {
     private var verifiedSince: ContinuousClock.Instant?
     private var lastHealthy: Bool?
     private var downtime: Double?
-    private var preflightCache: (key: String, blocking: [String])?
+    private var preflightCache: (key: String, blocking: [String], at: ContinuousClock.Instant)?
     private var lastStatus = ""
     private var lastWait = ""
     private var lastLocalHealthyAt: Double?
@@ -130,18 +130,19 @@ public actor Supervisor {
         return (obs, view)
     }
 
-    /// Gate 6 for this node: the target binary and the data dir. Cached per rollout (spawning `--version` each
-    /// tick would be wasteful); a reload clears the cache.
+    /// Gate 6 for this node: the target binary, the data dir and the member's configuration. A clean result is
+    /// cached per rollout (spawning `--version` each tick would be wasteful); a blocking one is re-checked every 15 s
+    /// so a fixed configuration is noticed, and a reload clears the cache.
     func preflight(_ r: RolloutRecord) async -> [String] {
         let key = "\(r.id)|\(r.to)"
-        if let c = preflightCache, c.key == key { return c.blocking }
-        let findings = await Preflight.binary(targetBinary(r), version: r.to, sha256: r.sha256) + Preflight.dataDir(config.member.dataDir)
-        let blocking = findings.filter { $0.severity == .blocking }.map(\.what)
-        // Only cache a clean result or a stable failure; a member that is already done does not need its binary again.
-        preflightCache = (key, blocking)
-        if !blocking.isEmpty {
-            events.emit(.requestRefused, .error, "preflight blocks \(config.member.name): \(blocking.joined(separator: "; "))",
-                        rollout: r, reason: blocking.joined(separator: "; "))
+        if let c = preflightCache, c.key == key, c.blocking.isEmpty || ContinuousClock.now - c.at < .seconds(15) { return c.blocking }
+        let previous = preflightCache?.key == key ? preflightCache?.blocking : nil
+        let findings = await Preflight.all(config, from: r.from, to: r.to, binary: targetBinary(r), sha256: r.sha256)
+        let blocking = findings.filter { $0.severity == .blocking }.map { "\($0.what); \($0.fix)" }
+        preflightCache = (key, blocking, .now)
+        if !blocking.isEmpty && blocking != previous {
+            events.emit(.preflightBlocked, .error, "preflight blocks \(config.member.name): \(blocking.joined(separator: " | "))",
+                        rollout: r, reason: blocking.joined(separator: " | "))
         }
         return blocking
     }

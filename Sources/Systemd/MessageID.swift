@@ -15,6 +15,7 @@ public enum MessageID: String, Sendable, CaseIterable {
     case memberUnhealthy = "8d3c0a5e6f1b4f0e9a2d7c4b1e5f6a0c"
     case memberRecovered = "8d3c0a5e6f1b4f0e9a2d7c4b1e5f6a0d"
     case leadershipTransferred = "8d3c0a5e6f1b4f0e9a2d7c4b1e5f6a0e"
+    case preflightBlocked = "8d3c0a5e6f1b4f0e9a2d7c4b1e5f6a0f"
 
     /// The metadata key a log call uses to carry the message ID.
     public static let metadataKey = "message_id"

@@ -142,3 +142,42 @@ struct Abort: AsyncParsableCommand {
     @OptionGroup var options: ConfigOption
     func run() async throws { try await changeState(options, to: .aborted, from: [.active, .paused, .halted], reason: "aborted by operator") }
 }
+
+struct Check: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Preflight this node for a target version: version policy, binary, data dir, the member's flags. Exit 0 nothing blocks, 1 something does.")
+    @OptionGroup var target: VersionTarget
+    @OptionGroup var options: ConfigOption
+
+    func run() async throws {
+        let config = try options.load()
+        let to = try target.parsed()
+        var findings: [Finding] = []
+        // The version policy needs the cluster; the local checks do not.
+        let view: (versions: Set<String>, cluster: String?)? = try? await withCluster(urls: config.cluster.endpoints, tls: config.cluster.tls) {
+            let v = try await ClusterObserver(cluster: $0).observe()
+            return (Set(v.members.compactMap(\.serverVersion)), v.clusterVersion)
+        }
+        var from: EtcdVersion? = nil
+        if let view {
+            from = view.versions.count == 1 ? EtcdVersion(view.versions.first!) : view.versions.compactMap(EtcdVersion.init).min()
+            if let from {
+                switch VersionPolicy.evaluate(from: from, to: to, clusterVersion: view.cluster, allowKnownBad: target.allowKnownBad) {
+                case let .allowed(warnings):
+                    findings += warnings.map { Finding(severity: .warning, what: $0, fix: "prefer a release without known data-safety bugs") }
+                case let .refused(why):
+                    findings.append(Finding(severity: .blocking, what: why, fix: "pick an allowed target (see the version policy in the README)"))
+                }
+            }
+        } else {
+            findings.append(Finding(severity: .warning, what: "cluster unreachable at \(config.cluster.endpoints.joined(separator: ", ")): version policy not checked",
+                                    fix: "run check where the cluster answers"))
+        }
+        findings += await Preflight.all(config, from: from, to: to, binary: target.binary ?? config.member.binaryPath(to), sha256: target.sha256)
+        print("check \(config.member.name) for etcd \(to)\(from.map { " (cluster runs \($0))" } ?? ""):")
+        for f in findings { print("  " + f.line) }
+        let blocking = findings.filter { $0.severity == .blocking }.count
+        print(blocking == 0 ? "nothing blocks (\(findings.count) warning(s))" : "\(blocking) blocking finding(s)")
+        if blocking > 0 { throw ExitCode(Exit.notHealthy) }
+    }
+}

@@ -85,4 +85,49 @@ import TestSupport
             }
         }
     }
+
+    /// A member whose flags the target refuses is never touched: its daemon reports the blocking finding, the
+    /// others go ahead, and the operator can abort.
+    @Test func preflightBlocksOneMemberAndAbortEndsTheRollout() async throws {
+        try await LocalCluster.with(size: 3, version: "3.4.23", label: "e2e-pf") { cluster in
+            // s3 runs with --debug, which 3.5.1 refuses (exit 2).
+            let flags = cluster.members[2].dir + "/flags"
+            try await cluster.stop(2)
+            try (try String(contentsOfFile: flags, encoding: .utf8) + "--debug\n").write(toFile: flags, atomically: true, encoding: .utf8)
+            try await cluster.start(2)
+            let pid = cluster.pid(2)
+            try await ShepherdFleet.with(cluster) { fleet in
+                let store = RolloutStore(prefix: fleet.keyPrefix, cluster: cluster.clusterClient())
+                // The request goes to s1 (its own preflight is clean).
+                let leader = try await (0..<3).asyncFirst { try await cluster.endpoint($0).status().isLeader }
+                let requester = cluster.members.indices.first { $0 != 2 && $0 != leader } ?? 0
+                let req = try await fleet.cli(["request", "3.5.1", "--allow-known-bad", "--config", fleet.configPath(cluster.members[requester].name)])
+                #expect(req.succeeded)
+                let blocked = await eventually(timeout: .seconds(60)) { fleet.log("s3").contains("preflight blocks s3") }
+                #expect(blocked, "s3's daemon did not report the blocking finding")
+                #expect(fleet.log("s3").contains("replace --debug with --log-level=debug"))
+                let others = await eventually(timeout: .seconds(60)) {
+                    let s = try? await store.read()
+                    return cluster.members.indices.filter { $0 != 2 && $0 != leader }
+                        .allSatisfy { s?.records[cluster.members[$0].name]?.phase == .done }
+                }
+                #expect(others, "the unblocked follower was not upgraded")
+                #expect(try await cluster.endpoint(2).version().server == "3.4.23")
+                #expect(cluster.pid(2) == pid, "s3 was restarted")
+                #expect(try await store.read().records["s3"]?.phase.isDestructive != true)
+                let abort = try await fleet.cli(["abort", "--config", fleet.configPath("s1")])
+                #expect(abort.succeeded && abort.stdout.contains("aborted"), "\(abort.summary)")
+                #expect(try await store.read().rollout?.state == .aborted)
+                let again = try await fleet.cli(["pause", "--config", fleet.configPath("s1")])
+                #expect(again.exitCode == 1 && again.stderr.contains("aborted"), "\(again.summary)")
+            }
+        }
+    }
+}
+
+extension Range where Bound == Int {
+    func asyncFirst(_ p: (Int) async throws -> Bool) async throws -> Int? {
+        for i in self where try await p(i) { return i }
+        return nil
+    }
 }

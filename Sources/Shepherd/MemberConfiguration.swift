@@ -1,0 +1,117 @@
+import Exec
+import Foundation
+import Rollout
+
+/// Finds the member's real configuration wherever it lives: the running etcd process (its command line, its
+/// environment — which holds an EnvironmentFile= or Environment= of its unit — and the YAML of its `--config-file`),
+/// the command controller's start argv, and for the systemd controller the unit's ExecStart, Environment= and
+/// EnvironmentFile= (so a setting that is configured but not yet running is seen too).
+public enum MemberConfiguration {
+    public static func gather(_ config: Config) async -> MemberSettings {
+        var all: [MemberSettings.Setting] = []
+        if let pid = runningMember(dataDir: config.member.dataDir) {
+            all += fromProcess(pid)
+        }
+        switch config.controller {
+        case let .command(_, start, _):
+            all += MemberSettings.flags(Array(start.dropFirst()), origin: "controller start command")
+        case let .systemd(unit):
+            all += await fromUnit(unit)
+        }
+        // The same setting seen in two places is one finding.
+        var seen = Set<String>()
+        return MemberSettings(all.filter { seen.insert("\($0.source)|\($0.name)|\($0.value ?? "")").inserted })
+    }
+
+    /// The etcd process serving this data dir (by `--data-dir`, ETCD_DATA_DIR or its config file), if it runs.
+    static func runningMember(dataDir: String) -> Int32? {
+        let fm = FileManager.default
+        for entry in (try? fm.contentsOfDirectory(atPath: "/proc")) ?? [] {
+            guard let pid = Int32(entry), let argv = cmdline(pid), let exe = argv.first else { continue }
+            let base = (exe as NSString).lastPathComponent
+            guard base.hasPrefix("etcd"), !base.hasPrefix("etcdctl"), !base.hasPrefix("etcdutl"), !base.hasPrefix("etcd-shepherd"),
+                  !base.hasSuffix(".sh") else { continue }
+            let settings = fromProcess(pid)
+            if settings.contains(where: { $0.name == "data-dir" && $0.value.map(normalize) == normalize(dataDir) }) { return pid }
+        }
+        return nil
+    }
+
+    static func normalize(_ p: String) -> String { (p as NSString).standardizingPath }
+
+    static func fromProcess(_ pid: Int32) -> [MemberSettings.Setting] {
+        guard let argv = cmdline(pid) else { return [] }
+        var out = MemberSettings.flags(Array(argv.dropFirst()), origin: "command line of pid \(pid)")
+        out += MemberSettings.environment(environ(pid), origin: "environment of pid \(pid)")
+        let configFile = out.first { $0.name == "config-file" }?.value
+        if let configFile { out += yaml(path: configFile) }
+        return out
+    }
+
+    static func cmdline(_ pid: Int32) -> [String]? {
+        guard let d = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline"), !d.isEmpty else { return nil }
+        return d.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    static func environ(_ pid: Int32) -> [String: String] {
+        guard let d = FileManager.default.contents(atPath: "/proc/\(pid)/environ") else { return [:] }
+        var env: [String: String] = [:]
+        for kv in d.split(separator: 0) {
+            let s = String(decoding: kv, as: UTF8.self)
+            if let eq = s.firstIndex(of: "=") { env[String(s[..<eq])] = String(s[s.index(after: eq)...]) }
+        }
+        return env
+    }
+
+    /// Top-level `key: value` lines of etcd's YAML config file (nested blocks such as TLS sections are skipped).
+    static func yaml(path: String) -> [MemberSettings.Setting] {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [] }
+        return text.split(separator: "\n").compactMap { raw in
+            guard let first = raw.first, first != " ", first != "\t", first != "#", first != "-",
+                  let colon = raw.firstIndex(of: ":") else { return nil }
+            let key = raw[..<colon].trimmingCharacters(in: .whitespaces)
+            var value = raw[raw.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            if let hash = value.range(of: " #") { value = String(value[..<hash.lowerBound]).trimmingCharacters(in: .whitespaces) }
+            value = value.trimmingCharacters(in: CharacterSet(charactersIn: "'\""))
+            guard !value.isEmpty else { return nil }
+            return MemberSettings.Setting(name: key, value: value, source: .configFile, origin: path)
+        }
+    }
+
+    /// KEY=VALUE lines of an environment file (comments and blank lines skipped, quotes removed).
+    static func environmentFile(_ path: String) -> [String: String] {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [:] }
+        var env: [String: String] = [:]
+        for line in text.split(separator: "\n") {
+            let t = line.trimmingCharacters(in: .whitespaces)
+            guard !t.hasPrefix("#"), let eq = t.firstIndex(of: "=") else { continue }
+            env[String(t[..<eq])] = String(t[t.index(after: eq)...]).trimmingCharacters(in: CharacterSet(charactersIn: "'\""))
+        }
+        return env
+    }
+
+    /// ExecStart, Environment= and EnvironmentFile= of a unit, as systemd has loaded them.
+    static func fromUnit(_ unit: String) async -> [MemberSettings.Setting] {
+        guard let r = try? await Command.run(["systemctl", "show", unit, "-p", "ExecStart", "-p", "Environment", "-p", "EnvironmentFiles"],
+                                             timeout: .seconds(10)), r.succeeded else { return [] }
+        var out: [MemberSettings.Setting] = []
+        for line in r.stdout.split(separator: "\n") {
+            if line.hasPrefix("ExecStart="), let a = line.range(of: "argv[]=") {
+                let rest = line[a.upperBound...]
+                let argv = (rest.range(of: " ;").map { rest[..<$0.lowerBound] } ?? rest).split(separator: " ").map(String.init)
+                out += MemberSettings.flags(Array(argv.dropFirst()), origin: "ExecStart of \(unit)")
+                if let cf = out.first(where: { $0.name == "config-file" })?.value { out += yaml(path: cf) }
+            } else if line.hasPrefix("Environment="), line.count > 12 {
+                var env: [String: String] = [:]
+                for kv in line.dropFirst(12).split(separator: " ") {
+                    if let eq = kv.firstIndex(of: "=") { env[String(kv[..<eq])] = String(kv[kv.index(after: eq)...]) }
+                }
+                out += MemberSettings.environment(env, origin: "Environment= of \(unit)")
+            } else if line.hasPrefix("EnvironmentFiles=") {
+                let path = line.dropFirst(17).split(separator: " ").first.map(String.init) ?? ""
+                if !path.isEmpty { out += MemberSettings.environment(environmentFile(path), origin: path) }
+            }
+        }
+        return out
+    }
+}
