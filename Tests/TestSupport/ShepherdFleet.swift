@@ -43,11 +43,23 @@ public final class ShepherdFleet: Sendable {
     }
 
     public func startAll() async throws {
-        for m in cluster.members {
-            let r = try await Command.run([Repo.scripts + "/bg.sh", "start", pidFile(m.name), m.dir + "/daemon.log",
-                                           binary, "run", "--config", configPath(m.name)])
-            guard r.succeeded else { throw ClusterError(detail: "daemon \(m.name): \(r.summary)") }
-        }
+        for m in cluster.members { try await start(m.name) }
+    }
+
+    public func start(_ name: String) async throws {
+        let r = try await Command.run([Repo.scripts + "/bg.sh", "start", pidFile(name), member(name).dir + "/daemon.log",
+                                       binary, "run", "--config", configPath(name)])
+        guard r.succeeded else { throw ClusterError(detail: "daemon \(name): \(r.summary)") }
+    }
+
+    /// SIGTERM and wait for the exit; returns false when it had to be killed.
+    public func stop(_ name: String, seconds: Int = 30) async throws -> Bool {
+        try await Command.run([Repo.scripts + "/bg.sh", "stop", pidFile(name), "\(seconds)"], timeout: .seconds(Int64(seconds + 10))).exitCode == 0
+    }
+
+    /// SIGKILL: a daemon crash.
+    public func kill(_ name: String) async throws {
+        _ = try await Command.run([Repo.scripts + "/bg.sh", "signal", pidFile(name), "KILL"])
     }
 
     /// SIGTERM to every daemon; returns the names of those that needed SIGKILL (a graceful stop must not).

@@ -1,0 +1,74 @@
+import EtcdClient
+import Foundation
+import Rollout
+import Shepherd
+import Testing
+import TestSupport
+
+/// A daemon stopped or killed in the middle of its member's stop→start: SIGTERM finishes the sequence first; a crash
+/// is recovered by the journal on restart (member brought up, record cleared by its owner, the rollout goes on).
+@Suite(.serialized) struct DaemonRestartTests {
+    /// Waits for some daemon to log that it is stopping its member; returns that member's name.
+    func firstStopping(_ fleet: ShepherdFleet, _ cluster: LocalCluster) async -> String? {
+        var found: String?
+        _ = await eventually(timeout: .seconds(60)) {
+            found = cluster.members.map(\.name).first { fleet.log($0).contains("stopping \($0) for") }
+            return found != nil
+        }
+        return found
+    }
+
+    func finish(_ store: RolloutStore, _ monitor: SafetyMonitor, _ cluster: LocalCluster) async throws {
+        let done = await eventually(timeout: .seconds(120)) { (try? await store.read())?.rollout?.state == .completed }
+        await monitor.stop()
+        let last = try? await store.read().rollout
+        #expect(done, "rollout did not complete: \(String(describing: last))")
+        #expect(monitor.maxDown <= 1, "\(monitor.overlaps.prefix(5))")
+        #expect(try await monitor.lostWrites() == [])
+        for i in cluster.members.indices { #expect(try await cluster.endpoint(i).version().server == "3.5.1") }
+    }
+
+    @Test func sigtermMidSequenceFinishesTheMemberFirst() async throws {
+        try await LocalCluster.with(size: 3, version: "3.4.23", label: "term") { cluster in
+            try await ShepherdFleet.with(cluster, settleSeconds: 2) { fleet in
+                let monitor = SafetyMonitor(cluster: cluster)
+                monitor.start()
+                _ = try await fleet.cli(["request", "3.5.1", "--allow-known-bad", "--config", fleet.configPath("s1")])
+                let name = try #require(await firstStopping(fleet, cluster))
+                let graceful = try await fleet.stop(name)
+                #expect(graceful, "the daemon had to be killed")
+                // It exited only after its member was back and verified: nothing half-done is left behind.
+                let i = cluster.members.firstIndex { $0.name == name }!
+                #expect((try? await cluster.endpoint(i).health())?.healthy == true)
+                #expect(try await cluster.endpoint(i).version().server == "3.5.1")
+                let store = RolloutStore(prefix: fleet.keyPrefix, cluster: cluster.clusterClient())
+                #expect(try await store.read().records[name]?.phase == .done)
+                #expect(!FileManager.default.fileExists(atPath: cluster.members[i].dir + "/state/journal.json"))
+                #expect(fleet.log(name).contains("\(name) verified on 3.5.1"))
+                try await fleet.start(name)
+                try await finish(store, monitor, cluster)
+            }
+        }
+    }
+
+    @Test func crashMidSequenceIsRecoveredFromTheJournal() async throws {
+        try await LocalCluster.with(size: 3, version: "3.4.23", label: "crash") { cluster in
+            try await ShepherdFleet.with(cluster, settleSeconds: 2) { fleet in
+                let monitor = SafetyMonitor(cluster: cluster)
+                monitor.start()
+                _ = try await fleet.cli(["request", "3.5.1", "--allow-known-bad", "--config", fleet.configPath("s1")])
+                let name = try #require(await firstStopping(fleet, cluster))
+                try await fleet.kill(name)
+                let i = cluster.members.firstIndex { $0.name == name }!
+                // The journal survived the crash and says how far it got.
+                let journal = try #require(FileManager.default.contents(atPath: cluster.members[i].dir + "/state/journal.json"))
+                let entry = try JSONDecoder().decode(JournalEntry.self, from: journal)
+                #expect(entry.target == EtcdVersion(3, 5, 1))
+                try await fleet.start(name)
+                let store = RolloutStore(prefix: fleet.keyPrefix, cluster: cluster.clusterClient())
+                try await finish(store, monitor, cluster)
+                #expect(try await store.read().records[name]?.phase == .done)
+            }
+        }
+    }
+}
