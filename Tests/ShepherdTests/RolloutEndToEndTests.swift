@@ -125,6 +125,44 @@ import TestSupport
     }
 }
 
+extension RolloutEndToEndTests {
+    /// `plan` changes nothing and says why it would or would not proceed; pause and resume change the state.
+    @Test func planPauseResume() async throws {
+        try await LocalCluster.with(size: 3, version: "3.4.23", label: "e2e-plan") { cluster in
+            try await ShepherdFleet.with(cluster) { fleet in
+                let cfg = fleet.configPath("s1")
+                let refused = try await fleet.cli(["plan", "3.5.1", "--config", cfg])
+                #expect(refused.exitCode == 1 && refused.stdout.contains("FAIL 5 versions allowed") && refused.stdout.contains("etcd-io/etcd#13766"),
+                        "\(refused.stdout)")
+                let ok = try await fleet.cli(["plan", "3.5.1", "--allow-known-bad", "--config", cfg])
+                #expect(ok.exitCode == 0 && ok.stdout.contains("result: would proceed"), "\(ok.stdout)")
+                #expect(ok.stdout.contains("leader last") && ok.stdout.contains("rollback: by binary swap while the cluster version stays 3.4"))
+                let store = RolloutStore(prefix: fleet.keyPrefix, cluster: cluster.clusterClient())
+                #expect(try await store.read().rollout == nil, "plan wrote a rollout")
+                let skip = try await fleet.cli(["plan", "3.6.0", "--config", cfg])
+                #expect(skip.exitCode == 1 && skip.stdout.contains("one minor at a time"))
+
+                // Pause right after the request: every daemon reports it, and resume finishes the rollout.
+                _ = try await fleet.cli(["request", "3.5.1", "--allow-known-bad", "--config", cfg])
+                #expect(await eventually(timeout: .seconds(15)) { (try? await store.read())?.rollout != nil })
+                let pause = try await fleet.cli(["pause", "--config", cfg])
+                #expect(pause.succeeded && pause.stdout.contains("paused"), "\(pause.summary)")
+                let allPaused = await eventually(timeout: .seconds(30)) {
+                    cluster.members.allSatisfy { fleet.log($0.name).contains("waits: rollout paused") }
+                }
+                #expect(allPaused)
+                let status = try await fleet.cli(["status", "--config", cfg])
+                #expect(status.stdout.contains("paused"), "\(status.stdout)")
+                let resume = try await fleet.cli(["resume", "--config", cfg])
+                #expect(resume.succeeded && resume.stdout.contains("active"))
+                #expect(await eventually(timeout: .seconds(90)) { (try? await store.read())?.rollout?.state == .completed })
+                let after = try await fleet.cli(["status", "--json", "--config", cfg])
+                #expect(after.exitCode == 0 && after.stdout.contains("\"state\" : \"completed\""), "\(after.stdout)")
+            }
+        }
+    }
+}
+
 extension Range where Bound == Int {
     func asyncFirst(_ p: (Int) async throws -> Bool) async throws -> Int? {
         for i in self where try await p(i) { return i }

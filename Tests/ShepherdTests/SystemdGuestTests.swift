@@ -175,6 +175,27 @@ import TestSupport
 }
 
 extension SystemdGuestTests {
+    /// UnitManager against the guest's systemd over its real D-Bus: job results and errors that name unit and error.
+    @Test func unitManagerJobsAndErrors() async throws {
+        try await SystemdGuest.with("bus") { guest in
+            try await guest.install(unit: "ok-t.service", "[Service]\nExecStart=/bin/sleep 600\n")
+            try await guest.install(unit: "fail-t.service", "[Service]\nType=oneshot\nExecStart=/bin/false\n")
+            let bus = UnitManager(address: try guest.busAddress())
+            #expect(try await bus.perform(.start, unit: "ok-t.service") == "done")
+            #expect(try await bus.activeState(unit: "ok-t.service") == "active")
+            #expect(try await guest.property("ok-t.service", "ActiveState") == "active")
+            #expect(try await bus.perform(.restart, unit: "ok-t.service") == "done")
+            #expect(try await bus.perform(.stop, unit: "ok-t.service") == "done")
+            #expect(try await bus.activeState(unit: "ok-t.service") == "inactive")
+            do { try await bus.perform(.start, unit: "fail-t.service"); Issue.record("a failing unit started") } catch let e as UnitManager.Failure {
+                #expect(e.unit == "fail-t.service" && e.detail.contains("'failed'"), "\(e)")
+            }
+            do { try await bus.perform(.start, unit: "nosuch-t.service"); Issue.record("a missing unit started") } catch let e as UnitManager.Failure {
+                #expect(e.description.contains("nosuch-t.service") && e.detail.contains("org.freedesktop.systemd1.NoSuchUnit"), "\(e)")
+            }
+        }
+    }
+
     /// The .deb built by `make deb` installs in the guest, its units are enabled, and its (hardened) service starts.
     @Test func debianPackageInstallsAndItsServiceStarts() async throws {
         let dir = Repo.root + "/.build/deb"

@@ -44,6 +44,12 @@ public struct SystemdGuest: Sendable {
         try await Command.run(["bash", Self.script, "exec", name] + argv, timeout: timeout)
     }
 
+    /// The guest's system bus, reachable from the host through PID 1's root (for sd-bus clients in the test process).
+    public func busAddress() throws -> String {
+        let pid = try String(contentsOfFile: "/tmp/\(name).pid1", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        return "unix:path=/proc/\(pid)/root/run/dbus/system_bus_socket"
+    }
+
     /// Installs a unit file into the guest's /etc/systemd/system and reloads systemd.
     public func install(unit: String, _ text: String) async throws {
         let staged = work.path + "/" + unit
