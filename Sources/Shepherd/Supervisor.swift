@@ -105,28 +105,25 @@ public actor Supervisor {
         let processUp: Bool
         if let running = await controller.isRunning() { processUp = running } else { processUp = local?.reachable ?? false }
 
-        if let entry, entry.step == .started, local?.healthy == true, downtime == nil, let stopped = entry.stoppedAt {
-            downtime = now - stopped   // stop issued → first healthy answer
-        }
-        if let entry, entry.step == .started, let target = Optional(entry.target) {
-            let probe = Observation(localName: config.member.name, members: members, clusterVersion: view.clusterVersion,
-                                    rollout: snap.rollout, records: snap.records, backup: nil, lock: nil, journal: nil,
-                                    preflightBlocking: [], localProcessUp: processUp, observationAge: 0, verifiedFor: 0,
-                                    now: now, timing: config.timing)
-            if Gates.verification(probe, target: target) == nil {
-                if verifiedSince == nil { verifiedSince = .now }
-            } else { verifiedSince = nil }
-        } else { verifiedSince = nil }
-
         let held = await lock.current
         if let why = await lock.takeLossReason() { events.logger.warning("lock lost: \(why)") }
-        let obs = Observation(
+        var obs = Observation(
             localName: config.member.name, members: members, clusterVersion: view.clusterVersion, rollout: snap.rollout,
             records: snap.records, backup: snap.rollout.flatMap { snap.backups[$0.id] }, lock: held, journal: entry,
             preflightBlocking: blocking, localProcessUp: processUp,
-            observationAge: (ContinuousClock.now - view.startedAt).seconds,
-            verifiedFor: verifiedSince.map { (ContinuousClock.now - $0).seconds } ?? 0,
+            observationAge: (ContinuousClock.now - view.startedAt).seconds, verifiedFor: 0,
             allowSmallCluster: config.cluster.allowSmallCluster, now: now, timing: config.timing)
+
+        // Verification must hold continuously for the settle period: the shell keeps the clock, the core the rule.
+        if let entry, entry.step == .started {
+            if local?.healthy == true, downtime == nil, let stopped = entry.stoppedAt {
+                downtime = now - stopped   // stop issued → first healthy answer
+            }
+            if Gates.verification(obs, target: entry.target) == nil {
+                if verifiedSince == nil { verifiedSince = .now }
+            } else { verifiedSince = nil }
+        } else { verifiedSince = nil }
+        obs.verifiedFor = verifiedSince.map { (ContinuousClock.now - $0).seconds } ?? 0
         return (obs, view)
     }
 
