@@ -71,10 +71,11 @@ public struct UpgradeRequest: Codable, Sendable, Equatable {
 
     /// Moves a handled request aside (`.accepted` / `.rejected`) and records why in `<file>.status`.
     public static func settle(path: String, accepted: Bool, reason: String) {
+        // The status first: whoever sees the renamed file finds the matching reason beside it.
+        let line = "\(accepted ? "accepted" : "rejected") at \(ISO8601DateFormatter().string(from: Date())): \(reason)\n"
+        try? FileIO.writeAtomically(Data(line.utf8), to: path + ".status", mode: 0o644)
         let target = path + (accepted ? ".accepted" : ".rejected")
         unlink(target)
         rename(path, target)
-        let line = "\(accepted ? "accepted" : "rejected") at \(ISO8601DateFormatter().string(from: Date())): \(reason)\n"
-        try? FileIO.writeAtomically(Data(line.utf8), to: path + ".status", mode: 0o644)
     }
 }

@@ -143,7 +143,7 @@ import TestSupport
             let daemons = try await guest.exec(["systemctl", "start"] + cluster.members.map { "etcd-shepherd@\($0.name).service" })
             #expect(daemons.succeeded, "\(daemons.summary)")
 
-            let monitor = SafetyMonitor(cluster: cluster)
+            let monitor = SafetyMonitor(cluster: cluster, usePidFiles: false)
             monitor.start()
             let req = try await guest.exec([try Repo.shepherdBinary(), "request", "3.5.1", "--allow-known-bad",
                                             "--config", cluster.members[1].dir + "/shepherd.json"])

@@ -17,7 +17,39 @@ public final class SafetyMonitor: Sendable {
     private let cluster: LocalCluster
     private let tasks = Mutex<[Task<Void, Never>]>([])
 
-    public init(cluster: LocalCluster) { self.cluster = cluster }
+    private let usePidFiles: Bool
+
+    /// `usePidFiles`: the members are run by scripts/etcd-member.sh (false when a service manager runs them).
+    public init(cluster: LocalCluster, usePidFiles: Bool = true) { self.cluster = cluster; self.usePidFiles = usePidFiles }
+
+    /// A member is down when its process is not running (its PID file is gone or the process exited) or its client
+    /// port refuses connections. A slow answer on a loaded machine is not "down": the process runs and serves.
+    func downMembers() async -> [String] {
+        await withTaskGroup(of: String?.self) { group in
+            for i in cluster.members.indices {
+                group.addTask {
+                    let name = self.cluster.members[i].name
+                    if self.usePidFiles {
+                        guard let pid = self.cluster.pid(i), Self.alive(pid) else { return name }
+                    }
+                    do { _ = try await self.cluster.endpoint(i).health(timeout: .seconds(2)) } catch let e as EtcdError {
+                        if case .unreachable = e { return name }
+                    } catch {}
+                    return nil
+                }
+            }
+            var out: [String] = []
+            for await d in group { if let d { out.append(d) } }
+            return out.sorted()
+        }
+    }
+
+    static func alive(_ pid: Int32) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return false }
+        // The state follows the parenthesised command name; an unreaped zombie has exited.
+        guard let close = stat.lastIndex(of: ")") else { return false }
+        return stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).first != "Z"
+    }
 
     public func start() {
         let writer = Task { [self] in
@@ -45,11 +77,7 @@ public final class SafetyMonitor: Sendable {
         }
         let monitor = Task { [self] in
             while !Task.isCancelled {
-                var down: [String] = []
-                for i in self.cluster.members.indices {
-                    // Up = the member answers /health at all (true or false) within 1 s.
-                    if (try? await self.cluster.endpoint(i).health(timeout: .seconds(1))) == nil { down.append(self.cluster.members[i].name) }
-                }
+                let down = await self.downMembers()
                 self.state.withLock {
                     $0.maxDown = max($0.maxDown, down.count)
                     if down.count > 1 { $0.downSamples.append(down.joined(separator: "+")) }
