@@ -27,7 +27,7 @@ cv() { curl -sf -m 1 "$1/version" | python3 -c 'import json,sys; print(json.load
 # run MODE N SETTLE PORTBASE: MODE is shepherd or unsafe; appends a JSON line to $W/results
 run() {
   local mode=$1 n=$2 settle=$3 base=$4 d="$W/$1-$2-$3" eps first
-  mkdir -p "$d"; make_cluster "$d" "$n" "$FROM" "$base" "$settle" 0.5
+  mkdir -p "$d"; make_cluster "$d" "$n" "$FROM" "$base" "$settle" 1   # the default tick
   start_members "$d" "$n"
   eps=$(seq -s, -f "http://127.0.0.1:%g" $((base + 1)) $((base + n))); first=${eps%%,*}
   wait_healthy $(echo "$eps" | tr , ' ')
