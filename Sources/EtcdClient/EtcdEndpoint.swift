@@ -175,3 +175,16 @@ public struct EtcdEndpoint: Sendable {
         return [0]   // every key
     }
 }
+
+extension EtcdEndpoint {
+    /// Watches every key under `prefix` and calls `onMessage` for each message of the stream (the first one confirms
+    /// the watch; each later one carries events). Returns when the stream ends or the deadline passes.
+    public func watch(prefix: String, timeout: Duration, onMessage: @Sendable () -> Void) async throws {
+        var b = JSONBody()
+        b["create_request"] = ["key": Array(prefix.utf8).base64, "range_end": Self.prefixEnd(Array(prefix.utf8)).base64]
+        _ = try await transport.stream(endpoint: url, path: apiPrefix + "/watch", call: "watch \(prefix)", body: b.data(),
+                                       timeout: timeout) { chunk in
+            if chunk.readableBytes > 0 { onMessage() }
+        }
+    }
+}

@@ -22,7 +22,7 @@ public enum Decide {
         if allOnTarget {
             if o.lock != nil { return .release }
             if o.clusterVersion == r.to.minorVersion { return .markCompleted }
-            return .wait("all members on \(r.to); waiting for the cluster version to move from \(o.clusterVersion ?? "?")")
+            return .waitForClusterVersion("all members on \(r.to); waiting for the cluster version to move from \(o.clusterVersion ?? "?")")
         }
 
         guard let local = o.local else { return .wait("\(o.localName) is not in the member list") }

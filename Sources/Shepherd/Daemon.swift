@@ -14,8 +14,10 @@ public struct Daemon: Service {
     let logger: Logger
     let notifier = Notifier()
 
-    public init(supervisor: Supervisor, configPath: String, logger: Logger) {
-        self.supervisor = supervisor; self.configPath = configPath; self.logger = logger
+    let watcher: ChangeWatcher?
+
+    public init(supervisor: Supervisor, configPath: String, logger: Logger, watcher: ChangeWatcher? = nil) {
+        self.supervisor = supervisor; self.configPath = configPath; self.logger = logger; self.watcher = watcher
     }
 
     public func run() async throws {
@@ -49,10 +51,12 @@ public struct Daemon: Service {
             }
             let tick = await supervisor.config.timing.tickSeconds
             let pause = Self.pause(after: action, tick: tick, inSequence: await supervisor.sequenceInProgress())
-            let rest = Duration.milliseconds(Int64(pause * 1000)) - (ContinuousClock.now - started)
-            if rest > .zero {
-                // A graceful shutdown cuts the sleep short; the loop then decides whether it may stop.
-                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: rest) }
+            let until = started + .milliseconds(Int64(pause * 1000))
+            // A graceful shutdown, a change under the key prefix or a new request file cuts the rest short.
+            let requestFile = await supervisor.config.requestFile
+            while ContinuousClock.now < until, !Task.isShuttingDownGracefully {
+                if watcher?.takeChange() == true || FileManager.default.fileExists(atPath: requestFile) { break }
+                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: min(.milliseconds(100), until - .now)) }
             }
         }
     }
@@ -62,6 +66,7 @@ public struct Daemon: Service {
     static func pause(after action: Action, tick: Double, inSequence: Bool) -> Double {
         switch action {
         case .idle, .wait: return inSequence ? min(tick, 0.2) : tick
+        case .waitForClusterVersion: return min(tick, 0.25)
         case .acquireLock: return 0.05
         default: return 0
         }

@@ -168,7 +168,7 @@ public actor Supervisor {
         let me = config.member.name
         let r = o.rollout
         switch action {
-        case .idle, .wait:
+        case .idle, .wait, .waitForClusterVersion:
             return
 
         case .acquireLock:

@@ -24,7 +24,9 @@ struct Run: AsyncParsableCommand {
         do { transport = try Transport(tls: config.cluster.tls) } catch { throw Failure(code: Exit.usage, message: "\(error)") }
         let cluster = EtcdCluster(urls: config.cluster.endpoints, transport: transport, timeout: .seconds(3))
         let supervisor = Supervisor(config: config, cluster: cluster, controller: controller, logger: logger)
-        let daemon = Daemon(supervisor: supervisor, configPath: options.config, logger: logger)
+        let watcher = ChangeWatcher()
+        watcher.start(cluster: cluster, prefix: config.cluster.keyPrefix, avoiding: config.member.clientURL)
+        let daemon = Daemon(supervisor: supervisor, configPath: options.config, logger: logger, watcher: watcher)
         let group = ServiceGroup(configuration: .init(
             services: [.init(service: daemon, successTerminationBehavior: .gracefullyShutdownGroup)],
             gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [.sigquit], logger: logger))
@@ -32,6 +34,7 @@ struct Run: AsyncParsableCommand {
         do { try await group.run() } catch {
             logger.error("daemon stopped: \(error)")
         }
+        watcher.stop()
         try? await transport.shutdown()
     }
 }

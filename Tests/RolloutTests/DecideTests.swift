@@ -126,7 +126,7 @@ import Testing
     @Test func completionWaitsForTheClusterVersion() {
         let all = [member("s1", id: 1, leader: true, version: v351), member("s2", id: 2, version: v351), member("s3", id: 3, version: v351)]
         let done = ["s1": record(.done, id: "1"), "s2": record(.done, id: "2"), "s3": record(.done, id: "3")]
-        guard case .wait = Decide.next(observation(members: all, records: done)) else { Issue.record("wait for flip"); return }
+        guard case .waitForClusterVersion = Decide.next(observation(members: all, records: done)) else { Issue.record("wait for flip"); return }
         #expect(Decide.next(observation(members: all, records: done, clusterVersion: "3.5")) == .markCompleted)
     }
 }

@@ -32,7 +32,8 @@ import TestSupport
                 let snap = try await store.read()
                 #expect(finished, "rollout did not finish; state \(snap.rollout?.state.rawValue ?? "none")")
                 #expect(snap.rollout?.state == .completed, "\(snap.rollout?.reason ?? "")")
-                #expect(monitor.maxDown <= 1, "members down at once: \(monitor.overlaps.prefix(5))")
+                let logs = cluster.members.map { "--- \($0.name)\n" + fleet.log($0.name) }.joined(separator: "\n")
+                #expect(monitor.maxDown <= 1, "members down at once: \(monitor.overlaps.prefix(5))\n\(logs)")
                 #expect(monitor.acknowledged > 50, "the write load made too little progress to mean anything")
                 #expect(try await monitor.lostWrites() == [], "acknowledged writes lost")
                 for i in cluster.members.indices {

@@ -23,25 +23,37 @@ public final class SafetyMonitor: Sendable {
     public init(cluster: LocalCluster, usePidFiles: Bool = true) { self.cluster = cluster; self.usePidFiles = usePidFiles }
 
     /// A member is down when its process is not running (its PID file is gone or the process exited) or its client
-    /// port refuses connections. A slow answer on a loaded machine is not "down": the process runs and serves.
+    /// port refuses a fresh TCP connection. A slow answer on a loaded machine is not "down": the process runs and serves.
     func downMembers() async -> [String] {
         await withTaskGroup(of: String?.self) { group in
             for i in cluster.members.indices {
                 group.addTask {
-                    let name = self.cluster.members[i].name
+                    let m = self.cluster.members[i]
                     if self.usePidFiles {
-                        guard let pid = self.cluster.pid(i), Self.alive(pid) else { return name }
+                        guard let pid = self.cluster.pid(i), Self.alive(pid) else { return "\(m.name)(no process)" }
                     }
-                    do { _ = try await self.cluster.endpoint(i).health(timeout: .seconds(2)) } catch let e as EtcdError {
-                        if case .unreachable = e { return name }
-                    } catch {}
-                    return nil
+                    guard let port = URLComponents(string: m.clientURL)?.port else { return nil }
+                    return Self.refusesConnections(port: port) ? "\(m.name)(port closed)" : nil
                 }
             }
             var out: [String] = []
             for await d in group { if let d { out.append(d) } }
             return out.sorted()
         }
+    }
+
+    /// A fresh TCP connect to 127.0.0.1:port (not a pooled HTTP connection, whose closing says nothing).
+    static func refusesConnections(port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = UInt16(port).bigEndian
+        let r = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        return r != 0 && errno == ECONNREFUSED
     }
 
     static func alive(_ pid: Int32) -> Bool {
@@ -80,7 +92,7 @@ public final class SafetyMonitor: Sendable {
                 let down = await self.downMembers()
                 self.state.withLock {
                     $0.maxDown = max($0.maxDown, down.count)
-                    if down.count > 1 { $0.downSamples.append(down.joined(separator: "+")) }
+                    if down.count > 1 { $0.downSamples.append("\(Date().timeIntervalSince1970): " + down.joined(separator: "+")) }
                 }
                 try? await Task.sleep(for: .milliseconds(50))
             }
