@@ -5,7 +5,7 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 source "$ROOT/scripts/lib-cluster.sh"
-N=${1:-3}; FROM=3.4.23; TO=3.5.1; BASE=${DEMO_PORT_BASE:-32300}
+N=${1:-3}; FROM=3.4.23; TO=3.5.1; BASE=${DEMO_PORT_BASE:-22300}   # below the ephemeral port range
 SHEPHERD=${SHEPHERD:-$ROOT/.build/debug/etcd-shepherd}
 [ -x "$SHEPHERD" ] || { echo "build first: swift build (or make demo)" >&2; exit 2; }
 [ -x "$BIN/etcd-$FROM" ] && [ -x "$BIN/etcd-$TO" ] || { echo "etcd binaries missing: run sudo scripts/install-deps.sh" >&2; exit 2; }
