@@ -57,13 +57,10 @@ echo; echo "== final status"
 "$SHEPHERD" status --config "$D/s1/shepherd.json" || true
 echo; echo "== summary"
 printf "  rollout %s → %s: %s in %.1f s (request written → record completed)\n" "$FROM" "$TO" "$state" "$(echo "$T1 - $T0" | bc)"
-ETCDCTL_API=3 "$BIN/etcdctl-$TO" --endpoints "$EPS" get --prefix /etcd-shepherd/members/ --print-value-only | python3 -c '
+"$SHEPHERD" status --config "$D/s1/shepherd.json" --json | python3 -c '
 import json, sys
-for line in sys.stdin:
-    line = line.strip()
-    if line.startswith("{"):
-        r = json.loads(line)
-        print("  member %s: %s, downtime %.2f s" % (r["memberID"], r["phase"], r.get("downtimeSeconds") or 0))'
+for m in json.load(sys.stdin)["members"]:
+    print("  %s (%s): %s, downtime %.2f s" % (m["name"], m["id"], m.get("phase") or "-", m.get("downtimeSeconds") or 0))'
 ETCDCTL_API=3 "$BIN/etcdctl-$TO" --endpoints "$EPS" get --prefix /etcd-shepherd/backups/ --print-value-only | python3 -c '
 import json, sys
 for line in sys.stdin:

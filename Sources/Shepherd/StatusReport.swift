@@ -15,6 +15,8 @@ public struct StatusReport: Codable, Sendable {
         public var dbSizeBytes: Int64
         public var phase: String?
         public var error: String?
+        /// Stop issued → healthy again, in this rollout.
+        public var downtimeSeconds: Double?
     }
     public struct RolloutInfo: Codable, Sendable {
         public var id: String
@@ -40,7 +42,7 @@ public struct StatusReport: Codable, Sendable {
             return Row(name: d.name, id: d.idHex, endpoint: d.clientURL, version: d.serverVersion,
                        health: d.healthy ? "healthy" : (d.reachable ? "unhealthy: \(d.problem ?? "?")" : "unreachable"),
                        leader: d.isLeader, raftIndex: d.raftIndex, dbSizeBytes: d.dbSizeBytes,
-                       phase: rec?.phase.rawValue, error: rec?.error)
+                       phase: rec?.phase.rawValue, error: rec?.error, downtimeSeconds: rec?.downtimeSeconds)
         }
         let info = rollout.map {
             RolloutInfo(id: $0.id, from: $0.from.description, to: $0.to.description, state: $0.state.rawValue, reason: $0.reason,
