@@ -54,8 +54,12 @@ public struct Daemon: Service {
             let until = started + .milliseconds(Int64(pause * 1000))
             // A graceful shutdown, a change under the key prefix or a new request file cuts the rest short.
             let requestFile = await supervisor.config.requestFile
+            var requestPresent = FileManager.default.fileExists(atPath: requestFile)
             while ContinuousClock.now < until, !Task.isShuttingDownGracefully {
-                if watcher?.takeChange() == true || FileManager.default.fileExists(atPath: requestFile) { break }
+                // Only a request file that appears wakes the loop (one that could not be moved aside must not spin it).
+                let present = FileManager.default.fileExists(atPath: requestFile)
+                if watcher?.takeChange() == true || (present && !requestPresent) { break }
+                requestPresent = present
                 try? await cancelWhenGracefulShutdown { try await Task.sleep(for: min(.milliseconds(100), until - .now)) }
             }
         }

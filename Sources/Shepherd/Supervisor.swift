@@ -48,6 +48,7 @@ public actor Supervisor {
         if new.member != config.member { ignored.append("member") }
         if new.cluster != config.cluster { ignored.append("cluster") }
         if new.controller != config.controller { ignored.append("controller") }
+        if new.timing.lockTTLSeconds != config.timing.lockTTLSeconds { ignored.append("timing.lockTTLSeconds") }
         var applied = config
         applied.timing = new.timing; applied.requestFile = new.requestFile; applied.backupDir = new.backupDir
         config = applied
