@@ -24,9 +24,6 @@ public actor Supervisor {
     private var preflightCache: (key: String, blocking: [String], at: ContinuousClock.Instant)?
     private var lastStatus = ""
     private var lastWait = ""
-    private var lastLocalHealthyAt: Double?
-    private var localUpAfterStartAt: Double?
-    public private(set) var lastAction: Action = .idle("starting")
 
     public init(config: Config, cluster: EtcdCluster, controller: any MemberController, logger: Logger) {
         self.config = config
@@ -51,6 +48,7 @@ public actor Supervisor {
         if new.timing.lockTTLSeconds != config.timing.lockTTLSeconds { ignored.append("timing.lockTTLSeconds") }
         var applied = config
         applied.timing = new.timing; applied.requestFile = new.requestFile; applied.backupDir = new.backupDir
+        applied.timing.lockTTLSeconds = config.timing.lockTTLSeconds   // the lock's lease keeps the TTL it started with
         config = applied
         intake.config = applied
         preflightCache = nil
@@ -71,7 +69,6 @@ public actor Supervisor {
                 (obs, view) = try await observe()
             }
             let action = Decide.next(obs)
-            lastAction = action
             report(action, obs, view)
             if shuttingDown && obs.journal == nil {
                 await releaseIfHeld(obs)
