@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Paths in the checkout the tests run from.
 public enum Repo {
@@ -51,19 +52,29 @@ public struct TempDir: Sendable {
     public func remove() { try? FileManager.default.removeItem(atPath: path) }
 }
 
-/// Free loopback TCP ports, found by binding port 0.
+/// Free loopback TCP ports for test clusters: never one handed out before in this process (binding port 0 twice
+/// in a row can return the same port), and below the ephemeral range (32768+) so an outgoing connection cannot
+/// take it between the check and etcd's bind.
 public enum FreePort {
+    private static let handedOut = Mutex(Set<Int>())
+
     public static func next() -> Int {
+        while true {
+            let port = Int.random(in: 24000..<32000)
+            let fresh = handedOut.withLock { $0.insert(port).inserted }
+            if fresh && bindable(port) { return port }
+        }
+    }
+
+    static func bindable(_ port: Int) -> Bool {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        addr.sin_port = 0
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
-        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
-        return Int(UInt16(bigEndian: addr.sin_port))
+        addr.sin_port = UInt16(port).bigEndian
+        let len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        return withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } } == 0
     }
 }
 
