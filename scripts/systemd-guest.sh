@@ -120,7 +120,7 @@ stop)
   # wait until the launcher (script/unshare) has left the cgroup too
   for i in $(seq 1 50); do [ -z "$(cat $CG1/cgroup.procs $CG2/cgroup.procs 2>/dev/null)" ] && break; sleep 0.1; done
   for h in "$CG1" "$CG2"; do [ -d "$h" ] && find "$h" -depth -type d -exec rmdir {} \; 2>/dev/null || true; done
-  rm -f "$BASE.pid1" "$BASE.inner"; rm -rf "$BASE.units"; rmdir "$BASE" 2>/dev/null || true
+  rm -f "$BASE.pid1" "$BASE.inner" "$BASE.console"; rm -rf "$BASE.units"; rmdir "$BASE" 2>/dev/null || true
   echo "stopped; cgroups left: $(ls -d $CG1 $CG2 2>/dev/null | wc -l)"
   ;;
 *) echo "usage: $0 start|exec|stop NAME ..."; exit 2;;
