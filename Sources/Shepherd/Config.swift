@@ -57,9 +57,7 @@ public struct Config: Sendable, Equatable {
     public static func parse(_ data: Data) throws -> Config {
         let root: [String: JSONValue]
         do {
-            guard case let .object(o) = try JSONDecoder().decode(JSONValue.self, from: data) else {
-                throw Invalid(key: "(root)", problem: "must be a JSON object")
-            }
+            guard let o = try JSONValue.object(from: data) else { throw Invalid(key: "(root)", problem: "must be a JSON object") }
             root = o
         } catch let e as Invalid { throw e } catch {
             throw Invalid(key: "(file)", problem: "not valid JSON (\(error))")
@@ -155,6 +153,12 @@ enum JSONValue: Decodable, Equatable {
         else if let s = try? c.decode(String.self) { self = .string(s) }
         else if let a = try? c.decode([JSONValue].self) { self = .array(a) }
         else { self = .object(try c.decode([String: JSONValue].self)) }
+    }
+
+    /// The top-level object of a JSON document; nil when the document is valid JSON but not an object.
+    static func object(from data: Data) throws -> [String: JSONValue]? {
+        guard case let .object(o) = try JSONDecoder().decode(JSONValue.self, from: data) else { return nil }
+        return o
     }
 }
 

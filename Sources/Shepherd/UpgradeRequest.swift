@@ -39,9 +39,7 @@ public struct UpgradeRequest: Codable, Sendable, Equatable {
     public static func parse(_ data: Data) throws -> UpgradeRequest {
         let root: [String: JSONValue]
         do {
-            guard case let .object(o) = try JSONDecoder().decode(JSONValue.self, from: data) else {
-                throw Refused(reason: "the request must be a JSON object")
-            }
+            guard let o = try JSONValue.object(from: data) else { throw Refused(reason: "the request must be a JSON object") }
             root = o
         } catch let e as Refused { throw e } catch {
             throw Refused(reason: "the request is not valid JSON (\(error))")

@@ -235,15 +235,12 @@ struct BlackHole {
     init() throws {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         self.fd = fd
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var assigned = sockaddr_in()
         var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let ok = withUnsafeMutablePointer(to: &addr) { p in
-            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) == 0 && listen(fd, 64) == 0 && getsockname(fd, $0, &len) == 0 }
-        }
+        let ok = Loopback.withAddress(port: 0) { bind(fd, $0, $1) == 0 } && listen(fd, 64) == 0
+            && withUnsafeMutablePointer(to: &assigned) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) == 0 } }
         guard ok else { throw ClusterError(detail: "black hole listener: errno \(errno)") }
-        port = Int(UInt16(bigEndian: addr.sin_port))
+        port = Int(UInt16(bigEndian: assigned.sin_port))
     }
 
     func close() { _ = Glibc.close(fd) }
