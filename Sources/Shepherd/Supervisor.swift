@@ -242,7 +242,10 @@ public actor Supervisor {
                 let phase: MemberPhase = o.journal?.rollingBack == true ? .rolledBack : .interrupted
                 try? await writeRecord(r, o, phase: phase, lock: h, error: reason)
             }
-            _ = try await store.setRolloutState(.halted, reason: reason, allowedFrom: [.active, .paused], avoiding: [localURL])
+            // An operator's abort (or another daemon's halt) stands; the sequence still ends cleanly below.
+            if let r, !r.state.isTerminal {
+                _ = try await store.setRolloutState(.halted, reason: reason, allowedFrom: [.active, .paused], avoiding: [localURL])
+            }
             try journal.clear()
             events.emit(.rolloutHalted, .critical, "rollout halted: \(reason)", rollout: r, phase: "halted", reason: reason)
             await releaseIfHeld(o)
