@@ -55,6 +55,14 @@ public final class EtcdCluster: Sendable {
         try await withFailover("member list", avoiding: avoiding) { try await $0.memberList() }
     }
 
+    public func leaseGrant(ttl: Int64, avoiding: Set<String> = []) async throws -> Lease {
+        try await withFailover("lease grant", avoiding: avoiding) { try await $0.leaseGrant(ttl: ttl) }
+    }
+
+    public func leaseRevoke(_ id: Int64, avoiding: Set<String> = []) async throws {
+        try await withFailover("lease revoke", avoiding: avoiding) { try await $0.leaseRevoke(id) }
+    }
+
     public func leaseKeepAlive(_ id: Int64, avoiding: Set<String> = []) async throws -> Lease {
         try await withFailover("lease keepalive", avoiding: avoiding) { try await $0.leaseKeepAlive(id) }
     }

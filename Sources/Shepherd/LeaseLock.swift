@@ -26,7 +26,7 @@ public actor LeaseLock {
     /// Tries to acquire the lock within `wait`; returns false (and leaves nothing behind) when another holder keeps it.
     public func acquire(wait: Duration) async throws -> Bool {
         if hold != nil { return true }
-        let lease = try await cluster.withFailover("lease grant", avoiding: [localURL]) { try await $0.leaseGrant(ttl: self.ttl) }
+        let lease = try await cluster.leaseGrant(ttl: ttl, avoiding: [localURL])
         do {
             // A timeout means "someone else holds it": not a reason to queue again on another member.
             let name = self.name
@@ -37,17 +37,17 @@ public actor LeaseLock {
                 }
             }
             guard let key = got else {
-                _ = try? await cluster.withFailover("lease revoke", avoiding: [localURL]) { try await $0.leaseRevoke(lease.id) }
+                try? await cluster.leaseRevoke(lease.id, avoiding: [localURL])
                 return false
             }
             // The fence is the lock key's create_revision (the lock answer's header revision is later for a waiter).
-            let kv = try await cluster.withFailover("range \(key)", avoiding: [localURL]) { try await $0.range(key) }.kvs.first
+            let kv = try await cluster.range(key, avoiding: [localURL]).kvs.first
             guard let kv, kv.lease == lease.id else { throw StoreError(detail: "lock key \(key) vanished right after the lock call") }
             hold = LockHold(key: key, revision: kv.createRevision, leaseID: lease.id, leaseRemaining: Double(lease.ttl))
             startKeepalive(lease.id)
             return true
         } catch {
-            _ = try? await cluster.withFailover("lease revoke", avoiding: [localURL]) { try await $0.leaseRevoke(lease.id) }
+            try? await cluster.leaseRevoke(lease.id, avoiding: [localURL])
             throw error
         }
     }
@@ -60,7 +60,7 @@ public actor LeaseLock {
         guard let h = hold else { return }
         lost = why
         hold = nil
-        _ = try? await cluster.withFailover("lease revoke", avoiding: [localURL]) { try await $0.leaseRevoke(h.leaseID) }
+        try? await cluster.leaseRevoke(h.leaseID, avoiding: [localURL])
     }
 
     /// Revokes the lease (deleting the lock key). The lock is considered released even if the revoke fails: the
@@ -69,7 +69,7 @@ public actor LeaseLock {
         keepalive?.cancel(); keepalive = nil
         guard let h = hold else { return }
         hold = nil
-        _ = try? await cluster.withFailover("lease revoke", avoiding: [localURL]) { try await $0.leaseRevoke(h.leaseID) }
+        try? await cluster.leaseRevoke(h.leaseID, avoiding: [localURL])
     }
 
     private func startKeepalive(_ id: Int64) {
@@ -79,7 +79,7 @@ public actor LeaseLock {
                 try? await Task.sleep(for: .seconds(period))
                 if Task.isCancelled { return }
                 do {
-                    let l = try await cluster.withFailover("lease keepalive", avoiding: [localURL]) { try await $0.leaseKeepAlive(id) }
+                    let l = try await cluster.leaseKeepAlive(id, avoiding: [localURL])
                     self.keepaliveAnswered(id, ttl: l.ttl)
                 } catch {
                     // Every endpoint failed this round; the lease runs down. The next round may get through.

@@ -27,7 +27,7 @@ public struct RolloutStore: Sendable {
     }
 
     public func read(avoiding: Set<String> = []) async throws -> Snapshot {
-        let r = try await cluster.withFailover("read \(prefix)", avoiding: avoiding) { try await $0.range(prefix + "/", prefix: true) }
+        let r = try await cluster.range(prefix + "/", prefix: true, avoiding: avoiding)
         var s = Snapshot()
         let dec = JSONDecoder()
         for kv in r.kvs {
