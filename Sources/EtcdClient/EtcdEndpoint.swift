@@ -28,11 +28,12 @@ public struct EtcdEndpoint: Sendable {
         try await getJSON("/version", call: "version", timeout: timeout)
     }
 
-    public func metrics(timeout: Duration? = nil) async throws -> PrometheusText {
+    /// `/metrics`, parsed; `only` limits it to the series of those names.
+    public func metrics(only names: Set<String>? = nil, timeout: Duration? = nil) async throws -> PrometheusText {
         let a = try await transport.send(endpoint: url, path: "/metrics", call: "metrics", method: .GET, body: nil,
                                          timeout: timeout ?? defaultTimeout)
         guard a.status == 200 else { throw GatewayError.from(status: a.status, body: a.body, endpoint: url, call: "metrics") }
-        do { return try PrometheusText(parsing: String(buffer: a.body)) } catch {
+        do { return try PrometheusText(parsing: String(buffer: a.body), only: names) } catch {
             throw EtcdError.decoding(endpoint: url, call: "metrics", detail: "\(error)")
         }
     }

@@ -10,6 +10,15 @@ public struct MemberMetrics: Sendable, Equatable {
     /// `etcd_mvcc_db_total_size_in_bytes`, or the 3.4 debugging name.
     public let dbSizeBytes: Int64?
     public let leaderChangesSeen: Int64?
+    /// `etcd_server_quota_backend_bytes`: the size at which the member raises the NOSPACE alarm and refuses writes.
+    public let quotaBackendBytes: Int64?
+
+    /// Every series this reads: pass it as `only` to skip the rest of a scrape.
+    public static let names: Set<String> = [
+        "etcd_cluster_version", "etcd_server_version", "etcd_server_id", "etcd_server_is_leader", "etcd_server_has_leader",
+        "etcd_mvcc_db_total_size_in_bytes", "etcd_debugging_mvcc_db_total_size_in_bytes",
+        "etcd_server_leader_changes_seen_total", "etcd_server_quota_backend_bytes",
+    ]
 
     public init(_ text: PrometheusText) {
         func label(_ metric: String, _ key: String) -> String? {
@@ -23,5 +32,6 @@ public struct MemberMetrics: Sendable, Equatable {
         let db = text.value("etcd_mvcc_db_total_size_in_bytes") ?? text.value("etcd_debugging_mvcc_db_total_size_in_bytes")
         dbSizeBytes = db.map { Int64($0) }
         leaderChangesSeen = text.value("etcd_server_leader_changes_seen_total").map { Int64($0) }
+        quotaBackendBytes = text.value("etcd_server_quota_backend_bytes").map { Int64($0) }
     }
 }

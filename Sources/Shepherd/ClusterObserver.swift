@@ -17,6 +17,9 @@ public struct MemberDetail: Sendable, Codable, Equatable {
     public var hasLeader: Bool
     public var raftIndex: UInt64
     public var dbSizeBytes: Int64
+    /// From `/metrics`, when the observer scraped this member (see `ClusterObserver.metrics`).
+    public var leaderChangesSeen: Int64?
+    public var quotaBackendBytes: Int64?
 
     public var view: MemberView {
         MemberView(name: name, id: id, clientURL: clientURL, reachable: reachable, healthy: healthy, hasLeader: hasLeader,
@@ -30,27 +33,51 @@ public struct ClusterView: Sendable {
     public var clusterVersion: String?
     /// When the observation started (monotonic): the age of its oldest health answer.
     public var startedAt: ContinuousClock.Instant
+    /// `/metrics` of the members the observer scraped, by client URL.
+    public var metrics: ClusterObserver.Scrapes = [:]
 }
 
 /// Observes every member of the member list: `/health` with a short deadline, maintenance status (version, leader,
-/// raft index, db size) and the cluster version from `/version`. Members are asked concurrently.
+/// raft index, db size), the cluster version from `/version`, and `/metrics` of the members in `metrics`. Members are
+/// asked concurrently.
 public struct ClusterObserver: Sendable {
+    /// Whose `/metrics` to scrape: a full scrape is tens of KiB, so the daemon reads only its own member's.
+    public enum MetricsScope: Sendable, Equatable {
+        case none
+        case member(clientURL: String)
+        case all
+        func includes(_ url: String) -> Bool {
+            switch self {
+            case .none: false
+            case let .member(u): u == url
+            case .all: true
+            }
+        }
+    }
+
     public let cluster: EtcdCluster
     public var healthTimeout: Duration = .milliseconds(1500)
+    public var metrics: MetricsScope
 
-    public init(cluster: EtcdCluster) { self.cluster = cluster }
+    public init(cluster: EtcdCluster, metrics: MetricsScope = .none) { self.cluster = cluster; self.metrics = metrics }
+
+    /// The last scrape of each member in `metrics`, by client URL (a scrape that failed is absent: it is never fatal).
+    public typealias Scrapes = [String: MemberMetrics]
 
     public func observe() async throws -> ClusterView {
         let start = ContinuousClock.now
         let list = try await cluster.memberList()
-        let details = await withTaskGroup(of: (Int, MemberDetail).self) { group in
+        let results = await withTaskGroup(of: (Int, MemberDetail, MemberMetrics?).self) { group in
             for (i, m) in list.enumerated() {
-                group.addTask { (i, await self.detail(m)) }
+                group.addTask { let (d, mm) = await self.detail(m); return (i, d, mm) }
             }
-            var out = [(Int, MemberDetail)]()
+            var out = [(Int, MemberDetail, MemberMetrics?)]()
             for await d in group { out.append(d) }
-            return out.sorted { $0.0 < $1.0 }.map(\.1)
+            return out.sorted { $0.0 < $1.0 }
         }
+        let details = results.map(\.1)
+        var scrapes: Scrapes = [:]
+        for (_, d, m) in results { if let m { scrapes[d.clientURL] = m } }
         var clusterVersion: String? = nil
         for d in details where d.reachable {
             if let v = try? await cluster.endpoint(d.clientURL).version(timeout: .seconds(2)),
@@ -59,18 +86,21 @@ public struct ClusterObserver: Sendable {
                 break
             }
         }
-        return ClusterView(members: details.sorted { $0.name < $1.name }, clusterVersion: clusterVersion, startedAt: start)
+        return ClusterView(members: details.sorted { $0.name < $1.name }, clusterVersion: clusterVersion, startedAt: start,
+                           metrics: scrapes)
     }
 
-    func detail(_ m: Member) async -> MemberDetail {
+    func detail(_ m: Member) async -> (MemberDetail, MemberMetrics?) {
         let url = m.clientURLs.first ?? ""
         var d = MemberDetail(name: m.name.isEmpty ? "(unstarted \(m.idHex))" : m.name, idHex: m.idHex, id: m.id,
                              clientURL: url, reachable: false, healthy: false, problem: nil, serverVersion: nil,
-                             isLeader: false, hasLeader: false, raftIndex: 0, dbSizeBytes: 0)
-        guard !url.isEmpty else { d.problem = "no client URL (not started yet)"; return d }
+                             isLeader: false, hasLeader: false, raftIndex: 0, dbSizeBytes: 0, leaderChangesSeen: nil, quotaBackendBytes: nil)
+        guard !url.isEmpty else { d.problem = "no client URL (not started yet)"; return (d, nil) }
         let ep = cluster.endpoint(url)
+        let scrape = metrics.includes(url)
         async let health = Result { try await ep.health(timeout: healthTimeout) }
         async let status = Result { try await ep.status(timeout: .seconds(2)) }
+        async let text = Result { scrape ? try await ep.metrics(only: MemberMetrics.names, timeout: .seconds(2)) : nil }
         switch await health {
         case let .success(h):
             d.reachable = true; d.healthy = h.healthy
@@ -84,7 +114,10 @@ public struct ClusterObserver: Sendable {
             d.isLeader = s.isLeader; d.hasLeader = s.leader != 0
         }
         if !d.hasLeader { d.healthy = false }
-        return d
+        let scraped = (try? await text.get()).flatMap { $0 }.map(MemberMetrics.init)
+        d.leaderChangesSeen = scraped?.leaderChangesSeen
+        d.quotaBackendBytes = scraped?.quotaBackendBytes
+        return (d, scraped)
     }
 
     static func short(_ e: Error) -> String {

@@ -8,8 +8,9 @@ public struct Events: Sendable {
     public let member: String
 
     public func emit(_ id: MessageID, _ level: Logger.Level, _ message: String, rollout: RolloutRecord? = nil,
-                     phase: String? = nil, memberID: String? = nil, clusterVersion: String? = nil, reason: String? = nil) {
-        var md: Logger.Metadata = [MessageID.metadataKey: "\(id.rawValue)", "etcd_member": "\(member)"]
+                     phase: String? = nil, memberID: String? = nil, clusterVersion: String? = nil, reason: String? = nil,
+                     fields: Logger.Metadata = [:]) {
+        var md: Logger.Metadata = fields.merging([MessageID.metadataKey: "\(id.rawValue)", "etcd_member": "\(member)"]) { $1 }
         if let r = rollout {
             md["shepherd_rollout_id"] = "\(r.id)"
             md["etcd_from_version"] = "\(r.from)"

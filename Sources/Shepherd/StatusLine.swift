@@ -4,7 +4,13 @@ import Rollout
 /// `rollout 3.4.23→3.5.1 [1/3 done]: s2 verifying (raft 1240/1241)` or
 /// `idle: s1 3.5.1 healthy follower; cluster 3.5, 3/3 healthy`.
 enum StatusLine {
-    static func make(action: Action, _ o: Observation, _ view: ClusterView) -> String {
+    /// `warning` (e.g. "db 85% of quota") is appended while it lasts.
+    static func make(action: Action, _ o: Observation, _ view: ClusterView, warning: String? = nil) -> String {
+        let line = body(action: action, o, view)
+        return warning.map { "\(line) [\($0)]" } ?? line
+    }
+
+    static func body(action: Action, _ o: Observation, _ view: ClusterView) -> String {
         let me = o.localName
         let healthy = o.members.filter(\.healthy).count
         let cluster = "cluster \(o.clusterVersion ?? "?"), \(healthy)/\(o.members.count) healthy"

@@ -13,6 +13,10 @@ public struct StatusReport: Codable, Sendable {
         public var leader: Bool
         public var raftIndex: UInt64
         public var dbSizeBytes: Int64
+        /// The backend quota (`etcd_server_quota_backend_bytes`), past which etcd raises NOSPACE and refuses writes.
+        public var quotaBackendBytes: Int64?
+        /// Leader changes this member has seen since its process started (`/metrics`).
+        public var leaderChangesSeen: Int64?
         public var phase: String?
         public var error: String?
         /// Stop issued → healthy again, in this rollout.
@@ -34,7 +38,7 @@ public struct StatusReport: Codable, Sendable {
     public var allHealthy: Bool
 
     public static func gather(cluster: EtcdCluster, keyPrefix: String) async throws -> StatusReport {
-        let view = try await ClusterObserver(cluster: cluster).observe()
+        let view = try await ClusterObserver(cluster: cluster, metrics: .all).observe()
         let snap = try? await RolloutStore(prefix: keyPrefix, cluster: cluster).read()
         let rollout = snap?.rollout
         let rows = view.members.map { d -> Row in
@@ -42,6 +46,7 @@ public struct StatusReport: Codable, Sendable {
             return Row(name: d.name, id: d.idHex, endpoint: d.clientURL, version: d.serverVersion,
                        health: d.healthy ? "healthy" : (d.reachable ? "unhealthy: \(d.problem ?? "?")" : "unreachable"),
                        leader: d.isLeader, raftIndex: d.raftIndex, dbSizeBytes: d.dbSizeBytes,
+                       quotaBackendBytes: d.quotaBackendBytes, leaderChangesSeen: d.leaderChangesSeen,
                        phase: rec?.phase.rawValue, error: rec?.error, downtimeSeconds: rec?.downtimeSeconds)
         }
         let info = rollout.map {
@@ -57,7 +62,7 @@ public struct StatusReport: Codable, Sendable {
         let header = ["NAME", "ID", "ENDPOINT", "VERSION", "HEALTH", "LEADER", "RAFT INDEX", "DB SIZE", "PHASE"]
         let rows = members.map {
             [$0.name, $0.id, $0.endpoint, $0.version ?? "-", $0.health, $0.leader ? "*" : "", $0.raftIndex == 0 ? "-" : "\($0.raftIndex)",
-             $0.dbSizeBytes == 0 ? "-" : Self.bytes($0.dbSizeBytes), $0.phase ?? "-"]
+             $0.dbSizeBytes == 0 ? "-" : Self.bytes($0.dbSizeBytes) + Self.quotaNote($0), $0.phase ?? "-"]
         }
         let widths = header.indices.map { i in ([header[i]] + rows.map { $0[i] }).map(\.count).max()! }
         func line(_ cells: [String]) -> String {
@@ -85,6 +90,13 @@ public struct StatusReport: Codable, Sendable {
     }
 
     static func bytes(_ n: Int64) -> String {
-        n >= 1 << 20 ? String(format: "%.1f MiB", Double(n) / 1048576) : String(format: "%.0f KiB", Double(n) / 1024)
+        if n >= 1 << 30 { return String(format: "%.1f GiB", Double(n) / Double(1 << 30)) }
+        return n >= 1 << 20 ? String(format: "%.1f MiB", Double(n) / 1048576) : String(format: "%.0f KiB", Double(n) / 1024)
+    }
+
+    /// " (85% of quota)" when the db is near the backend quota, as the daemon warns about it.
+    static func quotaNote(_ row: Row) -> String {
+        guard let q = row.quotaBackendBytes, q > 0, Double(row.dbSizeBytes) >= Double(q) * MetricsWatch.nearQuota else { return "" }
+        return " (\(Int(Double(row.dbSizeBytes) / Double(q) * 100))% of quota)"
     }
 }

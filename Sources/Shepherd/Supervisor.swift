@@ -24,6 +24,11 @@ public actor Supervisor {
     private var preflightCache: (key: String, blocking: [String], at: ContinuousClock.Instant)?
     private var lastStatus = ""
     private var lastWait = ""
+    private var metricsWatch = MetricsWatch()
+    private var lastScrape: ContinuousClock.Instant?
+    /// How often the local member's `/metrics` is read: its counters lose nothing between reads, and a scrape is
+    /// ~150 KB that each tick would pay for.
+    static let metricsInterval: Duration = .seconds(5)
 
     public init(config: Config, cluster: EtcdCluster, controller: any MemberController, logger: Logger) {
         self.config = config
@@ -90,13 +95,16 @@ public actor Supervisor {
     func observe() async throws -> (Observation, ClusterView) {
         let t0 = ContinuousClock.now
         defer { if ContinuousClock.now - t0 > .milliseconds(500) { events.logger.debug("observe took \(ContinuousClock.now - t0)") } }
-        let view = try await ClusterObserver(cluster: cluster).observe()
+        let scrape = lastScrape.map { ContinuousClock.now - $0 >= Self.metricsInterval } ?? true
+        let view = try await ClusterObserver(cluster: cluster, metrics: scrape ? .member(clientURL: localURL) : .none).observe()
+        if scrape { lastScrape = .now }
         let snap = try await store.read()
         let entry = try journal.read()
         let now = Date().timeIntervalSince1970
         let members = view.members.map(\.view)
         let local = members.first { $0.name == config.member.name }
         trackLocalHealth(local, view: view, rollout: snap.rollout)
+        if let scrape = view.metrics[localURL] { reportMetrics(scrape, view: view, rollout: snap.rollout) }
 
         var blocking: [String] = []
         if let r = snap.rollout, r.state == .active { blocking = await preflight(r) }
@@ -157,6 +165,25 @@ public actor Supervisor {
         } else if (try? journal.read()) == nil {
             events.emit(.memberUnhealthy, .warning, "\(config.member.name) is unhealthy: \(detail?.problem ?? "?")",
                         rollout: rollout, memberID: detail?.idHex, reason: detail?.problem)
+        }
+    }
+
+    /// The local member's `/metrics`, read each tick: leader changes it saw and its db against the backend quota.
+    func reportMetrics(_ m: MemberMetrics, view: ClusterView, rollout: RolloutRecord?) {
+        let me = config.member.name
+        for event in metricsWatch.update(m) {
+            switch event {
+            case let .leaderChanged(total, by):
+                let leader = view.members.first(where: \.isLeader)?.name ?? "none yet"
+                events.emit(.leaderChanged, .notice, "\(me) saw a leader change (\(by) new, \(total) since it started); leader now \(leader)",
+                            rollout: rollout, fields: ["etcd_leader_changes_seen": "\(total)", "etcd_leader": "\(leader)"])
+            case let .dbNearQuota(size, quota):
+                events.emit(.dbNearQuota, .warning,
+                            "\(me) db is \(StatusReport.bytes(size)) of its \(StatusReport.bytes(quota)) quota: defragment or compact before NOSPACE stops writes",
+                            rollout: rollout, fields: ["etcd_db_size_bytes": "\(size)", "etcd_quota_backend_bytes": "\(quota)"])
+            case let .dbBelowQuota(size, quota):
+                events.logger.notice("\(me) db is back under \(Int(MetricsWatch.nearQuota * 100))% of its quota (\(StatusReport.bytes(size)) of \(StatusReport.bytes(quota)))")
+            }
         }
     }
 
@@ -337,7 +364,7 @@ public actor Supervisor {
     // MARK: reporting
 
     func report(_ action: Action, _ o: Observation, _ view: ClusterView) {
-        let line = StatusLine.make(action: action, o, view)
+        let line = StatusLine.make(action: action, o, view, warning: metricsWatch.quotaWarning)
         setStatus(line)
         if case let .wait(why) = action, why != lastWait {
             events.logger.info("\(config.member.name) waits: \(why)")

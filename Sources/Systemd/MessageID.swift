@@ -16,6 +16,8 @@ public enum MessageID: String, Sendable, CaseIterable {
     case memberRecovered = "8d3c0a5e6f1b4f0e9a2d7c4b1e5f6a0d"
     case leadershipTransferred = "8d3c0a5e6f1b4f0e9a2d7c4b1e5f6a0e"
     case preflightBlocked = "8d3c0a5e6f1b4f0e9a2d7c4b1e5f6a0f"
+    case leaderChanged = "8d3c0a5e6f1b4f0e9a2d7c4b1e5f6a10"
+    case dbNearQuota = "8d3c0a5e6f1b4f0e9a2d7c4b1e5f6a11"
 
     /// The metadata key a log call uses to carry the message ID.
     public static let metadataKey = "message_id"

@@ -27,6 +27,13 @@ import Testing
         #expect(m.serverIDHex == "5485ed9a2f08260c")
     }
 
+    @Test func onlyKeepsTheNamedSeriesAndSkipsTheRestUnparsed() throws {
+        let text = "a_total 1\nb{x=\"1\"} 2\nb{x=\"2\"} 3\nnot{even=valid 4\n"
+        let p = try PrometheusText(parsing: text, only: ["b"])
+        #expect(p.samples.map(\.value) == [2, 3])
+        #expect(throws: PrometheusText.ParseError.self) { try PrometheusText(parsing: text) }
+    }
+
     @Test func dbSizeFallsBackToThe34DebuggingName() throws {
         let m = MemberMetrics(try PrometheusText(parsing: "etcd_debugging_mvcc_db_total_size_in_bytes 20480\n"))
         #expect(m.dbSizeBytes == 20480)

@@ -20,6 +20,9 @@ import TestSupport
             #expect(m.clusterVersion == String(version.prefix(3)))
             #expect((m.dbSizeBytes ?? 0) > 0)
             #expect(m.hasLeader)
+            #expect((m.leaderChangesSeen ?? 0) >= 1 && m.quotaBackendBytes == 2 << 30)   // etcd's default quota: 2 GiB
+            let only = try await ep.metrics(only: MemberMetrics.names)
+            #expect(Set(only.samples.map(\.name)).isSubset(of: MemberMetrics.names) && MemberMetrics(only).serverVersion == version)
 
             // kv and put-if-absent txn
             try await ep.put("/t/a", Array("1".utf8))

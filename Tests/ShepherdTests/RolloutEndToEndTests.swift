@@ -49,6 +49,11 @@ import TestSupport
                 let noLock = await eventually(timeout: .seconds(10)) { (try? await store.read())?.lockKeys.isEmpty == true }
                 #expect(noLock, "a lock key was left behind")
                 #expect(try String(contentsOfFile: fleet.requestPath("s1") + ".status", encoding: .utf8).hasPrefix("accepted"))
+                // The leader's handover shows in the members' /metrics, and the daemons that kept running report it.
+                let reported = await eventually(timeout: .seconds(15)) {
+                    cluster.members.contains { fleet.log($0.name).contains("saw a leader change") }
+                }
+                #expect(reported, "no daemon reported the leadership transfer from its member's /metrics")
                 #expect(await fleet.stopAll() == [], "a daemon ignored SIGTERM")
             }
         }
