@@ -22,6 +22,28 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 now() { date +%s.%N; }
+# wait_rollout EPS: polls the rollout record every 50 ms (like the baseline's /version poll: one cheap range, any
+# endpoint that answers) until it is completed or halted, and prints that state.
+wait_rollout() {
+  python3 - "$1" <<'PY'
+import base64, json, sys, time, urllib.request
+body = json.dumps({"key": base64.b64encode(b"/etcd-shepherd/rollout").decode()}).encode()
+deadline = time.time() + 240
+while time.time() < deadline:
+    for ep in sys.argv[1].split(","):
+        try:
+            req = urllib.request.Request(ep + "/v3/kv/range", data=body, method="POST")
+            kvs = json.load(urllib.request.urlopen(req, timeout=1)).get("kvs") or []
+            state = json.loads(base64.b64decode(kvs[0]["value"])).get("state", "") if kvs else ""
+            if state in ("completed", "halted"):
+                print(state); sys.exit(0)
+            break
+        except Exception:
+            continue
+    time.sleep(0.05)
+print("timeout")
+PY
+}
 cv() { curl -sf -m 1 "$1/version" | python3 -c 'import json,sys; print(json.load(sys.stdin)["etcdcluster"])' 2>/dev/null || true; }
 
 # run MODE N SETTLE PORTBASE: MODE is shepherd or unsafe; appends a JSON line to $W/results
@@ -43,10 +65,7 @@ run() {
   t0=$(now)
   if [ "$mode" = shepherd ]; then
     "$SHEPHERD" request "$TO" --allow-known-bad --config "$d/s1/shepherd.json" >/dev/null
-    for _ in $(seq 1 2400); do
-      state=$("$SHEPHERD" status --config "$d/s1/shepherd.json" --json 2>/dev/null | python3 -c 'import json,sys; print((json.load(sys.stdin).get("rollout") or {}).get("state",""))' || true)
-      case "$state" in completed|halted) break;; esac; sleep 0.1
-    done
+    state=$(wait_rollout "$eps")
   else
     for i in $(seq 1 "$n"); do
       "$ROOT/scripts/etcd-member.sh" stop "$d/s$i"; ln -sfn "$BIN/etcd-$TO" "$d/s$i/etcd"; "$ROOT/scripts/etcd-member.sh" start "$d/s$i"
