@@ -22,6 +22,8 @@ public struct RolloutStore: Sendable {
         public var records: [String: MemberRecord] = [:]
         public var recordModRevisions: [String: Int64] = [:]
         public var backups: [String: BackupRecord] = [:]
+        /// Keys under the lock name, oldest first: the first is the holder's, the rest are waiters (a v3 lock is a
+        /// queue of keys ordered by create revision).
         public var lockKeys: [String] = []
         public var undecodable: [String] = []
     }
@@ -30,6 +32,7 @@ public struct RolloutStore: Sendable {
         let r = try await cluster.range(prefix + "/", prefix: true, avoiding: avoiding)
         var s = Snapshot()
         let dec = JSONDecoder()
+        var locks: [(key: String, revision: Int64)] = []
         for kv in r.kvs {
             let key = kv.keyString, data = Data(kv.value)
             do {
@@ -41,10 +44,11 @@ public struct RolloutStore: Sendable {
                 } else if key.hasPrefix(prefix + "/backups/") {
                     s.backups[String(key.dropFirst((prefix + "/backups/").count))] = try dec.decode(BackupRecord.self, from: data)
                 } else if key.hasPrefix(lockName + "/") {
-                    s.lockKeys.append(key)
+                    locks.append((key, kv.createRevision))
                 }
             } catch { s.undecodable.append(key) }
         }
+        s.lockKeys = locks.sorted { $0.revision < $1.revision }.map(\.key)
         return s
     }
 

@@ -34,7 +34,9 @@ public struct StatusReport: Codable, Sendable {
     public var clusterVersion: String?
     public var members: [Row]
     public var rollout: RolloutInfo?
+    /// "s2 (lease 694d…)", or the lease alone when no record names it yet.
     public var lockHolder: String?
+    public var lockWaiting: [String]
     public var allHealthy: Bool
 
     public static func gather(cluster: EtcdCluster, keyPrefix: String) async throws -> StatusReport {
@@ -53,8 +55,15 @@ public struct StatusReport: Codable, Sendable {
             RolloutInfo(id: $0.id, from: $0.from.description, to: $0.to.description, state: $0.state.rawValue, reason: $0.reason,
                         backup: snap?.backups[$0.id]?.path)
         }
-        let holder = snap?.lockKeys.first.map { String($0.split(separator: "/").last ?? "") }
-        return StatusReport(clusterVersion: view.clusterVersion, members: rows, rollout: info, lockHolder: holder,
+        // Lock keys end in the lease ID (hex); a member record written under the lock carries the same lease.
+        let owners = (snap?.lockKeys ?? []).map { key -> String in
+            let lease = String(key.split(separator: "/").last ?? "")
+            let name = snap?.records.first { $0.value.leaseID == lease }?.key
+            return name.map { "\($0) (lease \(lease))" } ?? "lease \(lease)"
+        }
+        let holder = owners.first
+        let waiting = Array(owners.dropFirst())
+        return StatusReport(clusterVersion: view.clusterVersion, members: rows, rollout: info, lockHolder: holder, lockWaiting: waiting,
                             allHealthy: !rows.isEmpty && view.members.allSatisfy(\.healthy))
     }
 
@@ -79,7 +88,9 @@ public struct StatusReport: Codable, Sendable {
         } else {
             out.append("rollout: none")
         }
-        if let h = lockHolder { out.append("lock: held by lease \(h)") }
+        if let h = lockHolder {
+            out.append("lock: held by \(h)" + (lockWaiting.isEmpty ? "" : "; waiting: " + lockWaiting.joined(separator: ", ")))
+        }
         return out.joined(separator: "\n")
     }
 

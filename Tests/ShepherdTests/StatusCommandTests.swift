@@ -1,6 +1,7 @@
 import EtcdClient
 import Exec
 import Foundation
+import Rollout
 import Testing
 import TestSupport
 
@@ -31,6 +32,25 @@ import TestSupport
             #expect(Set(jm.compactMap { $0["id"] as? String }) == Set(members.map(\.idHex)))
             #expect(jm.filter { $0["leader"] as? Bool == true }.count == 1)
             #expect(jm.allSatisfy { ($0["raftIndex"] as? Int ?? 0) > 0 && ($0["dbSizeBytes"] as? Int ?? 0) > 0 })
+
+            // The lock: the oldest key holds it, named by the member record written under its lease; a waiter queues.
+            let ep = cluster.endpoint(0)
+            let a = try await ep.leaseGrant(ttl: 30), b = try await ep.leaseGrant(ttl: 30)
+            _ = try await ep.lock("/etcd-shepherd/lock", lease: a.id, timeout: .seconds(5))
+            let record = MemberRecord(rolloutID: "r1", memberID: "1", phase: .verifying, from: EtcdVersion(3, 4, 23),
+                                      to: EtcdVersion(3, 5, 1), leaseID: String(UInt64(bitPattern: a.id), radix: 16), updatedAt: 0)
+            _ = try await ep.put("/etcd-shepherd/members/s2", Array(try JSONEncoder().encode(record)))
+            let waiter = Task { try? await cluster.endpoint(1).lock("/etcd-shepherd/lock", lease: b.id, timeout: .seconds(20)) }
+            let hexA = String(UInt64(bitPattern: a.id), radix: 16), hexB = String(UInt64(bitPattern: b.id), radix: 16)
+            let expected = "lock: held by s2 (lease \(hexA)); waiting: lease \(hexB)"
+            let queued = await eventually(timeout: .seconds(10)) {
+                (try? await Command.run([bin, "status", "--endpoints", eps]))?.stdout.contains(expected) == true
+            }
+            let shown = try await Command.run([bin, "status", "--endpoints", eps]).stdout
+            #expect(queued, "expected '\(expected)' in:\n\(shown)")
+            try await ep.leaseRevoke(a.id); try await ep.leaseRevoke(b.id)
+            _ = await waiter.value
+            _ = try await ep.delete("/etcd-shepherd/", prefix: true)
 
             // One member down: still listed (from the member list), shown unreachable, exit 1.
             try await cluster.stop(2)
