@@ -168,6 +168,13 @@ import TestSupport
                 let status = try await guest.property("etcd-shepherd@\(m.name).service", "StatusText")
                 #expect(status.contains(m.name), "\(status)")
             }
+            // The leader's handover, read from the members' /metrics, is journaled with its own ID, priority and fields.
+            let handover = await eventually(timeout: .seconds(15)) {
+                let e = (try? await guest.journal(["MESSAGE_ID=\(MessageID.leaderChanged.rawValue)"])) ?? []
+                return e.contains { $0["PRIORITY"] == "5" && $0["ETCD_LEADER"].map(["s1", "s2", "s3"].contains) == true
+                    && (Int($0["ETCD_LEADER_CHANGES_SEEN"] ?? "") ?? 0) >= 2 }
+            }
+            #expect(handover, "no leader-change entry with ETCD_LEADER and ETCD_LEADER_CHANGES_SEEN in the journal")
             _ = try await guest.exec(["systemctl", "stop"] + cluster.members.map { "etcd-shepherd@\($0.name).service" }
                                      + cluster.members.map { "etcd@\($0.name).service" })
         }
