@@ -61,6 +61,9 @@ struct Status: AsyncParsableCommand {
             throw Failure(code: Exit.usage, message: "give --endpoints URL[,URL…] or --config FILE")
         }
         guard !urls.isEmpty else { throw Failure(code: Exit.usage, message: "--endpoints is empty") }
+        if let bad = urls.first(where: { !Config.isEndpointURL($0) }) {
+            throw Failure(code: Exit.usage, message: "--endpoints: '\(bad)' is not an http(s) URL (like http://127.0.0.1:2379)")
+        }
         let report = try await withCluster(urls: urls, tls: tls) { try await StatusReport.gather(cluster: $0, keyPrefix: prefix) }
         print(json ? report.json() : report.table())
         if !report.allHealthy { throw ExitCode(Exit.notHealthy) }
@@ -88,11 +91,16 @@ struct Request: AsyncParsableCommand {
 
     func run() async throws {
         let config = try options.load()
-        _ = try target.parsed()
+        let version = try target.parsed()
         let req = UpgradeRequest(version: target.version, binary: target.binary, sha256: target.sha256?.lowercased(),
                                  allowKnownBad: target.allowKnownBad ? true : nil)
         do { _ = try UpgradeRequest.parse(JSONEncoder().encode(req)) } catch {
             throw Failure(code: Exit.invalidRequest, message: "\(error)")
+        }
+        // The daemon on this node would refuse a request whose binary is missing or wrong: say so now, write nothing.
+        let binary = target.binary ?? config.member.binaryPath(version)
+        if let f = await Preflight.binary(binary, version: version, sha256: target.sha256).first {
+            throw Failure(code: Exit.invalidRequest, message: "\(f.what) — fix: \(f.fix); no request was written")
         }
         do { try req.write(to: config.requestFile) } catch { throw Failure(code: Exit.usage, message: "\(error)") }
         print("wrote \(config.requestFile): etcd \(target.version); the daemon on \(config.member.name) will validate it (see \(config.requestFile).status)")

@@ -65,7 +65,7 @@ import TestSupport
         defer { dir.remove() }
         let config = dir.path + "/c.json"
         try """
-        {"member": {"name": "s1", "clientURL": "http://127.0.0.1:1", "dataDir": "/d", "binaryLink": "/l", "binaryPathTemplate": "/o/{version}/etcd"},
+        {"member": {"name": "s1", "clientURL": "http://127.0.0.1:1", "dataDir": "/d", "binaryLink": "/l", "binaryPathTemplate": "\(Repo.etcdBinDir)/etcd-{version}"},
          "cluster": {"endpoints": ["http://127.0.0.1:1"]}, "controller": {"kind": "command", "stop": ["true"], "start": ["true"]},
          "requestFile": "\(dir.path)/req/upgrade-request.json", "stateDir": "\(dir.path)", "backupDir": "\(dir.path)/b"}
         """.write(toFile: config, atomically: true, encoding: .utf8)
@@ -73,6 +73,17 @@ import TestSupport
         let bad = try await Command.run([bin, "request", "3.x", "--config", config])
         #expect(bad.exitCode == 4 && bad.stderr.contains("not an etcd version"))
         #expect(!FileManager.default.fileExists(atPath: dir.path + "/req/upgrade-request.json"))
+        // A binary that this node's daemon would refuse is refused here, before anything is written.
+        let refusals: [([String], String)] = [
+            (["--binary", "/nonexistent/etcd"], "/nonexistent/etcd does not exist"),
+            (["--binary", try Repo.etcdBinary("etcd", "3.5.0")], "reports version 3.5.0, expected 3.5.1"),
+            (["--sha256", String(repeating: "0", count: 64)], "the request says 0000"),
+        ]
+        for (args, why) in refusals {
+            let r = try await Command.run([bin, "request", "3.5.1", "--allow-known-bad"] + args + ["--config", config])
+            #expect(r.exitCode == 4 && r.stderr.contains(why) && r.stderr.contains("no request was written"), "\(args): \(r.summary)")
+            #expect(!FileManager.default.fileExists(atPath: dir.path + "/req/upgrade-request.json"))
+        }
         let good = try await Command.run([bin, "request", "3.5.1", "--allow-known-bad", "--config", config])
         #expect(good.succeeded, "\(good.summary)")
         var st = stat()

@@ -64,6 +64,8 @@ import TestSupport
         #expect(none.exitCode == 3 && none.stderr.contains("127.0.0.1:\(port)"), "\(none.summary)")
         #expect(try await Command.run([bin, "status"]).exitCode == 2)
         #expect(try await Command.run([bin, "status", "--bogus"]).exitCode == 2)
+        let notURL = try await Command.run([bin, "status", "--endpoints", "127.0.0.1:2379"])
+        #expect(notURL.exitCode == 2 && notURL.stderr.contains("'127.0.0.1:2379' is not an http(s) URL"), "\(notURL.summary)")
         let bad = try await Command.run([bin, "status", "--config", "/nonexistent/config.json"])
         #expect(bad.exitCode == 2 && bad.stderr.contains("/nonexistent/config.json"))
     }
