@@ -41,7 +41,7 @@ public struct ClusterView: Sendable {
 /// raft index, db size), the cluster version from `/version`, and `/metrics` of the members in `metrics`. Members are
 /// asked concurrently.
 public struct ClusterObserver: Sendable {
-    /// Whose `/metrics` to scrape: a full scrape is tens of KiB, so the daemon reads only its own member's.
+    /// Whose `/metrics` to scrape: a scrape is ~150 KB, so the daemon reads only its own member's (every 5 s).
     public enum MetricsScope: Sendable, Equatable {
         case none
         case member(clientURL: String)

@@ -162,12 +162,12 @@ enum JSONValue: Decodable, Equatable {
     }
 }
 
-/// Reads one JSON object level, naming keys by their dotted path in every error.
 extension Config {
     /// Whether `s` is an http(s) URL with a host, as every endpoint must be.
     public static func isEndpointURL(_ s: String) -> Bool { Reader.isURL(s) }
 }
 
+/// Reads one JSON object level, naming keys by their dotted path in every error.
 struct Reader {
     let o: [String: JSONValue]
     let path: String

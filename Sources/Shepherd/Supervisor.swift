@@ -168,7 +168,7 @@ public actor Supervisor {
         }
     }
 
-    /// The local member's `/metrics`, read each tick: leader changes it saw and its db against the backend quota.
+    /// The local member's `/metrics` (every `metricsInterval`): leader changes it saw, its db against the backend quota.
     func reportMetrics(_ m: MemberMetrics, view: ClusterView, rollout: RolloutRecord?) {
         let me = config.member.name
         for event in metricsWatch.update(m) {
