@@ -60,7 +60,7 @@ let package = Package(
         ], path: "Tests/TestSupport"),
         .testTarget(name: "EtcdClientTests", dependencies: ["EtcdClient", "TestSupport", "Exec"]),
         .testTarget(name: "RolloutTests", dependencies: ["Rollout"]),
-        .testTarget(name: "SystemdTests", dependencies: ["Systemd"]),
+        .testTarget(name: "SystemdTests", dependencies: ["Systemd", "TestSupport"]),
         .testTarget(name: "ShepherdTests", dependencies: ["Shepherd", "Rollout", "EtcdClient", "TestSupport", "Exec"]),
     ],
     swiftLanguageModes: [.v6]

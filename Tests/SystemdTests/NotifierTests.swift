@@ -1,41 +1,25 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Systemd
 
 /// sd_notify against a real datagram socket, the way systemd listens on NOTIFY_SOCKET.
 @Suite(.serialized) struct NotifierTests {
-    @Test func sendsToNotifySocketAndIsSilentWithoutOne() throws {
+    @Test func sendsToNotifySocketAndIsSilentWithoutOne() async throws {
         unsetenv("NOTIFY_SOCKET")
         #expect(Notifier().send("READY=1") == false)   // not under systemd: a no-op, not an error
 
-        let path = NSTemporaryDirectory() + "/notify-\(getpid()).sock"
-        unlink(path)
-        let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
-        #expect(fd >= 0)
-        defer { close(fd); unlink(path); unsetenv("NOTIFY_SOCKET") }
-        var addr = sockaddr_un()
-        addr.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &addr.sun_path) { raw in
-            path.utf8CString.withUnsafeBytes { raw.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0.prefix(raw.count))) }
+        try await NotifySocket.with(label: "unit") { socket in
+            setenv("NOTIFY_SOCKET", socket.path, 1)
+            defer { unsetenv("NOTIFY_SOCKET") }
+            let n = Notifier()
+            n.ready(status: "idle: s1 3.5.1 healthy\nfollower")
+            n.watchdog()
+            n.reloading()
+            n.stopping()
+            let got = (0..<4).compactMap { _ in socket.receive(timeout: .seconds(2)) }
+            #expect(got == ["READY=1\nSTATUS=idle: s1 3.5.1 healthy follower", "WATCHDOG=1", "RELOADING=1", "STOPPING=1"])
         }
-        let bound = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        #expect(bound == 0)
-        setenv("NOTIFY_SOCKET", path, 1)
-
-        let n = Notifier()
-        n.ready(status: "idle: s1 3.5.1 healthy\nfollower")
-        n.watchdog()
-        n.stopping()
-        var got: [String] = []
-        var buf = [UInt8](repeating: 0, count: 4096)
-        for _ in 0..<3 {
-            let r = recv(fd, &buf, buf.count, 0)
-            #expect(r > 0)
-            got.append(String(decoding: buf[0..<max(0, r)], as: UTF8.self))
-        }
-        #expect(got == ["READY=1\nSTATUS=idle: s1 3.5.1 healthy follower", "WATCHDOG=1", "STOPPING=1"])
     }
 
     @Test func watchdogIntervalFollowsTheEnvironment() {
