@@ -4,7 +4,7 @@ import Testing
 import TestSupport
 
 /// The sd_notify protocol of a real daemon process beside a real member, read from a NOTIFY_SOCKET the test owns
-/// (systemd 252 does not expose the transient "reloading" state reliably: its reload job ends with ExecReload).
+/// (the "reloading" state lasts the few milliseconds a reload takes: too short to catch through systemctl).
 @Suite(.serialized) struct DaemonNotifyTests {
     @Test func readyThenReloadingAndReadyOnSighupThenStopping() async throws {
         try await LocalCluster.with(size: 1, version: "3.5.1", label: "notify") { cluster in
