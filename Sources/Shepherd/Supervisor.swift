@@ -207,6 +207,8 @@ public actor Supervisor {
             try FileIO.ensureDirectory(config.backupDir)
             let leader = o.members.first { $0.clientURL == leaderURL }
             let path = "\(config.backupDir)/\(r.id)-\(leader.map { String($0.id, radix: 16) } ?? "leader").db"
+            let before = try await cluster.endpoint(leaderURL).status()
+            if let why = BackupSpace.shortfall(dir: config.backupDir, dbSize: before.dbSize) { throw StoreError(detail: why) }
             let info = try await cluster.endpoint(leaderURL).snapshot(to: path)
             let status = try await cluster.endpoint(leaderURL).status()
             let rec = BackupRecord(leaderID: leader.map { String($0.id, radix: 16) } ?? "", revision: status.header?.revision ?? 0,
