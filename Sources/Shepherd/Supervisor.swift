@@ -208,7 +208,9 @@ public actor Supervisor {
             let leader = o.members.first { $0.clientURL == leaderURL }
             let path = "\(config.backupDir)/\(r.id)-\(leader.map { String($0.id, radix: 16) } ?? "leader").db"
             let before = try await cluster.endpoint(leaderURL).status()
-            if let why = BackupSpace.shortfall(dir: config.backupDir, dbSize: before.dbSize) { throw StoreError(detail: why) }
+            if let short = BackupSpace.shortfall(dir: config.backupDir, dbSize: before.dbSize) {
+                throw StoreError(detail: "\(short.what) — fix: \(short.fix)")
+            }
             let info = try await cluster.endpoint(leaderURL).snapshot(to: path)
             let status = try await cluster.endpoint(leaderURL).status()
             let rec = BackupRecord(leaderID: leader.map { String($0.id, radix: 16) } ?? "", revision: status.header?.revision ?? 0,

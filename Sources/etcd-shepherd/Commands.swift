@@ -165,9 +165,9 @@ struct Check: AsyncParsableCommand {
         let to = try target.parsed()
         var findings: [Finding] = []
         // The version policy needs the cluster; the local checks do not.
-        let view: (versions: Set<String>, cluster: String?)? = try? await withCluster(urls: config.cluster.endpoints, tls: config.cluster.tls) {
+        let view: (versions: Set<String>, cluster: String?, db: Int64)? = try? await withCluster(urls: config.cluster.endpoints, tls: config.cluster.tls) {
             let v = try await ClusterObserver(cluster: $0).observe()
-            return (Set(v.members.compactMap(\.serverVersion)), v.clusterVersion)
+            return (Set(v.members.compactMap(\.serverVersion)), v.clusterVersion, v.members.map(\.dbSizeBytes).max() ?? 0)
         }
         var from: EtcdVersion? = nil
         if let view {
@@ -185,6 +185,8 @@ struct Check: AsyncParsableCommand {
                                     fix: "run check where the cluster answers"))
         }
         findings += await Preflight.all(config, from: from, to: to, binary: target.binary ?? config.member.binaryPath(to), sha256: target.sha256)
+        // Whichever daemon goes first takes the snapshot into its own backupDir: a warning here, a wait there.
+        if let db = view?.db, let short = BackupSpace.shortfall(dir: config.backupDir, dbSize: db) { findings.append(short) }
         print("check \(config.member.name) for etcd \(to)\(from.map { " (cluster runs \($0))" } ?? ""):")
         for f in findings { print("  " + f.line) }
         let blocking = findings.filter { $0.severity == .blocking }.count

@@ -33,6 +33,10 @@ import TestSupport
                     #expect(snap.rollout?.state == .active && snap.backups.isEmpty)
                     #expect(snap.records.values.allSatisfy { !$0.phase.isDestructive })
                     #expect(cluster.members.indices.map { cluster.pid($0) } == pids, "a member was restarted without a snapshot")
+                    // `check` says the same, as a warning (the snapshot may be taken on another node).
+                    let check = try await fleet.cli(["check", "3.5.1", "--allow-known-bad", "--config", fleet.configPath("s2")])
+                    #expect(check.exitCode == 0 && check.stdout.contains("warning: backupDir \(dirs[1]) has")
+                            && check.stdout.contains("no member is stopped until the snapshot is taken"), "\(check.stdout)")
 
                     // Room appears: the same daemons take the snapshot and finish the rollout.
                     for d in dirs { _ = try await Command.run(["mount", "-o", "remount,size=256m", d]) }
