@@ -28,7 +28,7 @@ public struct MetricsWatch: Sendable {
             leaderChanges = now
         }
         if let size = m.dbSizeBytes, let quota = m.quotaBackendBytes, quota > 0 {
-            let near = Double(size) >= Double(quota) * Self.nearQuota
+            let near = Self.percentOfQuota(size: size, quota: quota) != nil
             if near != nearQuota { out.append(near ? .dbNearQuota(size: size, quota: quota) : .dbBelowQuota(size: size, quota: quota)) }
             nearQuota = near
         }
@@ -38,7 +38,13 @@ public struct MetricsWatch: Sendable {
 
     /// "db 85% of quota" while the db is near the quota, for the STATUS line; nil otherwise.
     public var quotaWarning: String? {
-        guard nearQuota, let size = latest?.dbSizeBytes, let quota = latest?.quotaBackendBytes, quota > 0 else { return nil }
-        return "db \(Int(Double(size) / Double(quota) * 100))% of quota"
+        guard let size = latest?.dbSizeBytes else { return nil }
+        return Self.percentOfQuota(size: size, quota: latest?.quotaBackendBytes).map { "db \($0)% of quota" }
+    }
+
+    /// How full the db is, in percent of the quota, when that is at least `nearQuota`; nil below it or without a quota.
+    public static func percentOfQuota(size: Int64, quota: Int64?) -> Int? {
+        guard let quota, quota > 0, Double(size) >= Double(quota) * nearQuota else { return nil }
+        return Int(Double(size) / Double(quota) * 100)
     }
 }

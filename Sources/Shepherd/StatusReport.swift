@@ -107,7 +107,6 @@ public struct StatusReport: Codable, Sendable {
 
     /// " (85% of quota)" when the db is near the backend quota, as the daemon warns about it.
     static func quotaNote(_ row: Row) -> String {
-        guard let q = row.quotaBackendBytes, q > 0, Double(row.dbSizeBytes) >= Double(q) * MetricsWatch.nearQuota else { return "" }
-        return " (\(Int(Double(row.dbSizeBytes) / Double(q) * 100))% of quota)"
+        MetricsWatch.percentOfQuota(size: row.dbSizeBytes, quota: row.quotaBackendBytes).map { " (\($0)% of quota)" } ?? ""
     }
 }
