@@ -17,9 +17,6 @@ public struct MemberDetail: Sendable, Codable, Equatable {
     public var hasLeader: Bool
     public var raftIndex: UInt64
     public var dbSizeBytes: Int64
-    /// From `/metrics`, when the observer scraped this member (see `ClusterObserver.metrics`).
-    public var leaderChangesSeen: Int64?
-    public var quotaBackendBytes: Int64?
 
     public var view: MemberView {
         MemberView(name: name, id: id, clientURL: clientURL, reachable: reachable, healthy: healthy, hasLeader: hasLeader,
@@ -94,7 +91,7 @@ public struct ClusterObserver: Sendable {
         let url = m.clientURLs.first ?? ""
         var d = MemberDetail(name: m.name.isEmpty ? "(unstarted \(m.idHex))" : m.name, idHex: m.idHex, id: m.id,
                              clientURL: url, reachable: false, healthy: false, problem: nil, serverVersion: nil,
-                             isLeader: false, hasLeader: false, raftIndex: 0, dbSizeBytes: 0, leaderChangesSeen: nil, quotaBackendBytes: nil)
+                             isLeader: false, hasLeader: false, raftIndex: 0, dbSizeBytes: 0)
         guard !url.isEmpty else { d.problem = "no client URL (not started yet)"; return (d, nil) }
         let ep = cluster.endpoint(url)
         let scrape = metrics.includes(url)
@@ -114,10 +111,7 @@ public struct ClusterObserver: Sendable {
             d.isLeader = s.isLeader; d.hasLeader = s.leader != 0
         }
         if !d.hasLeader { d.healthy = false }
-        let scraped = (try? await text.get()).flatMap { $0 }.map(MemberMetrics.init)
-        d.leaderChangesSeen = scraped?.leaderChangesSeen
-        d.quotaBackendBytes = scraped?.quotaBackendBytes
-        return (d, scraped)
+        return (d, (try? await text.get()).flatMap { $0 }.map(MemberMetrics.init))
     }
 
     static func short(_ e: Error) -> String {

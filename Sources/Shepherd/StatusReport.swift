@@ -48,7 +48,8 @@ public struct StatusReport: Codable, Sendable {
             return Row(name: d.name, id: d.idHex, endpoint: d.clientURL, version: d.serverVersion,
                        health: d.healthy ? "healthy" : (d.reachable ? "unhealthy: \(d.problem ?? "?")" : "unreachable"),
                        leader: d.isLeader, raftIndex: d.raftIndex, dbSizeBytes: d.dbSizeBytes,
-                       quotaBackendBytes: d.quotaBackendBytes, leaderChangesSeen: d.leaderChangesSeen,
+                       quotaBackendBytes: view.metrics[d.clientURL]?.quotaBackendBytes,
+                       leaderChangesSeen: view.metrics[d.clientURL]?.leaderChangesSeen,
                        phase: rec?.phase.rawValue, error: rec?.error, downtimeSeconds: rec?.downtimeSeconds)
         }
         let info = rollout.map {
