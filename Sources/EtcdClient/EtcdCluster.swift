@@ -3,26 +3,47 @@ import Synchronization
 /// A client over several members' endpoints. A call goes to the endpoint that answered last; on a connection error,
 /// a timeout or a 5xx it fails over to the next one. Errors that would be the same everywhere (4xx) are thrown at once.
 public final class EtcdCluster: Sendable {
-    public let endpoints: [EtcdEndpoint]
+    private let list: Mutex<[EtcdEndpoint]>
     private let preferred = Mutex(0)
+    let transport: Transport
+    let apiPrefix: String
+    let timeout: Duration
 
     public init(urls: [String], transport: Transport, apiPrefix: String = "/v3", timeout: Duration = .seconds(5)) {
         precondition(!urls.isEmpty, "a cluster client needs at least one endpoint")
-        endpoints = urls.map { EtcdEndpoint(url: $0, transport: transport, apiPrefix: apiPrefix, defaultTimeout: timeout) }
+        self.transport = transport; self.apiPrefix = apiPrefix; self.timeout = timeout
+        list = Mutex(urls.map { EtcdEndpoint(url: $0, transport: transport, apiPrefix: apiPrefix, defaultTimeout: timeout) })
+    }
+
+    public var endpoints: [EtcdEndpoint] { list.withLock { $0 } }
+    public var urls: [String] { endpoints.map(\.url) }
+
+    /// Adds client URLs learned from the member list (kept in order, never removed: a member that is down now is
+    /// still a way in later). A daemon configured with only its own member's URL reaches the others this way.
+    /// Returns true when something was added.
+    @discardableResult
+    public func adopt(urls new: [String]) -> Bool {
+        list.withLock { eps in
+            let missing = new.filter { u in !u.isEmpty && !eps.contains { $0.url == u } }
+            var seen = Set<String>()
+            for u in missing where seen.insert(u).inserted {
+                eps.append(EtcdEndpoint(url: u, transport: transport, apiPrefix: apiPrefix, defaultTimeout: timeout))
+            }
+            return !missing.isEmpty
+        }
     }
 
     /// The endpoint for this URL, sharing the cluster's transport (for calls that must go to one member).
     public func endpoint(_ url: String) -> EtcdEndpoint {
-        endpoints.first { $0.url == url } ?? EtcdEndpoint(url: url, transport: endpoints[0].transport,
-                                                           apiPrefix: endpoints[0].apiPrefix,
-                                                           defaultTimeout: endpoints[0].defaultTimeout)
+        endpoints.first { $0.url == url } ?? EtcdEndpoint(url: url, transport: transport, apiPrefix: apiPrefix, defaultTimeout: timeout)
     }
 
     /// Runs `body` on one endpoint after another until one succeeds, starting with the last one that worked and
     /// skipping `avoiding` (e.g. the local member while it is down) unless nothing else is left.
     public func withFailover<T: Sendable>(_ call: String, avoiding: Set<String> = [],
                                           _ body: @Sendable (EtcdEndpoint) async throws -> T) async throws -> T {
-        let start = preferred.withLock { $0 }
+        let endpoints = self.endpoints
+        let start = preferred.withLock { $0 } % endpoints.count
         let order = (0..<endpoints.count).map { (start + $0) % endpoints.count }
         let ranked = order.filter { !avoiding.contains(endpoints[$0].url) } + order.filter { avoiding.contains(endpoints[$0].url) }
         var errors: [EtcdError] = []

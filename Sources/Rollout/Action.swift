@@ -19,14 +19,20 @@ public enum Action: Sendable, Equatable {
     case startMember
     /// Fenced record write: the member is done (journal cleared).
     case markDone
-    /// Verification failed in time: go back to the old binary (a stop, switch, start of its own).
+    /// Verification failed in time: go back to the old binary (a stop, switch, start of its own). The member runs:
+    /// the core asked only after the peers passed the rollback gate.
     case rollBack(reason: String)
+    /// The sequence ran out of time (or its start kept failing) while the member is down: rewrite the journal to a
+    /// rollback to the previous binary (no stop needed), then switch and start as usual.
+    case rollBackStopped(reason: String)
     /// Set the rollout to halted with the reason (then the lock is released).
     case halt(reason: String)
     case release
     case markCompleted
     /// The owner's own clean-up after it left a destructive sequence without the lock: bring the member up first...
-    case recoverStart
+    /// `restorePreviousBinary`: the new binary was never verified (the sequence ended before its start), so the
+    /// link goes back to the recorded previous binary before the start.
+    case recoverStart(restorePreviousBinary: Bool)
     /// ...then rewrite its own record to `interrupted` (CAS on the record, no lock) and clear the journal.
     case clearInterrupted(reason: String)
     /// Start verification of a member that already runs the target (e.g. after an interrupted sequence).

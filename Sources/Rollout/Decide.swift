@@ -1,11 +1,34 @@
 /// The decision function: the next action for the local member, from one observation. Pure: no I/O, no clock.
 public enum Decide {
+    /// Start attempts after which a sequence stops retrying and rolls back.
+    public static let maxStartFailures = 3
+
     public static func next(_ o: Observation) -> Action {
-        // A destructive sequence in progress comes first: finish it under the lock, or, without the lock, bring the
-        // member up and clear the record (owner clears — model-checked rule).
         if let j = o.journal {
+            // A stop that may not have been issued (the member still runs) is re-gated like a first stop: any error
+            // between the journal write and the stop must not turn into an ungated stop.
+            if j.step == .stopping, o.localProcessUp, o.lock != nil {
+                return j.rollingBack ? rollbackStop(j, o) : fresh(o, abandoning: j)
+            }
             return continueSequence(j, o)
         }
+        return fresh(o, abandoning: nil)
+    }
+
+    /// The path to a first stop. `abandoning`: a journal at `.stopping` whose member still runs; anything short of
+    /// the stop itself means the sequence is left (owner clears its record, then the lock goes).
+    static func fresh(_ o: Observation, abandoning j: JournalEntry?) -> Action {
+        let a = decideFresh(o)
+        guard let j else { return a }
+        switch a {
+        case .stopMember, .wait, .takeBackup, .transferLeadership, .acquireLock: return a
+        case .adoptVerification: return a
+        default:
+            return .clearInterrupted(reason: "sequence left before the stop (\(j.step.rawValue)): \(a)")
+        }
+    }
+
+    static func decideFresh(_ o: Observation) -> Action {
         guard let r = o.rollout else { return o.lock != nil ? .release : .idle("no rollout") }
 
         switch r.state {
@@ -67,45 +90,84 @@ public enum Decide {
         }
 
         // Bound the window between the observation the gates used and the stop.
-        if o.observationAge > o.timing.maxObservationAgeSeconds {
-            return .wait("observation is \(o.observationAge) s old; observing again before the stop")
-        }
-        if lock.leaseRemaining < o.timing.minLeaseRemainingSeconds {
-            return .wait("lock lease has \(lock.leaseRemaining) s left; renewing before the stop")
+        if let why = Gates.window(observationAge: o.observationAge, leaseRemaining: lock.leaseRemaining, timing: o.timing) {
+            return .wait(why)
         }
         return .stopMember(target: r.to, rollingBack: false, reason: nil)
     }
 
+    /// A rollback's stop, (re)issued only while the peers are healthy and none is mid-upgrade, in a fresh window.
+    static func rollbackStop(_ j: JournalEntry, _ o: Observation) -> Action {
+        if let why = Gates.peersForRollback(o) { return .wait("rollback of \(o.localName) waits: \(why)") }
+        if let lock = o.lock, let why = Gates.window(observationAge: o.observationAge, leaseRemaining: lock.leaseRemaining, timing: o.timing) {
+            return .wait(why)
+        }
+        return .stopMember(target: j.target, rollingBack: true, reason: j.reason)
+    }
+
     static func continueSequence(_ j: JournalEntry, _ o: Observation) -> Action {
         guard o.lock != nil else {
-            // We left the sequence without the lock (lost lease, restart): member up first, then clear the record.
-            if !o.localProcessUp { return .recoverStart }
+            // We left the sequence without the lock (lost lease, restart): member up first, then clear the record
+            // (owner clears — model-checked rule). A new binary that was never started is not trusted: the link goes
+            // back to the previous one first.
+            if !o.localProcessUp {
+                return .recoverStart(restorePreviousBinary: !j.rollingBack && j.step != .started && j.previousBinary != nil)
+            }
             return .clearInterrupted(reason: j.rollingBack ? (j.reason ?? "rollback interrupted")
                                                            : "daemon lost the lock during \(j.step.rawValue)")
         }
+        // One deadline from the stop to verified, covering switch, start and verification (monotonic time).
+        let elapsed = o.now - (j.stoppedAt ?? o.now)
+        let expired = elapsed >= o.timing.verifyTimeoutSeconds
         switch j.step {
         case .stopping:
+            // The member is down (the stop was issued, or it crashed): finishing the stop call is harmless.
             return .stopMember(target: j.target, rollingBack: j.rollingBack, reason: j.reason)
-        case .stopped:
-            return .switchBinary(to: j.target)
-        case .switched:
-            return .startMember
+        case .stopped, .switched:
+            if expired || j.startFailures >= maxStartFailures {
+                let why = j.startFailures >= maxStartFailures
+                    ? "\(o.localName) failed to start on \(j.target) \(j.startFailures) times: \(j.lastError ?? "?")"
+                    : "\(o.localName) not started on \(j.target) within \(Int(o.timing.verifyTimeoutSeconds)) s of its stop"
+                return failed(j, o, why: why, memberDown: true)
+            }
+            return j.step == .stopped ? .switchBinary(to: j.target) : .startMember
         case .started:
             let failure = Gates.verification(o, target: j.target)
             if failure == nil && o.verifiedFor >= o.timing.settleSeconds {
                 return j.rollingBack ? .halt(reason: j.reason ?? "rolled back") : .markDone
             }
-            let elapsed = o.now - (j.startedAt ?? o.now)
-            if elapsed < o.timing.verifyTimeoutSeconds {
+            if !expired {
                 return .wait(failure.map { "verifying: \($0)" } ?? "verifying: settling \(Int(o.verifiedFor))/\(Int(o.timing.settleSeconds)) s")
             }
             let why = "\(o.localName) not verified on \(j.target) within \(Int(o.timing.verifyTimeoutSeconds)) s: \(failure ?? "not settled")"
-            if j.rollingBack { return .halt(reason: "rollback failed: " + why) }
-            guard let r = o.rollout else { return .halt(reason: why) }
-            if r.from.minorVersion != r.to.minorVersion, o.clusterVersion == r.to.minorVersion {
-                return .halt(reason: why + "; the cluster version already moved to \(r.to.minorVersion), binary rollback is impossible: restore the snapshot")
-            }
-            return .rollBack(reason: why)
+            return failed(j, o, why: why, memberDown: !o.localProcessUp)
         }
+    }
+
+    /// The sequence failed: roll back while the cluster is mixed, else halt. A rollback that fails halts.
+    static func failed(_ j: JournalEntry, _ o: Observation, why: String, memberDown: Bool) -> Action {
+        if j.rollingBack { return .halt(reason: "rollback failed: " + why + (j.reason.map { " (rolling back because: \($0))" } ?? "")) }
+        guard let r = o.rollout else { return .halt(reason: why) }
+        if r.from.minorVersion != r.to.minorVersion, o.clusterVersion == r.to.minorVersion {
+            return .halt(reason: why + "; the cluster version already moved to \(r.to.minorVersion), binary rollback is impossible: restore the snapshot")
+        }
+        if memberDown { return .rollBackStopped(reason: why) }
+        if let peers = Gates.peersForRollback(o) { return .wait("rollback of \(o.localName) waits: \(peers)") }
+        return .rollBack(reason: why)
+    }
+
+    /// What the daemon may still do when it cannot observe the cluster at all (quorum lost, its own member down and
+    /// no peer answering): finish bringing its own member back up. Needs no read of etcd.
+    public static func offline(journal j: JournalEntry?, lockHeld: Bool, processUp: Bool, now: Double, timing: Timing) -> Action? {
+        guard let j else { return nil }
+        if !lockHeld {
+            return processUp ? nil : .recoverStart(restorePreviousBinary: !j.rollingBack && j.step != .started && j.previousBinary != nil)
+        }
+        guard j.step == .stopped || j.step == .switched else { return nil }
+        let expired = now - (j.stoppedAt ?? now) >= timing.verifyTimeoutSeconds || j.startFailures >= maxStartFailures
+        if !expired { return j.step == .stopped ? .switchBinary(to: j.target) : .startMember }
+        // While this member is down the cluster version cannot move (etcd decides it only from every member's
+        // version), so going back to the previous binary is always possible here.
+        return j.rollingBack || j.from == nil ? nil : .rollBackStopped(reason: "\(j.target) did not start within the deadline while the cluster was unobservable")
     }
 }

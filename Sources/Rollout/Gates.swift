@@ -33,11 +33,7 @@ public enum Gates {
         } else { marginFailure = nil }
         gate(3, "quorum margin", marginFailure)
 
-        let busy = o.members.compactMap { m -> String? in
-            guard m.name != o.localName, let rec = o.records[m.name], rec.phase.isDestructive else { return nil }
-            return "\(m.name) is \(rec.phase.rawValue)"
-        }
-        gate(4, "no other member mid-upgrade", busy.isEmpty ? nil : busy.joined(separator: ", ") + " (until its daemon rewrites it)")
+        gate(4, "no other member mid-upgrade", otherDestructive(o))
 
         var versionFailure: String? = nil
         if let r {
@@ -54,6 +50,38 @@ public enum Gates {
 
         gate(6, "local preflight", o.preflightBlocking.isEmpty ? nil : o.preflightBlocking.joined(separator: "; "))
         return out
+    }
+
+    /// Gate 4: any other record in a destructive phase — of this rollout or an older one, for a member in the list or
+    /// not — or any record this daemon cannot read blocks, whatever the state of its lease, until its owner rewrites
+    /// it (model-checked rule; an unreadable record may be a newer daemon's destructive phase: fail closed).
+    public static func otherDestructive(_ o: Observation) -> String? {
+        let busy = o.records.filter { $0.key != o.localName && $0.value.phase.isDestructive }
+            .sorted { $0.key < $1.key }.map { "\($0.key) is \($0.value.phase.rawValue)" }
+        let unreadable = o.undecodableRecords.sorted().map { "\($0) is unreadable" }
+        let all = busy + unreadable
+        return all.isEmpty ? nil : all.joined(separator: ", ") + " (until its daemon rewrites it)"
+    }
+
+    /// Before a rollback's stop: the peers must be healthy with a leader and none may be mid-upgrade (a peer may have
+    /// crashed since this member was started). The local member is failing verification, so it is not counted.
+    public static func peersForRollback(_ o: Observation) -> String? {
+        let peers = o.members.filter { $0.name != o.localName }
+        let sick = peers.filter { !$0.reachable || !$0.healthy || !$0.hasLeader }
+        if !sick.isEmpty { return "peers not healthy: " + sick.map(\.name).joined(separator: ", ") }
+        return otherDestructive(o)
+    }
+
+    /// The window bound (model-checked rule): the stop may rely only on a fresh observation and a lease with margin.
+    /// Checked by the core before it asks for the stop and by the shell again right before it issues it.
+    public static func window(observationAge: Double, leaseRemaining: Double, timing: Timing) -> String? {
+        if observationAge > timing.maxObservationAgeSeconds {
+            return "observation is \(observationAge) s old; observing again before the stop"
+        }
+        if leaseRemaining < timing.minLeaseRemainingSeconds {
+            return "lock lease has \(leaseRemaining) s left; renewing before the stop"
+        }
+        return nil
     }
 
     /// Whether `member` passes verification on `target`: reachable, healthy, reports the target, keeps its member

@@ -61,6 +61,9 @@ public struct Observation: Sendable {
     public var rollout: RolloutRecord?
     /// Member records by member name.
     public var records: [String: MemberRecord]
+    /// Keys under `<prefix>/members/` whose value this daemon cannot read (a newer daemon's phase, a corrupted value):
+    /// they may be destructive, so gate 4 treats them as such.
+    public var undecodableRecords: [String]
     public var backup: BackupRecord?
     public var lock: LockHold?
     public var journal: JournalEntry?
@@ -73,17 +76,18 @@ public struct Observation: Sendable {
     /// Seconds the local member has continuously passed verification (0 when it does not).
     public var verifiedFor: Double
     public var allowSmallCluster: Bool
+    /// Monotonic seconds (never the wall clock: an NTP step must not move a deadline).
     public var now: Double
     public var timing: Timing
 
     public init(localName: String, members: [MemberView], clusterVersion: String?, rollout: RolloutRecord?,
                 records: [String: MemberRecord], backup: BackupRecord?, lock: LockHold?, journal: JournalEntry?,
                 preflightBlocking: [String], localProcessUp: Bool, observationAge: Double, verifiedFor: Double,
-                allowSmallCluster: Bool = false, now: Double, timing: Timing) {
+                allowSmallCluster: Bool = false, undecodableRecords: [String] = [], now: Double, timing: Timing) {
         self.localName = localName; self.members = members; self.clusterVersion = clusterVersion; self.rollout = rollout
         self.records = records; self.backup = backup; self.lock = lock; self.journal = journal
         self.preflightBlocking = preflightBlocking; self.localProcessUp = localProcessUp; self.observationAge = observationAge
-        self.verifiedFor = verifiedFor; self.allowSmallCluster = allowSmallCluster; self.now = now; self.timing = timing
+        self.verifiedFor = verifiedFor; self.allowSmallCluster = allowSmallCluster; self.undecodableRecords = undecodableRecords; self.now = now; self.timing = timing
     }
 
     public var local: MemberView? { members.first { $0.name == localName } }

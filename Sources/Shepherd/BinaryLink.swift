@@ -2,7 +2,7 @@ import Foundation
 
 /// The symlink the member's service executes. Repointed atomically: a temp symlink beside it, then rename(2),
 /// so the link always names a whole binary.
-public struct BinaryLink: Sendable {
+public struct BinaryLink: BinaryLinking {
     public let path: String
     public init(path: String) { self.path = path }
 

@@ -28,8 +28,8 @@ public struct ClusterView: Sendable {
     public var members: [MemberDetail]
     /// "3.4", "3.5"
     public var clusterVersion: String?
-    /// When the observation started (monotonic): the age of its oldest health answer.
-    public var startedAt: ContinuousClock.Instant
+    /// When the observation started (monotonic seconds, `SystemClock`): the age of its oldest health answer.
+    public var startedAt: Double
     /// `/metrics` of the members the observer scraped, by client URL.
     public var metrics: ClusterObserver.Scrapes = [:]
 }
@@ -62,7 +62,7 @@ public struct ClusterObserver: Sendable {
     public typealias Scrapes = [String: MemberMetrics]
 
     public func observe() async throws -> ClusterView {
-        let start = ContinuousClock.now
+        let start = SystemClock.boottime()
         let list = try await cluster.memberList()
         let results = await withTaskGroup(of: (Int, MemberDetail, MemberMetrics?).self) { group in
             for (i, m) in list.enumerated() {

@@ -5,7 +5,7 @@ import Rollout
 /// The cluster-wide upgrade lock: etcd's v3 lock service on a lease of our own. The lease is kept alive through the
 /// other members' endpoints first (the local member may be down while we hold the lock), and the lock is released by
 /// revoking the lease, which deletes the lock key.
-public actor LeaseLock {
+public actor LeaseLock: UpgradeLock {
     let cluster: EtcdCluster
     let name: String
     let ttl: Int64
@@ -14,18 +14,26 @@ public actor LeaseLock {
     private(set) var hold: LockHold?
     private var keepalive: Task<Void, Never>?
     private var lost: String?
+    /// The TTL etcd last answered and when (monotonic) that request was sent: the lease surely lasts until
+    /// `sentAt + ttl`, however long the answer took to arrive.
+    private var renewal: (sentAt: Double, ttl: Double)?
 
     public init(cluster: EtcdCluster, name: String, ttlSeconds: Int, localURL: String) {
         self.cluster = cluster; self.name = name; self.ttl = Int64(ttlSeconds); self.localURL = localURL
     }
 
-    public var current: LockHold? { hold }
+    public func current() -> LockHold? {
+        guard var h = hold else { return nil }
+        if let r = renewal { h.leaseRemaining = r.ttl - (SystemClock.boottime() - r.sentAt) }
+        return h
+    }
     /// Why the lock was lost, once (cleared by reading).
     public func takeLossReason() -> String? { defer { lost = nil }; return lost }
 
     /// Tries to acquire the lock within `wait`; returns false (and leaves nothing behind) when another holder keeps it.
     public func acquire(wait: Duration) async throws -> Bool {
         if hold != nil { return true }
+        let sent = SystemClock.boottime()
         let lease = try await cluster.leaseGrant(ttl: ttl, avoiding: [localURL])
         do {
             // A timeout means "someone else holds it": not a reason to queue again on another member.
@@ -44,6 +52,7 @@ public actor LeaseLock {
             let kv = try await cluster.range(key, avoiding: [localURL]).kvs.first
             guard let kv, kv.lease == lease.id else { throw StoreError(detail: "lock key \(key) vanished right after the lock call") }
             hold = LockHold(key: key, revision: kv.createRevision, leaseID: lease.id, leaseRemaining: Double(lease.ttl))
+            renewal = (sent, Double(lease.ttl))
             startKeepalive(lease.id)
             return true
         } catch {
@@ -59,7 +68,7 @@ public actor LeaseLock {
         keepalive?.cancel(); keepalive = nil
         guard let h = hold else { return }
         lost = why
-        hold = nil
+        hold = nil; renewal = nil
         try? await cluster.leaseRevoke(h.leaseID, avoiding: [localURL])
     }
 
@@ -68,7 +77,7 @@ public actor LeaseLock {
     public func release() async {
         keepalive?.cancel(); keepalive = nil
         guard let h = hold else { return }
-        hold = nil
+        hold = nil; renewal = nil
         try? await cluster.leaseRevoke(h.leaseID, avoiding: [localURL])
     }
 
@@ -79,23 +88,23 @@ public actor LeaseLock {
                 try? await Task.sleep(for: .seconds(period))
                 if Task.isCancelled { return }
                 do {
+                    let sent = SystemClock.boottime()
                     let l = try await cluster.leaseKeepAlive(id, avoiding: [localURL])
-                    self.keepaliveAnswered(id, ttl: l.ttl)
+                    self.keepaliveAnswered(id, ttl: l.ttl, sentAt: sent)
                 } catch {
-                    // Every endpoint failed this round; the lease runs down. The next round may get through.
-                    self.keepaliveFailed(id)
+                    // Every endpoint failed this round: `current()` counts the lease down from the last renewal that
+                    // got through. The next round may get through.
                 }
             }
         }
     }
 
-    private func keepaliveAnswered(_ id: Int64, ttl: Int64) {
+    private func keepaliveAnswered(_ id: Int64, ttl: Int64, sentAt: Double) {
         guard hold?.leaseID == id else { return }
-        if ttl <= 0 { keepalive?.cancel(); keepalive = nil; hold = nil; lost = ("lease \(String(UInt64(bitPattern: id), radix: 16)) expired") } else { hold?.leaseRemaining = Double(ttl) }
+        if ttl <= 0 {
+            keepalive?.cancel(); keepalive = nil; hold = nil; renewal = nil
+            lost = "lease \(String(UInt64(bitPattern: id), radix: 16)) expired"
+        } else { renewal = (sentAt, Double(ttl)) }
     }
 
-    private func keepaliveFailed(_ id: Int64) {
-        guard hold?.leaseID == id else { return }
-        hold?.leaseRemaining -= max(0.5, Double(ttl) / 4)
-    }
 }

@@ -12,6 +12,26 @@ public enum Preflight {
             + FlagRules.evaluate(settings, from: from, to: to)
     }
 
+    /// The binary link must be a symlink (the daemon repoints it; a regular file there would be overwritten and the
+    /// old binary lost), and what it points at now — where a rollback goes back to — must exist and be executable.
+    public static func link(_ link: String, rollbackBinary: String) -> [Finding] {
+        var st = stat()
+        guard lstat(link, &st) == 0 else {
+            return [Finding(severity: .blocking, what: "binary link \(link) does not exist (\(String(cString: strerror(errno))))",
+                            fix: "make \(link) a symlink to the running etcd binary (ln -s \(rollbackBinary) \(link)) and run the member through it")]
+        }
+        guard (st.st_mode & S_IFMT) == S_IFLNK else {
+            return [Finding(severity: .blocking, what: "binary link \(link) is not a symlink",
+                            fix: "move the binary to a versioned path (like \(rollbackBinary)) and replace \(link) with a symlink to it")]
+        }
+        let current = BinaryLink(path: link).target().map { $0.hasPrefix("/") ? $0 : (link as NSString).deletingLastPathComponent + "/" + $0 }
+        guard let current, access(current, X_OK) == 0 else {
+            return [Finding(severity: .blocking, what: "binary link \(link) points at \(current ?? "nothing") which is missing or not executable: there is nothing to roll back to",
+                            fix: "point \(link) at the etcd binary the member runs now")]
+        }
+        return []
+    }
+
     /// The binary exists, is executable, reports `version` in `--version`, and matches `sha256` when given.
     public static func binary(_ path: String, version: EtcdVersion, sha256 expected: String?) async -> [Finding] {
         let fm = FileManager.default

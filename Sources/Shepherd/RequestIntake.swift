@@ -5,22 +5,24 @@ import Rollout
 /// against what the cluster runs, and this node's target binary; then creates the record with a guarded txn.
 /// Either way the file is renamed (`.accepted` / `.rejected`) and the reason recorded; a refused request writes
 /// nothing to etcd.
-final class RequestIntake: @unchecked Sendable {
-    // Only touched from the Supervisor actor.
-    var config: Config
+///
+/// A failure that is not about the request (etcd unreachable, an election under way) leaves the file where it is for
+/// the next tick: a good request is never renamed `.rejected` by a transient error.
+public struct RequestIntake: Sendable {
     let store: RolloutStore
     let events: Events
 
-    init(config: Config, store: RolloutStore, events: Events) { self.config = config; self.store = store; self.events = events }
+    init(store: RolloutStore, events: Events) { self.store = store; self.events = events }
 
-    /// Returns true when a new rollout was created.
-    func poll(view: ClusterView, rollout: RolloutRecord?, now: Double) async -> Bool {
+    /// Returns true when a new rollout was created. `config` is the caller's current one (passed, never kept, so a
+    /// reload cannot race with a poll).
+    func poll(config: Config, view: ClusterView, rollout: RolloutRecord?, now: Double) async -> Bool {
         let path = config.requestFile
         guard FileManager.default.fileExists(atPath: path) || (try? FileManager.default.destinationOfSymbolicLink(atPath: path)) != nil else {
             return false
         }
         do {
-            let rec = try await validate(path: path, view: view, rollout: rollout, now: now)
+            let rec = try await validate(config: config, path: path, view: view, rollout: rollout, now: now)
             let existing = try await store.read()
             guard try await store.createRollout(rec, replacing: existing.rollout.map { ($0, existing.rolloutModRevision) }) else {
                 throw UpgradeRequest.Refused(reason: "another rollout was created meanwhile (\(existing.rollout?.id ?? "?"))")
@@ -31,15 +33,18 @@ final class RequestIntake: @unchecked Sendable {
                 for w in warnings { events.logger.warning("\(w)") }
             }
             return true
-        } catch {
-            let reason = "\(error)"
+        } catch let e as UpgradeRequest.Refused {
+            let reason = "\(e)"
             UpgradeRequest.settle(path: path, accepted: false, reason: reason)
             events.emit(.requestRefused, .error, "request refused: \(reason)", reason: reason)
+            return false
+        } catch {
+            events.logger.warning("request \(path) left in place for the next try: \(error)")
             return false
         }
     }
 
-    func validate(path: String, view: ClusterView, rollout: RolloutRecord?, now: Double) async throws -> RolloutRecord {
+    func validate(config: Config, path: String, view: ClusterView, rollout: RolloutRecord?, now: Double) async throws -> RolloutRecord {
         let req = try UpgradeRequest.read(path: path)
         let to = EtcdVersion(req.version)!
         typealias Refused = UpgradeRequest.Refused
@@ -62,7 +67,8 @@ final class RequestIntake: @unchecked Sendable {
         let findings = await Preflight.all(config, from: from, to: to, binary: binary, sha256: req.sha256).filter { $0.severity == .blocking }
         if !findings.isEmpty { throw Refused(reason: findings.map { "\($0.what) (fix: \($0.fix))" }.joined(separator: "; ")) }
         let id = "r\(Int(now))-\(String(UInt16.random(in: 0...UInt16.max), radix: 16))"
+        // Intent only: the record never carries a path (every node runs its own binaryPathTemplate).
         return RolloutRecord(id: id, from: from, to: to, requestedBy: config.member.name, requestedAt: now,
-                             sha256: req.sha256?.lowercased(), binary: req.binary, allowKnownBad: req.allowKnownBad ?? false)
+                             sha256: req.sha256?.lowercased(), binary: nil, allowKnownBad: req.allowKnownBad ?? false)
     }
 }

@@ -4,7 +4,7 @@ import Rollout
 
 /// The protocol's keys in etcd (DESIGN.md): `<p>/rollout`, `<p>/members/<name>`, `<p>/lock/<lease hex>`,
 /// `<p>/backups/<rollout id>`, and the reads and guarded writes the daemons make on them.
-public struct RolloutStore: Sendable {
+public struct RolloutStore: RolloutStoring {
     public let prefix: String
     public let cluster: EtcdCluster
 
@@ -25,7 +25,11 @@ public struct RolloutStore: Sendable {
         /// Keys under the lock name, oldest first: the first is the holder's, the rest are waiters (a v3 lock is a
         /// queue of keys ordered by create revision).
         public var lockKeys: [String] = []
+        /// Keys under the prefix whose value could not be read (a newer daemon's format, a corrupted value).
         public var undecodable: [String] = []
+        /// Names of the member records among `undecodable`: gate 4 treats them as destructive.
+        public var undecodableRecords: [String] = []
+        public init() {}
     }
 
     public func read(avoiding: Set<String> = []) async throws -> Snapshot {
@@ -46,7 +50,10 @@ public struct RolloutStore: Sendable {
                 } else if key.hasPrefix(lockName + "/") {
                     locks.append((key, kv.createRevision))
                 }
-            } catch { s.undecodable.append(key) }
+            } catch {
+                s.undecodable.append(key)
+                if key.hasPrefix(prefix + "/members/") { s.undecodableRecords.append(String(key.dropFirst((prefix + "/members/").count))) }
+            }
         }
         s.lockKeys = locks.sorted { $0.revision < $1.revision }.map(\.key)
         return s
@@ -69,6 +76,10 @@ public struct RolloutStore: Sendable {
         let t = try await cluster.txn(compare: [Compare(key: lock.key, .equal, .createRevision(lock.revision))],
                                       success: [.put(key: key, value: value)], avoiding: avoiding)
         guard t.succeeded else { throw FenceLost(detail: "lock key \(lock.key) is no longer ours (revision \(lock.revision)); write to \(key) refused") }
+    }
+
+    public func putBackupFenced(_ rolloutID: String, _ rec: BackupRecord, lock: LockHold, avoiding: Set<String>) async throws {
+        try await fencedPut(backupKey(rolloutID), Self.encode(rec), lock: lock, avoiding: avoiding)
     }
 
     public func writeRecordFenced(_ name: String, _ rec: MemberRecord, lock: LockHold, avoiding: Set<String>) async throws {

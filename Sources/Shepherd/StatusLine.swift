@@ -33,7 +33,7 @@ enum StatusLine {
         case .switchBinary: return "\(head): \(me) switching binary"
         case .startMember: return "\(head): \(me) starting"
         case .markDone: return "\(head): \(me) verified"
-        case let .rollBack(why): return "\(head): \(me) ROLLING BACK: \(why)"
+        case let .rollBack(why), let .rollBackStopped(why): return "\(head): \(me) ROLLING BACK: \(why)"
         case let .halt(why): return "\(head): HALTING: \(why)"
         case .release: return "\(head): \(me) releasing the lock"
         case .markCompleted: return "\(head): completing"

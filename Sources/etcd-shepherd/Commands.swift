@@ -23,7 +23,7 @@ struct Run: AsyncParsableCommand {
         let transport: Transport
         do { transport = try Transport(tls: config.cluster.tls) } catch { throw Failure(code: Exit.usage, message: "\(error)") }
         let cluster = EtcdCluster(urls: config.cluster.endpoints, transport: transport, timeout: .seconds(3))
-        let supervisor = Supervisor(config: config, cluster: cluster, controller: controller, logger: logger)
+        let supervisor = Supervisor.live(config: config, cluster: cluster, controller: controller, logger: logger)
         let watcher = ChangeWatcher()
         watcher.start(cluster: cluster, prefix: config.cluster.keyPrefix, avoiding: config.member.clientURL)
         let daemon = Daemon(supervisor: supervisor, configPath: options.config, logger: logger, watcher: watcher)

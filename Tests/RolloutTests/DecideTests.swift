@@ -84,12 +84,20 @@ import Testing
         var s = j; s.step = .switched
         #expect(Decide.next(observation(lock: heldLock, journal: s)) == .startMember)
         var st = j; st.step = .stopping
-        #expect(Decide.next(observation(lock: heldLock, journal: st)) == .stopMember(target: v351, rollingBack: false, reason: nil))
+        // The member is already down: finishing the stop is harmless.
+        #expect(Decide.next(observation(lock: heldLock, journal: st, processUp: false)) == .stopMember(target: v351, rollingBack: false, reason: nil))
+        // The member still runs: the stop is re-gated like a first one.
+        #expect(Decide.next(observation(lock: heldLock, backup: backup, journal: st)) == .stopMember(target: v351, rollingBack: false, reason: nil))
     }
 
     @Test func ownerClearsWithoutTheLock() {
         let j = JournalEntry(rolloutID: "r1", step: .stopped, target: v351)
-        #expect(Decide.next(observation(journal: j, processUp: false)) == .recoverStart)
+        #expect(Decide.next(observation(journal: j, processUp: false)) == .recoverStart(restorePreviousBinary: false))
+        var withPrevious = j; withPrevious.previousBinary = "/opt/etcd-3.4.23"
+        // The new binary was never started: back to the previous one before the start.
+        #expect(Decide.next(observation(journal: withPrevious, processUp: false)) == .recoverStart(restorePreviousBinary: true))
+        var started = withPrevious; started.step = .started
+        #expect(Decide.next(observation(journal: started, processUp: false)) == .recoverStart(restorePreviousBinary: false))
         guard case .clearInterrupted = Decide.next(observation(journal: j, processUp: true)) else { Issue.record("clear"); return }
     }
 
@@ -110,7 +118,7 @@ import Testing
 
     @Test func verifyTimeoutRollsBackWhileMixedAndHaltsAfterTheFlip() {
         let down = [member("s1", id: 1, leader: true), member("s2", id: 2, version: v351, healthy: false), member("s3", id: 3)]
-        let j = JournalEntry(rolloutID: "r1", step: .started, target: v351, startedAt: 900)
+        let j = JournalEntry(rolloutID: "r1", step: .started, target: v351, stoppedAt: 900)
         guard case .rollBack = Decide.next(observation(members: down, lock: heldLock, journal: j, now: 1000)) else {
             Issue.record("expected rollback"); return
         }
@@ -128,5 +136,91 @@ import Testing
         let done = ["s1": record(.done, id: "1"), "s2": record(.done, id: "2"), "s3": record(.done, id: "3")]
         guard case .waitForClusterVersion = Decide.next(observation(members: all, records: done)) else { Issue.record("wait for flip"); return }
         #expect(Decide.next(observation(members: all, records: done, clusterVersion: "3.5")) == .markCompleted)
+    }
+
+    // MARK: issue 8 — each of these failed before the fix
+
+    /// A retried `.stopping` step whose member still runs goes through the gates again (it used to stop at once).
+    @Test func retriedStopIsReGated() {
+        let st = JournalEntry(rolloutID: "r1", step: .stopping, target: v351)
+        let peerDown = [member("s1", id: 1, leader: true), member("s2", id: 2), member("s3", id: 3, healthy: false)]
+        let a = Decide.next(observation(members: peerDown, lock: heldLock, backup: backup, journal: st))
+        guard case let .wait(why) = a else { Issue.record("expected a wait, got \(a)"); return }
+        #expect(why.hasPrefix("gate 2 "))
+        // A stale observation or a short lease: no stop either.
+        guard case .wait = Decide.next(observation(lock: heldLock, backup: backup, journal: st, age: 5)) else { Issue.record("stale"); return }
+        // Paused meanwhile: the sequence is left (record cleared by its owner), not continued.
+        var p = rollout; p.state = .paused
+        guard case .clearInterrupted = Decide.next(observation(rollout: p, lock: heldLock, backup: backup, journal: st)) else {
+            Issue.record("paused"); return
+        }
+    }
+
+    @Test func startThatKeepsFailingRollsBackWhileDown() {
+        var j = JournalEntry(rolloutID: "r1", step: .switched, target: v351, stoppedAt: 990, from: v3423)
+        j.startFailures = 1
+        #expect(Decide.next(observation(lock: heldLock, journal: j, processUp: false)) == .startMember)
+        j.startFailures = Decide.maxStartFailures
+        guard case .rollBackStopped = Decide.next(observation(lock: heldLock, journal: j, processUp: false)) else { Issue.record("rollback"); return }
+        // The deadline covers the steps before the start too.
+        let stuck = JournalEntry(rolloutID: "r1", step: .stopped, target: v351, stoppedAt: 900, from: v3423)
+        guard case .rollBackStopped = Decide.next(observation(lock: heldLock, journal: stuck, processUp: false, now: 1000)) else {
+            Issue.record("deadline"); return
+        }
+        // A rollback that cannot start either halts.
+        var rb = stuck; rb.rollingBack = true; rb.target = v3423
+        guard case let .halt(why) = Decide.next(observation(lock: heldLock, journal: rb, processUp: false, now: 1000)) else { Issue.record("halt"); return }
+        #expect(why.hasPrefix("rollback failed"))
+    }
+
+    @Test func journalRollbackWhileDownKeepsTheDeadlineFresh() {
+        var j = JournalEntry(rolloutID: "r1", step: .switched, target: v351, stoppedAt: 900, from: v3423)
+        j.beginRollbackWhileDown(to: v3423, reason: "boom", now: 1000)
+        #expect(j.step == .stopped && j.rollingBack && j.target == v3423 && j.stoppedAt == 1000)
+        #expect(Decide.next(observation(lock: heldLock, journal: j, processUp: false, now: 1001)) == .switchBinary(to: v3423))
+    }
+
+    @Test func rollbackStopWaitsForHealthyPeers() {
+        let sick = [member("s1", id: 1, leader: true), member("s2", id: 2, version: v351, healthy: false), member("s3", id: 3, healthy: false)]
+        let j = JournalEntry(rolloutID: "r1", step: .started, target: v351, stoppedAt: 900)
+        let a = Decide.next(observation(members: sick, lock: heldLock, journal: j, now: 1000))
+        guard case let .wait(why) = a else { Issue.record("expected a wait, got \(a)"); return }
+        #expect(why.contains("s3"))
+    }
+
+    @Test func unreadableOrForeignDestructiveRecordsBlockGate4() {
+        var o = observation(lock: heldLock, backup: backup)
+        o.undecodableRecords = ["s3"]
+        #expect(Gates.evaluate(o).first { $0.number == 4 }?.passed == false)
+        // A destructive record of a member no longer in the list, or of another rollout, blocks too.
+        var other = record(.stopping); other.rolloutID = "r0"
+        #expect(Gates.evaluate(observation(records: ["gone": other], lock: heldLock)).first { $0.number == 4 }?.passed == false)
+    }
+
+    @Test func offlineBringsOwnMemberBackWithoutEtcd() {
+        let t = Timing()
+        let j = JournalEntry(rolloutID: "r1", step: .stopped, target: v351, stoppedAt: 990, previousBinary: "/old", from: v3423)
+        #expect(Decide.offline(journal: j, lockHeld: true, processUp: false, now: 1000, timing: t) == .switchBinary(to: v351))
+        #expect(Decide.offline(journal: j, lockHeld: false, processUp: false, now: 1000, timing: t) == .recoverStart(restorePreviousBinary: true))
+        guard case .rollBackStopped = Decide.offline(journal: j, lockHeld: true, processUp: false, now: 2000, timing: t) else {
+            Issue.record("deadline offline"); return
+        }
+        #expect(Decide.offline(journal: nil, lockHeld: true, processUp: false, now: 1000, timing: t) == nil)
+    }
+
+    @Test func memoryCountsVerificationOnTheMonotonicClock() {
+        var mem = SupervisorMemory()
+        let up = [member("s1", id: 1, leader: true), member("s2", id: 2, version: v351), member("s3", id: 3)]
+        let j = JournalEntry(rolloutID: "r1", step: .started, target: v351, stoppedAt: 95)
+        var o1 = observation(members: up, records: ["s2": record(.verifying, id: "2")], lock: heldLock, journal: j, now: 100)
+        _ = mem.advance(&o1)
+        var o2 = o1; o2.now = 102.5
+        _ = mem.advance(&o2)
+        #expect(o2.verifiedFor == 2.5)
+        #expect(mem.downtime == 5)
+        // A failing check resets the settle clock.
+        var o3 = o2; o3.members[1].healthy = false; o3.now = 103
+        _ = mem.advance(&o3)
+        #expect(o3.verifiedFor == 0)
     }
 }

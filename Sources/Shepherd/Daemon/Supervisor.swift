@@ -1,0 +1,227 @@
+import EtcdClient
+import Foundation
+import Logging
+import Rollout
+import Systemd
+
+/// The imperative shell around `Decide`: each tick it observes (through its ports), hands the request file to
+/// `RequestIntake`, advances its `SupervisorMemory`, asks the core for the next action and executes it
+/// (Supervisor+Effects.swift). One tick at a time; every rule lives in `Rollout`.
+public actor Supervisor {
+    public private(set) var config: Config
+    let ports: SupervisorPorts
+    let events: Events
+    let notifier = Notifier()
+    let intake: RequestIntake?
+
+    var memory = SupervisorMemory()
+    private var preflightCache: (key: String, blocking: [String], at: Double)?
+    private var lastStatus = ""
+    var lastWait = ""
+    private var reportedUnreadable: [String] = []
+    private var metricsWatch = MetricsWatch()
+    private var lastScrape: Double?
+    /// How often the local member's `/metrics` is read: its counters lose nothing between reads, and a scrape is
+    /// ~150 KB that each tick would pay for.
+    static let metricsInterval = 5.0
+
+    public init(config: Config, ports: SupervisorPorts, logger: Logger, intake: RequestIntake? = nil) {
+        self.config = config
+        self.ports = ports
+        events = Events(logger: logger, member: config.member.name)
+        self.intake = intake
+    }
+
+    /// The production wiring: etcd through `cluster` (its endpoints grow with the member list), the lease lock, the
+    /// local journal and binary link, and the request file.
+    public static func live(config: Config, cluster: EtcdCluster, controller: any MemberController, logger: Logger) -> Supervisor {
+        let store = RolloutStore(prefix: config.cluster.keyPrefix, cluster: cluster)
+        let ports = SupervisorPorts(
+            cluster: LiveCluster(cluster: cluster, stateDir: config.stateDir), store: store,
+            lock: LeaseLock(cluster: cluster, name: store.lockName, ttlSeconds: config.timing.lockTTLSeconds,
+                            localURL: config.member.clientURL),
+            controller: controller, link: BinaryLink(path: config.member.binaryLink),
+            journal: LocalJournal(stateDir: config.stateDir), maintenance: EtcdMaintenance(cluster: cluster, backupDir: config.backupDir),
+            preflight: LivePreflight(), clock: SystemClock())
+        let events = Events(logger: logger, member: config.member.name)
+        return Supervisor(config: config, ports: ports, logger: logger, intake: RequestIntake(store: store, events: events))
+    }
+
+    var localURL: String { config.member.clientURL }
+
+    /// Applies a reloaded configuration (timing, request file, paths). Endpoints, TLS and the member identity need a
+    /// restart; so does anything the lease already in use cannot honour.
+    public func reload(_ new: Config) -> [String] {
+        var ignored: [String] = []
+        if new.member != config.member { ignored.append("member") }
+        if new.cluster != config.cluster { ignored.append("cluster") }
+        if new.controller != config.controller { ignored.append("controller") }
+        if new.timing.lockTTLSeconds != config.timing.lockTTLSeconds { ignored.append("timing.lockTTLSeconds") }
+        var applied = config
+        applied.timing = new.timing; applied.requestFile = new.requestFile; applied.backupDir = new.backupDir
+        applied.timing.lockTTLSeconds = config.timing.lockTTLSeconds   // the lock's lease keeps the TTL it started with
+        // The stop needs this much lease left; more than the TTL in use could never be met.
+        if applied.timing.minLeaseRemainingSeconds >= Double(applied.timing.lockTTLSeconds) {
+            applied.timing.minLeaseRemainingSeconds = config.timing.minLeaseRemainingSeconds
+            ignored.append("timing.minLeaseRemainingSeconds (must stay below the lock TTL \(applied.timing.lockTTLSeconds) s)")
+        }
+        config = applied
+        preflightCache = nil
+        return ignored
+    }
+
+    /// True while a destructive sequence is in progress (the journal exists): shutdown must wait for it.
+    public func sequenceInProgress() -> Bool { (try? ports.journal.read()) != nil }
+
+    // MARK: the tick
+
+    /// One observe → decide → act round. Errors are reported and the next tick tries again.
+    @discardableResult
+    public func tick(shuttingDown: Bool = false) async -> Action {
+        do {
+            var obs: Observation, view: ClusterView
+            do { (obs, view) = try await observe() } catch {
+                // Nothing observable (quorum lost, our own member down and no peer answering): our own member can
+                // still be brought back, which needs no read of etcd.
+                if let a = try await offlineAction() {
+                    events.logger.warning("cannot observe the cluster (\(error)); \(a) without it")
+                    try await performOffline(a)
+                    return a
+                }
+                throw error
+            }
+            if !shuttingDown, obs.journal == nil, let intake,
+               await intake.poll(config: config, view: view, rollout: obs.rollout, now: ports.clock.wallNow()) {
+                (obs, view) = try await observe()
+            }
+            let action = Decide.next(obs)
+            report(action, obs, view)
+            if shuttingDown && obs.journal == nil {
+                await releaseIfHeld(obs)
+                return .idle("shutting down")
+            }
+            try await perform(action, obs)
+            return action
+        } catch {
+            let text = "tick failed: \(error)"
+            if text != lastWait { events.logger.warning("\(text)"); lastWait = text }
+            setStatus("\(config.member.name): error: \(error)")
+            return .wait(text)
+        }
+    }
+
+    func offlineAction() async throws -> Action? {
+        let journal = try ports.journal.read()
+        guard journal != nil else { return nil }
+        let up = await ports.controller.isRunning() ?? false
+        return Decide.offline(journal: journal, lockHeld: await ports.lock.current() != nil, processUp: up,
+                              now: ports.clock.now(), timing: config.timing)
+    }
+
+    func observe() async throws -> (Observation, ClusterView) {
+        let now = ports.clock.now()
+        let scrape = lastScrape.map { now - $0 >= Self.metricsInterval } ?? true
+        let view = try await ports.cluster.observe(metricsOf: scrape ? localURL : nil)
+        if scrape { lastScrape = now }
+        let snap = try await ports.store.read(avoiding: [])
+        let entry = try ports.journal.read()
+        let members = view.members.map(\.view)
+        if let scrape = view.metrics[localURL] { reportMetrics(scrape, view: view, rollout: snap.rollout) }
+        reportUnreadable(snap)
+
+        var blocking: [String] = []
+        if let r = snap.rollout, r.state == .active { blocking = await preflight(r) }
+        let processUp: Bool
+        if let running = await ports.controller.isRunning() { processUp = running } else {
+            processUp = members.first { $0.name == config.member.name }?.reachable ?? false
+        }
+
+        let held = await ports.lock.current()
+        if let why = await ports.lock.takeLossReason() { events.logger.warning("lock lost: \(why)") }
+        let at = ports.clock.now()
+        var obs = Observation(
+            localName: config.member.name, members: members, clusterVersion: view.clusterVersion, rollout: snap.rollout,
+            records: snap.records, backup: snap.rollout.flatMap { snap.backups[$0.id] }, lock: held, journal: entry,
+            preflightBlocking: blocking, localProcessUp: processUp, observationAge: at - view.startedAt, verifiedFor: 0,
+            allowSmallCluster: config.cluster.allowSmallCluster, undecodableRecords: snap.undecodableRecords, now: at,
+            timing: config.timing)
+        for e in memory.advance(&obs) { reportHealth(e, view: view, rollout: snap.rollout) }
+        return (obs, view)
+    }
+
+    /// Gate 6 for this node. A clean result is cached per rollout (spawning `--version` each tick would be
+    /// wasteful); a blocking one is re-checked every 15 s so a fixed configuration is noticed; a reload clears it.
+    func preflight(_ r: RolloutRecord) async -> [String] {
+        let key = "\(r.id)|\(r.to)"
+        let now = ports.clock.now()
+        if let c = preflightCache, c.key == key, c.blocking.isEmpty || now - c.at < 15 { return c.blocking }
+        let previous = preflightCache?.key == key ? preflightCache?.blocking : nil
+        let findings = await ports.preflight.check(config, rollout: r)
+        let blocking = findings.filter { $0.severity == .blocking }.map { "\($0.what); \($0.fix)" }
+        preflightCache = (key, blocking, now)
+        if !blocking.isEmpty && blocking != previous {
+            events.emit(.preflightBlocked, .error, "preflight blocks \(config.member.name): \(blocking.joined(separator: " | "))",
+                        rollout: r, reason: blocking.joined(separator: " | "))
+        }
+        return blocking
+    }
+
+    // MARK: reporting
+
+    func reportHealth(_ e: SupervisorMemory.Event, view: ClusterView, rollout: RolloutRecord?) {
+        let detail = view.members.first { $0.name == config.member.name }
+        switch e {
+        case .localRecovered:
+            events.emit(.memberRecovered, .notice, "\(config.member.name) is healthy again", rollout: rollout, memberID: detail?.idHex)
+        case .localUnhealthy:
+            events.emit(.memberUnhealthy, .warning, "\(config.member.name) is unhealthy: \(detail?.problem ?? "?")",
+                        rollout: rollout, memberID: detail?.idHex, reason: detail?.problem)
+        }
+    }
+
+    func reportUnreadable(_ snap: RolloutStore.Snapshot) {
+        guard snap.undecodable != reportedUnreadable else { return }
+        reportedUnreadable = snap.undecodable
+        for key in snap.undecodable {
+            events.emit(.recordUnreadable, .error,
+                        "\(key) cannot be read by this daemon (a newer daemon's record or a corrupted value); it blocks every stop until fixed — see etcd-shepherd status, and etcd-shepherd forget for a dead member",
+                        reason: key)
+        }
+    }
+
+    /// The local member's `/metrics` (every `metricsInterval`): leader changes it saw, its db against the backend quota.
+    func reportMetrics(_ m: MemberMetrics, view: ClusterView, rollout: RolloutRecord?) {
+        let me = config.member.name
+        for event in metricsWatch.update(m) {
+            switch event {
+            case let .leaderChanged(total, by):
+                let leader = view.members.first(where: \.isLeader)?.name ?? "none yet"
+                events.emit(.leaderChanged, .notice, "\(me) saw a leader change (\(by) new, \(total) since it started); leader now \(leader)",
+                            rollout: rollout, fields: ["etcd_leader_changes_seen": "\(total)", "etcd_leader": "\(leader)"])
+            case let .dbNearQuota(size, quota):
+                events.emit(.dbNearQuota, .warning,
+                            "\(me) db is \(StatusReport.bytes(size)) of its \(StatusReport.bytes(quota)) quota: defragment or compact before NOSPACE stops writes",
+                            rollout: rollout, fields: ["etcd_db_size_bytes": "\(size)", "etcd_quota_backend_bytes": "\(quota)"])
+            case let .dbBelowQuota(size, quota):
+                events.logger.notice("\(me) db is back under \(Int(MetricsWatch.nearQuota * 100))% of its quota (\(StatusReport.bytes(size)) of \(StatusReport.bytes(quota)))")
+            }
+        }
+    }
+
+    func report(_ action: Action, _ o: Observation, _ view: ClusterView) {
+        let line = StatusLine.make(action: action, o, view, warning: metricsWatch.quotaWarning)
+        setStatus(line)
+        if case let .wait(why) = action, why != lastWait {
+            events.logger.info("\(config.member.name) waits: \(why)")
+            lastWait = why
+        }
+    }
+
+    func setStatus(_ line: String) {
+        guard line != lastStatus else { return }
+        lastStatus = line
+        notifier.status(line)
+    }
+
+    public var statusLine: String { lastStatus }
+}

@@ -1,0 +1,46 @@
+import EtcdClient
+import Foundation
+import Rollout
+
+/// Snapshot and leadership calls, each sent to the member that must answer it.
+public struct EtcdMaintenance: Maintenance {
+    let cluster: EtcdCluster
+    let backupDir: String
+
+    public init(cluster: EtcdCluster, backupDir: String) { self.cluster = cluster; self.backupDir = backupDir }
+
+    public func takeBackup(leaderURL: String, leaderID: String, rolloutID: String, node: String) async throws -> BackupRecord {
+        try FileIO.ensureDirectory(backupDir)
+        let path = "\(backupDir)/\(rolloutID)-\(leaderID.isEmpty ? "leader" : leaderID).db"
+        let leader = cluster.endpoint(leaderURL)
+        let before = try await leader.status()
+        if let short = BackupSpace.shortfall(dir: backupDir, dbSize: before.dbSize) {
+            throw StoreError(detail: "\(short.what) — fix: \(short.fix)")
+        }
+        let info = try await leader.snapshot(to: path)
+        let status = try await leader.status()
+        return BackupRecord(leaderID: leaderID, revision: status.header?.revision ?? 0, size: info.size, sha256: info.sha256,
+                            node: node, path: path)
+    }
+
+    public func transferLeadership(leaderURL: String, to target: UInt64) async throws {
+        try await cluster.endpoint(leaderURL).moveLeader(to: target, timeout: .seconds(10))
+        let deadline = ContinuousClock.now + .seconds(5)
+        while ContinuousClock.now < deadline {
+            if (try? await cluster.endpoint(leaderURL).status(timeout: .seconds(1)))?.leader == target { return }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw StoreError(detail: "leadership did not move to \(String(target, radix: 16)) within 5 s")
+    }
+}
+
+/// Gate 6 on this node: the target binary (always this node's own `binaryPathTemplate`: nothing in etcd chooses what
+/// runs here), the rollback binary, the binary link, the data dir and the member's configuration.
+public struct LivePreflight: Preflighting {
+    public init() {}
+    public func check(_ config: Config, rollout r: RolloutRecord) async -> [Finding] {
+        var out = await Preflight.all(config, from: r.from, to: r.to, binary: config.member.binaryPath(r.to), sha256: r.sha256)
+        out += Preflight.link(config.member.binaryLink, rollbackBinary: config.member.binaryPath(r.from))
+        return out
+    }
+}

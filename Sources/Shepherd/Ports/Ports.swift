@@ -1,0 +1,90 @@
+import EtcdClient
+import Rollout
+
+/// Everything the supervisor reaches the world through. Production implementations talk to etcd, systemd and the
+/// disk; the fleet simulator (Tests/SimulationTests) plugs in-memory ones into the same supervisor. No port decides
+/// anything: every rule lives in `Rollout`.
+public struct SupervisorPorts: Sendable {
+    public var cluster: any ClusterObserving
+    public var store: any RolloutStoring
+    public var lock: any UpgradeLock
+    public var controller: any MemberController
+    public var link: any BinaryLinking
+    public var journal: any JournalStoring
+    public var maintenance: any Maintenance
+    public var preflight: any Preflighting
+    public var clock: any ShepherdClock
+
+    public init(cluster: any ClusterObserving, store: any RolloutStoring, lock: any UpgradeLock, controller: any MemberController,
+                link: any BinaryLinking, journal: any JournalStoring, maintenance: any Maintenance, preflight: any Preflighting,
+                clock: any ShepherdClock) {
+        self.cluster = cluster; self.store = store; self.lock = lock; self.controller = controller; self.link = link
+        self.journal = journal; self.maintenance = maintenance; self.preflight = preflight; self.clock = clock
+    }
+}
+
+/// Observes every member of the cluster. Contract: answers from any member that is up (never needs the local
+/// member); throws only when no member could list the cluster.
+public protocol ClusterObserving: Sendable {
+    /// `metricsOf`: the client URL whose `/metrics` to scrape this time, if any.
+    func observe(metricsOf: String?) async throws -> ClusterView
+}
+
+/// The protocol's records in etcd (DESIGN.md). Contract: reads are linearizable; a fenced write succeeds only while
+/// the lock key still has the fence's create revision and throws `RolloutStore.FenceLost` otherwise; a failed call may
+/// still have been applied (the caller re-reads before relying on it).
+public protocol RolloutStoring: Sendable {
+    func read(avoiding: Set<String>) async throws -> RolloutStore.Snapshot
+    func writeRecordFenced(_ name: String, _ rec: MemberRecord, lock: LockHold, avoiding: Set<String>) async throws
+    func putBackupFenced(_ rolloutID: String, _ rec: BackupRecord, lock: LockHold, avoiding: Set<String>) async throws
+    /// The owner's clearing write without the lock: CAS on the record's mod revision (0: the record must be absent).
+    func writeRecordCAS(_ name: String, _ rec: MemberRecord, modRevision: Int64) async throws -> Bool
+    func setRolloutState(_ state: RolloutState, reason: String?, allowedFrom: Set<RolloutState>,
+                         avoiding: Set<String>) async throws -> RolloutRecord
+}
+
+/// The cluster-wide upgrade lock on a lease of our own. Contract: `current()` is nil once the lock is known lost;
+/// its `leaseRemaining` counts from when the last successful keepalive was *sent*; `release()` never throws (an
+/// unrevoked lease expires within its TTL).
+public protocol UpgradeLock: Sendable {
+    func current() async -> LockHold?
+    /// Tries to acquire within `wait`; false (leaving nothing behind) when another holder keeps it.
+    func acquire(wait: Duration) async throws -> Bool
+    func markLost(_ why: String) async
+    func release() async
+    /// Why the lock was lost, once.
+    func takeLossReason() async -> String?
+}
+
+/// The symlink the member's service executes. Contract: `point(to:)` is atomic (the link is always the old or the new
+/// target) and durable when it returns.
+public protocol BinaryLinking: Sendable {
+    func target() -> String?
+    func point(to binary: String) throws
+}
+
+/// The crash-safe local journal. Contract: a `write` that returned survives a crash of the daemon; `read` returns
+/// what the last successful write or clear left.
+public protocol JournalStoring: Sendable {
+    func read() throws -> JournalEntry?
+    func write(_ entry: JournalEntry) throws
+    func clear() throws
+}
+
+/// Calls that go to one specific member. Contract: `takeBackup` returns only a verified snapshot (sha256) that is
+/// on disk; `transferLeadership` returns only once leadership moved to `target`.
+public protocol Maintenance: Sendable {
+    func takeBackup(leaderURL: String, leaderID: String, rolloutID: String, node: String) async throws -> BackupRecord
+    func transferLeadership(leaderURL: String, to target: UInt64) async throws
+}
+
+/// This node's preflight for a rollout (gate 6): the target binary, the data dir, the member's configuration.
+public protocol Preflighting: Sendable {
+    func check(_ config: Config, rollout: RolloutRecord) async -> [Finding]
+}
+
+/// Time. `now()` is monotonic seconds (every timeout uses it); `wallNow()` only stamps records for people.
+public protocol ShepherdClock: Sendable {
+    func now() -> Double
+    func wallNow() -> Double
+}
