@@ -61,6 +61,10 @@ let package = Package(
         .testTarget(name: "EtcdClientTests", dependencies: ["EtcdClient", "TestSupport", "Exec"]),
         .testTarget(name: "RolloutTests", dependencies: ["Rollout"]),
         .testTarget(name: "SystemdTests", dependencies: ["Systemd", "TestSupport"]),
+        // The deterministic fleet simulator: production supervisors on in-memory ports, seeded faults, invariants.
+        .testTarget(name: "SimulationTests", dependencies: [
+            "Shepherd", "Rollout", .product(name: "Logging", package: "swift-log"),
+        ]),
         .testTarget(name: "ShepherdTests", dependencies: ["Shepherd", "Rollout", "EtcdClient", "TestSupport", "Exec"]),
     ],
     swiftLanguageModes: [.v6]

@@ -76,7 +76,8 @@ public enum Decide {
         let failing = Gates.evaluate(o).filter { !$0.passed }
         if let f = failing.first { return .wait("gate \(f.number) (\(f.name)): \(f.detail)") }
 
-        if local.isLeader {
+        // Gate 7: hand leadership over first (a lone member has nobody to hand it to: found by the simulator).
+        if local.isLeader && o.members.count > 1 {
             let upgraded = o.members.filter { $0.name != local.name && $0.version == r.to && $0.healthy }
             guard let target = upgraded.max(by: { $0.raftIndex < $1.raftIndex }) else {
                 return .wait("leader: no upgraded healthy member to hand leadership to")
@@ -111,7 +112,12 @@ public enum Decide {
             // (owner clears — model-checked rule). A new binary that was never started is not trusted: the link goes
             // back to the previous one first.
             if !o.localProcessUp {
-                return .recoverStart(restorePreviousBinary: !j.rollingBack && j.step != .started && j.previousBinary != nil)
+                return .recoverStart(restorePreviousBinary: j.recoveryRestoresPreviousBinary)
+            }
+            // A stop we issued may still be on its way (its command or job outlived the daemon): clearing now would
+            // let the member go down after its record says it is safe.
+            if j.step == .stopping, let issued = j.stoppedAt, o.now - issued < o.timing.stopPendingSeconds {
+                return .wait("a stop of \(o.localName) issued \(Int(o.now - issued)) s ago may still be pending; clearing its record after it lands or in \(Int(o.timing.stopPendingSeconds - (o.now - issued))) s")
             }
             return .clearInterrupted(reason: j.rollingBack ? (j.reason ?? "rollback interrupted")
                                                            : "daemon lost the lock during \(j.step.rawValue)")
@@ -161,7 +167,7 @@ public enum Decide {
     public static func offline(journal j: JournalEntry?, lockHeld: Bool, processUp: Bool, now: Double, timing: Timing) -> Action? {
         guard let j else { return nil }
         if !lockHeld {
-            return processUp ? nil : .recoverStart(restorePreviousBinary: !j.rollingBack && j.step != .started && j.previousBinary != nil)
+            return processUp ? nil : .recoverStart(restorePreviousBinary: j.recoveryRestoresPreviousBinary)
         }
         guard j.step == .stopped || j.step == .switched else { return nil }
         let expired = now - (j.stoppedAt ?? now) >= timing.verifyTimeoutSeconds || j.startFailures >= maxStartFailures

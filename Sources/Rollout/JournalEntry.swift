@@ -61,6 +61,14 @@ public struct JournalEntry: Codable, Sendable, Equatable {
         bootID = try c.decodeIfPresent(String.self, forKey: .bootID)
     }
 
+    /// Whether a recovery without the lock must point the link back at `previousBinary` before starting: always,
+    /// except once the new binary was started by a forward sequence (it may be fine, and the cluster version may
+    /// already rely on it). Rolling back, the previous binary is the goal anyway. Found by the simulator: a daemon
+    /// that crashed mid-rollback restarted the bad target forever.
+    public var recoveryRestoresPreviousBinary: Bool {
+        previousBinary != nil && (rollingBack || step != .started)
+    }
+
     /// Turns this sequence into a rollback of a member that is already down: the next steps switch to the previous
     /// binary and start it, with a fresh deadline.
     public mutating func beginRollbackWhileDown(to from: EtcdVersion, reason: String, now: Double) {

@@ -42,6 +42,9 @@ public struct Timing: Sendable, Equatable, Codable {
     public var minLeaseRemainingSeconds: Double
     /// How far behind the leader's raft index a verified member may be.
     public var raftSlack: UInt64
+    /// How long a stop issued by an earlier incarnation may still be pending (a stop command or a queued systemd
+    /// job outliving the daemon that issued it): owner-clears waits this long for the member to go down.
+    public var stopPendingSeconds: Double = 60
 
     public init(tickSeconds: Double = 1, lockTTLSeconds: Int = 30, verifyTimeoutSeconds: Double = 60, settleSeconds: Double = 2,
                 maxObservationAgeSeconds: Double = 3, minLeaseRemainingSeconds: Double = 10, raftSlack: UInt64 = 16) {

@@ -223,4 +223,35 @@ import Testing
         _ = mem.advance(&o3)
         #expect(o3.verifiedFor == 0)
     }
+
+    /// Owner-clears waits while a stop issued by the crashed incarnation may still land (it used to clear at once,
+    /// and the member went down afterwards with its record saying interrupted).
+    @Test func ownerClearsWaitsForAPendingStop() {
+        let j = JournalEntry(rolloutID: "r1", step: .stopping, target: v351, stoppedAt: 995)
+        guard case let .wait(why) = Decide.next(observation(journal: j, processUp: true, now: 1000)) else { Issue.record("must wait"); return }
+        #expect(why.contains("may still be pending"))
+        #expect(Decide.next(observation(journal: j, processUp: false, now: 1000)) == .recoverStart(restorePreviousBinary: false))
+        guard case .clearInterrupted = Decide.next(observation(journal: j, processUp: true, now: 1100)) else { Issue.record("clear after"); return }
+        // Never issued (no stoppedAt): nothing can be pending.
+        let unissued = JournalEntry(rolloutID: "r1", step: .stopping, target: v351)
+        guard case .clearInterrupted = Decide.next(observation(journal: unissued, processUp: true)) else { Issue.record("clear"); return }
+    }
+
+    /// Found by the simulator (seed 31677, n=1): a lone member is its own leader and has nobody to hand over to;
+    /// it used to wait for an upgraded member forever.
+    @Test func loneMemberDoesNotWaitForAHandover() {
+        var o = observation(local: "s1", members: [member("s1", id: 1, leader: true)], lock: heldLock, backup: backup)
+        o.allowSmallCluster = true
+        #expect(Decide.next(o) == .stopMember(target: v351, rollingBack: false, reason: nil))
+    }
+
+    /// Found by the simulator (seed 14483852, n=3, bad target): a daemon that crashed mid-rollback restarted the bad
+    /// target forever; recovery points the link back first whenever the sequence was rolling back.
+    @Test func recoveryMidRollbackRestoresThePreviousBinary() {
+        var j = JournalEntry(rolloutID: "r1", step: .switched, target: v351, stoppedAt: 990, previousBinary: "/old", from: v3423)
+        j.beginRollbackWhileDown(to: v3423, reason: "bad", now: 995)
+        #expect(Decide.next(observation(journal: j, processUp: false, now: 1000)) == .recoverStart(restorePreviousBinary: true))
+        var started = j; started.step = .started
+        #expect(Decide.next(observation(journal: started, processUp: false, now: 1000)) == .recoverStart(restorePreviousBinary: true))
+    }
 }

@@ -9,17 +9,20 @@ public final class ShepherdFleet: Sendable {
     public let binary: String
     public let keyPrefix = "/etcd-shepherd"
 
-    public init(cluster: LocalCluster, settleSeconds: Double = 1, verifyTimeoutSeconds: Double = 30, tickSeconds: Double = 0.5) throws {
+    /// `binDir`: where `etcd-<version>` binaries are looked up (each node's binaryPathTemplate).
+    public init(cluster: LocalCluster, settleSeconds: Double = 1, verifyTimeoutSeconds: Double = 30, tickSeconds: Double = 0.5,
+                binDir: String = Repo.etcdBinDir, ownEndpointOnly: Bool = false) throws {
         self.cluster = cluster
         binary = try Repo.shepherdBinary()
-        let endpoints = cluster.clientURLs.map { "\"\($0)\"" }.joined(separator: ", ")
         for m in cluster.members {
+            // `ownEndpointOnly`: the layout of config.example.json, each daemon told only its own member's URL.
+            let endpoints = (ownEndpointOnly ? [m.clientURL] : cluster.clientURLs).map { "\"\($0)\"" }.joined(separator: ", ")
             try FileManager.default.createDirectory(atPath: m.dir + "/state", withIntermediateDirectories: true)
             let script = cluster.memberScript
             let json = """
             {
               "member": { "name": "\(m.name)", "clientURL": "\(m.clientURL)", "dataDir": "\(m.dataDir)",
-                          "binaryLink": "\(m.binaryLink)", "binaryPathTemplate": "\(Repo.etcdBinDir)/etcd-{version}" },
+                          "binaryLink": "\(m.binaryLink)", "binaryPathTemplate": "\(binDir)/etcd-{version}" },
               "cluster": { "endpoints": [\(endpoints)], "keyPrefix": "\(keyPrefix)" },
               "controller": { "kind": "command", "stop": ["\(script)", "stop", "\(m.dir)"],
                               "start": ["\(script)", "start", "\(m.dir)"], "status": ["\(script)", "pid", "\(m.dir)"] },
@@ -80,8 +83,10 @@ public final class ShepherdFleet: Sendable {
 
     /// Starts the fleet, runs `body`, and always stops the daemons (before the cluster tears down).
     public static func with<T: Sendable>(_ cluster: LocalCluster, settleSeconds: Double = 1, verifyTimeoutSeconds: Double = 30,
+                                         binDir: String = Repo.etcdBinDir, ownEndpointOnly: Bool = false,
                                          _ body: (ShepherdFleet) async throws -> T) async throws -> T {
-        let fleet = try ShepherdFleet(cluster: cluster, settleSeconds: settleSeconds, verifyTimeoutSeconds: verifyTimeoutSeconds)
+        let fleet = try ShepherdFleet(cluster: cluster, settleSeconds: settleSeconds, verifyTimeoutSeconds: verifyTimeoutSeconds,
+                                      binDir: binDir, ownEndpointOnly: ownEndpointOnly)
         do {
             try await fleet.startAll()
             let r = try await body(fleet)

@@ -21,7 +21,7 @@ public struct LiveCluster: ClusterObserving {
         let view = try await ClusterObserver(cluster: cluster, metrics: url.map { .member(clientURL: $0) } ?? .none).observe()
         if cluster.adopt(urls: view.members.map(\.clientURL)) {
             let enc = JSONEncoder()
-            enc.outputFormatting = [.sortedKeys]
+            enc.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
             try? FileIO.writeAtomically(try enc.encode(cluster.urls), to: knownPath)
         }
         return view

@@ -1,0 +1,300 @@
+import Logging
+import Rollout
+@testable import Shepherd
+
+/// A whole fleet in one process: a simulated etcd (linearizable kv with revisions and CAS, leases that expire in
+/// simulated time, the v3 lock queue, a leader and quorum), simulated members, and N production `Supervisor`s wired
+/// to in-memory ports (SimPorts.swift). One seeded scheduler, one simulated clock; invariants after every step.
+///
+/// Determinism: the scheduler awaits one supervisor tick at a time and no port suspends on anything but the
+/// simulator itself, so every interleaving comes from the seed. Thin parts that are not the production code: the
+/// ports (they hold no decision) and the lease keepalive, which the simulator applies for every live, unpaused
+/// incarnation each step — the production keepalive is a background task.
+final class Fleet: @unchecked Sendable {
+    let seed: UInt64
+    let n: Int
+    var rng: SeededRandom
+    var faults: FaultProfile
+    var faultsActive = true
+    let timing = Timing(tickSeconds: 0.5, lockTTLSeconds: 15, verifyTimeoutSeconds: 30, settleSeconds: 1,
+                        maxObservationAgeSeconds: 3, minLeaseRemainingSeconds: 5, raftSlack: 16)
+    let prefix = "/etcd-shepherd"
+    let from = EtcdVersion(3, 4, 23), to = EtcdVersion(3, 5, 1)
+
+    var now = 0.0
+    var wallOffset = 1_800_000_000.0
+    var members: [SimMember] = []
+    var daemons: [SimDaemon] = []
+    var leader: Int? = 0
+    var clusterVersion = "3.4"
+    var allUpSince: Double?
+    var kv: [String: KV] = [:]
+    var revision: Int64 = 1
+    var leases: [Int64: (ttl: Double, expiresAt: Double, owner: (node: Int, incarnation: Int))] = [:]
+    var nextLease: Int64 = 0x100
+    var nested = false
+    var violations: [String] = []
+    var trace: [String] = []
+    let verbose: Bool
+    var steps = 0
+    /// When each daemon last passed its window re-check before a stop (seen as the journal write that stamps
+    /// `stoppedAt`, which the shell makes right after it): a member that crashed after that instant is the residual
+    /// risk no protocol removes (model trail T5), one that was down before it is a violation.
+    var lastWindowCheck: [Int: Double] = [:]
+
+    init(seed: UInt64, n: Int, faults: FaultProfile, verbose: Bool = false) {
+        self.seed = seed; self.n = n; self.faults = faults; self.verbose = verbose
+        rng = SeededRandom(seed: seed)
+        for i in 0..<n {
+            members.append(SimMember(name: "s\(i + 1)", id: UInt64(0x1000 + i), version: from, link: binary(from)))
+            daemons.append(SimDaemon(node: i))
+        }
+        leader = Int.random(in: 0..<n, using: &rng)
+        let r = RolloutRecord(id: "r1", from: from, to: to, requestedBy: "s1", requestedAt: wall, allowKnownBad: true)
+        put(prefix + "/rollout", .rollout(r))
+        for d in daemons { restart(d) }
+    }
+
+    func binary(_ v: EtcdVersion) -> String { "/opt/etcd/\(v)/etcd" }
+    var wall: Double { now + wallOffset }
+    var quorum: Bool { members.filter { $0.inList && $0.up }.count >= members.filter(\.inList).count / 2 + 1 }
+    func log(_ s: @autoclosure () -> String) {
+        let line = String(format: "%8.2f ", now) + s()
+        trace.append(line)
+        if trace.count > 400 { trace.removeFirst(100) }
+        if verbose { print(line) }
+    }
+
+    // MARK: etcd
+
+    func put(_ key: String, _ v: Stored, lease: Int64 = 0) {
+        revision += 1
+        let create = kv[key]?.createRevision ?? revision
+        kv[key] = KV(value: v, createRevision: create, modRevision: revision, lease: lease)
+    }
+
+    func grant(ttl: Double, owner: (Int, Int)) -> Int64 {
+        nextLease += 1
+        leases[nextLease] = (ttl, now + ttl, owner)
+        return nextLease
+    }
+
+    func revoke(_ id: Int64) {
+        leases[id] = nil
+        for (k, v) in kv where v.lease == id { kv[k] = nil; revision += 1 }
+    }
+
+    // MARK: the environment, each step
+
+    func environment() {
+        // Keepalive of every live, unpaused incarnation's lock lease (the production background task).
+        for d in daemons where !d.paused && d.supervisor != nil {
+            if let h = d.lock?.hold, var l = leases[h.leaseID], quorum { l.expiresAt = now + l.ttl; leases[h.leaseID] = l }
+        }
+        // Leases expire only while there is a leader (quorum).
+        if quorum {
+            for (id, l) in leases where l.expiresAt <= now { revoke(id); log("lease \(String(id, radix: 16)) expired") }
+        }
+        // No lock key outlives its holder's TTL: a lease whose incarnation is gone is not kept alive by anything.
+        for (id, l) in leases where !alive(l.owner.node, l.owner.incarnation) && l.expiresAt < now - 1e-9 && quorum {
+            violate("lease \(String(id, radix: 16)) of a gone daemon outlived its TTL")
+        }
+        for i in members.indices where !members[i].up && members[i].restartAt.map({ $0 <= now }) == true {
+            members[i].restartAt = nil
+            bootMember(i, by: "systemd")
+        }
+        for d in daemons where d.supervisor == nil && !d.lost && d.restartAt.map({ $0 <= now }) == true { restart(d) }
+        if leader.map({ !members[$0].up || !members[$0].inList }) ?? true {
+            leader = quorum ? members.indices.filter { members[$0].up && members[$0].inList }.min() : nil
+        }
+        // The cluster version moves (never back) once every member runs a newer minor and answers.
+        let listed = members.filter(\.inList)
+        if quorum, listed.allSatisfy(\.up) {
+            if allUpSince == nil { allUpSince = now }
+            let minV = listed.map(\.version).min()!
+            if minV.minorVersion > clusterVersion, now - allUpSince! >= 2 { clusterVersion = minV.minorVersion; log("cluster version → \(clusterVersion)") }
+        } else { allUpSince = nil }
+    }
+
+    /// Starts member `i` on whatever its link points at; refused when that binary is bad or older than the cluster.
+    @discardableResult
+    func bootMember(_ i: Int, by who: String) -> String? {
+        let link = members[i].link
+        if faults.badTarget && link == binary(to) { log("\(members[i].name) failed to start (bad target, by \(who))"); return "bad target binary" }
+        guard let v = [from, to].first(where: { binary($0) == link }) else { return "no binary at \(link)" }
+        if v.minorVersion < clusterVersion { log("\(members[i].name) refuses \(v): cluster is \(clusterVersion)"); return "older than the cluster version" }
+        members[i].up = true; members[i].down = nil; members[i].version = v
+        log("\(members[i].name) up on \(v) (by \(who))")
+        return nil
+    }
+
+    func injectEnvironmentFault() {
+        guard faultsActive else { return }
+        if rng.chance(faults.memberCrash) {
+            let i = Int.random(in: 0..<n, using: &rng)
+            if members[i].up && members[i].inList {
+                members[i].up = false; members[i].down = .crashed; members[i].downSince = now
+                members[i].restartAt = now + Double.random(in: 1...10, using: &rng)
+                log("FAULT \(members[i].name) crashed")
+            }
+        }
+        if rng.chance(faults.quorumLoss) {
+            for i in members.indices.shuffled(using: &rng).prefix(n / 2 + 1) where members[i].up {
+                members[i].up = false; members[i].down = .crashed; members[i].downSince = now
+                members[i].restartAt = now + Double.random(in: 2...8, using: &rng)
+            }
+            log("FAULT quorum lost")
+        }
+        if rng.chance(faults.nodeLost), n >= 5, !daemons.contains(where: \.lost) {
+            let i = Int.random(in: 0..<n, using: &rng)
+            members[i].up = false; members[i].down = .lost; members[i].downSince = now; members[i].restartAt = nil
+            daemons[i].lost = true; kill(daemons[i])
+            log("FAULT node \(members[i].name) lost for good")
+        }
+        if rng.chance(faults.clockStep) {
+            wallOffset += Double.random(in: -3600...3600, using: &rng)
+            log("FAULT wall clock stepped")
+        }
+        if rng.chance(faults.corruptRecord) {
+            put(prefix + "/members/ghost", .garbage)
+            log("FAULT unreadable record members/ghost")
+        }
+    }
+
+    /// The operator's side, once faults are over: a node lost for good is removed from the cluster and its record
+    /// forgotten; an unreadable record is deleted.
+    func operatorRepairs() {
+        for i in members.indices where members[i].down == .lost && members[i].inList {
+            members[i].inList = false
+            kv[prefix + "/members/\(members[i].name)"] = nil
+            log("OPERATOR removed \(members[i].name) and forgot its record")
+        }
+        if kv[prefix + "/members/ghost"] != nil { kv[prefix + "/members/ghost"] = nil; log("OPERATOR deleted members/ghost") }
+    }
+
+    // MARK: daemons
+
+    func restart(_ d: SimDaemon) {
+        d.incarnation += 1
+        d.restartAt = nil
+        d.paused = false
+        let lock = SimLock(fleet: self, node: d.node, incarnation: d.incarnation)
+        d.lock = lock
+        let m = members[d.node]
+        let config = Config(
+            member: .init(name: m.name, clientURL: m.url, dataDir: "/var/lib/etcd", binaryLink: "/usr/bin/etcd",
+                          binaryPathTemplate: "/opt/etcd/{version}/etcd"),
+            cluster: .init(endpoints: [m.url], keyPrefix: prefix, tls: .init(), allowSmallCluster: n < 3),
+            controller: .command(stop: ["stop"], start: ["start"], status: nil),
+            requestFile: "/nonexistent", stateDir: "/state", backupDir: "/backups", timing: timing)
+        let ports = SimPorts.make(fleet: self, node: d.node, incarnation: d.incarnation, lock: lock)
+        d.supervisor = Supervisor(config: config, ports: ports, logger: Logger(label: "sim", factory: { _ in SwiftLogNoOpLogHandler() }))
+        log("daemon \(m.name) #\(d.incarnation) starts")
+    }
+
+    func kill(_ d: SimDaemon) {
+        guard d.supervisor != nil else { return }
+        d.supervisor = nil; d.lock = nil; d.paused = false
+        d.restartAt = d.lost ? nil : now + Double.random(in: 0.5...5, using: &rng)
+        log("daemon \(members[d.node].name) #\(d.incarnation) crashed")
+    }
+
+    func alive(_ node: Int, _ incarnation: Int) -> Bool {
+        daemons[node].incarnation == incarnation && daemons[node].supervisor != nil
+    }
+
+    /// The fault point of every port call: a crashed incarnation does nothing; the seed may fail the call, crash the
+    /// daemon or pause it (others run meanwhile). Returns true when the call must throw after applying its effect.
+    func enter(_ call: String, node: Int, incarnation: Int, needsQuorum: Bool = true) async throws -> Bool {
+        guard alive(node, incarnation) else { throw SimError.crashed }
+        if faultsActive {
+            if rng.chance(faults.crashAtCall) { log("FAULT crash of \(members[node].name) at \(call)"); kill(daemons[node]); throw SimError.crashed }
+            if !nested, rng.chance(faults.pauseAtCall) {
+                let d = daemons[node]
+                let length = Double(timing.lockTTLSeconds) + Double.random(in: 1...10, using: &rng)
+                log("FAULT \(members[node].name) paused at \(call) for \(Int(length)) s")
+                d.paused = true
+                await runOthers(for: length, except: node)
+                d.paused = false
+                guard alive(node, incarnation) else { throw SimError.crashed }
+            }
+            if rng.chance(faults.callFails) { throw SimError.unavailable(call) }
+        }
+        if needsQuorum && !quorum { throw SimError.unavailable(call + " (no quorum)") }
+        return faultsActive && rng.chance(faults.callAmbiguous)
+    }
+
+    func diskFull() -> Bool { faultsActive && rng.chance(faults.diskFull) }
+
+    // MARK: scheduling
+
+    func step(except: Int? = nil) async {
+        steps += 1
+        now += Double.random(in: 0.05...0.5, using: &rng)
+        environment()
+        injectEnvironmentFault()
+        let ready = daemons.filter { $0.supervisor != nil && !$0.paused && $0.node != except }
+        guard !ready.isEmpty, let d = ready.randomElement(using: &rng), let sup = d.supervisor else { return }
+        let action = await sup.tick()
+        if verbose { log("\(members[d.node].name): \(action)") }
+        checkInvariants()
+    }
+
+    func runOthers(for seconds: Double, except node: Int) async {
+        nested = true
+        let end = now + seconds
+        while now < end { await step(except: node) }
+        nested = false
+    }
+
+    /// Faults for `faultSteps`, then none until the rollout ends (or `drainSeconds` pass).
+    func run(faultSteps: Int, drainSeconds: Double = 900) async {
+        for _ in 0..<faultSteps where !finished { await step() }
+        faultsActive = false
+        operatorRepairs()
+        for d in daemons where d.paused { d.paused = false }
+        let end = now + drainSeconds
+        while now < end && !finished { await step() }
+        checkEnd()
+    }
+
+    var rollout: RolloutRecord? { if case let .rollout(r)? = kv[prefix + "/rollout"]?.value { return r } else { return nil } }
+
+    /// Terminal, every member back, no journal and no lock key left.
+    var finished: Bool {
+        guard let r = rollout, r.state.isTerminal else { return false }
+        return members.filter(\.inList).allSatisfy(\.up) && daemons.allSatisfy { $0.journal == nil || $0.lost }
+            && !kv.keys.contains { $0.hasPrefix(prefix + "/lock/") }
+    }
+
+    // MARK: invariants
+
+    func violate(_ s: String) { violations.append(String(format: "t=%.2f ", now) + s); log("VIOLATION \(s)") }
+
+    /// Called by the member controller at the instant a daemon stops a running member.
+    func stopping(_ i: Int) {
+        for (j, m) in members.enumerated() where j != i && m.inList && !m.up {
+            if m.down == .byDaemon { violate("\(members[i].name) stopped by its daemon while \(m.name) is stopped by its daemon") }
+            else if m.downSince < (lastWindowCheck[i] ?? now) - timing.maxObservationAgeSeconds - 1e-9 {
+                violate("\(members[i].name) stopped while \(m.name) has been down since t=\(String(format: "%.2f", m.downSince)), before its window check at t=\(String(format: "%.2f", lastWindowCheck[i] ?? now))")
+            }
+        }
+    }
+
+    func checkInvariants() {
+        if members.filter({ $0.inList && $0.down == .byDaemon }).count > 1 { violate("two members stopped by daemons") }
+    }
+
+    func checkEnd() {
+        log("end: keys \(kv.keys.sorted()) leases \(leases.map { "\(String($0.key, radix: 16)) owner s\($0.value.owner.node + 1)#\($0.value.owner.incarnation) exp \($0.value.expiresAt)" })")
+        guard let r = rollout else { violate("no rollout record at the end"); return }
+        guard r.state == .completed || r.state == .halted else {
+            violate("rollout ended \(r.state.rawValue), not completed or halted (faults over for \(Int(900)) s)"); return
+        }
+        if r.state == .halted && (r.reason ?? "").isEmpty { violate("halted without a reason") }
+        for m in members where m.inList {
+            if !m.up { violate("\(m.name) left down after the rollout \(r.state.rawValue)") }
+            if r.state == .completed && m.version != to { violate("\(m.name) on \(m.version) after completion") }
+        }
+    }
+}

@@ -1,0 +1,95 @@
+import Rollout
+@testable import Shepherd
+
+/// SplitMix64: the one source of randomness of a run, so a seed replays exactly.
+struct SeededRandom: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed &+ 0x9E37_79B9_7F4A_7C15 }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    mutating func chance(_ p: Double) -> Bool { p > 0 && Double.random(in: 0..<1, using: &self) < p }
+}
+
+/// Which faults a run may inject, and how often (per port call or per scheduler step).
+struct FaultProfile: Sendable {
+    var callFails = 0.02
+    var callAmbiguous = 0.01
+    var crashAtCall = 0.004
+    var pauseAtCall = 0.002
+    var memberCrash = 0.004
+    var nodeLost = 0.0005
+    var quorumLoss = 0.001
+    var clockStep = 0.003
+    var corruptRecord = 0.001
+    var diskFull = 0.005
+    /// The target binary exits at once (the whole run): the rollout must roll back and halt.
+    var badTarget = false
+
+    static let none = FaultProfile(callFails: 0, callAmbiguous: 0, crashAtCall: 0, pauseAtCall: 0, memberCrash: 0, nodeLost: 0,
+                                   quorumLoss: 0, clockStep: 0, corruptRecord: 0, diskFull: 0)
+}
+
+enum SimError: Error, CustomStringConvertible {
+    case unavailable(String)
+    case ambiguous(String)
+    case crashed
+    case diskFull(String)
+    case startFailed(String)
+    var description: String {
+        switch self {
+        case let .unavailable(c): "sim: \(c) failed (no answer)"
+        case let .ambiguous(c): "sim: \(c) applied but answered with an error"
+        case .crashed: "sim: this daemon incarnation crashed"
+        case let .diskFull(p): "sim: \(p): no space left on device"
+        case let .startFailed(b): "sim: \(b) exited 1"
+        }
+    }
+}
+
+/// A stored value under the key prefix, typed (the simulator does not round-trip JSON): `garbage` is a value no
+/// daemon can read.
+enum Stored {
+    case rollout(RolloutRecord), member(MemberRecord), backup(BackupRecord), lockKey, garbage
+}
+
+struct KV {
+    var value: Stored
+    var createRevision: Int64
+    var modRevision: Int64
+    var lease: Int64
+}
+
+/// One etcd member and the node it runs on.
+struct SimMember {
+    enum Down: Equatable { case byDaemon, crashed, lost }
+    var name: String
+    var id: UInt64
+    var url: String { "http://\(name):2379" }
+    var up = true
+    var down: Down?
+    var downSince = 0.0
+    /// A crashed member comes back by itself (systemd) at this time.
+    var restartAt: Double?
+    var version: EtcdVersion
+    /// The binary link's target.
+    var link: String
+    var inList = true
+}
+
+/// A daemon on a node: its current incarnation (nil while crashed) and its disk (journal) that survives crashes.
+final class SimDaemon: @unchecked Sendable {
+    let node: Int
+    var incarnation = 0
+    var supervisor: Supervisor?
+    var lock: SimLock?
+    var journal: JournalEntry?
+    var restartAt: Double?
+    var paused = false
+    var lost = false
+    init(node: Int) { self.node = node }
+}
