@@ -21,7 +21,7 @@ struct FaultProfile: Sendable {
     var callAmbiguous = 0.01
     var crashAtCall = 0.004
     var pauseAtCall = 0.002
-    var memberCrash = 0.004
+    var memberCrash = 0.02
     var nodeLost = 0.0005
     var quorumLoss = 0.001
     var clockStep = 0.003
