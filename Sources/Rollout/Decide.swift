@@ -169,9 +169,11 @@ public enum Decide {
         if !lockHeld {
             return processUp ? nil : .recoverStart(restorePreviousBinary: j.recoveryRestoresPreviousBinary)
         }
-        guard j.step == .stopped || j.step == .switched else { return nil }
+        // A stop that landed but whose call reported failure leaves `.stopping` with the member down: with nothing
+        // to observe (a lone member, found by the simulator) the sequence goes on from `.stopped`.
+        guard j.step == .stopped || j.step == .switched || (j.step == .stopping && !processUp) else { return nil }
         let expired = now - (j.stoppedAt ?? now) >= timing.verifyTimeoutSeconds || j.startFailures >= maxStartFailures
-        if !expired { return j.step == .stopped ? .switchBinary(to: j.target) : .startMember }
+        if !expired { return j.step == .switched ? .startMember : .switchBinary(to: j.target) }
         // While this member is down the cluster version cannot move (etcd decides it only from every member's
         // version), so going back to the previous binary is always possible here.
         return j.rollingBack || j.from == nil ? nil : .rollBackStopped(reason: "\(j.target) did not start within the deadline while the cluster was unobservable")

@@ -206,6 +206,10 @@ import Testing
             Issue.record("deadline offline"); return
         }
         #expect(Decide.offline(journal: nil, lockHeld: true, processUp: false, now: 1000, timing: t) == nil)
+        // Seed 5289893 (n=1): the stop landed but reported failure, and nothing answers: go on from the stop.
+        var stopping = j; stopping.step = .stopping
+        #expect(Decide.offline(journal: stopping, lockHeld: true, processUp: false, now: 1000, timing: t) == .switchBinary(to: v351))
+        #expect(Decide.offline(journal: stopping, lockHeld: true, processUp: true, now: 1000, timing: t) == nil)
     }
 
     @Test func memoryCountsVerificationOnTheMonotonicClock() {

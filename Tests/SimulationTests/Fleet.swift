@@ -57,7 +57,7 @@ final class Fleet: @unchecked Sendable {
 
     func binary(_ v: EtcdVersion) -> String { "/opt/etcd/\(v)/etcd" }
     var wall: Double { now + wallOffset }
-    var quorum: Bool { members.filter { $0.inList && $0.up }.count >= members.filter(\.inList).count / 2 + 1 }
+    var quorum: Bool { members.filter { $0.inList && $0.up && $0.cutOffUntil == nil }.count >= members.filter(\.inList).count / 2 + 1 }
     func log(_ s: @autoclosure () -> String) {
         let line = String(format: "%8.2f ", now) + s()
         trace.append(line)
@@ -99,13 +99,16 @@ final class Fleet: @unchecked Sendable {
         for (id, l) in leases where !alive(l.owner.node, l.owner.incarnation) && l.expiresAt < now - 1e-9 && quorum {
             violate("lease \(String(id, radix: 16)) of a gone daemon outlived its TTL")
         }
+        for i in members.indices where members[i].cutOffUntil.map({ $0 <= now }) == true {
+            members[i].cutOffUntil = nil; log("\(members[i].name) reconnected")
+        }
         for i in members.indices where !members[i].up && members[i].restartAt.map({ $0 <= now }) == true {
             members[i].restartAt = nil
             bootMember(i, by: "systemd")
         }
         for d in daemons where d.supervisor == nil && !d.lost && d.restartAt.map({ $0 <= now }) == true { restart(d) }
-        if leader.map({ !members[$0].up || !members[$0].inList }) ?? true {
-            leader = quorum ? members.indices.filter { members[$0].up && members[$0].inList }.min() : nil
+        if leader.map({ !members[$0].up || !members[$0].inList || members[$0].cutOffUntil != nil }) ?? true {
+            leader = quorum ? members.indices.filter { members[$0].up && members[$0].inList && members[$0].cutOffUntil == nil }.min() : nil
         }
         // The cluster version moves (never back) once every member runs a newer minor and answers.
         let listed = members.filter(\.inList)
@@ -138,6 +141,13 @@ final class Fleet: @unchecked Sendable {
                 log("FAULT \(members[i].name) crashed")
             }
         }
+        if rng.chance(faults.memberCutOff) {
+            let i = Int.random(in: 0..<n, using: &rng)
+            if members[i].up && members[i].inList && members[i].cutOffUntil == nil {
+                members[i].cutOffUntil = now + Double.random(in: 1...10, using: &rng); members[i].cutOffSince = now
+                log("FAULT \(members[i].name) cut off from its peers")
+            }
+        }
         if rng.chance(faults.quorumLoss) {
             for i in members.indices.shuffled(using: &rng).prefix(n / 2 + 1) where members[i].up {
                 members[i].up = false; members[i].down = .crashed; members[i].downSince = now
@@ -147,7 +157,7 @@ final class Fleet: @unchecked Sendable {
         }
         if rng.chance(faults.nodeLost), n >= 5, !daemons.contains(where: \.lost) {
             let i = Int.random(in: 0..<n, using: &rng)
-            members[i].up = false; members[i].down = .lost; members[i].downSince = now; members[i].restartAt = nil
+            members[i].up = false; members[i].down = .lost; members[i].downSince = now; members[i].restartAt = nil; members[i].cutOffUntil = nil
             daemons[i].lost = true; kill(daemons[i])
             log("FAULT node \(members[i].name) lost for good")
         }
@@ -278,6 +288,10 @@ final class Fleet: @unchecked Sendable {
             else if m.downSince < (lastWindowCheck[i] ?? now) - timing.maxObservationAgeSeconds - 1e-9 {
                 violate("\(members[i].name) stopped while \(m.name) has been down since t=\(String(format: "%.2f", m.downSince)), before its window check at t=\(String(format: "%.2f", lastWindowCheck[i] ?? now))")
             }
+        }
+        for (j, m) in members.enumerated() where j != i && m.inList && m.up && m.cutOffUntil != nil
+            && m.cutOffSince < (lastWindowCheck[i] ?? now) - timing.maxObservationAgeSeconds - 1e-9 {
+            violate("\(members[i].name) stopped while \(m.name) has been cut off from its peers since t=\(String(format: "%.2f", m.cutOffSince))")
         }
     }
 

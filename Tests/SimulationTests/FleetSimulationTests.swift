@@ -49,6 +49,7 @@ import Testing
         (UInt64(14483852), 3, "badTarget"), // a daemon crashed mid-rollback restarted the bad target forever
         (UInt64(134624), 3, "default"),     // (simulator) a lock key put on a lease that had expired
         (UInt64(2272754), 7, "default"),    // a pause inside the stop: the residual window (T5), not a violation
+        (UInt64(5289893), 1, "default"),    // a lone member's stop reported failure and nothing could be observed
     ])
     func pinnedSeed(seed: UInt64, n: Int, profile: String) async {
         let fleet = await Self.run(seed: seed, n: n, profile: profile)

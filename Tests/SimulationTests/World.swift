@@ -22,6 +22,8 @@ struct FaultProfile: Sendable {
     var crashAtCall = 0.004
     var pauseAtCall = 0.002
     var memberCrash = 0.02
+    /// A member cut off from its peers: its process runs and answers, but unhealthy and without a leader.
+    var memberCutOff = 0.01
     var nodeLost = 0.0005
     var quorumLoss = 0.001
     var clockStep = 0.003
@@ -30,7 +32,7 @@ struct FaultProfile: Sendable {
     /// The target binary exits at once (the whole run): the rollout must roll back and halt.
     var badTarget = false
 
-    static let none = FaultProfile(callFails: 0, callAmbiguous: 0, crashAtCall: 0, pauseAtCall: 0, memberCrash: 0, nodeLost: 0,
+    static let none = FaultProfile(callFails: 0, callAmbiguous: 0, crashAtCall: 0, pauseAtCall: 0, memberCrash: 0, memberCutOff: 0, nodeLost: 0,
                                    quorumLoss: 0, clockStep: 0, corruptRecord: 0, diskFull: 0)
 }
 
@@ -75,6 +77,9 @@ struct SimMember {
     var downSince = 0.0
     /// A crashed member comes back by itself (systemd) at this time.
     var restartAt: Double?
+    /// Cut off from the others until then (running, answering, unhealthy, not counted for quorum).
+    var cutOffUntil: Double?
+    var cutOffSince = 0.0
     var version: EtcdVersion
     /// The binary link's target.
     var link: String
