@@ -184,7 +184,7 @@ public actor Supervisor {
         reportedUnreadable = snap.undecodable
         for key in snap.undecodable {
             events.emit(.recordUnreadable, .error,
-                        "\(key) cannot be read by this daemon (a newer daemon's record or a corrupted value); it blocks every stop until fixed — see etcd-shepherd status, and etcd-shepherd forget for a dead member",
+                        "\(key) cannot be read by this daemon (a newer daemon's record or a corrupted value); it blocks every stop until fixed: upgrade this daemon, or once that member's daemon is gone and the member is up, remove the key (etcdctl del \(key))",
                         reason: key)
         }
     }
