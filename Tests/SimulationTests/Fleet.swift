@@ -14,18 +14,32 @@ final class Fleet: @unchecked Sendable {
     let seed: UInt64
     let n: Int
     var rng: SeededRandom
+    /// A second stream for the faults added after seeds were pinned, so a pinned seed keeps its path.
+    var opsRng: SeededRandom
     var faults: FaultProfile
     var faultsActive = true
     let timing = Timing(tickSeconds: 0.5, lockTTLSeconds: 15, verifyTimeoutSeconds: 30, settleSeconds: 1,
                         maxObservationAgeSeconds: 3, minLeaseRemainingSeconds: 5, raftSlack: 16)
     let prefix = "/etcd-shepherd"
-    let from = EtcdVersion(3, 4, 23), to = EtcdVersion(3, 5, 1)
+    let from = EtcdVersion(3, 4, 23)
+    let to: EtcdVersion
+    let allowSmallCluster: Bool
 
     var now = 0.0
     var wallOffset = 1_800_000_000.0
     var members: [SimMember] = []
     var daemons: [SimDaemon] = []
-    var leader: Int? = 0
+    var leader: Int? = 0 { didSet { if leader != oldValue { leaderSince = now } } }
+    var leaderSince = 0.0
+    /// Whether node i has its target binary (the `unstagedNode` fault takes it away from one node until faults end).
+    var staged: [Bool] = []
+    /// Since when the rollout has not been `active` (nil while it is).
+    var notActiveSince: Double?
+    var operatorResumeAt: Double?
+    var daemonStops = 0
+    /// The node whose daemon is newer (`newerDaemon`), and stop commands still on their way, by node.
+    var newerNode: Int?
+    var pendingStops: [Int: Double] = [:]
     var clusterVersion = "3.4"
     var allUpSince: Double?
     var kv: [String: KV] = [:]
@@ -45,12 +59,18 @@ final class Fleet: @unchecked Sendable {
     init(seed: UInt64, n: Int, faults: FaultProfile, verbose: Bool = false) {
         self.seed = seed; self.n = n; self.faults = faults; self.verbose = verbose
         rng = SeededRandom(seed: seed)
+        opsRng = SeededRandom(seed: seed ^ 0x5EED_0F_0A75)
+        to = faults.refusedStep ? EtcdVersion(3, 5, 0) : EtcdVersion(3, 5, 1)
+        allowSmallCluster = n < 3 && !faults.smallClusterRefused
+        staged = Array(repeating: true, count: n)
+        if faults.newerDaemon { newerNode = Int.random(in: 0..<n, using: &opsRng) }
+        if faults.unstagedNode { staged[Int.random(in: 0..<n, using: &opsRng)] = false }
         for i in 0..<n {
             members.append(SimMember(name: "s\(i + 1)", id: UInt64(0x1000 + i), version: from, link: binary(from)))
             daemons.append(SimDaemon(node: i))
         }
         leader = Int.random(in: 0..<n, using: &rng)
-        let r = RolloutRecord(id: "r1", from: from, to: to, requestedBy: "s1", requestedAt: wall, allowKnownBad: true)
+        let r = RolloutRecord(id: "r1", from: from, to: to, requestedBy: "s1", requestedAt: wall, allowKnownBad: !faults.refusedStep)
         put(prefix + "/rollout", .rollout(r))
         for d in daemons { restart(d) }
     }
@@ -69,6 +89,9 @@ final class Fleet: @unchecked Sendable {
 
     func put(_ key: String, _ v: Stored, lease: Int64 = 0) {
         revision += 1
+        if key == prefix + "/rollout", case let .rollout(r) = v {
+            if r.state != .active { notActiveSince = notActiveSince ?? now } else { notActiveSince = nil }
+        }
         let create = kv[key]?.createRevision ?? revision
         kv[key] = KV(value: v, createRevision: create, modRevision: revision, lease: lease)
     }
@@ -106,6 +129,14 @@ final class Fleet: @unchecked Sendable {
             members[i].restartAt = nil
             bootMember(i, by: "systemd")
         }
+        for (i, at) in pendingStops where at <= now {
+            pendingStops[i] = nil
+            if members[i].up {
+                stopping(i, pending: true)
+                members[i].up = false; members[i].down = .byDaemon; members[i].downSince = now; members[i].restartAt = nil
+                log("\(members[i].name) stopped by the queued stop of a daemon gone since")
+            }
+        }
         for d in daemons where d.supervisor == nil && !d.lost && d.restartAt.map({ $0 <= now }) == true { restart(d) }
         if leader.map({ !members[$0].up || !members[$0].inList || members[$0].cutOffUntil != nil }) ?? true {
             leader = quorum ? members.indices.filter { members[$0].up && members[$0].inList && members[$0].cutOffUntil == nil }.min() : nil
@@ -124,7 +155,7 @@ final class Fleet: @unchecked Sendable {
     func bootMember(_ i: Int, by who: String) -> String? {
         let link = members[i].link
         if faults.badTarget && link == binary(to) { log("\(members[i].name) failed to start (bad target, by \(who))"); return "bad target binary" }
-        guard let v = [from, to].first(where: { binary($0) == link }) else { return "no binary at \(link)" }
+        guard let v = [from, to].first(where: { binary($0) == link }), v == from || staged[i] else { return "no binary at \(link)" }
         if v.minorVersion < clusterVersion { log("\(members[i].name) refuses \(v): cluster is \(clusterVersion)"); return "older than the cluster version" }
         members[i].up = true; members[i].down = nil; members[i].version = v
         log("\(members[i].name) up on \(v) (by \(who))")
@@ -165,6 +196,13 @@ final class Fleet: @unchecked Sendable {
             wallOffset += Double.random(in: -3600...3600, using: &rng)
             log("FAULT wall clock stepped")
         }
+        if opsRng.chance(faults.operatorPause), let r = rollout, r.state == .active {
+            var paused = r; paused.state = .paused
+            put(prefix + "/rollout", .rollout(paused))
+            operatorResumeAt = now + Double.random(in: 2...30, using: &opsRng)
+            log("OPERATOR paused the rollout")
+        }
+        if let at = operatorResumeAt, at <= now { resume() }
         if rng.chance(faults.corruptRecord) {
             put(prefix + "/members/ghost", .garbage)
             log("FAULT unreadable record members/ghost")
@@ -174,12 +212,22 @@ final class Fleet: @unchecked Sendable {
     /// The operator's side, once faults are over: a node lost for good is removed from the cluster and its record
     /// forgotten; an unreadable record is deleted.
     func operatorRepairs() {
+        resume()
+        for i in staged.indices where !staged[i] { staged[i] = true; log("OPERATOR staged \(to) on \(members[i].name)") }
         for i in members.indices where members[i].down == .lost && members[i].inList {
             members[i].inList = false
             kv[prefix + "/members/\(members[i].name)"] = nil
             log("OPERATOR removed \(members[i].name) and forgot its record")
         }
         if kv[prefix + "/members/ghost"] != nil { kv[prefix + "/members/ghost"] = nil; log("OPERATOR deleted members/ghost") }
+    }
+
+    func resume() {
+        operatorResumeAt = nil
+        guard var r = rollout, r.state == .paused else { return }
+        r.state = .active
+        put(prefix + "/rollout", .rollout(r))
+        log("OPERATOR resumed the rollout")
     }
 
     // MARK: daemons
@@ -194,7 +242,7 @@ final class Fleet: @unchecked Sendable {
         let config = Config(
             member: .init(name: m.name, clientURL: m.url, dataDir: "/var/lib/etcd", binaryLink: "/usr/bin/etcd",
                           binaryPathTemplate: "/opt/etcd/{version}/etcd"),
-            cluster: .init(endpoints: [m.url], keyPrefix: prefix, tls: .init(), allowSmallCluster: n < 3),
+            cluster: .init(endpoints: [m.url], keyPrefix: prefix, tls: .init(), allowSmallCluster: allowSmallCluster),
             controller: .command(stop: ["stop"], start: ["start"], status: nil),
             requestFile: "/nonexistent", stateDir: "/state", backupDir: "/backups", timing: timing)
         let ports = SimPorts.make(fleet: self, node: d.node, incarnation: d.incarnation, lock: lock)
@@ -221,7 +269,8 @@ final class Fleet: @unchecked Sendable {
             if rng.chance(faults.crashAtCall) { log("FAULT crash of \(members[node].name) at \(call)"); kill(daemons[node]); throw SimError.crashed }
             if !nested, rng.chance(faults.pauseAtCall) {
                 let d = daemons[node]
-                let length = Double(timing.lockTTLSeconds) + Double.random(in: 1...10, using: &rng)
+                var length = Double(timing.lockTTLSeconds) + Double.random(in: 1...10, using: &rng)
+                if faults.shortPauses, opsRng.chance(0.5) { length = Double.random(in: 1...(Double(timing.lockTTLSeconds) - 6), using: &opsRng) }
                 log("FAULT \(members[node].name) paused at \(call) for \(Int(length)) s")
                 d.paused = true
                 await runOthers(for: length, except: node)
@@ -263,7 +312,8 @@ final class Fleet: @unchecked Sendable {
         faultsActive = false
         operatorRepairs()
         for d in daemons where d.paused { d.paused = false }
-        let end = now + drainSeconds
+        // Where nothing may happen, a minute without faults shows that nothing does.
+        let end = now + (faults.expectsNoStop ? 60 : drainSeconds)
         while now < end && !finished { await step() }
         checkEnd()
     }
@@ -282,7 +332,32 @@ final class Fleet: @unchecked Sendable {
     func violate(_ s: String) { violations.append(String(format: "t=%.2f ", now) + s); log("VIOLATION \(s)") }
 
     /// Called by the member controller at the instant a daemon stops a running member.
-    func stopping(_ i: Int) {
+    func stopping(_ i: Int, pending: Bool = false) {
+        daemonStops += 1
+        // A queued stop that lands late answers only to the first rule (its window was checked when it was issued).
+        if pending {
+            for m in members where m.name != members[i].name && m.inList && m.down == .byDaemon {
+                violate("\(members[i].name) stopped by a queued stop while \(m.name) is stopped by its daemon")
+            }
+            return
+        }
+        let checked = (lastWindowCheck[i] ?? now) - timing.maxObservationAgeSeconds - 1e-9
+        let rollingBack = daemons[i].journal?.rollingBack == true
+        let name = members[i].name
+        if !rollingBack {
+            // Gate 1: not while the rollout is paused/halted (unless that happened inside the window).
+            if let since = notActiveSince, since < checked { violate("\(name) stopped while the rollout has not been active since t=\(String(format: "%.2f", since))") }
+            // Gate 3: a cluster of 1–2 members only when the config allows it.
+            if members.filter(\.inList).count < 3 && !allowSmallCluster { violate("\(name) stopped in a small cluster the config does not allow") }
+            // Gate 5: only for a step the version policy allows.
+            if case let .refused(why) = VersionPolicy.evaluate(from: from, to: to, clusterVersion: clusterVersion, allowKnownBad: rollout?.allowKnownBad ?? false) {
+                violate("\(name) stopped for a refused step: \(why)")
+            }
+            // Gate 6: only with its target binary staged.
+            if !staged[i] { violate("\(name) stopped without \(to) staged on its node") }
+            // Gate 7: never the leader (it hands leadership over first), unless it became leader inside the window.
+            if members.filter(\.inList).count > 1, leader == i, leaderSince < checked { violate("\(name) stopped while it has been the leader since t=\(String(format: "%.2f", leaderSince))") }
+        }
         for (j, m) in members.enumerated() where j != i && m.inList && !m.up {
             if m.down == .byDaemon { violate("\(members[i].name) stopped by its daemon while \(m.name) is stopped by its daemon") }
             else if m.downSince < (lastWindowCheck[i] ?? now) - timing.maxObservationAgeSeconds - 1e-9 {
@@ -302,6 +377,12 @@ final class Fleet: @unchecked Sendable {
     func checkEnd() {
         log("end: keys \(kv.keys.sorted()) leases \(leases.map { "\(String($0.key, radix: 16)) owner s\($0.value.owner.node + 1)#\($0.value.owner.incarnation) exp \($0.value.expiresAt)" })")
         guard let r = rollout else { violate("no rollout record at the end"); return }
+        if faults.expectsNoStop {
+            if daemonStops > 0 { violate("\(daemonStops) stops where none is allowed") }
+            if r.state == .completed { violate("rollout completed where it must not start") }
+            for m in members where m.inList && !m.up { violate("\(m.name) left down") }
+            return
+        }
         guard r.state == .completed || r.state == .halted else {
             violate("rollout ended \(r.state.rawValue), not completed or halted (faults over for \(Int(900)) s)"); return
         }

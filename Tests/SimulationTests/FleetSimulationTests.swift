@@ -1,4 +1,5 @@
 import Foundation
+import Rollout
 import Testing
 
 /// The seeded exploration. A failing seed prints the one command that replays it with a trace.
@@ -9,10 +10,20 @@ import Testing
         "SIM_SEED=\(seed) SIM_N=\(n) SIM_PROFILE=\(profile) swift test --filter FleetSimulationTests/replay"
     }
 
-    static func profile(_ name: String) -> FaultProfile {
-        var p = FaultProfile()
-        if name == "badTarget" { p.badTarget = true }
-        return p
+    static func profile(_ name: String) -> FaultProfile { FaultProfile.named(name) }
+
+    /// The mix of the CI seeds: 1 in 10 a target that cannot start, 1 in 20 each a small cluster the config refuses,
+    /// a refused step written straight into etcd and a node without the target binary; the rest alternate the
+    /// original faults and the same with operator pauses and short daemon pauses.
+    static func plan(_ k: Int) -> (n: Int, profile: String) {
+        let n = sizes[k % sizes.count]
+        if k % 10 == 9 { return (n, "badTarget") }
+        switch k % 20 {
+        case 4: return (2, "smallRefused")
+        case 8: return (n == 1 ? 3 : n, "refusedStep")
+        case 12: return (n == 1 ? 3 : n, "unstaged")
+        default: return (n, k % 2 == 0 ? "ops" : "default")
+        }
     }
 
     static func run(seed: UInt64, n: Int, profile: String, verbose: Bool = false) async -> Fleet {
@@ -24,22 +35,42 @@ import Testing
     /// At least 2,000 seeds across N ∈ {1, 3, 5, 7}, every invariant after every step, liveness once faults end.
     @Test func seeds() async {
         let count = Int(ProcessInfo.processInfo.environment["SIM_SEEDS"] ?? "") ?? 2000
-        var failures: [String] = []
-        var completed = 0, halted = 0, steps = 0
-        for k in 0..<count {
-            let seed = UInt64(k) &* 7919 &+ 1
-            let n = Self.sizes[k % Self.sizes.count]
-            let profile = k % 10 == 9 ? "badTarget" : "default"
-            let fleet = await Self.run(seed: seed, n: n, profile: profile)
-            steps += fleet.steps
-            if fleet.rollout?.state == .completed { completed += 1 } else { halted += 1 }
-            if !fleet.violations.isEmpty {
-                failures.append("seed \(seed) n=\(n) \(profile): \(fleet.violations.first!)\n  replay: \(Self.replayCommand(seed: seed, n: n, profile: profile))")
+        // Each seed is one deterministic fleet of its own; the seeds run on every core, their results sorted by seed.
+        let results = await withTaskGroup(of: (Int, Outcome).self) { group in
+            var next = 0, out: [(Int, Outcome)] = []
+            func add(_ group: inout TaskGroup<(Int, Outcome)>) {
+                let k = next; next += 1
+                group.addTask { (k, await Self.outcome(k)) }
             }
+            for _ in 0..<min(count, max(2, ProcessInfo.processInfo.activeProcessorCount)) { add(&group) }
+            for await r in group {
+                out.append(r)
+                if next < count { add(&group) }
+            }
+            return out.sorted { $0.0 < $1.0 }.map(\.1)
         }
-        print("simulation: \(count) seeds, \(steps) steps, \(completed) completed, \(halted) halted, \(failures.count) failing")
+        let failures = results.compactMap(\.failure)
+        let steps = results.map(\.steps).reduce(0, +)
+        let completed = results.filter { $0.state == .completed }.count, halted = results.filter { $0.state == .halted }.count
+        print("simulation: \(count) seeds, \(steps) steps, \(completed) completed, \(halted) halted, \(count - completed - halted) left active on purpose (nothing may start), \(failures.count) failing")
         #expect(failures.isEmpty, Comment(rawValue: "\(failures.count) failing seeds:\n" + failures.prefix(10).joined(separator: "\n")))
         #expect(completed > count / 2, "most runs must complete: \(completed) of \(count)")
+    }
+
+    struct Outcome: Sendable {
+        var steps: Int
+        var state: RolloutState?
+        var failure: String?
+    }
+
+    static func outcome(_ k: Int) async -> Outcome {
+        let seed = UInt64(k) &* 7919 &+ 1
+        let (n, profile) = plan(k)
+        let fleet = await run(seed: seed, n: n, profile: profile)
+        let failure = fleet.violations.first.map {
+            "seed \(seed) n=\(n) \(profile): \($0)\n  replay: \(replayCommand(seed: seed, n: n, profile: profile))"
+        }
+        return Outcome(steps: fleet.steps, state: fleet.rollout?.state, failure: failure)
     }
 
     /// Seeds that found bugs, kept as regression tests (each failed before its fix; the scripted unit tests in

@@ -8,7 +8,7 @@ enum SimPorts {
         let id = SimID(fleet: fleet, node: node, incarnation: incarnation)
         return SupervisorPorts(cluster: SimCluster(id: id), store: SimStore(id: id), lock: lock, controller: SimController(id: id),
                                link: SimLink(id: id), journal: SimJournal(id: id), maintenance: SimMaintenance(id: id),
-                               preflight: SimPreflight(), clock: SimClock(fleet: fleet))
+                               preflight: SimPreflight(id: id), clock: SimClock(fleet: fleet))
     }
 }
 
@@ -30,8 +30,13 @@ struct SimClock: ShepherdClock, @unchecked Sendable {
     func wallNow() -> Double { fleet.wall }
 }
 
+/// The node's view of its staged binaries (what the production preflight finds on disk); no decision.
 struct SimPreflight: Preflighting {
-    func check(_ config: Config, rollout: RolloutRecord) async -> [Finding] { [] }
+    let id: SimID
+    func check(_ config: Config, rollout: RolloutRecord) async -> [Finding] {
+        guard rollout.to == id.fleet.to, !id.fleet.staged[id.node] else { return [] }
+        return [Finding(severity: .blocking, what: "target binary \(id.fleet.binary(rollout.to)) is missing", fix: "stage it")]
+    }
 }
 
 struct SimCluster: ClusterObserving {
@@ -68,7 +73,10 @@ struct SimStore: RolloutStoring {
                 s.records[name] = m; s.recordModRevisions[name] = v.modRevision
             case let .backup(b): s.backups[String(k.dropFirst((p + "/backups/").count))] = b
             case .lockKey: locks.append((k, v.createRevision))
-            case .garbage:
+            case let .newer(m, writer) where writer == id.node:
+                let name = String(k.dropFirst((p + "/members/").count))
+                s.records[name] = m; s.recordModRevisions[name] = v.modRevision
+            case .garbage, .newer:
                 s.undecodable.append(k)
                 if k.hasPrefix(p + "/members/") { s.undecodableRecords.append(String(k.dropFirst((p + "/members/").count))) }
             }
@@ -87,7 +95,8 @@ struct SimStore: RolloutStoring {
     }
 
     func writeRecordFenced(_ name: String, _ rec: MemberRecord, lock: LockHold, avoiding: Set<String>) async throws {
-        try await fencedPut(p + "/members/" + name, .member(rec), lock: lock, call: "fenced put members/\(name) \(rec.phase)")
+        let value: Stored = f.newerNode == id.node && rec.phase.isDestructive ? .newer(rec, writer: id.node) : .member(rec)
+        try await fencedPut(p + "/members/" + name, value, lock: lock, call: "fenced put members/\(name) \(rec.phase)")
         f.log("\(name) record → \(rec.phase.rawValue)")
     }
 
@@ -182,8 +191,14 @@ struct SimController: MemberController {
     var f: Fleet { id.fleet }
 
     func stop() async throws {
-        let ambiguous = try await id.enter("stop member", quorum: false)
         let i = id.node
+        if f.faultsActive, f.opsRng.chance(f.faults.pendingStop), f.alive(i, id.incarnation) {
+            f.pendingStops[i] = f.now + Double.random(in: 0.5...5, using: &f.opsRng)
+            f.log("FAULT \(f.members[i].name)'s stop is queued; its daemon crashes")
+            f.kill(f.daemons[i])
+            throw SimError.crashed
+        }
+        let ambiguous = try await id.enter("stop member", quorum: false)
         if f.members[i].up {
             f.stopping(i)
             f.members[i].up = false; f.members[i].down = .byDaemon; f.members[i].downSince = f.now; f.members[i].restartAt = nil

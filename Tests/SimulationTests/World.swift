@@ -31,6 +31,37 @@ struct FaultProfile: Sendable {
     var diskFull = 0.005
     /// The target binary exits at once (the whole run): the rollout must roll back and halt.
     var badTarget = false
+    /// The operator pauses the rollout (and resumes it a few seconds later), per step.
+    var operatorPause = 0.0
+    /// Pauses of a daemon shorter than its lease TTL as well: the lease survives, the observation goes stale.
+    var shortPauses = false
+    /// A 2-member cluster whose config does not allow small clusters: nothing may ever be stopped.
+    var smallClusterRefused = false
+    /// The rollout record (written straight into etcd, not through a request) names a step the version policy
+    /// refuses (a known-bad target without allowKnownBad): nothing may ever be stopped.
+    var refusedStep = false
+    /// One node has not staged the target binary until the faults end: its member must not be stopped before.
+    var unstagedNode = false
+    /// One node runs a newer daemon whose destructive phases the others cannot decode.
+    var newerDaemon = false
+    /// A stop command outlives the daemon that issued it (a queued systemd job) and lands a few seconds later.
+    var pendingStop = 0.0
+
+    /// Runs whose correct outcome is that nothing happens: the rollout stays active, every member up.
+    var expectsNoStop: Bool { smallClusterRefused || refusedStep }
+
+    static func named(_ name: String) -> FaultProfile {
+        var p = FaultProfile()
+        switch name {
+        case "badTarget": p.badTarget = true
+        case "ops": p.operatorPause = 0.003; p.shortPauses = true; p.pauseAtCall = 0.004; p.newerDaemon = true; p.pendingStop = 0.15
+        case "smallRefused": p.smallClusterRefused = true
+        case "refusedStep": p.refusedStep = true
+        case "unstaged": p.unstagedNode = true; p.shortPauses = true
+        default: break
+        }
+        return p
+    }
 
     static let none = FaultProfile(callFails: 0, callAmbiguous: 0, crashAtCall: 0, pauseAtCall: 0, memberCrash: 0, memberCutOff: 0, nodeLost: 0,
                                    quorumLoss: 0, clockStep: 0, corruptRecord: 0, diskFull: 0)
@@ -57,6 +88,9 @@ enum SimError: Error, CustomStringConvertible {
 /// daemon can read.
 enum Stored {
     case rollout(RolloutRecord), member(MemberRecord), backup(BackupRecord), lockKey, garbage
+    /// A record in a destructive phase this version does not know, written by a newer daemon: only its writer
+    /// reads it.
+    case newer(MemberRecord, writer: Int)
 }
 
 struct KV {
