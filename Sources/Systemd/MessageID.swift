@@ -20,6 +20,8 @@ public enum MessageID: String, Sendable, CaseIterable {
     case dbNearQuota = "8d3c0a5e6f1b4f0e9a2d7c4b1e5f6a11"
     /// A record under the key prefix this daemon cannot read: it blocks gate 4 until fixed or forgotten.
     case recordUnreadable = "8d3c0a5e6f1b4f0e9a2d7c4b1e5f6a12"
+    /// An operator forgot a member's destructive record (`etcd-shepherd forget`, break-glass).
+    case recordForgotten = "8d3c0a5e6f1b4f0e9a2d7c4b1e5f6a13"
     /// Starting the member failed; after a few attempts (or the deadline) the sequence rolls back.
     case startFailed = "8d3c0a5e6f1b4f0e9a2d7c4b1e5f6a14"
 

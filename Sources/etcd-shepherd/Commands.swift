@@ -127,13 +127,21 @@ struct Plan: AsyncParsableCommand {
 /// pause / resume / abort: a CAS on the rollout record's state.
 func changeState(_ options: ConfigOption, to state: RolloutState, from: Set<RolloutState>, reason: String) async throws {
     let config = try options.load()
-    let r = try await withCluster(urls: config.cluster.endpoints, tls: config.cluster.tls) { cluster -> RolloutRecord in
+    let (r, busy) = try await withCluster(urls: config.cluster.endpoints, tls: config.cluster.tls) { cluster -> (RolloutRecord, [String]) in
+        let store = RolloutStore(prefix: config.cluster.keyPrefix, cluster: cluster)
         do {
-            return try await RolloutStore(prefix: config.cluster.keyPrefix, cluster: cluster)
-                .setRolloutState(state, reason: reason, allowedFrom: from)
+            let r = try await store.setRolloutState(state, reason: reason, allowedFrom: from)
+            let snap = try await store.read()
+            let busy = snap.records.filter { $0.value.phase.isDestructive }.map { "\($0.key) is \($0.value.phase.rawValue)" }
+                + snap.undecodableRecords.map { "\($0) is unreadable" }
+            return (r, busy.sorted())
         } catch let e as StoreError { throw Failure(code: Exit.notHealthy, message: e.detail) }
     }
     print("rollout \(r.id) (\(r.from) → \(r.to)) is now \(r.state.rawValue)")
+    // A sequence in flight is finished by its daemon (member up, record cleared); one whose daemon is gone is not.
+    for b in busy {
+        print("  \(b): its daemon brings the member back and clears the record; if that daemon is gone for good: etcd-shepherd forget \(b.split(separator: " ")[0]) --yes")
+    }
 }
 
 struct Pause: AsyncParsableCommand {
@@ -152,6 +160,41 @@ struct Abort: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Abort the rollout; members already upgraded stay upgraded.")
     @OptionGroup var options: ConfigOption
     func run() async throws { try await changeState(options, to: .aborted, from: [.active, .paused, .halted], reason: "aborted by operator") }
+}
+
+struct ForgetMember: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "forget",
+        abstract: "Break-glass: clear the destructive record of a member whose daemon is gone for good. Exit 0 forgotten, 1 refused, 2 usage, 3 unreachable.",
+        discussion: """
+        A record in a destructive phase blocks every other member's stop (gate 4) until its own daemon rewrites it. \
+        When that daemon is gone for good (the node is lost, its daemon removed), forget rewrites the record to \
+        'interrupted' by compare-and-swap. Refused while the member is in the member list and not healthy, or while \
+        a lock is held under the record's lease. Only use it once that node's daemon is stopped: a daemon that comes \
+        back paused mid-stop could still stop its member.
+        """)
+    @Argument(help: "The member name whose record to forget.") var member: String
+    @Flag(help: "Confirm: this node's daemon is gone and will not come back mid-sequence.") var yes = false
+    @OptionGroup var options: ConfigOption
+
+    func run() async throws {
+        let config = try options.load()
+        guard yes else {
+            throw Failure(code: Exit.usage, message: "forget \(member) needs --yes: confirm that \(member)'s daemon is stopped for good (see --help)")
+        }
+        let by = ProcessInfo.processInfo.environment["SUDO_USER"] ?? ProcessInfo.processInfo.environment["USER"] ?? "operator"
+        let outcome = try await withCluster(urls: config.cluster.endpoints, tls: config.cluster.tls) {
+            try await Forget.run(name: member, cluster: $0, keyPrefix: config.cluster.keyPrefix, by: "\(by) on \(config.member.name)")
+        }
+        switch outcome {
+        case let .forgotten(what):
+            Events(logger: makeLogger("etcd-shepherd"), member: member)
+                .emit(.recordForgotten, .warning, "forgot \(member)'s record: \(what)", reason: "forgotten by \(by)")
+            print("forgot \(member): \(what)")
+        case let .refused(why):
+            throw Failure(code: Exit.notHealthy, message: "not forgetting \(member): \(why)")
+        }
+    }
 }
 
 struct Check: AsyncParsableCommand {

@@ -259,3 +259,45 @@ import Testing
         #expect(Decide.next(observation(journal: started, processUp: false, now: 1000)) == .recoverStart(restorePreviousBinary: true))
     }
 }
+
+/// The break-glass rule of `etcd-shepherd forget`.
+@Suite struct ForgetRuleTests {
+    static func member(healthy: Bool, id: UInt64 = 0xa) -> MemberView {
+        MemberView(name: "s2", id: id, clientURL: "http://s2:2379", reachable: healthy, healthy: healthy, hasLeader: healthy,
+                   isLeader: false, version: EtcdVersion(3, 4, 23), raftIndex: 1)
+    }
+    static func record(_ phase: MemberPhase) -> ForgetRule.Stored {
+        .record(MemberRecord(rolloutID: "r1", memberID: "a", phase: phase, from: EtcdVersion(3, 4, 23), to: EtcdVersion(3, 5, 1),
+                             leaseID: "694d", updatedAt: 0))
+    }
+
+    @Test func aRemovedMembersDestructiveRecordMayBeForgotten() {
+        #expect(ForgetRule.refusal(name: "s2", stored: Self.record(.stopping), member: nil, leaseAlive: false) == nil)
+        #expect(ForgetRule.refusal(name: "s2", stored: .unreadable, member: nil, leaseAlive: false) == nil)
+    }
+
+    @Test func aMemberThatIsUpAgainMayBeForgotten() {
+        #expect(ForgetRule.refusal(name: "s2", stored: Self.record(.verifying), member: Self.member(healthy: true), leaseAlive: false) == nil)
+    }
+
+    @Test func aMemberThatIsDownIsNotForgotten() {
+        let why = ForgetRule.refusal(name: "s2", stored: Self.record(.stopping), member: Self.member(healthy: false), leaseAlive: false)
+        #expect(why?.contains("not healthy") == true)
+        #expect(ForgetRule.refusal(name: "s2", stored: .unreadable, member: Self.member(healthy: false), leaseAlive: false) != nil)
+    }
+
+    @Test func aRecordWhoseDaemonHoldsTheLockIsNotForgotten() {
+        let why = ForgetRule.refusal(name: "s2", stored: Self.record(.stopping), member: Self.member(healthy: true), leaseAlive: true)
+        #expect(why?.contains("still holds the upgrade lock") == true)
+    }
+
+    @Test func nothingToForget() {
+        #expect(ForgetRule.refusal(name: "s2", stored: .none, member: nil, leaseAlive: false)?.contains("no record") == true)
+        #expect(ForgetRule.refusal(name: "s2", stored: Self.record(.done), member: nil, leaseAlive: false)?.contains("nothing to forget") == true)
+    }
+
+    @Test func aNameReusedByANewMemberCountsOnlyWhileThatMemberIsHealthy() {
+        #expect(ForgetRule.refusal(name: "s2", stored: Self.record(.stopping), member: Self.member(healthy: false, id: 0xb), leaseAlive: false) != nil)
+        #expect(ForgetRule.refusal(name: "s2", stored: Self.record(.stopping), member: Self.member(healthy: true, id: 0xb), leaseAlive: false) == nil)
+    }
+}

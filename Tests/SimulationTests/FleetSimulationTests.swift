@@ -22,7 +22,7 @@ import Testing
         case 4: return (2, "smallRefused")
         case 8: return (n == 1 ? 3 : n, "refusedStep")
         case 12: return (n == 1 ? 3 : n, "unstaged")
-        default: return (n, k % 2 == 0 ? "ops" : "default")
+        default: return (n, (k / sizes.count) % 2 == 0 ? "ops" : "default")
         }
     }
 

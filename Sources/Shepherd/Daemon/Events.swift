@@ -7,6 +7,8 @@ public struct Events: Sendable {
     public var logger: Logger
     public let member: String
 
+    public init(logger: Logger, member: String) { self.logger = logger; self.member = member }
+
     public func emit(_ id: MessageID, _ level: Logger.Level, _ message: String, rollout: RolloutRecord? = nil,
                      phase: String? = nil, memberID: String? = nil, clusterVersion: String? = nil, reason: String? = nil,
                      fields: Logger.Metadata = [:]) {

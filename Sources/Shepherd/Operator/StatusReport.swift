@@ -22,6 +22,15 @@ public struct StatusReport: Codable, Sendable {
         /// Stop issued → healthy again, in this rollout.
         public var downtimeSeconds: Double?
     }
+    /// A record the member rows do not show: another rollout's, a name not in the member list, or one this
+    /// version cannot read. A destructive one blocks every stop (gate 4).
+    public struct OtherRecord: Codable, Sendable {
+        public var name: String
+        public var rolloutID: String?
+        public var phase: String
+        public var blocksStops: Bool
+        public var note: String
+    }
     public struct RolloutInfo: Codable, Sendable {
         public var id: String
         public var from: String
@@ -37,6 +46,7 @@ public struct StatusReport: Codable, Sendable {
     /// "s2 (lease 694d…)", or the lease alone when no record names it yet.
     public var lockHolder: String?
     public var lockWaiting: [String]
+    public var otherRecords: [OtherRecord]
     public var allHealthy: Bool
 
     public static func gather(cluster: EtcdCluster, keyPrefix: String) async throws -> StatusReport {
@@ -62,9 +72,20 @@ public struct StatusReport: Codable, Sendable {
             let name = snap?.records.first { $0.value.leaseID == lease }?.key
             return name.map { "\($0) (lease \(lease))" } ?? "lease \(lease)"
         }
+        let listed = Set(view.members.map(\.name))
+        var others: [OtherRecord] = (snap?.records ?? [:]).sorted { $0.key < $1.key }.compactMap { name, rec in
+            let inList = listed.contains(name)
+            guard !inList || rec.rolloutID != rollout?.id else { return nil }
+            let note = (inList ? "from rollout \(rec.rolloutID)" : "not in the member list") + (rec.error.map { ": \($0)" } ?? "")
+            return OtherRecord(name: name, rolloutID: rec.rolloutID, phase: rec.phase.rawValue, blocksStops: rec.phase.isDestructive, note: note)
+        }
+        others += (snap?.undecodableRecords ?? []).sorted().map {
+            OtherRecord(name: $0, rolloutID: nil, phase: "unreadable", blocksStops: true,
+                        note: "a newer daemon's record or a corrupted value")
+        }
         let holder = owners.first
         let waiting = Array(owners.dropFirst())
-        return StatusReport(clusterVersion: view.clusterVersion, members: rows, rollout: info, lockHolder: holder, lockWaiting: waiting,
+        return StatusReport(clusterVersion: view.clusterVersion, members: rows, rollout: info, lockHolder: holder, lockWaiting: waiting, otherRecords: others,
                             allHealthy: !rows.isEmpty && view.members.allSatisfy(\.healthy))
     }
 
@@ -88,6 +109,10 @@ public struct StatusReport: Codable, Sendable {
             for m in members where m.error != nil { out.append("  \(m.name): \(m.error!)") }
         } else {
             out.append("rollout: none")
+        }
+        for o in otherRecords {
+            let block = o.blocksStops ? "  BLOCKS every stop (gate 4) until its daemon rewrites it; if that daemon is gone for good: etcd-shepherd forget \(o.name) --yes" : ""
+            out.append("record \(o.name): \(o.phase) (\(o.note))" + block)
         }
         if let h = lockHolder {
             out.append("lock: held by \(h)" + (lockWaiting.isEmpty ? "" : "; waiting: " + lockWaiting.joined(separator: ", ")))

@@ -43,10 +43,11 @@ public struct Plan: Sendable {
         if local.contains(where: { $0.severity == .blocking }) { blocked = true }
         let first = order.first ?? config.member.name
         let obs = Observation(localName: first, members: view.members.map(\.view), clusterVersion: view.clusterVersion,
-                              rollout: hypothetical, records: [:], backup: nil,
+                              rollout: hypothetical, records: snap.records, backup: nil,
                               lock: LockHold(key: "plan", revision: 0, leaseID: 0, leaseRemaining: Double(config.timing.lockTTLSeconds)),
                               journal: nil, preflightBlocking: [], localProcessUp: true, observationAge: 0, verifiedFor: 0,
-                              allowSmallCluster: config.cluster.allowSmallCluster, now: 0, timing: config.timing)
+                              allowSmallCluster: config.cluster.allowSmallCluster, undecodableRecords: snap.undecodableRecords,
+                              now: 0, timing: config.timing)
         lines.append("gates for the first stop (\(first)), checked now:")
         for g in Gates.evaluate(obs) where g.number != 6 {
             lines.append("  \(g.passed ? "pass" : "FAIL") \(g.number) \(g.name)\(g.passed ? "" : ": \(g.detail)")")

@@ -52,7 +52,10 @@ public struct RolloutStore: RolloutStoring {
                 }
             } catch {
                 s.undecodable.append(key)
-                if key.hasPrefix(prefix + "/members/") { s.undecodableRecords.append(String(key.dropFirst((prefix + "/members/").count))) }
+                if key.hasPrefix(prefix + "/members/") {
+                    let name = String(key.dropFirst((prefix + "/members/").count))
+                    s.undecodableRecords.append(name); s.recordModRevisions[name] = kv.modRevision
+                }
             }
         }
         s.lockKeys = locks.sorted { $0.revision < $1.revision }.map(\.key)
@@ -91,6 +94,14 @@ public struct RolloutStore: RolloutStoring {
         let key = memberKey(name)
         let cmp = modRevision == 0 ? Compare.absent(key) : Compare(key: key, .equal, .modRevision(modRevision))
         return try await cluster.txn(compare: [cmp], success: [.put(key: key, value: Self.encode(rec))]).succeeded
+    }
+
+    /// The operator's `forget`: a CAS on the record's mod revision that rewrites it (`replacement`) or, for a value
+    /// nobody can read, deletes it. False when the record changed since it was read.
+    public func forgetCAS(_ name: String, modRevision: Int64, replacement: MemberRecord?) async throws -> Bool {
+        let key = memberKey(name)
+        let op: TxnOp = replacement.map { .put(key: key, value: Self.encode($0)) } ?? .delete(key: key)
+        return try await cluster.txn(compare: [Compare(key: key, .equal, .modRevision(modRevision))], success: [op]).succeeded
     }
 
     /// Creates the rollout record if there is none or the existing one is terminal (CAS on its mod revision).
