@@ -1,6 +1,7 @@
 import EtcdClient
 import Exec
 import Foundation
+import Synchronization
 import Testing
 import TestSupport
 
@@ -95,6 +96,38 @@ import TestSupport
                                                 environment: ["ETCDCTL_API": "3"])
             #expect(restore.succeeded, "\(restore.summary)")
             #expect(FileManager.default.fileExists(atPath: c.temp.path + "/restored/member/snap/db"))
+        }
+    }
+
+    /// A member that stops sending mid-snapshot (SIGSTOP) fails the backup once no data arrived for the idle timeout,
+    /// however long the stream had been running, and leaves no file behind; one that sends finishes (progress seen).
+    @Test func snapshotDeadlineFollowsProgress() async throws {
+        try await LocalCluster.with(size: 1, version: "3.5.1", label: "snap-stall") { c in
+            let ep = c.endpoint(0)
+            // ~40 MB: more than the loopback socket buffers hold, so a stopped sender stalls the reader.
+            let value = Array(repeating: UInt8(ascii: "y"), count: 100_000)
+            for i in 0..<400 { try await ep.put("/big/\(i)", value) }
+            let dir = c.temp.path + "/backups"
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+
+            let seen = Mutex<Int64>(0)
+            let ok = try await ep.snapshot(to: dir + "/ok.db", idleTimeout: .seconds(2)) { n in seen.withLock { $0 = n } }
+            #expect(ok.size > 40_000_000 && seen.withLock { $0 } == ok.size)
+
+            let pid = try #require(c.pid(0))
+            let stopped = Mutex(false)
+            do {
+                _ = try await ep.snapshot(to: dir + "/stalled.db", idleTimeout: .seconds(2)) { _ in
+                    stopped.withLock { if !$0 { kill(pid, SIGSTOP); $0 = true } }
+                }
+                Issue.record("a snapshot from a stopped member succeeded")
+            } catch let e as EtcdError {
+                guard case .timeout = e else { Issue.record("expected a timeout, got \(e)"); kill(pid, SIGCONT); return }
+            }
+            kill(pid, SIGCONT)
+            #expect(stopped.withLock { $0 })
+            let left = try FileManager.default.contentsOfDirectory(atPath: dir).sorted()
+            #expect(left == ["ok.db"], "only the finished snapshot stays: \(left)")
         }
     }
 

@@ -16,8 +16,8 @@ struct SimID: @unchecked Sendable {
     let fleet: Fleet
     let node: Int
     let incarnation: Int
-    func enter(_ call: String, quorum: Bool = true) async throws -> Bool {
-        try await fleet.enter(call, node: node, incarnation: incarnation, needsQuorum: quorum)
+    func enter(_ call: String, quorum: Bool = true, pauseChance: Double? = nil) async throws -> Bool {
+        try await fleet.enter(call, node: node, incarnation: incarnation, needsQuorum: quorum, pauseChance: pauseChance)
     }
     func local(_ what: String) throws {
         guard fleet.alive(node, incarnation) else { throw SimError.crashed }
@@ -198,7 +198,7 @@ struct SimController: MemberController {
             f.kill(f.daemons[i])
             throw SimError.crashed
         }
-        let ambiguous = try await id.enter("stop member", quorum: false)
+        let ambiguous = try await id.enter("stop member", quorum: false, pauseChance: f.faults.pauseAtStop)
         if f.members[i].up {
             f.stopping(i)
             f.members[i].up = false; f.members[i].down = .byDaemon; f.members[i].downSince = f.now; f.members[i].restartAt = nil
@@ -242,7 +242,8 @@ struct SimJournal: JournalStoring {
 
 struct SimMaintenance: Maintenance {
     let id: SimID
-    func takeBackup(leaderURL: String, leaderID: String, rolloutID: String, node: String) async throws -> BackupRecord {
+    func takeBackup(leaderURL: String, leaderID: String, rolloutID: String, node: String,
+                    progress: @escaping @Sendable (Int64) -> Void) async throws -> BackupRecord {
         _ = try await id.enter("snapshot")
         if id.fleet.diskFull() { throw SimError.diskFull("/backups") }
         return BackupRecord(leaderID: leaderID, revision: id.fleet.revision, size: 1 << 20, sha256: "00", node: node, path: "/backups/\(rolloutID).db")

@@ -22,7 +22,7 @@ public struct Daemon: Service {
 
     public func run() async throws {
         let hups = await UnixSignalsSequence(trapping: .sighup)
-        let progress = Progress()
+        let progress = supervisor.heartbeat
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask {
                 for await _ in hups.cancelOnGracefulShutdown() { await reload() }
@@ -36,7 +36,7 @@ public struct Daemon: Service {
         }
     }
 
-    func loop(progress: Progress) async throws {
+    func loop(progress: Heartbeat) async throws {
         var first = true
         while true {
             let shutting = Task.isShuttingDownGracefully
@@ -90,7 +90,7 @@ public struct Daemon: Service {
 
     /// Pings at half the interval, but only while the loop has beaten since the last ping: a stuck loop gets the
     /// daemon restarted by systemd.
-    func watchdog(interval: Duration, progress: Progress) async {
+    func watchdog(interval: Duration, progress: Heartbeat) async {
         let half = interval / 2
         // Runs until the loop itself has ended, so a sequence finished during shutdown is still watched.
         while !Task.isCancelled {
@@ -100,9 +100,10 @@ public struct Daemon: Service {
     }
 }
 
-/// A heartbeat from the loop to the watchdog pinger.
-final class Progress: Sendable {
+/// A heartbeat to the watchdog pinger: from the loop after every tick, and from a long effect while it makes progress.
+public final class Heartbeat: Sendable {
     private let beats = Mutex(0)
-    func beat() { beats.withLock { $0 += 1 } }
+    public init() {}
+    public func beat() { beats.withLock { $0 += 1 } }
     func takeBeat() -> Bool { beats.withLock { let b = $0 > 0; $0 = 0; return b } }
 }

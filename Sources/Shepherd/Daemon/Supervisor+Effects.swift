@@ -22,7 +22,7 @@ extension Supervisor {
             guard let r, let h = o.lock else { return }
             let leader = o.members.first { $0.clientURL == leaderURL }
             let rec = try await ports.maintenance.takeBackup(leaderURL: leaderURL, leaderID: leader.map { String($0.id, radix: 16) } ?? "",
-                                                             rolloutID: r.id, node: me)
+                                                             rolloutID: r.id, node: me) { [heartbeat] _ in heartbeat.beat() }
             try await fenced { try await self.ports.store.putBackupFenced(r.id, rec, lock: h, avoiding: []) }
             events.emit(.backupTaken, .notice, "snapshot of \(leader?.name ?? leaderURL) saved to \(rec.path) (\(rec.size) bytes, sha256 \(rec.sha256))",
                         rollout: r, phase: "backup")

@@ -13,6 +13,8 @@ public actor Supervisor {
     let events: Events
     let notifier = Notifier()
     let intake: RequestIntake?
+    /// Beats after every tick and while a long effect (a snapshot) makes progress; the watchdog pings only on beats.
+    public nonisolated let heartbeat = Heartbeat()
 
     var memory = SupervisorMemory()
     private var preflightCache: (key: String, blocking: [String], at: Double)?

@@ -9,7 +9,12 @@ public struct EtcdMaintenance: Maintenance {
 
     public init(cluster: EtcdCluster, backupDir: String) { self.cluster = cluster; self.backupDir = backupDir }
 
-    public func takeBackup(leaderURL: String, leaderID: String, rolloutID: String, node: String) async throws -> BackupRecord {
+    /// Seconds without snapshot data after which the backup fails: well inside the watchdog interval (30 s in the
+    /// shipped unit), which the progress callback keeps fed while data flows.
+    static let snapshotIdleTimeout = Duration.seconds(10)
+
+    public func takeBackup(leaderURL: String, leaderID: String, rolloutID: String, node: String,
+                           progress: @escaping @Sendable (Int64) -> Void) async throws -> BackupRecord {
         try FileIO.ensureDirectory(backupDir)
         let path = "\(backupDir)/\(rolloutID)-\(leaderID.isEmpty ? "leader" : leaderID).db"
         let leader = cluster.endpoint(leaderURL)
@@ -17,7 +22,7 @@ public struct EtcdMaintenance: Maintenance {
         if let short = BackupSpace.shortfall(dir: backupDir, dbSize: before.dbSize) {
             throw StoreError(detail: "\(short.what) — fix: \(short.fix)")
         }
-        let info = try await leader.snapshot(to: path)
+        let info = try await leader.snapshot(to: path, idleTimeout: Self.snapshotIdleTimeout, progress: progress)
         let status = try await leader.status()
         return BackupRecord(leaderID: leaderID, revision: status.header?.revision ?? 0, size: info.size, sha256: info.sha256,
                             node: node, path: path)

@@ -74,7 +74,11 @@ public protocol JournalStoring: Sendable {
 /// Calls that go to one specific member. Contract: `takeBackup` returns only a verified snapshot (sha256) that is
 /// on disk; `transferLeadership` returns only once leadership moved to `target`.
 public protocol Maintenance: Sendable {
-    func takeBackup(leaderURL: String, leaderID: String, rolloutID: String, node: String) async throws -> BackupRecord
+    /// Streams a snapshot from the leader into this node's backup dir and verifies it. May run for minutes on a large
+    /// db: it calls `progress` as data arrives (the daemon's watchdog is fed from it) and fails once no data arrives
+    /// for a few seconds, so a hung member cannot outlast the watchdog.
+    func takeBackup(leaderURL: String, leaderID: String, rolloutID: String, node: String,
+                    progress: @escaping @Sendable (Int64) -> Void) async throws -> BackupRecord
     func transferLeadership(leaderURL: String, to target: UInt64) async throws
 }
 
