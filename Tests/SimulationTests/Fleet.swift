@@ -263,7 +263,8 @@ final class Fleet: @unchecked Sendable {
 
     /// The fault point of every port call: a crashed incarnation does nothing; the seed may fail the call, crash the
     /// daemon or pause it (others run meanwhile). Returns true when the call must throw after applying its effect.
-    func enter(_ call: String, node: Int, incarnation: Int, needsQuorum: Bool = true, pauseChance: Double? = nil) async throws -> Bool {
+    func enter(_ call: String, node: Int, incarnation: Int, needsQuorum: Bool = true, pauseChance: Double? = nil,
+               shortForced: Bool = false) async throws -> Bool {
         guard alive(node, incarnation) else { throw SimError.crashed }
         if faultsActive {
             if rng.chance(faults.crashAtCall) { log("FAULT crash of \(members[node].name) at \(call)"); kill(daemons[node]); throw SimError.crashed }
@@ -271,7 +272,7 @@ final class Fleet: @unchecked Sendable {
             if !nested, rng.chance(faults.pauseAtCall) || forced {
                 let d = daemons[node]
                 var length = Double(timing.lockTTLSeconds) + Double.random(in: 1...10, using: &rng)
-                if faults.shortPauses, !forced, opsRng.chance(0.5) { length = Double.random(in: 1...(Double(timing.lockTTLSeconds) - 6), using: &opsRng) }
+                if faults.shortPauses, forced ? shortForced : opsRng.chance(0.5) { length = Double.random(in: 1...(Double(timing.lockTTLSeconds) - 6), using: &opsRng) }
                 log("FAULT \(members[node].name) paused at \(call) for \(Int(length)) s")
                 d.paused = true
                 await runOthers(for: length, except: node)

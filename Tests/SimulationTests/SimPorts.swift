@@ -16,8 +16,8 @@ struct SimID: @unchecked Sendable {
     let fleet: Fleet
     let node: Int
     let incarnation: Int
-    func enter(_ call: String, quorum: Bool = true, pauseChance: Double? = nil) async throws -> Bool {
-        try await fleet.enter(call, node: node, incarnation: incarnation, needsQuorum: quorum, pauseChance: pauseChance)
+    func enter(_ call: String, quorum: Bool = true, pauseChance: Double? = nil, short: Bool = false) async throws -> Bool {
+        try await fleet.enter(call, node: node, incarnation: incarnation, needsQuorum: quorum, pauseChance: pauseChance, shortForced: short)
     }
     func local(_ what: String) throws {
         guard fleet.alive(node, incarnation) else { throw SimError.crashed }
@@ -85,8 +85,8 @@ struct SimStore: RolloutStoring {
         return s
     }
 
-    func fencedPut(_ key: String, _ value: Stored, lock: LockHold, call: String) async throws {
-        let ambiguous = try await id.enter(call)
+    func fencedPut(_ key: String, _ value: Stored, lock: LockHold, call: String, pauseChance: Double? = nil) async throws {
+        let ambiguous = try await id.enter(call, pauseChance: pauseChance, short: true)
         guard f.kv[lock.key]?.createRevision == lock.revision else {
             throw RolloutStore.FenceLost(detail: "lock key \(lock.key) is no longer ours; write to \(key) refused")
         }
@@ -96,7 +96,10 @@ struct SimStore: RolloutStoring {
 
     func writeRecordFenced(_ name: String, _ rec: MemberRecord, lock: LockHold, avoiding: Set<String>) async throws {
         let value: Stored = f.newerNode == id.node && rec.phase.isDestructive ? .newer(rec, writer: id.node) : .member(rec)
-        try await fencedPut(p + "/members/" + name, value, lock: lock, call: "fenced put members/\(name) \(rec.phase)")
+        // The record write right before a stop: a short freeze here ages the observation the gates used (the window).
+        let beforeStop = rec.phase == .stopping || rec.phase == .rollingBack
+        try await fencedPut(p + "/members/" + name, value, lock: lock, call: "fenced put members/\(name) \(rec.phase)",
+                            pauseChance: beforeStop ? f.faults.pauseBeforeStop : nil)
         f.log("\(name) record → \(rec.phase.rawValue)")
     }
 

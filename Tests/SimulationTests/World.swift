@@ -49,6 +49,9 @@ struct FaultProfile: Sendable {
     /// A daemon freezes right at its stop call, past its TTL (the model's trail T1): only gate 4 keeps the next lock
     /// holder from stopping its own member meanwhile.
     var pauseAtStop = 0.0
+    /// A daemon freezes briefly (its lease survives) at the record write right before its stop: the observation its
+    /// gates used goes stale while peers may crash (the window bound, model trail T5).
+    var pauseBeforeStop = 0.0
 
     /// Runs whose correct outcome is that nothing happens: the rollout stays active, every member up.
     var expectsNoStop: Bool { smallClusterRefused || refusedStep }
@@ -57,7 +60,7 @@ struct FaultProfile: Sendable {
         var p = FaultProfile()
         switch name {
         case "badTarget": p.badTarget = true
-        case "ops": p.operatorPause = 0.003; p.shortPauses = true; p.pauseAtCall = 0.004; p.newerDaemon = true; p.pendingStop = 0.15; p.pauseAtStop = 0.1
+        case "ops": p.operatorPause = 0.003; p.shortPauses = true; p.pauseAtCall = 0.004; p.newerDaemon = true; p.pendingStop = 0.15; p.pauseAtStop = 0.1; p.pauseBeforeStop = 0.15
         case "smallRefused": p.smallClusterRefused = true
         case "refusedStep": p.refusedStep = true
         case "unstaged": p.unstagedNode = true; p.shortPauses = true
