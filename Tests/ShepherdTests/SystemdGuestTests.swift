@@ -25,15 +25,16 @@ import TestSupport
         """
     }
 
-    static func config(name: String, clientURL: String, endpoints: [String], dir: String, controller: String) -> String {
+    static func config(name: String, clientURL: String, endpoints: [String], dir: String, controller: String,
+                       binDir: String = Repo.etcdBinDir, verifyTimeoutSeconds: Int = 30) -> String {
         """
         {
           "member": { "name": "\(name)", "clientURL": "\(clientURL)", "dataDir": "\(dir)/data",
-                      "binaryLink": "\(dir)/etcd", "binaryPathTemplate": "\(Repo.etcdBinDir)/etcd-{version}" },
+                      "binaryLink": "\(dir)/etcd", "binaryPathTemplate": "\(binDir)/etcd-{version}" },
           "cluster": { "endpoints": [\(endpoints.map { "\"\($0)\"" }.joined(separator: ", "))] },
           "controller": \(controller),
           "requestFile": "\(dir)/state/upgrade-request.json", "stateDir": "\(dir)/state", "backupDir": "\(dir)/backups",
-          "timing": { "tickSeconds": 0.5, "lockTTLSeconds": 15, "verifyTimeoutSeconds": 30, "settleSeconds": 1, "minLeaseRemainingSeconds": 5 }
+          "timing": { "tickSeconds": 0.5, "lockTTLSeconds": 15, "verifyTimeoutSeconds": \(verifyTimeoutSeconds), "settleSeconds": 1, "minLeaseRemainingSeconds": 5 }
         }
         """
     }
@@ -117,32 +118,37 @@ import TestSupport
         }
     }
 
+    /// `etcd@sN.service` and `etcd-shepherd@sN.service` for every member, all started and healthy.
+    func startUnits(_ guest: SystemdGuest, _ cluster: LocalCluster, binDir: String = Repo.etcdBinDir, verifyTimeoutSeconds: Int = 30) async throws {
+        let root = cluster.temp.path
+        try await guest.install(unit: "etcd@.service", """
+            [Unit]
+            Description=etcd member %i (test)
+            [Service]
+            Type=notify
+            EnvironmentFile=\(root)/%i/etcd.env
+            ExecStart=\(root)/%i/etcd
+            TimeoutStopSec=30
+            """)
+        try await guest.install(unit: "etcd-shepherd@.service", try Self.daemonUnit("\(root)/%i/shepherd.json"))
+        for (i, m) in cluster.members.enumerated() {
+            try cluster.environment(i).write(toFile: m.dir + "/etcd.env", atomically: true, encoding: .utf8)
+            try FileManager.default.createDirectory(atPath: m.dir + "/state", withIntermediateDirectories: true)
+            try Self.config(name: m.name, clientURL: m.clientURL, endpoints: cluster.clientURLs, dir: m.dir,
+                            controller: #"{"kind": "systemd", "unit": "etcd@\#(m.name).service"}"#, binDir: binDir,
+                            verifyTimeoutSeconds: verifyTimeoutSeconds)
+                .write(toFile: m.dir + "/shepherd.json", atomically: true, encoding: .utf8)
+        }
+        let etcd = try await guest.exec(["systemctl", "start"] + cluster.members.map { "etcd@\($0.name).service" })
+        #expect(etcd.succeeded, "\(etcd.summary)")
+        for i in cluster.members.indices { try await cluster.waitHealthy(i) }
+        let daemons = try await guest.exec(["systemctl", "start"] + cluster.members.map { "etcd-shepherd@\($0.name).service" })
+        #expect(daemons.succeeded, "\(daemons.summary)")
+    }
+
     func rollout(_ guest: SystemdGuest, _ cluster: LocalCluster) async throws {
         do {
-            let root = cluster.temp.path
-            try await guest.install(unit: "etcd@.service", """
-                [Unit]
-                Description=etcd member %i (test)
-                [Service]
-                Type=notify
-                EnvironmentFile=\(root)/%i/etcd.env
-                ExecStart=\(root)/%i/etcd
-                TimeoutStopSec=30
-                """)
-            try await guest.install(unit: "etcd-shepherd@.service", try Self.daemonUnit("\(root)/%i/shepherd.json"))
-            for (i, m) in cluster.members.enumerated() {
-                try cluster.environment(i).write(toFile: m.dir + "/etcd.env", atomically: true, encoding: .utf8)
-                try FileManager.default.createDirectory(atPath: m.dir + "/state", withIntermediateDirectories: true)
-                try Self.config(name: m.name, clientURL: m.clientURL, endpoints: cluster.clientURLs, dir: m.dir,
-                                controller: #"{"kind": "systemd", "unit": "etcd@\#(m.name).service"}"#)
-                    .write(toFile: m.dir + "/shepherd.json", atomically: true, encoding: .utf8)
-            }
-            let etcd = try await guest.exec(["systemctl", "start"] + cluster.members.map { "etcd@\($0.name).service" })
-            #expect(etcd.succeeded, "\(etcd.summary)")
-            for i in cluster.members.indices { try await cluster.waitHealthy(i) }
-            let daemons = try await guest.exec(["systemctl", "start"] + cluster.members.map { "etcd-shepherd@\($0.name).service" })
-            #expect(daemons.succeeded, "\(daemons.summary)")
-
+            try await startUnits(guest, cluster)
             let monitor = SafetyMonitor(cluster: cluster, usePidFiles: false)
             monitor.start()
             let req = try await guest.exec([try Repo.shepherdBinary(), "request", "3.5.1", "--allow-known-bad",
@@ -182,6 +188,54 @@ import TestSupport
 }
 
 extension SystemdGuestTests {
+    /// A target that exits at once under a `Type=notify` unit: `systemctl start` fails, the daemon counts the failed
+    /// starts, rolls its member back to the previous binary, halts the rollout with the reason and releases the lock.
+    @Test func systemdControllerRollsBackATargetThatCannotStart() async throws {
+        try await SystemdGuest.with("badtarget") { guest in
+            let cluster = try LocalCluster(size: 3, version: "3.4.23", label: "sdbad", parentDir: guest.work.path)
+            do {
+                let bin = cluster.temp.path + "/bin"
+                try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
+                try FileManager.default.createSymbolicLink(atPath: bin + "/etcd-3.4.23", withDestinationPath: try Repo.etcdBinary("etcd", "3.4.23"))
+                try """
+                #!/bin/sh
+                [ "$1" = "--version" ] && exec \(try Repo.etcdBinary("etcd", "3.5.1")) --version
+                echo "refusing to start" >&2; exit 1
+                """.write(toFile: bin + "/etcd-3.5.1", atomically: true, encoding: .utf8)
+                chmod(bin + "/etcd-3.5.1", 0o755)
+                try await startUnits(guest, cluster, binDir: bin, verifyTimeoutSeconds: 20)
+                let monitor = SafetyMonitor(cluster: cluster, usePidFiles: false)
+                monitor.start()
+                let req = try await guest.exec([try Repo.shepherdBinary(), "request", "3.5.1", "--allow-known-bad",
+                                                "--config", cluster.members[0].dir + "/shepherd.json"])
+                #expect(req.succeeded, "\(req.summary)")
+                let store = RolloutStore(prefix: "/etcd-shepherd", cluster: cluster.clusterClient())
+                let halted = await eventually(timeout: .seconds(120)) { (try? await store.read())?.rollout?.state == .halted }
+                await monitor.stop()
+                #expect(halted)
+                let snap = try await store.read()
+                #expect(snap.rollout?.reason?.contains("failed to start") == true, "\(snap.rollout?.reason ?? "no reason")")
+                #expect(snap.records.values.filter { $0.phase == .rolledBack }.count == 1)
+                #expect(monitor.maxDown <= 1, "\(monitor.overlaps.prefix(5))")
+                #expect(try await monitor.lostWrites() == [])
+                for (i, m) in cluster.members.enumerated() {
+                    try await cluster.waitHealthy(i, timeout: .seconds(15))
+                    #expect(try await cluster.endpoint(i).version().server == "3.4.23")
+                    #expect(try await guest.property("etcd@\(m.name).service", "ActiveState") == "active")
+                }
+                #expect(await eventually(timeout: .seconds(10)) { (try? await store.read())?.lockKeys.isEmpty == true })
+                let failed = try await guest.journal(["MESSAGE_ID=\(MessageID.startFailed.rawValue)"])
+                #expect(failed.count >= 1 && failed.allSatisfy { $0["SHEPHERD_REASON"]?.isEmpty == false }, "\(failed.prefix(2))")
+                _ = try await guest.exec(["systemctl", "stop"] + cluster.members.map { "etcd-shepherd@\($0.name).service" }
+                                         + cluster.members.map { "etcd@\($0.name).service" })
+            } catch {
+                await cluster.tearDown()
+                throw error
+            }
+            await cluster.tearDown()
+        }
+    }
+
     /// UnitManager against the guest's systemd over its real D-Bus: job results and errors that name unit and error.
     @Test func unitManagerJobsAndErrors() async throws {
         try await SystemdGuest.with("bus") { guest in
