@@ -12,6 +12,8 @@ public final class LocalCluster: Sendable {
         public let dir: String
         public let clientURL: String
         public let peerURL: String
+        /// What the member advertises to clients (the member list): `clientURL`, or a proxy in front of it.
+        public let advertisedURL: String
         public var dataDir: String { dir + "/data" }
         public var binaryLink: String { dir + "/etcd" }
     }
@@ -27,8 +29,9 @@ public final class LocalCluster: Sendable {
 
     /// `extraFlags` go to every member; `clientScheme` "https" with `serverTLS` files makes client TLS (mTLS when
     /// `--client-cert-auth` is among the extra flags).
+    /// `advertisedURLs`: per member, a URL to advertise instead of the client URL (a proxy the test runs).
     public init(size: Int, version: String, label: String, extraFlags: [String] = [], tls: TLSOptions = TLSOptions(),
-                https: Bool = false, parentDir: String? = nil) throws {
+                https: Bool = false, parentDir: String? = nil, advertisedURLs: [String]? = nil) throws {
         let binary = try Repo.etcdBinary("etcd", version)
         self.version = version
         self.tls = tls
@@ -37,16 +40,16 @@ public final class LocalCluster: Sendable {
         var ms: [MemberInfo] = []
         for i in 1...size {
             let scheme = https ? "https" : "http"
-            ms.append(MemberInfo(name: "s\(i)", dir: "\(temp.path)/s\(i)",
-                                 clientURL: "\(scheme)://127.0.0.1:\(FreePort.next())",
-                                 peerURL: "http://127.0.0.1:\(FreePort.next())"))
+            let client = "\(scheme)://127.0.0.1:\(FreePort.next())"
+            ms.append(MemberInfo(name: "s\(i)", dir: "\(temp.path)/s\(i)", clientURL: client,
+                                 peerURL: "http://127.0.0.1:\(FreePort.next())", advertisedURL: advertisedURLs?[i - 1] ?? client))
         }
         members = ms
         let initial = ms.map { "\($0.name)=\($0.peerURL)" }.joined(separator: ",")
         for m in ms {
             try FileManager.default.createDirectory(atPath: m.dir, withIntermediateDirectories: true)
             let flags = ["--name", m.name, "--data-dir", m.dataDir,
-                         "--listen-client-urls", m.clientURL, "--advertise-client-urls", m.clientURL,
+                         "--listen-client-urls", m.clientURL, "--advertise-client-urls", m.advertisedURL,
                          "--listen-peer-urls", m.peerURL, "--initial-advertise-peer-urls", m.peerURL,
                          "--initial-cluster", initial, "--initial-cluster-state", "new",
                          "--initial-cluster-token", token, "--logger", "zap"] + extraFlags

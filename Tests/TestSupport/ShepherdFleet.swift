@@ -16,12 +16,13 @@ public final class ShepherdFleet: Sendable {
         binary = try Repo.shepherdBinary()
         for m in cluster.members {
             // `ownEndpointOnly`: the layout of config.example.json, each daemon told only its own member's URL.
-            let endpoints = (ownEndpointOnly ? [m.clientURL] : cluster.clientURLs).map { "\"\($0)\"" }.joined(separator: ", ")
+            // Daemons reach the members as the member list advertises them (a fault proxy, when the test runs one).
+            let endpoints = (ownEndpointOnly ? [m.advertisedURL] : cluster.members.map(\.advertisedURL)).map { "\"\($0)\"" }.joined(separator: ", ")
             try FileManager.default.createDirectory(atPath: m.dir + "/state", withIntermediateDirectories: true)
             let script = cluster.memberScript
             let json = """
             {
-              "member": { "name": "\(m.name)", "clientURL": "\(m.clientURL)", "dataDir": "\(m.dataDir)",
+              "member": { "name": "\(m.name)", "clientURL": "\(m.advertisedURL)", "dataDir": "\(m.dataDir)",
                           "binaryLink": "\(m.binaryLink)", "binaryPathTemplate": "\(binDir)/etcd-{version}" },
               "cluster": { "endpoints": [\(endpoints)], "keyPrefix": "\(keyPrefix)" },
               "controller": { "kind": "command", "stop": ["\(script)", "stop", "\(m.dir)"],

@@ -1,0 +1,71 @@
+import EtcdClient
+import Exec
+import Foundation
+import Rollout
+import Shepherd
+import Testing
+import TestSupport
+
+/// Faults at the wire, on a real cluster: every member advertises a fault proxy (scripts/fault-proxy.py) in front of
+/// its client port, so every call a daemon makes goes through one. The first record write before a stop fails while
+/// a peer's etcd is killed (-9): the retried stop must be re-gated, so that member waits until the peer is back —
+/// the bug this replaces stopped it anyway, two members down and quorum lost.
+@Suite(.serialized) struct FaultProxyTests {
+    @Test func stopWriteFailsWhileAPeerCrashes() async throws {
+        let work = try TempDir("proxy")
+        defer { work.remove() }
+        let ports = (0..<3).map { _ in FreePort.next() }
+        let cluster = try LocalCluster(size: 3, version: "3.4.23", label: "fault-proxy", advertisedURLs: ports.map { "http://127.0.0.1:\($0)" })
+        let marker = work.path + "/fault"
+        let pidFiles = Dictionary(uniqueKeysWithValues: cluster.members.map { ($0.name, $0.dir + "/etcd.pid") })
+        let rule = try JSONSerialization.data(withJSONObject: ["marker": marker, "failSeconds": 1.5, "pidFiles": pidFiles])
+        try rule.write(to: URL(fileURLWithPath: work.path + "/rule.json"))
+        func stopProxies() async {
+            for i in ports.indices { _ = try? await Command.run([Repo.scripts + "/bg.sh", "stop", work.path + "/proxy\(i).pid", "5"]) }
+        }
+        do {
+            for (i, m) in cluster.members.enumerated() {
+                let upstream = try #require(URLComponents(string: m.clientURL)?.port)
+                let r = try await Command.run([Repo.scripts + "/bg.sh", "start", work.path + "/proxy\(i).pid", work.path + "/proxy\(i).log",
+                                               "python3", Repo.scripts + "/fault-proxy.py", "\(ports[i])", "\(upstream)", work.path + "/rule.json"])
+                #expect(r.succeeded, "\(r.summary)")
+            }
+            try await cluster.startAll()
+            try await ShepherdFleet.with(cluster) { fleet in
+                let monitor = SafetyMonitor(cluster: cluster)
+                monitor.start()
+                let req = try await fleet.cli(["request", "3.5.1", "--allow-known-bad", "--config", fleet.configPath("s1")])
+                #expect(req.succeeded, "\(req.summary)")
+
+                // The proxy fails the first stopping write and kills a peer; the peer comes back 5 s later.
+                let fired = await eventually(timeout: .seconds(60)) { FileManager.default.fileExists(atPath: marker) }
+                try #require(fired, "no daemon ever wrote a stopping record through the proxies")
+                let names = try String(contentsOfFile: marker, encoding: .utf8).split(separator: " ").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+                let (writer, peer) = (names[0], names[1])
+                let peerIndex = try #require(cluster.members.firstIndex { $0.name == peer })
+                try await Task.sleep(for: .seconds(5))   // the fault's length: the peer stays down this long
+                try await cluster.start(peerIndex)
+
+                let store = RolloutStore(prefix: fleet.keyPrefix, cluster: cluster.clusterClient())
+                let finished = await eventually(timeout: .seconds(150)) {
+                    let s = (try? await store.read())?.rollout?.state
+                    return s == .completed || s == .halted
+                }
+                await monitor.stop()
+                let snap = try await store.read()
+                #expect(finished && snap.rollout?.state == .completed, "\(snap.rollout?.state.rawValue ?? "none"): \(snap.rollout?.reason ?? "")")
+                let logs = cluster.members.map { "--- \($0.name)\n" + fleet.log($0.name).split(separator: "\n").suffix(30).joined(separator: "\n") }.joined(separator: "\n")
+                #expect(monitor.maxDown <= 1, "\(writer) stopped while \(peer) was down: \(monitor.overlaps.prefix(5))\n\(logs)")
+                #expect(try await monitor.lostWrites() == [])
+                // The writer's retried stop was re-gated and waited for the peer.
+                #expect(fleet.log(writer).contains("gate 2 (all members healthy)") || fleet.log(writer).contains("gate 5"),
+                        "\(writer) never waited on the peer: \(logs)")
+                for i in cluster.members.indices { #expect(try await cluster.endpoint(i).version().server == "3.5.1") }
+            }
+        } catch {
+            await stopProxies(); await cluster.tearDown()
+            throw error
+        }
+        await stopProxies(); await cluster.tearDown()
+    }
+}
