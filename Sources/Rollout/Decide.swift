@@ -68,8 +68,10 @@ public enum Decide {
 
         guard let lock = o.lock else { return .acquireLock }
 
-        // Already on the target (an interrupted sequence that got as far as the start): verify and record.
-        if local.version == r.to && local.healthy {
+        // Already on the target (an interrupted sequence that got as far as the start): verify under the deadline,
+        // healthy or not — a sick target left by a lost sequence must be rolled back or halted, not waited on at
+        // gate 2 with the lock held forever (found by the simulator, seed 285085).
+        if local.version == r.to {
             return .adoptVerification
         }
 

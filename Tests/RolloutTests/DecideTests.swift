@@ -243,6 +243,16 @@ import Testing
 
     /// Found by the simulator (seed 31677, n=1): a lone member is its own leader and has nobody to hand over to;
     /// it used to wait for an upgraded member forever.
+    @Test func aSickMemberOnTheTargetIsVerifiedUnderTheDeadlineNotWaitedOn() {
+        // s2 runs the target, unhealthy, its sequence lost (no journal): verification starts (and its deadline).
+        let sick = [member("s1", id: 1, leader: true), member("s2", id: 2, version: v351, healthy: false), member("s3", id: 3)]
+        #expect(Decide.next(observation(members: sick, records: ["s2": record(.interrupted, id: "2")], lock: heldLock, backup: backup))
+                == .adoptVerification)
+        let j = JournalEntry(rolloutID: "r1", step: .started, target: v351, stoppedAt: 900, startedAt: 900)
+        let late = Decide.next(observation(members: sick, lock: heldLock, backup: backup, journal: j, now: 900 + Timing().verifyTimeoutSeconds))
+        #expect(late == .rollBack(reason: "s2 not verified on 3.5.1 within \(Int(Timing().verifyTimeoutSeconds)) s: s2 not healthy yet"))
+    }
+
     @Test func loneMemberDoesNotWaitForAHandover() {
         var o = observation(local: "s1", members: [member("s1", id: 1, leader: true)], lock: heldLock, backup: backup)
         o.allowSmallCluster = true

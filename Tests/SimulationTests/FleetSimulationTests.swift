@@ -13,7 +13,8 @@ import Testing
     static func profile(_ name: String) -> FaultProfile { FaultProfile.named(name) }
 
     /// The mix of the CI seeds: 1 in 10 a target that cannot start, 1 in 20 each a small cluster the config refuses,
-    /// a refused step written straight into etcd and a node without the target binary; the rest alternate the
+    /// a refused step written straight into etcd, a node without the target binary and a target that starts but
+    /// never becomes healthy; the rest alternate the
     /// original faults and the same with operator pauses and short daemon pauses.
     static func plan(_ k: Int) -> (n: Int, profile: String) {
         let n = sizes[k % sizes.count]
@@ -22,6 +23,7 @@ import Testing
         case 4: return (2, "smallRefused")
         case 8: return (n == 1 ? 3 : n, "refusedStep")
         case 12: return (n == 1 ? 3 : n, "unstaged")
+        case 16: return (n, "sickTarget")
         default: return (n, (k / sizes.count) % 2 == 0 ? "ops" : "default")
         }
     }
@@ -81,6 +83,7 @@ import Testing
         (UInt64(134624), 3, "default"),     // (simulator) a lock key put on a lease that had expired
         (UInt64(2272754), 7, "default"),    // a pause inside the stop: the residual window (T5), not a violation
         (UInt64(5289893), 1, "default"),    // a lone member's stop reported failure and nothing could be observed
+        (UInt64(285085), 1, "sickTarget"),  // a sick target left by a lost sequence waited at gate 2 forever, lock held
     ])
     func pinnedSeed(seed: UInt64, n: Int, profile: String) async {
         let fleet = await Self.run(seed: seed, n: n, profile: profile)

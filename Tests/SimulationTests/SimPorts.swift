@@ -46,8 +46,9 @@ struct SimCluster: ClusterObserving {
         let f = id.fleet
         guard f.members.contains(where: { $0.up && $0.inList }) else { throw SimError.unavailable("member list (no member up)") }
         let q = f.quorum
-        let details = f.members.enumerated().filter { $0.element.inList }.map { i, m in
-            MemberDetail(name: m.name, idHex: String(m.id, radix: 16), id: m.id, clientURL: m.url, reachable: m.up,
+        let details = f.members.enumerated().filter { $0.element.inList }.map { i, m -> MemberDetail in
+            let q = q && !(f.faults.sickTarget && m.version == f.to)   // a sick target answers, without a leader
+            return MemberDetail(name: m.name, idHex: String(m.id, radix: 16), id: m.id, clientURL: m.url, reachable: m.up,
                          healthy: m.up && q && m.cutOffUntil == nil,
                          problem: m.up ? (q && m.cutOffUntil == nil ? nil : "no leader") : "unreachable", serverVersion: m.up ? m.version.description : nil,
                          isLeader: m.up && q && f.leader == i && m.cutOffUntil == nil, hasLeader: m.up && q && m.cutOffUntil == nil, raftIndex: m.up ? UInt64(f.revision) : 0, dbSizeBytes: 1 << 20)

@@ -31,6 +31,9 @@ struct FaultProfile: Sendable {
     var diskFull = 0.005
     /// The target binary exits at once (the whole run): the rollout must roll back and halt.
     var badTarget = false
+    /// The target starts but its member never becomes healthy: verification fails with the process running, so the
+    /// rollback has a stop of its own (re-gated on the peers).
+    var sickTarget = false
     /// The operator pauses the rollout (and resumes it a few seconds later), per step.
     var operatorPause = 0.0
     /// Pauses of a daemon shorter than its lease TTL as well: the lease survives, the observation goes stale.
@@ -60,6 +63,7 @@ struct FaultProfile: Sendable {
         var p = FaultProfile()
         switch name {
         case "badTarget": p.badTarget = true
+        case "sickTarget": p.sickTarget = true
         case "ops": p.operatorPause = 0.003; p.shortPauses = true; p.pauseAtCall = 0.004; p.newerDaemon = true; p.pendingStop = 0.15; p.pauseAtStop = 0.1; p.pauseBeforeStop = 0.15
         case "smallRefused": p.smallClusterRefused = true
         case "refusedStep": p.refusedStep = true
