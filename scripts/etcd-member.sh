@@ -2,6 +2,7 @@
 # Starts and stops one etcd member the way a service manager would, for tests, the demo and the benchmark.
 #   etcd-member.sh start DIR   runs DIR/etcd (the member's binary link) with the flags in DIR/flags (one per line)
 #                              and the variables in DIR/env if present (like a unit's EnvironmentFile=), detached,
+#                              inside the network namespace named in DIR/netns if present (partition tests),
 #                              logging to DIR/etcd.log, its PID in DIR/etcd.pid; returns at once.
 #   etcd-member.sh stop DIR    SIGTERM to that PID, waits until the process has exited (not just closed its port;
 #                              a leader that cannot hand over can take ~7 s), SIGKILL after 20 s.
@@ -20,7 +21,8 @@ start)
   if p=$(current); then echo "etcd-member: already running as $p" >&2; exit 0; fi
   mapfile -t FLAGS < "$DIR/flags"
   if [ -f "$DIR/env" ]; then set -a; . "$DIR/env"; set +a; fi
-  setsid "$DIR/etcd" "${FLAGS[@]}" </dev/null >>"$DIR/etcd.log" 2>&1 &
+  NS=(); if [ -f "$DIR/netns" ]; then NS=(ip netns exec "$(cat "$DIR/netns")"); fi   # exec: the PID stays etcd's
+  setsid "${NS[@]}" "$DIR/etcd" "${FLAGS[@]}" </dev/null >>"$DIR/etcd.log" 2>&1 &
   echo $! > "$PIDFILE"
   ;;
 stop)

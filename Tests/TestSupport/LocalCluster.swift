@@ -14,6 +14,8 @@ public final class LocalCluster: Sendable {
         public let peerURL: String
         /// What the member advertises to clients (the member list): `clientURL`, or a proxy in front of it.
         public let advertisedURL: String
+        /// The network namespace the member (and its daemon) runs in, if any (scripts/netns.sh).
+        public let netns: String?
         public var dataDir: String { dir + "/data" }
         public var binaryLink: String { dir + "/etcd" }
     }
@@ -31,7 +33,8 @@ public final class LocalCluster: Sendable {
     /// `--client-cert-auth` is among the extra flags).
     /// `advertisedURLs`: per member, a URL to advertise instead of the client URL (a proxy the test runs).
     public init(size: Int, version: String, label: String, extraFlags: [String] = [], tls: TLSOptions = TLSOptions(),
-                https: Bool = false, parentDir: String? = nil, advertisedURLs: [String]? = nil) throws {
+                https: Bool = false, parentDir: String? = nil, advertisedURLs: [String]? = nil,
+                hosts: [String]? = nil, netns: [String]? = nil) throws {
         let binary = try Repo.etcdBinary("etcd", version)
         self.version = version
         self.tls = tls
@@ -40,9 +43,11 @@ public final class LocalCluster: Sendable {
         var ms: [MemberInfo] = []
         for i in 1...size {
             let scheme = https ? "https" : "http"
-            let client = "\(scheme)://127.0.0.1:\(FreePort.next())"
+            let host = hosts?[i - 1] ?? "127.0.0.1"
+            let client = "\(scheme)://\(host):\(FreePort.next())"
             ms.append(MemberInfo(name: "s\(i)", dir: "\(temp.path)/s\(i)", clientURL: client,
-                                 peerURL: "http://127.0.0.1:\(FreePort.next())", advertisedURL: advertisedURLs?[i - 1] ?? client))
+                                 peerURL: "http://\(host):\(FreePort.next())", advertisedURL: advertisedURLs?[i - 1] ?? client,
+                                 netns: netns?[i - 1]))
         }
         members = ms
         let initial = ms.map { "\($0.name)=\($0.peerURL)" }.joined(separator: ",")
@@ -55,6 +60,7 @@ public final class LocalCluster: Sendable {
                          "--initial-cluster-token", token, "--logger", "zap"] + extraFlags
             try (flags.joined(separator: "\n") + "\n").write(toFile: m.dir + "/flags", atomically: true, encoding: .utf8)
             try FileManager.default.createSymbolicLink(atPath: m.binaryLink, withDestinationPath: binary)
+            if let ns = m.netns { try ns.write(toFile: m.dir + "/netns", atomically: true, encoding: .utf8) }
         }
         transport = try Transport(tls: tls)
     }

@@ -51,8 +51,10 @@ public final class ShepherdFleet: Sendable {
     }
 
     public func start(_ name: String) async throws {
-        let r = try await Command.run([Repo.scripts + "/bg.sh", "start", pidFile(name), member(name).dir + "/daemon.log",
-                                       binary, "run", "--config", configPath(name)])
+        // A member in a network namespace has its daemon there too (`ip netns exec` execs: the PID stays the daemon's).
+        let ns = member(name).netns.map { ["ip", "netns", "exec", $0] } ?? []
+        let r = try await Command.run([Repo.scripts + "/bg.sh", "start", pidFile(name), member(name).dir + "/daemon.log"]
+                                      + ns + [binary, "run", "--config", configPath(name)])
         guard r.succeeded else { throw ClusterError(detail: "daemon \(name): \(r.summary)") }
     }
 

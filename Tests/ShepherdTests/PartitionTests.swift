@@ -1,0 +1,77 @@
+import EtcdClient
+import Exec
+import Foundation
+import Rollout
+import Shepherd
+import Testing
+import TestSupport
+
+/// A partition, for real: each member and its daemon in a network namespace of its own on a private bridge
+/// (scripts/netns.sh). One node's link is taken down mid-rollout: its member keeps running but reaches no one, so
+/// no daemon may stop anything until it is back; then the rollout completes.
+@Suite(.serialized) struct PartitionTests {
+    @Test func aNodeCutOffStopsNothingAndTheRolloutCompletesAfterItIsBack() async throws {
+        let tag = "p" + String(UInt16.random(in: 0x100...0xfff), radix: 16)
+        let net = "10.77.\(Int.random(in: 10...250))"
+        let script = Repo.scripts + "/netns.sh"
+        let up = try await Command.run([script, "up", tag, "3", net])
+        guard up.succeeded else {
+            _ = try? await Command.run([script, "down", tag, "3"])
+            throw ClusterError(detail: "network namespaces (root and iproute2 needed: apt-get install iproute2): \(up.summary)")
+        }
+        var cluster: LocalCluster?
+        var cut: Int?
+        do {
+            let c = try LocalCluster(size: 3, version: "3.4.23", label: "partition", hosts: (1...3).map { "\(net).\($0)" },
+                                     netns: (1...3).map { "\(tag)-s\($0)" })
+            cluster = c
+            try await c.startAll()
+            try await ShepherdFleet.with(c) { fleet in
+                let monitor = SafetyMonitor(cluster: c)
+                monitor.start()
+                let req = try await fleet.cli(["request", "3.5.1", "--allow-known-bad", "--config", fleet.configPath("s1")])
+                #expect(req.succeeded, "\(req.summary)")
+                let store = RolloutStore(prefix: fleet.keyPrefix, cluster: c.clusterClient())
+
+                // Once one member is done, cut off one that has not started (its daemon neither holds nor wants a stop).
+                let first = await eventually(timeout: .seconds(60)) {
+                    (try? await store.read())?.records.values.contains { $0.phase == .done } == true
+                }
+                try #require(first, "no member finished before the cut")
+                let records = try await store.read().records
+                let k = try #require(c.members.indices.first { records[c.members[$0].name]?.phase.isDestructive != true
+                                                               && records[c.members[$0].name]?.phase != .done })
+                let name = c.members[k].name
+                monitor.setCutOff(name, true)
+                #expect(try await Command.run([script, "cut", tag, "\(k + 1)"]).succeeded)
+                cut = k
+                try await Task.sleep(for: .seconds(12))   // the partition's length
+                #expect(try await Command.run([script, "heal", tag, "\(k + 1)"]).succeeded)
+                cut = nil
+                monitor.setCutOff(name, false)
+
+                let finished = await eventually(timeout: .seconds(150)) {
+                    let s = (try? await store.read())?.rollout?.state
+                    return s == .completed || s == .halted
+                }
+                await monitor.stop()
+                let snap = try await store.read()
+                let logs = c.members.map { "--- \($0.name)\n" + fleet.log($0.name).split(separator: "\n").suffix(25).joined(separator: "\n") }.joined(separator: "\n")
+                #expect(finished && snap.rollout?.state == .completed, "\(snap.rollout?.state.rawValue ?? "none") \(snap.rollout?.reason ?? "")\n\(logs)")
+                #expect(monitor.maxDown <= 1, "a member stopped while \(name) was cut off: \(monitor.overlaps.prefix(5))\n\(logs)")
+                #expect(try await monitor.lostWrites() == [])
+                // Someone waited on the cut-off member rather than stopping.
+                let waited = c.members.filter { $0.name != name }.contains { fleet.log($0.name).contains("not healthy: \(name)") }
+                #expect(waited, "no daemon reported waiting on \(name): \(logs)")
+                for i in c.members.indices { #expect(try await c.endpoint(i).version().server == "3.5.1") }
+            }
+        } catch {
+            if let k = cut { _ = try? await Command.run([script, "heal", tag, "\(k + 1)"]) }
+            await cluster?.tearDown()
+            _ = try? await Command.run([script, "down", tag, "3"])
+            throw error
+        }
+        await cluster?.tearDown()
+        _ = try? await Command.run([script, "down", tag, "3"])
+    }
+}
