@@ -234,13 +234,16 @@ struct Check: AsyncParsableCommand {
         let to = try target.parsed()
         var findings: [Finding] = []
         // The version policy needs the cluster; the local checks do not.
-        let view: (versions: Set<String>, cluster: String?, db: Int64)? = try? await withCluster(urls: config.cluster.endpoints, tls: config.cluster.tls) {
+        let view: (running: RunningVersion, cluster: String?, db: Int64)? = try? await withCluster(urls: config.cluster.endpoints, tls: config.cluster.tls) {
             let v = try await ClusterObserver(cluster: $0).observe()
-            return (Set(v.members.compactMap(\.serverVersion)), v.clusterVersion, v.members.map(\.dbSizeBytes).max() ?? 0)
+            return (RunningVersion.of(v.members.map(\.view)), v.clusterVersion, v.members.map(\.dbSizeBytes).max() ?? 0)
         }
         var from: EtcdVersion? = nil
         if let view {
-            from = view.versions.count == 1 ? EtcdVersion(view.versions.first!) : view.versions.compactMap(EtcdVersion.init).min()
+            from = view.running.version
+            if let problem = view.running.problem {
+                findings.append(Finding(severity: .blocking, what: problem, fix: "run check once every member answers on one version"))
+            }
             if let from {
                 switch VersionPolicy.evaluate(from: from, to: to, clusterVersion: view.cluster, allowKnownBad: target.allowKnownBad) {
                 case let .allowed(warnings):

@@ -41,3 +41,15 @@ import Testing
         #expect(VersionPolicy.gatewayPrefix(for: v351) == "/v3")
     }
 }
+
+@Suite struct RunningVersionTests {
+    @Test func oneVersionMixedOrUnknown() {
+        let a = member("s1", id: 1), b = member("s2", id: 2), c = member("s3", id: 3, version: v351)
+        #expect(RunningVersion.of([a, b]) == .uniform(v3423))
+        #expect(RunningVersion.of([a, b, c]) == .mixed([v3423, v351]))
+        var down = b; down.version = nil; down.reachable = false
+        #expect(RunningVersion.of([a, down]) == .unknown(["s2"]))
+        #expect(RunningVersion.of([a, down]).problem?.contains("s2") == true)
+        #expect(RunningVersion.of([]).version == nil)
+    }
+}

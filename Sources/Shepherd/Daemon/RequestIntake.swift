@@ -51,13 +51,11 @@ public struct RequestIntake: Sendable {
         if let r = rollout, !r.state.isTerminal {
             throw Refused(reason: "rollout \(r.id) (\(r.from) → \(r.to)) is \(r.state.rawValue); abort it first (etcd-shepherd abort)")
         }
-        let versions = Set(view.members.map { $0.serverVersion ?? "unknown" })
         guard view.members.allSatisfy(\.healthy) else {
             throw Refused(reason: "not every member is healthy: " + view.members.filter { !$0.healthy }.map { "\($0.name) (\($0.problem ?? "?"))" }.joined(separator: ", "))
         }
-        guard versions.count == 1, let only = versions.first, let from = EtcdVersion(only) else {
-            throw Refused(reason: "the cluster runs mixed versions (\(versions.sorted().joined(separator: ", "))); finish or roll back first")
-        }
+        let running = RunningVersion.of(view.members.map(\.view))
+        guard let from = running.version else { throw Refused(reason: running.problem ?? "no cluster version") }
         if case let .refused(why) = VersionPolicy.evaluate(from: from, to: to, clusterVersion: view.clusterVersion,
                                                            allowKnownBad: req.allowKnownBad ?? false) {
             throw Refused(reason: why)

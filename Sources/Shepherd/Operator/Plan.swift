@@ -14,11 +14,11 @@ public struct Plan: Sendable {
         let snap = try await RolloutStore(prefix: config.cluster.keyPrefix, cluster: cluster).read()
         var lines: [String] = []
         var blocked = false
-        let versions = Set(view.members.compactMap(\.serverVersion))
-        let from = versions.count == 1 ? EtcdVersion(versions.first!) : nil
+        let versions = Set(view.members.map { $0.serverVersion ?? "?" })
         lines.append("cluster: \(view.members.count) members, versions \(versions.sorted().joined(separator: ", ")), cluster version \(view.clusterVersion ?? "?")")
-        guard let from else {
-            return Plan(lines: lines + ["BLOCKED: the cluster runs mixed versions; a new rollout needs one version everywhere"], blocked: true)
+        let running = RunningVersion.of(view.members.map(\.view))
+        guard let from = running.version else {
+            return Plan(lines: lines + ["BLOCKED: \(running.problem ?? "no single version")"], blocked: true)
         }
         lines.append("rollout: \(from) → \(target)")
         switch VersionPolicy.evaluate(from: from, to: target, clusterVersion: view.clusterVersion, allowKnownBad: allowKnownBad) {
