@@ -311,3 +311,23 @@ import Testing
         #expect(ForgetRule.refusal(name: "s2", stored: Self.record(.stopping), member: Self.member(healthy: true, id: 0xb), leaseAlive: false) == nil)
     }
 }
+
+@Suite struct PreflightMemoryTests {
+    @Test func cleanHoldsForTheRolloutBlockingIsRecheckedAndReportedOnceWhenNew() {
+        var m = PreflightMemory()
+        #expect(m.cached(for: rollout, now: 0) == nil)
+        let first = m.record(["binary missing"], for: rollout, now: 0)
+        #expect(first)                                                           // new: report it
+        #expect(m.cached(for: rollout, now: 10) == ["binary missing"])
+        #expect(m.cached(for: rollout, now: PreflightMemory.recheckSeconds) == nil)   // re-check
+        let again = m.record(["binary missing"], for: rollout, now: 15)
+        #expect(!again)                                                          // same finding: not again
+        let clean = m.record([], for: rollout, now: 30)
+        #expect(!clean)
+        #expect(m.cached(for: rollout, now: 10_000) == [])                       // clean holds
+        var other = rollout; other.id = "r2"
+        #expect(m.cached(for: other, now: 10_000) == nil)                        // a new rollout checks again
+        m.forget()
+        #expect(m.cached(for: rollout, now: 10_000) == nil)
+    }
+}

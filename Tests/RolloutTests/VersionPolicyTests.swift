@@ -53,3 +53,22 @@ import Testing
         #expect(RunningVersion.of([]).version == nil)
     }
 }
+
+@Suite struct RequestRulesTests {
+    @Test func acceptsOnlyAHealthyUniformClusterWithoutARolloutInFlight() {
+        let healthy = [member("s1", id: 1, leader: true), member("s2", id: 2)]
+        #expect(RequestRules.evaluate(to: v351, allowKnownBad: true, rollout: nil, members: healthy, clusterVersion: "3.4") == .accept(from: v3423))
+        if case let .refuse(why) = RequestRules.evaluate(to: v351, allowKnownBad: false, rollout: nil, members: healthy, clusterVersion: "3.4") {
+            #expect(why.contains("known-bad"))
+        } else { Issue.record("a known-bad target without allowKnownBad was accepted") }
+        #expect(RequestRules.evaluate(to: v351, allowKnownBad: true, rollout: rollout, members: healthy, clusterVersion: "3.4")
+                == .refuse("rollout r1 (3.4.23 → 3.5.1) is active; abort it first (etcd-shepherd abort)"))
+        let sick = [member("s1", id: 1, leader: true), member("s2", id: 2, healthy: false)]
+        #expect(RequestRules.evaluate(to: v351, allowKnownBad: true, rollout: nil, members: sick, clusterVersion: "3.4")
+                == .refuse("not every member is healthy: s2 (no leader)"))
+        let mixed = [member("s1", id: 1, leader: true), member("s2", id: 2, version: v351)]
+        if case let .refuse(why) = RequestRules.evaluate(to: v351, allowKnownBad: true, rollout: nil, members: mixed, clusterVersion: "3.4") {
+            #expect(why.contains("mixed versions"))
+        } else { Issue.record("a mixed cluster was accepted") }
+    }
+}

@@ -1,18 +1,19 @@
 import EtcdClient
 import Exec
 import Foundation
+import Rollout
 import Shepherd
 import Testing
 import TestSupport
 
 /// What the daemon makes of its member's `/metrics`: the pure watch, then real daemons beside a real cluster.
 @Suite(.serialized) struct MetricsWatchTests {
-    func metrics(leaderChanges: Int, db: Int, quota: Int) throws -> MemberMetrics {
-        MemberMetrics(try PrometheusText(parsing: """
+    func metrics(leaderChanges: Int, db: Int, quota: Int) throws -> MetricsSample {
+        MetricsSample(MemberMetrics(try PrometheusText(parsing: """
         etcd_server_leader_changes_seen_total \(leaderChanges)
         etcd_mvcc_db_total_size_in_bytes \(db)
         etcd_server_quota_backend_bytes \(quota)
-        """))
+        """)))
     }
 
     @Test func leaderChangesAreCountedAndARestartIsANewBaseline() throws {

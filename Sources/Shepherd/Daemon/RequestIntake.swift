@@ -48,17 +48,11 @@ public struct RequestIntake: Sendable {
         let req = try UpgradeRequest.read(path: path)
         let to = EtcdVersion(req.version)!
         typealias Refused = UpgradeRequest.Refused
-        if let r = rollout, !r.state.isTerminal {
-            throw Refused(reason: "rollout \(r.id) (\(r.from) → \(r.to)) is \(r.state.rawValue); abort it first (etcd-shepherd abort)")
-        }
-        guard view.members.allSatisfy(\.healthy) else {
-            throw Refused(reason: "not every member is healthy: " + view.members.filter { !$0.healthy }.map { "\($0.name) (\($0.problem ?? "?"))" }.joined(separator: ", "))
-        }
-        let running = RunningVersion.of(view.members.map(\.view))
-        guard let from = running.version else { throw Refused(reason: running.problem ?? "no cluster version") }
-        if case let .refused(why) = VersionPolicy.evaluate(from: from, to: to, clusterVersion: view.clusterVersion,
-                                                           allowKnownBad: req.allowKnownBad ?? false) {
-            throw Refused(reason: why)
+        let from: EtcdVersion
+        switch RequestRules.evaluate(to: to, allowKnownBad: req.allowKnownBad ?? false, rollout: rollout,
+                                     members: view.members.map(\.view), clusterVersion: view.clusterVersion) {
+        case let .accept(version): from = version
+        case let .refuse(why): throw Refused(reason: why)
         }
         // This node's own preflight (binary, data dir, flags); the other daemons check theirs as gate 6.
         let binary = req.binary ?? config.member.binaryPath(to)

@@ -17,7 +17,7 @@ public actor Supervisor {
     public nonisolated let heartbeat = Heartbeat()
 
     var memory = SupervisorMemory()
-    private var preflightCache: (key: String, blocking: [String], at: Double)?
+    private var preflightMemory = PreflightMemory()
     private var lastStatus = ""
     var lastWait = ""
     private var reportedUnreadable: [String] = []
@@ -68,7 +68,7 @@ public actor Supervisor {
             ignored.append("timing.minLeaseRemainingSeconds (must stay below the lock TTL \(applied.timing.lockTTLSeconds) s)")
         }
         config = applied
-        preflightCache = nil
+        preflightMemory.forget()
         return ignored
     }
 
@@ -151,17 +151,13 @@ public actor Supervisor {
         return (obs, view)
     }
 
-    /// Gate 6 for this node. A clean result is cached per rollout (spawning `--version` each tick would be
-    /// wasteful); a blocking one is re-checked every 15 s so a fixed configuration is noticed; a reload clears it.
+    /// Gate 6 for this node, run when `PreflightMemory` says so.
     func preflight(_ r: RolloutRecord) async -> [String] {
-        let key = "\(r.id)|\(r.to)"
         let now = ports.clock.now()
-        if let c = preflightCache, c.key == key, c.blocking.isEmpty || now - c.at < 15 { return c.blocking }
-        let previous = preflightCache?.key == key ? preflightCache?.blocking : nil
+        if let cached = preflightMemory.cached(for: r, now: now) { return cached }
         let findings = await ports.preflight.check(config, rollout: r)
         let blocking = findings.filter { $0.severity == .blocking }.map { "\($0.what); \($0.fix)" }
-        preflightCache = (key, blocking, now)
-        if !blocking.isEmpty && blocking != previous {
+        if preflightMemory.record(blocking, for: r, now: now) {
             events.emit(.preflightBlocked, .error, "preflight blocks \(config.member.name): \(blocking.joined(separator: " | "))",
                         rollout: r, reason: blocking.joined(separator: " | "))
         }
@@ -194,7 +190,7 @@ public actor Supervisor {
     /// The local member's `/metrics` (every `metricsInterval`): leader changes it saw, its db against the backend quota.
     func reportMetrics(_ m: MemberMetrics, view: ClusterView, rollout: RolloutRecord?) {
         let me = config.member.name
-        for event in metricsWatch.update(m) {
+        for event in metricsWatch.update(MetricsSample(m)) {
             switch event {
             case let .leaderChanged(total, by):
                 let leader = view.members.first(where: \.isLeader)?.name ?? "none yet"

@@ -1,4 +1,12 @@
-import EtcdClient
+/// The three series of the local member's `/metrics` the watch needs (the shell parses the scrape).
+public struct MetricsSample: Sendable, Equatable {
+    public var leaderChangesSeen: Int64?
+    public var dbSizeBytes: Int64?
+    public var quotaBackendBytes: Int64?
+    public init(leaderChangesSeen: Int64?, dbSizeBytes: Int64?, quotaBackendBytes: Int64?) {
+        self.leaderChangesSeen = leaderChangesSeen; self.dbSizeBytes = dbSizeBytes; self.quotaBackendBytes = quotaBackendBytes
+    }
+}
 
 /// Turns successive scrapes of the local member's `/metrics` into the events an on-call person wants in the journal:
 /// the member saw the leader change, and its db is close to the backend quota (past it etcd raises NOSPACE and
@@ -14,13 +22,13 @@ public struct MetricsWatch: Sendable {
     /// The fraction of the quota at which the db is reported as near it.
     public static let nearQuota = 0.8
 
-    public private(set) var latest: MemberMetrics?
+    public private(set) var latest: MetricsSample?
     private var leaderChanges: Int64?
     private var nearQuota = false
 
     public init() {}
 
-    public mutating func update(_ m: MemberMetrics) -> [Event] {
+    public mutating func update(_ m: MetricsSample) -> [Event] {
         var out: [Event] = []
         if let now = m.leaderChangesSeen {
             // A counter that went down belongs to a restarted process: its first value is the new baseline.
