@@ -35,6 +35,7 @@ import TestSupport
         (#""endpoints": ["http://127.0.0.1:2379"]}"#, #""endpoints": ["http://127.0.0.1:2379"], "allowSmallCluster": "yes"}"#, "cluster.allowSmallCluster"),
         (#""controller""#, #""timing": {"tickSeconds": 0}, "controller""#, "timing.tickSeconds"),
         (#""controller""#, #""timing": {"lockTTLSeconds": true}, "controller""#, "timing.lockTTLSeconds"),
+        (#""controller""#, #""timing": {"stopPendingSeconds": 0}, "controller""#, "timing.stopPendingSeconds"),
     ])
     func badConfigNamesTheKey(find: String, replace: String, key: String) {
         let text = Self.base.replacingOccurrences(of: find, with: replace)

@@ -119,7 +119,7 @@ public struct Config: Sendable, Equatable {
         if r.has("timing") {
             let t = try r.object("timing")
             try t.allow(["tickSeconds", "lockTTLSeconds", "verifyTimeoutSeconds", "settleSeconds", "maxObservationAgeSeconds",
-                         "minLeaseRemainingSeconds", "raftSlack"])
+                         "minLeaseRemainingSeconds", "raftSlack", "stopPendingSeconds"])
             timing.tickSeconds = try t.number("tickSeconds", default: timing.tickSeconds, range: 0.05...60)
             timing.lockTTLSeconds = Int(try t.number("lockTTLSeconds", default: Double(timing.lockTTLSeconds), range: 5...600))
             timing.verifyTimeoutSeconds = try t.number("verifyTimeoutSeconds", default: timing.verifyTimeoutSeconds, range: 1...3600)
@@ -129,6 +129,7 @@ public struct Config: Sendable, Equatable {
                                                            default: min(timing.minLeaseRemainingSeconds, Double(timing.lockTTLSeconds) / 2),
                                                            range: 1...600)
             timing.raftSlack = UInt64(try t.number("raftSlack", default: Double(timing.raftSlack), range: 0...100_000))
+            timing.stopPendingSeconds = try t.number("stopPendingSeconds", default: timing.stopPendingSeconds, range: 1...3600)
             guard timing.minLeaseRemainingSeconds < Double(timing.lockTTLSeconds) else {
                 throw Invalid(key: "timing.minLeaseRemainingSeconds", problem: "must be below lockTTLSeconds")
             }
