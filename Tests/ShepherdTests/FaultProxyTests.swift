@@ -46,15 +46,9 @@ import TestSupport
                 try await Task.sleep(for: .seconds(5))   // the fault's length: the peer stays down this long
                 try await cluster.start(peerIndex)
 
-                let store = RolloutStore(prefix: fleet.keyPrefix, cluster: cluster.clusterClient())
-                let finished = await eventually(timeout: .seconds(150)) {
-                    let s = (try? await store.read())?.rollout?.state
-                    return s == .completed || s == .halted
-                }
-                await monitor.stop()
-                let snap = try await store.read()
-                #expect(finished && snap.rollout?.state == .completed, "\(snap.rollout?.state.rawValue ?? "none"): \(snap.rollout?.reason ?? "")")
-                let logs = cluster.members.map { "--- \($0.name)\n" + fleet.log($0.name).split(separator: "\n").suffix(30).joined(separator: "\n") }.joined(separator: "\n")
+                let end = try await RolloutEnd.wait(RolloutStore(prefix: fleet.keyPrefix, cluster: cluster.clusterClient()), monitor: monitor)
+                #expect(end.finished && end.state == .completed, "\(end.summary)")
+                let logs = fleet.logTails(30)
                 #expect(monitor.maxDown <= 1, "\(writer) stopped while \(peer) was down: \(monitor.overlaps.prefix(5))\n\(logs)")
                 #expect(try await monitor.lostWrites() == [])
                 // The writer's retried stop was re-gated and waited for the peer.

@@ -50,14 +50,9 @@ import TestSupport
                 cut = nil
                 monitor.setCutOff(name, false)
 
-                let finished = await eventually(timeout: .seconds(150)) {
-                    let s = (try? await store.read())?.rollout?.state
-                    return s == .completed || s == .halted
-                }
-                await monitor.stop()
-                let snap = try await store.read()
-                let logs = c.members.map { "--- \($0.name)\n" + fleet.log($0.name).split(separator: "\n").suffix(25).joined(separator: "\n") }.joined(separator: "\n")
-                #expect(finished && snap.rollout?.state == .completed, "\(snap.rollout?.state.rawValue ?? "none") \(snap.rollout?.reason ?? "")\n\(logs)")
+                let end = try await RolloutEnd.wait(store, monitor: monitor)
+                let logs = fleet.logTails()
+                #expect(end.finished && end.state == .completed, "\(end.summary)\n\(logs)")
                 #expect(monitor.maxDown <= 1, "a member stopped while \(name) was cut off: \(monitor.overlaps.prefix(5))\n\(logs)")
                 #expect(try await monitor.lostWrites() == [])
                 // Someone waited on the cut-off member rather than stopping.

@@ -24,13 +24,9 @@ import TestSupport
                 #expect(req.succeeded, "\(req.summary)")
 
                 let store = RolloutStore(prefix: fleet.keyPrefix, cluster: cluster.clusterClient())
-                let finished = await eventually(timeout: .seconds(150)) {
-                    let s = (try? await store.read())?.rollout?.state
-                    return s == .completed || s == .halted
-                }
-                await monitor.stop()
-                let snap = try await store.read()
-                #expect(finished, "rollout did not finish; state \(snap.rollout?.state.rawValue ?? "none")")
+                let end = try await RolloutEnd.wait(store, monitor: monitor)
+                let snap = end.snap
+                #expect(end.finished, "rollout did not finish: \(end.summary)")
                 #expect(snap.rollout?.state == .completed, "\(snap.rollout?.reason ?? "")")
                 let logs = cluster.members.map { "--- \($0.name)\n" + fleet.log($0.name) }.joined(separator: "\n")
                 #expect(monitor.maxDown <= 1, "members down at once: \(monitor.overlaps.prefix(5))\n\(logs)")
@@ -70,13 +66,8 @@ import TestSupport
                 let req = try await fleet.cli(["request", "3.5.1", "--allow-known-bad", "--config", fleet.configPath("s1")])
                 #expect(req.succeeded, "\(req.summary)")
                 let store = RolloutStore(prefix: fleet.keyPrefix, cluster: cluster.clusterClient())
-                let finished = await eventually(timeout: .seconds(150)) {
-                    let s = (try? await store.read())?.rollout?.state
-                    return s == .completed || s == .halted
-                }
-                await monitor.stop()
-                let snap = try await store.read()
-                #expect(finished && snap.rollout?.state == .completed, "\(snap.rollout?.state.rawValue ?? "none") \(snap.rollout?.reason ?? "")")
+                let end = try await RolloutEnd.wait(store, monitor: monitor)
+                #expect(end.finished && end.state == .completed, "\(end.summary)")
                 #expect(monitor.maxDown <= 1, "\(monitor.overlaps.prefix(5))")
                 #expect(try await monitor.lostWrites() == [])
                 for i in cluster.members.indices { #expect(try await cluster.endpoint(i).version().server == "3.5.1") }

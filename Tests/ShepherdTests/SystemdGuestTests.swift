@@ -155,13 +155,8 @@ import TestSupport
                                             "--config", cluster.members[1].dir + "/shepherd.json"])
             #expect(req.succeeded, "\(req.summary)")
             let store = RolloutStore(prefix: "/etcd-shepherd", cluster: cluster.clusterClient())
-            let done = await eventually(timeout: .seconds(120)) {
-                let s = (try? await store.read())?.rollout?.state
-                return s == .completed || s == .halted
-            }
-            await monitor.stop()
-            #expect(done)
-            #expect(try await store.read().rollout?.state == .completed)
+            let end = try await RolloutEnd.wait(store, monitor: monitor, timeout: .seconds(120))
+            #expect(end.finished && end.state == .completed, "\(end.summary)")
             #expect(monitor.maxDown <= 1, "\(monitor.overlaps.prefix(5))")
             #expect(try await monitor.lostWrites() == [])
             for i in cluster.members.indices { #expect(try await cluster.endpoint(i).version().server == "3.5.1") }

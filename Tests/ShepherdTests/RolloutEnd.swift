@@ -1,0 +1,28 @@
+import Rollout
+import Shepherd
+import TestSupport
+
+/// The end of a rollout as the end-to-end tests see it: waits until the rollout record is completed or halted (or
+/// `timeout` passes), stops the monitor that ran beside it, and reads the records once more.
+struct RolloutEnd {
+    let finished: Bool
+    let snap: RolloutStore.Snapshot
+    var state: RolloutState? { snap.rollout?.state }
+    var summary: String { "\(state?.rawValue ?? "no rollout")\(snap.rollout?.reason.map { ": \($0)" } ?? "")" }
+
+    static func wait(_ store: RolloutStore, monitor: SafetyMonitor, timeout: Duration = .seconds(150)) async throws -> RolloutEnd {
+        let finished = await eventually(timeout: timeout) {
+            let s = (try? await store.read())?.rollout?.state
+            return s == .completed || s == .halted
+        }
+        await monitor.stop()
+        return RolloutEnd(finished: finished, snap: try await store.read())
+    }
+}
+
+extension ShepherdFleet {
+    /// The last lines of every daemon's log, for a failure message.
+    func logTails(_ lines: Int = 25) -> String {
+        cluster.members.map { "--- \($0.name)\n" + log($0.name).split(separator: "\n").suffix(lines).joined(separator: "\n") }.joined(separator: "\n")
+    }
+}
