@@ -19,21 +19,46 @@ public struct UpgradeRequest: Codable, Sendable, Equatable {
 
     static let maxSize = 64 * 1024
 
-    /// Reads and checks the file itself: owner (root or this process's user), not group/world-writable, a regular
-    /// file (not a symlink), small, strict JSON with known keys, a parseable version and a 64-hex sha256.
+    /// Reads and checks the file without a race: the folder it is in must be owned by root (or the daemon's user)
+    /// and writable by nobody else (or a file could be swapped in under us); the file is opened with O_NOFOLLOW (a
+    /// symlink is refused) and every check — regular file, owner, mode, size — is made on the opened descriptor,
+    /// from which at most the size limit is read. Then strict JSON with known keys, a version and a 64-hex sha256.
     public static func read(path: String) throws -> UpgradeRequest {
+        let dir = (path as NSString).deletingLastPathComponent
+        try checkOwnership(dir.isEmpty ? "." : dir, what: "the request file's folder", stat: { lstat($0, &$1) })
+        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else {
+            if errno == ELOOP { throw Refused(reason: "\(path) is a symlink; write the request file itself there (etcd-shepherd request does)") }
+            throw Refused(reason: "cannot open \(path): \(String(cString: strerror(errno)))")
+        }
+        defer { close(fd) }
         var st = stat()
-        guard lstat(path, &st) == 0 else { throw Refused(reason: "cannot stat \(path): \(String(cString: strerror(errno)))") }
-        guard (st.st_mode & S_IFMT) == S_IFREG else { throw Refused(reason: "\(path) is not a regular file (symlinks are refused)") }
+        guard fstat(fd, &st) == 0 else { throw Refused(reason: "cannot stat \(path): \(String(cString: strerror(errno)))") }
+        guard (st.st_mode & S_IFMT) == S_IFREG else { throw Refused(reason: "\(path) is not a regular file") }
+        try checkOwnership(path, what: "the request file", stat: { _, s in s = st; return 0 })
+        guard st.st_size <= maxSize else { throw Refused(reason: "\(path) is \(st.st_size) bytes; a request is under \(maxSize)") }
+        var data = Data(count: maxSize + 1)
+        var n = 0
+        while n <= maxSize {
+            let got = data.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + n, maxSize + 1 - n) }
+            guard got >= 0 else { throw Refused(reason: "cannot read \(path): \(String(cString: strerror(errno)))") }
+            if got == 0 { break }
+            n += got
+        }
+        guard n <= maxSize else { throw Refused(reason: "\(path) grew past \(maxSize) bytes while it was read") }
+        return try parse(data.prefix(n))
+    }
+
+    /// Owned by root or the daemon's user, writable by nobody else.
+    static func checkOwnership(_ path: String, what: String, stat statCall: (String, inout stat) -> Int32) throws {
+        var st = stat()
+        guard statCall(path, &st) == 0 else { throw Refused(reason: "cannot stat \(what) \(path): \(String(cString: strerror(errno)))") }
         guard st.st_uid == 0 || st.st_uid == geteuid() else {
-            throw Refused(reason: "\(path) is owned by uid \(st.st_uid), not root or the daemon's user: chown root \(path)")
+            throw Refused(reason: "\(what) \(path) is owned by uid \(st.st_uid), not root or the daemon's user: chown root \(path)")
         }
         guard st.st_mode & (S_IWGRP | S_IWOTH) == 0 else {
-            throw Refused(reason: "\(path) is group- or world-writable (mode \(String(st.st_mode & 0o777, radix: 8))): chmod 600 \(path)")
+            throw Refused(reason: "\(what) \(path) is group- or world-writable (mode \(String(st.st_mode & 0o777, radix: 8))): chmod go-w \(path)")
         }
-        guard st.st_size <= maxSize else { throw Refused(reason: "\(path) is \(st.st_size) bytes; a request is under \(maxSize)") }
-        guard let data = FileManager.default.contents(atPath: path) else { throw Refused(reason: "cannot read \(path)") }
-        return try parse(data)
     }
 
     public static func parse(_ data: Data) throws -> UpgradeRequest {

@@ -11,8 +11,9 @@ enum FileIO {
     /// Writes `data` to `path` atomically: a temp file in the same folder, fsync, rename, fsync of the folder.
     static func writeAtomically(_ data: Data, to path: String, mode: mode_t = 0o600) throws {
         let dir = (path as NSString).deletingLastPathComponent
-        let tmp = "\(dir)/.\((path as NSString).lastPathComponent).tmp-\(getpid())"
-        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
+        // A fresh name nobody can have prepared (O_EXCL), never a symlink (O_NOFOLLOW).
+        let tmp = "\(dir)/.\((path as NSString).lastPathComponent).tmp-\(String(UInt64.random(in: 0...UInt64.max), radix: 16))"
+        let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
         guard fd >= 0 else { throw Failure(path: tmp, detail: "create: \(String(cString: strerror(errno)))") }
         var ok = false
         defer { if !ok { close(fd); unlink(tmp) } }
