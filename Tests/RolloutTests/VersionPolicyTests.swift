@@ -72,3 +72,17 @@ import Testing
         } else { Issue.record("a mixed cluster was accepted") }
     }
 }
+
+@Suite struct IdentifierTests {
+    @Test(arguments: ["r1795605976-61cd", "s1", "etcd-0.example_a"])
+    func safe(_ s: String) { #expect(Identifier.problem(s) == nil) }
+
+    @Test(arguments: [("", "is empty"), ("../x", "starts with '.'"), (".hidden", "starts with '.'"), ("a/b", "contains '/'"),
+                      ("a b", "contains ' '"), ("a\u{1b}[31m", "contains U+1B"), (String(repeating: "a", count: 65), "longer than 64")])
+    func unsafe(_ s: String, _ why: String) { #expect(Identifier.problem(s)?.contains(why) == true, "\(s)") }
+
+    @Test func shownEscapesWhatIsNotSafe() {
+        #expect(Identifier.shown("../a b") == "..%2Fa%20b")
+        #expect(Identifier.shown("s1") == "s1")
+    }
+}

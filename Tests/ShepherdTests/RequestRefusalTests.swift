@@ -1,6 +1,7 @@
 import EtcdClient
 import Exec
 import Foundation
+import Rollout
 import Shepherd
 import Testing
 import TestSupport
@@ -91,6 +92,37 @@ import TestSupport
         #expect(st.st_mode & 0o777 == 0o600)
         let req = try UpgradeRequest.read(path: dir.path + "/req/upgrade-request.json")
         #expect(req.version == "3.5.1" && req.allowKnownBad == true)
+    }
+
+    /// Anyone who can write etcd can write a rollout record. One whose id would become a path (the backup file is
+    /// named after it) is set aside: no lock, no backup, no stop; `status` and the journal say why; a real request
+    /// replaces it.
+    @Test func aRolloutRecordWithAnUnsafeIdRunsNothingUntilARequestReplacesIt() async throws {
+        try await LocalCluster.with(size: 3, version: "3.4.23", label: "unsafe-id") { cluster in
+            try await ShepherdFleet.with(cluster) { fleet in
+                let bogus = RolloutRecord(id: "../../../../tmp/pwned", from: EtcdVersion(3, 4, 23), to: EtcdVersion(3, 5, 1),
+                                          requestedBy: "someone", requestedAt: 0, allowKnownBad: true)
+                _ = try await cluster.endpoint(0).put(fleet.keyPrefix + "/rollout", Array(try JSONEncoder().encode(bogus)))
+                let reported = await eventually(timeout: .seconds(15)) {
+                    cluster.members.allSatisfy { fleet.log($0.name).contains("is set aside: rollout id") }
+                }
+                #expect(reported, "\(fleet.logTails(10))")
+                let status = try await fleet.cli(["status", "--config", fleet.configPath("s1")])
+                #expect(status.stdout.contains("rollout: set aside, nothing runs: rollout id '..%2F..%2F"), "\(status.stdout)")
+                let store = RolloutStore(prefix: fleet.keyPrefix, cluster: cluster.clusterClient())
+                let snap = try await store.read()
+                #expect(snap.lockKeys.isEmpty && snap.records.isEmpty && snap.backups.isEmpty)
+                #expect(!FileManager.default.fileExists(atPath: "/tmp/pwned-leader.db"))
+                for m in cluster.members {
+                    #expect((try? FileManager.default.contentsOfDirectory(atPath: m.dir + "/backups")) ?? [] == [])
+                }
+                // A real request replaces it (and is aborted at once: this test is about the record, not the rollout).
+                try write(#"{"version":"3.5.1","allowKnownBad":true}"#, fleet.requestPath("s2"))
+                let replaced = await eventually(timeout: .seconds(15)) { (try? await store.read())?.rollout?.requestedBy == "s2" }
+                #expect(replaced, "\(fleet.logTails(10))")
+                #expect(try await fleet.cli(["pause", "--config", fleet.configPath("s1")]).succeeded)
+            }
+        }
     }
 
     func write(_ text: String, _ path: String, mode: mode_t = 0o600) throws {

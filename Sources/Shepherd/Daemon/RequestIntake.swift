@@ -24,7 +24,8 @@ public struct RequestIntake: Sendable {
         do {
             let rec = try await validate(config: config, path: path, view: view, rollout: rollout, now: now)
             let existing = try await store.read()
-            guard try await store.createRollout(rec, replacing: existing.rollout.map { ($0, existing.rolloutModRevision) }) else {
+            guard try await store.createRollout(rec, replacing: existing.rollout.map { ($0, existing.rolloutModRevision) },
+                                                setAside: existing.rolloutProblem == nil ? nil : existing.rolloutModRevision) else {
                 throw UpgradeRequest.Refused(reason: "another rollout was created meanwhile (\(existing.rollout?.id ?? "?"))")
             }
             UpgradeRequest.settle(path: path, accepted: true, reason: "rollout \(rec.id) \(rec.from) → \(rec.to)")

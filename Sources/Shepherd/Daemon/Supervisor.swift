@@ -181,6 +181,11 @@ public actor Supervisor {
         guard snap.undecodable != reportedUnreadable else { return }
         reportedUnreadable = snap.undecodable
         for key in snap.undecodable {
+            if key.hasSuffix("/rollout"), let why = snap.rolloutProblem {
+                events.emit(.recordUnreadable, .error, "\(key) is set aside: \(why); nothing runs until a new request replaces it",
+                            reason: why)
+                continue
+            }
             events.emit(.recordUnreadable, .error,
                         "\(key) cannot be read by this daemon (a newer daemon's record or a corrupted value); it blocks every stop until fixed: upgrade this daemon, or once that member's daemon is gone and the member is up, remove the key (etcdctl del \(key))",
                         reason: key)

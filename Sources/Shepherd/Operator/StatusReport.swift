@@ -47,6 +47,8 @@ public struct StatusReport: Codable, Sendable {
     public var lockHolder: String?
     public var lockWaiting: [String]
     public var otherRecords: [OtherRecord]
+    /// Why the rollout record was set aside (an unsafe id), when it was.
+    public var rolloutProblem: String?
     public var allHealthy: Bool
 
     public static func gather(cluster: EtcdCluster, keyPrefix: String) async throws -> StatusReport {
@@ -85,7 +87,7 @@ public struct StatusReport: Codable, Sendable {
         }
         let holder = owners.first
         let waiting = Array(owners.dropFirst())
-        return StatusReport(clusterVersion: view.clusterVersion, members: rows, rollout: info, lockHolder: holder, lockWaiting: waiting, otherRecords: others,
+        return StatusReport(clusterVersion: view.clusterVersion, members: rows, rollout: info, lockHolder: holder, lockWaiting: waiting, otherRecords: others, rolloutProblem: snap?.rolloutProblem,
                             allHealthy: !rows.isEmpty && view.members.allSatisfy(\.healthy))
     }
 
@@ -107,6 +109,8 @@ public struct StatusReport: Codable, Sendable {
             out.append("rollout: \(r.id)  \(r.from) → \(r.to)  \(r.state)\(r.reason.map { "  (\($0))" } ?? "")")
             if let b = r.backup { out.append("backup: \(b)") }
             for m in members where m.error != nil { out.append("  \(m.name): \(m.error!)") }
+        } else if let p = rolloutProblem {
+            out.append("rollout: set aside, nothing runs: \(p)")
         } else {
             out.append("rollout: none")
         }

@@ -15,6 +15,10 @@ public struct EtcdMaintenance: Maintenance {
 
     public func takeBackup(leaderURL: String, leaderID: String, rolloutID: String, node: String,
                            progress: @escaping @Sendable (Int64) -> Void) async throws -> BackupRecord {
+        // The file name comes from etcd: never a path (the store already refuses such ids; this is the last line).
+        for part in [rolloutID, leaderID] where !part.isEmpty {
+            if let why = Identifier.problem(part) { throw StoreError(detail: "not taking a backup named after '\(Identifier.shown(part))': it \(why)") }
+        }
         try FileIO.ensureDirectory(backupDir)
         let path = "\(backupDir)/\(rolloutID)-\(leaderID.isEmpty ? "leader" : leaderID).db"
         let leader = cluster.endpoint(leaderURL)

@@ -27,8 +27,11 @@ public struct RolloutStore: RolloutStoring {
         public var lockKeys: [String] = []
         /// Keys under the prefix whose value could not be read (a newer daemon's format, a corrupted value).
         public var undecodable: [String] = []
-        /// Names of the member records among `undecodable`: gate 4 treats them as destructive.
+        /// Names of the member records among `undecodable`: gate 4 treats them as destructive. A name that fails
+        /// `Identifier` is shown escaped (`Identifier.shown`).
         public var undecodableRecords: [String] = []
+        /// Why the rollout record was set aside (an id that fails `Identifier`): the daemons then run nothing.
+        public var rolloutProblem: String?
         public init() {}
     }
 
@@ -41,9 +44,21 @@ public struct RolloutStore: RolloutStoring {
             let key = kv.keyString, data = Data(kv.value)
             do {
                 if key == rolloutKey {
-                    s.rollout = try dec.decode(RolloutRecord.self, from: data); s.rolloutModRevision = kv.modRevision
+                    let r = try dec.decode(RolloutRecord.self, from: data)
+                    s.rolloutModRevision = kv.modRevision
+                    // Intent from anyone who can write etcd: an id that could become a path runs nothing.
+                    if let why = Identifier.problem(r.id) {
+                        s.rolloutProblem = "rollout id '\(Identifier.shown(r.id))' \(why)"
+                        s.undecodable.append(key)
+                    } else { s.rollout = r }
                 } else if key.hasPrefix(prefix + "/members/") {
                     let name = String(key.dropFirst((prefix + "/members/").count))
+                    if Identifier.problem(name) != nil {
+                        // Fail closed, like any record this daemon cannot read: it blocks gate 4 until removed.
+                        s.undecodable.append(prefix + "/members/" + Identifier.shown(name))
+                        s.undecodableRecords.append(Identifier.shown(name)); s.recordModRevisions[Identifier.shown(name)] = kv.modRevision
+                        continue
+                    }
                     s.records[name] = try dec.decode(MemberRecord.self, from: data); s.recordModRevisions[name] = kv.modRevision
                 } else if key.hasPrefix(prefix + "/backups/") {
                     s.backups[String(key.dropFirst((prefix + "/backups/").count))] = try dec.decode(BackupRecord.self, from: data)
@@ -104,11 +119,14 @@ public struct RolloutStore: RolloutStoring {
         return try await cluster.txn(compare: [Compare(key: key, .equal, .modRevision(modRevision))], success: [op]).succeeded
     }
 
-    /// Creates the rollout record if there is none or the existing one is terminal (CAS on its mod revision).
-    public func createRollout(_ rec: RolloutRecord, replacing existing: (RolloutRecord, Int64)?) async throws -> Bool {
+    /// Creates the rollout record if there is none, the existing one is terminal, or it was set aside as unsafe
+    /// (`setAside`: its mod revision) — each a CAS on what was read.
+    public func createRollout(_ rec: RolloutRecord, replacing existing: (RolloutRecord, Int64)?, setAside: Int64? = nil) async throws -> Bool {
         let cmp: Compare
         if let (old, rev) = existing {
             guard old.state.isTerminal else { return false }
+            cmp = Compare(key: rolloutKey, .equal, .modRevision(rev))
+        } else if let rev = setAside {
             cmp = Compare(key: rolloutKey, .equal, .modRevision(rev))
         } else { cmp = .absent(rolloutKey) }
         return try await cluster.txn(compare: [cmp], success: [.put(key: rolloutKey, value: Self.encode(rec))]).succeeded
