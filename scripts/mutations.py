@@ -2,7 +2,7 @@
 """Disables one safety gate or model-checked rule of the core (Sources/Rollout) in place; run in a scratch clone.
 
     scripts/mutations.py --list          the names
-    scripts/mutations.py NAME            apply one (git checkout Sources/Rollout undoes it)
+    scripts/mutations.py NAME[+NAME…]    apply one (or several) (git checkout Sources/Rollout undoes it)
 
 scripts/mutation-check.sh runs the simulator's CI seeds against each in turn: every one must be caught.
 """
@@ -41,7 +41,8 @@ MUTATIONS = {
 if __name__ == '__main__':
     if sys.argv[1:] == ['--list']:
         print('\n'.join(MUTATIONS)); sys.exit(0)
-    for path, old, new in MUTATIONS[sys.argv[1]]:
+    # NAME may join several with '+' (e.g. a defence-in-depth rule together with the rule it backs up).
+    for path, old, new in [edit for name in sys.argv[1].split('+') for edit in MUTATIONS[name]]:
         text = open(path).read()
         if old not in text:
             sys.exit(f'{sys.argv[1]}: {path} no longer contains {old!r}: update scripts/mutations.py')

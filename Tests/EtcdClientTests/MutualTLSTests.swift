@@ -48,6 +48,57 @@ import TestSupport
         }
     }
 
+    /// The client checks the server: a certificate from a CA it was not told to trust is refused, and so is one
+    /// from the right CA for another host name.
+    @Test func serverCertificateFromAnotherCAOrForAnotherNameIsRefused() async throws {
+        let certs = try TempDir("certs-bad")
+        defer { certs.remove() }
+        try await Self.makeCertificates(in: certs.path)
+        let p = certs.path
+        let more = """
+        set -e; cd '\(p)'
+        openssl req -x509 -newkey rsa:2048 -nodes -keyout other-ca.key -out other-ca.crt -days 2 -subj /CN=other-ca 2>/dev/null
+        openssl req -newkey rsa:2048 -nodes -keyout wrong.key -out wrong.csr -subj /CN=wrong.example 2>/dev/null
+        printf 'subjectAltName=DNS:wrong.example\\nextendedKeyUsage=serverAuth\\nkeyUsage=digitalSignature,keyEncipherment\\n' > wrong.ext
+        openssl x509 -req -in wrong.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out wrong.crt -days 2 -extfile wrong.ext 2>/dev/null
+        """
+        let made = try await Command.run(["bash", "-c", more])
+        try #require(made.succeeded, "\(made.summary)")
+        /// Refused by the TLS handshake (not by a port that is not listening yet: that is waited out).
+        func refused(_ c: LocalCluster, ca: String, _ what: String) async throws {
+            let t = try Transport(tls: TLSOptions(caFile: ca))
+            let ep = EtcdEndpoint(url: c.members[0].clientURL, transport: t)
+            var last = ""
+            let listening = await eventually(timeout: .seconds(20)) {
+                do { _ = try await ep.health(timeout: .seconds(2)); last = "accepted"; return true } catch {
+                    last = "\(error)"
+                    return !last.contains("Connection refused")
+                }
+            }
+            try await t.shutdown()
+            #expect(listening, "the member never listened: \(last)")
+            #expect(last != "accepted", "\(what) was accepted")
+            #expect(last.contains(c.members[0].clientURL) && last.lowercased().contains("certificate"), "\(what): \(last)")
+        }
+        // The right name, signed by the test CA: trusted with that CA, refused with another.
+        let good = ["--cert-file", p + "/server.crt", "--key-file", p + "/server.key"]
+        try await LocalCluster.with(size: 1, version: "3.5.1", label: "tls-ca", extraFlags: good, tls: TLSOptions(caFile: p + "/ca.crt"),
+                                    https: true) { c in
+            let t = try Transport(tls: TLSOptions(caFile: p + "/ca.crt"))
+            #expect(try await EtcdEndpoint(url: c.members[0].clientURL, transport: t).health().healthy)
+            try await t.shutdown()
+            try await refused(c, ca: p + "/other-ca.crt", "a server certificate from an untrusted CA")
+        }
+        // The trusted CA, but a certificate for wrong.example while the client dialled 127.0.0.1.
+        let wrong = ["--cert-file", p + "/wrong.crt", "--key-file", p + "/wrong.key"]
+        let c = try LocalCluster(size: 1, version: "3.5.1", label: "tls-name", extraFlags: wrong, https: true)
+        do {
+            try await c.start(0, waitHealthy: false)
+            try await refused(c, ca: p + "/ca.crt", "a server certificate for another host name")
+        } catch { await c.tearDown(); throw error }
+        await c.tearDown()
+    }
+
     @Test func unreadableCertificateFileIsNamed() throws {
         #expect(throws: TLSFileError.self) { try Transport(tls: TLSOptions(caFile: "/nonexistent/ca.pem")) }
     }

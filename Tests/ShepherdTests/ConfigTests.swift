@@ -32,6 +32,8 @@ import TestSupport
         (#""kind": "systemd""#, #""kind": "ssh""#, "controller.kind"),
         (#""unit": "etcd.service""#, #""unit": "etcd""#, "controller.unit"),
         (#""endpoints": ["http://127.0.0.1:2379"]}"#, #""endpoints": ["http://127.0.0.1:2379"], "tls": {"certFile": "/c"}}"#, "cluster.tls"),
+        (#""endpoints": ["http://127.0.0.1:2379"]}"#, #""endpoints": ["http://127.0.0.1:2379"], "tls": {"caFile": "/ca.pem"}}"#, "cluster.endpoints[0]"),
+        (#""endpoints": ["http://127.0.0.1:2379"]}"#, #""endpoints": ["https://127.0.0.1:2379"], "tls": {"caFile": "/ca.pem"}}"#, "member.clientURL"),
         (#""endpoints": ["http://127.0.0.1:2379"]}"#, #""endpoints": ["http://127.0.0.1:2379"], "allowSmallCluster": "yes"}"#, "cluster.allowSmallCluster"),
         (#""controller""#, #""timing": {"tickSeconds": 0}, "controller""#, "timing.tickSeconds"),
         (#""controller""#, #""timing": {"lockTTLSeconds": true}, "controller""#, "timing.lockTTLSeconds"),
@@ -46,6 +48,27 @@ import TestSupport
         } catch let e as Config.Invalid {
             #expect(e.key == key, "\(e)")
         } catch { Issue.record("\(error)") }
+    }
+
+    /// The client key is a credential: a key file group or others can read is refused, naming the file and the fix.
+    @Test func clientKeyReadableByOthersIsRefused() throws {
+        let dir = try TempDir("tlskey")
+        defer { dir.remove() }
+        let key = dir.path + "/client.key"
+        #expect(FileManager.default.createFile(atPath: key, contents: Data("-----BEGIN PRIVATE KEY-----\n".utf8)))
+        let text = Self.base
+            .replacingOccurrences(of: #""clientURL": "http://127.0.0.1:2379""#, with: #""clientURL": "https://127.0.0.1:2379""#)
+            .replacingOccurrences(of: #""endpoints": ["http://127.0.0.1:2379"]}"#,
+                                  with: #""endpoints": ["https://127.0.0.1:2379"], "tls": {"certFile": "\#(dir.path)/c.crt", "keyFile": "\#(key)"}}"#)
+        chmod(key, 0o640)
+        do {
+            _ = try Config.parse(Data(text.utf8))
+            Issue.record("a group-readable key was accepted")
+        } catch let e as Config.Invalid {
+            #expect(e.key == "cluster.tls.keyFile" && e.problem.contains("chmod 600 \(key)") && e.problem.contains("640"), "\(e)")
+        }
+        chmod(key, 0o600)
+        #expect(throws: Never.self) { _ = try Config.parse(Data(text.utf8)) }
     }
 
     @Test func notJSONAtAll() {
