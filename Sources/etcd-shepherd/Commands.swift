@@ -17,9 +17,8 @@ struct Run: AsyncParsableCommand {
         do { controller = try MemberControllers.make(config.controller) } catch {
             throw Failure(code: Exit.usage, message: "\(error)")
         }
-        do {
-            try FileManager.default.createDirectory(atPath: config.stateDir, withIntermediateDirectories: true)
-        } catch { throw Failure(code: Exit.usage, message: "stateDir \(config.stateDir): \(error.localizedDescription)") }
+        let unwritable = WritablePaths.problems(config)
+        guard unwritable.isEmpty else { throw Failure(code: Exit.usage, message: unwritable.joined(separator: "; ")) }
         let transport: Transport
         do { transport = try Transport(tls: config.cluster.tls) } catch { throw Failure(code: Exit.usage, message: "\(error)") }
         let cluster = EtcdCluster(urls: config.cluster.endpoints, transport: transport, timeout: .seconds(3))
