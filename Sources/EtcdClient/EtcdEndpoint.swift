@@ -162,8 +162,28 @@ public struct EtcdEndpoint: Sendable {
             throw GatewayError.from(status: a.status, body: a.body, endpoint: url, call: call)
         }
         do { return try JSONDecoder().decode(T.self, from: a.body) } catch {
-            throw EtcdError.decoding(endpoint: url, call: call, detail: "\(error): \(String(buffer: a.body).prefix(200))")
+            throw EtcdError.decoding(endpoint: url, call: call, detail: Self.describe(decoding: error, body: a.body))
         }
+    }
+
+    /// One readable line for a body that is not the JSON etcd promises: what was wrong and the start of the body with
+    /// anything unprintable escaped (never raw bytes on an operator's terminal, never a decoder's internals).
+    static func describe(decoding error: Error, body: ByteBuffer) -> String {
+        let what: String
+        switch error as? DecodingError {
+        case let .keyNotFound(key, _)?: what = "field \(key.stringValue) missing"
+        case let .typeMismatch(_, ctx)?: what = "field \(ctx.codingPath.map(\.stringValue).joined(separator: ".")) has the wrong type"
+        case let .valueNotFound(_, ctx)?: what = "field \(ctx.codingPath.map(\.stringValue).joined(separator: ".")) is null"
+        default: what = "not JSON"
+        }
+        return "\(what); \(body.readableBytes) bytes starting \(printable(body, limit: 60))"
+    }
+
+    static func printable(_ body: ByteBuffer, limit: Int) -> String {
+        let bytes = body.getBytes(at: body.readerIndex, length: min(limit, body.readableBytes)) ?? []
+        return "\"" + bytes.map { b -> String in
+            (0x20..<0x7f).contains(b) && b != UInt8(ascii: "\"") ? String(UnicodeScalar(b)) : "\\x" + (b < 16 ? "0" : "") + String(b, radix: 16)
+        }.joined() + (body.readableBytes > limit ? "…" : "") + "\""
     }
 
     /// The range end that selects every key with this prefix: the prefix with its last byte incremented.

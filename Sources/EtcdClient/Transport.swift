@@ -73,6 +73,9 @@ public final class Transport: Sendable {
         if let e = error as? HTTPClientError, e == .deadlineExceeded || e == .readTimeout || e == .connectTimeout {
             return .timeout(endpoint: endpoint, call: call, seconds: timeout.seconds)
         }
+        if error is NIOTooManyBytesError {
+            return .decoding(endpoint: endpoint, call: call, detail: "the answer is larger than any etcd answer to this call; not read further")
+        }
         return .unreachable(endpoint: endpoint, call: call, detail: String(describing: error))
     }
 }
@@ -91,7 +94,7 @@ enum GatewayError {
 
     static func from(status: Int, body: ByteBuffer, endpoint: String, call: String) -> EtcdError {
         let decoded = try? JSONDecoder().decode(Body.self, from: body)
-        let text = decoded?.message ?? decoded?.error ?? String(buffer: body).trimmingCharacters(in: .whitespacesAndNewlines)
+        let text = decoded?.message ?? decoded?.error ?? EtcdEndpoint.printable(body, limit: 120)
         return .http(endpoint: endpoint, call: call, status: status, code: decoded?.code, message: text)
     }
 }

@@ -19,6 +19,18 @@ public struct EtcdVersion: Sendable, Hashable, Comparable, CustomStringConvertib
         self.init(ma, mi, pa)
     }
 
+    /// A version an operator asks for: exactly `MAJOR.MINOR.PATCH`, digits only. The lenient parser above reads
+    /// what etcd reports; a request must say precisely what it means. Nil when `text` is one, else what is wrong.
+    public static func problemAsRequested(_ text: String) -> String? {
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        if parts.count == 3, parts.allSatisfy({ !$0.isEmpty && $0.count <= 6 && $0.allSatisfy { $0 >= "0" && $0 <= "9" } }) { return nil }
+        if text != text.trimmingSpaces { return "'\(text)' has spaces around it; write the bare version, like 3.5.1" }
+        if text.hasPrefix("v") { return "'\(text)' starts with 'v'; write it without, like \(text.dropFirst())" }
+        if text.contains("-") { return "'\(text)' is a pre-release; roll out releases only (like 3.5.1)" }
+        if parts.count == 2, EtcdVersion(text) != nil { return "'\(text)' names no patch release; write all three parts (\(text).0 is not implied)" }
+        return "'\(text)' is not an etcd version (like 3.5.1)"
+    }
+
     public var description: String { "\(major).\(minor).\(patch)" }
     /// "3.5": what the cluster version is made of.
     public var minorVersion: String { "\(major).\(minor)" }
@@ -38,5 +50,13 @@ public struct EtcdVersion: Sendable, Hashable, Comparable, CustomStringConvertib
     public func encode(to encoder: Encoder) throws {
         var c = encoder.singleValueContainer()
         try c.encode(description)
+    }
+}
+
+extension String {
+    var trimmingSpaces: Substring {
+        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }
+        guard let start = firstIndex(where: { !isSpace($0) }), let end = lastIndex(where: { !isSpace($0) }) else { return "" }
+        return self[start...end]
     }
 }

@@ -76,10 +76,8 @@ struct VersionTarget: ParsableArguments {
     @Flag(help: "Accept a known-bad target release.") var allowKnownBad = false
 
     func parsed() throws -> EtcdVersion {
-        guard let v = EtcdVersion(version) else {
-            throw Failure(code: Exit.invalidRequest, message: "'\(version)' is not an etcd version (like 3.5.1)")
-        }
-        return v
+        if let why = EtcdVersion.problemAsRequested(version) { throw Failure(code: Exit.invalidRequest, message: why) }
+        return EtcdVersion(version)!
     }
 }
 

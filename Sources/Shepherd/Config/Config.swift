@@ -56,6 +56,7 @@ public struct Config: Sendable, Equatable {
 
     public static func parse(_ data: Data) throws -> Config {
         let root: [String: JSONValue]
+        if let dup = JSONDuplicateKeys.first(in: data) { throw Invalid(key: dup, problem: "appears twice; keep one") }
         do {
             guard let o = try JSONValue.object(from: data) else { throw Invalid(key: "(root)", problem: "must be a JSON object") }
             root = o

@@ -63,6 +63,8 @@ public struct UpgradeRequest: Codable, Sendable, Equatable {
 
     public static func parse(_ data: Data) throws -> UpgradeRequest {
         let root: [String: JSONValue]
+        if data.isEmpty { throw Refused(reason: "the request is empty; write {\"version\": \"3.5.1\"} (etcd-shepherd request does)") }
+        if let dup = JSONDuplicateKeys.first(in: data) { throw Refused(reason: "request key \(dup) appears twice; write it once") }
         do {
             guard let o = try JSONValue.object(from: data) else { throw Refused(reason: "the request must be a JSON object") }
             root = o
@@ -74,7 +76,7 @@ public struct UpgradeRequest: Codable, Sendable, Equatable {
             try r.allow(["version", "binary", "sha256", "allowKnownBad"])
             let req = UpgradeRequest(version: try r.string("version"), binary: try r.optionalAbsPath("binary"),
                                      sha256: try r.optionalString("sha256"), allowKnownBad: try r.optionalBool("allowKnownBad"))
-            guard EtcdVersion(req.version) != nil else { throw Refused(reason: "version '\(req.version)' is not an etcd version (like 3.5.1)") }
+            if let why = EtcdVersion.problemAsRequested(req.version) { throw Refused(reason: "version \(why)") }
             if let s = req.sha256, s.count != 64 || !s.allSatisfy(\.isHexDigit) {
                 throw Refused(reason: "sha256 must be 64 hex digits")
             }
