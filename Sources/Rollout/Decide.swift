@@ -66,6 +66,16 @@ public enum Decide {
             return o.lock != nil ? .release : .wait("leader goes last (\(othersPending.map(\.name).joined(separator: ", ")) first)")
         }
 
+        // A member already on the target but not verified (its sequence was lost on the way) needs the lock to
+        // verify or roll back; everyone else steps aside until it has. Holding the lock while gate 2 waits on it
+        // deadlocked (found by the simulator, seed 2185645).
+        let unverified = o.members.filter {
+            $0.name != local.name && $0.version == r.to && !$0.healthy && ![.done, .rolledBack].contains(o.record($0.name)?.phase)
+        }
+        if !unverified.isEmpty {
+            return o.lock != nil ? .release : .wait("\(unverified.map(\.name).joined(separator: ", ")) on \(r.to) but not verified: it goes first")
+        }
+
         guard let lock = o.lock else { return .acquireLock }
 
         // Already on the target (an interrupted sequence that got as far as the start): verify under the deadline,

@@ -253,6 +253,16 @@ import Testing
         #expect(late == .rollBack(reason: "s2 not verified on 3.5.1 within \(Int(Timing().verifyTimeoutSeconds)) s: s2 not healthy yet"))
     }
 
+    @Test func aPeerStepsAsideForASickMemberOnTheTarget() {
+        // s3 runs the target, unhealthy, record interrupted: s2 neither holds nor takes the lock meanwhile.
+        let sick = [member("s1", id: 1, leader: true), member("s2", id: 2), member("s3", id: 3, version: v351, healthy: false)]
+        let records = ["s3": record(.interrupted)]
+        #expect(Decide.next(observation(members: sick, records: records, lock: heldLock, backup: backup)) == .release)
+        #expect(Decide.next(observation(members: sick, records: records)) == .wait("s3 on 3.5.1 but not verified: it goes first"))
+        // Once it rolled back (or is done), the others go on.
+        #expect(Decide.next(observation(members: sick, records: ["s3": record(.rolledBack)])) == .acquireLock)
+    }
+
     @Test func loneMemberDoesNotWaitForAHandover() {
         var o = observation(local: "s1", members: [member("s1", id: 1, leader: true)], lock: heldLock, backup: backup)
         o.allowSmallCluster = true

@@ -17,14 +17,15 @@ import Testing
     /// never becomes healthy; the rest alternate the
     /// original faults and the same with operator pauses and short daemon pauses.
     static func plan(_ k: Int) -> (n: Int, profile: String) {
-        let n = sizes[k % sizes.count]
-        if k % 10 == 9 { return (n, "badTarget") }
+        // Every profile meets every size: the special ones take their size from a slower counter than k % 4.
+        let slow = sizes[(k / 20) % sizes.count]
+        if k % 10 == 9 { return (sizes[(k / 10) % sizes.count], "badTarget") }
         switch k % 20 {
         case 4: return (2, "smallRefused")
-        case 8: return (n == 1 ? 3 : n, "refusedStep")
-        case 12: return (n == 1 ? 3 : n, "unstaged")
-        case 16: return (n, "sickTarget")
-        default: return (n, (k / sizes.count) % 2 == 0 ? "ops" : "default")
+        case 8: return (max(3, slow), "refusedStep")
+        case 12: return (max(3, slow), "unstaged")
+        case 16: return (slow, "sickTarget")
+        default: return (sizes[k % sizes.count], (k / sizes.count) % 2 == 0 ? "ops" : "default")
         }
     }
 
@@ -84,6 +85,7 @@ import Testing
         (UInt64(2272754), 7, "default"),    // a pause inside the stop: the residual window (T5), not a violation
         (UInt64(5289893), 1, "default"),    // a lone member's stop reported failure and nothing could be observed
         (UInt64(285085), 1, "sickTarget"),  // a sick target left by a lost sequence waited at gate 2 forever, lock held
+        (UInt64(2185645), 3, "sickTarget"), // a peer held the lock waiting (gate 2) on a sick target that needed it
     ])
     func pinnedSeed(seed: UInt64, n: Int, profile: String) async {
         let fleet = await Self.run(seed: seed, n: n, profile: profile)
