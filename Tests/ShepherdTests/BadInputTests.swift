@@ -43,6 +43,15 @@ import TestSupport
         } catch { Issue.record("\(error)") }
     }
 
+    @Test func aTargetBinaryThatIsNotExecutableIsRefused() async throws {
+        let dir = try TempDir("noexec")
+        defer { dir.remove() }
+        let path = dir.path + "/etcd-3.5.1"
+        #expect(FileManager.default.createFile(atPath: path, contents: Data("#!/bin/sh\n".utf8), attributes: [.posixPermissions: 0o644]))
+        let findings = await Preflight.binary(path, version: EtcdVersion(3, 5, 1), sha256: nil)
+        #expect(findings.first?.what == "target binary \(path) is not executable" && findings.first?.fix == "chmod 755 \(path)", "\(findings)")
+    }
+
     @Test func downgradeAfterTheFlipIsRefused() {
         #expect(!VersionPolicy.evaluate(from: EtcdVersion(3, 5, 1), to: EtcdVersion(3, 4, 23), clusterVersion: "3.5", allowKnownBad: false).isAllowed)
         #expect(VersionPolicy.evaluate(from: EtcdVersion(3, 5, 1), to: EtcdVersion(3, 4, 23), clusterVersion: "3.4", allowKnownBad: false).isAllowed)
