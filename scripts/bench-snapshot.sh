@@ -8,6 +8,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 source "$ROOT/scripts/lib-cluster.sh"
 SIZE=${1:-1024}; V=3.5.1; BASE=24600
 SHEPHERD=${SHEPHERD:-$ROOT/.build/release/etcd-shepherd}
+[ -x "$SHEPHERD" ] || SHEPHERD=$ROOT/.build-release/release/etcd-shepherd   # built by make deb
 [ -x "$SHEPHERD" ] || SHEPHERD=$ROOT/.build/debug/etcd-shepherd
 OUT=${BENCH_SNAPSHOT_OUT:-$ROOT/.build/bench-snapshot.json}
 W=$(mktemp -d /tmp/etcd-shepherd-bench-snap.XXXXXX)

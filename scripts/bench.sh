@@ -4,6 +4,7 @@
 # For 3 and 5 members: rollout wall time (request → completed / baseline start → cluster version flipped), per-member
 # downtime, longest write stall, p50/p99 put latency, leader changes, lost acknowledged writes; daemon RSS and CPU
 # at idle. Prints a table and writes JSON (BENCH_OUT, default .build/bench.json).
+# Then the snapshot benchmark (scripts/bench-snapshot.sh, SNAPSHOT_MIB, default 1024).
 # Usage: scripts/bench.sh [SIZES, default "3 5"]    (make bench builds the release binary first)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -119,3 +120,5 @@ for n in sorted({r["members"] for r in rows}):
             print("n=%d settle=%g: %.2f s = %.2fx the unsafe median (%.2f s)" % (n, r["settleSeconds"], r["wallSeconds"], r["wallSeconds"] / base, base))
 print("JSON:", sys.argv[2])
 PY
+# The backup on a large db (set SNAPSHOT_MIB=0 to skip): etcdctl vs etcd-shepherd on the same ~1 GiB db, peak RSS.
+if [ "${SNAPSHOT_MIB:-1024}" != 0 ]; then SHEPHERD="$SHEPHERD" "$ROOT/scripts/bench-snapshot.sh" "${SNAPSHOT_MIB:-1024}"; fi
