@@ -80,7 +80,7 @@ import Testing
     /// DecideTests pin the same rules independently of the simulator's random path).
     @Test(arguments: [
         (UInt64(31677), 1, "default"),      // a lone member waited forever for a leadership handover
-        (UInt64(14483852), 3, "badTarget"), // a daemon crashed mid-rollback restarted the bad target forever
+        (UInt64(14483852), 3, "badTargetNoStartCrash"), // a daemon crashed mid-rollback restarted the bad target forever
         (UInt64(134624), 3, "default"),     // (simulator) a lock key put on a lease that had expired
         (UInt64(2272754), 7, "default"),    // a pause inside the stop: the residual window (T5), not a violation
         (UInt64(5289893), 1, "default"),    // a lone member's stop reported failure and nothing could be observed

@@ -212,6 +212,11 @@ struct SimController: MemberController {
     }
 
     func start() async throws {
+        if f.faultsActive, f.alive(id.node, id.incarnation), f.opsRng.chance(f.faults.crashAtStart) {
+            f.log("FAULT \(f.members[id.node].name)'s daemon crashed at the start call")
+            f.kill(f.daemons[id.node])
+            throw SimError.crashed
+        }
         let ambiguous = try await id.enter("start member", quorum: false)
         let i = id.node
         if !f.members[i].up, let why = f.bootMember(i, by: "daemon") { throw SimError.startFailed(why) }

@@ -55,6 +55,9 @@ struct FaultProfile: Sendable {
     /// A daemon freezes briefly (its lease survives) at the record write right before its stop: the observation its
     /// gates used goes stale while peers may crash (the window bound, model trail T5).
     var pauseBeforeStop = 0.0
+    /// A daemon dies at the start call after it switched the binary link (and with it goes its lock): recovery must
+    /// not start a new binary that was never verified.
+    var crashAtStart = 0.0
 
     /// Runs whose correct outcome is that nothing happens: the rollout stays active, every member up.
     var expectsNoStop: Bool { smallClusterRefused || refusedStep }
@@ -62,7 +65,8 @@ struct FaultProfile: Sendable {
     static func named(_ name: String) -> FaultProfile {
         var p = FaultProfile()
         switch name {
-        case "badTarget": p.badTarget = true
+        case "badTarget": p.badTarget = true; p.crashAtStart = 0.25
+        case "badTargetNoStartCrash": p.badTarget = true   // as when seed 14483852 was pinned
         case "sickTarget": p.sickTarget = true
         case "ops": p.operatorPause = 0.003; p.shortPauses = true; p.pauseAtCall = 0.004; p.newerDaemon = true; p.pendingStop = 0.15; p.pauseAtStop = 0.1; p.pauseBeforeStop = 0.15
         case "smallRefused": p.smallClusterRefused = true
