@@ -30,6 +30,9 @@ with concurrent.futures.ThreadPoolExecutor(8) as pool: list(pool.map(put, range(
 PY
 ETCDCTL="$BIN/etcdctl-$V"
 t0=$(date +%s.%N); ETCDCTL_API=3 "$ETCDCTL" --endpoints "$EP" snapshot save "$W/etcdctl.db" >/dev/null 2>&1; t1=$(date +%s.%N)
+# The gateway's own ceiling: its NDJSON stream read to the end and thrown away.
+g0=$(date +%s.%N); curl -sf -X POST "$EP/v3/maintenance/snapshot" -d '{}' -o /dev/null; g1=$(date +%s.%N)
+GW=$(python3 -c "print(round($g1-$g0,3))")
 read -r SH_S SH_RSS < <(python3 - "$SHEPHERD" "$W/s1/shepherd.json" "$W/shepherd.db" <<'PY'
 import os, subprocess, sys, time
 t0 = time.monotonic()
@@ -41,12 +44,14 @@ PY
 )
 DB=$(stat -c %s "$W/shepherd.db"); CT=$(python3 -c "print(round($t1-$t0,3))")
 cmp -s <(tail -c 32 "$W/etcdctl.db" | od -An -tx1) <(tail -c 32 "$W/shepherd.db" | od -An -tx1) || echo "note: the two snapshots differ (a write between them is expected to change the trailer)"
-python3 - "$DB" "$CT" "$SH_S" "$SH_RSS" "$OUT" <<'PY'
+python3 - "$DB" "$CT" "$SH_S" "$SH_RSS" "$OUT" "$GW" <<'PY'
 import json, sys
-db, ct, ss, rss, out = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+db, ct, ss, rss, out, gw = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]), sys.argv[5], float(sys.argv[6])
 r = {"dbMiB": round(db / 1048576), "etcdctlSeconds": ct, "etcdctlMiBps": round(db / 1048576 / ct, 1),
-     "shepherdSeconds": ss, "shepherdMiBps": round(db / 1048576 / ss, 1), "ratio": round(ct / ss, 2), "shepherdPeakRSSMiB": rss}
+     "shepherdSeconds": ss, "shepherdMiBps": round(db / 1048576 / ss, 1), "ratio": round(ct / ss, 2), "shepherdPeakRSSMiB": rss,
+     "gatewayCurlSeconds": gw, "gatewayRatio": round(ct / gw, 2)}
 print(f"snapshot of a {r['dbMiB']} MiB db: etcdctl {ct:.1f} s ({r['etcdctlMiBps']} MiB/s), etcd-shepherd {ss:.1f} s "
-      f"({r['shepherdMiBps']} MiB/s, {r['ratio']}x etcdctl), etcd-shepherd peak RSS {rss} MiB")
+      f"({r['shepherdMiBps']} MiB/s, {r['ratio']}x etcdctl), etcd-shepherd peak RSS {rss} MiB; "
+      f"the gateway stream alone (curl to /dev/null) {gw:.1f} s ({r['gatewayRatio']}x etcdctl)")
 json.dump(r, open(out, "w"), indent=1)
 PY

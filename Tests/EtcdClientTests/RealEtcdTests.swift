@@ -158,3 +158,4 @@ import TestSupport
         }
     }
 }
+
