@@ -16,7 +16,10 @@ import TestSupport
             let shipped = try String(contentsOfFile: Repo.root + "/systemd/etcd-shepherd.service", encoding: .utf8)
             let lines = shipped.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
             let from = try #require(lines.firstIndex { $0.hasPrefix("ProtectSystem=") }), to = try #require(lines.firstIndex(of: "[Install]"))
-            hardening = lines[from..<to].filter { !$0.hasPrefix("ReadWritePaths=") && !$0.hasPrefix("#") && !$0.isEmpty }
+            // The test's tree may sit under /tmp or a home folder (a CI clone), which PrivateTmp=/ProtectHome= would hide:
+            // those two are the only directives the test cannot keep as shipped.
+            let hides = (rw.hasPrefix("/tmp/") ? ["PrivateTmp="] : []) + (rw.hasPrefix("/home/") || rw.hasPrefix("/root/") ? ["ProtectHome="] : [])
+            hardening = lines[from..<to].filter { l in !l.hasPrefix("ReadWritePaths=") && !l.hasPrefix("#") && !l.isEmpty && !hides.contains { l.hasPrefix($0) } }
                 .joined(separator: "\n") + "\nReadWritePaths=\(rw)\nRestartPreventExitStatus=2\n"
         }
         return """
