@@ -18,10 +18,6 @@ public final class SafetyMonitor: Sendable {
     private let tasks = Mutex<[Task<Void, Never>]>([])
 
     private let usePidFiles: Bool
-    /// Members the test has cut off from the others: they count as down (a partition costs quorum like a stop).
-    private let cutOff = Mutex(Set<String>())
-
-    public func setCutOff(_ name: String, _ on: Bool) { cutOff.withLock { if on { $0.insert(name) } else { $0.remove(name) } } }
 
     /// `usePidFiles`: the members are run by scripts/etcd-member.sh (false when a service manager runs them).
     public init(cluster: LocalCluster, usePidFiles: Bool = true) { self.cluster = cluster; self.usePidFiles = usePidFiles }
@@ -36,7 +32,6 @@ public final class SafetyMonitor: Sendable {
                     if self.usePidFiles {
                         guard let pid = self.cluster.pid(i), Self.alive(pid) else { return "\(m.name)(no process)" }
                     }
-                    if self.cutOff.withLock({ $0.contains(m.name) }) { return "\(m.name)(cut off)" }
                     // The port probe is for loopback members; one in a namespace is judged by its process alone.
                     guard m.clientURL.contains("127.0.0.1"), let port = URLComponents(string: m.clientURL)?.port else { return nil }
                     return Self.refusesConnections(port: port) ? "\(m.name)(port closed)" : nil
