@@ -25,6 +25,7 @@ import TestSupport
     @Test(arguments: [
         (#""cluster": {"endpoints": ["http://127.0.0.1:2379"]}"#, #""cluster": {"endpoints": ["http://127.0.0.1:2379"], "tsl": {}}"#, "cluster.tsl"),
         (#""name": "s1""#, #""name": """#, "member.name"),
+        (#""name": "s1""#, #""name": "etcd@host:1""#, "member.name"),
         (#""dataDir": "/d""#, #""dataDir": "relative/d""#, "member.dataDir"),
         (#""/o/{version}/etcd""#, #""/o/etcd""#, "member.binaryPathTemplate"),
         (#""endpoints": ["http://127.0.0.1:2379"]"#, #""endpoints": ["127.0.0.1:2379"]"#, "cluster.endpoints[0]"),

@@ -70,6 +70,11 @@ public struct Config: Sendable, Equatable {
         try m.allow(["name", "clientURL", "dataDir", "binaryLink", "binaryPathTemplate"])
         let member = Member(name: try m.string("name"), clientURL: try m.url("clientURL"), dataDir: try m.absPath("dataDir"),
                             binaryLink: try m.absPath("binaryLink"), binaryPathTemplate: try m.absPath("binaryPathTemplate"))
+        // The name keys this member's record in etcd, where every daemon checks names (`Identifier`): one it would
+        // refuse there must be refused here, or the daemon would block on its own record.
+        if let why = Identifier.problem(member.name) {
+            throw Invalid(key: "member.name", problem: "'\(Identifier.shown(member.name))' \(why); etcd-shepherd needs letters, digits, '.', '_' and '-' (the member's etcd --name)")
+        }
         guard member.binaryPathTemplate.contains("{version}") else {
             throw Invalid(key: "member.binaryPathTemplate", problem: "must contain {version}")
         }
