@@ -69,7 +69,7 @@ import TestSupport
                                              "python3", Repo.scripts + "/bad-etcd.py", "\(port)", mode])
         try #require(started.succeeded, "\(started.summary)")
         do {
-            let up = await eventually(timeout: .seconds(10)) { !SafetyProbe.refuses(port: port) }
+            let up = await eventually(timeout: .seconds(10)) { !SafetyMonitor.refusesConnections(port: port) }
             try #require(up, "the fake etcd never listened")
             let r = try await Command.run([try Repo.shepherdBinary(), "status", "--endpoints", "http://127.0.0.1:\(port)"], timeout: .seconds(60))
             #expect(r.exitCode == 3, "\(mode): \(r.summary)")
@@ -79,15 +79,5 @@ import TestSupport
             _ = try? await Command.run([Repo.scripts + "/bg.sh", "stop", pid, "5"]); throw error
         }
         _ = try? await Command.run([Repo.scripts + "/bg.sh", "stop", pid, "5"])
-    }
-}
-
-/// A fresh TCP connect to 127.0.0.1:port.
-enum SafetyProbe {
-    static func refuses(port: Int) -> Bool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return true }
-        defer { close(fd) }
-        return Loopback.withAddress(port: port) { connect(fd, $0, $1) } != 0
     }
 }

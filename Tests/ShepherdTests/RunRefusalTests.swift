@@ -20,12 +20,11 @@ import TestSupport
     }
 
     func refusal(dir: String, ro: String) async throws {
-        let dir = TempDirPath(path: dir)
-        let config = dir.path + "/c.json"
+        let config = dir + "/c.json"
         try """
         {"member": {"name": "s1", "clientURL": "http://127.0.0.1:1", "dataDir": "/d", "binaryLink": "\(ro)/etcd", "binaryPathTemplate": "/o/{version}/etcd"},
          "cluster": {"endpoints": ["http://127.0.0.1:1"]}, "controller": {"kind": "command", "stop": ["true"], "start": ["true"]},
-         "requestFile": "\(dir.path)/req.json", "stateDir": "\(dir.path)/state", "backupDir": "\(dir.path)/b"}
+         "requestFile": "\(dir)/req.json", "stateDir": "\(dir)/state", "backupDir": "\(dir)/b"}
         """.write(toFile: config, atomically: true, encoding: .utf8)
         let r = try await Command.run([try Repo.shepherdBinary(), "run", "--config", config], timeout: .seconds(20))
         #expect(r.exitCode == 2, "\(r.summary)")
@@ -33,5 +32,4 @@ import TestSupport
                 "\(r.stderr)")
     }
 
-    struct TempDirPath { let path: String }
 }

@@ -10,8 +10,6 @@ import Testing
         "SIM_SEED=\(seed) SIM_N=\(n) SIM_PROFILE=\(profile) swift test --filter FleetSimulationTests/replay"
     }
 
-    static func profile(_ name: String) -> FaultProfile { FaultProfile.named(name) }
-
     /// The mix of the CI seeds: 1 in 10 a target that cannot start, 1 in 20 each a small cluster the config refuses,
     /// a refused step written straight into etcd, a node without the target binary and a target that starts but
     /// never becomes healthy; the rest alternate the
@@ -30,7 +28,7 @@ import Testing
     }
 
     static func run(seed: UInt64, n: Int, profile: String, verbose: Bool = false) async -> Fleet {
-        let fleet = Fleet(seed: seed, n: n, faults: Self.profile(profile), verbose: verbose)
+        let fleet = Fleet(seed: seed, n: n, faults: FaultProfile.named(profile), verbose: verbose)
         await fleet.run(faultSteps: 400)
         return fleet
     }

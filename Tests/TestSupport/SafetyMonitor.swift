@@ -44,7 +44,7 @@ public final class SafetyMonitor: Sendable {
     }
 
     /// A fresh TCP connect to 127.0.0.1:port (not a pooled HTTP connection, whose closing says nothing).
-    static func refusesConnections(port: Int) -> Bool {
+    public static func refusesConnections(port: Int) -> Bool {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { return false }
         defer { close(fd) }

@@ -99,9 +99,10 @@ public struct Config: Sendable, Equatable {
             if (tls.certFile == nil) != (tls.keyFile == nil) {
                 throw Invalid(key: "cluster.tls", problem: "certFile and keyFile go together")
             }
-            // A TLS config is never skipped quietly: every endpoint speaks TLS.
-            for (i, e) in endpoints.enumerated() where !tls.isEmpty && e.lowercased().hasPrefix("http://") {
-                throw Invalid(key: "cluster.endpoints[\(i)]", problem: "'\(e)' is plain http while cluster.tls is set: use https://")
+            // A TLS config is never skipped quietly: every URL the daemon dials speaks TLS.
+            let dialled = endpoints.enumerated().map { ("cluster.endpoints[\($0.offset)]", $0.element) } + [("member.clientURL", member.clientURL)]
+            for (key, url) in dialled where !tls.isEmpty && url.lowercased().hasPrefix("http://") {
+                throw Invalid(key: key, problem: "'\(url)' is plain http while cluster.tls is set: use https://")
             }
             // The client key is a credential: readable by its owner only.
             var st = stat()
@@ -109,9 +110,6 @@ public struct Config: Sendable, Equatable {
                 throw Invalid(key: "cluster.tls.keyFile",
                               problem: "\(key) is readable by group or others (mode \(String(st.st_mode & 0o777, radix: 8))): chmod 600 \(key)")
             }
-        }
-        if !tls.isEmpty, member.clientURL.lowercased().hasPrefix("http://") {
-            throw Invalid(key: "member.clientURL", problem: "'\(member.clientURL)' is plain http while cluster.tls is set: use https://")
         }
         let cluster = Cluster(endpoints: endpoints, keyPrefix: prefix, tls: tls,
                               allowSmallCluster: try c.optionalBool("allowSmallCluster") ?? false)

@@ -55,8 +55,9 @@ public struct RolloutStore: RolloutStoring {
                     let name = String(key.dropFirst((prefix + "/members/").count))
                     if Identifier.problem(name) != nil {
                         // Fail closed, like any record this daemon cannot read: it blocks gate 4 until removed.
-                        s.undecodable.append(prefix + "/members/" + Identifier.shown(name))
-                        s.undecodableRecords.append(Identifier.shown(name)); s.recordModRevisions[Identifier.shown(name)] = kv.modRevision
+                        let shown = Identifier.shown(name)
+                        s.undecodable.append(prefix + "/members/" + shown)
+                        s.undecodableRecords.append(shown); s.recordModRevisions[shown] = kv.modRevision
                         continue
                     }
                     s.records[name] = try dec.decode(MemberRecord.self, from: data); s.recordModRevisions[name] = kv.modRevision
