@@ -7,6 +7,8 @@ public enum EtcdError: Error, CustomStringConvertible, Sendable, Equatable {
     case timeout(endpoint: String, call: String, seconds: Double)
     /// etcd answered with an HTTP error; `code` is the gRPC code from the error body when there is one.
     case http(endpoint: String, call: String, status: Int, code: Int?, message: String)
+    /// A gRPC call (the snapshot stream) ended with a status other than OK; `code` is the gRPC status code.
+    case rpc(endpoint: String, call: String, code: Int, message: String)
     /// etcd answered 2xx but the body is not what the API promises.
     case decoding(endpoint: String, call: String, detail: String)
     /// A snapshot stream whose sha256 trailer did not match its bytes, or that ended early.
@@ -20,6 +22,7 @@ public enum EtcdError: Error, CustomStringConvertible, Sendable, Equatable {
         case let .timeout(e, c, s): return "\(c) on \(e): no answer within \(s) s"
         case let .http(e, c, s, code, m):
             return "\(c) on \(e): HTTP \(s)\(code.map { " (gRPC code \($0))" } ?? ""): \(m)"
+        case let .rpc(e, c, code, m): return "\(c) on \(e): gRPC code \(code): \(m)"
         case let .decoding(e, c, d): return "\(c) on \(e): unexpected answer (\(d))"
         case let .snapshotIntegrity(e, d): return "snapshot from \(e): \(d)"
         case let .allEndpointsFailed(c, errs):
@@ -33,6 +36,8 @@ public enum EtcdError: Error, CustomStringConvertible, Sendable, Equatable {
         switch self {
         case .unreachable, .timeout: return true
         case let .http(_, _, status, _, _): return status >= 500
+        // UNAVAILABLE (14) is mapped to .unreachable; INTERNAL (13) and UNKNOWN (2) are worth another member.
+        case let .rpc(_, _, code, _): return code == 13 || code == 2
         case .decoding, .snapshotIntegrity, .allEndpointsFailed: return false
         }
     }

@@ -7,8 +7,13 @@ import NIOHTTP1
 /// One HTTP client (and its connection pool) shared by every endpoint of a cluster. It must be shut down.
 public final class Transport: Sendable {
     let http: HTTPClient
+    /// The TLS files, for the gRPC snapshot client (which makes its own connection).
+    public let tls: TLSOptions
+    /// etcd auth, when the cluster has it enabled: every v3 call carries the user's token.
+    public let credentials: EtcdCredentials?
 
-    public init(tls: TLSOptions = TLSOptions()) throws {
+    public init(tls: TLSOptions = TLSOptions(), credentials: EtcdCredentials? = nil) throws {
+        self.tls = tls; self.credentials = credentials
         var config = HTTPClient.Configuration()
         config.timeout = .init(connect: .seconds(2))
         if !tls.isEmpty { config.tlsConfiguration = try tls.makeConfiguration() }
@@ -28,10 +33,28 @@ public final class Transport: Sendable {
     }
 
     /// Sends one request and collects the whole body. Maps every failure to an `EtcdError` naming `endpoint` and `call`.
+    /// With credentials, a v3 call carries the token, and a rejected token is bought again once.
     func send(endpoint: String, path: String, call: String, method: HTTPMethod, body: Data?, timeout: Duration,
               limit: Int = 16 << 20) async throws -> Answer {
+        guard let credentials, EtcdCredentials.needsToken(path) else {
+            return try await sendOnce(endpoint: endpoint, path: path, call: call, method: method, body: body, token: nil,
+                                      timeout: timeout, limit: limit)
+        }
+        let prefix = EtcdCredentials.prefix(of: path)
+        let token = try await credentials.token(transport: self, endpoint: endpoint, prefix: prefix, timeout: timeout)
+        let first = try await sendOnce(endpoint: endpoint, path: path, call: call, method: method, body: body, token: token,
+                                       timeout: timeout, limit: limit)
+        guard credentials.rejects(first, token: token) else { return first }
+        let again = try await credentials.token(transport: self, endpoint: endpoint, prefix: prefix, timeout: timeout)
+        return try await sendOnce(endpoint: endpoint, path: path, call: call, method: method, body: body, token: again,
+                                  timeout: timeout, limit: limit)
+    }
+
+    func sendOnce(endpoint: String, path: String, call: String, method: HTTPMethod, body: Data?, token: String?,
+                  timeout: Duration, limit: Int = 16 << 20) async throws -> Answer {
         var request = HTTPClientRequest(url: endpoint + path)
         request.method = method
+        if let token { request.headers.add(name: "Authorization", value: token) }
         if let body {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(data: body))
@@ -53,6 +76,11 @@ public final class Transport: Sendable {
         request.headers.add(name: "Content-Type", value: "application/json")
         request.body = .bytes(ByteBuffer(data: body))
         do {
+            if let credentials {
+                let token = try await credentials.token(transport: self, endpoint: endpoint,
+                                                        prefix: EtcdCredentials.prefix(of: path), timeout: .seconds(5))
+                request.headers.add(name: "Authorization", value: token)
+            }
             let response = try await http.execute(request, timeout: .nanoseconds(timeout.nanoseconds))
             let status = Int(response.status.code)
             if status != 200 {
@@ -95,6 +123,15 @@ enum GatewayError {
     static func from(status: Int, body: ByteBuffer, endpoint: String, call: String) -> EtcdError {
         let decoded = try? JSONDecoder().decode(Body.self, from: body)
         let text = decoded?.message ?? decoded?.error ?? EtcdEndpoint.printable(body, limit: 120)
-        return .http(endpoint: endpoint, call: call, status: status, code: decoded?.code, message: text)
+        return .http(endpoint: endpoint, call: call, status: status, code: decoded?.code, message: text + hint(text))
+    }
+
+    /// What to do about the auth answers an operator meets first.
+    static func hint(_ text: String) -> String {
+        if text.contains("user name is empty") { return " (etcd has auth enabled: set cluster.auth, a user and its passwordFile)" }
+        if text.contains("authentication is not enabled") { return " (etcd has auth disabled: remove cluster.auth)" }
+        if text.contains("invalid user ID or password") { return " (check cluster.auth.user and the password in its passwordFile)" }
+        if text.contains("CommonName of client") { return " (the JSON gateway ignores a client certificate's CN: set cluster.auth)" }
+        return ""
     }
 }

@@ -39,6 +39,12 @@ public enum Decide {
         case .active:
             break
         }
+        // A step etcd does not support with auth (accepted by the request) must not see users or roles change while
+        // the cluster is mixed: halt once no sequence of ours is in flight (this path runs without one).
+        if r.authFingerprint != nil, let seen = o.auth?.fingerprint, seen != r.authFingerprint {
+            return .halt(reason: "etcd users, roles or permissions changed during \(r.from) → \(r.to), which etcd does not support with auth enabled; "
+                         + "check the cluster and finish by hand or roll back")
+        }
 
         // Completion: every member on the target with its record done, and the cluster version caught up.
         let allOnTarget = o.members.allSatisfy { $0.version == r.to && o.record($0.name)?.phase == .done }

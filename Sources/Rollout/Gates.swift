@@ -42,14 +42,30 @@ public enum Gates {
                 versionFailure = "members on neither \(r.from) nor \(r.to): "
                     + odd.map { "\($0.name)=\($0.version.map(\.description) ?? "?")" }.joined(separator: ", ")
             } else if case let .refused(why) = VersionPolicy.evaluate(from: r.from, to: r.to, clusterVersion: o.clusterVersion,
-                                                                       allowKnownBad: r.allowKnownBad) {
+                                                                       allowKnownBad: r.allowKnownBad, auth: authContext(o)) {
                 versionFailure = why
+            } else {
+                versionFailure = authChange(o)
             }
         } else { versionFailure = "no rollout" }
         gate(5, "versions allowed", versionFailure)
 
         gate(6, "local preflight", o.preflightBlocking.isEmpty ? nil : o.preflightBlocking.joined(separator: "; "))
         return out
+    }
+
+    /// Auth for gate 5: enabled when the daemon talks to etcd as a user; the risk accepted when the record carries
+    /// the digest taken at the request.
+    static func authContext(_ o: Observation) -> VersionPolicy.Auth {
+        VersionPolicy.Auth(enabled: o.auth != nil, riskAccepted: o.rollout?.authFingerprint != nil)
+    }
+
+    /// A rollout that accepted an auth-sensitive step stops nothing unless the users, roles and permissions read now
+    /// are the ones of the request: changed, or unknown (not read), both block.
+    public static func authChange(_ o: Observation) -> String? {
+        guard let want = o.rollout?.authFingerprint else { return nil }
+        guard let seen = o.auth?.fingerprint else { return "etcd users, roles and permissions could not be read; this rollout must see them unchanged" }
+        return seen == want ? nil : "etcd users, roles or permissions changed during a rollout that accepted the auth risk"
     }
 
     /// Gate 4: any other record in a destructive phase — of this rollout or an older one, for a member in the list or

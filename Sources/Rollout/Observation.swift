@@ -54,6 +54,14 @@ public struct Timing: Sendable, Equatable, Codable {
     }
 }
 
+/// etcd auth as this daemon sees it (present only when the cluster has auth enabled: the config names a user).
+public struct AuthView: Sendable, Equatable {
+    /// sha256 of the users, their roles and the roles' permissions, read this tick; nil when not read (only a rollout
+    /// with `authFingerprint` needs it) or when reading failed.
+    public var fingerprint: String?
+    public init(fingerprint: String?) { self.fingerprint = fingerprint }
+}
+
 /// Everything the core may base a decision on. Built by the shell each tick; time comes in as values.
 public struct Observation: Sendable {
     public var localName: String
@@ -67,6 +75,8 @@ public struct Observation: Sendable {
     /// Keys under `<prefix>/members/` whose value this daemon cannot read (a newer daemon's phase, a corrupted value):
     /// they may be destructive, so gate 4 treats them as such.
     public var undecodableRecords: [String]
+    /// nil: the cluster has no auth enabled (as far as the config says).
+    public var auth: AuthView? = nil
     public var backup: BackupRecord?
     public var lock: LockHold?
     public var journal: JournalEntry?

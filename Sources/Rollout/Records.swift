@@ -21,11 +21,17 @@ public struct RolloutRecord: Codable, Sendable, Equatable {
     /// Optional path of the target binary; a daemon without a file there uses its own binaryPathTemplate.
     public var binary: String?
     public var allowKnownBad: Bool
+    /// Set when the request accepted a step etcd does not support with auth enabled (`allowAuthRisk`): the digest of
+    /// the users, roles and permissions at the request. Every daemon compares it with what it reads; a change halts
+    /// the rollout, an unreadable digest blocks every stop (gate 5).
+    public var authFingerprint: String?
 
     public init(id: String, from: EtcdVersion, to: EtcdVersion, state: RolloutState = .active, requestedBy: String,
-                requestedAt: Double, reason: String? = nil, sha256: String? = nil, binary: String? = nil, allowKnownBad: Bool = false) {
+                requestedAt: Double, reason: String? = nil, sha256: String? = nil, binary: String? = nil, allowKnownBad: Bool = false,
+                authFingerprint: String? = nil) {
         self.id = id; self.from = from; self.to = to; self.state = state; self.requestedBy = requestedBy
         self.requestedAt = requestedAt; self.reason = reason; self.sha256 = sha256; self.binary = binary; self.allowKnownBad = allowKnownBad
+        self.authFingerprint = authFingerprint
     }
 }
 

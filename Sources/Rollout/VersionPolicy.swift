@@ -39,6 +39,36 @@ public struct VersionPolicy: Sendable {
                  why: "data inconsistency on crash during apply; use 3.5.3 or later"),
     ]
 
+    /// Steps etcd does not support while auth is enabled, by (from minor, to minor).
+    public struct AuthNote: Sendable {
+        public let from: String
+        public let to: String
+        public let reference: String
+        public let why: String
+    }
+
+    public static let authNotes: [AuthNote] = [
+        AuthNote(from: "3.4", to: "3.5", reference: "etcd-io/etcd#11943 (upgrade_3_5 guide)",
+                 why: "3.5 changes the WAL format of auth entries, so a rolling upgrade with auth enabled is unsupported; "
+                    + "operators report it works when no user, role or permission changes while the cluster is mixed"),
+        AuthNote(from: "3.5", to: "3.4", reference: "etcd-io/etcd#11943 (upgrade_3_5 guide)",
+                 why: "the rolling downgrade 3.5 → 3.4 with auth enabled is unsupported for the same reason"),
+    ]
+
+    /// Auth as a request sees it: whether the cluster has it enabled, and whether the request accepted the risk of a
+    /// step in `authNotes` (the daemons then halt if users, roles or permissions change).
+    public struct Auth: Sendable, Equatable {
+        public var enabled: Bool
+        public var riskAccepted: Bool
+        public init(enabled: Bool, riskAccepted: Bool) { self.enabled = enabled; self.riskAccepted = riskAccepted }
+        public static let disabled = Auth(enabled: false, riskAccepted: false)
+    }
+
+    /// The note for a step, when auth makes it unsupported.
+    public static func authNote(from: EtcdVersion, to: EtcdVersion) -> AuthNote? {
+        authNotes.first { $0.from == from.minorVersion && $0.to == to.minorVersion }
+    }
+
     /// The gateway prefix that version serves (`/v3beta` is all 3.3 has; 3.4+ serve `/v3`).
     public static func gatewayPrefix(for v: EtcdVersion) -> String {
         (v.major, v.minor) < (3, 4) ? "/v3beta" : "/v3"
@@ -62,7 +92,8 @@ public struct VersionPolicy: Sendable {
     }
 
     /// `clusterVersion` is the cluster's "major.minor" when known.
-    public static func evaluate(from: EtcdVersion, to: EtcdVersion, clusterVersion: String?, allowKnownBad: Bool) -> Verdict {
+    public static func evaluate(from: EtcdVersion, to: EtcdVersion, clusterVersion: String?, allowKnownBad: Bool,
+                                auth: Auth = .disabled) -> Verdict {
         let s = step(from: from, to: to)
         let rule = rules.first { $0.step == s }!
         guard rule.allowed else { return .refused("\(from) → \(to): \(rule.why)") }
@@ -74,6 +105,13 @@ public struct VersionPolicy: Sendable {
             let text = "\(to) is a known-bad release (\(bad.reference): \(bad.why))"
             guard allowKnownBad else { return .refused(text + "; pass allowKnownBad to accept the risk") }
             warnings.append(text + "; allowed by the request")
+        }
+        if auth.enabled, let note = authNote(from: from, to: to) {
+            let text = "\(from) → \(to) with auth enabled: \(note.why) (\(note.reference))"
+            guard auth.riskAccepted else {
+                return .refused(text + "; pass allowAuthRisk to accept it: the daemons then halt the rollout if users, roles or permissions change")
+            }
+            warnings.append(text + "; allowed by the request, halting if users, roles or permissions change")
         }
         return .allowed(warnings: warnings)
     }

@@ -20,7 +20,7 @@ struct Run: AsyncParsableCommand {
         let unwritable = WritablePaths.problems(config)
         guard unwritable.isEmpty else { throw Failure(code: Exit.usage, message: unwritable.joined(separator: "; ")) }
         let transport: Transport
-        do { transport = try Transport(tls: config.cluster.tls) } catch { throw Failure(code: Exit.usage, message: "\(error)") }
+        do { transport = try config.cluster.makeTransport() } catch { throw Failure(code: Exit.usage, message: "\(error)") }
         let cluster = EtcdCluster(urls: config.cluster.endpoints, transport: transport, timeout: .seconds(3))
         let supervisor = Supervisor.live(config: config, cluster: cluster, controller: controller, logger: logger)
         let watcher = ChangeWatcher()
@@ -51,9 +51,10 @@ struct Status: AsyncParsableCommand {
 
     func run() async throws {
         var urls: [String], tls = TLSOptions(caFile: cacert, certFile: cert, keyFile: key), prefix = keyPrefix
+        var loaded: Config?
         if let config {
             let c = try ConfigOption.parse(["--config", config]).load()
-            urls = c.cluster.endpoints; tls = c.cluster.tls; prefix = c.cluster.keyPrefix
+            urls = c.cluster.endpoints; tls = c.cluster.tls; prefix = c.cluster.keyPrefix; loaded = c
         } else if let endpoints {
             urls = endpoints.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
         } else {
@@ -63,7 +64,9 @@ struct Status: AsyncParsableCommand {
         if let bad = urls.first(where: { !Config.isEndpointURL($0) }) {
             throw Failure(code: Exit.usage, message: "--endpoints: '\(bad)' is not an http(s) URL (like http://127.0.0.1:2379)")
         }
-        let report = try await withCluster(urls: urls, tls: tls) { try await StatusReport.gather(cluster: $0, keyPrefix: prefix) }
+        let report = try await withCluster(urls: urls, transport: { try loaded?.cluster.makeTransport() ?? Transport(tls: tls) }) {
+            try await StatusReport.gather(cluster: $0, keyPrefix: prefix)
+        }
         print(json ? report.json() : report.table())
         if !report.allHealthy { throw ExitCode(Exit.notHealthy) }
     }
@@ -74,6 +77,8 @@ struct VersionTarget: ParsableArguments {
     @Option(help: "Path of the target binary (default: member.binaryPathTemplate).") var binary: String?
     @Option(help: "Expected sha256 of the target binary.") var sha256: String?
     @Flag(help: "Accept a known-bad target release.") var allowKnownBad = false
+    @Flag(help: "Accept a step etcd does not support with auth enabled (3.4 ↔ 3.5); the daemons halt the rollout if users, roles or permissions change.")
+    var allowAuthRisk = false
 
     func parsed() throws -> EtcdVersion {
         if let why = EtcdVersion.problemAsRequested(version) { throw Failure(code: Exit.invalidRequest, message: why) }
@@ -90,7 +95,7 @@ struct Request: AsyncParsableCommand {
         let config = try options.load()
         let version = try target.parsed()
         let req = UpgradeRequest(version: target.version, binary: target.binary, sha256: target.sha256?.lowercased(),
-                                 allowKnownBad: target.allowKnownBad ? true : nil)
+                                 allowKnownBad: target.allowKnownBad ? true : nil, allowAuthRisk: target.allowAuthRisk ? true : nil)
         do { _ = try UpgradeRequest.parse(JSONEncoder().encode(req)) } catch {
             throw Failure(code: Exit.invalidRequest, message: "\(error)")
         }
@@ -112,8 +117,8 @@ struct Plan: AsyncParsableCommand {
     func run() async throws {
         let config = try options.load()
         let v = try target.parsed()
-        let plan = try await withCluster(urls: config.cluster.endpoints, tls: config.cluster.tls) {
-            try await Shepherd.Plan.make(config: config, cluster: $0, target: v, allowKnownBad: target.allowKnownBad,
+        let plan = try await withCluster(config: config) {
+            try await Shepherd.Plan.make(config: config, cluster: $0, target: v, allowKnownBad: target.allowKnownBad, allowAuthRisk: target.allowAuthRisk,
                                          binary: target.binary, sha256: target.sha256)
         }
         print(plan.lines.joined(separator: "\n"))
@@ -124,7 +129,7 @@ struct Plan: AsyncParsableCommand {
 /// pause / resume / abort: a CAS on the rollout record's state.
 func changeState(_ options: ConfigOption, to state: RolloutState, from: Set<RolloutState>, reason: String) async throws {
     let config = try options.load()
-    let (r, busy) = try await withCluster(urls: config.cluster.endpoints, tls: config.cluster.tls) { cluster -> (RolloutRecord, [String]) in
+    let (r, busy) = try await withCluster(config: config) { cluster -> (RolloutRecord, [String]) in
         let store = RolloutStore(prefix: config.cluster.keyPrefix, cluster: cluster)
         do {
             let r = try await store.setRolloutState(state, reason: reason, allowedFrom: from)
@@ -180,7 +185,7 @@ struct ForgetMember: AsyncParsableCommand {
             throw Failure(code: Exit.usage, message: "forget \(member) needs --yes: confirm that \(member)'s daemon is stopped for good (see --help)")
         }
         let by = ProcessInfo.processInfo.environment["SUDO_USER"] ?? ProcessInfo.processInfo.environment["USER"] ?? "operator"
-        let outcome = try await withCluster(urls: config.cluster.endpoints, tls: config.cluster.tls) {
+        let outcome = try await withCluster(config: config) {
             try await Forget.run(name: member, cluster: $0, keyPrefix: config.cluster.keyPrefix, by: "\(by) on \(config.member.name)")
         }
         switch outcome {
@@ -207,7 +212,7 @@ struct SaveSnapshot: AsyncParsableCommand {
             throw Failure(code: Exit.usage, message: "\(path) exists; give a new path")
         }
         let started = ContinuousClock.now
-        let (info, leader) = try await withCluster(urls: config.cluster.endpoints, tls: config.cluster.tls) { cluster in
+        let (info, leader) = try await withCluster(config: config) { cluster in
             let view = try await ClusterObserver(cluster: cluster).observe()
             guard let leader = view.members.first(where: \.isLeader) else {
                 throw EtcdError.unreachable(endpoint: config.cluster.endpoints.joined(separator: ","), call: "snapshot", detail: "no leader")
@@ -231,7 +236,7 @@ struct Check: AsyncParsableCommand {
         let to = try target.parsed()
         var findings: [Finding] = []
         // The version policy needs the cluster; the local checks do not.
-        let view: (running: RunningVersion, cluster: String?, db: Int64)? = try? await withCluster(urls: config.cluster.endpoints, tls: config.cluster.tls) {
+        let view: (running: RunningVersion, cluster: String?, db: Int64)? = try? await withCluster(config: config) {
             let v = try await ClusterObserver(cluster: $0).observe()
             return (RunningVersion.of(v.members.map(\.view)), v.clusterVersion, v.members.map(\.dbSizeBytes).max() ?? 0)
         }
@@ -242,7 +247,8 @@ struct Check: AsyncParsableCommand {
                 findings.append(Finding(severity: .blocking, what: problem, fix: "run check once every member answers on one version"))
             }
             if let from {
-                switch VersionPolicy.evaluate(from: from, to: to, clusterVersion: view.cluster, allowKnownBad: target.allowKnownBad) {
+                switch VersionPolicy.evaluate(from: from, to: to, clusterVersion: view.cluster, allowKnownBad: target.allowKnownBad,
+                                              auth: .init(enabled: config.cluster.auth != nil, riskAccepted: target.allowAuthRisk)) {
                 case let .allowed(warnings):
                     findings += warnings.map { Finding(severity: .warning, what: $0, fix: "prefer a release without known data-safety bugs") }
                 case let .refused(why):

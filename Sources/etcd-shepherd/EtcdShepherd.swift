@@ -62,10 +62,20 @@ struct ConfigOption: ParsableArguments {
     }
 }
 
+/// A cluster client for a config (its endpoints, TLS files and etcd credentials).
+func withCluster<T: Sendable>(config: Config, _ body: (EtcdCluster) async throws -> T) async throws -> T {
+    try await withCluster(urls: config.cluster.endpoints, transport: { try config.cluster.makeTransport() }, body)
+}
+
 /// A cluster client for a config; the transport is shut down by `withCluster`.
 func withCluster<T: Sendable>(urls: [String], tls: TLSOptions, _ body: (EtcdCluster) async throws -> T) async throws -> T {
+    try await withCluster(urls: urls, transport: { try Transport(tls: tls) }, body)
+}
+
+func withCluster<T: Sendable>(urls: [String], transport make: () throws -> Transport,
+                              _ body: (EtcdCluster) async throws -> T) async throws -> T {
     let transport: Transport
-    do { transport = try Transport(tls: tls) } catch { throw Failure(code: Exit.usage, message: "\(error)") }
+    do { transport = try make() } catch { throw Failure(code: Exit.usage, message: "\(error)") }
     let cluster = EtcdCluster(urls: urls, transport: transport, timeout: .seconds(5))
     do {
         let r = try await body(cluster)

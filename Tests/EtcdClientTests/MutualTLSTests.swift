@@ -36,6 +36,9 @@ import TestSupport
             try await ep.put("/tls", Array("ok".utf8))
             #expect(try await ep.range("/tls").kvs.first?.valueString == "ok")
             #expect(try await ep.status().version == version)
+            // The snapshot is gRPC on its own connection: the same files, the same checks.
+            let snap = try await ep.snapshot(to: certs.path + "/s.db")
+            #expect(snap.size > 32)
             // Without the client certificate the handshake is refused, and the error names the endpoint.
             let caOnly = try Transport(tls: TLSOptions(caFile: p + "/ca.crt"))
             do {
@@ -44,6 +47,13 @@ import TestSupport
             } catch let e as EtcdError {
                 #expect(e.description.contains(c.members[0].clientURL))
             }
+            do {
+                _ = try await EtcdEndpoint(url: c.members[0].clientURL, transport: caOnly).snapshot(to: certs.path + "/no.db", idleTimeout: .seconds(5))
+                Issue.record("a snapshot without a client certificate was let in")
+            } catch let e as EtcdError {
+                #expect(e.description.contains(c.members[0].clientURL))
+            }
+            #expect(!FileManager.default.fileExists(atPath: certs.path + "/no.db"))
             try await caOnly.shutdown()
         }
     }
@@ -75,7 +85,14 @@ import TestSupport
                     return !last.contains("Connection refused")
                 }
             }
+            // The gRPC snapshot client makes its own TLS connection: it must refuse the same certificates.
+            var snapshotError = ""
+            do { _ = try await ep.snapshot(to: p + "/refused.db", idleTimeout: .seconds(5)); snapshotError = "accepted" } catch {
+                snapshotError = "\(error)"
+            }
             try await t.shutdown()
+            #expect(snapshotError != "accepted", "\(what) was accepted by the snapshot client")
+            #expect(snapshotError.contains(c.members[0].clientURL), "\(what), snapshot: \(snapshotError)")
             #expect(listening, "the member never listened: \(last)")
             #expect(last != "accepted", "\(what) was accepted")
             #expect(last.contains(c.members[0].clientURL) && last.lowercased().contains("certificate"), "\(what): \(last)")

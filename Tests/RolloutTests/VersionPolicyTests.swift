@@ -86,3 +86,64 @@ import Testing
         #expect(Identifier.shown("s1") == "s1")
     }
 }
+
+/// etcd's 3.4 ↔ 3.5 auth note (etcd-io/etcd#11943) as data: refused with auth enabled unless the request accepts the
+/// risk; the rollout then halts if users, roles or permissions change, and stops nothing while they cannot be read.
+@Suite struct AuthPolicyTests {
+    static let v3510 = EtcdVersion(3, 5, 10)
+
+    @Test func authSensitiveStepNeedsTheRequestToAcceptIt() {
+        let on = VersionPolicy.Auth(enabled: true, riskAccepted: false)
+        guard case let .refused(why) = VersionPolicy.evaluate(from: v3423, to: v351, clusterVersion: "3.4", allowKnownBad: true, auth: on) else {
+            Issue.record("3.4 → 3.5 with auth was allowed without allowAuthRisk"); return
+        }
+        #expect(why.contains("allowAuthRisk") && why.contains("etcd-io/etcd#11943"), "\(why)")
+        let accepted = VersionPolicy.evaluate(from: v3423, to: v351, clusterVersion: "3.4", allowKnownBad: true,
+                                              auth: .init(enabled: true, riskAccepted: true))
+        guard case let .allowed(warnings) = accepted else { Issue.record("\(accepted)"); return }
+        #expect(warnings.contains { $0.contains("halting if users, roles or permissions change") })
+        // Without auth the step is etcd's documented upgrade; a patch step with auth has no note.
+        #expect(VersionPolicy.evaluate(from: v3423, to: v351, clusterVersion: "3.4", allowKnownBad: true).isAllowed)
+        #expect(VersionPolicy.evaluate(from: v351, to: Self.v3510, clusterVersion: "3.5", allowKnownBad: false, auth: on).isAllowed)
+        // The downgrade back is covered by the same note.
+        #expect(!VersionPolicy.evaluate(from: v351, to: v3423, clusterVersion: "3.4", allowKnownBad: false, auth: on).isAllowed)
+        #expect(RequestRules.evaluate(to: v351, allowKnownBad: true, rollout: nil,
+                                      members: [member("s1", id: 1, leader: true), member("s2", id: 2), member("s3", id: 3)],
+                                      clusterVersion: "3.4", auth: on) != .accept(from: v3423))
+    }
+
+    @Test func gateFiveBlocksUnlessTheUsersAndRolesAreTheRequestsOnes() {
+        var r = rollout
+        r.authFingerprint = "aaa"
+        func gate5(_ seen: AuthView?) -> GateResult? {
+            var o = observation(rollout: r, lock: heldLock, backup: backup)
+            o.auth = seen
+            return Gates.evaluate(o).first { $0.number == 5 }
+        }
+        #expect(gate5(AuthView(fingerprint: "aaa"))?.passed == true)
+        #expect(gate5(AuthView(fingerprint: "bbb"))?.detail.contains("changed") == true)
+        #expect(gate5(AuthView(fingerprint: nil))?.detail.contains("could not be read") == true)
+        // A record without the digest on a cluster with auth: the step was never accepted (a hand-written record).
+        var o = observation(lock: heldLock, backup: backup)
+        o.auth = AuthView(fingerprint: nil)
+        #expect(Gates.evaluate(o).first { $0.number == 5 }?.detail.contains("allowAuthRisk") == true)
+    }
+
+    @Test func aChangeHaltsOnlyBetweenSequences() {
+        var r = rollout
+        r.authFingerprint = "aaa"
+        var idle = observation(rollout: r)
+        idle.auth = AuthView(fingerprint: "bbb")
+        guard case let .halt(reason) = Decide.next(idle) else { Issue.record("\(Decide.next(idle))"); return }
+        #expect(reason.contains("users, roles or permissions changed"))
+        // A member mid-sequence (started on the target, verifying) finishes its sequence first.
+        var busy = observation(rollout: r, records: ["s2": record(.verifying, id: "2")], lock: heldLock, backup: backup,
+                               journal: JournalEntry(rolloutID: "r1", step: .started, target: v351, startedAt: 990,
+                                                     previousBinary: "/old", from: v3423))
+        busy.auth = AuthView(fingerprint: "bbb")
+        if case .halt = Decide.next(busy) { Issue.record("halted with its member mid-sequence") }
+        // Unchanged: the rollout goes on.
+        idle.auth = AuthView(fingerprint: "aaa")
+        #expect(Decide.next(idle) == .acquireLock)
+    }
+}

@@ -76,3 +76,67 @@ import TestSupport
         #expect(throws: Config.Invalid.self) { try Config.parse(Data("member: s1".utf8)) }
     }
 }
+
+/// `cluster.auth.passwordFile`: read through O_NOFOLLOW, checked on the descriptor, never echoed.
+@Suite struct PasswordFileTests {
+    static func withFile(_ body: (String) throws -> Void) throws {
+        let dir = try TempDir("pw")
+        defer { dir.remove() }
+        try body(dir.path)
+    }
+
+    @Test func readsOneLineWithoutItsNewline() throws {
+        try Self.withFile { d in
+            let f = d + "/pw"
+            try "s3cr3t pass\n".write(toFile: f, atomically: false, encoding: .utf8)
+            chmod(f, 0o600)
+            #expect(try PasswordFile.read(f) == "s3cr3t pass")
+        }
+    }
+
+    /// Each unsafe or unusable file: the error names the file and the fix, and never contains the password.
+    @Test(arguments: [("mode", "chmod 600"), ("symlink", "is a symlink"), ("missing", "does not exist"), ("empty", "is empty"),
+                      ("huge", "bytes"), ("twoLines", "one line"), ("directory", "not a regular file")])
+    func refused(_ kind: String, _ expected: String) throws {
+        try Self.withFile { d in
+            let f = d + "/pw"
+            switch kind {
+            case "mode": try "hunter2\n".write(toFile: f, atomically: false, encoding: .utf8); chmod(f, 0o640)
+            case "symlink":
+                try "hunter2\n".write(toFile: d + "/real", atomically: false, encoding: .utf8); chmod(d + "/real", 0o600)
+                symlink(d + "/real", f)
+            case "missing": break
+            case "empty": FileManager.default.createFile(atPath: f, contents: Data(), attributes: [.posixPermissions: 0o600])
+            case "huge": FileManager.default.createFile(atPath: f, contents: Data(repeating: 0x61, count: 5000), attributes: [.posixPermissions: 0o600])
+            case "twoLines": FileManager.default.createFile(atPath: f, contents: Data("hunter2\nmore\n".utf8), attributes: [.posixPermissions: 0o600])
+            default: mkdir(f, 0o700)
+            }
+            do {
+                _ = try PasswordFile.read(f)
+                Issue.record("\(kind) was accepted")
+            } catch let e as Config.Invalid {
+                #expect(e.key == "cluster.auth.passwordFile")
+                #expect(e.problem.contains(f) && e.problem.contains(expected), "\(e)")
+                #expect(!e.description.contains("hunter2"))
+            }
+        }
+    }
+
+    @Test func configWithAuthLoadsAndNamesTheUser() throws {
+        try Self.withFile { d in
+            try "pw\n".write(toFile: d + "/pw", atomically: false, encoding: .utf8)
+            chmod(d + "/pw", 0o600)
+            let text = ConfigTests.base.replacingOccurrences(
+                of: #""cluster": {"endpoints": ["http://127.0.0.1:2379"]}"#,
+                with: #""cluster": {"endpoints": ["http://127.0.0.1:2379"], "auth": {"user": "shepherd", "passwordFile": "\#(d)/pw"}}"#)
+            try text.write(toFile: d + "/c.json", atomically: false, encoding: .utf8)
+            let c = try Config.load(path: d + "/c.json")
+            #expect(c.cluster.auth == Config.Auth(user: "shepherd", passwordFile: d + "/pw"))
+            let creds = try c.cluster.credentials()
+            #expect(creds?.user == "shepherd" && creds?.description == "etcd user shepherd")
+            // A bad password file refuses the config, naming the key.
+            chmod(d + "/pw", 0o644)
+            #expect(throws: Config.Invalid.self) { try Config.load(path: d + "/c.json") }
+        }
+    }
+}

@@ -55,6 +55,8 @@ struct SimCluster: ClusterObserving {
         }
         return ClusterView(members: details, clusterVersion: q ? f.clusterVersion : nil, startedAt: f.now)
     }
+    /// The simulated fleet has no auth (its daemons' configs name no user): never asked.
+    func authFingerprint() async throws -> String { throw SimError.unavailable("auth (the simulated cluster has none)") }
 }
 
 struct SimStore: RolloutStoring {

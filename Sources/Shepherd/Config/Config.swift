@@ -22,8 +22,15 @@ public struct Config: Sendable, Equatable {
         public var endpoints: [String]
         public var keyPrefix: String
         public var tls: TLSOptions
+        /// etcd auth: the user the daemon acts as, and the file holding its password. nil: auth is not enabled.
+        public var auth: Auth?
         /// Allow rolling 1- and 2-member clusters, which lose quorum while a member is down.
         public var allowSmallCluster: Bool
+    }
+
+    public struct Auth: Sendable, Equatable {
+        public var user: String
+        public var passwordFile: String
     }
 
     public enum Controller: Sendable, Equatable {
@@ -80,7 +87,7 @@ public struct Config: Sendable, Equatable {
         }
 
         let c = try r.object("cluster")
-        try c.allow(["endpoints", "keyPrefix", "tls", "allowSmallCluster"])
+        try c.allow(["endpoints", "keyPrefix", "tls", "auth", "allowSmallCluster"])
         let endpoints = try c.stringArray("endpoints")
         guard !endpoints.isEmpty else { throw Invalid(key: "cluster.endpoints", problem: "needs at least one URL") }
         for (i, e) in endpoints.enumerated() where !Reader.isURL(e) {
@@ -111,7 +118,19 @@ public struct Config: Sendable, Equatable {
                               problem: "\(key) is readable by group or others (mode \(String(st.st_mode & 0o777, radix: 8))): chmod 600 \(key)")
             }
         }
-        let cluster = Cluster(endpoints: endpoints, keyPrefix: prefix, tls: tls,
+        var auth: Auth?
+        if c.has("auth") {
+            let a = try c.object("auth")
+            try a.allow(["user", "passwordFile"])
+            let user = try a.string("user")
+            guard !user.isEmpty, user.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value != 0x7f }) else {
+                throw Invalid(key: "cluster.auth.user", problem: "must be an etcd user name (no spaces or control characters)")
+            }
+            let file = try a.absPath("passwordFile")
+            _ = try PasswordFile.read(file)   // refused now, with the fix, rather than at the first call
+            auth = Auth(user: user, passwordFile: file)
+        }
+        let cluster = Cluster(endpoints: endpoints, keyPrefix: prefix, tls: tls, auth: auth,
                               allowSmallCluster: try c.optionalBool("allowSmallCluster") ?? false)
 
         let k = try r.object("controller")
@@ -244,5 +263,18 @@ struct Reader {
         guard case let .number(v) = o[k]! else { throw Config.Invalid(key: key(k), problem: "must be a number") }
         guard range.contains(v) else { throw Config.Invalid(key: key(k), problem: "\(v) is outside \(range.lowerBound)...\(range.upperBound)") }
         return v
+    }
+}
+
+extension Config.Cluster {
+    /// The credentials for `auth`, the password read from its file now (it may have been rotated since the load).
+    public func credentials() throws -> EtcdCredentials? {
+        guard let auth else { return nil }
+        return EtcdCredentials(user: auth.user, password: try PasswordFile.read(auth.passwordFile))
+    }
+
+    /// The transport for this cluster: its TLS files and its credentials.
+    public func makeTransport() throws -> Transport {
+        try Transport(tls: tls, credentials: credentials())
     }
 }

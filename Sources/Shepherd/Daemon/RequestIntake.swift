@@ -30,7 +30,9 @@ public struct RequestIntake: Sendable {
             }
             UpgradeRequest.settle(path: path, accepted: true, reason: "rollout \(rec.id) \(rec.from) → \(rec.to)")
             events.emit(.requestAccepted, .notice, "request accepted: rollout \(rec.id) \(rec.from) → \(rec.to)", rollout: rec, phase: "active")
-            if rec.allowKnownBad, case let .allowed(warnings) = VersionPolicy.evaluate(from: rec.from, to: rec.to, clusterVersion: nil, allowKnownBad: true) {
+            if rec.allowKnownBad || rec.authFingerprint != nil,
+               case let .allowed(warnings) = VersionPolicy.evaluate(from: rec.from, to: rec.to, clusterVersion: nil, allowKnownBad: rec.allowKnownBad,
+                                                                    auth: .init(enabled: rec.authFingerprint != nil, riskAccepted: true)) {
                 for w in warnings { events.logger.warning("\(w)") }
             }
             return true
@@ -50,8 +52,9 @@ public struct RequestIntake: Sendable {
         let to = EtcdVersion(req.version)!
         typealias Refused = UpgradeRequest.Refused
         let from: EtcdVersion
+        let auth = VersionPolicy.Auth(enabled: config.cluster.auth != nil, riskAccepted: req.allowAuthRisk ?? false)
         switch RequestRules.evaluate(to: to, allowKnownBad: req.allowKnownBad ?? false, rollout: rollout,
-                                     members: view.members.map(\.view), clusterVersion: view.clusterVersion) {
+                                     members: view.members.map(\.view), clusterVersion: view.clusterVersion, auth: auth) {
         case let .accept(version): from = version
         case let .refuse(why): throw Refused(reason: why)
         }
@@ -59,9 +62,13 @@ public struct RequestIntake: Sendable {
         let binary = req.binary ?? config.member.binaryPath(to)
         let findings = await Preflight.all(config, from: from, to: to, binary: binary, sha256: req.sha256).filter { $0.severity == .blocking }
         if !findings.isEmpty { throw Refused(reason: findings.map { "\($0.what) (fix: \($0.fix))" }.joined(separator: "; ")) }
+        // An auth-sensitive step accepted by the request: the users and roles as they are now, which every daemon
+        // compares with what it reads while the rollout runs (a read failure here leaves the request for the next try).
+        let fingerprint = auth.enabled && VersionPolicy.authNote(from: from, to: to) != nil ? try await store.cluster.authFingerprint() : nil
         let id = "r\(Int(now))-\(String(UInt16.random(in: 0...UInt16.max), radix: 16))"
         // Intent only: the record never carries a path (every node runs its own binaryPathTemplate).
         return RolloutRecord(id: id, from: from, to: to, requestedBy: config.member.name, requestedAt: now,
-                             sha256: req.sha256?.lowercased(), binary: nil, allowKnownBad: req.allowKnownBad ?? false)
+                             sha256: req.sha256?.lowercased(), binary: nil, allowKnownBad: req.allowKnownBad ?? false,
+                             authFingerprint: fingerprint)
     }
 }

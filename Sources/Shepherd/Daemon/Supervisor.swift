@@ -147,8 +147,20 @@ public actor Supervisor {
             preflightBlocking: blocking, localProcessUp: processUp, observationAge: at - view.startedAt, verifiedFor: 0,
             allowSmallCluster: config.cluster.allowSmallCluster, undecodableRecords: snap.undecodableRecords, now: at,
             timing: config.timing)
+        obs.auth = await observeAuth(snap.rollout)
         for e in memory.advance(&obs) { reportHealth(e, view: view, rollout: snap.rollout) }
         return (obs, view)
+    }
+
+    /// Auth as the core needs it: nil without auth; the users/roles digest only while a rollout that accepted an
+    /// auth-sensitive step is active (nil when it cannot be read: gate 5 then blocks every stop).
+    func observeAuth(_ r: RolloutRecord?) async -> AuthView? {
+        guard config.cluster.auth != nil else { return nil }
+        guard let r, r.authFingerprint != nil, r.state == .active else { return AuthView(fingerprint: nil) }
+        do { return AuthView(fingerprint: try await ports.cluster.authFingerprint()) } catch {
+            events.logger.warning("cannot read etcd users and roles (\(error)); no member is stopped until they can be read")
+            return AuthView(fingerprint: nil)
+        }
     }
 
     /// Gate 6 for this node, run when `PreflightMemory` says so.

@@ -1,15 +1,19 @@
 import Foundation
 import Rollout
 
-/// The operator's upgrade request file: `{"version": "3.5.1", "binary": "...", "sha256": "...", "allowKnownBad": false}`.
+/// The operator's upgrade request file: `{"version": "3.5.1", "binary": "...", "sha256": "...", "allowKnownBad": false,
+/// "allowAuthRisk": false}`.
 public struct UpgradeRequest: Codable, Sendable, Equatable {
     public var version: String
     public var binary: String?
     public var sha256: String?
     public var allowKnownBad: Bool?
+    /// Accept a step etcd does not support with auth enabled (3.4 ↔ 3.5); the daemons halt if users or roles change.
+    public var allowAuthRisk: Bool?
 
-    public init(version: String, binary: String? = nil, sha256: String? = nil, allowKnownBad: Bool? = nil) {
+    public init(version: String, binary: String? = nil, sha256: String? = nil, allowKnownBad: Bool? = nil, allowAuthRisk: Bool? = nil) {
         self.version = version; self.binary = binary; self.sha256 = sha256; self.allowKnownBad = allowKnownBad
+        self.allowAuthRisk = allowAuthRisk
     }
 
     public struct Refused: Error, CustomStringConvertible, Sendable {
@@ -73,9 +77,10 @@ public struct UpgradeRequest: Codable, Sendable, Equatable {
         }
         let r = Reader(root, path: "")
         do {
-            try r.allow(["version", "binary", "sha256", "allowKnownBad"])
+            try r.allow(["version", "binary", "sha256", "allowKnownBad", "allowAuthRisk"])
             let req = UpgradeRequest(version: try r.string("version"), binary: try r.optionalAbsPath("binary"),
-                                     sha256: try r.optionalString("sha256"), allowKnownBad: try r.optionalBool("allowKnownBad"))
+                                     sha256: try r.optionalString("sha256"), allowKnownBad: try r.optionalBool("allowKnownBad"),
+                                     allowAuthRisk: try r.optionalBool("allowAuthRisk"))
             if let why = EtcdVersion.problemAsRequested(req.version) { throw Refused(reason: "version \(why)") }
             if let s = req.sha256, s.count != 64 || !s.allSatisfy(\.isHexDigit) {
                 throw Refused(reason: "sha256 must be 64 hex digits")

@@ -9,7 +9,8 @@ public struct Plan: Sendable {
     public var blocked: Bool
 
     public static func make(config: Config, cluster: EtcdCluster, target: EtcdVersion, allowKnownBad: Bool,
-                            binary: String?, sha256: String?) async throws -> Plan {
+                            allowAuthRisk: Bool = false, binary: String?, sha256: String?) async throws -> Plan {
+        let auth = VersionPolicy.Auth(enabled: config.cluster.auth != nil, riskAccepted: allowAuthRisk)
         let view = try await ClusterObserver(cluster: cluster).observe()
         let snap = try await RolloutStore(prefix: config.cluster.keyPrefix, cluster: cluster).read()
         var lines: [String] = []
@@ -21,7 +22,7 @@ public struct Plan: Sendable {
             return Plan(lines: lines + ["BLOCKED: \(running.problem ?? "no single version")"], blocked: true)
         }
         lines.append("rollout: \(from) → \(target)")
-        switch VersionPolicy.evaluate(from: from, to: target, clusterVersion: view.clusterVersion, allowKnownBad: allowKnownBad) {
+        switch VersionPolicy.evaluate(from: from, to: target, clusterVersion: view.clusterVersion, allowKnownBad: allowKnownBad, auth: auth) {
         case let .allowed(warnings):
             lines.append("  version policy: ok (\(VersionPolicy.step(from: from, to: target).rawValue))")
             for w in warnings { lines.append("  warning: \(w)") }
@@ -36,18 +37,21 @@ public struct Plan: Sendable {
         let order = view.members.filter { !$0.isLeader }.map(\.name).sorted() + view.members.filter(\.isLeader).map(\.name)
         lines.append("order (followers first, leader last after a leadership transfer): \(order.joined(separator: " → "))")
 
+        // An accepted auth risk: the record would carry the users/roles digest, and the daemons would read the same one.
+        let authRisk = auth.enabled && auth.riskAccepted && VersionPolicy.authNote(from: from, to: target) != nil
         let hypothetical = RolloutRecord(id: "plan", from: from, to: target, requestedBy: config.member.name, requestedAt: 0,
-                                         allowKnownBad: allowKnownBad)
+                                         allowKnownBad: allowKnownBad, authFingerprint: authRisk ? "plan" : nil)
         let local = await Preflight.all(config, from: from, to: target, binary: binary ?? config.member.binaryPath(target), sha256: sha256)
         for f in local { lines.append("  preflight on \(config.member.name): \(f.line)") }
         if local.contains(where: { $0.severity == .blocking }) { blocked = true }
         let first = order.first ?? config.member.name
-        let obs = Observation(localName: first, members: view.members.map(\.view), clusterVersion: view.clusterVersion,
+        var obs = Observation(localName: first, members: view.members.map(\.view), clusterVersion: view.clusterVersion,
                               rollout: hypothetical, records: snap.records, backup: nil,
                               lock: LockHold(key: "plan", revision: 0, leaseID: 0, leaseRemaining: Double(config.timing.lockTTLSeconds)),
                               journal: nil, preflightBlocking: [], localProcessUp: true, observationAge: 0, verifiedFor: 0,
                               allowSmallCluster: config.cluster.allowSmallCluster, undecodableRecords: snap.undecodableRecords,
                               now: 0, timing: config.timing)
+        obs.auth = auth.enabled ? AuthView(fingerprint: authRisk ? "plan" : nil) : nil
         lines.append("gates for the first stop (\(first)), checked now:")
         for g in Gates.evaluate(obs) where g.number != 6 {
             lines.append("  \(g.passed ? "pass" : "FAIL") \(g.number) \(g.name)\(g.passed ? "" : ": \(g.detail)")")

@@ -26,4 +26,8 @@ public struct LiveCluster: ClusterObserving {
         }
         return view
     }
+
+    public func authFingerprint() async throws -> String {
+        try await cluster.authFingerprint()
+    }
 }

@@ -28,6 +28,9 @@ public struct SupervisorPorts: Sendable {
 public protocol ClusterObserving: Sendable {
     /// `metricsOf`: the client URL whose `/metrics` to scrape this time, if any.
     func observe(metricsOf: String?) async throws -> ClusterView
+    /// The digest of etcd's users, roles and permissions (auth-enabled clusters; asked only while a rollout that
+    /// accepted an auth-sensitive step runs). Throws when it cannot be read.
+    func authFingerprint() async throws -> String
 }
 
 /// The protocol's records in etcd (DESIGN.md). Contract: reads are linearizable; a fenced write succeeds only while
