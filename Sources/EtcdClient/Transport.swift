@@ -131,7 +131,9 @@ enum GatewayError {
         if text.contains("user name is empty") { return " (etcd has auth enabled: set cluster.auth, a user and its passwordFile)" }
         if text.contains("authentication is not enabled") { return " (etcd has auth disabled: remove cluster.auth)" }
         if text.contains("invalid user ID or password") { return " (check cluster.auth.user and the password in its passwordFile)" }
-        if text.contains("CommonName of client") { return " (the JSON gateway ignores a client certificate's CN: set cluster.auth)" }
+        if text.contains("CommonName of client") {
+            return " (with auth enabled etcd's JSON gateway refuses client certificates that carry a CommonName: use one without a CN, and cluster.auth)"
+        }
         return ""
     }
 }

@@ -6,26 +6,11 @@ import TestSupport
 
 /// A real member started with `--client-cert-auth`, certificates made by openssl in the test.
 @Suite(.serialized) struct MutualTLSTests {
-    static func makeCertificates(in dir: String) async throws {
-        let script = """
-        set -e; cd '\(dir)'
-        openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 2 -subj /CN=test-ca 2>/dev/null
-        openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj /CN=etcd-server 2>/dev/null
-        printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\\nextendedKeyUsage=serverAuth,clientAuth\\nkeyUsage=digitalSignature,keyEncipherment\\n' > server.ext
-        openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out server.crt -days 2 -extfile server.ext 2>/dev/null
-        openssl req -newkey rsa:2048 -nodes -keyout client.key -out client.csr -subj /CN=etcd-shepherd 2>/dev/null
-        printf 'extendedKeyUsage=clientAuth\\nkeyUsage=digitalSignature,keyEncipherment\\n' > client.ext
-        openssl x509 -req -in client.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out client.crt -days 2 -extfile client.ext 2>/dev/null
-        """
-        let r = try await Command.run(["bash", "-c", script])
-        guard r.succeeded else { throw Repo.MissingDependency(what: "openssl (\(r.summary))") }
-    }
-
     @Test(arguments: ["3.4.23", "3.5.1"])
     func mutualTLS(version: String) async throws {
         let certs = try TempDir("certs")
         defer { certs.remove() }
-        try await Self.makeCertificates(in: certs.path)
+        try await TestCertificates.make(in: certs.path)
         let p = certs.path
         let flags = ["--client-cert-auth", "--trusted-ca-file", p + "/ca.crt", "--cert-file", p + "/server.crt", "--key-file", p + "/server.key"]
         let tls = TLSOptions(caFile: p + "/ca.crt", certFile: p + "/client.crt", keyFile: p + "/client.key")
@@ -63,7 +48,7 @@ import TestSupport
     @Test func serverCertificateFromAnotherCAOrForAnotherNameIsRefused() async throws {
         let certs = try TempDir("certs-bad")
         defer { certs.remove() }
-        try await Self.makeCertificates(in: certs.path)
+        try await TestCertificates.make(in: certs.path)
         let p = certs.path
         let more = """
         set -e; cd '\(p)'

@@ -34,7 +34,7 @@ public final class LocalCluster: Sendable {
     /// `advertisedURLs`: per member, a URL to advertise instead of the client URL (a proxy the test runs).
     public init(size: Int, version: String, label: String, extraFlags: [String] = [], tls: TLSOptions = TLSOptions(),
                 https: Bool = false, parentDir: String? = nil, advertisedURLs: [String]? = nil,
-                hosts: [String]? = nil, netns: [String]? = nil) throws {
+                hosts: [String]? = nil, netns: [String]? = nil, credentials: EtcdCredentials? = nil) throws {
         let binary = try Repo.etcdBinary("etcd", version)
         self.version = version
         self.tls = tls
@@ -62,15 +62,16 @@ public final class LocalCluster: Sendable {
             try FileManager.default.createSymbolicLink(atPath: m.binaryLink, withDestinationPath: binary)
             if let ns = m.netns { try ns.write(toFile: m.dir + "/netns", atomically: true, encoding: .utf8) }
         }
-        transport = try Transport(tls: tls)
+        transport = try Transport(tls: tls, credentials: credentials)
     }
 
     /// Starts a cluster, waits until every member is healthy, runs `body`, and always tears the cluster down.
     public static func with<T: Sendable>(size: Int = 3, version: String, label: String = "c", extraFlags: [String] = [],
                                          tls: TLSOptions = TLSOptions(), https: Bool = false, parentDir: String? = nil,
+                                         credentials: EtcdCredentials? = nil,
                                          _ body: (LocalCluster) async throws -> T) async throws -> T {
         let cluster = try LocalCluster(size: size, version: version, label: label, extraFlags: extraFlags, tls: tls, https: https,
-                                       parentDir: parentDir)
+                                       parentDir: parentDir, credentials: credentials)
         do {
             try await cluster.startAll()
             let r = try await body(cluster)

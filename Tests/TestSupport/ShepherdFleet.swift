@@ -11,7 +11,7 @@ public final class ShepherdFleet: Sendable {
 
     /// `binDir`: where `etcd-<version>` binaries are looked up (each node's binaryPathTemplate).
     public init(cluster: LocalCluster, settleSeconds: Double = 1, verifyTimeoutSeconds: Double = 30, tickSeconds: Double = 0.5,
-                binDir: String = Repo.etcdBinDir, ownEndpointOnly: Bool = false) throws {
+                binDir: String = Repo.etcdBinDir, ownEndpointOnly: Bool = false, clusterExtra: String = "") throws {
         self.cluster = cluster
         binary = try Repo.shepherdBinary()
         for m in cluster.members {
@@ -24,7 +24,7 @@ public final class ShepherdFleet: Sendable {
             {
               "member": { "name": "\(m.name)", "clientURL": "\(m.advertisedURL)", "dataDir": "\(m.dataDir)",
                           "binaryLink": "\(m.binaryLink)", "binaryPathTemplate": "\(binDir)/etcd-{version}" },
-              "cluster": { "endpoints": [\(endpoints)], "keyPrefix": "\(keyPrefix)" },
+              "cluster": { "endpoints": [\(endpoints)], "keyPrefix": "\(keyPrefix)"\(clusterExtra) },
               "controller": { "kind": "command", "stop": ["\(script)", "stop", "\(m.dir)"],
                               "start": ["\(script)", "start", "\(m.dir)"], "status": ["\(script)", "pid", "\(m.dir)"] },
               "requestFile": "\(m.dir)/state/upgrade-request.json",
@@ -86,10 +86,10 @@ public final class ShepherdFleet: Sendable {
 
     /// Starts the fleet, runs `body`, and always stops the daemons (before the cluster tears down).
     public static func with<T: Sendable>(_ cluster: LocalCluster, settleSeconds: Double = 1, verifyTimeoutSeconds: Double = 30,
-                                         binDir: String = Repo.etcdBinDir, ownEndpointOnly: Bool = false,
+                                         binDir: String = Repo.etcdBinDir, ownEndpointOnly: Bool = false, clusterExtra: String = "",
                                          _ body: (ShepherdFleet) async throws -> T) async throws -> T {
         let fleet = try ShepherdFleet(cluster: cluster, settleSeconds: settleSeconds, verifyTimeoutSeconds: verifyTimeoutSeconds,
-                                      binDir: binDir, ownEndpointOnly: ownEndpointOnly)
+                                      binDir: binDir, ownEndpointOnly: ownEndpointOnly, clusterExtra: clusterExtra)
         do {
             try await fleet.startAll()
             let r = try await body(fleet)
