@@ -1,7 +1,8 @@
 #!/bin/bash
 # The backup on a large db: one 3.5.1 member filled to ~SIZE_MIB (default 1024) MiB, then `etcdctl snapshot save`
-# and `etcd-shepherd snapshot` (the daemon's code path: the gateway's NDJSON stream, sha256-verified) on the same db,
-# each timed, with the peak RSS of etcd-shepherd. Prints one line and writes JSON (BENCH_SNAPSHOT_OUT).
+# and `etcd-shepherd snapshot` (the daemon's code path: Maintenance.Snapshot over gRPC, sha256-verified, fsynced) on the
+# same db, each timed, with the peak RSS of etcd-shepherd; and, for reference, the JSON gateway's NDJSON snapshot
+# stream read by curl (the path the daemon used before). Prints one line and writes JSON (BENCH_SNAPSHOT_OUT).
 # Usage: scripts/bench-snapshot.sh [SIZE_MIB]
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -30,7 +31,7 @@ with concurrent.futures.ThreadPoolExecutor(8) as pool: list(pool.map(put, range(
 PY
 ETCDCTL="$BIN/etcdctl-$V"
 t0=$(date +%s.%N); ETCDCTL_API=3 "$ETCDCTL" --endpoints "$EP" snapshot save "$W/etcdctl.db" >/dev/null 2>&1; t1=$(date +%s.%N)
-# The gateway's own ceiling: its NDJSON stream read to the end and thrown away.
+# For reference: the JSON gateway's NDJSON stream read to the end and thrown away.
 g0=$(date +%s.%N); curl -sf -X POST "$EP/v3/maintenance/snapshot" -d '{}' -o /dev/null; g1=$(date +%s.%N)
 GW=$(python3 -c "print(round($g1-$g0,3))")
 read -r SH_S SH_RSS < <(python3 - "$SHEPHERD" "$W/s1/shepherd.json" "$W/shepherd.db" <<'PY'

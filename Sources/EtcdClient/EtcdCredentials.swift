@@ -15,12 +15,16 @@ public final class EtcdCredentials: Sendable, CustomStringConvertible {
     private let password: String
     private let current = Mutex<String?>(nil)
     private let staleRevisions = Mutex(0)
+    private let bought = Mutex(0)
 
     public init(user: String, password: String) {
         self.user = user; self.password = password
     }
 
     public var description: String { "etcd user \(user)" }
+
+    /// How many tokens were bought since this object was made (the first, then one per rejection).
+    public var tokensBought: Int { bought.withLock { $0 } }
 
     /// How many answers said "revision of auth store is old" since this object was made.
     public var staleRevisionsSeen: Int { staleRevisions.withLock { $0 } }
@@ -40,6 +44,7 @@ public final class EtcdCredentials: Sendable, CustomStringConvertible {
             throw EtcdError.decoding(endpoint: endpoint, call: call, detail: "no token in the answer (is auth enabled on this cluster?)")
         }
         current.withLock { $0 = token }
+        bought.withLock { $0 += 1 }
         return token
     }
 
