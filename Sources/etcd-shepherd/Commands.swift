@@ -7,7 +7,9 @@ import ServiceLifecycle
 import Shepherd
 
 struct Run: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Run the supervisor daemon for the local member.")
+    static let configuration = CommandConfiguration(
+        abstract: "Run the supervisor daemon for the local member.",
+        discussion: ExitHelp.text([(0, "stopped cleanly (SIGTERM/SIGINT)"), (2, "configuration error: the unit does not restart (RestartPreventExitStatus=2)")]))
     @OptionGroup var options: ConfigOption
 
     func run() async throws {
@@ -25,7 +27,7 @@ struct Run: AsyncParsableCommand {
         let supervisor = Supervisor.live(config: config, cluster: cluster, controller: controller, logger: logger)
         let watcher = ChangeWatcher()
         watcher.start(cluster: cluster, prefix: config.cluster.keyPrefix, avoiding: config.member.clientURL)
-        let daemon = Daemon(supervisor: supervisor, configPath: options.config, logger: logger, watcher: watcher)
+        let daemon = Daemon(supervisor: supervisor, configPath: options.path, logger: logger, watcher: watcher)
         let group = ServiceGroup(configuration: .init(
             services: [.init(service: daemon, successTerminationBehavior: .gracefullyShutdownGroup)],
             gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [.sigquit], logger: logger))
@@ -40,35 +42,46 @@ struct Run: AsyncParsableCommand {
 
 struct Status: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Show every member, the cluster version and the rollout. Exit 0 all healthy, 1 otherwise, 2 usage/config, 3 unreachable.")
-    @Option(help: "Comma-separated client URLs.") var endpoints: String?
-    @Option(help: "CA file for TLS.") var cacert: String?
+        abstract: "Show every member, the cluster version and the rollout.",
+        discussion: "Flags given (--endpoints, --cacert/--cert/--key, --key-prefix) override the config's values.\n\n"
+            + ExitHelp.text([(0, "every member healthy"), (1, "a member is not healthy"), (2, "usage or config"), (3, "no member answered")]))
+    @Option(help: "Comma-separated client URLs (overrides the config's).") var endpoints: String?
+    @Option(help: "CA file for TLS (overrides the config's TLS files).") var cacert: String?
     @Option(help: "Client certificate.") var cert: String?
     @Option(help: "Client key.") var key: String?
-    @Option(help: "The daemon's config file (instead of --endpoints).") var config: String?
-    @Option(help: "Key prefix of the rollout records.") var keyPrefix = "/etcd-shepherd"
-    @Flag(help: "Print JSON.") var json = false
+    @Option(help: "Key prefix of the rollout records (default: the config's, else /etcd-shepherd).") var keyPrefix: String?
+    @Flag(help: "Show the status again every 2 s until interrupted.") var watch = false
+    @OptionGroup var options: ConfigOption
+    @OptionGroup var output: OutputOption
 
     func run() async throws {
-        var urls: [String], tls = TLSOptions(caFile: cacert, certFile: cert, keyFile: key), prefix = keyPrefix
-        var loaded: Config?
-        if let config {
-            let c = try ConfigOption.parse(["--config", config]).load()
-            urls = c.cluster.endpoints; tls = c.cluster.tls; prefix = c.cluster.keyPrefix; loaded = c
-        } else if let endpoints {
-            urls = endpoints.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
-        } else {
-            throw Failure(code: Exit.usage, message: "give --endpoints URL[,URL…] or --config FILE")
-        }
+        // The config is read when named, or when no --endpoints says where to go; flags override what it says.
+        let loaded: Config? = options.isExplicit || endpoints == nil ? try options.load() : nil
+        let urls = endpoints.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } }
+            ?? loaded?.cluster.endpoints ?? []
+        let tlsFlags = TLSOptions(caFile: cacert, certFile: cert, keyFile: key)
+        let prefix = keyPrefix ?? loaded?.cluster.keyPrefix ?? "/etcd-shepherd"
         guard !urls.isEmpty else { throw Failure(code: Exit.usage, message: "--endpoints is empty") }
         if let bad = urls.first(where: { !Config.isEndpointURL($0) }) {
             throw Failure(code: Exit.usage, message: "--endpoints: '\(bad)' is not an http(s) URL (like http://127.0.0.1:2379)")
         }
-        let report = try await withCluster(urls: urls, transport: { try loaded?.cluster.makeTransport() ?? Transport(tls: tls) }) {
-            try await StatusReport.gather(cluster: $0, keyPrefix: prefix)
+        let makeTransport: () throws -> Transport = {
+            guard let loaded else { return try Transport(tls: tlsFlags) }
+            return try Transport(tls: tlsFlags.isEmpty ? loaded.cluster.tls : tlsFlags, credentials: loaded.cluster.credentials())
         }
-        print(json ? report.json() : report.table())
-        if !report.allHealthy { throw ExitCode(Exit.notHealthy) }
+        while true {
+            let report = try await withCluster(urls: urls, transport: makeTransport) {
+                try await StatusReport.gather(cluster: $0, keyPrefix: prefix)
+            }
+            if watch && isatty(STDOUT_FILENO) == 1 && !output.isJSON { print("\u{1b}[H\u{1b}[2J", terminator: "") }
+            print(output.isJSON ? report.json() : report.table())
+            guard watch else {
+                if !report.allHealthy { throw ExitCode(Exit.notHealthy) }
+                return
+            }
+            fflush(nil)
+            try await Task.sleep(for: .seconds(2))
+        }
     }
 }
 
@@ -87,9 +100,16 @@ struct VersionTarget: ParsableArguments {
 }
 
 struct Request: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Write the upgrade request file the daemons act on (atomically, mode 0600).")
+    @Flag(help: "Follow the rollout until it ends: exit 0 completed, 1 halted or aborted, 2 refused.") var wait = false
+    static let configuration = CommandConfiguration(
+        abstract: "Write the upgrade request file the daemons act on (atomically, mode 0600).",
+        discussion: "With --wait, follows the rollout until it ends (one line per member and phase).\n\n"
+            + ExitHelp.text([(0, "written (with --wait: the rollout completed)"), (1, "with --wait: the rollout halted or was aborted"),
+                             (2, "usage or config; with --wait: the daemon refused the request"), (3, "with --wait: the cluster could not be reached"),
+                             (4, "invalid version or target binary: nothing written")]))
     @OptionGroup var target: VersionTarget
     @OptionGroup var options: ConfigOption
+    @OptionGroup var output: OutputOption
 
     func run() async throws {
         let config = try options.load()
@@ -104,15 +124,27 @@ struct Request: AsyncParsableCommand {
         if let f = await Preflight.binary(binary, version: version, sha256: target.sha256).first {
             throw Failure(code: Exit.invalidRequest, message: "\(f.what) — fix: \(f.fix); no request was written")
         }
+        // A status file left by an earlier request must not be read as this one's answer.
+        unlink(config.requestFile + ".status")
         do { try req.write(to: config.requestFile) } catch { throw Failure(code: Exit.usage, message: "\(error)") }
-        print("wrote \(config.requestFile): etcd \(target.version); the daemon on \(config.member.name) will validate it (see \(config.requestFile).status)")
+        if output.isJSON && !wait {
+            struct Written: Encodable { let requestFile: String, version: String, member: String }
+            try output.print(Written(requestFile: config.requestFile, version: target.version, member: config.member.name))
+        } else if !output.isJSON {
+            print("wrote \(config.requestFile): etcd \(target.version); the daemon on \(config.member.name) will validate it (see \(config.requestFile).status)")
+        }
+        guard wait else { return }
+        try await RolloutFollower(config: config, json: output.isJSON).follow()
     }
 }
 
 struct Plan: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Show what a rollout would do now; changes nothing. Exit 0 would proceed, 1 blocked.")
+    static let configuration = CommandConfiguration(
+        abstract: "Show what a rollout would do now; changes nothing.",
+        discussion: ExitHelp.text([(0, "a rollout would proceed"), (1, "something blocks it"), (2, "usage or config"), (3, "unreachable"), (4, "invalid version")]))
     @OptionGroup var target: VersionTarget
     @OptionGroup var options: ConfigOption
+    @OptionGroup var output: OutputOption
 
     func run() async throws {
         let config = try options.load()
@@ -121,10 +153,12 @@ struct Plan: AsyncParsableCommand {
             try await Shepherd.Plan.make(config: config, cluster: $0, target: v, allowKnownBad: target.allowKnownBad, allowAuthRisk: target.allowAuthRisk,
                                          binary: target.binary, sha256: target.sha256)
         }
-        print(plan.lines.joined(separator: "\n"))
+        if output.isJSON { try output.print(plan) } else { print(plan.lines.joined(separator: "\n")) }
         if plan.blocked { throw ExitCode(Exit.notHealthy) }
     }
 }
+
+let stateChangeExits: [(Int32, String)] = [(0, "done"), (1, "not allowed in the rollout's state"), (2, "usage or config"), (3, "unreachable")]
 
 /// pause / resume / abort: a CAS on the rollout record's state.
 func changeState(_ options: ConfigOption, to state: RolloutState, from: Set<RolloutState>, reason: String) async throws {
@@ -147,19 +181,21 @@ func changeState(_ options: ConfigOption, to state: RolloutState, from: Set<Roll
 }
 
 struct Pause: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Pause the rollout: no member is stopped until resume (one in flight finishes).")
+    static let configuration = CommandConfiguration(abstract: "Pause the rollout: no member is stopped until resume (one in flight finishes).",
+                                                    discussion: ExitHelp.text(stateChangeExits))
     @OptionGroup var options: ConfigOption
     func run() async throws { try await changeState(options, to: .paused, from: [.active], reason: "paused by operator") }
 }
 
 struct Resume: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Resume a paused rollout.")
+    static let configuration = CommandConfiguration(abstract: "Resume a paused rollout.", discussion: ExitHelp.text(stateChangeExits))
     @OptionGroup var options: ConfigOption
     func run() async throws { try await changeState(options, to: .active, from: [.paused], reason: "resumed by operator") }
 }
 
 struct Abort: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Abort the rollout; members already upgraded stay upgraded.")
+    static let configuration = CommandConfiguration(abstract: "Abort the rollout; members already upgraded stay upgraded.",
+                                                    discussion: ExitHelp.text(stateChangeExits))
     @OptionGroup var options: ConfigOption
     func run() async throws { try await changeState(options, to: .aborted, from: [.active, .paused, .halted], reason: "aborted by operator") }
 }
@@ -167,14 +203,15 @@ struct Abort: AsyncParsableCommand {
 struct ForgetMember: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "forget",
-        abstract: "Break-glass: clear the destructive record of a member whose daemon is gone for good. Exit 0 forgotten, 1 refused, 2 usage, 3 unreachable.",
+        abstract: "Break-glass: clear the destructive record of a member whose daemon is gone for good.",
         discussion: """
         A record in a destructive phase blocks every other member's stop (gate 4) until its own daemon rewrites it. \
         When that daemon is gone for good (the node is lost, its daemon removed), forget rewrites the record to \
         'interrupted' by compare-and-swap. Refused while the member is in the member list and not healthy, or while \
         a lock is held under the record's lease. Only use it once that node's daemon is stopped: a daemon that comes \
         back paused mid-stop could still stop its member.
-        """)
+
+        """ + ExitHelp.text([(0, "forgotten"), (1, "refused"), (2, "usage (no --yes) or config"), (3, "unreachable")]))
     @Argument(help: "The member name whose record to forget.") var member: String
     @Flag(help: "Confirm: this node's daemon is gone and will not come back mid-sequence.") var yes = false
     @OptionGroup var options: ConfigOption
@@ -202,7 +239,8 @@ struct ForgetMember: AsyncParsableCommand {
 struct SaveSnapshot: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "snapshot",
-        abstract: "Save a verified snapshot from the cluster's leader to PATH, as the daemon does before the first stop. Exit 0 saved, 2 usage, 3 unreachable or failed.")
+        abstract: "Save a verified snapshot from the cluster's leader to PATH, as the daemon does before the first stop.",
+        discussion: ExitHelp.text([(0, "saved"), (2, "usage, config, or PATH exists"), (3, "unreachable, or the snapshot failed")]))
     @Argument(help: "Where to write the snapshot (a new file; mode 0600).") var path: String
     @OptionGroup var options: ConfigOption
 
@@ -227,9 +265,13 @@ struct SaveSnapshot: AsyncParsableCommand {
 
 struct Check: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Preflight this node for a target version: version policy, binary, data dir, the member's flags. Exit 0 nothing blocks, 1 something does.")
+        abstract: "Preflight this node for a target version: version policy, binary, data dir, the member's flags.",
+        discussion: ExitHelp.text([(0, "nothing blocks"), (1, "something blocks"), (2, "usage or config"),
+                                   (3, "the cluster could not be reached (the version policy was not checked) and nothing local blocks"),
+                                   (4, "invalid version")]))
     @OptionGroup var target: VersionTarget
     @OptionGroup var options: ConfigOption
+    @OptionGroup var output: OutputOption
 
     func run() async throws {
         let config = try options.load()
@@ -262,10 +304,18 @@ struct Check: AsyncParsableCommand {
         findings += await Preflight.all(config, from: from, to: to, binary: target.binary ?? config.member.binaryPath(to), sha256: target.sha256)
         // Whichever daemon goes first takes the snapshot into its own backupDir: a warning here, a wait there.
         if let db = view?.db, let short = BackupSpace.shortfall(dir: config.backupDir, dbSize: db) { findings.append(short) }
-        print("check \(config.member.name) for etcd \(to)\(from.map { " (cluster runs \($0))" } ?? ""):")
-        for f in findings { print("  " + f.line) }
         let blocking = findings.filter { $0.severity == .blocking }.count
-        print(blocking == 0 ? "nothing blocks (\(findings.count) warning(s))" : "\(blocking) blocking finding(s)")
+        if output.isJSON {
+            struct Report: Encodable { let member: String, target: String, from: String?, reachable: Bool, blocking: Int, findings: [Finding] }
+            try output.print(Report(member: config.member.name, target: to.description, from: from?.description, reachable: view != nil,
+                                    blocking: blocking, findings: findings))
+        } else {
+            print("check \(config.member.name) for etcd \(to)\(from.map { " (cluster runs \($0))" } ?? ""):")
+            for f in findings { print("  " + f.line) }
+            print(blocking == 0 ? "nothing blocks (\(findings.count) warning(s))" : "\(blocking) blocking finding(s)")
+        }
         if blocking > 0 { throw ExitCode(Exit.notHealthy) }
+        // Nothing local blocks, but the cluster's half (the version policy) was not checked: not a pass.
+        if view == nil { throw ExitCode(Exit.unreachable) }
     }
 }

@@ -53,15 +53,6 @@ struct EtcdShepherd: AsyncParsableCommand {
     }
 }
 
-struct ConfigOption: ParsableArguments {
-    @Option(name: .long, help: "The daemon's JSON config file.")
-    var config: String
-
-    func load() throws -> Config {
-        do { return try Config.load(path: config) } catch { throw Failure(code: Exit.usage, message: "\(error)") }
-    }
-}
-
 /// A cluster client for a config (its endpoints, TLS files and etcd credentials).
 func withCluster<T: Sendable>(config: Config, _ body: (EtcdCluster) async throws -> T) async throws -> T {
     try await withCluster(urls: config.cluster.endpoints, transport: { try config.cluster.makeTransport() }, body)

@@ -63,8 +63,17 @@ import TestSupport
             try await ShepherdFleet.with(cluster, ownEndpointOnly: true) { fleet in
                 let monitor = SafetyMonitor(cluster: cluster)
                 monitor.start()
-                let req = try await fleet.cli(["request", "3.5.1", "--allow-known-bad", "--config", fleet.configPath("s1")])
-                #expect(req.succeeded, "\(req.summary)")
+                // `request --wait -w json` follows the rollout to its end: JSON lines, one per phase change, exit 0.
+                let req = try await fleet.cli(["request", "3.5.1", "--allow-known-bad", "--wait", "-w", "json", "--config", fleet.configPath("s1")])
+                #expect(req.exitCode == 0, "\(req.summary)")
+                let events = req.stdout.split(separator: "\n").compactMap {
+                    try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: String]
+                }
+                #expect(events.first?["event"] == "accepted" && events.last?["event"] == "end" && events.last?["state"] == "completed",
+                        "\(req.stdout)")
+                for m in cluster.members {
+                    #expect(events.contains { $0["member"] == m.name && $0["phase"] == "done" }, "no done line for \(m.name): \(req.stdout)")
+                }
                 let store = RolloutStore(prefix: fleet.keyPrefix, cluster: cluster.clusterClient())
                 let end = try await RolloutEnd.wait(store, monitor: monitor)
                 #expect(end.finished && end.state == .completed, "\(end.summary)")
@@ -99,8 +108,10 @@ import TestSupport
             try await ShepherdFleet.with(cluster, verifyTimeoutSeconds: 6, binDir: bin) { fleet in
                 let monitor = SafetyMonitor(cluster: cluster)
                 monitor.start()
-                let req = try await fleet.cli(["request", "3.5.1", "--allow-known-bad", "--config", fleet.configPath("s1")])
-                #expect(req.succeeded, "\(req.summary)")
+                // `request --wait` follows the rollout to its end: halted, exit 1, the rolled-back member named.
+                let req = try await fleet.cli(["request", "3.5.1", "--allow-known-bad", "--wait", "--config", fleet.configPath("s1")])
+                #expect(req.exitCode == 1, "\(req.summary)")
+                #expect(req.stdout.contains(": rolledBack") && req.stdout.contains("halted"), "\(req.stdout)")
                 let store = RolloutStore(prefix: fleet.keyPrefix, cluster: cluster.clusterClient())
                 let halted = await eventually(timeout: .seconds(90)) { (try? await store.read())?.rollout?.state == .halted }
                 await monitor.stop()

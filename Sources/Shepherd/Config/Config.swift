@@ -56,7 +56,12 @@ public struct Config: Sendable, Equatable {
 
     public static func load(path: String) throws -> Config {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw Invalid(key: "(file)", problem: "cannot read \(path)")
+            let e = access(path, F_OK) != 0 ? errno : (access(path, R_OK) != 0 ? errno : EISDIR)
+            switch e {
+            case ENOENT: throw Invalid(key: "(file)", problem: "\(path) does not exist (ENOENT): copy config.example.json there and edit it, or name another file with --config or ETCD_SHEPHERD_CONFIG")
+            case EACCES: throw Invalid(key: "(file)", problem: "\(path) is not readable by uid \(geteuid()) (EACCES): run as root, or fix the file's owner and mode")
+            default: throw Invalid(key: "(file)", problem: "cannot read \(path): \(String(cString: strerror(e)))")
+            }
         }
         return try parse(data)
     }
@@ -68,7 +73,7 @@ public struct Config: Sendable, Equatable {
             guard let o = try JSONValue.object(from: data) else { throw Invalid(key: "(root)", problem: "must be a JSON object") }
             root = o
         } catch let e as Invalid { throw e } catch {
-            throw Invalid(key: "(file)", problem: "not valid JSON (\(error))")
+            throw Invalid(key: "(file)", problem: "not valid JSON: \(JSONProblem.describe(data))")
         }
         let r = Reader(root, path: "")
         try r.allow(["member", "cluster", "controller", "requestFile", "stateDir", "backupDir", "timing"])

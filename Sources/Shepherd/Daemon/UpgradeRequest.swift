@@ -73,7 +73,7 @@ public struct UpgradeRequest: Codable, Sendable, Equatable {
             guard let o = try JSONValue.object(from: data) else { throw Refused(reason: "the request must be a JSON object") }
             root = o
         } catch let e as Refused { throw e } catch {
-            throw Refused(reason: "the request is not valid JSON (\(error))")
+            throw Refused(reason: "the request is not valid JSON: \(JSONProblem.describe(data))")
         }
         let r = Reader(root, path: "")
         do {

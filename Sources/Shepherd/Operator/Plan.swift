@@ -4,7 +4,7 @@ import Rollout
 
 /// `etcd-shepherd plan`: what a rollout to `target` would do now — the order, each gate passing or failing and why,
 /// whether rollback stays possible. Reads only.
-public struct Plan: Sendable {
+public struct Plan: Sendable, Codable {
     public var lines: [String]
     public var blocked: Bool
 

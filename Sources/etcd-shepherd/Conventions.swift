@@ -1,0 +1,52 @@
+import ArgumentParser
+import Foundation
+import Shepherd
+
+/// Where every subcommand finds the daemon's config: `--config`, else `$ETCD_SHEPHERD_CONFIG`, else the file the
+/// package installs.
+struct ConfigOption: ParsableArguments {
+    static let installed = "/etc/etcd-shepherd/config.json"
+
+    @Option(name: .long, help: "The daemon's JSON config file (default: $ETCD_SHEPHERD_CONFIG, else \(ConfigOption.installed)).")
+    var config: String?
+
+    /// The path in use, and whether someone named it (flag or environment) rather than the default.
+    var path: String { config ?? Self.fromEnvironment ?? Self.installed }
+    var isExplicit: Bool { config != nil || Self.fromEnvironment != nil }
+    static var fromEnvironment: String? {
+        ProcessInfo.processInfo.environment["ETCD_SHEPHERD_CONFIG"].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    func load() throws -> Config {
+        do { return try Config.load(path: path) } catch { throw Failure(code: Exit.usage, message: "\(error)") }
+    }
+}
+
+/// `--json`, or `-w json` / `--write-out json` as etcdctl users type it.
+struct OutputOption: ParsableArguments {
+    @Flag(help: "Print JSON (the same as -w json).") var json = false
+    @Option(name: [.customShort("w"), .customLong("write-out")], help: "Output format: table or json.") var writeOut: String?
+
+    func validate() throws {
+        if let w = writeOut, w != "json" && w != "table" {
+            throw ValidationError("--write-out must be table or json, not '\(w)'")
+        }
+    }
+
+    var isJSON: Bool { json || writeOut == "json" }
+
+    /// Prints `value` as pretty, key-sorted JSON.
+    func print<T: Encodable>(_ value: T) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        Swift.print(String(decoding: try encoder.encode(value), as: UTF8.self))
+    }
+}
+
+/// The exit codes, the same meaning in every command; each command's --help lists the ones it uses.
+enum ExitHelp {
+    static func text(_ lines: [(Int32, String)]) -> String {
+        "EXIT CODES\n" + lines.map { "  \($0.0)  \($0.1)" }.joined(separator: "\n")
+            + "\n(2 is always a usage or configuration error; 3 always means the cluster could not be reached.)"
+    }
+}
