@@ -33,7 +33,7 @@ struct EtcdShepherd: AsyncParsableCommand {
         commandName: "etcd-shepherd",
         abstract: "Rolling upgrades of etcd clusters, one member at a time.",
         version: version,
-        subcommands: [Run.self, Status.self, Request.self, Plan.self, Check.self, Pause.self, Resume.self, Abort.self, ForgetMember.self, SaveSnapshot.self])
+        subcommands: [Run.self, Status.self, Request.self, Plan.self, Check.self, Pause.self, Resume.self, Abort.self, ForgetMember.self, SaveSnapshot.self, Backups.self])
 
     /// Usage errors exit 2 (not argument-parser's 64); our own failures exit with their code; nothing escapes as a crash.
     static func main() async {

@@ -1,4 +1,5 @@
 import EtcdClient
+import Exec
 import Foundation
 import Rollout
 import Shepherd
@@ -81,6 +82,20 @@ import TestSupport
                 #expect(try await monitor.lostWrites() == [])
                 for i in cluster.members.indices { #expect(try await cluster.endpoint(i).version().server == "3.5.1") }
                 #expect(await eventually(timeout: .seconds(10)) { (try? await store.read())?.lockKeys.isEmpty == true })
+                // The snapshot is listed by the node that took it, and the restore command it prints works.
+                let backup = try #require(end.snap.rollout.flatMap { end.snap.backups[$0.id] })
+                let listed = try await fleet.cli(["backups", "-w", "json", "--config", fleet.configPath(backup.node)])
+                #expect(listed.exitCode == 0 && listed.stdout.contains(backup.path), "\(listed.summary)")
+                let restore = try await fleet.cli(["backups", "--restore", end.snap.rollout!.id, "--config", fleet.configPath(backup.node)])
+                let commands = restore.stdout.split(separator: "\n").filter { !$0.hasPrefix("#") }.map(String.init)
+                #expect(restore.exitCode == 0 && commands.count == 3, "\(restore.summary)")
+                if let first = commands.first {
+                    let restored = cluster.temp.path + "/restored"
+                    let line = first.replacingOccurrences(of: " etcdctl ", with: " \(try Repo.etcdBinary("etcdctl", "3.4.23")) ")
+                        .replacingOccurrences(of: #"--data-dir \S+"#, with: "--data-dir \(restored)", options: .regularExpression)
+                    let ran = try await Command.run(["bash", "-c", line])
+                    #expect(ran.succeeded && FileManager.default.fileExists(atPath: restored + "/member/snap/db"), "\(line): \(ran.summary)")
+                }
                 // What each daemon learned is kept for its next start.
                 for m in cluster.members {
                     let known = try String(contentsOfFile: m.dir + "/state/endpoints.json", encoding: .utf8)

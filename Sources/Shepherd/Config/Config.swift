@@ -47,6 +47,8 @@ public struct Config: Sendable, Equatable {
     public var stateDir: String
     public var backupDir: String
     public var timing: Timing
+    /// Snapshots kept in backupDir (the newest; older ones are removed after each new backup).
+    public var backupRetention: Int = 3
 
     public struct Invalid: Error, CustomStringConvertible, Sendable {
         public let key: String
@@ -76,7 +78,7 @@ public struct Config: Sendable, Equatable {
             throw Invalid(key: "(file)", problem: "not valid JSON: \(JSONProblem.describe(data))")
         }
         let r = Reader(root, path: "")
-        try r.allow(["member", "cluster", "controller", "requestFile", "stateDir", "backupDir", "timing"])
+        try r.allow(["member", "cluster", "controller", "requestFile", "stateDir", "backupDir", "backupRetention", "timing"])
 
         let m = try r.object("member")
         try m.allow(["name", "clientURL", "dataDir", "binaryLink", "binaryPathTemplate"])
@@ -180,7 +182,7 @@ public struct Config: Sendable, Equatable {
                       requestFile: try r.optionalAbsPath("requestFile") ?? "/var/lib/etcd-shepherd/upgrade-request.json",
                       stateDir: try r.optionalAbsPath("stateDir") ?? "/var/lib/etcd-shepherd",
                       backupDir: try r.optionalAbsPath("backupDir") ?? "/var/lib/etcd-shepherd/backups",
-                      timing: timing)
+                      timing: timing, backupRetention: Int(try r.number("backupRetention", default: 3, range: 1...1000)))
     }
 }
 

@@ -43,7 +43,7 @@ public actor Supervisor {
             lock: LeaseLock(cluster: cluster, name: store.lockName, ttlSeconds: config.timing.lockTTLSeconds,
                             localURL: config.member.clientURL),
             controller: controller, link: BinaryLink(path: config.member.binaryLink),
-            journal: LocalJournal(stateDir: config.stateDir), maintenance: EtcdMaintenance(cluster: cluster, backupDir: config.backupDir),
+            journal: LocalJournal(stateDir: config.stateDir), maintenance: EtcdMaintenance(cluster: cluster, backupDir: config.backupDir, retention: config.backupRetention),
             preflight: LivePreflight(), clock: SystemClock())
         let events = Events(logger: logger, member: config.member.name)
         return Supervisor(config: config, ports: ports, logger: logger, intake: RequestIntake(store: store, events: events))

@@ -6,8 +6,11 @@ import Rollout
 public struct EtcdMaintenance: Maintenance {
     let cluster: EtcdCluster
     let backupDir: String
+    let retention: Int
 
-    public init(cluster: EtcdCluster, backupDir: String) { self.cluster = cluster; self.backupDir = backupDir }
+    public init(cluster: EtcdCluster, backupDir: String, retention: Int = 3) {
+        self.cluster = cluster; self.backupDir = backupDir; self.retention = retention
+    }
 
     /// Seconds without snapshot data after which the backup fails: well inside the watchdog interval (30 s in the
     /// shipped unit), which the progress callback keeps fed while data flows.
@@ -28,6 +31,13 @@ public struct EtcdMaintenance: Maintenance {
         }
         let info = try await leader.snapshot(to: path, idleTimeout: Self.snapshotIdleTimeout, progress: progress)
         let status = try await leader.status()
+        // What restoring it takes, kept beside it; then the oldest beyond the retention go (never this one).
+        let members = (try? await cluster.memberList()) ?? []
+        try BackupCatalog.record(BackupCatalog.Entry(
+            file: path, rolloutID: rolloutID, leaderID: leaderID, leaderURL: leaderURL, revision: status.header?.revision,
+            size: info.size, sha256: info.sha256, takenAt: Date().timeIntervalSince1970, etcdVersion: status.version,
+            members: members.compactMap { m in m.peerURLs.first.map { BackupCatalog.Entry.Peer(name: m.name, peerURL: $0) } }))
+        BackupCatalog.prune(dir: backupDir, keep: retention, protecting: path)
         return BackupRecord(leaderID: leaderID, revision: status.header?.revision ?? 0, size: info.size, sha256: info.sha256,
                             node: node, path: path)
     }
