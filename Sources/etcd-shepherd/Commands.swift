@@ -24,7 +24,15 @@ struct Run: AsyncParsableCommand {
         let transport: Transport
         do { transport = try config.cluster.makeTransport() } catch { throw Failure(code: Exit.usage, message: "\(error)") }
         let cluster = EtcdCluster(urls: config.cluster.endpoints, transport: transport, timeout: .seconds(3))
-        let supervisor = Supervisor.live(config: config, cluster: cluster, controller: controller, logger: logger)
+        let metrics = config.metrics == nil ? nil : DaemonMetrics()
+        var server: MetricsServer?
+        if let metrics, let listen = config.metrics?.listen {
+            // Metrics are for watching: a taken port is reported, and supervision goes on without the listener.
+            do { server = try await MetricsServer.start(listen: listen, metrics: metrics) } catch {
+                logger.error("metrics listener on \(listen) not started: \(error); the daemon runs on without it (set metrics.listen to a free address, or null)")
+            }
+        }
+        let supervisor = Supervisor.live(config: config, cluster: cluster, controller: controller, logger: logger, metrics: metrics)
         let watcher = ChangeWatcher()
         watcher.start(cluster: cluster, prefix: config.cluster.keyPrefix, avoiding: config.member.clientURL)
         let daemon = Daemon(supervisor: supervisor, configPath: options.path, logger: logger, watcher: watcher)
@@ -36,6 +44,7 @@ struct Run: AsyncParsableCommand {
             logger.error("daemon stopped: \(error)")
         }
         watcher.stop()
+        await server?.stop()
         try? await transport.shutdown()
     }
 }

@@ -48,6 +48,7 @@ import TestSupport
           "cluster": { "endpoints": [\(endpoints.map { "\"\($0)\"" }.joined(separator: ", "))] },
           "controller": \(controller),
           "requestFile": "\(dir)/state/upgrade-request.json", "stateDir": "\(dir)/state", "backupDir": "\(dir)/backups",
+          "metrics": null,
           "timing": { "tickSeconds": 0.5, "lockTTLSeconds": 15, "verifyTimeoutSeconds": \(verifyTimeoutSeconds), "settleSeconds": 1, "minLeaseRemainingSeconds": 5 }
         }
         """

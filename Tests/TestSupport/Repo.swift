@@ -28,6 +28,13 @@ public enum Repo {
         return path
     }
 
+    /// The Prometheus server install-deps.sh extracts beside the etcd binaries.
+    public static func prometheus() throws -> String {
+        let path = etcdBinDir + "/prometheus"
+        guard FileManager.default.isExecutableFile(atPath: path) else { throw MissingDependency(what: path) }
+        return path
+    }
+
     /// The built `etcd-shepherd` executable next to the test bundle.
     public static func shepherdBinary() throws -> String {
         let candidates = [Bundle.main.bundlePath, Bundle.main.bundleURL.deletingLastPathComponent().path,

@@ -11,7 +11,8 @@ public final class ShepherdFleet: Sendable {
 
     /// `binDir`: where `etcd-<version>` binaries are looked up (each node's binaryPathTemplate).
     public init(cluster: LocalCluster, settleSeconds: Double = 1, verifyTimeoutSeconds: Double = 30, tickSeconds: Double = 0.5,
-                binDir: String = Repo.etcdBinDir, ownEndpointOnly: Bool = false, clusterExtra: String = "") throws {
+                binDir: String = Repo.etcdBinDir, ownEndpointOnly: Bool = false, clusterExtra: String = "",
+                metricsListen: [String]? = nil) throws {
         self.cluster = cluster
         binary = try Repo.shepherdBinary()
         for m in cluster.members {
@@ -30,6 +31,7 @@ public final class ShepherdFleet: Sendable {
               "requestFile": "\(m.dir)/state/upgrade-request.json",
               "stateDir": "\(m.dir)/state",
               "backupDir": "\(m.dir)/backups",
+              "metrics": \(metricsListen.map { #"{"listen": "\#($0[cluster.members.firstIndex { $0.name == m.name }!])"}"# } ?? "null"),
               "timing": { "tickSeconds": \(tickSeconds), "lockTTLSeconds": 15, "verifyTimeoutSeconds": \(verifyTimeoutSeconds),
                           "settleSeconds": \(settleSeconds), "minLeaseRemainingSeconds": 5 }
             }
@@ -87,9 +89,11 @@ public final class ShepherdFleet: Sendable {
     /// Starts the fleet, runs `body`, and always stops the daemons (before the cluster tears down).
     public static func with<T: Sendable>(_ cluster: LocalCluster, settleSeconds: Double = 1, verifyTimeoutSeconds: Double = 30,
                                          binDir: String = Repo.etcdBinDir, ownEndpointOnly: Bool = false, clusterExtra: String = "",
+                                         metricsListen: [String]? = nil,
                                          _ body: (ShepherdFleet) async throws -> T) async throws -> T {
         let fleet = try ShepherdFleet(cluster: cluster, settleSeconds: settleSeconds, verifyTimeoutSeconds: verifyTimeoutSeconds,
-                                      binDir: binDir, ownEndpointOnly: ownEndpointOnly, clusterExtra: clusterExtra)
+                                      binDir: binDir, ownEndpointOnly: ownEndpointOnly, clusterExtra: clusterExtra,
+                                      metricsListen: metricsListen)
         do {
             try await fleet.startAll()
             let r = try await body(fleet)

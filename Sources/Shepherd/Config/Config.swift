@@ -49,6 +49,16 @@ public struct Config: Sendable, Equatable {
     public var timing: Timing
     /// Snapshots kept in backupDir (the newest; older ones are removed after each new backup).
     public var backupRetention: Int = 3
+    /// The daemon's own metrics; nil: none.
+    public var metrics: Metrics? = Metrics(listen: Metrics.defaultListen, textfile: nil)
+
+    public struct Metrics: Sendable, Equatable {
+        public static let defaultListen = "127.0.0.1:9798"
+        /// host:port of the `/metrics` listener; nil: no listener.
+        public var listen: String?
+        /// A node-exporter textfile-collector file, rewritten (atomically) every tick; nil: none.
+        public var textfile: String?
+    }
 
     public struct Invalid: Error, CustomStringConvertible, Sendable {
         public let key: String
@@ -78,7 +88,7 @@ public struct Config: Sendable, Equatable {
             throw Invalid(key: "(file)", problem: "not valid JSON: \(JSONProblem.describe(data))")
         }
         let r = Reader(root, path: "")
-        try r.allow(["member", "cluster", "controller", "requestFile", "stateDir", "backupDir", "backupRetention", "timing"])
+        try r.allow(["member", "cluster", "controller", "requestFile", "stateDir", "backupDir", "backupRetention", "metrics", "timing"])
 
         let m = try r.object("member")
         try m.allow(["name", "clientURL", "dataDir", "binaryLink", "binaryPathTemplate"])
@@ -182,7 +192,23 @@ public struct Config: Sendable, Equatable {
                       requestFile: try r.optionalAbsPath("requestFile") ?? "/var/lib/etcd-shepherd/upgrade-request.json",
                       stateDir: try r.optionalAbsPath("stateDir") ?? "/var/lib/etcd-shepherd",
                       backupDir: try r.optionalAbsPath("backupDir") ?? "/var/lib/etcd-shepherd/backups",
-                      timing: timing, backupRetention: Int(try r.number("backupRetention", default: 3, range: 1...1000)))
+                      timing: timing, backupRetention: Int(try r.number("backupRetention", default: 3, range: 1...1000)),
+                      metrics: try metrics(r))
+    }
+
+    /// `"metrics": null` turns them off; absent, the listener runs on 127.0.0.1:9798.
+    static func metrics(_ r: Reader) throws -> Metrics? {
+        guard r.has("metrics") else { return r.isNull("metrics") ? nil : Metrics(listen: Metrics.defaultListen, textfile: nil) }
+        let m = try r.object("metrics")
+        try m.allow(["listen", "textfile"])
+        let listen = m.isNull("listen") ? nil : try m.optionalString("listen") ?? Metrics.defaultListen
+        if let l = listen {
+            guard let colon = l.lastIndex(of: ":"), let port = Int(l[l.index(after: colon)...]), (0...65535).contains(port),
+                  colon != l.startIndex else {
+                throw Invalid(key: "metrics.listen", problem: "'\(l)' is not host:port (like 127.0.0.1:9798)")
+            }
+        }
+        return Metrics(listen: listen, textfile: try m.optionalAbsPath("textfile"))
     }
 }
 
@@ -219,6 +245,8 @@ struct Reader {
 
     func key(_ k: String) -> String { path.isEmpty ? k : "\(path).\(k)" }
     func has(_ k: String) -> Bool { o[k] != nil && o[k] != .null }
+    /// The key is present with the value null (an explicit "off").
+    func isNull(_ k: String) -> Bool { o[k] == .null }
 
     func allow(_ keys: Set<String>) throws {
         for k in o.keys.sorted() where !keys.contains(k) {

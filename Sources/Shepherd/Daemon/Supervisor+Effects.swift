@@ -24,6 +24,7 @@ extension Supervisor {
             let rec = try await ports.maintenance.takeBackup(leaderURL: leaderURL, leaderID: leader.map { String($0.id, radix: 16) } ?? "",
                                                              rolloutID: r.id, node: me) { [heartbeat] _ in heartbeat.beat() }
             try await fenced { try await self.ports.store.putBackupFenced(r.id, rec, lock: h, avoiding: []) }
+            metrics?.backupTaken(size: rec.size, at: ports.clock.wallNow())
             events.emit(.backupTaken, .notice, "snapshot of \(leader?.name ?? leaderURL) saved to \(rec.path) (\(rec.size) bytes, sha256 \(rec.sha256))",
                         rollout: r, phase: "backup")
 
@@ -62,6 +63,7 @@ extension Supervisor {
             try await writeRecord(r, o, phase: .done, lock: h, downtime: downtime)
             try ports.journal.clear()
             _ = memory.takeDowntime()
+            if let downtime { metrics?.memberDowntime(downtime) }
             events.emit(.memberVerified, .notice,
                         "\(me) verified on \(j.target) (down \(String(format: "%.2f", downtime ?? 0)) s)", rollout: r, phase: "done",
                         memberID: o.local.map { String($0.id, radix: 16) })

@@ -27,16 +27,24 @@ public actor Supervisor {
     /// ~150 KB that each tick would pay for.
     static let metricsInterval = 5.0
 
-    public init(config: Config, ports: SupervisorPorts, logger: Logger, intake: RequestIntake? = nil) {
+    /// The daemon's own metrics (nil in the simulator).
+    let metrics: DaemonMetrics?
+
+    public init(config: Config, ports: SupervisorPorts, logger: Logger, intake: RequestIntake? = nil, metrics: DaemonMetrics? = nil) {
         self.config = config
         self.ports = ports
-        events = Events(logger: logger, member: config.member.name)
+        events = Events(logger: logger, member: config.member.name, metrics: metrics)
         self.intake = intake
+        self.metrics = metrics
+        if let metrics, let newest = BackupCatalog.list(dir: config.backupDir).first {
+            metrics.backupTaken(size: newest.size, at: newest.takenAt)
+        }
     }
 
     /// The production wiring: etcd through `cluster` (its endpoints grow with the member list), the lease lock, the
     /// local journal and binary link, and the request file.
-    public static func live(config: Config, cluster: EtcdCluster, controller: any MemberController, logger: Logger) -> Supervisor {
+    public static func live(config: Config, cluster: EtcdCluster, controller: any MemberController, logger: Logger,
+                            metrics: DaemonMetrics? = nil) -> Supervisor {
         let store = RolloutStore(prefix: config.cluster.keyPrefix, cluster: cluster)
         let ports = SupervisorPorts(
             cluster: LiveCluster(cluster: cluster, stateDir: config.stateDir), store: store,
@@ -45,8 +53,8 @@ public actor Supervisor {
             controller: controller, link: BinaryLink(path: config.member.binaryLink),
             journal: LocalJournal(stateDir: config.stateDir), maintenance: EtcdMaintenance(cluster: cluster, backupDir: config.backupDir, retention: config.backupRetention),
             preflight: LivePreflight(), clock: SystemClock())
-        let events = Events(logger: logger, member: config.member.name)
-        return Supervisor(config: config, ports: ports, logger: logger, intake: RequestIntake(store: store, events: events))
+        let events = Events(logger: logger, member: config.member.name, metrics: metrics)
+        return Supervisor(config: config, ports: ports, logger: logger, intake: RequestIntake(store: store, events: events), metrics: metrics)
     }
 
     var localURL: String { config.member.clientURL }
@@ -105,6 +113,7 @@ public actor Supervisor {
             try await perform(action, obs)
             return action
         } catch {
+            metrics?.tickFailed()
             let text = "tick failed: \(error)"
             if text != lastWait { events.logger.warning("\(text)"); lastWait = text }
             setStatus("\(config.member.name): error: \(error)")
@@ -210,6 +219,7 @@ public actor Supervisor {
         for event in metricsWatch.update(MetricsSample(m)) {
             switch event {
             case let .leaderChanged(total, by):
+                metrics?.leaderChangesSeen(Double(total))
                 let leader = view.members.first(where: \.isLeader)?.name ?? "none yet"
                 events.emit(.leaderChanged, .notice, "\(me) saw a leader change (\(by) new, \(total) since it started); leader now \(leader)",
                             rollout: rollout, fields: ["etcd_leader_changes_seen": "\(total)", "etcd_leader": "\(leader)"])
@@ -226,6 +236,15 @@ public actor Supervisor {
     func report(_ action: Action, _ o: Observation, _ view: ClusterView) {
         let line = StatusLine.make(action: action, o, view, warning: metricsWatch.quotaWarning)
         setStatus(line)
+        if let metrics {
+            metrics.observe(o, now: ports.clock.wallNow())
+            if let file = config.metrics?.textfile {
+                // The textfile collector reads whole files: write beside, rename over.
+                do { try FileIO.writeAtomically(Data(metrics.exposition().utf8), to: file, mode: 0o644) } catch {
+                    if lastWait != "textfile" { events.logger.warning("metrics textfile \(file): \(error)"); lastWait = "textfile" }
+                }
+            }
+        }
         if case let .wait(why) = action, why != lastWait {
             events.logger.info("\(config.member.name) waits: \(why)")
             lastWait = why

@@ -1,0 +1,60 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// Serves `GET /metrics` (the Prometheus text format) on the configured address; anything else is 404. Plain HTTP on
+/// loopback by default: the numbers are not secret, but nothing here needs to be reachable from elsewhere.
+public final class MetricsServer: Sendable {
+    let channel: any Channel
+
+    /// Binds `host:port` (port 0 picks one); throws when the address is taken or invalid.
+    public static func start(listen: String, metrics: DaemonMetrics) async throws -> MetricsServer {
+        guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]) else {
+            throw MetricsServerError(detail: "'\(listen)' is not host:port")
+        }
+        let host = String(listen[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { channel in
+                channel.pipeline.configureHTTPServerPipeline().flatMap {
+                    channel.pipeline.addHandler(Handler(metrics: metrics))
+                }
+            }
+            .bind(host: host, port: port).get()
+        return MetricsServer(channel: channel)
+    }
+
+    init(channel: any Channel) { self.channel = channel }
+
+    /// The bound port (useful with port 0).
+    public var port: Int? { channel.localAddress?.port }
+
+    public func stop() async { try? await channel.close() }
+
+    final class Handler: ChannelInboundHandler, Sendable {
+        typealias InboundIn = HTTPServerRequestPart
+        typealias OutboundOut = HTTPServerResponsePart
+        let metrics: DaemonMetrics
+        init(metrics: DaemonMetrics) { self.metrics = metrics }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            guard case let .head(request) = unwrapInboundIn(data) else { return }
+            let found = request.method == .GET && (request.uri == "/metrics" || request.uri.hasPrefix("/metrics?"))
+            let body = found ? metrics.exposition() : "not found: GET /metrics\n"
+            var headers = HTTPHeaders()
+            headers.add(name: "Content-Type", value: found ? "text/plain; version=0.0.4; charset=utf-8" : "text/plain")
+            headers.add(name: "Content-Length", value: "\(body.utf8.count)")
+            headers.add(name: "Connection", value: "close")
+            let head = HTTPResponseHead(version: request.version, status: found ? .ok : .notFound, headers: headers)
+            context.write(wrapOutboundOut(.head(head)), promise: nil)
+            context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: body)))), promise: nil)
+            context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in context.close(promise: nil) }
+        }
+    }
+}
+
+public struct MetricsServerError: Error, CustomStringConvertible, Sendable {
+    public let detail: String
+    public var description: String { "metrics listener: \(detail)" }
+}

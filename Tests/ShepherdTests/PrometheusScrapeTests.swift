@@ -1,0 +1,92 @@
+import EtcdClient
+import Exec
+import Foundation
+import Rollout
+import Shepherd
+import Testing
+import TestSupport
+
+/// A real Prometheus server (Debian's package) scrapes every daemon's `/metrics` every second through a real rollout;
+/// afterwards its query API must show what an SRE would alert on: each daemon up, the rollout completed, the lock
+/// taken, three members verified, a backup with a size, no member down for long.
+@Suite(.serialized) struct PrometheusScrapeTests {
+    @Test func prometheusSeesTheRollout() async throws {
+        let prometheus = try Repo.prometheus()
+        try await LocalCluster.with(size: 3, version: "3.5.0", label: "prom") { cluster in
+            let listen = cluster.members.map { _ in "127.0.0.1:\(FreePort.next())" }
+            let work = cluster.temp.path + "/prometheus"
+            try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+            try """
+            global: { scrape_interval: 1s, scrape_timeout: 1s }
+            scrape_configs:
+              - job_name: etcd-shepherd
+                static_configs: [{ targets: [\(listen.map { "'\($0)'" }.joined(separator: ", "))] }]
+            """.write(toFile: work + "/prometheus.yml", atomically: true, encoding: .utf8)
+            let api = "http://127.0.0.1:\(FreePort.next())"
+            let started = try await Command.run([Repo.scripts + "/bg.sh", "start", work + "/pid", work + "/log", prometheus,
+                                                 "--config.file", work + "/prometheus.yml", "--storage.tsdb.path", work + "/data",
+                                                 "--web.listen-address", String(api.dropFirst("http://".count))])
+            try #require(started.succeeded, "\(started.summary)")
+            defer { _ = try? FileManager.default.removeItem(atPath: work + "/data") }
+            do {
+                try await ShepherdFleet.with(cluster, metricsListen: listen) { fleet in
+                    func query(_ q: String) async throws -> [(instance: String, value: Double)] {
+                        let r = try await Command.run(["curl", "-sf", "--max-time", "5", "-G", api + "/api/v1/query", "--data-urlencode", "query=" + q])
+                        guard r.succeeded else { throw Repo.MissingDependency(what: "an answer from prometheus (\(r.summary))") }
+                        let body = Data(r.stdout.utf8)
+                        struct Answer: Decodable {
+                            struct Data: Decodable { let result: [Sample] }
+                            struct Sample: Decodable { let metric: [String: String]; let value: [ValuePart] }
+                            enum ValuePart: Decodable {
+                                case time(Double), text(String)
+                                init(from d: Decoder) throws {
+                                    let c = try d.singleValueContainer()
+                                    if let t = try? c.decode(Double.self) { self = .time(t) } else { self = .text(try c.decode(String.self)) }
+                                }
+                            }
+                            let data: Data
+                        }
+                        let a = try JSONDecoder().decode(Answer.self, from: body)
+                        return a.data.result.map { s in
+                            let v: Double
+                            if case let .text(t)? = s.value.last { v = Double(t) ?? .nan } else { v = .nan }
+                            return (s.metric["instance"] ?? "", v)
+                        }
+                    }
+                    // Every daemon is scraped before the request.
+                    let up = await eventually(timeout: .seconds(30)) {
+                        (try? await query("up{job=\"etcd-shepherd\"} == 1"))?.count == 3
+                    }
+                    #expect(up, "prometheus never scraped all three daemons: \((try? String(contentsOfFile: work + "/log", encoding: .utf8))?.suffix(800) ?? "")")
+                    let req = try await fleet.cli(["request", "3.5.1", "--allow-known-bad", "--config", fleet.configPath("s1")])
+                    #expect(req.succeeded, "\(req.summary)")
+                    let store = RolloutStore(prefix: fleet.keyPrefix, cluster: cluster.clusterClient())
+                    let monitor = SafetyMonitor(cluster: cluster)
+                    monitor.start()
+                    let end = try await RolloutEnd.wait(store, monitor: monitor)
+                    #expect(end.state == .completed, "\(end.summary)")
+                    // What Prometheus stored, as an alert rule would read it.
+                    let completed = await eventually(timeout: .seconds(20)) {
+                        (try? await query("etcd_shepherd_rollout_state{state=\"completed\"} == 1"))?.count == 3
+                    }
+                    #expect(completed, "not every daemon reported the completed rollout")
+                    let verified = try await query("sum(max_over_time(etcd_shepherd_events_total{event=\"memberVerified\"}[10m]))")
+                    #expect(verified.first?.value == 3, "\(verified)")
+                    let locked = try await query("max(max_over_time(etcd_shepherd_lock_held[10m]))")
+                    #expect(locked.first?.value == 1, "no scrape saw a daemon holding the lock: \(locked)")
+                    let backup = try await query("max(etcd_shepherd_last_backup_size_bytes)")
+                    #expect((backup.first?.value ?? 0) > 0, "\(backup)")
+                    let downtime = try await query("max(etcd_shepherd_member_downtime_seconds)")
+                    #expect((downtime.first?.value ?? 0) > 0 && (downtime.first?.value ?? 99) < 30, "\(downtime)")
+                    #expect(monitor.maxDown <= 1)
+                    #expect(await fleet.stopAll() == [], "a daemon ignored SIGTERM")
+                }
+            } catch {
+                _ = try? await Command.run([Repo.scripts + "/bg.sh", "stop", work + "/pid", "10"])
+                throw error
+            }
+            let stopped = try await Command.run([Repo.scripts + "/bg.sh", "stop", work + "/pid", "10"])
+            #expect(stopped.exitCode == 0, "prometheus ignored SIGTERM")
+        }
+    }
+}
