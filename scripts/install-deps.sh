@@ -33,11 +33,12 @@ if [ ! -x "$DEST/etcd-3.4.23" ] || [ ! -x "$DEST/etcdctl-3.4.23" ]; then
   install -m755 "$W/deb/usr/bin/etcdctl" "$DEST/etcdctl-3.4.23"
 fi
 # A real Prometheus server for the metrics test: Debian's package, extracted (dpkg -i would start a service).
-if [ ! -x "$DEST/prometheus" ]; then
+if [ ! -x "$DEST/prometheus" ] || [ ! -x "$DEST/promtool" ]; then
   [ $apt_updated = 1 ] || { apt-get update -qq; apt_updated=1; }
   ( cd "$W" && apt-get download -q prometheus >/dev/null )
   dpkg-deb -x "$W"/prometheus_*.deb "$W/prom"
   install -m755 "$W/prom/usr/bin/prometheus" "$DEST/prometheus"
+  install -m755 "$W/prom/usr/bin/promtool" "$DEST/promtool"
 fi
 for v in 3.5.0 3.5.1; do
   if [ -x "$DEST/etcd-$v" ] && [ -x "$DEST/etcdctl-$v" ] && [ -x "$DEST/etcdutl-$v" ]; then continue; fi

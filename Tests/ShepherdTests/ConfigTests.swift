@@ -5,6 +5,18 @@ import TestSupport
 @testable import Shepherd
 
 @Suite struct ConfigTests {
+    /// Metrics on by default on loopback; null turns them (or only the listener) off.
+    @Test func metricsDefaultsAndOff() throws {
+        #expect(try Config.parse(Data(Self.base.utf8)).metrics == Config.Metrics(listen: "127.0.0.1:9798", textfile: nil))
+        func with(_ m: String) throws -> Config.Metrics? {
+            try Config.parse(Data(Self.base.replacingOccurrences(of: #""controller""#, with: #""metrics": \#(m), "controller""#).utf8)).metrics
+        }
+        #expect(try with("null") == nil)
+        #expect(try with(#"{"listen": null, "textfile": "/var/lib/node/shepherd.prom"}"#) == Config.Metrics(listen: nil, textfile: "/var/lib/node/shepherd.prom"))
+        #expect(try with(#"{"listen": "[::1]:9798"}"#)?.listen == "[::1]:9798")
+        #expect(try Config.parse(Data(Self.base.utf8)).backupRetention == 3)
+    }
+
     @Test func exampleConfigLoads() throws {
         let c = try Config.load(path: Repo.root + "/config.example.json")
         #expect(c.member.name == "s1")
@@ -37,6 +49,11 @@ import TestSupport
         (#""endpoints": ["http://127.0.0.1:2379"]}"#, #""endpoints": ["https://127.0.0.1:2379"], "tls": {"caFile": "/ca.pem"}}"#, "member.clientURL"),
         (#""endpoints": ["http://127.0.0.1:2379"]}"#, #""endpoints": ["http://127.0.0.1:2379"], "allowSmallCluster": "yes"}"#, "cluster.allowSmallCluster"),
         (#""controller""#, #""timing": {"tickSeconds": 0}, "controller""#, "timing.tickSeconds"),
+        (#""controller""#, #""metrics": {"listen": "9798"}, "controller""#, "metrics.listen"),
+        (#""controller""#, #""metrics": {"listen": "127.0.0.1:99999"}, "controller""#, "metrics.listen"),
+        (#""controller""#, #""metrics": {"textfile": "rel.prom"}, "controller""#, "metrics.textfile"),
+        (#""controller""#, #""metrics": {"port": 1}, "controller""#, "metrics.port"),
+        (#""controller""#, #""backupRetention": 0, "controller""#, "backupRetention"),
         (#""controller""#, #""timing": {"lockTTLSeconds": true}, "controller""#, "timing.lockTTLSeconds"),
         (#""controller""#, #""timing": {"stopPendingSeconds": 0}, "controller""#, "timing.stopPendingSeconds"),
     ])

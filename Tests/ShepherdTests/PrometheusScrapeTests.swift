@@ -89,4 +89,14 @@ import TestSupport
             #expect(stopped.exitCode == 0, "prometheus ignored SIGTERM")
         }
     }
+
+    /// The example alert rules in packaging/ are valid, and fire (or not) as their promtool unit tests say.
+    @Test func exampleAlertRulesPassPromtool() async throws {
+        let promtool = try Repo.prometheus("promtool")
+        let dir = Repo.root + "/packaging/prometheus"
+        let check = try await Command.run([promtool, "check", "rules", dir + "/etcd-shepherd.rules.yml"])
+        #expect(check.succeeded && check.stdout.contains("SUCCESS: 5 rules found"), "\(check.summary)")
+        let test = try await Command.run(["bash", "-c", "cd '\(dir)' && '\(promtool)' test rules etcd-shepherd.rules.test.yml"])
+        #expect(test.succeeded, "\(test.summary)")
+    }
 }

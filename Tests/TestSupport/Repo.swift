@@ -28,9 +28,9 @@ public enum Repo {
         return path
     }
 
-    /// The Prometheus server install-deps.sh extracts beside the etcd binaries.
-    public static func prometheus() throws -> String {
-        let path = etcdBinDir + "/prometheus"
+    /// The Prometheus server (or `promtool`) install-deps.sh extracts beside the etcd binaries.
+    public static func prometheus(_ tool: String = "prometheus") throws -> String {
+        let path = etcdBinDir + "/" + tool
         guard FileManager.default.isExecutableFile(atPath: path) else { throw MissingDependency(what: path) }
         return path
     }
