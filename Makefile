@@ -18,7 +18,7 @@ test: deps deb
 # The .deb (static Swift stdlib) in .build/deb/; the systemd tests install it in a guest.
 deb: deps
 	rm -rf .build/deb && mkdir -p .build/deb/etcd-shepherd
-	for f in Package.swift Sources Tests README.md config.example.json systemd packaging; do ln -s "$(CURDIR)/$$f" .build/deb/etcd-shepherd/$$f; done
+	for f in Package.swift Package.resolved Sources Tests README.md config.example.json systemd packaging scripts protos; do ln -s "$(CURDIR)/$$f" .build/deb/etcd-shepherd/$$f; done
 	cp -rL packaging/debian .build/deb/etcd-shepherd/debian
 	cd .build/deb/etcd-shepherd && SCRATCH="$(CURDIR)/.build-release" dpkg-buildpackage -us -uc -b
 	@ls -l .build/deb/*.deb

@@ -6,10 +6,11 @@ public final class EtcdCluster: Sendable {
     private let list: Mutex<[EtcdEndpoint]>
     private let preferred = Mutex(0)
     let transport: Transport
-    let apiPrefix: String
+    let apiPrefix: String?
     let timeout: Duration
 
-    public init(urls: [String], transport: Transport, apiPrefix: String = "/v3", timeout: Duration = .seconds(5)) {
+    /// `apiPrefix`: nil learns each member's gateway prefix from its `/version`.
+    public init(urls: [String], transport: Transport, apiPrefix: String? = nil, timeout: Duration = .seconds(5)) {
         precondition(!urls.isEmpty, "a cluster client needs at least one endpoint")
         self.transport = transport; self.apiPrefix = apiPrefix; self.timeout = timeout
         list = Mutex(urls.map { EtcdEndpoint(url: $0, transport: transport, apiPrefix: apiPrefix, defaultTimeout: timeout) })

@@ -6,13 +6,14 @@ import NIOFoundationCompat
 public struct EtcdEndpoint: Sendable {
     public let url: String
     /// `/v3` for 3.4+ (the default), `/v3beta` for 3.3.
-    public let apiPrefix: String
+    /// A fixed gateway prefix, or nil: learned from the member's `/version` (`/v3beta` on 3.3, `/v3` after).
+    let fixedPrefix: String?
     let transport: Transport
     public var defaultTimeout: Duration
 
-    public init(url: String, transport: Transport, apiPrefix: String = "/v3", defaultTimeout: Duration = .seconds(5)) {
+    public init(url: String, transport: Transport, apiPrefix: String? = nil, defaultTimeout: Duration = .seconds(5)) {
         self.url = url.hasSuffix("/") ? String(url.dropLast()) : url
-        self.transport = transport; self.apiPrefix = apiPrefix; self.defaultTimeout = defaultTimeout
+        self.transport = transport; self.fixedPrefix = apiPrefix; self.defaultTimeout = defaultTimeout
     }
 
     // MARK: plain HTTP endpoints
@@ -25,7 +26,10 @@ public struct EtcdEndpoint: Sendable {
     }
 
     public func version(timeout: Duration? = nil) async throws -> VersionInfo {
-        try await getJSON("/version", call: "version", timeout: timeout)
+        let v: VersionInfo = try await getJSON("/version", call: "version", timeout: timeout)
+        // A member restarted on another version may serve another gateway prefix: every answer updates it.
+        transport.prefixes.learn(url: url, serverVersion: v.server)
+        return v
     }
 
     /// `/metrics`, parsed; `only` limits it to the series of those names.
@@ -143,10 +147,16 @@ public struct EtcdEndpoint: Sendable {
 
     // MARK: plumbing
 
+    /// The gateway prefix this member serves.
+    public func apiPrefix() async -> String {
+        if let fixedPrefix { return fixedPrefix }
+        return await transport.prefixes.prefix(for: url, transport: transport)
+    }
+
     struct Empty: Decodable {}
 
     func post<T: Decodable>(_ path: String, _ body: JSONBody, call: String, timeout: Duration?) async throws -> T {
-        let a = try await transport.send(endpoint: url, path: apiPrefix + path, call: call, method: .POST,
+        let a = try await transport.send(endpoint: url, path: await apiPrefix() + path, call: call, method: .POST,
                                          body: body.data(), timeout: timeout ?? defaultTimeout)
         return try decode(a, call: call)
     }
@@ -203,7 +213,7 @@ extension EtcdEndpoint {
     public func watch(prefix: String, timeout: Duration, onMessage: @Sendable () -> Void) async throws {
         var b = JSONBody()
         b["create_request"] = ["key": Array(prefix.utf8).base64, "range_end": Self.prefixEnd(Array(prefix.utf8)).base64]
-        _ = try await transport.stream(endpoint: url, path: apiPrefix + "/watch", call: "watch \(prefix)", body: b.data(),
+        _ = try await transport.stream(endpoint: url, path: await apiPrefix() + "/watch", call: "watch \(prefix)", body: b.data(),
                                        timeout: timeout) { chunk in
             if chunk.readableBytes > 0 { onMessage() }
         }

@@ -11,6 +11,8 @@ public final class Transport: Sendable {
     public let tls: TLSOptions
     /// etcd auth, when the cluster has it enabled: every v3 call carries the user's token.
     public let credentials: EtcdCredentials?
+    /// Each endpoint's gateway prefix (`/v3`, or `/v3beta` on 3.3).
+    let prefixes = GatewayPrefixes()
 
     public init(tls: TLSOptions = TLSOptions(), credentials: EtcdCredentials? = nil) throws {
         self.tls = tls; self.credentials = credentials

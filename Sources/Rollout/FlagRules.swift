@@ -14,6 +14,10 @@ public struct FlagRule: Sendable {
     public let elsewhereBlocks: Bool
     public let exitCode: Int32?
     public let fix: String
+    /// The first version that warns about it (deprecated, still accepted); nil: none.
+    public var deprecatedIn: EtcdVersion? = nil
+    /// Where the rule comes from: "measured" (the real binaries here) or the guide's URL (no such binary here).
+    public var source: String = "measured"
 }
 
 public enum FlagRules {
@@ -30,11 +34,28 @@ public enum FlagRules {
                  exitCode: 2, fix: "replace --ca-file with --client-cert-auth --trusted-ca-file"),
         FlagRule(name: "peer-ca-file", value: nil, removedIn: EtcdVersion(3, 4, 0), flagBlocks: true, elsewhereBlocks: false,
                  exitCode: 2, fix: "replace --peer-ca-file with --peer-client-cert-auth --peer-trusted-ca-file"),
-    ]
+        // From the 3.6 and 3.7 guides (no 3.6/3.7 binary reaches this machine: not measured, blocking as the guides say).
+        FlagRule(name: "enable-v2", value: "true", removedIn: EtcdVersion(3, 6, 0), flagBlocks: true, elsewhereBlocks: true,
+                 exitCode: nil, fix: "migrate any v2 data (the v2 migration guide), check with etcdutl check v2store, then remove --enable-v2 / ETCD_ENABLE_V2",
+                 source: "https://etcd.io/docs/v3.6/upgrades/upgrade_3_6/"),
+        FlagRule(name: "experimental-enable-v2v3", value: nil, removedIn: EtcdVersion(3, 7, 0), flagBlocks: true, elsewhereBlocks: true,
+                 exitCode: nil, fix: "the v2-on-v3 emulation is gone in 3.7: remove the flag", source: "https://etcd.io/docs/v3.7/upgrades/upgrade_3_7/"),
+    ] + featureGateRenames
+
+    /// 3.6 turns experimental flags into feature gates: the old flag is deprecated in 3.6 (a warning) and gone in 3.7.
+    static let featureGateRenames: [FlagRule] = [
+        ("experimental-compact-hash-check-enabled", "CompactHashCheck"), ("experimental-initial-corrupt-check", "InitialCorruptCheck"),
+        ("experimental-txn-mode-write-with-shared-buffer", "TxnModeWriteWithSharedBuffer"),
+        ("experimental-stop-grpc-service-on-defrag", "StopGRPCServiceOnDefrag"),
+    ].map { flag, gate in
+        FlagRule(name: flag, value: nil, removedIn: EtcdVersion(3, 7, 0), flagBlocks: true, elsewhereBlocks: true, exitCode: nil,
+                 fix: "use --feature-gates=\(gate)=true (YAML: feature-gates: \(gate)=true)", deprecatedIn: EtcdVersion(3, 6, 0),
+                 source: "https://etcd.io/docs/v3.6/feature-gates/")
+    }
 
     /// Settings that still work but change meaning or are on their way out.
     static func advisories(_ s: MemberSettings.Setting, from: EtcdVersion?, to: EtcdVersion) -> Finding? {
-        if s.name == "enable-v2", s.value == nil || s.value == "true", to >= EtcdVersion(3, 5, 0) {
+        if s.name == "enable-v2", s.value == nil || s.value == "true", to >= EtcdVersion(3, 5, 0), to < EtcdVersion(3, 6, 0) {
             return Finding(severity: .warning, what: "\(s.spelled) (\(s.origin)): the v2 API is deprecated in 3.5 and gone in 3.6",
                            fix: "migrate v2 data and clients to v3, then drop --enable-v2")
         }
@@ -46,8 +67,13 @@ public enum FlagRules {
     public static func evaluate(_ settings: MemberSettings, from: EtcdVersion?, to: EtcdVersion) -> [Finding] {
         var out: [Finding] = []
         for s in settings.settings {
-            for rule in table where rule.name == s.name && to >= rule.removedIn {
-                if let v = rule.value, s.value != v { continue }
+            for rule in table where rule.name == s.name && to >= (rule.deprecatedIn ?? rule.removedIn) {
+                if let v = rule.value, (s.value ?? "true") != v { continue }
+                if to < rule.removedIn {
+                    out.append(Finding(severity: .warning, what: "\(s.spelled) (\(s.origin)): deprecated in etcd \(rule.deprecatedIn!), gone in \(rule.removedIn)",
+                                       fix: rule.fix))
+                    continue
+                }
                 let blocks = s.source == .flag ? rule.flagBlocks : rule.elsewhereBlocks
                 let effect = blocks
                     ? "etcd \(to) refuses it\(rule.exitCode.map { " (exits \($0))" } ?? "")"

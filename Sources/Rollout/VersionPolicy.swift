@@ -39,6 +39,29 @@ public struct VersionPolicy: Sendable {
                  why: "data inconsistency on crash during apply; use 3.5.3 or later"),
     ]
 
+    /// A minor step etcd's guide allows only from a recent enough patch of the older minor: every member must run at
+    /// least `minimum` first. One row per step, with the guide and its reason; raise a floor here, in one place.
+    public struct Prerequisite: Sendable {
+        public let from: String
+        public let to: String
+        public let minimum: EtcdVersion
+        public let source: String
+        public let why: String
+    }
+
+    public static let prerequisites: [Prerequisite] = [
+        Prerequisite(from: "3.5", to: "3.6", minimum: EtcdVersion(3, 5, 26), source: "https://etcd.io/docs/v3.6/upgrades/upgrade_3_6/",
+                     why: "3.5.24 through 3.5.26 fix several potential upgrade blockers (the guide's floor was 3.5.20 for the "
+                        + "\"too many learner member\" error; a later revision names 3.5.32, see k3s-io/k3s#14908)"),
+        Prerequisite(from: "3.6", to: "3.7", minimum: EtcdVersion(3, 6, 11), source: "https://etcd.io/docs/v3.7/upgrades/upgrade_3_7/",
+                     why: "earlier 3.6 patch releases may not be compatible with a rolling upgrade to 3.7"),
+    ]
+
+    /// The floor a minor step needs, when `from` is below it.
+    public static func unmetPrerequisite(from: EtcdVersion, to: EtcdVersion) -> Prerequisite? {
+        prerequisites.first { $0.from == from.minorVersion && $0.to == to.minorVersion && from < $0.minimum }
+    }
+
     /// Steps etcd does not support while auth is enabled, by (from minor, to minor).
     public struct AuthNote: Sendable {
         public let from: String
@@ -69,11 +92,6 @@ public struct VersionPolicy: Sendable {
         authNotes.first { $0.from == from.minorVersion && $0.to == to.minorVersion }
     }
 
-    /// The gateway prefix that version serves (`/v3beta` is all 3.3 has; 3.4+ serve `/v3`).
-    public static func gatewayPrefix(for v: EtcdVersion) -> String {
-        (v.major, v.minor) < (3, 4) ? "/v3beta" : "/v3"
-    }
-
     public static func step(from: EtcdVersion, to: EtcdVersion) -> Step {
         if from.major != to.major { return .majorChange }
         switch to.minor - from.minor {
@@ -97,6 +115,10 @@ public struct VersionPolicy: Sendable {
         let s = step(from: from, to: to)
         let rule = rules.first { $0.step == s }!
         guard rule.allowed else { return .refused("\(from) → \(to): \(rule.why)") }
+        if let p = unmetPrerequisite(from: from, to: to) {
+            return .refused("\(from) → \(to): every \(p.from) member must run \(p.minimum) or later first — \(p.why) (\(p.source)); "
+                            + "roll to \(p.minimum) first: etcd-shepherd request \(p.minimum), then etcd-shepherd request \(to)")
+        }
         if rule.onlyBeforeClusterVersionMoves, let cv = clusterVersion, cv != to.minorVersion {
             return .refused("\(from) → \(to): \(rule.why) (the cluster version is already \(cv))")
         }

@@ -28,7 +28,7 @@ struct Failure: Error, CustomStringConvertible {
 
 @main
 struct EtcdShepherd: AsyncParsableCommand {
-    static let version = "0.1.0"
+    static let version = "0.2.0"
     static let configuration = CommandConfiguration(
         commandName: "etcd-shepherd",
         abstract: "Rolling upgrades of etcd clusters, one member at a time.",

@@ -37,8 +37,6 @@ import Testing
         #expect(EtcdVersion("3.x.1") == nil)
         #expect(EtcdVersion("") == nil)
         #expect(EtcdVersion("3.4.23")! < EtcdVersion("3.5.0")!)
-        #expect(VersionPolicy.gatewayPrefix(for: EtcdVersion(3, 3, 27)) == "/v3beta")
-        #expect(VersionPolicy.gatewayPrefix(for: v351) == "/v3")
     }
 }
 

@@ -17,6 +17,20 @@ import TestSupport
         #expect(try Config.parse(Data(Self.base.utf8)).backupRetention == 3)
     }
 
+    /// The package's config is refused until edited, with what to edit.
+    @Test func packagedPlaceholderIsRefused() throws {
+        do {
+            _ = try Config.load(path: Repo.root + "/packaging/default-config.json")
+            Issue.record("the placeholder config was accepted")
+        } catch let e as Config.Invalid {
+            #expect(e.key == "placeholder" && e.problem.contains("member") && e.problem.contains("systemctl start etcd-shepherd"), "\(e)")
+        }
+        // Edited (the line removed), the same file loads.
+        let edited = try String(contentsOfFile: Repo.root + "/packaging/default-config.json", encoding: .utf8)
+            .split(separator: "\n").filter { !$0.contains("\"placeholder\"") }.joined(separator: "\n")
+        #expect(try Config.parse(Data(edited.utf8)).member.name == "s1")
+    }
+
     @Test func exampleConfigLoads() throws {
         let c = try Config.load(path: Repo.root + "/config.example.json")
         #expect(c.member.name == "s1")

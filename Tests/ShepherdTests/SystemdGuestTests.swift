@@ -1,4 +1,5 @@
 import EtcdClient
+import Exec
 import Foundation
 import Rollout
 import Shepherd
@@ -271,12 +272,23 @@ extension SystemdGuestTests {
         }
     }
 
-    /// The .deb built by `make deb` installs in the guest, its units are enabled, and its (hardened) service starts.
+    /// The .deb built by `make deb`: lintian finds no error; in the guest it installs enabled but not started, refuses
+    /// its placeholder config (exit 2, no restart loop), runs once the config is edited, under a sandbox rated ≤ 4.5;
+    /// its man page renders, its completions and journald catalog are in place, and its units verify clean.
     @Test func debianPackageInstallsAndItsServiceStarts() async throws {
         let dir = Repo.root + "/.build/deb"
         let deb = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [])
             .first { $0.hasPrefix("etcd-shepherd_") && $0.hasSuffix(".deb") }
         guard let deb else { throw Repo.MissingDependency(what: "the .deb in .build/deb (run `make deb`)") }
+        let lintian = try await Command.run(["lintian", "--fail-on", "error", dir + "/" + deb], timeout: .seconds(300))
+        let complaints = lintian.stdout.split(separator: "\n").filter { $0.hasPrefix("E:") || $0.hasPrefix("W:") }
+        #expect(lintian.exitCode == 0 && !complaints.contains { $0.hasPrefix("E:") }, "lintian: \(lintian.summary)")
+        // Every warning that stays is listed in the README with why.
+        let readme = try String(contentsOfFile: Repo.root + "/README.md", encoding: .utf8)
+        for w in complaints {
+            let tag = w.split(separator: " ").dropFirst(2).first.map(String.init) ?? ""
+            #expect(readme.contains("`\(tag)`"), "lintian warning not explained in the README: \(w)")
+        }
         try await SystemdGuest.with("deb") { guest in
             // The host image's policy-rc.d (exit 101) blocks maintainer-script starts; remove it in the overlay only.
             _ = try await guest.exec(["rm", "-f", "/usr/sbin/policy-rc.d"])
@@ -284,6 +296,27 @@ extension SystemdGuestTests {
             #expect(install.succeeded, "\(install.summary)")
             #expect(try await guest.exec(["systemctl", "is-enabled", "etcd-shepherd.service"]).stdout.hasPrefix("enabled"))
             #expect(try await guest.exec(["systemctl", "is-enabled", "etcd-shepherd.path"]).stdout.hasPrefix("enabled"))
+            #expect(try await guest.property("etcd-shepherd.service", "ActiveState") == "inactive", "started with a placeholder config")
+            let mode = try await guest.exec(["stat", "-c", "%a %U", "/etc/etcd-shepherd/config.json"])
+            #expect(mode.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "600 root", "\(mode.summary)")
+            let verify = try await guest.exec(["systemd-analyze", "verify", "etcd-shepherd.service", "etcd-shepherd.path"])
+            #expect(verify.succeeded && !verify.stderr.contains("etcd-shepherd"), "\(verify.summary)")
+
+            // Started with the placeholder: refused with what to edit, exit 2, and no restart loop.
+            _ = try await guest.exec(["systemctl", "start", "etcd-shepherd.service"])
+            let failed = await eventually(timeout: .seconds(20)) {
+                (try? await guest.property("etcd-shepherd.service", "ActiveState")) == "failed"
+            }
+            #expect(failed)
+            #expect(try await guest.property("etcd-shepherd.service", "ExecMainStatus") == "2")
+            let said = try await guest.exec(["journalctl", "-u", "etcd-shepherd.service", "--no-pager", "-o", "cat"])
+            #expect(said.stdout.contains("placeholder config"), "\(said.stdout.suffix(600))")
+            #expect(try await guest.property("etcd-shepherd.service", "NRestarts") == "0")
+
+            // Edited: the daemon runs (no etcd on the default endpoint: it says so in STATUS instead of failing).
+            _ = try await guest.exec(["sed", "-i", "/\"placeholder\"/d", "/etc/etcd-shepherd/config.json"])
+            _ = try await guest.exec(["systemctl", "reset-failed", "etcd-shepherd.service"])
+            _ = try await guest.exec(["systemctl", "start", "etcd-shepherd.service"])
             let active = await eventually(timeout: .seconds(30)) {
                 (try? await guest.property("etcd-shepherd.service", "ActiveState")) == "active"
             }
@@ -294,12 +327,31 @@ extension SystemdGuestTests {
             let overall = security.stdout.split(separator: "\n").first { $0.contains("Overall exposure level") } ?? ""
             let exposure = Double(overall.split(separator: ":").last?.split(separator: " ").first ?? "") ?? 99
             #expect(exposure <= 4.5, "systemd-analyze security: \(overall)")
-            // No etcd on the default endpoint: it says so in STATUS instead of failing.
-            let status = try await guest.property("etcd-shepherd.service", "StatusText")
-            #expect(status.contains("error") && status.contains("127.0.0.1:2379"), "\(status)")
+            let status = await eventually(timeout: .seconds(15)) {
+                let s = (try? await guest.property("etcd-shepherd.service", "StatusText")) ?? ""
+                return s.contains("error") && s.contains("127.0.0.1:2379")
+            }
+            let statusText = (try? await guest.property("etcd-shepherd.service", "StatusText")) ?? ""
+            #expect(status, "\(statusText)")
             let version = try await guest.exec(["/usr/bin/etcd-shepherd", "--version"])
-            #expect(version.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "0.1.0")
-            #expect(try await guest.exec(["test", "-f", "/etc/etcd-shepherd/config.json"]).succeeded)
+            #expect(version.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "0.2.0")
+
+            // journalctl -x explains a MESSAGE_ID from the installed catalog.
+            let halted = MessageID.rolloutHalted.rawValue
+            _ = try await guest.exec(["bash", "-c", "printf 'MESSAGE_ID=\(halted)\\nMESSAGE=test halt\\nSHEPHERD_REASON=a test\\n' | logger --journald"])
+            let explained = await eventually(timeout: .seconds(10)) {
+                let x = (try? await guest.exec(["journalctl", "-x", "--no-pager", "MESSAGE_ID=\(halted)"]))?.stdout ?? ""
+                return x.contains("etcd rollout halted: a test") && x.contains("No further member is stopped")
+            }
+            #expect(explained, "journalctl -x did not show the catalog entry")
+            // The man page renders; the completions and the README the unit links to are where they belong.
+            let man = try await guest.exec(["bash", "-c", "MANWIDTH=100 man -P cat etcd-shepherd"])
+            #expect(man.succeeded && man.stdout.contains("EXIT CODES") && man.stdout.contains("etcd-shepherd request"), "\(man.summary)")
+            for f in ["/usr/share/bash-completion/completions/etcd-shepherd", "/usr/share/zsh/vendor-completions/_etcd-shepherd",
+                      "/usr/share/fish/vendor_completions.d/etcd-shepherd.fish", "/usr/share/doc/etcd-shepherd/README.md",
+                      "/usr/share/doc/etcd-shepherd/examples/etcd.service.d/etcd-shepherd.conf"] {
+                #expect(try await guest.exec(["test", "-s", f]).succeeded, "\(f) missing")
+            }
             let purge = try await guest.exec(["dpkg", "--purge", "etcd-shepherd"], timeout: .seconds(120))
             #expect(purge.succeeded, "\(purge.summary)")
         }

@@ -48,3 +48,15 @@ import TestSupport
         #expect(ids.allSatisfy { $0.count == 32 && $0.allSatisfy(\.isHexDigit) })
     }
 }
+
+/// The journald catalog the package installs explains every MESSAGE_ID the daemon sends, once, with a subject.
+@Suite struct JournalCatalogTests {
+    @Test func everyMessageIDHasOneCatalogEntry() throws {
+        let text = try String(contentsOfFile: Repo.root + "/packaging/journald/etcd-shepherd.catalog", encoding: .utf8)
+        let headers = text.split(separator: "\n").filter { $0.hasPrefix("-- ") }.map { String($0.dropFirst(3)) }
+        #expect(headers.sorted() == MessageID.allCases.map(\.rawValue).sorted())
+        for block in text.components(separatedBy: "\n-- ").dropFirst() {
+            #expect(block.contains("\nSubject: ") && block.contains("\nDefined-By: etcd-shepherd"), "\(block.prefix(40))")
+        }
+    }
+}

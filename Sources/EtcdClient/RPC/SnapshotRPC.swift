@@ -19,7 +19,7 @@ extension EtcdEndpoint {
         let call = "snapshot"
         let target = try RPCTarget(url: url)
         let rpc = try HTTP2ClientTransport.Posix(target: target.resolvable, transportSecurity: try target.security(transport.tls))
-        let token = try await transport.credentials?.token(transport: transport, endpoint: url, prefix: apiPrefix,
+        let token = try await transport.credentials?.token(transport: transport, endpoint: url, prefix: await apiPrefix(),
                                                             timeout: defaultTimeout)
         let file = try SnapshotFile(path: path, endpoint: url)
         do {

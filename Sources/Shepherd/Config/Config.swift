@@ -88,6 +88,13 @@ public struct Config: Sendable, Equatable {
             throw Invalid(key: "(file)", problem: "not valid JSON: \(JSONProblem.describe(data))")
         }
         let r = Reader(root, path: "")
+        // The package's config is a placeholder: a daemon that guessed this node's member would supervise the wrong
+        // thing, so it refuses until someone has edited the file (and removed this key).
+        if r.has("placeholder") {
+            throw Invalid(key: "placeholder", problem: "this is the package's placeholder config: set member (name, clientURL, dataDir, binaryLink, "
+                          + "binaryPathTemplate), cluster.endpoints and controller for this node, delete the \"placeholder\" line, "
+                          + "then systemctl start etcd-shepherd")
+        }
         try r.allow(["member", "cluster", "controller", "requestFile", "stateDir", "backupDir", "backupRetention", "metrics", "timing"])
 
         let m = try r.object("member")

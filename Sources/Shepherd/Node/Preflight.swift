@@ -10,6 +10,31 @@ public enum Preflight {
         let settings = await MemberConfiguration.gather(config)
         return await self.binary(binary, version: to, sha256: sha256) + dataDir(config.member.dataDir)
             + FlagRules.evaluate(settings, from: from, to: to)
+            + v2store(settings, binary: binary, dataDir: config.member.dataDir, to: to)
+    }
+
+    /// etcd 3.6 drops the v2 store (upgrade_3_6 guide): with `--enable-v2` set, `etcdutl check v2store` (the target's,
+    /// beside its binary) must find no custom v2 data; found, or not checkable, the member is not stopped.
+    public static func v2store(_ settings: MemberSettings, binary: String, dataDir: String, to: EtcdVersion) async -> [Finding] {
+        guard to >= EtcdVersion(3, 6, 0),
+              let flag = settings.settings.first(where: { $0.name == "enable-v2" && ($0.value ?? "true") == "true" }) else { return [] }
+        let guide = "https://etcd.io/docs/v3.6/upgrades/upgrade_3_6/"
+        let etcdutl = (binary as NSString).deletingLastPathComponent + "/etcdutl"
+        guard FileManager.default.isExecutableFile(atPath: etcdutl) else {
+            return [Finding(severity: .blocking, what: "\(flag.spelled) (\(flag.origin)) is set and \(etcdutl) is missing: the v2 store cannot be checked",
+                            fix: "stage etcdutl \(to) beside the target binary (or run etcdutl check v2store --data-dir \(dataDir) yourself), then remove --enable-v2 (\(guide))")]
+        }
+        let r: Command.Result
+        do { r = try await Command.run([etcdutl, "check", "v2store", "--data-dir", dataDir], timeout: .seconds(60)) } catch {
+            return [Finding(severity: .blocking, what: "\(etcdutl) check v2store failed to run: \(error)", fix: "run it by hand: \(etcdutl) check v2store --data-dir \(dataDir)")]
+        }
+        guard r.succeeded else {
+            let said = (r.stderr + r.stdout).split(separator: "\n").last.map(String.init) ?? "exit \(r.exitCode)"
+            return [Finding(severity: .blocking, what: "etcdutl check v2store found custom v2 data in \(dataDir) (\(said))",
+                            fix: "migrate it (the v2 migration guide) or drop it: add --snapshot-count=1, restart the member, restore --snapshot-count, "
+                                + "restart again, check again; then remove --enable-v2 (\(guide))")]
+        }
+        return []
     }
 
     /// The binary link must be a symlink (the daemon repoints it; a regular file there would be overwritten and the

@@ -1,0 +1,73 @@
+import EtcdClient
+import Exec
+import Foundation
+import Rollout
+import Testing
+import TestSupport
+@testable import Shepherd
+
+/// What no real binary here can show: a 3.6 target's v2store check (fake etcdutl scripts standing in for 3.6's,
+/// which prints "No custom content found in v2store" or fails naming the custom keys), and a 3.3 member's gateway
+/// prefix (a recorded 3.3 client port, scripts/fake-etcd33.py).
+@Suite(.serialized) struct UpgradePathPreflightTests {
+    static func fakeEtcdutl(in dir: String, exit code: Int, says: String) throws -> String {
+        let bin = dir + "/3.6.4"
+        try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
+        try "#!/bin/sh\n[ \"$1 $2\" = \"check v2store\" ] || exit 9\necho '\(says)' >&2\nexit \(code)\n"
+            .write(toFile: bin + "/etcdutl", atomically: true, encoding: .utf8)
+        chmod(bin + "/etcdutl", 0o755)
+        return bin + "/etcd"
+    }
+
+    @Test func v2storeIsCheckedWhenEnableV2IsSet() async throws {
+        let dir = try TempDir("v2store")
+        defer { dir.remove() }
+        let withV2 = MemberSettings([.init(name: "enable-v2", value: "true", source: .environment, origin: "ETCD_ENABLE_V2")])
+        // No etcdutl beside the target: cannot be checked, so the member is not stopped.
+        let missing = await Preflight.v2store(withV2, binary: dir.path + "/none/etcd", dataDir: "/d", to: EtcdVersion(3, 6, 4))
+        #expect(missing.first?.severity == .blocking && missing.first?.what.contains("missing") == true, "\(missing)")
+        // Custom v2 data: blocking, with the guide's steps.
+        let custom = try Self.fakeEtcdutl(in: dir.path + "/a", exit: 1, says: "detected custom content in v2store: /foo")
+        let found = await Preflight.v2store(withV2, binary: custom, dataDir: "/d", to: EtcdVersion(3, 6, 4))
+        #expect(found.first?.severity == .blocking && found.first?.what.contains("/foo") == true
+                && found.first?.fix.contains("--snapshot-count=1") == true, "\(found)")
+        // Clean: nothing from this check (the flag itself is still a finding of the flag rules).
+        let clean = try Self.fakeEtcdutl(in: dir.path + "/b", exit: 0, says: "No custom content found in v2store")
+        #expect(await Preflight.v2store(withV2, binary: clean, dataDir: "/d", to: EtcdVersion(3, 6, 4)).isEmpty)
+        // Not set, or a 3.5 target: not run at all.
+        #expect(await Preflight.v2store(MemberSettings(), binary: custom, dataDir: "/d", to: EtcdVersion(3, 6, 4)).isEmpty)
+        #expect(await Preflight.v2store(withV2, binary: custom, dataDir: "/d", to: EtcdVersion(3, 5, 26)).isEmpty)
+    }
+
+    /// A 3.3 member serves the gateway under /v3beta only: the client learns that from /version and every call
+    /// (member list, range, status) goes there.
+    @Test func a33MemberIsSpokenToUnderV3beta() async throws {
+        let dir = try TempDir("fake33")
+        defer { dir.remove() }
+        let port = FreePort.next()
+        let pid = dir.path + "/pid"
+        let started = try await Command.run([Repo.scripts + "/bg.sh", "start", pid, dir.path + "/log", "python3", Repo.scripts + "/fake-etcd33.py", "\(port)"])
+        try #require(started.succeeded, "\(started.summary)")
+        do {
+            let up = await eventually(timeout: .seconds(10)) { !SafetyMonitor.refusesConnections(port: port) }
+            try #require(up, "the fake 3.3 member never listened")
+            let transport = try Transport()
+            let cluster = EtcdCluster(urls: ["http://127.0.0.1:\(port)"], transport: transport)
+            let members = try await cluster.memberList()
+            #expect(members.map(\.name) == ["old33"])
+            #expect(try await cluster.range("/k").kvs.first?.valueString == "v33")
+            let ep = cluster.endpoint("http://127.0.0.1:\(port)")
+            #expect(await ep.apiPrefix() == "/v3beta")
+            #expect(try await ep.status().version == "3.3.27")
+            // A fixed /v3 prefix gets 3.3's 404.
+            let fixed = EtcdEndpoint(url: "http://127.0.0.1:\(port)", transport: transport, apiPrefix: "/v3")
+            await #expect(throws: EtcdError.self) { _ = try await fixed.memberList() }
+            try await transport.shutdown()
+        } catch {
+            _ = try? await Command.run([Repo.scripts + "/bg.sh", "stop", pid, "5"]); throw error
+        }
+        _ = try? await Command.run([Repo.scripts + "/bg.sh", "stop", pid, "5"])
+        #expect(GatewayPrefix.forServer("3.3.27") == "/v3beta" && GatewayPrefix.forServer("3.4.23") == "/v3"
+                && GatewayPrefix.forServer("3.6.4") == "/v3" && GatewayPrefix.forServer("garbage") == "/v3")
+    }
+}
