@@ -1,3 +1,4 @@
+import Foundation
 import NIOSSL
 
 /// Files for TLS to etcd: a CA to trust, and for client-cert auth a certificate and its key (PEM).
@@ -28,7 +29,14 @@ public struct TLSOptions: Sendable, Equatable, Codable {
     }
 
     private func load<T>(_ path: String, _ body: (String) throws -> T) throws -> T {
-        do { return try body(path) } catch { throw TLSFileError(path: path, detail: "\(error)") }
+        if access(path, R_OK) != 0 {
+            let e = errno
+            throw TLSFileError(path: path, detail: e == ENOENT ? "does not exist (ENOENT): check the path in cluster.tls"
+                                                              : "is not readable (\(String(cString: strerror(e)))): check its owner and mode")
+        }
+        do { return try body(path) } catch {
+            throw TLSFileError(path: path, detail: "is not a PEM certificate or key this client can use (\(error))")
+        }
     }
 }
 

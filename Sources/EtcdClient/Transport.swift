@@ -3,6 +3,7 @@ import Foundation
 import NIOCore
 import NIOFoundationCompat
 import NIOHTTP1
+import NIOPosix
 
 /// One HTTP client (and its connection pool) shared by every endpoint of a cluster. It must be shut down.
 public final class Transport: Sendable {
@@ -106,7 +107,29 @@ public final class Transport: Sendable {
         if error is NIOTooManyBytesError {
             return .decoding(endpoint: endpoint, call: call, detail: "the answer is larger than any etcd answer to this call; not read further")
         }
-        return .unreachable(endpoint: endpoint, call: call, detail: String(describing: error))
+        return .unreachable(endpoint: endpoint, call: call, detail: readable(error))
+    }
+
+    /// A connection failure as an operator reads it: the cause and what to check, not the library's type names.
+    /// TLS errors keep their own text (it names the certificate problem).
+    static func readable(_ error: Error) -> String {
+        if let io = error as? IOError { return errnoText(io.errnoCode) }
+        if let c = error as? NIOConnectionError {
+            if let first = c.connectionErrors.first { return readable(first.error) }
+            if c.dnsAError != nil || c.dnsAAAAError != nil { return "the host name does not resolve: check the URL" }
+        }
+        if let h = error as? HTTPClientError, h == .remoteConnectionClosed { return "the member closed the connection before answering" }
+        return String(describing: error)
+    }
+
+    static func errnoText(_ code: Int32) -> String {
+        switch code {
+        case ECONNREFUSED: return "connection refused: nothing listens there (is etcd running? is the URL's port its client port?)"
+        case ETIMEDOUT: return "connection timed out: the host does not answer (a firewall, or the wrong address?)"
+        case EHOSTUNREACH, ENETUNREACH: return "no route to the host (network down, or the wrong address?)"
+        case ECONNRESET: return "the member reset the connection"
+        default: return String(cString: strerror(code))
+        }
     }
 }
 

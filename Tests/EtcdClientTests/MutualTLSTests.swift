@@ -67,7 +67,7 @@ import TestSupport
             let listening = await eventually(timeout: .seconds(20)) {
                 do { _ = try await ep.health(timeout: .seconds(2)); last = "accepted"; return true } catch {
                     last = "\(error)"
-                    return !last.contains("Connection refused")
+                    return !last.lowercased().contains("connection refused")
                 }
             }
             // The gRPC snapshot client makes its own TLS connection: it must refuse the same certificates.
