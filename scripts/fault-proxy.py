@@ -7,6 +7,8 @@ phase `stopping` — from any daemon, through any proxy of the fleet — trigger
   2. the marker file is created (O_EXCL: once per fleet) holding "<writer> <peer>";
   3. that write, and every record write for the next `failSeconds`, is answered 503 with a gateway error body.
 
+A connection that opens with the HTTP/2 preface (gRPC: the snapshot) is passed through byte for byte.
+
 Usage: fault-proxy.py LISTEN_PORT UPSTREAM_PORT RULE.json
 RULE.json: {"marker": PATH, "failSeconds": 1.5, "pidFiles": {"s1": PATH, ...}}
 """
@@ -56,8 +58,8 @@ def trigger(writer):
     print(f"fault: {writer}'s stopping write failed; {peer} killed", flush=True)
 
 
-async def read_head(reader):
-    head = await reader.readuntil(b"\r\n\r\n")
+async def read_head(reader, prefix=b""):
+    head = prefix + await reader.readuntil(b"\r\n\r\n")
     length = 0
     for line in head.split(b"\r\n")[1:]:
         if line.lower().startswith(b"content-length:"):
@@ -70,9 +72,25 @@ def with_close(head):
     return b"\r\n".join(lines + [b"Connection: close"]) + b"\r\n\r\n"
 
 
+async def pipe(src, dst):
+    try:
+        while chunk := await src.read(1 << 16):
+            dst.write(chunk)
+            await dst.drain()
+    finally:
+        dst.close()
+
+
 async def handle(reader, writer):
     try:
-        head, body = await read_head(reader)
+        # gRPC (the snapshot) is HTTP/2 with prior knowledge: no faults are scripted there, pass it through as bytes.
+        preface = await reader.readexactly(4)
+        if preface == b"PRI ":
+            up_r, up_w = await asyncio.open_connection("127.0.0.1", UPSTREAM)
+            up_w.write(preface)
+            await asyncio.gather(pipe(reader, up_w), pipe(up_r, writer), return_exceptions=True)
+            return
+        head, body = await read_head(reader, prefix=preface)
         name = stopping_writer(body) if b"/kv/txn" in head.split(b"\r\n")[0] else None
         if name is not None and not os.path.exists(RULE["marker"]):
             trigger(name)
