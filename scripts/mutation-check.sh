@@ -12,7 +12,7 @@ for m in "${names[@]}"; do
   git checkout -q Sources/Rollout
   python3 "$repo/scripts/mutations.py" "$m"
   if ! swift build --build-tests > "/tmp/mutant-$m.build.log" 2>&1; then echo "$m: BUILD FAILED (see /tmp/mutant-$m.build.log)"; continue; fi
-  out=$(swift test --skip-build --filter "FleetSimulationTests/seeds" 2>&1 | tee "/tmp/mutant-$m.log" | grep -E "^simulation:" || true)
+  out=$(SIM_SEEDS=${SIM_SEEDS:-2000} swift test --skip-build --filter "FleetSimulationTests/seeds" 2>&1 | tee "/tmp/mutant-$m.log" | grep -E "^simulation:" || true)
   first=$(grep -m1 -oE "seed [0-9]+ n=[0-9]+ [a-zA-Z]+: .{0,160}" "/tmp/mutant-$m.log" | head -1 || true)
   echo "$m: ${out:-no summary (see /tmp/mutant-$m.log)} | first: ${first:-none}"
 done

@@ -29,6 +29,8 @@ public enum Action: Sendable, Equatable {
     case halt(reason: String)
     case release
     case markCompleted
+    /// Every member on this hop's target and the cluster version caught up: the record moves to the next hop.
+    case advanceHop
     /// The owner's own clean-up after it left a destructive sequence without the lock: bring the member up first...
     /// `restorePreviousBinary`: the new binary was never verified (the sequence ended before its start), so the
     /// link goes back to the recorded previous binary before the start.

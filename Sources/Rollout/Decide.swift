@@ -50,7 +50,7 @@ public enum Decide {
         let allOnTarget = o.members.allSatisfy { $0.version == r.to && o.record($0.name)?.phase == .done }
         if allOnTarget {
             if o.lock != nil { return .release }
-            if o.clusterVersion == r.to.minorVersion { return .markCompleted }
+            if o.clusterVersion == r.to.minorVersion { return r.nextHop == nil ? .markCompleted : .advanceHop }
             return .waitForClusterVersion("all members on \(r.to); waiting for the cluster version to move from \(o.clusterVersion ?? "?")")
         }
 

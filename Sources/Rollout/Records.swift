@@ -25,13 +25,37 @@ public struct RolloutRecord: Codable, Sendable, Equatable {
     /// the users, roles and permissions at the request. Every daemon compares it with what it reads; a change halts
     /// the rollout, an unreadable digest blocks every stop (gate 5).
     public var authFingerprint: String?
+    /// A rollout in hops (`request 3.6.4 --via 3.5.26`): the targets still to come after `to`, in order. When every
+    /// member is on `to` and the cluster version caught up, the record moves to the next hop (`from` = `to`); each
+    /// hop is a rollout of its own for every rule (backup, gates, rollback, halt). nil or empty: `to` is the last.
+    public var then: [EtcdVersion]?
+    /// Which hop this is (0 for the first); it keys the hop's backup.
+    public var stage: Int?
 
     public init(id: String, from: EtcdVersion, to: EtcdVersion, state: RolloutState = .active, requestedBy: String,
                 requestedAt: Double, reason: String? = nil, sha256: String? = nil, binary: String? = nil, allowKnownBad: Bool = false,
-                authFingerprint: String? = nil) {
+                authFingerprint: String? = nil, then: [EtcdVersion]? = nil, stage: Int? = nil) {
         self.id = id; self.from = from; self.to = to; self.state = state; self.requestedBy = requestedBy
         self.requestedAt = requestedAt; self.reason = reason; self.sha256 = sha256; self.binary = binary; self.allowKnownBad = allowKnownBad
-        self.authFingerprint = authFingerprint
+        self.authFingerprint = authFingerprint; self.then = then; self.stage = stage
+    }
+
+    /// The hop after this one, if any.
+    public var nextHop: EtcdVersion? { then?.first }
+    /// The version the whole rollout ends on.
+    public var finalTarget: EtcdVersion { then?.last ?? to }
+    /// The key of this hop's backup: each hop takes its own snapshot before its first stop.
+    public var backupKey: String { (stage ?? 0) == 0 ? id : "\(id).h\(stage!)" }
+
+    /// The record of the next hop: `to` becomes `from`.
+    public func advanced() -> RolloutRecord? {
+        guard let next = nextHop else { return nil }
+        var r = self
+        r.from = to; r.to = next
+        let rest = Array((then ?? []).dropFirst())
+        r.then = rest.isEmpty ? nil : rest
+        r.stage = (stage ?? 0) + 1
+        return r
     }
 }
 

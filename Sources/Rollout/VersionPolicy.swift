@@ -117,7 +117,7 @@ public struct VersionPolicy: Sendable {
         guard rule.allowed else { return .refused("\(from) → \(to): \(rule.why)") }
         if let p = unmetPrerequisite(from: from, to: to) {
             return .refused("\(from) → \(to): every \(p.from) member must run \(p.minimum) or later first — \(p.why) (\(p.source)); "
-                            + "roll to \(p.minimum) first: etcd-shepherd request \(p.minimum), then etcd-shepherd request \(to)")
+                            + "both hops as one rollout: etcd-shepherd request \(to) --via \(p.minimum) (or a newer \(p.from) patch)")
         }
         if rule.onlyBeforeClusterVersionMoves, let cv = clusterVersion, cv != to.minorVersion {
             return .refused("\(from) → \(to): \(rule.why) (the cluster version is already \(cv))")

@@ -24,6 +24,8 @@ public enum MessageID: String, Sendable, CaseIterable {
     case recordForgotten = "8d3c0a5e6f1b4f0e9a2d7c4b1e5f6a13"
     /// Starting the member failed; after a few attempts (or the deadline) the sequence rolls back.
     case startFailed = "8d3c0a5e6f1b4f0e9a2d7c4b1e5f6a14"
+    /// A rollout in hops finished one hop and moved to the next.
+    case hopCompleted = "8d3c0a5e6f1b4f0e9a2d7c4b1e5f6a15"
 
     /// The metadata key a log call uses to carry the message ID.
     public static let metadataKey = "message_id"

@@ -98,6 +98,7 @@ struct VersionTarget: ParsableArguments {
     @Argument(help: "Target etcd version, e.g. 3.5.1.") var version: String
     @Option(help: "Path of the target binary (default: member.binaryPathTemplate).") var binary: String?
     @Option(help: "Expected sha256 of the target binary.") var sha256: String?
+    @Option(help: "Roll to this version first, then to VERSION, as one rollout in two hops (e.g. 3.6.4 --via 3.5.26).") var via: String?
     @Flag(help: "Accept a known-bad target release.") var allowKnownBad = false
     @Flag(help: "Accept a step etcd does not support with auth enabled (3.4 ↔ 3.5); the daemons halt the rollout if users, roles or permissions change.")
     var allowAuthRisk = false
@@ -105,6 +106,13 @@ struct VersionTarget: ParsableArguments {
     func parsed() throws -> EtcdVersion {
         if let why = EtcdVersion.problemAsRequested(version) { throw Failure(code: Exit.invalidRequest, message: why) }
         return EtcdVersion(version)!
+    }
+
+    /// The intermediate hop, when --via is given.
+    func parsedVia() throws -> EtcdVersion? {
+        guard let via else { return nil }
+        if let why = EtcdVersion.problemAsRequested(via) { throw Failure(code: Exit.invalidRequest, message: "--via: " + why) }
+        return EtcdVersion(via)!
     }
 }
 
@@ -123,8 +131,10 @@ struct Request: AsyncParsableCommand {
     func run() async throws {
         let config = try options.load()
         let version = try target.parsed()
+        let via = try target.parsedVia()
         let req = UpgradeRequest(version: target.version, binary: target.binary, sha256: target.sha256?.lowercased(),
-                                 allowKnownBad: target.allowKnownBad ? true : nil, allowAuthRisk: target.allowAuthRisk ? true : nil)
+                                 allowKnownBad: target.allowKnownBad ? true : nil, allowAuthRisk: target.allowAuthRisk ? true : nil,
+                                 via: target.via)
         do { _ = try UpgradeRequest.parse(JSONEncoder().encode(req)) } catch {
             throw Failure(code: Exit.invalidRequest, message: "\(error)")
         }
@@ -132,6 +142,9 @@ struct Request: AsyncParsableCommand {
         let binary = target.binary ?? config.member.binaryPath(version)
         if let f = await Preflight.binary(binary, version: version, sha256: target.sha256).first {
             throw Failure(code: Exit.invalidRequest, message: "\(f.what) — fix: \(f.fix); no request was written")
+        }
+        if let via, let f = await Preflight.binary(config.member.binaryPath(via), version: via, sha256: nil).first {
+            throw Failure(code: Exit.invalidRequest, message: "first hop: \(f.what) — fix: \(f.fix); no request was written")
         }
         // A status file left by an earlier request must not be read as this one's answer.
         unlink(config.requestFile + ".status")
@@ -159,7 +172,8 @@ struct Plan: AsyncParsableCommand {
         let config = try options.load()
         let v = try target.parsed()
         let plan = try await withCluster(config: config) {
-            try await Shepherd.Plan.make(config: config, cluster: $0, target: v, allowKnownBad: target.allowKnownBad, allowAuthRisk: target.allowAuthRisk,
+            try await Shepherd.Plan.make(config: config, cluster: $0, target: v, via: try target.parsedVia(),
+                                         allowKnownBad: target.allowKnownBad, allowAuthRisk: target.allowAuthRisk,
                                          binary: target.binary, sha256: target.sha256)
         }
         if output.isJSON { try output.print(plan) } else { print(plan.lines.joined(separator: "\n")) }

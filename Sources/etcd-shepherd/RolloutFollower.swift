@@ -45,6 +45,7 @@ struct RolloutFollower {
     func track(_ id: String, cluster: EtcdCluster) async throws -> RolloutState {
         let store = RolloutStore(prefix: config.cluster.keyPrefix, cluster: cluster)
         var phases: [String: MemberPhase] = [:]
+        var hop: EtcdVersion?
         var failingSince: ContinuousClock.Instant?
         var total = 0
         while true {
@@ -64,7 +65,14 @@ struct RolloutFollower {
             guard let r = snap.rollout, r.id == id else {
                 throw Failure(code: Exit.notHealthy, message: "rollout \(id) is no longer the cluster's rollout (replaced by \(snap.rollout?.id ?? "nothing"))")
             }
-            for (name, rec) in snap.records.sorted(by: { $0.key < $1.key }) where rec.rolloutID == id && phases[name] != rec.phase {
+            if hop != r.to {
+                if hop != nil || r.nextHop != nil {
+                    emit(["event": "hop", "from": r.from.description, "to": r.to.description], text: "hop \((r.stage ?? 0) + 1): \(r.from) → \(r.to)")
+                }
+                hop = r.to
+                phases = [:]   // a new hop: every member's phase is news again
+            }
+            for (name, rec) in snap.records.sorted(by: { $0.key < $1.key }) where rec.rolloutID == id && rec.to == r.to && phases[name] != rec.phase {
                 phases[name] = rec.phase
                 emit(["event": "phase", "member": name, "phase": rec.phase.rawValue],
                      text: "\(name): \(rec.phase.rawValue)\(rec.error.map { " (\($0))" } ?? "")")

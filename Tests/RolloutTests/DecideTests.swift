@@ -340,4 +340,23 @@ import Testing
         m.forget()
         #expect(m.cached(for: rollout, now: 10_000) == nil)
     }
+
+    /// A rollout in hops: when every member is on this hop's target and the cluster version caught up, the record
+    /// moves to the next hop (not completed); the last hop completes. Each hop has its own backup key.
+    @Test func hopsAdvanceThenComplete() {
+        var r = rollout
+        r.to = EtcdVersion(3, 5, 0); r.then = [v351]; r.stage = 0
+        let onHop = [member("s1", id: 1, leader: true, version: EtcdVersion(3, 5, 0)), member("s2", id: 2, version: EtcdVersion(3, 5, 0)),
+                     member("s3", id: 3, version: EtcdVersion(3, 5, 0))]
+        let done = ["s1": record(.done, id: "1"), "s2": record(.done, id: "2"), "s3": record(.done, id: "3")]
+        #expect(Decide.next(observation(members: onHop, rollout: r, records: done, clusterVersion: "3.5")) == .advanceHop)
+        #expect(Decide.next(observation(members: onHop, rollout: r, records: done, lock: heldLock, clusterVersion: "3.5")) == .release)
+        let next = r.advanced()!
+        #expect(next.from == EtcdVersion(3, 5, 0) && next.to == v351 && next.then == nil && next.stage == 1 && next.nextHop == nil)
+        #expect(r.backupKey == "r1" && next.backupKey == "r1.h1" && r.finalTarget == v351)
+        // On the next hop the same members (records still done from hop 1) go again, one at a time.
+        #expect(Decide.next(observation(members: onHop, rollout: next, records: done, clusterVersion: "3.5")) == .acquireLock)
+        let final = onHop.map { var m = $0; m.version = v351; return m }
+        #expect(Decide.next(observation(members: final, rollout: next, records: done, clusterVersion: "3.5")) == .markCompleted)
+    }
 }

@@ -10,7 +10,7 @@ import Testing
         let v = VersionPolicy.evaluate(from: EtcdVersion(from)!, to: EtcdVersion(to)!, clusterVersion: EtcdVersion(from)!.minorVersion,
                                        allowKnownBad: false)
         guard case let .refused(why) = v else { Issue.record("\(from) → \(to) allowed"); return }
-        #expect(why.contains("must run \(floor) or later first") && why.contains("etcd-shepherd request \(floor)")
+        #expect(why.contains("must run \(floor) or later first") && why.contains("etcd-shepherd request \(to) --via \(floor)")
                 && why.contains("https://etcd.io/docs/"), "\(why)")
     }
 

@@ -56,6 +56,37 @@ import TestSupport
         }
     }
 
+    /// Two hops as one request (`request 3.5.1 --via 3.5.0`): every member to 3.5.0, the cluster version to 3.5, then
+    /// every member to 3.5.1 — each hop with its own backup, one member at a time, the write load never losing a write.
+    @Test func twoHopsAsOneRequest() async throws {
+        try await LocalCluster.with(size: 3, version: "3.4.23", label: "e2e-hops") { cluster in
+            try await ShepherdFleet.with(cluster) { fleet in
+                let monitor = SafetyMonitor(cluster: cluster)
+                monitor.start()
+                let plan = try await fleet.cli(["plan", "3.5.1", "--via", "3.5.0", "--allow-known-bad", "--config", fleet.configPath("s1")])
+                #expect(plan.exitCode == 0 && plan.stdout.contains("3.4.23 → 3.5.0 → 3.5.1 (2 hops") && plan.stdout.contains("hop 2 3.5.0 → 3.5.1"),
+                        "\(plan.summary)")
+                let req = try await fleet.cli(["request", "3.5.1", "--via", "3.5.0", "--allow-known-bad", "--wait", "-w", "json",
+                                               "--config", fleet.configPath("s1")])
+                #expect(req.exitCode == 0, "\(req.summary)\n\(fleet.logTails())")
+                let events = req.stdout.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: String] }
+                #expect(events.contains { $0["event"] == "hop" && $0["to"] == "3.5.1" } && events.last?["state"] == "completed", "\(req.stdout)")
+                let store = RolloutStore(prefix: fleet.keyPrefix, cluster: cluster.clusterClient())
+                let end = try await RolloutEnd.wait(store, monitor: monitor)
+                #expect(end.state == .completed && end.snap.rollout?.from == EtcdVersion(3, 5, 0) && end.snap.rollout?.stage == 1, "\(end.summary)")
+                #expect(monitor.maxDown <= 1, "\(monitor.overlaps.prefix(5))")
+                #expect(try await monitor.lostWrites() == [])
+                for i in cluster.members.indices {
+                    let v = try await cluster.endpoint(i).version()
+                    #expect(v.server == "3.5.1" && v.cluster.hasPrefix("3.5"))
+                }
+                let id = try #require(end.snap.rollout?.id)
+                #expect(end.snap.backups[id] != nil && end.snap.backups[id + ".h1"] != nil, "one backup per hop: \(end.snap.backups.keys.sorted())")
+                #expect(await fleet.stopAll() == [], "a daemon ignored SIGTERM")
+            }
+        }
+    }
+
     /// Each daemon told only its own member's URL (config.example.json's layout): it learns the others from the
     /// member list and keeps them, so it can finish its own member's sequence while that member is down. Before,
     /// the first member stopped stayed down and its lock key was left behind.

@@ -22,7 +22,9 @@ final class Fleet: @unchecked Sendable {
                         maxObservationAgeSeconds: 3, minLeaseRemainingSeconds: 5, raftSlack: 16)
     let prefix = "/etcd-shepherd"
     let from = EtcdVersion(3, 4, 23)
+    /// The final target; `via`, when the rollout runs in two hops, the first one.
     let to: EtcdVersion
+    let via: EtcdVersion?
     let allowSmallCluster: Bool
 
     var now = 0.0
@@ -61,6 +63,7 @@ final class Fleet: @unchecked Sendable {
         rng = SeededRandom(seed: seed)
         opsRng = SeededRandom(seed: seed ^ 0x5EED_0F_0A75)
         to = faults.refusedStep ? EtcdVersion(3, 5, 0) : EtcdVersion(3, 5, 1)
+        via = faults.twoHop ? EtcdVersion(3, 5, 0) : nil
         allowSmallCluster = n < 3 && !faults.smallClusterRefused
         staged = Array(repeating: true, count: n)
         if faults.newerDaemon { newerNode = Int.random(in: 0..<n, using: &opsRng) }
@@ -70,7 +73,8 @@ final class Fleet: @unchecked Sendable {
             daemons.append(SimDaemon(node: i))
         }
         leader = Int.random(in: 0..<n, using: &rng)
-        let r = RolloutRecord(id: "r1", from: from, to: to, requestedBy: "s1", requestedAt: wall, allowKnownBad: !faults.refusedStep)
+        let r = RolloutRecord(id: "r1", from: from, to: via ?? to, requestedBy: "s1", requestedAt: wall, allowKnownBad: !faults.refusedStep,
+                              then: via.map { _ in [to] }, stage: via.map { _ in 0 })
         put(prefix + "/rollout", .rollout(r))
         for d in daemons { restart(d) }
     }
@@ -155,7 +159,7 @@ final class Fleet: @unchecked Sendable {
     func bootMember(_ i: Int, by who: String) -> String? {
         let link = members[i].link
         if faults.badTarget && link == binary(to) { log("\(members[i].name) failed to start (bad target, by \(who))"); return "bad target binary" }
-        guard let v = [from, to].first(where: { binary($0) == link }), v == from || staged[i] else { return "no binary at \(link)" }
+        guard let v = [from, via, to].compactMap({ $0 }).first(where: { binary($0) == link }), v == from || staged[i] else { return "no binary at \(link)" }
         if v.minorVersion < clusterVersion { log("\(members[i].name) refuses \(v): cluster is \(clusterVersion)"); return "older than the cluster version" }
         members[i].up = true; members[i].down = nil; members[i].version = v
         log("\(members[i].name) up on \(v) (by \(who))")
@@ -352,7 +356,9 @@ final class Fleet: @unchecked Sendable {
             // Gate 3: a cluster of 1–2 members only when the config allows it.
             if members.filter(\.inList).count < 3 && !allowSmallCluster { violate("\(name) stopped in a small cluster the config does not allow") }
             // Gate 5: only for a step the version policy allows.
-            if case let .refused(why) = VersionPolicy.evaluate(from: from, to: to, clusterVersion: clusterVersion, allowKnownBad: rollout?.allowKnownBad ?? false) {
+            // (the hop the record names now: a rollout in hops is judged hop by hop)
+            if case let .refused(why) = VersionPolicy.evaluate(from: rollout?.from ?? from, to: rollout?.to ?? to, clusterVersion: clusterVersion,
+                                                               allowKnownBad: rollout?.allowKnownBad ?? false) {
                 violate("\(name) stopped for a refused step: \(why)")
             }
             // Gate 6: only with its target binary staged.
@@ -392,6 +398,8 @@ final class Fleet: @unchecked Sendable {
         for m in members where m.inList {
             if !m.up { violate("\(m.name) left down after the rollout \(r.state.rawValue)") }
             if r.state == .completed && m.version != to { violate("\(m.name) on \(m.version) after completion") }
+            // A rollout in hops completes only from its last hop.
+            if r.state == .completed && r.nextHop != nil { violate("completed with hop \(r.nextHop!) still to come") }
         }
     }
 }

@@ -133,6 +133,17 @@ struct SimStore: RolloutStoring {
         if ambiguous { throw SimError.ambiguous("rollout state") }
         return r
     }
+
+    func advanceHop(_ r: RolloutRecord) async throws -> RolloutRecord {
+        let ambiguous = try await id.enter("rollout → next hop")
+        guard case let .rollout(cur)? = f.kv[p + "/rollout"]?.value, cur.id == r.id else { throw StoreError(detail: "rollout replaced") }
+        if (cur.stage ?? 0) > (r.stage ?? 0) { return cur }
+        guard cur.state == .active, let next = cur.advanced() else { throw StoreError(detail: "rollout \(cur.state); no next hop") }
+        f.put(p + "/rollout", .rollout(next))
+        f.log("rollout → hop \(next.stage ?? 0): \(next.from) → \(next.to)")
+        if ambiguous { throw SimError.ambiguous("rollout hop") }
+        return next
+    }
 }
 
 /// The v3 lock on a lease of this incarnation: the holder is the lock key with the lowest create revision; a

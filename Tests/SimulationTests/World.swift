@@ -58,6 +58,8 @@ struct FaultProfile: Sendable {
     /// A daemon dies at the start call after it switched the binary link (and with it goes its lock): recovery must
     /// not start a new binary that was never verified.
     var crashAtStart = 0.0
+    /// The rollout runs in two hops (3.4.23 → 3.5.0 → 3.5.1, as `request 3.5.1 --via 3.5.0` writes it).
+    var twoHop = false
 
     /// Runs whose correct outcome is that nothing happens: the rollout stays active, every member up.
     var expectsNoStop: Bool { smallClusterRefused || refusedStep }
@@ -72,6 +74,8 @@ struct FaultProfile: Sendable {
         case "smallRefused": p.smallClusterRefused = true
         case "refusedStep": p.refusedStep = true
         case "unstaged": p.unstagedNode = true; p.shortPauses = true
+        case "twoHop": p.twoHop = true
+        case "twoHopOps": p.twoHop = true; p.operatorPause = 0.003; p.shortPauses = true; p.pauseAtCall = 0.004; p.pauseAtStop = 0.1
         default: break
         }
         return p

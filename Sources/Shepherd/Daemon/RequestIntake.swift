@@ -49,26 +49,37 @@ public struct RequestIntake: Sendable {
 
     func validate(config: Config, path: String, view: ClusterView, rollout: RolloutRecord?, now: Double) async throws -> RolloutRecord {
         let req = try UpgradeRequest.read(path: path)
-        let to = EtcdVersion(req.version)!
+        let final = EtcdVersion(req.version)!
+        let via = req.via.flatMap(EtcdVersion.init)
+        let firstHop = via ?? final
         typealias Refused = UpgradeRequest.Refused
         let from: EtcdVersion
         let auth = VersionPolicy.Auth(enabled: config.cluster.auth != nil, riskAccepted: req.allowAuthRisk ?? false)
-        switch RequestRules.evaluate(to: to, allowKnownBad: req.allowKnownBad ?? false, rollout: rollout,
+        switch RequestRules.evaluate(to: firstHop, allowKnownBad: req.allowKnownBad ?? false, rollout: rollout,
                                      members: view.members.map(\.view), clusterVersion: view.clusterVersion, auth: auth) {
         case let .accept(version): from = version
         case let .refuse(why): throw Refused(reason: why)
         }
-        // This node's own preflight (binary, data dir, flags); the other daemons check theirs as gate 6.
-        let binary = req.binary ?? config.member.binaryPath(to)
-        let findings = await Preflight.all(config, from: from, to: to, binary: binary, sha256: req.sha256).filter { $0.severity == .blocking }
+        // The second hop must be allowed on its own, from a cluster all on `via` (its cluster version moved with it).
+        if let via, case let .refused(why) = VersionPolicy.evaluate(from: via, to: final, clusterVersion: via.minorVersion,
+                                                                   allowKnownBad: req.allowKnownBad ?? false, auth: auth) {
+            throw Refused(reason: "second hop: \(why)")
+        }
+        // This node's own preflight (binaries of every hop, data dir, flags); the other daemons check theirs as gate 6.
+        var findings = await Preflight.all(config, from: from, to: firstHop, binary: via == nil ? (req.binary ?? config.member.binaryPath(final))
+                                                                                              : config.member.binaryPath(firstHop),
+                                           sha256: via == nil ? req.sha256 : nil)
+        if via != nil { findings += await Preflight.binary(req.binary ?? config.member.binaryPath(final), version: final, sha256: req.sha256) }
+        findings = findings.filter { $0.severity == .blocking }
         if !findings.isEmpty { throw Refused(reason: findings.map { "\($0.what) (fix: \($0.fix))" }.joined(separator: "; ")) }
         // An auth-sensitive step accepted by the request: the users and roles as they are now, which every daemon
         // compares with what it reads while the rollout runs (a read failure here leaves the request for the next try).
-        let fingerprint = auth.enabled && VersionPolicy.authNote(from: from, to: to) != nil ? try await store.cluster.authFingerprint() : nil
+        let sensitive = VersionPolicy.authNote(from: from, to: firstHop) != nil || via.map { VersionPolicy.authNote(from: $0, to: final) != nil } == true
+        let fingerprint = auth.enabled && sensitive ? try await store.cluster.authFingerprint() : nil
         let id = "r\(Int(now))-\(String(UInt16.random(in: 0...UInt16.max), radix: 16))"
         // Intent only: the record never carries a path (every node runs its own binaryPathTemplate).
-        return RolloutRecord(id: id, from: from, to: to, requestedBy: config.member.name, requestedAt: now,
+        return RolloutRecord(id: id, from: from, to: firstHop, requestedBy: config.member.name, requestedAt: now,
                              sha256: req.sha256?.lowercased(), binary: nil, allowKnownBad: req.allowKnownBad ?? false,
-                             authFingerprint: fingerprint)
+                             authFingerprint: fingerprint, then: via == nil ? nil : [final], stage: via == nil ? nil : 0)
     }
 }

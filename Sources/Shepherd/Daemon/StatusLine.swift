@@ -37,6 +37,7 @@ enum StatusLine {
         case let .halt(why): return "\(head): HALTING: \(why)"
         case .release: return "\(head): \(me) releasing the lock"
         case .markCompleted: return "\(head): completing"
+        case .advanceHop: return "\(head): hop done, moving to the next"
         case .recoverStart, .clearInterrupted: return "\(head): \(me) recovering an interrupted step"
         case .adoptVerification: return "\(head): \(me) verifying"
         }

@@ -22,8 +22,8 @@ extension Supervisor {
             guard let r, let h = o.lock else { return }
             let leader = o.members.first { $0.clientURL == leaderURL }
             let rec = try await ports.maintenance.takeBackup(leaderURL: leaderURL, leaderID: leader.map { String($0.id, radix: 16) } ?? "",
-                                                             rolloutID: r.id, node: me) { [heartbeat] _ in heartbeat.beat() }
-            try await fenced { try await self.ports.store.putBackupFenced(r.id, rec, lock: h, avoiding: []) }
+                                                             rolloutID: r.backupKey, node: me) { [heartbeat] _ in heartbeat.beat() }
+            try await fenced { try await self.ports.store.putBackupFenced(r.backupKey, rec, lock: h, avoiding: []) }
             metrics?.backupTaken(size: rec.size, at: ports.clock.wallNow())
             events.emit(.backupTaken, .notice, "snapshot of \(leader?.name ?? leaderURL) saved to \(rec.path) (\(rec.size) bytes, sha256 \(rec.sha256))",
                         rollout: r, phase: "backup")
@@ -91,6 +91,12 @@ extension Supervisor {
             let done = try await ports.store.setRolloutState(.completed, reason: nil, allowedFrom: [.active], avoiding: [])
             events.emit(.rolloutCompleted, .notice, "rollout \(done.id) completed: cluster on \(done.to), cluster version \(o.clusterVersion ?? "?")",
                         rollout: done, phase: "completed", clusterVersion: o.clusterVersion)
+
+        case .advanceHop:
+            guard let r else { return }
+            let next = try await ports.store.advanceHop(r)
+            events.emit(.hopCompleted, .notice, "rollout \(r.id): every member on \(r.to), cluster version \(o.clusterVersion ?? "?"); next hop \(next.from) → \(next.to)",
+                        rollout: next, phase: "active", clusterVersion: o.clusterVersion)
 
         case let .clearInterrupted(reason):
             let snap = try await ports.store.read(avoiding: [localURL])

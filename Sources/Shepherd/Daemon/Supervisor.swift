@@ -152,7 +152,7 @@ public actor Supervisor {
         let at = ports.clock.now()
         var obs = Observation(
             localName: config.member.name, members: members, clusterVersion: view.clusterVersion, rollout: snap.rollout,
-            records: snap.records, backup: snap.rollout.flatMap { snap.backups[$0.id] }, lock: held, journal: entry,
+            records: snap.records, backup: snap.rollout.flatMap { snap.backups[$0.backupKey] }, lock: held, journal: entry,
             preflightBlocking: blocking, localProcessUp: processUp, observationAge: at - view.startedAt, verifiedFor: 0,
             allowSmallCluster: config.cluster.allowSmallCluster, undecodableRecords: snap.undecodableRecords, now: at,
             timing: config.timing)

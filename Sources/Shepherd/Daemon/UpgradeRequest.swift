@@ -10,10 +10,13 @@ public struct UpgradeRequest: Codable, Sendable, Equatable {
     public var allowKnownBad: Bool?
     /// Accept a step etcd does not support with auth enabled (3.4 ↔ 3.5); the daemons halt if users or roles change.
     public var allowAuthRisk: Bool?
+    /// An intermediate version to roll to first, as one rollout in two hops (`request 3.6.4 --via 3.5.26`).
+    public var via: String?
 
-    public init(version: String, binary: String? = nil, sha256: String? = nil, allowKnownBad: Bool? = nil, allowAuthRisk: Bool? = nil) {
+    public init(version: String, binary: String? = nil, sha256: String? = nil, allowKnownBad: Bool? = nil, allowAuthRisk: Bool? = nil,
+                via: String? = nil) {
         self.version = version; self.binary = binary; self.sha256 = sha256; self.allowKnownBad = allowKnownBad
-        self.allowAuthRisk = allowAuthRisk
+        self.allowAuthRisk = allowAuthRisk; self.via = via
     }
 
     public struct Refused: Error, CustomStringConvertible, Sendable {
@@ -77,11 +80,15 @@ public struct UpgradeRequest: Codable, Sendable, Equatable {
         }
         let r = Reader(root, path: "")
         do {
-            try r.allow(["version", "binary", "sha256", "allowKnownBad", "allowAuthRisk"])
+            try r.allow(["version", "binary", "sha256", "allowKnownBad", "allowAuthRisk", "via"])
             let req = UpgradeRequest(version: try r.string("version"), binary: try r.optionalAbsPath("binary"),
                                      sha256: try r.optionalString("sha256"), allowKnownBad: try r.optionalBool("allowKnownBad"),
-                                     allowAuthRisk: try r.optionalBool("allowAuthRisk"))
+                                     allowAuthRisk: try r.optionalBool("allowAuthRisk"), via: try r.optionalString("via"))
             if let why = EtcdVersion.problemAsRequested(req.version) { throw Refused(reason: "version \(why)") }
+            if let via = req.via {
+                if let why = EtcdVersion.problemAsRequested(via) { throw Refused(reason: "via \(why)") }
+                if EtcdVersion(via) == EtcdVersion(req.version) { throw Refused(reason: "via \(via) is the target itself; drop via") }
+            }
             if let s = req.sha256, s.count != 64 || !s.allSatisfy(\.isHexDigit) {
                 throw Refused(reason: "sha256 must be 64 hex digits")
             }

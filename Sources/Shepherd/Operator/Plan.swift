@@ -8,7 +8,7 @@ public struct Plan: Sendable, Codable {
     public var lines: [String]
     public var blocked: Bool
 
-    public static func make(config: Config, cluster: EtcdCluster, target: EtcdVersion, allowKnownBad: Bool,
+    public static func make(config: Config, cluster: EtcdCluster, target: EtcdVersion, via: EtcdVersion? = nil, allowKnownBad: Bool,
                             allowAuthRisk: Bool = false, binary: String?, sha256: String?) async throws -> Plan {
         let auth = VersionPolicy.Auth(enabled: config.cluster.auth != nil, riskAccepted: allowAuthRisk)
         let view = try await ClusterObserver(cluster: cluster).observe()
@@ -21,13 +21,23 @@ public struct Plan: Sendable, Codable {
         guard let from = running.version else {
             return Plan(lines: lines + ["BLOCKED: \(running.problem ?? "no single version")"], blocked: true)
         }
-        lines.append("rollout: \(from) → \(target)")
-        switch VersionPolicy.evaluate(from: from, to: target, clusterVersion: view.clusterVersion, allowKnownBad: allowKnownBad, auth: auth) {
-        case let .allowed(warnings):
-            lines.append("  version policy: ok (\(VersionPolicy.step(from: from, to: target).rawValue))")
-            for w in warnings { lines.append("  warning: \(w)") }
-        case let .refused(why):
-            lines.append("  version policy: REFUSED: \(why)"); blocked = true
+        // One hop, or two with --via: each judged on its own (the second from a cluster all on `via`).
+        let hops = via.map { [(from, $0, view.clusterVersion), ($0, target, Optional($0.minorVersion))] } ?? [(from, target, view.clusterVersion)]
+        lines.append("rollout: " + ([from] + hops.map(\.1)).map(\.description).joined(separator: " → ")
+                     + (hops.count > 1 ? " (\(hops.count) hops, one rollout; each hop backs up, rolls and verifies on its own)" : ""))
+        for (i, hop) in hops.enumerated() {
+            let tag = hops.count > 1 ? "  hop \(i + 1) \(hop.0) → \(hop.1): " : "  "
+            switch VersionPolicy.evaluate(from: hop.0, to: hop.1, clusterVersion: hop.2, allowKnownBad: allowKnownBad, auth: auth) {
+            case let .allowed(warnings):
+                lines.append(tag + "version policy: ok (\(VersionPolicy.step(from: hop.0, to: hop.1).rawValue))")
+                for w in warnings { lines.append("  warning: \(w)") }
+            case let .refused(why):
+                lines.append(tag + "version policy: REFUSED: \(why)"); blocked = true
+                if via == nil, let p = VersionPolicy.unmetPrerequisite(from: hop.0, to: hop.1) {
+                    let stop = StagedVersions.newest(config.member, minor: p.from, atLeast: p.minimum) ?? p.minimum
+                    lines.append("  in two hops: etcd-shepherd plan \(target) --via \(stop)")
+                }
+            }
         }
         if let r = snap.rollout, !r.state.isTerminal {
             lines.append("  existing rollout \(r.id) (\(r.from) → \(r.to)) is \(r.state.rawValue): a new request would be refused")
@@ -38,10 +48,15 @@ public struct Plan: Sendable, Codable {
         lines.append("order (followers first, leader last after a leadership transfer): \(order.joined(separator: " → "))")
 
         // An accepted auth risk: the record would carry the users/roles digest, and the daemons would read the same one.
-        let authRisk = auth.enabled && auth.riskAccepted && VersionPolicy.authNote(from: from, to: target) != nil
-        let hypothetical = RolloutRecord(id: "plan", from: from, to: target, requestedBy: config.member.name, requestedAt: 0,
-                                         allowKnownBad: allowKnownBad, authFingerprint: authRisk ? "plan" : nil)
-        let local = await Preflight.all(config, from: from, to: target, binary: binary ?? config.member.binaryPath(target), sha256: sha256)
+        let firstHop = via ?? target
+        let authRisk = auth.enabled && auth.riskAccepted && hops.contains { VersionPolicy.authNote(from: $0.0, to: $0.1) != nil }
+        let hypothetical = RolloutRecord(id: "plan", from: from, to: firstHop, requestedBy: config.member.name, requestedAt: 0,
+                                         allowKnownBad: allowKnownBad, authFingerprint: authRisk ? "plan" : nil,
+                                         then: via == nil ? nil : [target], stage: via == nil ? nil : 0)
+        var local = await Preflight.all(config, from: from, to: firstHop,
+                                        binary: via == nil ? (binary ?? config.member.binaryPath(target)) : config.member.binaryPath(firstHop),
+                                        sha256: via == nil ? sha256 : nil)
+        if via != nil { local += await Preflight.binary(binary ?? config.member.binaryPath(target), version: target, sha256: sha256) }
         for f in local { lines.append("  preflight on \(config.member.name): \(f.line)") }
         if local.contains(where: { $0.severity == .blocking }) { blocked = true }
         let first = order.first ?? config.member.name
@@ -52,19 +67,38 @@ public struct Plan: Sendable, Codable {
                               allowSmallCluster: config.cluster.allowSmallCluster, undecodableRecords: snap.undecodableRecords,
                               now: 0, timing: config.timing)
         obs.auth = auth.enabled ? AuthView(fingerprint: authRisk ? "plan" : nil) : nil
-        lines.append("gates for the first stop (\(first)), checked now:")
+        lines.append("gates for the first stop (\(first)\(via == nil ? "" : ", hop 1")), checked now:")
         for g in Gates.evaluate(obs) where g.number != 6 {
             lines.append("  \(g.passed ? "pass" : "FAIL") \(g.number) \(g.name)\(g.passed ? "" : ": \(g.detail)")")
             if !g.passed { blocked = true }
         }
         lines.append("  gate 6 (local preflight) runs on every node for its own member; shown above for \(config.member.name)")
         lines.append("backup: a snapshot from the leader into \(config.backupDir) before the first stop")
-        if from.minorVersion == target.minorVersion {
-            lines.append("rollback: a patch step, binary rollback stays possible throughout")
-        } else {
-            lines.append("rollback: by binary swap while the cluster version stays \(from.minorVersion); once the last member runs \(target) it moves to \(target.minorVersion) (~4 s) and only a snapshot restore goes back")
+        for hop in hops {
+            let prefix = hops.count > 1 ? "rollback (\(hop.0) → \(hop.1)): " : "rollback: "
+            if hop.0.minorVersion == hop.1.minorVersion {
+                lines.append(prefix + "a patch step, binary rollback stays possible throughout")
+            } else {
+                lines.append(prefix + "by binary swap while the cluster version stays \(hop.0.minorVersion); once the last member runs \(hop.1) it moves to \(hop.1.minorVersion) (~4 s) and only a snapshot restore goes back")
+            }
         }
         lines.append(blocked ? "result: BLOCKED" : "result: would proceed")
         return Plan(lines: lines, blocked: blocked)
+    }
+}
+
+/// The versions staged on this node at its `binaryPathTemplate` (`/opt/etcd/{version}/etcd` → the folders of
+/// /opt/etcd that hold an executable etcd).
+enum StagedVersions {
+    static func newest(_ member: Config.Member, minor: String, atLeast floor: EtcdVersion) -> EtcdVersion? {
+        let template = member.binaryPathTemplate
+        guard let range = template.range(of: "{version}") else { return nil }
+        let parent = (String(template[..<range.lowerBound]) as NSString).deletingLastPathComponent
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: parent.isEmpty ? "/" : parent)) ?? []
+        return names.compactMap { name -> EtcdVersion? in
+            guard let v = EtcdVersion(name), v.description == name, v.minorVersion == minor, v >= floor,
+                  FileManager.default.isExecutableFile(atPath: member.binaryPath(v)) else { return nil }
+            return v
+        }.max()
     }
 }

@@ -66,7 +66,7 @@ public struct StatusReport: Codable, Sendable {
         }
         let info = rollout.map {
             RolloutInfo(id: $0.id, from: $0.from.description, to: $0.to.description, state: $0.state.rawValue, reason: $0.reason,
-                        backup: snap?.backups[$0.id]?.path)
+                        backup: snap?.backups[$0.backupKey]?.path)
         }
         // Lock keys end in the lease ID (hex); a member record written under the lock carries the same lease.
         let owners = (snap?.lockKeys ?? []).map { key -> String in

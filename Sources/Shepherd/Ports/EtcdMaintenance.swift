@@ -58,7 +58,12 @@ public struct EtcdMaintenance: Maintenance {
 public struct LivePreflight: Preflighting {
     public init() {}
     public func check(_ config: Config, rollout r: RolloutRecord) async -> [Finding] {
-        var out = await Preflight.all(config, from: r.from, to: r.to, binary: config.member.binaryPath(r.to), sha256: r.sha256)
+        // The request's sha256 is the final target's; every later hop's binary must be staged before this hop starts.
+        var out = await Preflight.all(config, from: r.from, to: r.to, binary: config.member.binaryPath(r.to),
+                                      sha256: r.nextHop == nil ? r.sha256 : nil)
+        for v in r.then ?? [] {
+            out += await Preflight.binary(config.member.binaryPath(v), version: v, sha256: v == r.finalTarget ? r.sha256 : nil)
+        }
         out += Preflight.link(config.member.binaryLink, rollbackBinary: config.member.binaryPath(r.from))
         return out
     }

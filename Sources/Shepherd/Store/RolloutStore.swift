@@ -151,6 +151,20 @@ public struct RolloutStore: RolloutStoring {
         }
         throw StoreError(detail: "the rollout record kept changing; try again")
     }
+
+    public func advanceHop(_ r: RolloutRecord) async throws -> RolloutRecord {
+        for _ in 0..<5 {
+            let s = try await read()
+            guard let cur = s.rollout, cur.id == r.id else { throw StoreError(detail: "rollout \(r.id) was replaced") }
+            if (cur.stage ?? 0) > (r.stage ?? 0) { return cur }
+            guard cur.state == .active else { throw StoreError(detail: "rollout \(r.id) is \(cur.state.rawValue); not moving to its next hop") }
+            guard let next = cur.advanced() else { throw StoreError(detail: "rollout \(r.id) has no next hop") }
+            let t = try await cluster.txn(compare: [Compare(key: rolloutKey, .equal, .modRevision(s.rolloutModRevision))],
+                                          success: [.put(key: rolloutKey, value: Self.encode(next))])
+            if t.succeeded { return next }
+        }
+        throw StoreError(detail: "the rollout record kept changing; try again")
+    }
 }
 
 public struct StoreError: Error, CustomStringConvertible, Sendable {
