@@ -30,6 +30,15 @@ public enum EtcdError: Error, CustomStringConvertible, Sendable, Equatable {
         }
     }
 
+    /// etcd answered and said no (a 4xx, e.g. permission denied): the same on every member and on every retry.
+    public var isRefusal: Bool {
+        switch self {
+        case let .http(_, _, status, _, _): return (400..<500).contains(status)
+        case let .allEndpointsFailed(_, errors): return !errors.isEmpty && errors.allSatisfy(\.isRefusal)
+        default: return false
+        }
+    }
+
     /// Connection errors, timeouts and 5xx answers are worth trying on another member; a 4xx is the same everywhere
     /// (except "not leader", which the caller handles by finding the leader).
     public var isRetryableElsewhere: Bool {

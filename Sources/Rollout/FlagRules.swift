@@ -83,6 +83,15 @@ public enum FlagRules {
             }
             if let a = advisories(s, from: from, to: to) { out.append(a) }
         }
+        // 3.3 → 3.4 (upgrade_3_4 guide): two defaults change under the operator's feet.
+        if let from, from < EtcdVersion(3, 4, 0), to >= EtcdVersion(3, 4, 0) {
+            if !settings.settings.contains(where: { $0.name == "enable-v2" }) {
+                out.append(Finding(severity: .warning, what: "etcd 3.4 no longer serves the v2 API unless told to (--enable-v2=false is the new default)",
+                                   fix: "if anything still uses the v2 API, add --enable-v2=true before the upgrade (https://etcd.io/docs/v3.4/upgrades/upgrade_3_4/)"))
+            }
+            out.append(Finding(severity: .warning, what: "etcdctl 3.4 speaks the v3 API by default (ETCDCTL_API=3)",
+                               fix: "scripts that use v2 etcdctl commands need ETCDCTL_API=2 (https://etcd.io/docs/v3.4/upgrades/upgrade_3_4/)"))
+        }
         if let from, from < EtcdVersion(3, 5, 0), to >= EtcdVersion(3, 5, 0) {
             out.append(Finding(severity: .warning, what: "metric etcd_debugging_mvcc_db_total_size_in_bytes is gone in 3.5",
                                fix: "point dashboards and alerts at etcd_mvcc_db_total_size_in_bytes (exported by 3.4 too)"))

@@ -47,4 +47,16 @@ import Testing
         #expect(FlagRules.evaluate(v2v3, from: nil, to: EtcdVersion(3, 6, 4)).isEmpty)
         #expect(FlagRules.evaluate(v2v3, from: nil, to: EtcdVersion(3, 7, 0)).first?.severity == .blocking)
     }
+
+    /// 3.3 → 3.4: the removed TLS flags block (measured on 3.4.23), and the two changed defaults are named.
+    @Test func from33To34() {
+        let ca = Self.settings([("ca-file", "/ca.pem", .flag)])
+        let found = FlagRules.evaluate(ca, from: EtcdVersion(3, 3, 27), to: EtcdVersion(3, 4, 23))
+        #expect(found.contains { $0.severity == .blocking && $0.fix.contains("--trusted-ca-file") })
+        #expect(found.contains { $0.what.contains("ETCDCTL_API=3") } && found.contains { $0.what.contains("--enable-v2=false") })
+        // An explicit --enable-v2 says the operator already decided: only the etcdctl note stays.
+        let v2 = FlagRules.evaluate(Self.settings([("enable-v2", "true", .flag)]), from: EtcdVersion(3, 3, 27), to: EtcdVersion(3, 4, 23))
+        #expect(!v2.contains { $0.what.contains("--enable-v2=false") } && v2.contains { $0.what.contains("ETCDCTL_API") })
+        #expect(!FlagRules.evaluate(MemberSettings(), from: EtcdVersion(3, 4, 23), to: EtcdVersion(3, 5, 3)).contains { $0.what.contains("ETCDCTL_API") })
+    }
 }

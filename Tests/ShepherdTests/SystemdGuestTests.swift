@@ -334,6 +334,11 @@ extension SystemdGuestTests {
             }
             let statusText = (try? await guest.property("etcd-shepherd.service", "StatusText")) ?? ""
             #expect(status, "\(statusText)")
+            // The sandboxed unit serves its metrics on the default loopback address.
+            let scraped = await eventually(timeout: .seconds(10)) {
+                (try? await guest.exec(["curl", "-sf", "http://127.0.0.1:9798/metrics"]))?.stdout.contains("etcd_shepherd_rollout_state") == true
+            }
+            #expect(scraped, "no metrics on 127.0.0.1:9798 from the packaged unit")
             let version = try await guest.exec(["/usr/bin/etcd-shepherd", "--version"])
             #expect(version.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "0.2.0")
 

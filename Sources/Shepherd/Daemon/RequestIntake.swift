@@ -1,3 +1,4 @@
+import EtcdClient
 import Foundation
 import Rollout
 
@@ -75,7 +76,13 @@ public struct RequestIntake: Sendable {
         // An auth-sensitive step accepted by the request: the users and roles as they are now, which every daemon
         // compares with what it reads while the rollout runs (a read failure here leaves the request for the next try).
         let sensitive = VersionPolicy.authNote(from: from, to: firstHop) != nil || via.map { VersionPolicy.authNote(from: $0, to: final) != nil } == true
-        let fingerprint = auth.enabled && sensitive ? try await store.cluster.authFingerprint() : nil
+        var fingerprint: String?
+        if auth.enabled && sensitive {
+            do { fingerprint = try await store.cluster.authFingerprint() } catch let e as EtcdError where e.isRefusal {
+                // Not a passing fault: the user may not read users and roles.
+                throw Refused(reason: "cannot read etcd's users and roles to watch them during this rollout (\(e)); the daemon's user needs the root role")
+            }
+        }
         let id = "r\(Int(now))-\(String(UInt16.random(in: 0...UInt16.max), radix: 16))"
         // Intent only: the record never carries a path (every node runs its own binaryPathTemplate).
         return RolloutRecord(id: id, from: from, to: firstHop, requestedBy: config.member.name, requestedAt: now,
