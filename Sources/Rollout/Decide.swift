@@ -40,8 +40,9 @@ public enum Decide {
             break
         }
         // A step etcd does not support with auth (accepted by the request) must not see users or roles change while
-        // the cluster is mixed: halt once no sequence of ours is in flight (this path runs without one).
-        if r.authFingerprint != nil, let seen = o.auth?.fingerprint, seen != r.authFingerprint {
+        // the cluster is mixed: halt once no sequence of ours is in flight (this path runs without one). Once every
+        // member runs the target there is nothing left to protect.
+        if r.watchesAuth, let seen = o.auth?.fingerprint, seen != r.authFingerprint, o.members.contains(where: { $0.version != r.to }) {
             return .halt(reason: "etcd users, roles or permissions changed during \(r.from) → \(r.to), which etcd does not support with auth enabled; "
                          + "check the cluster and finish by hand or roll back")
         }

@@ -63,7 +63,7 @@ public enum Gates {
     /// A rollout that accepted an auth-sensitive step stops nothing unless the users, roles and permissions read now
     /// are the ones of the request: changed, or unknown (not read), both block.
     public static func authChange(_ o: Observation) -> String? {
-        guard let want = o.rollout?.authFingerprint else { return nil }
+        guard let r = o.rollout, r.watchesAuth, let want = r.authFingerprint else { return nil }
         guard let seen = o.auth?.fingerprint else { return "etcd users, roles and permissions could not be read; this rollout must see them unchanged" }
         return seen == want ? nil : "etcd users, roles or permissions changed during a rollout that accepted the auth risk"
     }

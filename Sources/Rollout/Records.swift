@@ -47,6 +47,10 @@ public struct RolloutRecord: Codable, Sendable, Equatable {
     /// The key of this hop's backup: each hop takes its own snapshot before its first stop.
     public var backupKey: String { (stage ?? 0) == 0 ? id : "\(id).h\(stage!)" }
 
+    /// Whether this hop must see etcd's users and roles unchanged: the request accepted the auth risk and this hop is
+    /// one of `VersionPolicy.authNotes` (a 3.5.0 → 3.5.1 hop after a 3.4 → 3.5.0 one is not).
+    public var watchesAuth: Bool { authFingerprint != nil && VersionPolicy.authNote(from: from, to: to) != nil }
+
     /// The record of the next hop: `to` becomes `from`.
     public func advanced() -> RolloutRecord? {
         guard let next = nextHop else { return nil }

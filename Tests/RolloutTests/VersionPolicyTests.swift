@@ -143,5 +143,13 @@ import Testing
         // Unchanged: the rollout goes on.
         idle.auth = AuthView(fingerprint: "aaa")
         #expect(Decide.next(idle) == .acquireLock)
+        // A later hop without the auth note (3.5.0 → 3.5.1 after 3.4 → 3.5.0) watches nothing: no halt, no block.
+        var laterHop = r
+        laterHop.from = EtcdVersion(3, 5, 0); laterHop.stage = 1
+        var later = observation(members: [member("s1", id: 1, leader: true, version: EtcdVersion(3, 5, 0)),
+                                          member("s2", id: 2, version: EtcdVersion(3, 5, 0)), member("s3", id: 3, version: EtcdVersion(3, 5, 0))],
+                                rollout: laterHop, clusterVersion: "3.5")
+        later.auth = AuthView(fingerprint: "bbb")
+        #expect(!laterHop.watchesAuth && Decide.next(later) == .acquireLock)
     }
 }

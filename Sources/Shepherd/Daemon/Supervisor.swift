@@ -165,7 +165,7 @@ public actor Supervisor {
     /// auth-sensitive step is active (nil when it cannot be read: gate 5 then blocks every stop).
     func observeAuth(_ r: RolloutRecord?) async -> AuthView? {
         guard config.cluster.auth != nil else { return nil }
-        guard let r, r.authFingerprint != nil, r.state == .active else { return AuthView(fingerprint: nil) }
+        guard let r, r.watchesAuth, r.state == .active else { return AuthView(fingerprint: nil) }
         do { return AuthView(fingerprint: try await ports.cluster.authFingerprint()) } catch {
             events.logger.warning("cannot read etcd users and roles (\(error)); no member is stopped until they can be read")
             return AuthView(fingerprint: nil)
