@@ -38,6 +38,8 @@ public struct StatusReport: Codable, Sendable {
         public var state: String
         public var reason: String?
         public var backup: String?
+        /// In a rollout in hops: the hops still to come after `to` (nil: this is the last).
+        public var then: [String]?
     }
 
     public var clusterVersion: String?
@@ -66,7 +68,7 @@ public struct StatusReport: Codable, Sendable {
         }
         let info = rollout.map {
             RolloutInfo(id: $0.id, from: $0.from.description, to: $0.to.description, state: $0.state.rawValue, reason: $0.reason,
-                        backup: snap?.backups[$0.backupKey]?.path)
+                        backup: snap?.backups[$0.backupKey]?.path, then: $0.then?.map(\.description))
         }
         // Lock keys end in the lease ID (hex); a member record written under the lock carries the same lease.
         let owners = (snap?.lockKeys ?? []).map { key -> String in
@@ -106,7 +108,8 @@ public struct StatusReport: Codable, Sendable {
         out.append("")
         out.append("cluster version: \(clusterVersion ?? "unknown")   healthy: \(members.filter { $0.health == "healthy" }.count)/\(members.count)")
         if let r = rollout {
-            out.append("rollout: \(r.id)  \(r.from) → \(r.to)  \(r.state)\(r.reason.map { "  (\($0))" } ?? "")")
+            let next = r.then.map { " → " + $0.joined(separator: " → ") + " (next hop)" } ?? ""
+            out.append("rollout: \(r.id)  \(r.from) → \(r.to)\(next)  \(r.state)\(r.reason.map { "  (\($0))" } ?? "")")
             if let b = r.backup { out.append("backup: \(b)") }
             for m in members where m.error != nil { out.append("  \(m.name): \(m.error!)") }
         } else if let p = rolloutProblem {
