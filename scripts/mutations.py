@@ -35,6 +35,11 @@ MUTATIONS = {
         (D, 'if let peers = Gates.peersForRollback(o) { return .wait("rollback of \\(o.localName) waits: \\(peers)") }', ''),
     ],
     'deadline-stop-to-verified': [(D, 'if expired || j.startFailures >= maxStartFailures {', 'if false {')],
+    'auth-watch': [
+        (G, '        return seen == want ? nil : "etcd users, roles or permissions changed during a rollout that accepted the auth risk"',
+            '        return nil; _ = seen == want'),
+        (D, 'if r.watchesAuth, let seen = o.auth?.fingerprint, seen != r.authFingerprint,', 'if false, let seen = o.auth?.fingerprint, seen != r.authFingerprint,'),
+    ],
     'recovery-restores-previous-binary': [(D, 'return .recoverStart(restorePreviousBinary: j.recoveryRestoresPreviousBinary)', 'return .recoverStart(restorePreviousBinary: false)')],
 }
 

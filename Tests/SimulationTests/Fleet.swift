@@ -57,6 +57,11 @@ final class Fleet: @unchecked Sendable {
     /// `stoppedAt`, which the shell makes right after it): a member that crashed after that instant is the residual
     /// risk no protocol removes (model trail T5), one that was down before it is a violation.
     var lastWindowCheck: [Int: Double] = [:]
+    /// etcd's users and roles, as a digest (`authWatch`): changed once by the operator fault; when, and whether the
+    /// cluster was mixed then.
+    var authDigest = "users-0"
+    var authChangedAt: Double?
+    var authChangedWhileMixed = false
 
     init(seed: UInt64, n: Int, faults: FaultProfile, verbose: Bool = false) {
         self.seed = seed; self.n = n; self.faults = faults; self.verbose = verbose
@@ -74,7 +79,7 @@ final class Fleet: @unchecked Sendable {
         }
         leader = Int.random(in: 0..<n, using: &rng)
         let r = RolloutRecord(id: "r1", from: from, to: via ?? to, requestedBy: "s1", requestedAt: wall, allowKnownBad: !faults.refusedStep,
-                              then: via.map { _ in [to] }, stage: via.map { _ in 0 })
+                              authFingerprint: faults.authWatch ? authDigest : nil, then: via.map { _ in [to] }, stage: via.map { _ in 0 })
         put(prefix + "/rollout", .rollout(r))
         for d in daemons { restart(d) }
     }
@@ -168,6 +173,11 @@ final class Fleet: @unchecked Sendable {
 
     func injectEnvironmentFault() {
         guard faultsActive else { return }
+        if authChangedAt == nil, faults.authChange > 0, opsRng.chance(faults.authChange) {
+            authDigest = "users-1"; authChangedAt = now
+            authChangedWhileMixed = members.contains { $0.inList && $0.version != to } && members.contains { $0.inList && $0.version == to }
+            log("OPERATOR changed etcd users/roles (cluster \(authChangedWhileMixed ? "mixed" : "not mixed"))")
+        }
         if rng.chance(faults.memberCrash) {
             let i = Int.random(in: 0..<n, using: &rng)
             if members[i].up && members[i].inList {
@@ -246,7 +256,8 @@ final class Fleet: @unchecked Sendable {
         let config = Config(
             member: .init(name: m.name, clientURL: m.url, dataDir: "/var/lib/etcd", binaryLink: "/usr/bin/etcd",
                           binaryPathTemplate: "/opt/etcd/{version}/etcd"),
-            cluster: .init(endpoints: [m.url], keyPrefix: prefix, tls: .init(), allowSmallCluster: allowSmallCluster),
+            cluster: .init(endpoints: [m.url], keyPrefix: prefix, tls: .init(),
+                           auth: faults.authWatch ? .init(user: "shepherd", passwordFile: "/nonexistent") : nil, allowSmallCluster: allowSmallCluster),
             controller: .command(stop: ["stop"], start: ["start"], status: nil),
             requestFile: "/nonexistent", stateDir: "/state", backupDir: "/backups", timing: timing)
         let ports = SimPorts.make(fleet: self, node: d.node, incarnation: d.incarnation, lock: lock)
@@ -350,6 +361,10 @@ final class Fleet: @unchecked Sendable {
         let checked = (lastWindowCheck[i] ?? now) - timing.maxObservationAgeSeconds - 1e-9
         let rollingBack = daemons[i].journal?.rollingBack == true
         let name = members[i].name
+        // The auth watch: no stop once users or roles changed (unless the change came inside the window).
+        if let at = authChangedAt, rollout?.watchesAuth == true, at < checked, !rollingBack {
+            violate("\(name) stopped after etcd users/roles changed at t=\(String(format: "%.2f", at)) during an auth-watched rollout")
+        }
         if !rollingBack {
             // Gate 1: not while the rollout is paused/halted (unless that happened inside the window).
             if let since = notActiveSince, since < checked { violate("\(name) stopped while the rollout has not been active since t=\(String(format: "%.2f", since))") }
@@ -398,6 +413,8 @@ final class Fleet: @unchecked Sendable {
         for m in members where m.inList {
             if !m.up { violate("\(m.name) left down after the rollout \(r.state.rawValue)") }
             if r.state == .completed && m.version != to { violate("\(m.name) on \(m.version) after completion") }
+            // Users changed while the cluster was mixed: the rollout must not have gone on to complete.
+            if r.state == .completed && authChangedWhileMixed { violate("completed although etcd users/roles changed while mixed") }
             // A rollout in hops completes only from its last hop.
             if r.state == .completed && r.nextHop != nil { violate("completed with hop \(r.nextHop!) still to come") }
         }

@@ -16,6 +16,7 @@ import Testing
     /// original faults and the same with operator pauses and short daemon pauses.
     static func plan(_ k: Int) -> (n: Int, profile: String) {
         // Seeds past the first 2,000 (whose mix the mutation counts in the README were measured on) roll in two hops.
+        if k >= 2400 { return (max(3, sizes[k % sizes.count]), "authWatch") }
         if k >= 2000 { return (sizes[k % sizes.count], (k / sizes.count) % 2 == 0 ? "twoHop" : "twoHopOps") }
         // Every profile meets every size: the special ones take their size from a slower counter than k % 4.
         let slow = sizes[(k / 20) % sizes.count]
@@ -35,10 +36,10 @@ import Testing
         return fleet
     }
 
-    /// 2,400 seeds across N ∈ {1, 3, 5, 7} (the last 400 roll in two hops), every invariant after every step, liveness
-    /// once faults end.
+    /// 2,600 seeds across N ∈ {1, 3, 5, 7} (2,000–2,399 roll in two hops, 2,400–2,599 watch etcd's users and roles
+    /// while an operator changes them), every invariant after every step, liveness once faults end.
     @Test func seeds() async {
-        let count = Int(ProcessInfo.processInfo.environment["SIM_SEEDS"] ?? "") ?? 2400
+        let count = Int(ProcessInfo.processInfo.environment["SIM_SEEDS"] ?? "") ?? 2600
         // Each seed is one deterministic fleet of its own; the seeds run on every core, their results sorted by seed.
         let results = await withTaskGroup(of: (Int, Outcome).self) { group in
             var next = 0, out: [(Int, Outcome)] = []
@@ -57,7 +58,8 @@ import Testing
         let steps = results.map(\.steps).reduce(0, +)
         let completed = results.filter { $0.state == .completed }.count, halted = results.filter { $0.state == .halted }.count
         print("simulation: \(count) seeds, \(steps) steps, \(completed) completed, \(halted) halted, \(count - completed - halted) left active on purpose (nothing may start), \(failures.count) failing")
-        #expect(failures.isEmpty, Comment(rawValue: "\(failures.count) failing seeds:\n" + failures.prefix(10).joined(separator: "\n")))
+        let noneFailed = failures.isEmpty   // not the array itself: the expectation would print every failure
+        #expect(noneFailed, Comment(rawValue: "\(failures.count) failing seeds:\n" + failures.prefix(10).joined(separator: "\n")))
         #expect(completed > count / 2, "most runs must complete: \(completed) of \(count)")
     }
 

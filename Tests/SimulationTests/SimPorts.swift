@@ -55,8 +55,11 @@ struct SimCluster: ClusterObserving {
         }
         return ClusterView(members: details, clusterVersion: q ? f.clusterVersion : nil, startedAt: f.now)
     }
-    /// The simulated fleet has no auth (its daemons' configs name no user): never asked.
-    func authFingerprint() async throws -> String { throw SimError.unavailable("auth (the simulated cluster has none)") }
+    /// etcd's users and roles, as the `authWatch` profile changes them (a call that may fail like any other).
+    func authFingerprint() async throws -> String {
+        _ = try await id.enter("auth fingerprint", quorum: false)
+        return id.fleet.authDigest
+    }
 }
 
 struct SimStore: RolloutStoring {

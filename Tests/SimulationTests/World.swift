@@ -58,6 +58,10 @@ struct FaultProfile: Sendable {
     /// A daemon dies at the start call after it switched the binary link (and with it goes its lock): recovery must
     /// not start a new binary that was never verified.
     var crashAtStart = 0.0
+    /// etcd auth is on and the request accepted the 3.4 → 3.5 auth risk: the daemons watch the users and roles, and
+    /// an operator changes them once, at a random moment (`authChange` per step, while faults run).
+    var authWatch = false
+    var authChange = 0.0
     /// The rollout runs in two hops (3.4.23 → 3.5.0 → 3.5.1, as `request 3.5.1 --via 3.5.0` writes it).
     var twoHop = false
 
@@ -75,6 +79,7 @@ struct FaultProfile: Sendable {
         case "refusedStep": p.refusedStep = true
         case "unstaged": p.unstagedNode = true; p.shortPauses = true
         case "twoHop": p.twoHop = true
+        case "authWatch": p.authWatch = true; p.authChange = 0.004
         case "twoHopOps": p.twoHop = true; p.operatorPause = 0.003; p.shortPauses = true; p.pauseAtCall = 0.004; p.pauseAtStop = 0.1
         default: break
         }
