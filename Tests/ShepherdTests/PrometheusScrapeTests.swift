@@ -79,6 +79,14 @@ import TestSupport
                     let downtime = try await query("max(etcd_shepherd_member_downtime_seconds)")
                     #expect((downtime.first?.value ?? 0) > 0 && (downtime.first?.value ?? 99) < 30, "\(downtime)")
                     #expect(monitor.maxDown <= 1)
+                    // The same text goes to each node's textfile (node-exporter's collector), rewritten every tick.
+                    let files = await eventually(timeout: .seconds(10)) {
+                        cluster.members.allSatisfy { m in
+                            ((try? String(contentsOfFile: m.dir + "/state/shepherd.prom", encoding: .utf8)) ?? "")
+                                .contains(#"etcd_shepherd_rollout_state{state="completed"} 1"#)
+                        }
+                    }
+                    #expect(files, "a textfile does not show the completed rollout")
                     #expect(await fleet.stopAll() == [], "a daemon ignored SIGTERM")
                 }
             } catch {

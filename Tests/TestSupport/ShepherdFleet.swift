@@ -31,7 +31,7 @@ public final class ShepherdFleet: Sendable {
               "requestFile": "\(m.dir)/state/upgrade-request.json",
               "stateDir": "\(m.dir)/state",
               "backupDir": "\(m.dir)/backups",
-              "metrics": \(metricsListen.map { #"{"listen": "\#($0[cluster.members.firstIndex { $0.name == m.name }!])"}"# } ?? "null"),
+              "metrics": \(metricsListen.map { #"{"listen": "\#($0[cluster.members.firstIndex { $0.name == m.name }!])", "textfile": "\#(m.dir)/state/shepherd.prom"}"# } ?? "null"),
               "timing": { "tickSeconds": \(tickSeconds), "lockTTLSeconds": 15, "verifyTimeoutSeconds": \(verifyTimeoutSeconds),
                           "settleSeconds": \(settleSeconds), "minLeaseRemainingSeconds": 5 }
             }

@@ -20,6 +20,8 @@ public actor Supervisor {
     private var preflightMemory = PreflightMemory()
     private var lastStatus = ""
     var lastWait = ""
+    /// The metrics textfile could not be written last time (said once, until it works again).
+    private var textfileFailing = false
     private var reportedUnreadable: [String] = []
     private var metricsWatch = MetricsWatch()
     private var lastScrape: Double?
@@ -240,8 +242,9 @@ public actor Supervisor {
             metrics.observe(o, now: ports.clock.wallNow())
             if let file = config.metrics?.textfile {
                 // The textfile collector reads whole files: write beside, rename over.
-                do { try FileIO.writeAtomically(Data(metrics.exposition().utf8), to: file, mode: 0o644) } catch {
-                    if lastWait != "textfile" { events.logger.warning("metrics textfile \(file): \(error)"); lastWait = "textfile" }
+                do { try FileIO.writeAtomically(Data(metrics.exposition().utf8), to: file, mode: 0o644); textfileFailing = false } catch {
+                    if !textfileFailing { events.logger.warning("metrics textfile \(file): \(error)") }
+                    textfileFailing = true
                 }
             }
         }
