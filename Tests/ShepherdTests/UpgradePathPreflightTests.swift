@@ -70,4 +70,19 @@ import TestSupport
         #expect(GatewayPrefix.forServer("3.3.27") == "/v3beta" && GatewayPrefix.forServer("3.4.23") == "/v3"
                 && GatewayPrefix.forServer("3.6.4") == "/v3" && GatewayPrefix.forServer("garbage") == "/v3")
     }
+
+    /// `plan 3.6.4` on a real 3.5.1 member: below the 3.5.26 floor, so both hops are planned (3.5.1 → 3.5.26 → 3.6.4),
+    /// each judged, the missing binaries of both blocking, and the request it needs named.
+    @Test func planBelowTheFloorShowsBothHops() async throws {
+        try await LocalCluster.with(size: 1, version: "3.5.1", label: "plan-hops") { cluster in
+            let fleet = try ShepherdFleet(cluster: cluster)   // the config only; no daemon
+            let r = try await Command.run([try Repo.shepherdBinary(), "plan", "3.6.4", "--config", fleet.configPath("s1")])
+            #expect(r.exitCode == 1, "\(r.summary)")
+            for text in ["needs every member on 3.5.26+", "etcd-shepherd request 3.6.4 --via 3.5.26", "rollout: 3.5.1 → 3.5.26 → 3.6.4",
+                         "hop 1 3.5.1 → 3.5.26: version policy: ok (patchUp)", "hop 2 3.5.26 → 3.6.4: version policy: ok (minorUp)",
+                         "etcd-3.5.26", "etcd-3.6.4", "gates for hop 2"] {
+                #expect(r.stdout.contains(text), "plan lacks '\(text)':\n\(r.stdout)")
+            }
+        }
+    }
 }

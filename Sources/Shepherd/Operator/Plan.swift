@@ -22,6 +22,16 @@ public struct Plan: Sendable, Codable {
             return Plan(lines: lines + ["BLOCKED: \(running.problem ?? "no single version")"], blocked: true)
         }
         // One hop, or two with --via: each judged on its own (the second from a cluster all on `via`).
+        // Below a floor and no --via: plan the two hops the request would need (the newest staged patch above the
+        // floor, else the floor), and say the request must name it.
+        var via = via
+        if via == nil, let p = VersionPolicy.unmetPrerequisite(from: from, to: target) {
+            let stop = StagedVersions.newest(config.member, minor: p.from, atLeast: p.minimum) ?? p.minimum
+            lines.append("\(from) → \(target) needs every member on \(p.minimum)+ first (\(p.source)): planned in two hops; "
+                         + "the request must say so: etcd-shepherd request \(target) --via \(stop)")
+            blocked = true
+            via = stop
+        }
         let hops = via.map { [(from, $0, view.clusterVersion), ($0, target, Optional($0.minorVersion))] } ?? [(from, target, view.clusterVersion)]
         lines.append("rollout: " + ([from] + hops.map(\.1)).map(\.description).joined(separator: " → ")
                      + (hops.count > 1 ? " (\(hops.count) hops, one rollout; each hop backs up, rolls and verifies on its own)" : ""))
@@ -33,10 +43,6 @@ public struct Plan: Sendable, Codable {
                 for w in warnings { lines.append("  warning: \(w)") }
             case let .refused(why):
                 lines.append(tag + "version policy: REFUSED: \(why)"); blocked = true
-                if via == nil, let p = VersionPolicy.unmetPrerequisite(from: hop.0, to: hop.1) {
-                    let stop = StagedVersions.newest(config.member, minor: p.from, atLeast: p.minimum) ?? p.minimum
-                    lines.append("  in two hops: etcd-shepherd plan \(target) --via \(stop)")
-                }
             }
         }
         if let r = snap.rollout, !r.state.isTerminal {
@@ -73,6 +79,12 @@ public struct Plan: Sendable, Codable {
             if !g.passed { blocked = true }
         }
         lines.append("  gate 6 (local preflight) runs on every node for its own member; shown above for \(config.member.name)")
+        if let via {
+            // The second hop's gates are the same checks, made again when the first hop ends: only gate 5 (its
+            // version step) can be judged now, and it was, above.
+            lines.append("gates for hop 2 (\(via) → \(target)): checked again on every stop once hop 1 has ended; gate 5 as shown above, "
+                         + "gate 6 needs \(target) staged on every node before hop 1 starts")
+        }
         lines.append("backup: a snapshot from the leader into \(config.backupDir) before the first stop")
         for hop in hops {
             let prefix = hops.count > 1 ? "rollback (\(hop.0) → \(hop.1)): " : "rollback: "
