@@ -83,6 +83,10 @@ import TestSupport
                          "etcd-3.5.26", "etcd-3.6.4", "gates for hop 2"] {
                 #expect(r.stdout.contains(text), "plan lacks '\(text)':\n\(r.stdout)")
             }
+            // check --via judges both hops and both binaries too (the flag is never silently ignored).
+            let c = try await Command.run([try Repo.shepherdBinary(), "check", "3.6.4", "--via", "3.5.26", "-w", "json", "--config", fleet.configPath("s1")])
+            #expect(c.exitCode == 1 && c.stdout.contains("etcd-3.5.26") && c.stdout.contains("etcd-3.6.4") && !c.stdout.contains("must run 3.5.26"),
+                    "\(c.summary)")
         }
     }
 }
