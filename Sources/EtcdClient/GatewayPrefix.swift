@@ -25,7 +25,11 @@ final class GatewayPrefixes: Sendable {
         guard let a = try? await transport.sendOnce(endpoint: url, path: "/version", call: "version", method: .GET, body: nil,
                                                     token: nil, timeout: .seconds(2)),
               a.status == 200, let v = try? JSONDecoder().decode(VersionInfo.self, from: a.body) else {
-            return GatewayPrefix.current   // not remembered: asked again next time
+            // Unknown (the member is down or cut off): assume the current prefix and remember it, so an unreachable
+            // member does not cost every later call another /version deadline; its next `version()` answer (the
+            // observer asks every member each tick) corrects it.
+            known.withLock { $0[url] = $0[url] ?? GatewayPrefix.current }
+            return GatewayPrefix.current
         }
         let p = GatewayPrefix.forServer(v.server)
         known.withLock { $0[url] = p }
