@@ -57,6 +57,20 @@ public struct VersionPolicy: Sendable {
                      why: "earlier 3.6 patch releases may not be compatible with a rolling upgrade to 3.7"),
     ]
 
+    /// One hop of a rollout, judged on its own: the second hop of `--via` starts from a cluster all on `via`, whose
+    /// cluster version moved with it.
+    public struct Hop: Sendable, Equatable {
+        public let from: EtcdVersion
+        public let to: EtcdVersion
+        public let clusterVersion: String?
+    }
+
+    /// The hops of a rollout from `from` to `to`, through `via` when given.
+    public static func hops(from: EtcdVersion, to: EtcdVersion, via: EtcdVersion?, clusterVersion: String?) -> [Hop] {
+        guard let via else { return [Hop(from: from, to: to, clusterVersion: clusterVersion)] }
+        return [Hop(from: from, to: via, clusterVersion: clusterVersion), Hop(from: via, to: to, clusterVersion: via.minorVersion)]
+    }
+
     /// The floor a minor step needs, when `from` is below it.
     public static func unmetPrerequisite(from: EtcdVersion, to: EtcdVersion) -> Prerequisite? {
         prerequisites.first { $0.from == from.minorVersion && $0.to == to.minorVersion && from < $0.minimum }

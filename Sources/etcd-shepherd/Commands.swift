@@ -314,9 +314,8 @@ struct Check: AsyncParsableCommand {
             }
             if let from {
                 // Each hop on its own (with --via, the second from a cluster all on the first hop's version).
-                let hops = via.map { [(from, $0, view.cluster), ($0, to, Optional($0.minorVersion))] } ?? [(from, to, view.cluster)]
-                for hop in hops {
-                    switch VersionPolicy.evaluate(from: hop.0, to: hop.1, clusterVersion: hop.2, allowKnownBad: target.allowKnownBad,
+                for hop in VersionPolicy.hops(from: from, to: to, via: via, clusterVersion: view.cluster) {
+                    switch VersionPolicy.evaluate(from: hop.from, to: hop.to, clusterVersion: hop.clusterVersion, allowKnownBad: target.allowKnownBad,
                                                   auth: .init(enabled: config.cluster.auth != nil, riskAccepted: target.allowAuthRisk)) {
                     case let .allowed(warnings):
                         findings += warnings.map { Finding(severity: .warning, what: $0, fix: "prefer a release without known data-safety bugs") }
@@ -329,12 +328,7 @@ struct Check: AsyncParsableCommand {
             findings.append(Finding(severity: .warning, what: "cluster unreachable at \(config.cluster.endpoints.joined(separator: ", ")): version policy not checked",
                                     fix: "run check where the cluster answers"))
         }
-        if let via {
-            findings += await Preflight.all(config, from: from, to: via, binary: config.member.binaryPath(via), sha256: nil)
-            findings += await Preflight.binary(target.binary ?? config.member.binaryPath(to), version: to, sha256: target.sha256)
-        } else {
-            findings += await Preflight.all(config, from: from, to: to, binary: target.binary ?? config.member.binaryPath(to), sha256: target.sha256)
-        }
+        findings += await Preflight.forRequest(config, from: from, via: via, to: to, binary: target.binary, sha256: target.sha256)
         // Whichever daemon goes first takes the snapshot into its own backupDir: a warning here, a wait there.
         if let db = view?.db, let short = BackupSpace.shortfall(dir: config.backupDir, dbSize: db) { findings.append(short) }
         let blocking = findings.filter { $0.severity == .blocking }.count

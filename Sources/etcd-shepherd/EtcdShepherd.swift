@@ -58,11 +58,7 @@ func withCluster<T: Sendable>(config: Config, _ body: (EtcdCluster) async throws
     try await withCluster(urls: config.cluster.endpoints, transport: { try config.cluster.makeTransport() }, body)
 }
 
-/// A cluster client for a config; the transport is shut down by `withCluster`.
-func withCluster<T: Sendable>(urls: [String], tls: TLSOptions, _ body: (EtcdCluster) async throws -> T) async throws -> T {
-    try await withCluster(urls: urls, transport: { try Transport(tls: tls) }, body)
-}
-
+/// A cluster client on `urls` over the transport `make` builds; the transport is shut down when `body` returns.
 func withCluster<T: Sendable>(urls: [String], transport make: () throws -> Transport,
                               _ body: (EtcdCluster) async throws -> T) async throws -> T {
     let transport: Transport

@@ -58,11 +58,10 @@ public final class DaemonMetrics: Sendable {
         preflightBlocking.set(to: o.preflightBlocking.isEmpty ? 0.0 : 1.0)
         let current = o.rollout.map { r in o.records.filter { $0.value.rolloutID == r.id } } ?? [:]
         phases.withLock { known in
-            for (name, rec) in current where known[name] == nil {
+            for name in current.keys where known[name] == nil {
                 known[name] = Dictionary(uniqueKeysWithValues: MemberPhase.allCases.map {
                     ($0, registry.makeGauge(descriptor: Self.named("member_phase", "1 for the phase of each member's record in the current rollout"), labels: [("member", name), ("phase", $0.rawValue)]))
                 })
-                _ = rec
             }
             for (name, gauges) in known {
                 for (phase, g) in gauges { g.set(to: current[name]?.phase == phase ? 1.0 : 0.0) }

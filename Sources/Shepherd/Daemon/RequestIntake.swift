@@ -61,21 +61,21 @@ public struct RequestIntake: Sendable {
         case let .accept(version): from = version
         case let .refuse(why): throw Refused(reason: why)
         }
-        // The second hop must be allowed on its own, from a cluster all on `via` (its cluster version moved with it).
-        if let via, case let .refused(why) = VersionPolicy.evaluate(from: via, to: final, clusterVersion: via.minorVersion,
-                                                                   allowKnownBad: req.allowKnownBad ?? false, auth: auth) {
-            throw Refused(reason: "second hop: \(why)")
+        // The first hop was judged above, against the cluster as it is; a second must be allowed on its own.
+        let hops = VersionPolicy.hops(from: from, to: final, via: via, clusterVersion: view.clusterVersion)
+        for hop in hops.dropFirst() {
+            if case let .refused(why) = VersionPolicy.evaluate(from: hop.from, to: hop.to, clusterVersion: hop.clusterVersion,
+                                                              allowKnownBad: req.allowKnownBad ?? false, auth: auth) {
+                throw Refused(reason: "second hop: \(why)")
+            }
         }
         // This node's own preflight (binaries of every hop, data dir, flags); the other daemons check theirs as gate 6.
-        var findings = await Preflight.all(config, from: from, to: firstHop, binary: via == nil ? (req.binary ?? config.member.binaryPath(final))
-                                                                                              : config.member.binaryPath(firstHop),
-                                           sha256: via == nil ? req.sha256 : nil)
-        if via != nil { findings += await Preflight.binary(req.binary ?? config.member.binaryPath(final), version: final, sha256: req.sha256) }
-        findings = findings.filter { $0.severity == .blocking }
+        let findings = await Preflight.forRequest(config, from: from, via: via, to: final, binary: req.binary, sha256: req.sha256)
+            .filter { $0.severity == .blocking }
         if !findings.isEmpty { throw Refused(reason: findings.map { "\($0.what) (fix: \($0.fix))" }.joined(separator: "; ")) }
         // An auth-sensitive step accepted by the request: the users and roles as they are now, which every daemon
         // compares with what it reads while the rollout runs (a read failure here leaves the request for the next try).
-        let sensitive = VersionPolicy.authNote(from: from, to: firstHop) != nil || via.map { VersionPolicy.authNote(from: $0, to: final) != nil } == true
+        let sensitive = hops.contains { VersionPolicy.authNote(from: $0.from, to: $0.to) != nil }
         var fingerprint: String?
         if auth.enabled && sensitive {
             do { fingerprint = try await store.cluster.authFingerprint() } catch let e as EtcdError where e.isRefusal {

@@ -13,6 +13,16 @@ public enum Preflight {
             + v2store(settings, binary: binary, dataDir: config.member.dataDir, to: to)
     }
 
+    /// This node for a rollout to `to`, through `via` when given: everything for the first hop, and the final
+    /// target's binary too (`binary` and `sha256` name the final target, as a request does).
+    public static func forRequest(_ config: Config, from: EtcdVersion?, via: EtcdVersion?, to: EtcdVersion,
+                                  binary: String?, sha256: String?) async -> [Finding] {
+        let finalBinary = binary ?? config.member.binaryPath(to)
+        guard let via else { return await all(config, from: from, to: to, binary: finalBinary, sha256: sha256) }
+        return await all(config, from: from, to: via, binary: config.member.binaryPath(via), sha256: nil)
+            + self.binary(finalBinary, version: to, sha256: sha256)
+    }
+
     /// etcd 3.6 drops the v2 store (upgrade_3_6 guide): with `--enable-v2` set, `etcdutl check v2store` (the target's,
     /// beside its binary) must find no custom v2 data; found, or not checkable, the member is not stopped.
     public static func v2store(_ settings: MemberSettings, binary: String, dataDir: String, to: EtcdVersion) async -> [Finding] {

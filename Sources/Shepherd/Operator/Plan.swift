@@ -32,14 +32,14 @@ public struct Plan: Sendable, Codable {
             blocked = true
             via = stop
         }
-        let hops = via.map { [(from, $0, view.clusterVersion), ($0, target, Optional($0.minorVersion))] } ?? [(from, target, view.clusterVersion)]
-        lines.append("rollout: " + ([from] + hops.map(\.1)).map(\.description).joined(separator: " → ")
+        let hops = VersionPolicy.hops(from: from, to: target, via: via, clusterVersion: view.clusterVersion)
+        lines.append("rollout: " + ([from] + hops.map(\.to)).map(\.description).joined(separator: " → ")
                      + (hops.count > 1 ? " (\(hops.count) hops, one rollout; each hop backs up, rolls and verifies on its own)" : ""))
         for (i, hop) in hops.enumerated() {
-            let tag = hops.count > 1 ? "  hop \(i + 1) \(hop.0) → \(hop.1): " : "  "
-            switch VersionPolicy.evaluate(from: hop.0, to: hop.1, clusterVersion: hop.2, allowKnownBad: allowKnownBad, auth: auth) {
+            let tag = hops.count > 1 ? "  hop \(i + 1) \(hop.from) → \(hop.to): " : "  "
+            switch VersionPolicy.evaluate(from: hop.from, to: hop.to, clusterVersion: hop.clusterVersion, allowKnownBad: allowKnownBad, auth: auth) {
             case let .allowed(warnings):
-                lines.append(tag + "version policy: ok (\(VersionPolicy.step(from: hop.0, to: hop.1).rawValue))")
+                lines.append(tag + "version policy: ok (\(VersionPolicy.step(from: hop.from, to: hop.to).rawValue))")
                 for w in warnings { lines.append("  warning: \(w)") }
             case let .refused(why):
                 lines.append(tag + "version policy: REFUSED: \(why)"); blocked = true
@@ -55,14 +55,11 @@ public struct Plan: Sendable, Codable {
 
         // An accepted auth risk: the record would carry the users/roles digest, and the daemons would read the same one.
         let firstHop = via ?? target
-        let authRisk = auth.enabled && auth.riskAccepted && hops.contains { VersionPolicy.authNote(from: $0.0, to: $0.1) != nil }
+        let authRisk = auth.enabled && auth.riskAccepted && hops.contains { VersionPolicy.authNote(from: $0.from, to: $0.to) != nil }
         let hypothetical = RolloutRecord(id: "plan", from: from, to: firstHop, requestedBy: config.member.name, requestedAt: 0,
                                          allowKnownBad: allowKnownBad, authFingerprint: authRisk ? "plan" : nil,
                                          then: via == nil ? nil : [target], stage: via == nil ? nil : 0)
-        var local = await Preflight.all(config, from: from, to: firstHop,
-                                        binary: via == nil ? (binary ?? config.member.binaryPath(target)) : config.member.binaryPath(firstHop),
-                                        sha256: via == nil ? sha256 : nil)
-        if via != nil { local += await Preflight.binary(binary ?? config.member.binaryPath(target), version: target, sha256: sha256) }
+        let local = await Preflight.forRequest(config, from: from, via: via, to: target, binary: binary, sha256: sha256)
         for f in local { lines.append("  preflight on \(config.member.name): \(f.line)") }
         if local.contains(where: { $0.severity == .blocking }) { blocked = true }
         let first = order.first ?? config.member.name
@@ -87,11 +84,11 @@ public struct Plan: Sendable, Codable {
         }
         lines.append("backup: a snapshot from the leader into \(config.backupDir) before the first stop")
         for hop in hops {
-            let prefix = hops.count > 1 ? "rollback (\(hop.0) → \(hop.1)): " : "rollback: "
-            if hop.0.minorVersion == hop.1.minorVersion {
+            let prefix = hops.count > 1 ? "rollback (\(hop.from) → \(hop.to)): " : "rollback: "
+            if hop.from.minorVersion == hop.to.minorVersion {
                 lines.append(prefix + "a patch step, binary rollback stays possible throughout")
             } else {
-                lines.append(prefix + "by binary swap while the cluster version stays \(hop.0.minorVersion); once the last member runs \(hop.1) it moves to \(hop.1.minorVersion) (~4 s) and only a snapshot restore goes back")
+                lines.append(prefix + "by binary swap while the cluster version stays \(hop.from.minorVersion); once the last member runs \(hop.to) it moves to \(hop.to.minorVersion) (~4 s) and only a snapshot restore goes back")
             }
         }
         lines.append(blocked ? "result: BLOCKED" : "result: would proceed")

@@ -136,32 +136,40 @@ public struct RolloutStore: RolloutStoring {
     /// Changes the rollout's state with a CAS loop; `allowed` says from which states the change is legal.
     public func setRolloutState(_ state: RolloutState, reason: String?, allowedFrom: Set<RolloutState>,
                                 avoiding: Set<String> = []) async throws -> RolloutRecord {
-        for _ in 0..<5 {
-            let s = try await read(avoiding: avoiding)
-            guard var r = s.rollout else { throw StoreError(detail: "there is no rollout") }
-            if r.state == state { return r }
-            guard allowedFrom.contains(r.state) else {
-                throw StoreError(detail: "rollout \(r.id) is \(r.state.rawValue); cannot make it \(state.rawValue)")
+        try await updateRollout(avoiding: avoiding) { cur in
+            guard let cur else { throw StoreError(detail: "there is no rollout") }
+            if cur.state == state { return (cur, write: false) }
+            guard allowedFrom.contains(cur.state) else {
+                throw StoreError(detail: "rollout \(cur.id) is \(cur.state.rawValue); cannot make it \(state.rawValue)")
             }
+            var r = cur
             r.state = state
             if let reason { r.reason = reason }
-            let t = try await cluster.txn(compare: [Compare(key: rolloutKey, .equal, .modRevision(s.rolloutModRevision))],
-                                          success: [.put(key: rolloutKey, value: Self.encode(r))], avoiding: avoiding)
-            if t.succeeded { return r }
+            return (r, write: true)
         }
-        throw StoreError(detail: "the rollout record kept changing; try again")
     }
 
     public func advanceHop(_ r: RolloutRecord) async throws -> RolloutRecord {
-        for _ in 0..<5 {
-            let s = try await read()
-            guard let cur = s.rollout, cur.id == r.id else { throw StoreError(detail: "rollout \(r.id) was replaced") }
-            if (cur.stage ?? 0) > (r.stage ?? 0) { return cur }
+        try await updateRollout(avoiding: []) { cur in
+            guard let cur, cur.id == r.id else { throw StoreError(detail: "rollout \(r.id) was replaced") }
+            if (cur.stage ?? 0) > (r.stage ?? 0) { return (cur, write: false) }
             guard cur.state == .active else { throw StoreError(detail: "rollout \(r.id) is \(cur.state.rawValue); not moving to its next hop") }
             guard let next = cur.advanced() else { throw StoreError(detail: "rollout \(r.id) has no next hop") }
+            return (next, write: true)
+        }
+    }
+
+    /// The CAS loop on the rollout record: `change` sees the current record and returns the one to keep and whether
+    /// it must be written; a write goes through only if nobody changed the record since it was read (5 tries).
+    func updateRollout(avoiding: Set<String>,
+                       _ change: (RolloutRecord?) throws -> (RolloutRecord, write: Bool)) async throws -> RolloutRecord {
+        for _ in 0..<5 {
+            let s = try await read(avoiding: avoiding)
+            let (r, write) = try change(s.rollout)
+            guard write else { return r }
             let t = try await cluster.txn(compare: [Compare(key: rolloutKey, .equal, .modRevision(s.rolloutModRevision))],
-                                          success: [.put(key: rolloutKey, value: Self.encode(next))])
-            if t.succeeded { return next }
+                                          success: [.put(key: rolloutKey, value: Self.encode(r))], avoiding: avoiding)
+            if t.succeeded { return r }
         }
         throw StoreError(detail: "the rollout record kept changing; try again")
     }
