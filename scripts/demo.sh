@@ -5,7 +5,7 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 source "$ROOT/scripts/lib-cluster.sh"
-N=${1:-3}; FROM=3.4.23; TO=3.5.1; BASE=${DEMO_PORT_BASE:-22300}   # below the ephemeral port range
+N=${1:-3}; FROM=3.4.23; TO=${DEMO_TO:-3.5.30}; BASE=${DEMO_PORT_BASE:-22300}   # below the ephemeral port range
 SHEPHERD=${SHEPHERD:-$ROOT/.build/debug/etcd-shepherd}
 [ -x "$SHEPHERD" ] || { echo "build first: swift build (or make demo)" >&2; exit 2; }
 [ -x "$BIN/etcd-$FROM" ] && [ -x "$BIN/etcd-$TO" ] || { echo "etcd binaries missing: run sudo scripts/install-deps.sh" >&2; exit 2; }
@@ -16,7 +16,7 @@ cleanup() {
     p=$(cat "$D/s$i/daemon.pid" 2>/dev/null || true)
     [ -n "$p" ] && for _ in $(seq 1 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
   done
-  stop_members "$D" "$N"; rm -rf "$D"
+  stop_members "$D" "$N"; [ -n "${DEMO_KEEP:-}" ] || rm -rf "$D"
 }
 trap cleanup EXIT INT TERM
 EPS=$(seq -s, -f "http://127.0.0.1:%g" $((BASE + 1)) $((BASE + N)))
@@ -33,12 +33,12 @@ for i in $(seq 1 "$N"); do
   echo $! > "$D/s$i/daemon.pid"
 done
 
-echo; echo "== etcd-shepherd plan $TO (3.5.1 is a known-bad release: etcd-io/etcd#13766; the demo accepts it explicitly)"
-"$SHEPHERD" plan "$TO" --allow-known-bad --config "$D/s1/shepherd.json" || true
+echo; echo "== etcd-shepherd plan $TO "
+"$SHEPHERD" plan "$TO" --config "$D/s1/shepherd.json" || true
 
-echo; echo "== etcd-shepherd request $TO --allow-known-bad"
+echo; echo "== etcd-shepherd request $TO"
 T0=$(date +%s.%N)
-"$SHEPHERD" request "$TO" --allow-known-bad --config "$D/s1/shepherd.json"
+"$SHEPHERD" request "$TO" --config "$D/s1/shepherd.json"
 
 echo; echo "== live progress (from the daemons' event logs)"
 seen=0; state=""

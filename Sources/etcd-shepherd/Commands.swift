@@ -32,9 +32,9 @@ struct Run: AsyncParsableCommand {
                 logger.error("metrics listener on \(listen) not started: \(error); the daemon runs on without it (set metrics.listen to a free address, or null)")
             }
         }
-        let supervisor = Supervisor.live(config: config, cluster: cluster, controller: controller, logger: logger, metrics: metrics)
-        let watcher = ChangeWatcher()
-        watcher.start(cluster: cluster, prefix: config.cluster.keyPrefix, avoiding: config.member.clientURL)
+        let watcher = ChangeWatcher(cluster: cluster, prefix: config.cluster.keyPrefix, localURL: config.member.clientURL)
+        let supervisor = Supervisor.live(config: config, cluster: cluster, controller: controller, logger: logger, metrics: metrics,
+                                         streams: watcher)
         let daemon = Daemon(supervisor: supervisor, configPath: options.path, logger: logger, watcher: watcher)
         let group = ServiceGroup(configuration: .init(
             services: [.init(service: daemon, successTerminationBehavior: .gracefullyShutdownGroup)],
@@ -43,7 +43,7 @@ struct Run: AsyncParsableCommand {
         do { try await group.run() } catch {
             logger.error("daemon stopped: \(error)")
         }
-        watcher.stop()
+        await watcher.close()
         await server?.stop()
         try? await transport.shutdown()
     }

@@ -46,7 +46,7 @@ public actor Supervisor {
     /// The production wiring: etcd through `cluster` (its endpoints grow with the member list), the lease lock, the
     /// local journal and binary link, and the request file.
     public static func live(config: Config, cluster: EtcdCluster, controller: any MemberController, logger: Logger,
-                            metrics: DaemonMetrics? = nil) -> Supervisor {
+                            metrics: DaemonMetrics? = nil, streams: any LocalStreams = NoStreams()) -> Supervisor {
         let store = RolloutStore(prefix: config.cluster.keyPrefix, cluster: cluster)
         let ports = SupervisorPorts(
             cluster: LiveCluster(cluster: cluster, stateDir: config.stateDir), store: store,
@@ -54,7 +54,7 @@ public actor Supervisor {
                             localURL: config.member.clientURL),
             controller: controller, link: BinaryLink(path: config.member.binaryLink),
             journal: LocalJournal(stateDir: config.stateDir), maintenance: EtcdMaintenance(cluster: cluster, backupDir: config.backupDir, retention: config.backupRetention),
-            preflight: LivePreflight(), clock: SystemClock())
+            preflight: LivePreflight(), clock: SystemClock(), streams: streams)
         let events = Events(logger: logger, member: config.member.name, metrics: metrics)
         return Supervisor(config: config, ports: ports, logger: logger, intake: RequestIntake(store: store, events: events), metrics: metrics)
     }
@@ -102,6 +102,8 @@ public actor Supervisor {
                 }
                 throw error
             }
+            // No sequence of ours in flight: the change watch on our own member may be open (closed before our stop).
+            if obs.journal == nil { ports.streams.reopen() }
             if !shuttingDown, obs.journal == nil, let intake,
                await intake.poll(config: config, view: view, rollout: obs.rollout, now: ports.clock.wallNow()) {
                 (obs, view) = try await observe()

@@ -14,12 +14,14 @@ public struct SupervisorPorts: Sendable {
     public var maintenance: any Maintenance
     public var preflight: any Preflighting
     public var clock: any ShepherdClock
+    public var streams: any LocalStreams
 
     public init(cluster: any ClusterObserving, store: any RolloutStoring, lock: any UpgradeLock, controller: any MemberController,
                 link: any BinaryLinking, journal: any JournalStoring, maintenance: any Maintenance, preflight: any Preflighting,
-                clock: any ShepherdClock) {
+                clock: any ShepherdClock, streams: any LocalStreams = NoStreams()) {
         self.cluster = cluster; self.store = store; self.lock = lock; self.controller = controller; self.link = link
         self.journal = journal; self.maintenance = maintenance; self.preflight = preflight; self.clock = clock
+        self.streams = streams
     }
 }
 
@@ -97,4 +99,20 @@ public protocol Preflighting: Sendable {
 public protocol ShepherdClock: Sendable {
     func now() -> Double
     func wallNow() -> Double
+}
+
+/// Long-lived streams the daemon keeps open on its own member (the change watch). Contract: `close()` returns only
+/// once none is open — etcd 3.4 waits up to its request timeout (7 s) for open gRPC streams before it exits, so the
+/// supervisor closes them right before it stops its member; `reopen()` is idempotent and called once no sequence of
+/// this daemon is in flight.
+public protocol LocalStreams: Sendable {
+    func close() async
+    func reopen()
+}
+
+/// No streams (the simulator, one-shot commands).
+public struct NoStreams: LocalStreams {
+    public init() {}
+    public func close() async {}
+    public func reopen() {}
 }
