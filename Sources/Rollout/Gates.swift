@@ -41,7 +41,7 @@ public enum Gates {
             if !odd.isEmpty {
                 versionFailure = "members on neither \(r.from) nor \(r.to): "
                     + odd.map { "\($0.name)=\($0.version.map(\.description) ?? "?")" }.joined(separator: ", ")
-            } else if case let .refused(why) = VersionPolicy.evaluate(from: r.from, to: r.to, clusterVersion: o.clusterVersion,
+            } else if case let .refused(why) = o.policy.evaluate(from: r.from, to: r.to, clusterVersion: o.clusterVersion,
                                                                        allowKnownBad: r.allowKnownBad, auth: authContext(o)) {
                 versionFailure = why
             } else {

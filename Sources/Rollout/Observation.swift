@@ -89,6 +89,8 @@ public struct Observation: Sendable {
     /// Seconds the local member has continuously passed verification (0 when it does not).
     public var verifiedFor: Double
     public var allowSmallCluster: Bool
+    /// The effective version policy (built in, made stricter by this node's policy files): gate 5.
+    public var policy: VersionPolicy = .builtIn
     /// Monotonic seconds (never the wall clock: an NTP step must not move a deadline).
     public var now: Double
     public var timing: Timing

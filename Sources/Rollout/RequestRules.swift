@@ -7,7 +7,7 @@ public enum RequestRules {
     }
 
     public static func evaluate(to: EtcdVersion, allowKnownBad: Bool, rollout: RolloutRecord?, members: [MemberView],
-                                clusterVersion: String?, auth: VersionPolicy.Auth = .disabled) -> Verdict {
+                                clusterVersion: String?, auth: VersionPolicy.Auth = .disabled, policy: VersionPolicy = .builtIn) -> Verdict {
         if let r = rollout, !r.state.isTerminal {
             return .refuse("rollout \(r.id) (\(r.from) → \(r.to)) is \(r.state.rawValue); abort it first (etcd-shepherd abort)")
         }
@@ -17,7 +17,7 @@ public enum RequestRules {
         }
         let running = RunningVersion.of(members)
         guard let from = running.version else { return .refuse(running.problem ?? "no single version") }
-        if case let .refused(why) = VersionPolicy.evaluate(from: from, to: to, clusterVersion: clusterVersion, allowKnownBad: allowKnownBad, auth: auth) {
+        if case let .refused(why) = policy.evaluate(from: from, to: to, clusterVersion: clusterVersion, allowKnownBad: allowKnownBad, auth: auth) {
             return .refuse(why)
         }
         return .accept(from: from)

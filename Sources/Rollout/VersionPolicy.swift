@@ -1,6 +1,8 @@
-/// Which version moves are allowed, as data (after etcd-manager's `etcdversions`): each rule says what kind of step
-/// it is and whether it is allowed, and known-bad releases are a table of their own.
-public struct VersionPolicy: Sendable {
+/// Which version moves are allowed, as data (after etcd-manager's `etcdversions`): each step rule says what kind of
+/// step it is and whether it is allowed; known-bad releases, the guides' floors and security advisories are tables of
+/// their own (PolicyTables.swift), each row with its source. The tables are a value: the built-in one, made stricter
+/// by an operator's policy files (`PolicyOverlay`), never looser.
+public struct VersionPolicy: Sendable, Equatable {
     public enum Step: String, Sendable, Equatable {
         case same, patchUp, patchDown, minorUp, minorDown, skipMinorUp, skipMinorDown, majorChange
     }
@@ -14,10 +16,16 @@ public struct VersionPolicy: Sendable {
         public let why: String
     }
 
-    public struct KnownBad: Sendable {
-        public let range: ClosedRange<EtcdVersion>
-        public let reference: String
-        public let why: String
+    /// Where a row of the effective policy comes from: "built-in", or the policy file that added or raised it.
+    public typealias Origin = String
+    public static let builtInOrigin: Origin = "built-in"
+
+    public var knownBad: [KnownBad]
+    public var prerequisites: [Prerequisite]
+    public var advisories: [Advisory]
+
+    public init(knownBad: [KnownBad], prerequisites: [Prerequisite], advisories: [Advisory]) {
+        self.knownBad = knownBad; self.prerequisites = prerequisites; self.advisories = advisories
     }
 
     public static let rules: [Rule] = [
@@ -31,30 +39,6 @@ public struct VersionPolicy: Sendable {
              why: "etcd upgrades one minor at a time; upgrade to the next minor first"),
         Rule(step: .skipMinorDown, allowed: false, onlyBeforeClusterVersionMoves: false, why: "downgrades skip no minor"),
         Rule(step: .majorChange, allowed: false, onlyBeforeClusterVersionMoves: false, why: "a major version change is not a rolling upgrade"),
-    ]
-
-    /// Releases with a known data-safety bug.
-    public static let knownBad: [KnownBad] = [
-        KnownBad(range: EtcdVersion(3, 5, 0)...EtcdVersion(3, 5, 2), reference: "etcd-io/etcd#13766",
-                 why: "data inconsistency on crash during apply; use 3.5.3 or later"),
-    ]
-
-    /// A minor step etcd's guide allows only from a recent enough patch of the older minor: every member must run at
-    /// least `minimum` first. One row per step, with the guide and its reason; raise a floor here, in one place.
-    public struct Prerequisite: Sendable {
-        public let from: String
-        public let to: String
-        public let minimum: EtcdVersion
-        public let source: String
-        public let why: String
-    }
-
-    public static let prerequisites: [Prerequisite] = [
-        Prerequisite(from: "3.5", to: "3.6", minimum: EtcdVersion(3, 5, 26), source: "https://etcd.io/docs/v3.6/upgrades/upgrade_3_6/",
-                     why: "3.5.24 through 3.5.26 fix several potential upgrade blockers (the guide's floor was 3.5.20 for the "
-                        + "\"too many learner member\" error; a later revision names 3.5.32, see k3s-io/k3s#14908)"),
-        Prerequisite(from: "3.6", to: "3.7", minimum: EtcdVersion(3, 6, 11), source: "https://etcd.io/docs/v3.7/upgrades/upgrade_3_7/",
-                     why: "earlier 3.6 patch releases may not be compatible with a rolling upgrade to 3.7"),
     ]
 
     /// One hop of a rollout, judged on its own: the second hop of `--via` starts from a cluster all on `via`, whose
@@ -72,9 +56,16 @@ public struct VersionPolicy: Sendable {
     }
 
     /// The floor a minor step needs, when `from` is below it.
-    public static func unmetPrerequisite(from: EtcdVersion, to: EtcdVersion) -> Prerequisite? {
-        prerequisites.first { $0.from == from.minorVersion && $0.to == to.minorVersion && from < $0.minimum }
+    public func unmetPrerequisite(from: EtcdVersion, to: EtcdVersion) -> Prerequisite? {
+        prerequisites.filter { $0.from == from.minorVersion && $0.to == to.minorVersion && from < $0.minimum }
+            .max { $0.minimum < $1.minimum }
     }
+
+    /// The known-bad rows that name `version`.
+    public func knownBad(_ version: EtcdVersion) -> [KnownBad] { knownBad.filter { $0.range.contains(version) } }
+
+    /// The advisories that affect `version` (warnings: the release runs, but a fixed one exists).
+    public func advisories(for version: EtcdVersion) -> [Advisory] { advisories.filter { $0.affects(version) } }
 
     /// Steps etcd does not support while auth is enabled, by (from minor, to minor).
     public struct AuthNote: Sendable {
@@ -123,11 +114,17 @@ public struct VersionPolicy: Sendable {
         public var isAllowed: Bool { if case .allowed = self { return true } else { return false } }
     }
 
-    /// `clusterVersion` is the cluster's "major.minor" when known.
+    /// The built-in policy's verdict (tests, and callers with no policy files).
     public static func evaluate(from: EtcdVersion, to: EtcdVersion, clusterVersion: String?, allowKnownBad: Bool,
                                 auth: Auth = .disabled) -> Verdict {
-        let s = step(from: from, to: to)
-        let rule = rules.first { $0.step == s }!
+        builtIn.evaluate(from: from, to: to, clusterVersion: clusterVersion, allowKnownBad: allowKnownBad, auth: auth)
+    }
+
+    /// `clusterVersion` is the cluster's "major.minor" when known.
+    public func evaluate(from: EtcdVersion, to: EtcdVersion, clusterVersion: String?, allowKnownBad: Bool,
+                         auth: Auth = .disabled) -> Verdict {
+        let s = Self.step(from: from, to: to)
+        let rule = Self.rules.first { $0.step == s }!
         guard rule.allowed else { return .refused("\(from) → \(to): \(rule.why)") }
         if let p = unmetPrerequisite(from: from, to: to) {
             return .refused("\(from) → \(to): every \(p.from) member must run \(p.minimum) or later first — \(p.why) (\(p.source)); "
@@ -137,12 +134,13 @@ public struct VersionPolicy: Sendable {
             return .refused("\(from) → \(to): \(rule.why) (the cluster version is already \(cv))")
         }
         var warnings: [String] = []
-        if let bad = knownBad.first(where: { $0.range.contains(to) }) {
-            let text = "\(to) is a known-bad release (\(bad.reference): \(bad.why))"
+        let bad = knownBad(to)
+        if !bad.isEmpty {
+            let text = "\(to) is a known-bad release (" + bad.map { "\($0.reference): \($0.why)" }.joined(separator: "; ") + ")"
             guard allowKnownBad else { return .refused(text + "; pass allowKnownBad to accept the risk") }
             warnings.append(text + "; allowed by the request")
         }
-        if auth.enabled, let note = authNote(from: from, to: to) {
+        if auth.enabled, let note = Self.authNote(from: from, to: to) {
             let text = "\(from) → \(to) with auth enabled: \(note.why) (\(note.reference))"
             guard auth.riskAccepted else {
                 return .refused(text + "; pass allowAuthRisk to accept it: the daemons then halt the rollout if users, roles or permissions change")

@@ -80,7 +80,7 @@ struct Status: AsyncParsableCommand {
         }
         while true {
             let report = try await withCluster(urls: urls, transport: makeTransport) {
-                try await StatusReport.gather(cluster: $0, keyPrefix: prefix)
+                try await StatusReport.gather(cluster: $0, keyPrefix: prefix, policy: loaded?.policy ?? .builtIn)
             }
             if watch && isatty(STDOUT_FILENO) == 1 && !output.isJSON { print("\u{1b}[H\u{1b}[2J", terminator: "") }
             print(output.isJSON ? report.json() : report.table())
@@ -145,6 +145,9 @@ struct Request: AsyncParsableCommand {
         }
         if let via, let f = await Preflight.binary(config.member.binaryPath(via), version: via, sha256: nil).first {
             throw Failure(code: Exit.invalidRequest, message: "first hop: \(f.what) — fix: \(f.fix); no request was written")
+        }
+        for f in config.policy.advisoryFindings(running: [], target: version) {
+            FileHandle.standardError.write(Data("etcd-shepherd: \(f.line)\n".utf8))
         }
         // A status file left by an earlier request must not be read as this one's answer.
         unlink(config.requestFile + ".status")
@@ -315,7 +318,7 @@ struct Check: AsyncParsableCommand {
             if let from {
                 // Each hop on its own (with --via, the second from a cluster all on the first hop's version).
                 for hop in VersionPolicy.hops(from: from, to: to, via: via, clusterVersion: view.cluster) {
-                    switch VersionPolicy.evaluate(from: hop.from, to: hop.to, clusterVersion: hop.clusterVersion, allowKnownBad: target.allowKnownBad,
+                    switch config.policy.evaluate(from: hop.from, to: hop.to, clusterVersion: hop.clusterVersion, allowKnownBad: target.allowKnownBad,
                                                   auth: .init(enabled: config.cluster.auth != nil, riskAccepted: target.allowAuthRisk)) {
                     case let .allowed(warnings):
                         findings += warnings.map { Finding(severity: .warning, what: $0, fix: "prefer a release without known data-safety bugs") }
@@ -328,6 +331,7 @@ struct Check: AsyncParsableCommand {
             findings.append(Finding(severity: .warning, what: "cluster unreachable at \(config.cluster.endpoints.joined(separator: ", ")): version policy not checked",
                                     fix: "run check where the cluster answers"))
         }
+        findings += config.policy.advisoryFindings(running: from.map { [$0] } ?? [], target: to)
         findings += await Preflight.forRequest(config, from: from, via: via, to: to, binary: target.binary, sha256: target.sha256)
         // Whichever daemon goes first takes the snapshot into its own backupDir: a warning here, a wait there.
         if let db = view?.db, let short = BackupSpace.shortfall(dir: config.backupDir, dbSize: db) { findings.append(short) }

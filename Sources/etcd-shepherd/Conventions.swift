@@ -18,7 +18,9 @@ struct ConfigOption: ParsableArguments {
     }
 
     func load() throws -> Config {
-        do { return try Config.load(path: path) } catch { throw Failure(code: Exit.usage, message: "\(error)") }
+        do { return try Config.load(path: path) } catch let e as PolicyFiles.Invalid {
+            throw Failure(code: Exit.badPolicy, message: "\(e) (fix or remove the file; the built-in policy is never loosened)")
+        } catch { throw Failure(code: Exit.usage, message: "\(error)") }
     }
 }
 
@@ -47,6 +49,7 @@ struct OutputOption: ParsableArguments {
 enum ExitHelp {
     static func text(_ lines: [(Int32, String)]) -> String {
         "EXIT CODES\n" + lines.map { "  \($0.0)  \($0.1)" }.joined(separator: "\n")
-            + "\n(2 is always a usage or configuration error; 3 always means the cluster could not be reached.)"
+            + "\n(2 is always a usage or configuration error; 3 always means the cluster could not be reached; 5 always means a "
+            + "policy file in the config's policyDir is invalid.)"
     }
 }

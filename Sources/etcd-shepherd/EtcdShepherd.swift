@@ -18,6 +18,8 @@ enum Exit {
     static let unreachable: Int32 = 3
     /// The request is invalid: version, policy, binary, checksum.
     static let invalidRequest: Int32 = 4
+    /// A policy file (policyDir) is invalid or would loosen the built-in policy.
+    static let badPolicy: Int32 = 5
 }
 
 struct Failure: Error, CustomStringConvertible {
@@ -33,7 +35,8 @@ struct EtcdShepherd: AsyncParsableCommand {
         commandName: "etcd-shepherd",
         abstract: "Rolling upgrades of etcd clusters, one member at a time.",
         version: version,
-        subcommands: [Run.self, Status.self, Request.self, Plan.self, Check.self, Pause.self, Resume.self, Abort.self, ForgetMember.self, SaveSnapshot.self, Backups.self])
+        subcommands: [Run.self, Status.self, Request.self, Plan.self, Check.self, Pause.self, Resume.self, Abort.self, ForgetMember.self,
+                      SaveSnapshot.self, Backups.self, PolicyCommand.self])
 
     /// Usage errors exit 2 (not argument-parser's 64); our own failures exit with their code; nothing escapes as a crash.
     static func main() async {

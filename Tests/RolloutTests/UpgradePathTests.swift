@@ -4,7 +4,7 @@ import Testing
 /// The upgrade paths of etcd's guides as data: each prerequisite and flag rule, with its source.
 @Suite struct UpgradePathTests {
     @Test(arguments: [
-        ("3.5.21", "3.6.4", "3.5.26"), ("3.5.25", "3.6.0", "3.5.26"), ("3.6.10", "3.7.0", "3.6.11"), ("3.6.0", "3.7.2", "3.6.11"),
+        ("3.5.21", "3.6.4", "3.5.32"), ("3.5.30", "3.6.0", "3.5.32"), ("3.6.10", "3.7.0", "3.6.11"), ("3.6.0", "3.7.2", "3.6.11"),
     ])
     func belowTheFloorIsRefusedNamingItAndTheCommand(from: String, to: String, floor: String) {
         let v = VersionPolicy.evaluate(from: EtcdVersion(from)!, to: EtcdVersion(to)!, clusterVersion: EtcdVersion(from)!.minorVersion,
@@ -14,14 +14,14 @@ import Testing
                 && why.contains("https://etcd.io/docs/"), "\(why)")
     }
 
-    @Test(arguments: [("3.5.26", "3.6.4"), ("3.5.32", "3.6.0"), ("3.6.11", "3.7.0"), ("3.4.23", "3.5.3"), ("3.5.20", "3.5.26")])
+    @Test(arguments: [("3.5.32", "3.6.4"), ("3.5.34", "3.6.0"), ("3.6.11", "3.7.0"), ("3.4.23", "3.5.6"), ("3.5.20", "3.5.26")])
     func atOrAboveTheFloorOrWithinAMinorIsAllowed(from: String, to: String) {
         #expect(VersionPolicy.evaluate(from: EtcdVersion(from)!, to: EtcdVersion(to)!, clusterVersion: EtcdVersion(from)!.minorVersion,
                                        allowKnownBad: false).isAllowed)
     }
 
     @Test func everyRuleNamesItsSource() {
-        #expect(VersionPolicy.prerequisites.allSatisfy { $0.source.hasPrefix("https://etcd.io/docs/") && !$0.why.isEmpty })
+        #expect(VersionPolicy.builtIn.prerequisites.allSatisfy { $0.source.hasPrefix("https://etcd.io/docs/") && !$0.why.isEmpty })
         #expect(FlagRules.table.allSatisfy { $0.source == "measured" || $0.source.hasPrefix("https://etcd.io/docs/") })
     }
 

@@ -27,7 +27,7 @@ import Testing
         guard case let .allowed(w) = VersionPolicy.evaluate(from: EtcdVersion(3, 4, 23), to: EtcdVersion(3, 5, 1),
                                                              clusterVersion: "3.4", allowKnownBad: true) else { Issue.record(); return }
         #expect(w.count == 1)
-        #expect(VersionPolicy.evaluate(from: EtcdVersion(3, 4, 23), to: EtcdVersion(3, 5, 3), clusterVersion: "3.4", allowKnownBad: false)
+        #expect(VersionPolicy.evaluate(from: EtcdVersion(3, 4, 23), to: EtcdVersion(3, 5, 6), clusterVersion: "3.4", allowKnownBad: false)
                 == .allowed(warnings: []))
     }
 

@@ -71,21 +71,29 @@ import TestSupport
                 && GatewayPrefix.forServer("3.6.4") == "/v3" && GatewayPrefix.forServer("garbage") == "/v3")
     }
 
-    /// `plan 3.6.4` on a real 3.5.1 member: below the 3.5.26 floor, so both hops are planned (3.5.1 → 3.5.26 → 3.6.4),
-    /// each judged, the missing binaries of both blocking, and the request it needs named.
+    /// `plan 3.6.4` on a real 3.5.30 cluster: below the current guide's 3.5.32 floor, so it is refused with the floor, the
+    /// reason, the source and the command to get there; both hops are planned (3.5.30 → 3.5.32 → 3.6.4), each judged,
+    /// the missing binaries of both blocking.
     @Test func planBelowTheFloorShowsBothHops() async throws {
-        try await LocalCluster.with(size: 1, version: "3.5.1", label: "plan-hops") { cluster in
+        try await LocalCluster.with(size: 3, version: Releases.current, label: "plan-hops") { cluster in
             let fleet = try ShepherdFleet(cluster: cluster)   // the config only; no daemon
             let r = try await Command.run([try Repo.shepherdBinary(), "plan", "3.6.4", "--config", fleet.configPath("s1")])
             #expect(r.exitCode == 1, "\(r.summary)")
-            for text in ["needs every member on 3.5.26+", "etcd-shepherd request 3.6.4 --via 3.5.26", "rollout: 3.5.1 → 3.5.26 → 3.6.4",
-                         "hop 1 3.5.1 → 3.5.26: version policy: ok (patchUp)", "hop 2 3.5.26 → 3.6.4: version policy: ok (minorUp)",
-                         "etcd-3.5.26", "etcd-3.6.4", "gates for hop 2"] {
+            for text in ["needs every member on 3.5.32+ first — 3.5.24 through 3.5.32 fix several potential upgrade blockers",
+                         "(https://etcd.io/docs/v3.6/upgrades/upgrade_3_6/)", "etcd-shepherd request 3.6.4 --via 3.5.32",
+                         "rollout: 3.5.30 → 3.5.32 → 3.6.4", "hop 1 3.5.30 → 3.5.32: version policy: ok (patchUp)",
+                         "hop 2 3.5.32 → 3.6.4: version policy: ok (minorUp)", "etcd-3.5.32", "etcd-3.6.4", "gates for hop 2",
+                         "GHSA-3wh4-j44w-pg92", "roll to 3.5.32 or later"] {
                 #expect(r.stdout.contains(text), "plan lacks '\(text)':\n\(r.stdout)")
             }
+            // check without --via: the floor as a blocking finding, with the reason, the source and the command.
+            let direct = try await Command.run([try Repo.shepherdBinary(), "check", "3.6.4", "--config", fleet.configPath("s1")])
+            #expect(direct.exitCode == 1 && direct.stdout.contains("3.5.30 → 3.6.4: every 3.5 member must run 3.5.32 or later first")
+                    && direct.stdout.contains("https://etcd.io/docs/v3.6/upgrades/upgrade_3_6/")
+                    && direct.stdout.contains("etcd-shepherd request 3.6.4 --via 3.5.32"), "\(direct.summary)")
             // check --via judges both hops and both binaries too (the flag is never silently ignored).
-            let c = try await Command.run([try Repo.shepherdBinary(), "check", "3.6.4", "--via", "3.5.26", "-w", "json", "--config", fleet.configPath("s1")])
-            #expect(c.exitCode == 1 && c.stdout.contains("etcd-3.5.26") && c.stdout.contains("etcd-3.6.4") && !c.stdout.contains("must run 3.5.26"),
+            let c = try await Command.run([try Repo.shepherdBinary(), "check", "3.6.4", "--via", "3.5.32", "-w", "json", "--config", fleet.configPath("s1")])
+            #expect(c.exitCode == 1 && c.stdout.contains("etcd-3.5.32") && c.stdout.contains("etcd-3.6.4") && !c.stdout.contains("must run 3.5.32"),
                     "\(c.summary)")
         }
     }

@@ -51,6 +51,10 @@ public struct Config: Sendable, Equatable {
     public var backupRetention: Int = 3
     /// The daemon's own metrics; nil: none.
     public var metrics: Metrics? = Metrics(listen: Metrics.defaultListen, textfile: nil)
+    /// The operator's policy files (`*.json`), each making the built-in version policy stricter.
+    public var policyDir: String = PolicyFiles.defaultDir
+    /// The effective version policy: built in, with `policyDir`'s files applied (`load` reads them).
+    public var policy: VersionPolicy = .builtIn
 
     public struct Metrics: Sendable, Equatable {
         public static let defaultListen = "127.0.0.1:9798"
@@ -75,7 +79,9 @@ public struct Config: Sendable, Equatable {
             default: throw Invalid(key: "(file)", problem: "cannot read \(path): \(String(cString: strerror(e)))")
             }
         }
-        return try parse(data)
+        var config = try parse(data)
+        config.policy = try PolicyFiles.load(dir: config.policyDir)
+        return config
     }
 
     public static func parse(_ data: Data) throws -> Config {
@@ -95,7 +101,8 @@ public struct Config: Sendable, Equatable {
                           + "binaryPathTemplate), cluster.endpoints and controller for this node, delete the \"placeholder\" line, "
                           + "then systemctl start etcd-shepherd")
         }
-        try r.allow(["member", "cluster", "controller", "requestFile", "stateDir", "backupDir", "backupRetention", "metrics", "timing"])
+        try r.allow(["member", "cluster", "controller", "requestFile", "stateDir", "backupDir", "backupRetention", "metrics", "timing",
+                     "policyDir"])
 
         let m = try r.object("member")
         try m.allow(["name", "clientURL", "dataDir", "binaryLink", "binaryPathTemplate"])
@@ -200,7 +207,7 @@ public struct Config: Sendable, Equatable {
                       stateDir: try r.optionalAbsPath("stateDir") ?? "/var/lib/etcd-shepherd",
                       backupDir: try r.optionalAbsPath("backupDir") ?? "/var/lib/etcd-shepherd/backups",
                       timing: timing, backupRetention: Int(try r.number("backupRetention", default: 3, range: 1...1000)),
-                      metrics: try metrics(r))
+                      metrics: try metrics(r), policyDir: try r.optionalAbsPath("policyDir") ?? PolicyFiles.defaultDir)
     }
 
     /// `"metrics": null` turns them off; absent, the listener runs on 127.0.0.1:9798.

@@ -31,8 +31,11 @@ public struct RequestIntake: Sendable {
             }
             UpgradeRequest.settle(path: path, accepted: true, reason: "rollout \(rec.id) \(rec.from) → \(rec.to)")
             events.emit(.requestAccepted, .notice, "request accepted: rollout \(rec.id) \(rec.from) → \(rec.to)", rollout: rec, phase: "active")
+            for f in config.policy.advisoryFindings(running: [rec.from], target: rec.finalTarget) {
+                events.logger.warning("\(f.line)")
+            }
             if rec.allowKnownBad || rec.authFingerprint != nil,
-               case let .allowed(warnings) = VersionPolicy.evaluate(from: rec.from, to: rec.to, clusterVersion: nil, allowKnownBad: rec.allowKnownBad,
+               case let .allowed(warnings) = config.policy.evaluate(from: rec.from, to: rec.to, clusterVersion: nil, allowKnownBad: rec.allowKnownBad,
                                                                     auth: .init(enabled: rec.authFingerprint != nil, riskAccepted: true)) {
                 for w in warnings { events.logger.warning("\(w)") }
             }
@@ -57,14 +60,15 @@ public struct RequestIntake: Sendable {
         let from: EtcdVersion
         let auth = VersionPolicy.Auth(enabled: config.cluster.auth != nil, riskAccepted: req.allowAuthRisk ?? false)
         switch RequestRules.evaluate(to: firstHop, allowKnownBad: req.allowKnownBad ?? false, rollout: rollout,
-                                     members: view.members.map(\.view), clusterVersion: view.clusterVersion, auth: auth) {
+                                     members: view.members.map(\.view), clusterVersion: view.clusterVersion, auth: auth,
+                                     policy: config.policy) {
         case let .accept(version): from = version
         case let .refuse(why): throw Refused(reason: why)
         }
         // The first hop was judged above, against the cluster as it is; a second must be allowed on its own.
         let hops = VersionPolicy.hops(from: from, to: final, via: via, clusterVersion: view.clusterVersion)
         for hop in hops.dropFirst() {
-            if case let .refused(why) = VersionPolicy.evaluate(from: hop.from, to: hop.to, clusterVersion: hop.clusterVersion,
+            if case let .refused(why) = config.policy.evaluate(from: hop.from, to: hop.to, clusterVersion: hop.clusterVersion,
                                                               allowKnownBad: req.allowKnownBad ?? false, auth: auth) {
                 throw Refused(reason: "second hop: \(why)")
             }

@@ -71,6 +71,7 @@ public actor Supervisor {
         if new.timing.lockTTLSeconds != config.timing.lockTTLSeconds { ignored.append("timing.lockTTLSeconds") }
         var applied = config
         applied.timing = new.timing; applied.requestFile = new.requestFile; applied.backupDir = new.backupDir
+        applied.policyDir = new.policyDir; applied.policy = new.policy
         applied.timing.lockTTLSeconds = config.timing.lockTTLSeconds   // the lock's lease keeps the TTL it started with
         // The stop needs this much lease left; more than the TTL in use could never be met.
         if applied.timing.minLeaseRemainingSeconds >= Double(applied.timing.lockTTLSeconds) {
@@ -160,6 +161,7 @@ public actor Supervisor {
             preflightBlocking: blocking, localProcessUp: processUp, observationAge: at - view.startedAt, verifiedFor: 0,
             allowSmallCluster: config.cluster.allowSmallCluster, undecodableRecords: snap.undecodableRecords, now: at,
             timing: config.timing)
+        obs.policy = config.policy
         obs.auth = await observeAuth(snap.rollout)
         for e in memory.advance(&obs) { reportHealth(e, view: view, rollout: snap.rollout) }
         return (obs, view)

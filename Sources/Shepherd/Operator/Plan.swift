@@ -25,9 +25,9 @@ public struct Plan: Sendable, Codable {
         // Below a floor and no --via: plan the two hops the request would need (the newest staged patch above the
         // floor, else the floor), and say the request must name it.
         var via = via
-        if via == nil, let p = VersionPolicy.unmetPrerequisite(from: from, to: target) {
+        if via == nil, let p = config.policy.unmetPrerequisite(from: from, to: target) {
             let stop = StagedVersions.newest(config.member, minor: p.from, atLeast: p.minimum) ?? p.minimum
-            lines.append("\(from) → \(target) needs every member on \(p.minimum)+ first (\(p.source)): planned in two hops; "
+            lines.append("\(from) → \(target) needs every member on \(p.minimum)+ first — \(p.why) (\(p.source)): planned in two hops; "
                          + "the request must say so: etcd-shepherd request \(target) --via \(stop)")
             blocked = true
             via = stop
@@ -37,7 +37,7 @@ public struct Plan: Sendable, Codable {
                      + (hops.count > 1 ? " (\(hops.count) hops, one rollout; each hop backs up, rolls and verifies on its own)" : ""))
         for (i, hop) in hops.enumerated() {
             let tag = hops.count > 1 ? "  hop \(i + 1) \(hop.from) → \(hop.to): " : "  "
-            switch VersionPolicy.evaluate(from: hop.from, to: hop.to, clusterVersion: hop.clusterVersion, allowKnownBad: allowKnownBad, auth: auth) {
+            switch config.policy.evaluate(from: hop.from, to: hop.to, clusterVersion: hop.clusterVersion, allowKnownBad: allowKnownBad, auth: auth) {
             case let .allowed(warnings):
                 lines.append(tag + "version policy: ok (\(VersionPolicy.step(from: hop.from, to: hop.to).rawValue))")
                 for w in warnings { lines.append("  warning: \(w)") }
@@ -45,6 +45,7 @@ public struct Plan: Sendable, Codable {
                 lines.append(tag + "version policy: REFUSED: \(why)"); blocked = true
             }
         }
+        for f in config.policy.advisoryFindings(running: [from], target: target) { lines.append("  " + f.line) }
         if let r = snap.rollout, !r.state.isTerminal {
             lines.append("  existing rollout \(r.id) (\(r.from) → \(r.to)) is \(r.state.rawValue): a new request would be refused")
             blocked = true
@@ -69,6 +70,7 @@ public struct Plan: Sendable, Codable {
                               journal: nil, preflightBlocking: [], localProcessUp: true, observationAge: 0, verifiedFor: 0,
                               allowSmallCluster: config.cluster.allowSmallCluster, undecodableRecords: snap.undecodableRecords,
                               now: 0, timing: config.timing)
+        obs.policy = config.policy
         obs.auth = auth.enabled ? AuthView(fingerprint: authRisk ? "plan" : nil) : nil
         lines.append("gates for the first stop (\(first)\(via == nil ? "" : ", hop 1")), checked now:")
         for g in Gates.evaluate(obs) where g.number != 6 {

@@ -52,8 +52,10 @@ public struct StatusReport: Codable, Sendable {
     /// Why the rollout record was set aside (an unsafe id), when it was.
     public var rolloutProblem: String?
     public var allHealthy: Bool
+    /// Security advisories for the versions running now and the rollout's target (warnings: `Finding.line`).
+    public var advisories: [String] = []
 
-    public static func gather(cluster: EtcdCluster, keyPrefix: String) async throws -> StatusReport {
+    public static func gather(cluster: EtcdCluster, keyPrefix: String, policy: VersionPolicy = .builtIn) async throws -> StatusReport {
         let view = try await ClusterObserver(cluster: cluster, metrics: .all).observe()
         let snap = try? await RolloutStore(prefix: keyPrefix, cluster: cluster).read()
         let rollout = snap?.rollout
@@ -89,8 +91,11 @@ public struct StatusReport: Codable, Sendable {
         }
         let holder = owners.first
         let waiting = Array(owners.dropFirst())
+        let running = view.members.compactMap { $0.serverVersion.flatMap(EtcdVersion.init) }
+        let target = rollout.flatMap { $0.state.isTerminal ? nil : $0.finalTarget }
         return StatusReport(clusterVersion: view.clusterVersion, members: rows, rollout: info, lockHolder: holder, lockWaiting: waiting, otherRecords: others, rolloutProblem: snap?.rolloutProblem,
-                            allHealthy: !rows.isEmpty && view.members.allSatisfy(\.healthy))
+                            allHealthy: !rows.isEmpty && view.members.allSatisfy(\.healthy),
+                            advisories: policy.advisoryFindings(running: running, target: target).map(\.line))
     }
 
     public func table() -> String {
@@ -124,6 +129,7 @@ public struct StatusReport: Codable, Sendable {
         if let h = lockHolder {
             out.append("lock: held by \(h)" + (lockWaiting.isEmpty ? "" : "; waiting: " + lockWaiting.joined(separator: ", ")))
         }
+        for a in advisories { out.append(a) }
         return out.joined(separator: "\n")
     }
 
