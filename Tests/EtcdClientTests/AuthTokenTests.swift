@@ -7,7 +7,7 @@ import TestSupport
 /// The client side of etcd auth against a real member: the token is bought once, bought again when a restarted
 /// member has forgotten it, and every refusal says what to do.
 @Suite(.serialized) struct AuthTokenTests {
-    @Test(arguments: ["3.4.23", "3.5.1"])
+    @Test(arguments: [Releases.old, Releases.current])
     func tokenBoughtOnceAndAgainAfterARestart(version: String) async throws {
         let creds = EtcdCredentials(user: "limited", password: "limited-pw")
         try await LocalCluster.with(size: 1, version: version, label: "auth-tok", credentials: creds) { c in

@@ -6,7 +6,7 @@ import TestSupport
 
 /// A real member started with `--client-cert-auth`, certificates made by openssl in the test.
 @Suite(.serialized) struct MutualTLSTests {
-    @Test(arguments: ["3.4.23", "3.5.1"])
+    @Test(arguments: [Releases.old, Releases.current])
     func mutualTLS(version: String) async throws {
         let certs = try TempDir("certs")
         defer { certs.remove() }
@@ -84,7 +84,7 @@ import TestSupport
         }
         // The right name, signed by the test CA: trusted with that CA, refused with another.
         let good = ["--cert-file", p + "/server.crt", "--key-file", p + "/server.key"]
-        try await LocalCluster.with(size: 1, version: "3.5.1", label: "tls-ca", extraFlags: good, tls: TLSOptions(caFile: p + "/ca.crt"),
+        try await LocalCluster.with(size: 1, version: Releases.current, label: "tls-ca", extraFlags: good, tls: TLSOptions(caFile: p + "/ca.crt"),
                                     https: true) { c in
             let t = try Transport(tls: TLSOptions(caFile: p + "/ca.crt"))
             #expect(try await EtcdEndpoint(url: c.members[0].clientURL, transport: t).health().healthy)
@@ -93,7 +93,7 @@ import TestSupport
         }
         // The trusted CA, but a certificate for wrong.example while the client dialled 127.0.0.1.
         let wrong = ["--cert-file", p + "/wrong.crt", "--key-file", p + "/wrong.key"]
-        let c = try LocalCluster(size: 1, version: "3.5.1", label: "tls-name", extraFlags: wrong, https: true)
+        let c = try LocalCluster(size: 1, version: Releases.current, label: "tls-name", extraFlags: wrong, https: true)
         do {
             try await c.start(0, waitHealthy: false)
             try await refused(c, ca: p + "/ca.crt", "a server certificate for another host name")

@@ -48,7 +48,7 @@ import TestSupport
             try await ShepherdFleet.with(cluster, clusterExtra: extra) { fleet in
                 let store = RolloutStore(prefix: fleet.keyPrefix, cluster: cluster.clusterClient())
                 // Without --allow-auth-risk: refused by the daemon, with the reason and the way out.
-                let refused = try await fleet.cli(["request", "3.5.1", "--allow-known-bad", "--config", fleet.configPath("s1")])
+                let refused = try await fleet.cli(["request", Releases.current, "--config", fleet.configPath("s1")])
                 #expect(refused.succeeded, "\(refused.summary)")
                 let status = fleet.requestPath("s1") + ".status"
                 let settled = await eventually(timeout: .seconds(30)) { FileManager.default.fileExists(atPath: status) }
@@ -60,7 +60,7 @@ import TestSupport
 
                 let monitor = SafetyMonitor(cluster: cluster)
                 monitor.start()
-                let req = try await fleet.cli(["request", "3.5.1", "--allow-known-bad", "--allow-auth-risk", "--config", fleet.configPath("s1")])
+                let req = try await fleet.cli(["request", Releases.current, "--allow-auth-risk", "--config", fleet.configPath("s1")])
                 #expect(req.succeeded, "\(req.summary)")
                 let end = try await RolloutEnd.wait(store, monitor: monitor)
                 #expect(end.finished && end.state == .completed, "\(end.summary)\n\(fleet.logTails())")
@@ -68,7 +68,7 @@ import TestSupport
                 #expect(monitor.maxDown <= 1, "members down at once: \(monitor.overlaps.prefix(5))")
                 #expect(monitor.acknowledged > 50, "the write load made too little progress to mean anything")
                 #expect(try await monitor.lostWrites() == [], "acknowledged writes lost")
-                for i in cluster.members.indices { #expect(try await cluster.endpoint(i).version().server == "3.5.1") }
+                for i in cluster.members.indices { #expect(try await cluster.endpoint(i).version().server == Releases.current) }
                 // The backup was taken over gRPC with the user's token (root role), from the leader.
                 let backup = try #require(end.snap.rollout.flatMap { end.snap.backups[$0.id] })
                 #expect(FileManager.default.fileExists(atPath: backup.path))
@@ -92,7 +92,7 @@ import TestSupport
                 let store = RolloutStore(prefix: fleet.keyPrefix, cluster: cluster.clusterClient())
                 let monitor = SafetyMonitor(cluster: cluster)
                 monitor.start()
-                let req = try await fleet.cli(["request", "3.5.1", "--allow-known-bad", "--allow-auth-risk", "--config", fleet.configPath("s1")])
+                let req = try await fleet.cli(["request", Releases.current, "--allow-auth-risk", "--config", fleet.configPath("s1")])
                 #expect(req.succeeded, "\(req.summary)")
                 // Once one member has been stopped (its record left pending), an operator adds a user.
                 let started = await eventually(timeout: .seconds(60)) {
@@ -122,7 +122,7 @@ import TestSupport
                 // Nothing is left down, and at most the members already in flight moved: never all three.
                 for i in cluster.members.indices { #expect(try await cluster.endpoint(i).health().healthy, "\(cluster.members[i].name)") }
                 var upgraded = 0
-                for i in cluster.members.indices where try await cluster.endpoint(i).version().server == "3.5.1" { upgraded += 1 }
+                for i in cluster.members.indices where try await cluster.endpoint(i).version().server == Releases.current { upgraded += 1 }
                 #expect(upgraded < 3, "the rollout went on after the change")
                 #expect(await fleet.stopAll() == [], "a daemon ignored SIGTERM")
             }

@@ -23,7 +23,7 @@ import TestSupport
                 let pids = cluster.members.indices.map { cluster.pid($0) }
                 try await ShepherdFleet.with(cluster) { fleet in
                     let store = RolloutStore(prefix: fleet.keyPrefix, cluster: cluster.clusterClient())
-                    let req = try await fleet.cli(["request", "3.5.1", "--allow-known-bad", "--config", fleet.configPath("s1")])
+                    let req = try await fleet.cli(["request", Releases.current, "--config", fleet.configPath("s1")])
                     #expect(req.succeeded, "\(req.summary)")
                     let refused = await eventually(timeout: .seconds(30)) {
                         cluster.members.contains { fleet.log($0.name).contains("plus 64.0 MiB headroom (one etcd WAL segment)") }
@@ -34,7 +34,7 @@ import TestSupport
                     #expect(snap.records.values.allSatisfy { !$0.phase.isDestructive })
                     #expect(cluster.members.indices.map { cluster.pid($0) } == pids, "a member was restarted without a snapshot")
                     // `check` says the same, as a warning (the snapshot may be taken on another node).
-                    let check = try await fleet.cli(["check", "3.5.1", "--allow-known-bad", "--config", fleet.configPath("s2")])
+                    let check = try await fleet.cli(["check", Releases.current, "--config", fleet.configPath("s2")])
                     #expect(check.exitCode == 0 && check.stdout.contains("warning: backupDir \(dirs[1]) has")
                             && check.stdout.contains("no member is stopped until the snapshot is taken"), "\(check.stdout)")
 

@@ -19,8 +19,8 @@ import TestSupport
             let over = try await Command.run([bin, "status", "--config", cfg, "--endpoints", dead])
             #expect(over.exitCode == 3 && over.stderr.contains(dead), "\(over.summary)")
             // -w json / --json on status, plan, check; a format that is not one of them is a usage error.
-            for args in [["status", "-w", "json"], ["plan", "3.5.1", "--allow-known-bad", "--write-out", "json"],
-                         ["check", "3.5.1", "--allow-known-bad", "--json"]] {
+            for args in [["status", "-w", "json"], ["plan", Releases.current, "--write-out", "json"],
+                         ["check", Releases.current, "--json"]] {
                 let r = try await Command.run([bin] + args + ["--config", cfg])
                 #expect([0, 1].contains(r.exitCode), "\(args): \(r.summary)")
                 let obj = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
@@ -34,7 +34,7 @@ import TestSupport
             let text = try String(contentsOfFile: cfg, encoding: .utf8).replacingOccurrences(of: cluster.members[0].clientURL, with: dead)
             let deadCfg = cluster.temp.path + "/dead.json"
             try text.write(toFile: deadCfg, atomically: true, encoding: .utf8)
-            let unreachable = try await Command.run([bin, "check", "3.5.1", "--allow-known-bad", "--config", deadCfg])
+            let unreachable = try await Command.run([bin, "check", Releases.current, "--config", deadCfg])
             #expect(unreachable.exitCode == 3 && unreachable.stdout.contains("cluster unreachable"), "\(unreachable.summary)")
         }
         // No --config, no $ETCD_SHEPHERD_CONFIG: the installed path, and what to do when it is missing.

@@ -7,7 +7,7 @@ import TestSupport
 /// (the "reloading" state lasts the few milliseconds a reload takes: too short to catch through systemctl).
 @Suite(.serialized) struct DaemonNotifyTests {
     @Test func readyThenReloadingAndReadyOnSighupThenStopping() async throws {
-        try await LocalCluster.with(size: 1, version: "3.5.1", label: "notify") { cluster in
+        try await LocalCluster.with(size: 1, version: Releases.current, label: "notify") { cluster in
             try await NotifySocket.with(label: "daemon") { socket in
                 let m = cluster.members[0]
                 let fleet = try ShepherdFleet(cluster: cluster)
@@ -20,7 +20,7 @@ import TestSupport
                 do {
                     // READY=1 comes with the first STATUS line, after the first observation.
                     let first = socket.receive(until: { $0.hasPrefix("READY=1") })
-                    #expect(first.last?.hasPrefix("READY=1\nSTATUS=idle: s1 3.5.1 healthy leader") == true, "\(first)")
+                    #expect(first.last?.hasPrefix("READY=1\nSTATUS=idle: s1 3.5.30 healthy leader") == true, "\(first)")
 
                     // SIGHUP: RELOADING=1, the config is read again, then READY=1 (with the STATUS line) again.
                     _ = try await Command.run([Repo.scripts + "/bg.sh", "signal", pidFile, "HUP"])

@@ -25,7 +25,7 @@ import TestSupport
         #expect(done, "rollout did not complete: \(String(describing: last))")
         #expect(monitor.maxDown <= 1, "\(monitor.overlaps.prefix(5))")
         #expect(try await monitor.lostWrites() == [])
-        for i in cluster.members.indices { #expect(try await cluster.endpoint(i).version().server == "3.5.1") }
+        for i in cluster.members.indices { #expect(try await cluster.endpoint(i).version().server == Releases.current) }
     }
 
     @Test func sigtermMidSequenceFinishesTheMemberFirst() async throws {
@@ -33,18 +33,18 @@ import TestSupport
             try await ShepherdFleet.with(cluster, settleSeconds: 2) { fleet in
                 let monitor = SafetyMonitor(cluster: cluster)
                 monitor.start()
-                _ = try await fleet.cli(["request", "3.5.1", "--allow-known-bad", "--config", fleet.configPath("s1")])
+                _ = try await fleet.cli(["request", Releases.current, "--config", fleet.configPath("s1")])
                 let name = try #require(await firstStopping(fleet, cluster))
                 let graceful = try await fleet.stop(name)
                 #expect(graceful, "the daemon had to be killed")
                 // It exited only after its member was back and verified: nothing half-done is left behind.
                 let i = cluster.members.firstIndex { $0.name == name }!
                 #expect((try? await cluster.endpoint(i).health())?.healthy == true)
-                #expect(try await cluster.endpoint(i).version().server == "3.5.1")
+                #expect(try await cluster.endpoint(i).version().server == Releases.current)
                 let store = RolloutStore(prefix: fleet.keyPrefix, cluster: cluster.clusterClient())
                 #expect(try await store.read().records[name]?.phase == .done)
                 #expect(!FileManager.default.fileExists(atPath: cluster.members[i].dir + "/state/journal.json"))
-                #expect(fleet.log(name).contains("\(name) verified on 3.5.1"))
+                #expect(fleet.log(name).contains("\(name) verified on \(Releases.current)"))
                 try await fleet.start(name)
                 try await finish(store, monitor, cluster)
             }
@@ -56,14 +56,14 @@ import TestSupport
             try await ShepherdFleet.with(cluster, settleSeconds: 2) { fleet in
                 let monitor = SafetyMonitor(cluster: cluster)
                 monitor.start()
-                _ = try await fleet.cli(["request", "3.5.1", "--allow-known-bad", "--config", fleet.configPath("s1")])
+                _ = try await fleet.cli(["request", Releases.current, "--config", fleet.configPath("s1")])
                 let name = try #require(await firstStopping(fleet, cluster))
                 try await fleet.kill(name)
                 let i = cluster.members.firstIndex { $0.name == name }!
                 // The journal survived the crash and says how far it got.
                 let journal = try #require(FileManager.default.contents(atPath: cluster.members[i].dir + "/state/journal.json"))
                 let entry = try JSONDecoder().decode(JournalEntry.self, from: journal)
-                #expect(entry.target == EtcdVersion(3, 5, 1))
+                #expect(entry.target == EtcdVersion(Releases.current))
                 try await fleet.start(name)
                 let store = RolloutStore(prefix: fleet.keyPrefix, cluster: cluster.clusterClient())
                 try await finish(store, monitor, cluster)

@@ -34,7 +34,7 @@ import TestSupport
             try await ShepherdFleet.with(cluster) { fleet in
                 let monitor = SafetyMonitor(cluster: cluster)
                 monitor.start()
-                let req = try await fleet.cli(["request", "3.5.1", "--allow-known-bad", "--config", fleet.configPath("s1")])
+                let req = try await fleet.cli(["request", Releases.current, "--config", fleet.configPath("s1")])
                 #expect(req.succeeded, "\(req.summary)")
 
                 // The proxy fails the first stopping write and kills a peer; the peer comes back 5 s later.
@@ -54,7 +54,7 @@ import TestSupport
                 // The writer's retried stop was re-gated and waited for the peer.
                 #expect(fleet.log(writer).contains("gate 2 (all members healthy)") || fleet.log(writer).contains("gate 5"),
                         "\(writer) never waited on the peer: \(logs)")
-                for i in cluster.members.indices { #expect(try await cluster.endpoint(i).version().server == "3.5.1") }
+                for i in cluster.members.indices { #expect(try await cluster.endpoint(i).version().server == Releases.current) }
             }
         } catch {
             await stopProxies(); await cluster.tearDown()

@@ -30,7 +30,7 @@ import TestSupport
             #expect(status.stdout.contains("record s8: unreadable"), "\(status.stdout)")
             #expect(status.stdout.contains("etcd-shepherd forget s9 --yes"))
 
-            let plan = try await fleet.cli(["plan", "3.5.1", "--config", config])
+            let plan = try await fleet.cli(["plan", Releases.current, "--config", config])
             #expect(plan.exitCode == 1)
             #expect(plan.stdout.contains("FAIL 4 no other member mid-upgrade: s3 is verifying, s9 is stopping, s8 is unreadable"), "\(plan.stdout)")
 
@@ -64,7 +64,7 @@ import TestSupport
             let again = try await fleet.cli(["forget", "s9", "--yes", "--config", config])
             #expect(again.exitCode == 1 && again.stderr.contains("nothing to forget"), "\(again.summary)")
 
-            let after = try await fleet.cli(["plan", "3.5.1", "--config", config])
+            let after = try await fleet.cli(["plan", Releases.current, "--config", config])
             #expect(after.stdout.contains("pass 4 no other member mid-upgrade"), "\(after.stdout)")
         }
     }

@@ -40,7 +40,7 @@ import TestSupport
     /// Members whose backend quota (25 KiB) their fresh 20–24 KiB db is already close to: every daemon warns, and every
     /// daemon reports the leader change a leadership transfer causes; `status` shows both.
     @Test func daemonsReportLeaderChangesAndTheQuotaFromRealMetrics() async throws {
-        try await LocalCluster.with(size: 3, version: "3.5.1", label: "metrics", extraFlags: ["--quota-backend-bytes", "25600"]) { cluster in
+        try await LocalCluster.with(size: 3, version: Releases.current, label: "metrics", extraFlags: ["--quota-backend-bytes", "25600"]) { cluster in
             try await ShepherdFleet.with(cluster) { fleet in
                 let names = cluster.members.map(\.name)
                 let warned = await eventually(timeout: .seconds(20)) {

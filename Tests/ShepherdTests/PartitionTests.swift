@@ -29,7 +29,7 @@ import TestSupport
             try await ShepherdFleet.with(c) { fleet in
                 let monitor = SafetyMonitor(cluster: c)
                 monitor.start()
-                let req = try await fleet.cli(["request", "3.5.1", "--allow-known-bad", "--config", fleet.configPath("s1")])
+                let req = try await fleet.cli(["request", Releases.current, "--config", fleet.configPath("s1")])
                 #expect(req.succeeded, "\(req.summary)")
                 let store = RolloutStore(prefix: fleet.keyPrefix, cluster: c.clusterClient())
 
@@ -61,7 +61,7 @@ import TestSupport
                 #expect(monitor.maxDown <= 1, "two members stopped at once: \(monitor.overlaps.prefix(5))\n\(logs)")
                 #expect(try await monitor.lostWrites() == [])
                 #expect(stopsDuring == 0, "\(stopsDuring) stop(s) issued while \(name) was cut off:\n\(logs)")
-                for i in c.members.indices { #expect(try await c.endpoint(i).version().server == "3.5.1") }
+                for i in c.members.indices { #expect(try await c.endpoint(i).version().server == Releases.current) }
             }
         } catch {
             if let k = cut { _ = try? await Command.run([script, "heal", tag, "\(k + 1)"]) }

@@ -7,8 +7,8 @@ import TestSupport
 @testable import Shepherd
 
 /// Every blocking row of the flag table, proven against the real binaries: a member runs that way on 3.4.23, the
-/// real 3.5.1 binary refuses the same configuration with the exit code the table records, and
-/// `etcd-shepherd check 3.5.1` catches it. A clean configuration passes.
+/// real 3.5.30 binary refuses the same configuration with the exit code the table records, and
+/// `etcd-shepherd check 3.5.30` catches it. A clean configuration passes.
 @Suite(.serialized) struct PreflightTests {
     enum Way: String, CaseIterable, Sendable {
         case loggerFlag, loggerEnv, loggerYAML, debugFlag, logPackageLevelsFlag, logOutputFlag
@@ -61,8 +61,8 @@ import TestSupport
         """
     }
 
-    func check(_ config: String, _ version: String = "3.5.1") async throws -> Command.Result {
-        try await Command.run([try Repo.shepherdBinary(), "check", version, "--allow-known-bad", "--config", config])
+    func check(_ config: String, _ version: String = Releases.current) async throws -> Command.Result {
+        try await Command.run([try Repo.shepherdBinary(), "check", version, "--config", config])
     }
 
     /// Runs the member's exact configuration (flags, env) with another binary; returns its exit code (nil: still running after 8 s).
@@ -83,8 +83,8 @@ import TestSupport
             #expect(r.exitCode == 1, "\(r.stdout)")
             #expect(r.stdout.contains("BLOCKING") && r.stdout.contains(rule.fix), "\(r.stdout)")
             try await c.stop(0)
-            let code = try await runWith(c, binary: try Repo.etcdBinary("etcd", "3.5.1"))
-            #expect(code == rule.exitCode, "etcd 3.5.1 with \(way) exited \(code.map(String.init) ?? "(still running)")")
+            let code = try await runWith(c, binary: try Repo.etcdBinary("etcd", Releases.current))
+            #expect(code == rule.exitCode, "etcd \(Releases.current) with \(way) exited \(code.map(String.init) ?? "(still running)")")
         }
     }
 
@@ -109,7 +109,7 @@ import TestSupport
             let r = try await check(config)
             #expect(r.exitCode == 1 && r.stdout.contains("--\(flag)"), "\(r.stdout)")
             try await c.stop(0)
-            for v in ["3.4.23", "3.5.1"] {
+            for v in [Releases.old, Releases.current] {
                 let bin = try Repo.etcdBinary("etcd", v)
                 let out = try await Command.run([bin, "--\(flag)", "/etc/ssl/ca.pem", "--data-dir", m.dataDir], timeout: .seconds(10))
                 #expect(out.exitCode == 2, "\(v) with --\(flag): \(out.summary)")
@@ -134,7 +134,7 @@ import TestSupport
             try Self.config(c, start: [c.memberScript, "start", m.dir]).write(toFile: config, atomically: true, encoding: .utf8)
             let r = try await check(config)
             #expect(r.exitCode == 1 && r.stdout.contains("member/snap/db is missing"), "\(r.stdout)")
-            #expect(try await runWith(c, binary: try Repo.etcdBinary("etcd", "3.5.1")) == 2)
+            #expect(try await runWith(c, binary: try Repo.etcdBinary("etcd", Releases.current)) == 2)
             #expect(try await runWith(c, binary: try Repo.etcdBinary("etcd", "3.4.23")) == 2)
             await c.tearDown()
         } catch {

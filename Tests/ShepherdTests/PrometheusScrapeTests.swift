@@ -12,7 +12,7 @@ import TestSupport
 @Suite(.serialized) struct PrometheusScrapeTests {
     @Test func prometheusSeesTheRollout() async throws {
         let prometheus = try Repo.prometheus()
-        try await LocalCluster.with(size: 3, version: "3.5.0", label: "prom") { cluster in
+        try await LocalCluster.with(size: 3, version: Releases.trixie, label: "prom") { cluster in
             let listen = cluster.members.map { _ in "127.0.0.1:\(FreePort.next())" }
             let work = cluster.temp.path + "/prometheus"
             try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
@@ -58,7 +58,7 @@ import TestSupport
                         (try? await query("up{job=\"etcd-shepherd\"} == 1"))?.count == 3
                     }
                     #expect(up, "prometheus never scraped all three daemons: \((try? String(contentsOfFile: work + "/log", encoding: .utf8))?.suffix(800) ?? "")")
-                    let req = try await fleet.cli(["request", "3.5.1", "--allow-known-bad", "--config", fleet.configPath("s1")])
+                    let req = try await fleet.cli(["request", Releases.current, "--config", fleet.configPath("s1")])
                     #expect(req.succeeded, "\(req.summary)")
                     let store = RolloutStore(prefix: fleet.keyPrefix, cluster: cluster.clusterClient())
                     let monitor = SafetyMonitor(cluster: cluster)

@@ -26,22 +26,22 @@ import TestSupport
                         try write(#"{"version":"3.6.0"}"#, path)
                         expected = "one minor at a time"
                     case .missingBinary:
-                        try write(#"{"version":"3.5.1","allowKnownBad":true,"binary":"/nonexistent/etcd"}"#, path)
+                        try write(#"{"version":"3.5.30","binary":"/nonexistent/etcd"}"#, path)
                         expected = "does not exist"
                     case .otherVersion:
-                        try write(#"{"version":"3.5.1","allowKnownBad":true,"binary":"\#(try Repo.etcdBinary("etcd", "3.5.0"))"}"#, path)
-                        expected = "reports version 3.5.0"
+                        try write(#"{"version":"3.5.30","binary":"\#(try Repo.etcdBinary("etcd", Releases.trixie))"}"#, path)
+                        expected = "reports version 3.5.16"
                     case .wrongSha:
-                        try write(#"{"version":"3.5.1","allowKnownBad":true,"sha256":"\#(String(repeating: "0", count: 64))"}"#, path)
+                        try write(#"{"version":"3.5.30","sha256":"\#(String(repeating: "0", count: 64))"}"#, path)
                         expected = "sha256"
                     case .malformedJSON:
-                        try write(#"{"version": "3.5.1""#, path)
+                        try write(#"{"version": "3.5.30""#, path)
                         expected = "not valid JSON"
                     case .groupWritable:
-                        try write(#"{"version":"3.5.1","allowKnownBad":true}"#, path, mode: 0o664)
+                        try write(#"{"version":"3.5.30"}"#, path, mode: 0o664)
                         expected = "group- or world-writable"
                     case .unknownKey:
-                        try write(#"{"version":"3.5.1","allowKnownBad":true,"force":true}"#, path)
+                        try write(#"{"version":"3.5.30","force":true}"#, path)
                         expected = "unknown key"
                     }
                     let handled = await eventually(timeout: .seconds(15)) { FileManager.default.fileExists(atPath: path + ".rejected") }
@@ -77,21 +77,21 @@ import TestSupport
         // A binary that this node's daemon would refuse is refused here, before anything is written.
         let refusals: [([String], String)] = [
             (["--binary", "/nonexistent/etcd"], "/nonexistent/etcd does not exist"),
-            (["--binary", try Repo.etcdBinary("etcd", "3.5.0")], "reports version 3.5.0, expected 3.5.1"),
+            (["--binary", try Repo.etcdBinary("etcd", Releases.trixie)], "reports version 3.5.16, expected 3.5.30"),
             (["--sha256", String(repeating: "0", count: 64)], "the request says 0000"),
         ]
         for (args, why) in refusals {
-            let r = try await Command.run([bin, "request", "3.5.1", "--allow-known-bad"] + args + ["--config", config])
+            let r = try await Command.run([bin, "request", Releases.current] + args + ["--config", config])
             #expect(r.exitCode == 4 && r.stderr.contains(why) && r.stderr.contains("no request was written"), "\(args): \(r.summary)")
             #expect(!FileManager.default.fileExists(atPath: dir.path + "/req/upgrade-request.json"))
         }
-        let good = try await Command.run([bin, "request", "3.5.1", "--allow-known-bad", "--config", config])
+        let good = try await Command.run([bin, "request", Releases.current, "--config", config])
         #expect(good.succeeded, "\(good.summary)")
         var st = stat()
         #expect(stat(dir.path + "/req/upgrade-request.json", &st) == 0)
         #expect(st.st_mode & 0o777 == 0o600)
         let req = try UpgradeRequest.read(path: dir.path + "/req/upgrade-request.json")
-        #expect(req.version == "3.5.1" && req.allowKnownBad == true)
+        #expect(req.version == Releases.current && req.allowKnownBad == nil)
     }
 
     /// Anyone who can write etcd can write a rollout record. One whose id would become a path (the backup file is
@@ -117,7 +117,7 @@ import TestSupport
                     #expect((try? FileManager.default.contentsOfDirectory(atPath: m.dir + "/backups")) ?? [] == [])
                 }
                 // A real request replaces it (and is aborted at once: this test is about the record, not the rollout).
-                try write(#"{"version":"3.5.1","allowKnownBad":true}"#, fleet.requestPath("s2"))
+                try write(#"{"version":"3.5.30"}"#, fleet.requestPath("s2"))
                 let replaced = await eventually(timeout: .seconds(15)) { (try? await store.read())?.rollout?.requestedBy == "s2" }
                 #expect(replaced, "\(fleet.logTails(10))")
                 #expect(try await fleet.cli(["pause", "--config", fleet.configPath("s1")]).succeeded)

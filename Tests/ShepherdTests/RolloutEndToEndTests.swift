@@ -13,15 +13,17 @@ import TestSupport
         var description: String { "\(size)×\(from)→\(to)" }
     }
 
-    // Every case targets 3.5.1, a known-bad release (etcd-io/etcd#13766): each request says --allow-known-bad.
-    @Test(arguments: [Case(size: 3, from: "3.4.23", to: "3.5.1"), Case(size: 5, from: "3.4.23", to: "3.5.1"),
-                      Case(size: 3, from: "3.5.0", to: "3.5.1")])
+    /// The releases people run today (Debian 12, 13 and sid): a minor up to each 3.5 target, a patch up and down, a
+    /// known-bad release left behind, five members. No request needs --allow-known-bad.
+    @Test(arguments: [Case(size: 3, from: Releases.old, to: Releases.trixie), Case(size: 3, from: Releases.old, to: Releases.current),
+                      Case(size: 3, from: Releases.trixie, to: Releases.current), Case(size: 3, from: Releases.current, to: Releases.trixie),
+                      Case(size: 3, from: Releases.knownBad, to: Releases.current), Case(size: 5, from: Releases.trixie, to: Releases.current)])
     func rollingUpgradeKeepsQuorumAndEveryWrite(c: Case) async throws {
         try await LocalCluster.with(size: c.size, version: c.from, label: "e2e-\(c.size)") { cluster in
             try await ShepherdFleet.with(cluster) { fleet in
                 let monitor = SafetyMonitor(cluster: cluster)
                 monitor.start()
-                let req = try await fleet.cli(["request", c.to, "--allow-known-bad", "--config", fleet.configPath("s1")])
+                let req = try await fleet.cli(["request", c.to, "--config", fleet.configPath("s1")])
                 #expect(req.succeeded, "\(req.summary)")
 
                 let store = RolloutStore(prefix: fleet.keyPrefix, cluster: cluster.clusterClient())
@@ -56,29 +58,29 @@ import TestSupport
         }
     }
 
-    /// Two hops as one request (`request 3.5.1 --via 3.5.0`): every member to 3.5.0, the cluster version to 3.5, then
-    /// every member to 3.5.1 — each hop with its own backup, one member at a time, the write load never losing a write.
+    /// Two hops as one request (`request 3.5.30 --via 3.5.16`): every member to 3.5.16, the cluster version to 3.5, then
+    /// every member to 3.5.30 — each hop with its own backup, one member at a time, the write load never losing a write.
     @Test func twoHopsAsOneRequest() async throws {
-        try await LocalCluster.with(size: 3, version: "3.4.23", label: "e2e-hops") { cluster in
+        try await LocalCluster.with(size: 3, version: Releases.old, label: "e2e-hops") { cluster in
             try await ShepherdFleet.with(cluster) { fleet in
                 let monitor = SafetyMonitor(cluster: cluster)
                 monitor.start()
-                let plan = try await fleet.cli(["plan", "3.5.1", "--via", "3.5.0", "--allow-known-bad", "--config", fleet.configPath("s1")])
-                #expect(plan.exitCode == 0 && plan.stdout.contains("3.4.23 → 3.5.0 → 3.5.1 (2 hops") && plan.stdout.contains("hop 2 3.5.0 → 3.5.1"),
+                let plan = try await fleet.cli(["plan", Releases.current, "--via", Releases.trixie, "--config", fleet.configPath("s1")])
+                #expect(plan.exitCode == 0 && plan.stdout.contains("3.4.23 → 3.5.16 → 3.5.30 (2 hops") && plan.stdout.contains("hop 2 3.5.16 → 3.5.30"),
                         "\(plan.summary)")
-                let req = try await fleet.cli(["request", "3.5.1", "--via", "3.5.0", "--allow-known-bad", "--wait", "-w", "json",
+                let req = try await fleet.cli(["request", Releases.current, "--via", Releases.trixie, "--wait", "-w", "json",
                                                "--config", fleet.configPath("s1")])
                 #expect(req.exitCode == 0, "\(req.summary)\n\(fleet.logTails())")
                 let events = req.stdout.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: String] }
-                #expect(events.contains { $0["event"] == "hop" && $0["to"] == "3.5.1" } && events.last?["state"] == "completed", "\(req.stdout)")
+                #expect(events.contains { $0["event"] == "hop" && $0["to"] == Releases.current } && events.last?["state"] == "completed", "\(req.stdout)")
                 let store = RolloutStore(prefix: fleet.keyPrefix, cluster: cluster.clusterClient())
                 let end = try await RolloutEnd.wait(store, monitor: monitor)
-                #expect(end.state == .completed && end.snap.rollout?.from == EtcdVersion(3, 5, 0) && end.snap.rollout?.stage == 1, "\(end.summary)")
+                #expect(end.state == .completed && end.snap.rollout?.from == EtcdVersion(Releases.trixie) && end.snap.rollout?.stage == 1, "\(end.summary)")
                 #expect(monitor.maxDown <= 1, "\(monitor.overlaps.prefix(5))")
                 #expect(try await monitor.lostWrites() == [])
                 for i in cluster.members.indices {
                     let v = try await cluster.endpoint(i).version()
-                    #expect(v.server == "3.5.1" && v.cluster.hasPrefix("3.5"))
+                    #expect(v.server == Releases.current && v.cluster.hasPrefix("3.5"))
                 }
                 let id = try #require(end.snap.rollout?.id)
                 #expect(end.snap.backups[id] != nil && end.snap.backups[id + ".h1"] != nil, "one backup per hop: \(end.snap.backups.keys.sorted())")
@@ -91,12 +93,12 @@ import TestSupport
     /// member list and keeps them, so it can finish its own member's sequence while that member is down. Before,
     /// the first member stopped stayed down and its lock key was left behind.
     @Test func ownEndpointOnlyConfigCompletes() async throws {
-        try await LocalCluster.with(size: 3, version: "3.4.23", label: "e2e-own") { cluster in
+        try await LocalCluster.with(size: 3, version: Releases.old, label: "e2e-own") { cluster in
             try await ShepherdFleet.with(cluster, ownEndpointOnly: true) { fleet in
                 let monitor = SafetyMonitor(cluster: cluster)
                 monitor.start()
                 // `request --wait -w json` follows the rollout to its end: JSON lines, one per phase change, exit 0.
-                let req = try await fleet.cli(["request", "3.5.1", "--allow-known-bad", "--wait", "-w", "json", "--config", fleet.configPath("s1")])
+                let req = try await fleet.cli(["request", Releases.current, "--wait", "-w", "json", "--config", fleet.configPath("s1")])
                 #expect(req.exitCode == 0, "\(req.summary)")
                 let events = req.stdout.split(separator: "\n").compactMap {
                     try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: String]
@@ -111,7 +113,7 @@ import TestSupport
                 #expect(end.finished && end.state == .completed, "\(end.summary)")
                 #expect(monitor.maxDown <= 1, "\(monitor.overlaps.prefix(5))")
                 #expect(try await monitor.lostWrites() == [])
-                for i in cluster.members.indices { #expect(try await cluster.endpoint(i).version().server == "3.5.1") }
+                for i in cluster.members.indices { #expect(try await cluster.endpoint(i).version().server == Releases.current) }
                 #expect(await eventually(timeout: .seconds(10)) { (try? await store.read())?.lockKeys.isEmpty == true })
                 // The snapshot is listed by the node that took it, and the restore command it prints works.
                 let backup = try #require(end.snap.rollout.flatMap { end.snap.backups[$0.id] })
@@ -140,14 +142,14 @@ import TestSupport
     /// but exits at once: the start keeps failing or the member never verifies → rollback to the previous binary,
     /// the rollout halts with the reason, the lock is released, every member back on 3.4.23.
     @Test func targetThatCannotStartIsRolledBackAndTheRolloutHalts() async throws {
-        try await LocalCluster.with(size: 3, version: "3.4.23", label: "e2e-rb") { cluster in
+        try await LocalCluster.with(size: 3, version: Releases.old, label: "e2e-rb") { cluster in
             let bin = cluster.temp.path + "/bin"
             try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
             try FileManager.default.createSymbolicLink(atPath: bin + "/etcd-3.4.23", withDestinationPath: try Repo.etcdBinary("etcd", "3.4.23"))
-            let broken = bin + "/etcd-3.5.1"
+            let broken = bin + "/etcd-\(Releases.current)"
             try """
             #!/bin/sh
-            [ "$1" = "--version" ] && exec \(try Repo.etcdBinary("etcd", "3.5.1")) --version
+            [ "$1" = "--version" ] && exec \(try Repo.etcdBinary("etcd", Releases.current)) --version
             echo "refusing to start" >&2; exit 1
             """.write(toFile: broken, atomically: true, encoding: .utf8)
             chmod(broken, 0o755)
@@ -155,7 +157,7 @@ import TestSupport
                 let monitor = SafetyMonitor(cluster: cluster)
                 monitor.start()
                 // `request --wait` follows the rollout to its end: halted, exit 1, the rolled-back member named.
-                let req = try await fleet.cli(["request", "3.5.1", "--allow-known-bad", "--wait", "--config", fleet.configPath("s1")])
+                let req = try await fleet.cli(["request", Releases.current, "--wait", "--config", fleet.configPath("s1")])
                 #expect(req.exitCode == 1, "\(req.summary)")
                 #expect(req.stdout.contains(": rolledBack") && req.stdout.contains("halted"), "\(req.stdout)")
                 let store = RolloutStore(prefix: fleet.keyPrefix, cluster: cluster.clusterClient())
@@ -180,8 +182,8 @@ import TestSupport
     /// A member whose flags the target refuses is never touched: its daemon reports the blocking finding, the
     /// others go ahead, and the operator can abort.
     @Test func preflightBlocksOneMemberAndAbortEndsTheRollout() async throws {
-        try await LocalCluster.with(size: 3, version: "3.4.23", label: "e2e-pf") { cluster in
-            // s3 runs with --debug, which 3.5.1 refuses (exit 2).
+        try await LocalCluster.with(size: 3, version: Releases.old, label: "e2e-pf") { cluster in
+            // s3 runs with --debug, which 3.5.30 refuses (exit 2, measured).
             let flags = cluster.members[2].dir + "/flags"
             try await cluster.stop(2)
             try (try String(contentsOfFile: flags, encoding: .utf8) + "--debug\n").write(toFile: flags, atomically: true, encoding: .utf8)
@@ -192,7 +194,7 @@ import TestSupport
                 // The request goes to s1 (its own preflight is clean).
                 let leader = try await (0..<3).asyncFirst { try await cluster.endpoint($0).status().isLeader }
                 let requester = cluster.members.indices.first { $0 != 2 && $0 != leader } ?? 0
-                let req = try await fleet.cli(["request", "3.5.1", "--allow-known-bad", "--config", fleet.configPath(cluster.members[requester].name)])
+                let req = try await fleet.cli(["request", Releases.current, "--config", fleet.configPath(cluster.members[requester].name)])
                 #expect(req.succeeded)
                 let blocked = await eventually(timeout: .seconds(60)) { fleet.log("s3").contains("preflight blocks s3") }
                 #expect(blocked, "s3's daemon did not report the blocking finding")
@@ -219,14 +221,15 @@ import TestSupport
 extension RolloutEndToEndTests {
     /// `plan` changes nothing and says why it would or would not proceed; pause and resume change the state.
     @Test func planPauseResume() async throws {
-        try await LocalCluster.with(size: 3, version: "3.4.23", label: "e2e-plan") { cluster in
+        try await LocalCluster.with(size: 3, version: Releases.old, label: "e2e-plan") { cluster in
             try await ShepherdFleet.with(cluster) { fleet in
                 let cfg = fleet.configPath("s1")
                 let refused = try await fleet.cli(["plan", "3.5.1", "--config", cfg])
                 #expect(refused.exitCode == 1 && refused.stdout.contains("FAIL 5 versions allowed") && refused.stdout.contains("etcd-io/etcd#13766"),
                         "\(refused.stdout)")
-                let ok = try await fleet.cli(["plan", "3.5.1", "--allow-known-bad", "--config", cfg])
+                let ok = try await fleet.cli(["plan", Releases.current, "--config", cfg])
                 #expect(ok.exitCode == 0 && ok.stdout.contains("result: would proceed"), "\(ok.stdout)")
+                #expect(ok.stdout.contains("etcd 3.4.23 (running) is affected by CVE-2026-44283"), "advisories for the running version: \(ok.stdout)")
                 #expect(ok.stdout.contains("leader last") && ok.stdout.contains("rollback: by binary swap while the cluster version stays 3.4"))
                 let store = RolloutStore(prefix: fleet.keyPrefix, cluster: cluster.clusterClient())
                 #expect(try await store.read().rollout == nil, "plan wrote a rollout")
@@ -234,7 +237,7 @@ extension RolloutEndToEndTests {
                 #expect(skip.exitCode == 1 && skip.stdout.contains("one minor at a time"))
 
                 // Pause right after the request: every daemon reports it, and resume finishes the rollout.
-                _ = try await fleet.cli(["request", "3.5.1", "--allow-known-bad", "--config", cfg])
+                _ = try await fleet.cli(["request", Releases.current, "--config", cfg])
                 #expect(await eventually(timeout: .seconds(15)) { (try? await store.read())?.rollout != nil })
                 let pause = try await fleet.cli(["pause", "--config", cfg])
                 #expect(pause.succeeded && pause.stdout.contains("paused"), "\(pause.summary)")
@@ -249,6 +252,8 @@ extension RolloutEndToEndTests {
                 #expect(await eventually(timeout: .seconds(90)) { (try? await store.read())?.rollout?.state == .completed })
                 let after = try await fleet.cli(["status", "--json", "--config", cfg])
                 #expect(after.exitCode == 0 && after.stdout.contains("\"state\" : \"completed\""), "\(after.stdout)")
+                #expect(after.stdout.contains("GHSA-3wh4-j44w-pg92") && after.stdout.contains("roll to 3.5.32 or later"),
+                        "status shows the advisories of the running version: \(after.stdout)")
             }
         }
     }

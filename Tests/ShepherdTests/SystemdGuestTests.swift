@@ -57,7 +57,7 @@ import TestSupport
 
     @Test func notifyJournalReloadAndWatchdog() async throws {
         try await SystemdGuest.with("notify") { guest in
-            try await LocalCluster.with(size: 1, version: "3.5.1", label: "sd1", parentDir: guest.work.path) { cluster in
+            try await LocalCluster.with(size: 1, version: Releases.current, label: "sd1", parentDir: guest.work.path) { cluster in
                 let m = cluster.members[0]
                 let cfg = m.dir + "/shepherd.json"
                 try FileManager.default.createDirectory(atPath: m.dir + "/state", withIntermediateDirectories: true)
@@ -71,7 +71,7 @@ import TestSupport
                 #expect(start.succeeded, "\(start.summary)")
                 #expect(try await guest.property("shepherd-t.service", "ActiveState") == "active")
                 let status = try await guest.property("shepherd-t.service", "StatusText")
-                #expect(status.hasPrefix("idle: s1 3.5.1 healthy leader; cluster 3.5, 1/1 healthy"), "\(status)")
+                #expect(status.hasPrefix("idle: s1 3.5.30 healthy leader; cluster 3.5, 1/1 healthy"), "\(status)")
                 let pid = try await guest.property("shepherd-t.service", "MainPID")
 
                 // An event with its MESSAGE_ID and fields lands in journald (a malformed request is refused).
@@ -171,7 +171,7 @@ import TestSupport
             #expect(try await guest.property("etcd-shepherd@s1.service", "SystemCallErrorNumber") != "0")
             let monitor = SafetyMonitor(cluster: cluster, usePidFiles: false)
             monitor.start()
-            let req = try await guest.exec([try Repo.shepherdBinary(), "request", "3.5.1", "--allow-known-bad",
+            let req = try await guest.exec([try Repo.shepherdBinary(), "request", Releases.current,
                                             "--config", cluster.members[1].dir + "/shepherd.json"])
             #expect(req.succeeded, "\(req.summary)")
             let store = RolloutStore(prefix: "/etcd-shepherd", cluster: cluster.clusterClient())
@@ -179,7 +179,7 @@ import TestSupport
             #expect(end.finished && end.state == .completed, "\(end.summary)")
             #expect(monitor.maxDown <= 1, "\(monitor.overlaps.prefix(5))")
             #expect(try await monitor.lostWrites() == [])
-            for i in cluster.members.indices { #expect(try await cluster.endpoint(i).version().server == "3.5.1") }
+            for i in cluster.members.indices { #expect(try await cluster.endpoint(i).version().server == Releases.current) }
             // Each daemon drove its own unit and logged the verification with its fields.
             for m in cluster.members {
                 let verified = try await guest.journal(["_SYSTEMD_UNIT=etcd-shepherd@\(m.name).service",
@@ -214,14 +214,14 @@ extension SystemdGuestTests {
                 try FileManager.default.createSymbolicLink(atPath: bin + "/etcd-3.4.23", withDestinationPath: try Repo.etcdBinary("etcd", "3.4.23"))
                 try """
                 #!/bin/sh
-                [ "$1" = "--version" ] && exec \(try Repo.etcdBinary("etcd", "3.5.1")) --version
+                [ "$1" = "--version" ] && exec \(try Repo.etcdBinary("etcd", Releases.current)) --version
                 echo "refusing to start" >&2; exit 1
-                """.write(toFile: bin + "/etcd-3.5.1", atomically: true, encoding: .utf8)
-                chmod(bin + "/etcd-3.5.1", 0o755)
+                """.write(toFile: bin + "/etcd-\(Releases.current)", atomically: true, encoding: .utf8)
+                chmod(bin + "/etcd-\(Releases.current)", 0o755)
                 try await startUnits(guest, cluster, binDir: bin, verifyTimeoutSeconds: 20)
                 let monitor = SafetyMonitor(cluster: cluster, usePidFiles: false)
                 monitor.start()
-                let req = try await guest.exec([try Repo.shepherdBinary(), "request", "3.5.1", "--allow-known-bad",
+                let req = try await guest.exec([try Repo.shepherdBinary(), "request", Releases.current,
                                                 "--config", cluster.members[0].dir + "/shepherd.json"])
                 #expect(req.succeeded, "\(req.summary)")
                 let store = RolloutStore(prefix: "/etcd-shepherd", cluster: cluster.clusterClient())

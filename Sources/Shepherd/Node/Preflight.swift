@@ -10,7 +10,7 @@ public enum Preflight {
         let settings = await MemberConfiguration.gather(config)
         return await self.binary(binary, version: to, sha256: sha256) + dataDir(config.member.dataDir)
             + FlagRules.evaluate(settings, from: from, to: to)
-            + v2store(settings, binary: binary, dataDir: config.member.dataDir, to: to)
+            + v2store(settings, binary: binary, template: config.member.binaryPathTemplate, dataDir: config.member.dataDir, to: to)
     }
 
     /// This node for a rollout to `to`, through `via` when given: everything for the first hop, and the final
@@ -23,26 +23,49 @@ public enum Preflight {
             + self.binary(finalBinary, version: to, sha256: sha256)
     }
 
-    /// etcd 3.6 drops the v2 store (upgrade_3_6 guide): with `--enable-v2` set, `etcdutl check v2store` (the target's,
-    /// beside its binary) must find no custom v2 data; found, or not checkable, the member is not stopped.
-    public static func v2store(_ settings: MemberSettings, binary: String, dataDir: String, to: EtcdVersion) async -> [Finding] {
+    /// etcd 3.6 drops the v2 store (upgrade_3_6 guide): with `--enable-v2` set, `etcdutl check v2store` must find no
+    /// custom v2 data; found, or not checkable, the member is not stopped. The target's etcdutl is used when it is
+    /// staged (beside the target binary, or at the template's etcdutl path); otherwise the newest staged etcdutl that
+    /// has the check, and the finding says which (below 3.5.32 it inspects the v2 snapshot only, not the WAL).
+    public static func v2store(_ settings: MemberSettings, binary: String, template: String, dataDir: String,
+                               to: EtcdVersion) async -> [Finding] {
         guard to >= EtcdVersion(3, 6, 0),
               let flag = settings.settings.first(where: { $0.name == "enable-v2" && ($0.value ?? "true") == "true" }) else { return [] }
         let guide = "https://etcd.io/docs/v3.6/upgrades/upgrade_3_6/"
-        let etcdutl = (binary as NSString).deletingLastPathComponent + "/etcdutl"
-        guard FileManager.default.isExecutableFile(atPath: etcdutl) else {
-            return [Finding(severity: .blocking, what: "\(flag.spelled) (\(flag.origin)) is set and \(etcdutl) is missing: the v2 store cannot be checked",
+        let targets = [(binary as NSString).deletingLastPathComponent + "/etcdutl"]
+            + (StagedVersions.toolTemplate(template, tool: "etcdutl").map { [$0.replacingOccurrences(of: "{version}", with: to.description)] } ?? [])
+        var tool: (path: String, version: EtcdVersion?)? = targets.first { FileManager.default.isExecutableFile(atPath: $0) }.map { ($0, to) }
+        var which = ""
+        if tool == nil, let utl = StagedVersions.toolTemplate(template, tool: "etcdutl") {
+            // No etcdutl of the target: the newest staged one that knows the check (3.5.30 does; 3.5.16 does not).
+            for v in StagedVersions.all(utl).reversed() {
+                let path = utl.replacingOccurrences(of: "{version}", with: v.description)
+                if (try? await Command.run([path, "check", "v2store", "--help"], timeout: .seconds(10)))?.succeeded == true {
+                    tool = (path, v)
+                    which = " (etcdutl \(v), the newest staged that has the check: no etcdutl \(to) is staged at \(targets.last ?? targets[0]))"
+                    break
+                }
+            }
+        }
+        guard let tool else {
+            return [Finding(severity: .blocking, what: "\(flag.spelled) (\(flag.origin)) is set and no etcdutl with `check v2store` is staged "
+                            + "(looked for \(targets.joined(separator: ", ")) and etcdutl beside the staged binaries): the v2 store cannot be checked",
                             fix: "stage etcdutl \(to) beside the target binary (or run etcdutl check v2store --data-dir \(dataDir) yourself), then remove --enable-v2 (\(guide))")]
         }
         let r: Command.Result
-        do { r = try await Command.run([etcdutl, "check", "v2store", "--data-dir", dataDir], timeout: .seconds(60)) } catch {
-            return [Finding(severity: .blocking, what: "\(etcdutl) check v2store failed to run: \(error)", fix: "run it by hand: \(etcdutl) check v2store --data-dir \(dataDir)")]
+        do { r = try await Command.run([tool.path, "check", "v2store", "--data-dir", dataDir], timeout: .seconds(60)) } catch {
+            return [Finding(severity: .blocking, what: "\(tool.path) check v2store failed to run: \(error)",
+                            fix: "run it by hand: \(tool.path) check v2store --data-dir \(dataDir)")]
         }
         guard r.succeeded else {
             let said = (r.stderr + r.stdout).split(separator: "\n").last.map(String.init) ?? "exit \(r.exitCode)"
-            return [Finding(severity: .blocking, what: "etcdutl check v2store found custom v2 data in \(dataDir) (\(said))",
+            return [Finding(severity: .blocking, what: "\(tool.path) check v2store found custom v2 data in \(dataDir) (\(said))\(which)",
                             fix: "migrate it (the v2 migration guide) or drop it: add --snapshot-count=1, restart the member, restore --snapshot-count, "
                                 + "restart again, check again; then remove --enable-v2 (\(guide))")]
+        }
+        guard which.isEmpty else {
+            return [Finding(severity: .warning, what: "\(tool.path) check v2store found no custom v2 data in \(dataDir)\(which)",
+                            fix: "etcdutl below 3.5.32 inspects the v2 snapshot only, not the WAL: stage etcdutl \(to) and check again before the upgrade")]
         }
         return []
     }

@@ -26,7 +26,7 @@ public struct Plan: Sendable, Codable {
         // floor, else the floor), and say the request must name it.
         var via = via
         if via == nil, let p = config.policy.unmetPrerequisite(from: from, to: target) {
-            let stop = StagedVersions.newest(config.member, minor: p.from, atLeast: p.minimum) ?? p.minimum
+            let stop = StagedVersions.newest(config.member.binaryPathTemplate, minor: p.from, atLeast: p.minimum) ?? p.minimum
             lines.append("\(from) → \(target) needs every member on \(p.minimum)+ first — \(p.why) (\(p.source)): planned in two hops; "
                          + "the request must say so: etcd-shepherd request \(target) --via \(stop)")
             blocked = true
@@ -95,21 +95,5 @@ public struct Plan: Sendable, Codable {
         }
         lines.append(blocked ? "result: BLOCKED" : "result: would proceed")
         return Plan(lines: lines, blocked: blocked)
-    }
-}
-
-/// The versions staged on this node at its `binaryPathTemplate` (`/opt/etcd/{version}/etcd` → the folders of
-/// /opt/etcd that hold an executable etcd).
-enum StagedVersions {
-    static func newest(_ member: Config.Member, minor: String, atLeast floor: EtcdVersion) -> EtcdVersion? {
-        let template = member.binaryPathTemplate
-        guard let range = template.range(of: "{version}") else { return nil }
-        let parent = (String(template[..<range.lowerBound]) as NSString).deletingLastPathComponent
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: parent.isEmpty ? "/" : parent)) ?? []
-        return names.compactMap { name -> EtcdVersion? in
-            guard let v = EtcdVersion(name), v.description == name, v.minorVersion == minor, v >= floor,
-                  FileManager.default.isExecutableFile(atPath: member.binaryPath(v)) else { return nil }
-            return v
-        }.max()
     }
 }
