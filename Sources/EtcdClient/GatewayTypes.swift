@@ -7,6 +7,9 @@ public struct ResponseHeader: Decodable, Sendable, Equatable {
     public let revision: Int64
     public let raftTerm: UInt64
     enum K: String, CodingKey { case cluster_id, member_id, revision, raft_term }
+    public init(clusterID: UInt64 = 0, memberID: UInt64 = 0, revision: Int64, raftTerm: UInt64 = 0) {
+        self.clusterID = clusterID; self.memberID = memberID; self.revision = revision; self.raftTerm = raftTerm
+    }
     public init(from d: Decoder) throws {
         let c = try d.container(keyedBy: K.self)
         clusterID = try c.uint64(.cluster_id); memberID = try c.uint64(.member_id)
@@ -24,6 +27,10 @@ public struct KeyValue: Decodable, Sendable, Equatable {
     public var keyString: String { String(decoding: key, as: UTF8.self) }
     public var valueString: String { String(decoding: value, as: UTF8.self) }
     enum K: String, CodingKey { case key, value, create_revision, mod_revision, version, lease }
+    public init(key: [UInt8], value: [UInt8], createRevision: Int64, modRevision: Int64, version: Int64 = 1, lease: Int64 = 0) {
+        self.key = key; self.value = value; self.createRevision = createRevision; self.modRevision = modRevision
+        self.version = version; self.lease = lease
+    }
     public init(from d: Decoder) throws {
         let c = try d.container(keyedBy: K.self)
         key = try c.bytes(.key); value = try c.bytes(.value)
@@ -37,6 +44,7 @@ public struct RangeResult: Decodable, Sendable, Equatable {
     public let kvs: [KeyValue]
     public let count: Int64
     enum K: String, CodingKey { case header, kvs, count }
+    public init(header: ResponseHeader?, kvs: [KeyValue]) { self.header = header; self.kvs = kvs; count = Int64(kvs.count) }
     public init(from d: Decoder) throws {
         let c = try d.container(keyedBy: K.self)
         header = try c.decodeIfPresent(ResponseHeader.self, forKey: .header)
@@ -54,6 +62,9 @@ public struct Member: Decodable, Sendable, Equatable {
     /// The ID as etcdctl, logs and `/metrics` print it.
     public var idHex: String { String(id, radix: 16) }
     enum K: String, CodingKey { case ID, name, peerURLs, clientURLs, isLearner }
+    public init(id: UInt64, name: String, peerURLs: [String], clientURLs: [String], isLearner: Bool = false) {
+        self.id = id; self.name = name; self.peerURLs = peerURLs; self.clientURLs = clientURLs; self.isLearner = isLearner
+    }
     public init(from d: Decoder) throws {
         let c = try d.container(keyedBy: K.self)
         id = try c.uint64(.ID)
@@ -77,6 +88,11 @@ public struct MemberStatus: Decodable, Sendable, Equatable {
     public let errors: [String]
     public var isLeader: Bool { leader != 0 && leader == header?.memberID }
     enum K: String, CodingKey { case header, version, dbSize, dbSizeInUse, leader, raftIndex, raftTerm, raftAppliedIndex, errors }
+    public init(header: ResponseHeader?, version: String, dbSize: Int64, leader: UInt64, raftIndex: UInt64, raftTerm: UInt64 = 0,
+                errors: [String] = []) {
+        self.header = header; self.version = version; self.dbSize = dbSize; dbSizeInUse = dbSize; self.leader = leader
+        self.raftIndex = raftIndex; self.raftTerm = raftTerm; raftAppliedIndex = raftIndex; self.errors = errors
+    }
     public init(from d: Decoder) throws {
         let c = try d.container(keyedBy: K.self)
         header = try c.decodeIfPresent(ResponseHeader.self, forKey: .header)
@@ -92,6 +108,7 @@ public struct Lease: Sendable, Equatable {
     public let id: Int64
     /// Seconds left; 0 (or less) when the lease is unknown or expired.
     public let ttl: Int64
+    public init(id: Int64, ttl: Int64) { self.id = id; self.ttl = ttl }
     public var hex: String { String(UInt64(bitPattern: id), radix: 16) }
 }
 

@@ -12,12 +12,14 @@ public struct MemberMetrics: Sendable, Equatable {
     public let leaderChangesSeen: Int64?
     /// `etcd_server_quota_backend_bytes`: the size at which the member raises the NOSPACE alarm and refuses writes.
     public let quotaBackendBytes: Int64?
+    /// `process_start_time_seconds` (Unix time): a different value means a different process — the member restarted.
+    public let processStartTime: Double?
 
     /// Every series this reads: pass it as `only` to skip the rest of a scrape.
     public static let names: Set<String> = [
         "etcd_cluster_version", "etcd_server_version", "etcd_server_id", "etcd_server_is_leader", "etcd_server_has_leader",
         "etcd_mvcc_db_total_size_in_bytes", "etcd_debugging_mvcc_db_total_size_in_bytes",
-        "etcd_server_leader_changes_seen_total", "etcd_server_quota_backend_bytes",
+        "etcd_server_leader_changes_seen_total", "etcd_server_quota_backend_bytes", "process_start_time_seconds",
     ]
 
     public init(_ text: PrometheusText) {
@@ -33,5 +35,6 @@ public struct MemberMetrics: Sendable, Equatable {
         dbSizeBytes = db.map { Int64($0) }
         leaderChangesSeen = text.value("etcd_server_leader_changes_seen_total").map { Int64($0) }
         quotaBackendBytes = text.value("etcd_server_quota_backend_bytes").map { Int64($0) }
+        processStartTime = text.value("process_start_time_seconds")
     }
 }

@@ -52,6 +52,10 @@ public struct TxnResult: Decodable, Sendable {
     /// The key-values of any range operations that ran, in order.
     public let ranges: [RangeResult]
 
+    public init(succeeded: Bool, header: ResponseHeader?, ranges: [RangeResult] = []) {
+        self.succeeded = succeeded; self.header = header; self.ranges = ranges
+    }
+
     enum K: String, CodingKey { case succeeded, header, responses }
     struct Op: Decodable { let response_range: RangeResult? }
     public init(from d: Decoder) throws {

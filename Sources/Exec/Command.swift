@@ -28,9 +28,10 @@ public enum Command {
         public var description: String { "`\(argv.joined(separator: " "))`: \(detail)" }
     }
 
-    /// `argv[0]` is a path (absolute or relative) or a name looked up in PATH.
+    /// `argv[0]` is a path (absolute or relative) or a name looked up in PATH. `started` is called with the child's
+    /// pid once it runs (before its output is collected).
     public static func run(_ argv: [String], environment: [String: String] = [:], timeout: Duration = .seconds(60),
-                           outputLimit: Int = 4 << 20) async throws -> Result {
+                           outputLimit: Int = 4 << 20, started: (@Sendable (Int32) -> Void)? = nil) async throws -> Result {
         guard let first = argv.first, !first.isEmpty else { throw Failure(argv: argv, detail: "empty command") }
         let executable: Executable = first.contains("/") ? .path(FilePath(first)) : .name(first)
         var options = PlatformOptions()
@@ -41,8 +42,10 @@ public enum Command {
         }
         let work = Task {
             try await Subprocess.run(executable, arguments: Arguments(Array(argv.dropFirst())), environment: env,
-                                     platformOptions: options, output: .string(limit: outputLimit),
-                                     error: .string(limit: outputLimit))
+                                     platformOptions: options, input: .none, output: .string(limit: outputLimit),
+                                     error: .string(limit: outputLimit)) { execution -> Void in
+                if let started { started(execution.processIdentifier.value) }
+            }
         }
         let timer = Task {
             try await Task.sleep(for: timeout)

@@ -1,5 +1,5 @@
-/// What the shell should do next for this daemon's member. The shell performs it, records the outcome, observes
-/// again and asks again.
+/// What the shell should do next for this daemon's member. Every action carries what it needs: the shell performs it
+/// as written, records the outcome, observes again and asks again. No path to a stop exists outside `Decide`.
 public enum Action: Sendable, Equatable {
     /// No rollout, or nothing for this member to do.
     case idle(String)
@@ -10,33 +10,41 @@ public enum Action: Sendable, Equatable {
     case acquireLock
     /// Take, verify and record the rollout's snapshot from the leader (once per rollout, before the first stop).
     case takeBackup(leaderURL: String)
-    /// Ask the leader (at `leaderURL`) to hand leadership to `target`, an upgraded member.
+    /// Ask the leader (at `leaderURL`) to hand leadership to `target`, an upgraded voting member.
     case transferLeadership(leaderURL: String, target: UInt64)
-    /// Fenced record write (phase stopping), journal, then stop the member and wait for its process to exit.
-    case stopMember(target: EtcdVersion, rollingBack: Bool, reason: String?)
-    /// Atomically repoint the binary link to `version`.
-    case switchBinary(to: EtcdVersion)
-    case startMember
-    /// Fenced record write: the member is done (journal cleared).
-    case markDone
-    /// Verification failed in time: go back to the old binary (a stop, switch, start of its own). The member runs:
-    /// the core asked only after the peers passed the rollback gate.
-    case rollBack(reason: String)
-    /// The sequence ran out of time (or its start kept failing) while the member is down: rewrite the journal to a
-    /// rollback to the previous binary (no stop needed), then switch and start as usual.
-    case rollBackStopped(reason: String)
-    /// Set the rollout to halted with the reason (then the lock is released).
-    case halt(reason: String)
+    /// A sequence begins (or a rollback of a running member): write `journal`, then the member record in its phase
+    /// (`.stopping`, or `.rollingBack`), fenced on the lock, then journal when that write returned. No stop yet.
+    case beginStop(JournalEntry)
+    /// The gate passed on an observation newer than the record write: close our own streams on the member, check the
+    /// monotonic clock is still before `issueBy` and the lease keeps `minLease` seconds, journal, stop, wait for the
+    /// process to exit, journal `.stopped`.
+    case stopMember(issueBy: Double, minLease: Double)
+    /// A stop issued earlier (its call failed or did not return) has landed: the member is down. Journal only.
+    case markStopped
+    /// Atomically repoint the binary link to `path`, journal `.switched`.
+    case switchBinary(path: String)
+    /// Start the member; journal `.started`; write the record in `phase` (fenced) when given.
+    case startMember(phase: MemberPhase?)
+    /// Fenced record write: the member is done (its process start time recorded, for the watch after it); journal cleared.
+    case markDone(processStartTime: Double?)
+    /// A rollback of a member that is down: write `journal` (a rollback to the previous binary, no stop needed) and
+    /// the record `.rollingBack` (fenced); then switch and start as usual.
+    case rollBackWhileDown(JournalEntry)
+    /// Set the rollout to halted with the reason, write our record in `recordPhase` (when the lock is held), then
+    /// release the lock. `keepJournal`: the member is down — the journal stays, so the recovery brings it up.
+    case halt(reason: String, recordPhase: MemberPhase, keepJournal: Bool)
     case release
     case markCompleted
     /// Every member on this hop's target and the cluster version caught up: the record moves to the next hop.
     case advanceHop
-    /// The owner's own clean-up after it left a destructive sequence without the lock: bring the member up first...
-    /// `restorePreviousBinary`: the new binary was never verified (the sequence ended before its start), so the
-    /// link goes back to the recorded previous binary before the start.
-    case recoverStart(restorePreviousBinary: Bool)
-    /// ...then rewrite its own record to `interrupted` (CAS on the record, no lock) and clear the journal.
-    case clearInterrupted(reason: String)
-    /// Start verification of a member that already runs the target (e.g. after an interrupted sequence).
-    case adoptVerification
+    /// The owner's own clean-up after it left a destructive sequence: bring the member up first — pointing the link
+    /// at `binary` when given (a new binary that was never verified is not trusted) — journalling when it did.
+    case recoverStart(binary: String?)
+    /// The member is up (or must not be touched again): rewrite our own record to `interrupted` with the reason (CAS,
+    /// no lock needed), clear the journal, release the lock if held.
+    case leaveSequence(reason: String)
+    /// Journal the process this sequence verifies (its start time), first seen now.
+    case noteProcess(startTime: Double)
+    /// Start verification of a member that already runs the target (an interrupted sequence): journal `.started`.
+    case adoptVerification(JournalEntry)
 }

@@ -1,35 +1,25 @@
 /// The decision function: the next action for the local member, from one observation. Pure: no I/O, no clock.
+/// Outside a sequence (no journal) the fresh path below; inside one, `Decide+Sequence.swift`.
 public enum Decide {
     /// Start attempts after which a sequence stops retrying and rolls back.
     public static let maxStartFailures = 3
 
     public static func next(_ o: Observation) -> Action {
-        if let j = o.journal {
-            // A stop that may not have been issued (the member still runs) is re-gated like a first stop: any error
-            // between the journal write and the stop must not turn into an ungated stop.
-            if j.step == .stopping, o.localProcessUp, o.lock != nil {
-                return j.rollingBack ? rollbackStop(j, o) : fresh(o, abandoning: j)
-            }
-            return continueSequence(j, o)
-        }
-        return fresh(o, abandoning: nil)
+        if let j = o.journal { return sequence(j, o) }
+        return fresh(o)
     }
 
-    /// The path to a first stop. `abandoning`: a journal at `.stopping` whose member still runs; anything short of
-    /// the stop itself means the sequence is left (owner clears its record, then the lock goes).
-    static func fresh(_ o: Observation, abandoning j: JournalEntry?) -> Action {
-        let a = decideFresh(o)
-        guard let j else { return a }
-        switch a {
-        case .stopMember, .wait, .takeBackup, .transferLeadership, .acquireLock: return a
-        case .adoptVerification: return a
-        default:
-            return .clearInterrupted(reason: "sequence left before the stop (\(j.step.rawValue)): \(a)")
-        }
-    }
-
-    static func decideFresh(_ o: Observation) -> Action {
+    /// The path to a first stop: every gate, then the sequence begins (`beginStop`); the stop itself is decided on
+    /// the next observation (`stopGate`).
+    static func fresh(_ o: Observation) -> Action {
         guard let r = o.rollout else { return o.lock != nil ? .release : .idle("no rollout") }
+
+        // A member of ours verified in this rollout whose process crashed since: the rollout halts at once (no lock
+        // needed, so nobody else stops anything meanwhile), then the member is rolled back while that is possible.
+        if r.state != .completed, let local = o.local, let mine = o.localRecord, mine.phase == .done, mine.to == r.to,
+           local.version == r.to || local.version == nil, let crash = crashedAfterDone(o, mine) {
+            return afterCrash(crash, r, o)
+        }
 
         switch r.state {
         case .completed, .aborted, .halted:
@@ -43,21 +33,40 @@ public enum Decide {
         // the cluster is mixed: halt once no sequence of ours is in flight (this path runs without one). Once every
         // member runs the target there is nothing left to protect.
         if r.watchesAuth, let seen = o.auth?.fingerprint, seen != r.authFingerprint, o.members.contains(where: { $0.version != r.to }) {
-            return .halt(reason: "etcd users, roles or permissions changed during \(r.from) → \(r.to), which etcd does not support with auth enabled; "
-                         + "check the cluster and finish by hand or roll back")
+            return halt("etcd users, roles or permissions changed during \(r.from) → \(r.to), which etcd does not support with auth enabled; "
+                        + "check the cluster and finish by hand or roll back", o)
         }
 
         // Completion: every member on the target with its record done, and the cluster version caught up.
         let allOnTarget = o.members.allSatisfy { $0.version == r.to && o.record($0.name)?.phase == .done }
         if allOnTarget {
             if o.lock != nil { return .release }
+            // Every member still runs the process that was verified (one that restarted unseen is its daemon's to
+            // roll back or halt; nothing completes over it).
+            let unproven = o.members.filter { m in
+                guard let noted = o.record(m.name)?.processStartTime else { return false }
+                return o.startTimes[m.name].map { abs($0 - noted) > 0.5 } ?? true
+            }
+            if !unproven.isEmpty {
+                return .wait("before completing: \(unproven.map(\.name).joined(separator: ", ")) not seen on the process that was verified")
+            }
             if o.clusterVersion == r.to.minorVersion { return r.nextHop == nil ? .markCompleted : .advanceHop }
             return .waitForClusterVersion("all members on \(r.to); waiting for the cluster version to move from \(o.clusterVersion ?? "?")")
         }
 
-        guard let local = o.local else { return .wait("\(o.localName) is not in the member list") }
+        // Removed from the cluster (an operator replacing the node): nothing here is touched again.
+        guard let local = o.local else {
+            return o.lock != nil ? .release : .idle("\(o.localName) is not in the member list (removed from the cluster): nothing to do here")
+        }
+        // What is left of the cluster cannot go through a rolling upgrade: say so once and for all.
+        let voters = o.members.filter { !$0.isLearner }.count
+        if voters < 3 && !o.allowSmallCluster {
+            return halt("the cluster has \(voters) voting member(s): \(Gates.smallCluster(voters))", o)
+        }
         let myRecord = o.localRecord
-        if myRecord?.phase == .done && local.version == r.to {
+        // (A member that does not answer reports no version: its record says what it was verified on.)
+        if let mine = myRecord, mine.phase == .done, mine.to == r.to, local.version == r.to || local.version == nil {
+            // Verified: watched until the rollout ends (above); a target that crashes after its verification is caught.
             return o.lock != nil ? .release : .wait("\(local.name) done; waiting for the others")
         }
         if myRecord?.phase == .rolledBack {
@@ -87,19 +96,30 @@ public enum Decide {
 
         // Already on the target (an interrupted sequence that got as far as the start): verify under the deadline,
         // healthy or not — a sick target left by a lost sequence must be rolled back or halted, not waited on at
-        // gate 2 with the lock held forever (found by the simulator, seed 285085).
-        if local.version == r.to {
-            return .adoptVerification
+        // gate 2 with the lock held forever (found by the simulator, seed 285085). A member of ours that is down on
+        // the target's binary is the same case (it reports no version): nothing else would ever bring it back.
+        let downOnTarget = o.localDown && o.localUnreachableFor >= o.timing.crashGraceSeconds && o.linkTarget == o.binaryPath(r.to)
+            && myRecord != nil
+        if local.version == r.to || downOnTarget {
+            return .adoptVerification(JournalEntry(rolloutID: r.id, step: .started, target: r.to, stoppedAt: o.now, startedAt: o.now,
+                                                   previousBinary: o.binaryPath(r.from), from: r.from))
         }
 
         let failing = Gates.evaluate(o).filter { !$0.passed }
-        if let f = failing.first { return .wait("gate \(f.number) (\(f.name)): \(f.detail)") }
+        if let f = failing.first {
+            // Held while a gate fails, but not for long: the member it waits on may need the lock to be brought back.
+            if o.now - lock.heldSince > o.timing.lockWaitSeconds {
+                return .release
+            }
+            return .wait("gate \(f.number) (\(f.name)): \(f.detail)")
+        }
 
-        // Gate 7: hand leadership over first (a lone member has nobody to hand it to: found by the simulator).
+        // Gate 7: hand leadership over first, to an upgraded voter (a lone member has nobody to hand it to: found by
+        // the simulator; a learner cannot lead).
         if local.isLeader && o.members.count > 1 {
-            let upgraded = o.members.filter { $0.name != local.name && $0.version == r.to && $0.healthy }
+            let upgraded = o.members.filter { $0.name != local.name && $0.version == r.to && $0.healthy && !$0.isLearner }
             guard let target = upgraded.max(by: { $0.raftIndex < $1.raftIndex }) else {
-                return .wait("leader: no upgraded healthy member to hand leadership to")
+                return .wait("leader: no upgraded healthy voting member to hand leadership to")
             }
             return .transferLeadership(leaderURL: local.clientURL, target: target.id)
         }
@@ -113,88 +133,89 @@ public enum Decide {
         if let why = Gates.window(observationAge: o.observationAge, leaseRemaining: lock.leaseRemaining, timing: o.timing) {
             return .wait(why)
         }
-        return .stopMember(target: r.to, rollingBack: false, reason: nil)
+        return .beginStop(JournalEntry(rolloutID: r.id, step: .stopping, target: r.to, previousBinary: o.linkTarget ?? o.binaryPath(r.from),
+                                       from: r.from))
     }
 
-    /// A rollback's stop, (re)issued only while the peers are healthy and none is mid-upgrade, in a fresh window.
-    static func rollbackStop(_ j: JournalEntry, _ o: Observation) -> Action {
-        if let why = Gates.peersForRollback(o) { return .wait("rollback of \(o.localName) waits: \(why)") }
-        if let lock = o.lock, let why = Gates.window(observationAge: o.observationAge, leaseRemaining: lock.leaseRemaining, timing: o.timing) {
-            return .wait(why)
-        }
-        return .stopMember(target: j.target, rollingBack: true, reason: j.reason)
+    /// Where the link goes for a sequence's switch: the target's binary, or rolling back, the one it ran before.
+    static func switchPath(_ j: JournalEntry, _ template: String) -> String {
+        let target = template.replacing("{version}", with: j.target.description)
+        return j.rollingBack ? (j.previousBinary ?? target) : target
     }
 
-    static func continueSequence(_ j: JournalEntry, _ o: Observation) -> Action {
-        guard o.lock != nil else {
-            // We left the sequence without the lock (lost lease, restart): member up first, then clear the record
-            // (owner clears — model-checked rule). A new binary that was never started is not trusted: the link goes
-            // back to the previous one first.
-            if !o.localProcessUp {
-                return .recoverStart(restorePreviousBinary: j.recoveryRestoresPreviousBinary)
-            }
-            // A stop we issued may still be on its way (its command or job outlived the daemon): clearing now would
-            // let the member go down after its record says it is safe.
-            if j.step == .stopping, let issued = j.stoppedAt, o.now - issued < o.timing.stopPendingSeconds {
-                return .wait("a stop of \(o.localName) issued \(Int(o.now - issued)) s ago may still be pending; clearing its record after it lands or in \(Int(o.timing.stopPendingSeconds - (o.now - issued))) s")
-            }
-            return .clearInterrupted(reason: j.rollingBack ? (j.reason ?? "rollback interrupted")
-                                                           : "daemon lost the lock during \(j.step.rawValue)")
-        }
-        // One deadline from the stop to verified, covering switch, start and verification (monotonic time).
-        let elapsed = o.now - (j.stoppedAt ?? o.now)
-        let expired = elapsed >= o.timing.verifyTimeoutSeconds
-        switch j.step {
-        case .stopping:
-            // The member is down (the stop was issued, or it crashed): finishing the stop call is harmless.
-            return .stopMember(target: j.target, rollingBack: j.rollingBack, reason: j.reason)
-        case .stopped, .switched:
-            if expired || j.startFailures >= maxStartFailures {
-                let why = j.startFailures >= maxStartFailures
-                    ? "\(o.localName) failed to start on \(j.target) \(j.startFailures) times: \(j.lastError ?? "?")"
-                    : "\(o.localName) not started on \(j.target) within \(Int(o.timing.verifyTimeoutSeconds)) s of its stop"
-                return failed(j, o, why: why, memberDown: true)
-            }
-            return j.step == .stopped ? .switchBinary(to: j.target) : .startMember
-        case .started:
-            let failure = Gates.verification(o, target: j.target)
-            if failure == nil && o.verifiedFor >= o.timing.settleSeconds {
-                return j.rollingBack ? .halt(reason: j.reason ?? "rolled back") : .markDone
-            }
-            if !expired {
-                return .wait(failure.map { "verifying: \($0)" } ?? "verifying: settling \(Int(o.verifiedFor))/\(Int(o.timing.settleSeconds)) s")
-            }
-            let why = "\(o.localName) not verified on \(j.target) within \(Int(o.timing.verifyTimeoutSeconds)) s: \(failure ?? "not settled")"
-            return failed(j, o, why: why, memberDown: !o.localProcessUp)
-        }
+    /// Halting keeps our own member up: with a sequence in flight whose member is down, the journal stays and the
+    /// recovery starts it.
+    static func halt(_ reason: String, _ o: Observation, phase: MemberPhase = .interrupted) -> Action {
+        .halt(reason: reason, recordPhase: phase, keepJournal: o.journal != nil && o.localDown)
     }
 
-    /// The sequence failed: roll back while the cluster is mixed, else halt. A rollback that fails halts.
-    static func failed(_ j: JournalEntry, _ o: Observation, why: String, memberDown: Bool) -> Action {
-        if j.rollingBack { return .halt(reason: "rollback failed: " + why + (j.reason.map { " (rolling back because: \($0))" } ?? "")) }
-        guard let r = o.rollout else { return .halt(reason: why) }
-        if r.from.minorVersion != r.to.minorVersion, o.clusterVersion == r.to.minorVersion {
-            return .halt(reason: why + "; the cluster version already moved to \(r.to.minorVersion), binary rollback is impossible: restore the snapshot")
+    /// Why a verified member of ours is taken as crashed: its process restarted since its verification, or it has not
+    /// answered (its process not seen running) for `crashGraceSeconds`.
+    static func crashedAfterDone(_ o: Observation, _ rec: MemberRecord) -> String? {
+        if let was = rec.processStartTime, let now = o.localStartTime, abs(now - was) > 0.5 {
+            return "\(o.localName) restarted after its verification on \(rec.to) (process start time changed)"
         }
-        if memberDown { return .rollBackStopped(reason: why) }
+        // Down, not merely silent: its process is seen stopped (an unknown state, or a member without quorum, is not
+        // taken for a crash).
+        if o.localProcess == .stopped, o.localUnreachableFor >= o.timing.crashGraceSeconds {
+            return "\(o.localName) has been down for \(Int(o.localUnreachableFor)) s since its verification on \(rec.to)"
+        }
+        return nil
+    }
+
+    /// A verified target that crashed: while the cluster version has not moved, roll it back (with the lock) and halt;
+    /// after the flip, halt with the way forward.
+    static func afterCrash(_ why: String, _ r: RolloutRecord, _ o: Observation) -> Action {
+        let canRollBack = r.from.minorVersion == r.to.minorVersion || o.clusterVersion == r.from.minorVersion
+        if r.state == .active || r.state == .paused {
+            guard canRollBack else {
+                guard let cv = o.clusterVersion else { return .wait("\(why); the cluster version is unknown: not deciding until /version answers") }
+                return halt("\(why); the cluster version already moved to \(cv), so a binary rollback is impossible: read its log "
+                            + "(journalctl -u etcd), fix the cause and start it on \(r.to), or restore the snapshot (etcd-shepherd backups --restore \(r.backupKey))", o)
+            }
+            return halt("\(why); rolling it back to \(r.from)", o, phase: .done)
+        }
+        // Halted (or aborted): the crashed member goes back to the binary that ran, while that is still possible.
+        guard canRollBack else { return o.lock != nil ? .release : .idle("rollout \(r.id) \(r.state.rawValue): \(r.reason ?? why)") }
+        guard o.lock != nil else { return .acquireLock }
+        let base = JournalEntry(rolloutID: r.id, step: .stopping, target: r.to, previousBinary: o.binaryPath(r.from), from: r.from)
+        let entry = base.rollback(to: r.from, reason: why, down: o.localDown, now: o.now)
+        if o.localDown { return .rollBackWhileDown(entry) }
         if let peers = Gates.peersForRollback(o) { return .wait("rollback of \(o.localName) waits: \(peers)") }
-        return .rollBack(reason: why)
+        return .beginStop(entry)
     }
 
     /// What the daemon may still do when it cannot observe the cluster at all (quorum lost, its own member down and
     /// no peer answering): finish bringing its own member back up. Needs no read of etcd.
-    public static func offline(journal j: JournalEntry?, lockHeld: Bool, processUp: Bool, now: Double, timing: Timing) -> Action? {
+    public static func offline(journal j: JournalEntry?, lockHeld: Bool, process: ProcessState, binaryPathTemplate: String,
+                               now: Double, timing: Timing) -> Action? {
         guard let j else { return nil }
+        let down = process != .running
         if !lockHeld {
-            return processUp ? nil : .recoverStart(restorePreviousBinary: j.recoveryRestoresPreviousBinary)
+            guard down else { return nil }
+            if let started = j.recoveryStartedAt, now - started < timing.startGraceSeconds { return nil }
+            return .recoverStart(binary: j.recoveryBinary(template: binaryPathTemplate, clusterVersion: nil))
         }
         // A stop that landed but whose call reported failure leaves `.stopping` with the member down: with nothing
         // to observe (a lone member, found by the simulator) the sequence goes on from `.stopped`.
-        guard j.step == .stopped || j.step == .switched || (j.step == .stopping && !processUp) else { return nil }
-        let expired = now - (j.stoppedAt ?? now) >= timing.verifyTimeoutSeconds || j.startFailures >= maxStartFailures
-        if !expired { return j.step == .switched ? .startMember : .switchBinary(to: j.target) }
-        // While this member is down the cluster version cannot move (etcd decides it only from every member's
-        // version), so going back to the previous binary is always possible here.
-        return j.rollingBack || j.from == nil ? nil : .rollBackStopped(reason: "\(j.target) did not start within the deadline while the cluster was unobservable")
+        if j.step == .stopping, j.stoppedAt != nil ? down : process == .stopped { return .markStopped }
+        // Started, then gone (a lone member whose new process died before anyone could look): start it again, so
+        // that while it runs the cluster can be observed and the sequence decided (rolled back or halted).
+        if j.step == .started, down, now - (j.startedAt ?? now) >= timing.crashGraceSeconds { return .startMember(phase: nil) }
+        guard j.step == .stopped || j.step == .switched else { return nil }
+        let expired = now - (j.deadlineFrom ?? now) >= timing.verifyTimeoutSeconds || j.startFailures >= maxStartFailures
+        if !expired {
+            return j.step == .switched ? .startMember(phase: nil) : .switchBinary(path: switchPath(j, binaryPathTemplate))
+        }
+        // A rollback that cannot start (the cluster version may have moved): the member is brought up on what can run.
+        if j.rollingBack {
+            if let started = j.recoveryStartedAt, now - started < timing.startGraceSeconds { return nil }
+            return .recoverStart(binary: j.recoveryBinary(template: binaryPathTemplate, clusterVersion: nil))
+        }
+        // While this member is down the cluster version cannot move past what it ran before (etcd decides it from
+        // every member's version), and it never ran the target in this sequence: going back is always possible here.
+        guard let from = j.from, j.startedAt == nil else { return nil }
+        return .rollBackWhileDown(j.rollback(to: from, reason: "\(j.target) did not start within the deadline while the cluster was unobservable",
+                                             down: true, now: now))
     }
 }

@@ -20,16 +20,17 @@ public enum Gates {
         let r = o.rollout
         gate(1, "rollout active", r == nil ? "no rollout" : (r!.state == .active ? nil : "rollout is \(r!.state.rawValue)"))
 
-        let sick = o.members.filter { !$0.reachable || !$0.healthy || !$0.hasLeader }
-        gate(2, "all members healthy", sick.isEmpty ? nil
-             : "not healthy: " + sick.map { "\($0.name)\($0.reachable ? "" : " (unreachable)")" }.joined(separator: ", "))
+        let sick = o.members.compactMap { m in problem(m, o).map { "\(m.name)\($0)" } }
+        gate(2, "all members healthy", sick.isEmpty ? nil : "not healthy: " + sick.joined(separator: ", "))
 
-        let n = o.members.count, healthy = n - sick.count
+        // Quorum counts voters: a learner neither votes nor counts.
+        let voters = o.members.filter { !$0.isLearner }
+        let n = voters.count, healthy = voters.filter { problem($0, o) == nil }.count
         let marginFailure: String?
         if n < 3 && !o.allowSmallCluster {
-            marginFailure = "a \(n)-member cluster loses quorum while one member is down (allowSmallCluster to accept)"
+            marginFailure = smallCluster(n)
         } else if healthy - 1 < quorum(n) && !(n < 3 && o.allowSmallCluster) {
-            marginFailure = "stopping one of \(healthy) healthy members leaves \(healthy - 1) < quorum \(quorum(n))"
+            marginFailure = "stopping one of \(healthy) healthy voting members leaves \(healthy - 1) < quorum \(quorum(n))"
         } else { marginFailure = nil }
         gate(3, "quorum margin", marginFailure)
 
@@ -52,6 +53,22 @@ public enum Gates {
 
         gate(6, "local preflight", o.preflightBlocking.isEmpty ? nil : o.preflightBlocking.joined(separator: "; "))
         return out
+    }
+
+    /// Why a 1–2 voter cluster is refused (gate 3), and the way to accept it.
+    public static func smallCluster(_ n: Int) -> String {
+        "a \(n)-member cluster loses quorum while one member is down (allowSmallCluster to accept)"
+    }
+
+    /// Why `m` does not count as healthy for a stop (nil: it does): it answers, is healthy, has a leader, and is
+    /// caught up with the leader's raft index (a member that just restarted may answer healthy while it still lags).
+    public static func problem(_ m: MemberView, _ o: Observation) -> String? {
+        if !m.reachable { return " (unreachable)" }
+        if !m.healthy || !m.hasLeader { return "" }
+        if let leader = o.leader, m.raftIndex + o.timing.raftSlack < leader.raftIndex {
+            return " (behind: raft \(m.raftIndex)/\(leader.raftIndex))"
+        }
+        return nil
     }
 
     /// Auth for gate 5: enabled when the daemon talks to etcd as a user; the risk accepted when the record carries
@@ -82,14 +99,14 @@ public enum Gates {
     /// Before a rollback's stop: the peers must be healthy with a leader and none may be mid-upgrade (a peer may have
     /// crashed since this member was started). The local member is failing verification, so it is not counted.
     public static func peersForRollback(_ o: Observation) -> String? {
-        let peers = o.members.filter { $0.name != o.localName }
-        let sick = peers.filter { !$0.reachable || !$0.healthy || !$0.hasLeader }
-        if !sick.isEmpty { return "peers not healthy: " + sick.map(\.name).joined(separator: ", ") }
+        let sick = o.members.filter { $0.name != o.localName }.compactMap { m in problem(m, o).map { "\(m.name)\($0)" } }
+        if !sick.isEmpty { return "peers not healthy: " + sick.joined(separator: ", ") }
         return otherDestructive(o)
     }
 
     /// The window bound (model-checked rule): the stop may rely only on a fresh observation and a lease with margin.
-    /// Checked by the core before it asks for the stop and by the shell again right before it issues it.
+    /// Checked by the core before it asks for the stop; the shell checks the deadline and the lease the action
+    /// carries once more right before it issues it.
     public static func window(observationAge: Double, leaseRemaining: Double, timing: Timing) -> String? {
         if observationAge > timing.maxObservationAgeSeconds {
             return "observation is \(observationAge) s old; observing again before the stop"

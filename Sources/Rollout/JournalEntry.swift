@@ -2,7 +2,8 @@
 /// before every destructive step, so a restarted daemon knows whether it may have stopped its member.
 public struct JournalEntry: Codable, Sendable, Equatable {
     public enum Step: String, Codable, Sendable {
-        /// The record says stopping; the stop may have been issued.
+        /// The sequence began: the record says stopping (once `recordWrittenAt` is set); the stop is issued only
+        /// through the gate on an observation newer than that write, and `stoppedAt` says it was.
         case stopping
         case stopped
         case switched
@@ -32,6 +33,29 @@ public struct JournalEntry: Codable, Sendable, Equatable {
     public var lastError: String?
     /// The boot the monotonic times belong to (the shell rebases them when it differs).
     public var bootID: String?
+    /// Monotonic seconds when the fenced record write before the stop returned: the stop's gate is decided only on
+    /// health asked for after it (a write that failed over can take long enough for a peer to die meanwhile).
+    public var recordWrittenAt: Double?
+    /// What identifies the issued stop to the controller (the stop command's pid and start time, or the systemd
+    /// job), so a restarted daemon knows whether it is still pending instead of waiting blindly.
+    public var stopTicket: String?
+    /// Monotonic seconds when a recovery started the member: it is started once, then given time to answer.
+    public var recoveryStartedAt: Double?
+    /// Monotonic seconds when the member was down (its stop returned or was seen landed): the deadline to verified
+    /// runs from here — a stop that took its time (a leader's handover, a slow shutdown) does not eat into it.
+    public var downAt: Double?
+
+    /// Rolling back: the version it rolled back from (a recovery falls back on it when the previous binary cannot run:
+    /// the cluster version moved meanwhile).
+    public var rolledBackFrom: EtcdVersion?
+    /// The process this sequence started and verifies (its `process_start_time_seconds`, noted when first seen): a
+    /// process with another start time is a restart — the target died — whether or not this daemon saw it happen.
+    public var processStartTime: Double?
+    /// Starts a recovery made (they alternate between the two binaries once the first attempts did not bring it up).
+    public var recoveryStarts: Int = 0
+
+    /// Where the one deadline from the stop to verified runs from.
+    public var deadlineFrom: Double? { downAt ?? stoppedAt }
 
     public init(rolloutID: String, step: Step, target: EtcdVersion, rollingBack: Bool = false, reason: String? = nil,
                 stoppedAt: Double? = nil, startedAt: Double? = nil, previousBinary: String? = nil, from: EtcdVersion? = nil,
@@ -43,6 +67,7 @@ public struct JournalEntry: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case rolloutID, step, target, rollingBack, reason, stoppedAt, startedAt, previousBinary, from, startFailures, lastError, bootID
+        case recordWrittenAt, stopTicket, recoveryStartedAt, downAt, rolledBackFrom, recoveryStarts, processStartTime
     }
 
     public init(from d: Decoder) throws {
@@ -59,6 +84,19 @@ public struct JournalEntry: Codable, Sendable, Equatable {
         startFailures = try c.decodeIfPresent(Int.self, forKey: .startFailures) ?? 0
         lastError = try c.decodeIfPresent(String.self, forKey: .lastError)
         bootID = try c.decodeIfPresent(String.self, forKey: .bootID)
+        recordWrittenAt = try c.decodeIfPresent(Double.self, forKey: .recordWrittenAt)
+        stopTicket = try c.decodeIfPresent(String.self, forKey: .stopTicket)
+        recoveryStartedAt = try c.decodeIfPresent(Double.self, forKey: .recoveryStartedAt)
+        downAt = try c.decodeIfPresent(Double.self, forKey: .downAt)
+        rolledBackFrom = try c.decodeIfPresent(EtcdVersion.self, forKey: .rolledBackFrom)
+        recoveryStarts = try c.decodeIfPresent(Int.self, forKey: .recoveryStarts) ?? 0
+        processStartTime = try c.decodeIfPresent(Double.self, forKey: .processStartTime)
+    }
+
+    /// Whether the process seen now (its start time) is not the one this sequence noted.
+    public func restarted(seen: Double?) -> Bool {
+        guard step == .started, let noted = processStartTime, let seen else { return false }
+        return abs(seen - noted) > 0.5
     }
 
     /// Whether a recovery without the lock must point the link back at `previousBinary` before starting: always,
@@ -69,10 +107,29 @@ public struct JournalEntry: Codable, Sendable, Equatable {
         previousBinary != nil && (rollingBack || step != .started)
     }
 
-    /// Turns this sequence into a rollback of a member that is already down: the next steps switch to the previous
-    /// binary and start it, with a fresh deadline.
-    public mutating func beginRollbackWhileDown(to from: EtcdVersion, reason: String, now: Double) {
-        rollingBack = true; target = from; self.reason = reason
-        step = .stopped; stoppedAt = now; startedAt = nil; startFailures = 0; lastError = nil
+    /// This sequence turned into a rollback to `from`: of a member that is down (`down`: the next steps switch to the
+    /// previous binary and start it, with a fresh deadline), or of one that runs (a stop of its own, gated again).
+    public func rollback(to from: EtcdVersion, reason: String, down: Bool, now: Double) -> JournalEntry {
+        var e = self
+        e.rolledBackFrom = rollingBack ? rolledBackFrom : target
+        e.rollingBack = true; e.target = from; e.reason = reason
+        e.step = down ? .stopped : .stopping; e.stoppedAt = down ? now : nil; e.downAt = down ? now : nil
+        e.startedAt = nil; e.startFailures = 0; e.lastError = nil
+        e.recordWrittenAt = nil; e.stopTicket = nil; e.recoveryStartedAt = nil; e.recoveryStarts = 0; e.processStartTime = nil
+        return e
+    }
+
+    /// What a recovery starts (nil: the link as it is): the previous binary unless the new one was started forward —
+    /// and, rolling back, never a binary the cluster version left behind: the newer one when the cluster version is
+    /// known to have moved past the target, and every other attempt once two did not bring the member up (the
+    /// cluster version may be unknown: the cluster cannot be observed while this member is down).
+    public func recoveryBinary(template: String, clusterVersion: String?) -> String? {
+        let base = recoveryRestoresPreviousBinary ? previousBinary : nil
+        guard rollingBack, let newer = rolledBackFrom, newer.minorVersion != target.minorVersion else { return base }
+        let newerPath = template.replacing("{version}", with: newer.description)
+        if let cv = clusterVersion.flatMap(EtcdVersion.init), cv.minorVersion != target.minorVersion, cv > target { return newerPath }
+        // The old binary failed its starts already (a rollback overtaken by the flip): the newer one first.
+        if startFailures >= Decide.maxStartFailures { return recoveryStarts % 2 == 0 ? newerPath : base }
+        return recoveryStarts >= 2 && recoveryStarts % 2 == 0 ? newerPath : base
     }
 }

@@ -9,12 +9,21 @@ public struct MemberView: Sendable, Equatable {
     public var isLeader: Bool
     public var version: EtcdVersion?
     public var raftIndex: UInt64
+    /// A learner: not a voter (it counts for no quorum and is never handed leadership).
+    public var isLearner: Bool
 
     public init(name: String, id: UInt64, clientURL: String, reachable: Bool, healthy: Bool, hasLeader: Bool,
-                isLeader: Bool, version: EtcdVersion?, raftIndex: UInt64) {
+                isLeader: Bool, version: EtcdVersion?, raftIndex: UInt64, isLearner: Bool = false) {
         self.name = name; self.id = id; self.clientURL = clientURL; self.reachable = reachable; self.healthy = healthy
         self.hasLeader = hasLeader; self.isLeader = isLeader; self.version = version; self.raftIndex = raftIndex
+        self.isLearner = isLearner
     }
+}
+
+/// What the member controller says of the local member's process. `unknown` (no status command, a status call that
+/// failed or timed out, a systemd read that failed) is never read as "stopped" when a stop is decided.
+public enum ProcessState: String, Sendable, Equatable {
+    case running, stopped, unknown
 }
 
 /// The lock as this daemon holds it.
@@ -25,8 +34,11 @@ public struct LockHold: Sendable, Equatable {
     public var leaseID: Int64
     /// Seconds of lease left at the last keepalive answer.
     public var leaseRemaining: Double
-    public init(key: String, revision: Int64, leaseID: Int64, leaseRemaining: Double) {
+    /// Monotonic seconds when the lock was acquired.
+    public var heldSince: Double
+    public init(key: String, revision: Int64, leaseID: Int64, leaseRemaining: Double, heldSince: Double = 0) {
         self.key = key; self.revision = revision; self.leaseID = leaseID; self.leaseRemaining = leaseRemaining
+        self.heldSince = heldSince
     }
 }
 
@@ -35,6 +47,9 @@ public struct Timing: Sendable, Equatable, Codable {
     public var tickSeconds: Double
     public var lockTTLSeconds: Int
     public var verifyTimeoutSeconds: Double
+    /// A watched settle: the member must stay healthy with the same process (etcd's `process_start_time_seconds`)
+    /// for all of it. 30 s by default, so a target that dies within 30 s of its start is caught while the cluster is
+    /// still mixed (it costs that much per member).
     public var settleSeconds: Double
     /// The oldest health answer a stop may rely on (DESIGN: bound the window before the stop).
     public var maxObservationAgeSeconds: Double
@@ -42,11 +57,19 @@ public struct Timing: Sendable, Equatable, Codable {
     public var minLeaseRemainingSeconds: Double
     /// How far behind the leader's raft index a verified member may be.
     public var raftSlack: UInt64
-    /// How long a stop issued by an earlier incarnation may still be pending (a stop command or a queued systemd
-    /// job outliving the daemon that issued it): owner-clears waits this long for the member to go down.
+    /// How long a stop issued by an earlier incarnation may still be pending when the controller cannot tell (no
+    /// ticket of the stop was journalled): owner-clears waits this long for the member to go down. With a ticket (the
+    /// stop command's pid and start time, or the systemd job) the controller knows, and nothing waits blindly.
     public var stopPendingSeconds: Double = 60
+    /// After a recovery started the member, how long before it is started again if it still does not answer.
+    public var startGraceSeconds: Double = 15
+    /// A verified member that does not answer for this long (its process not seen running) is taken as crashed.
+    public var crashGraceSeconds: Double = 5
+    /// How long a daemon holds the lock while a gate fails before it lets go (another daemon may need the lock to
+    /// bring back the very member it waits on).
+    public var lockWaitSeconds: Double = 10
 
-    public init(tickSeconds: Double = 1, lockTTLSeconds: Int = 30, verifyTimeoutSeconds: Double = 60, settleSeconds: Double = 2,
+    public init(tickSeconds: Double = 1, lockTTLSeconds: Int = 30, verifyTimeoutSeconds: Double = 60, settleSeconds: Double = 30,
                 maxObservationAgeSeconds: Double = 3, minLeaseRemainingSeconds: Double = 10, raftSlack: UInt64 = 16) {
         self.tickSeconds = tickSeconds; self.lockTTLSeconds = lockTTLSeconds; self.verifyTimeoutSeconds = verifyTimeoutSeconds
         self.settleSeconds = settleSeconds; self.maxObservationAgeSeconds = maxObservationAgeSeconds
@@ -82,12 +105,25 @@ public struct Observation: Sendable {
     public var journal: JournalEntry?
     /// Blocking findings of the local preflight for the rollout's target (gate 6).
     public var preflightBlocking: [String]
-    /// Whether the local member's process is running (the controller's view, independent of etcd answering).
-    public var localProcessUp: Bool
-    /// Seconds since the oldest health answer in `members` (monotonic).
-    public var observationAge: Double
-    /// Seconds the local member has continuously passed verification (0 when it does not).
+    /// The local member's process as the controller reports it (independent of etcd answering).
+    public var localProcess: ProcessState
+    /// Monotonic seconds when the oldest health answer in `members` was asked for: a stop rests only on answers asked
+    /// for after the last write before it.
+    public var observedAt: Double
+    /// Seconds the local member has continuously passed verification with the same process (0 when it does not).
     public var verifiedFor: Double
+    /// The local member's `process_start_time_seconds` this tick (nil when not read: unreachable, or not needed).
+    public var localStartTime: Double? = nil
+    /// Every member's `process_start_time_seconds`, by name, when they were read (before the rollout completes).
+    public var startTimes: [String: Double] = [:]
+    /// Seconds the local member has not answered with its process not seen running.
+    public var localUnreachableFor: Double = 0
+    /// Whether a stop this daemon issued (the journal's ticket) may still be pending: nil when the controller cannot tell.
+    public var stopPending: Bool? = nil
+    /// Where the binary link points now (a sequence remembers it to go back to).
+    public var linkTarget: String? = nil
+    /// This node's `member.binaryPathTemplate` (`{version}` replaced by a version): where each version's binary is.
+    public var binaryPathTemplate: String = "/usr/local/bin/etcd-{version}"
     public var allowSmallCluster: Bool
     /// The effective version policy (built in, made stricter by this node's policy files): gate 5.
     public var policy: VersionPolicy = .builtIn
@@ -97,12 +133,23 @@ public struct Observation: Sendable {
 
     public init(localName: String, members: [MemberView], clusterVersion: String?, rollout: RolloutRecord?,
                 records: [String: MemberRecord], backup: BackupRecord?, lock: LockHold?, journal: JournalEntry?,
-                preflightBlocking: [String], localProcessUp: Bool, observationAge: Double, verifiedFor: Double,
+                preflightBlocking: [String], localProcess: ProcessState, observedAt: Double, verifiedFor: Double = 0,
                 allowSmallCluster: Bool = false, undecodableRecords: [String] = [], now: Double, timing: Timing) {
         self.localName = localName; self.members = members; self.clusterVersion = clusterVersion; self.rollout = rollout
         self.records = records; self.backup = backup; self.lock = lock; self.journal = journal
-        self.preflightBlocking = preflightBlocking; self.localProcessUp = localProcessUp; self.observationAge = observationAge
-        self.verifiedFor = verifiedFor; self.allowSmallCluster = allowSmallCluster; self.undecodableRecords = undecodableRecords; self.now = now; self.timing = timing
+        self.preflightBlocking = preflightBlocking; self.localProcess = localProcess; self.observedAt = observedAt
+        self.verifiedFor = verifiedFor; self.allowSmallCluster = allowSmallCluster; self.undecodableRecords = undecodableRecords
+        self.now = now; self.timing = timing
+    }
+
+    /// Seconds since the oldest health answer was asked for.
+    public var observationAge: Double { now - observedAt }
+    /// The local member is down as far as anything can tell: it does not answer and its process is not seen running.
+    /// Enough to *start* it (harmless if it runs); never a reason to skip the gates of a stop.
+    public var localDown: Bool { !(local?.reachable ?? false) && localProcess != .running }
+    /// The binary of `version` on this node.
+    public func binaryPath(_ version: EtcdVersion) -> String {
+        binaryPathTemplate.replacing("{version}", with: version.description)
     }
 
     public var local: MemberView? { members.first { $0.name == localName } }

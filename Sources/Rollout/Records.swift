@@ -88,13 +88,16 @@ public struct MemberRecord: Codable, Sendable, Equatable {
     public var error: String?
     /// Seconds the member was down in its last stop → healthy cycle.
     public var downtimeSeconds: Double?
+    /// The member's `process_start_time_seconds` when it was verified: its daemon keeps watching it while the rollout
+    /// runs, and a process that restarted (or stays down) after its verification rolls back and halts the rollout.
+    public var processStartTime: Double?
 
     public init(rolloutID: String, memberID: String, phase: MemberPhase, from: EtcdVersion, to: EtcdVersion,
                 leaseID: String? = nil, lockRevision: Int64? = nil, updatedAt: Double, error: String? = nil,
-                downtimeSeconds: Double? = nil) {
+                downtimeSeconds: Double? = nil, processStartTime: Double? = nil) {
         self.rolloutID = rolloutID; self.memberID = memberID; self.phase = phase; self.from = from; self.to = to
         self.leaseID = leaseID; self.lockRevision = lockRevision; self.updatedAt = updatedAt; self.error = error
-        self.downtimeSeconds = downtimeSeconds
+        self.downtimeSeconds = downtimeSeconds; self.processStartTime = processStartTime
     }
 }
 

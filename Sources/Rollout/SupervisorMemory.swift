@@ -1,21 +1,30 @@
 /// What a supervisor remembers between ticks, advanced by each observation and the monotonic time it carries: how
-/// long verification has held continuously, how long the member was down, and the local member's health
-/// transitions. Lost on a daemon restart by design: verification then starts settling again.
+/// long verification has held with one process, how often the process restarted while it was verified, how long the
+/// member has not answered, how long it was down, and the local member's health transitions. Lost on a daemon
+/// restart by design: verification then starts settling again.
 public struct SupervisorMemory: Sendable, Equatable {
     public enum Event: Sendable, Equatable {
         case localRecovered
         /// Only outside a sequence of ours: while we stopped it, unhealthy is expected.
         case localUnhealthy
+        /// The local process restarted while it was being verified (its start time changed).
+        case localRestarted
     }
 
     public private(set) var verifiedSince: Double?
     public private(set) var lastHealthy: Bool?
     /// Stop issued → first healthy answer, for the member's record.
     public private(set) var downtime: Double?
+    /// The process start time seen last while verifying, and the restarts seen since the sequence's start.
+    private var lastStartTime: Double?
+    private var restarts = 0
+    private var sequenceStart: Double?
+    private var unreachableSince: Double?
 
     public init() {}
 
-    /// Fills `o.verifiedFor` and returns the health transitions this observation shows.
+    /// Fills `o.verifiedFor` and `o.localUnreachableFor`, and returns the transitions this
+    /// observation shows.
     public mutating func advance(_ o: inout Observation) -> [Event] {
         var events: [Event] = []
         let healthy = o.local?.healthy ?? false
@@ -24,9 +33,26 @@ public struct SupervisorMemory: Sendable, Equatable {
         }
         lastHealthy = healthy
 
+        if o.local?.reachable == true || o.localProcess == .running { unreachableSince = nil } else {
+            unreachableSince = unreachableSince ?? o.now
+        }
+        o.localUnreachableFor = unreachableSince.map { o.now - $0 } ?? 0
+
+        // Restarts count from this sequence's start: a process whose start time changes was not the one we started.
+        if let j = o.journal, j.step == .started {
+            // A new start of ours (offline ticks included): settling begins again, on the new process.
+            if sequenceStart != j.startedAt { sequenceStart = j.startedAt; lastStartTime = nil; restarts = 0; verifiedSince = nil }
+            if let t = o.localStartTime {
+                if let last = lastStartTime, abs(t - last) > 0.5 { restarts += 1; events.append(.localRestarted) }
+                lastStartTime = t
+            }
+        } else {
+            sequenceStart = nil; lastStartTime = nil; restarts = 0
+        }
+
         if let j = o.journal, j.step == .started {
             if healthy, downtime == nil, let stopped = j.stoppedAt { downtime = max(0, o.now - stopped) }
-            if Gates.verification(o, target: j.target) == nil {
+            if Gates.verification(o, target: j.target) == nil && restarts == 0 {
                 if verifiedSince == nil { verifiedSince = o.now }
             } else { verifiedSince = nil }
         } else {

@@ -26,6 +26,9 @@ public enum MessageID: String, Sendable, CaseIterable {
     case startFailed = "8d3c0a5e6f1b4f0e9a2d7c4b1e5f6a14"
     /// A rollout in hops finished one hop and moved to the next.
     case hopCompleted = "8d3c0a5e6f1b4f0e9a2d7c4b1e5f6a15"
+    /// A daemon left its sequence without finishing it (its member removed, the rollout record gone or changed, its
+    /// lock lost): its member is up, its record cleared, its lock released.
+    case sequenceLeft = "8d3c0a5e6f1b4f0e9a2d7c4b1e5f6a16"
 
     /// The metadata key a log call uses to carry the message ID.
     public static let metadataKey = "message_id"

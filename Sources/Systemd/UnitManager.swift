@@ -26,8 +26,15 @@ public final class UnitManager: Sendable {
     /// Runs the operation and returns the job result ("done"); throws on any other result ("failed", "timeout",
     /// "canceled", "dependency", "skipped"), on a D-Bus error (named), or when the deadline passes.
     @discardableResult
-    public func perform(_ op: Operation, unit: String, timeout: Duration = .seconds(90)) async throws -> String {
-        try await onQueue { try self.performSync(op, unit: unit, timeout: timeout) }
+    /// `queued` is called with the job's object path as soon as systemd queued it (before the wait for its result).
+    public func perform(_ op: Operation, unit: String, timeout: Duration = .seconds(90),
+                        queued: (@Sendable (String) -> Void)? = nil) async throws -> String {
+        try await onQueue { try self.performSync(op, unit: unit, timeout: timeout, queued: queued) }
+    }
+
+    /// Whether the job at `path` (from `perform`'s `queued`) is still queued or running: its object exists.
+    public func jobExists(_ path: String) async throws -> Bool {
+        try await onQueue { try self.jobExistsSync(path) }
     }
 
     /// The unit's ActiveState ("active", "inactive", "failed", "activating", "deactivating"…).
@@ -42,6 +49,8 @@ public final class UnitManager: Sendable {
     }
 
     // MARK: synchronous, on the queue only
+
+    fileprivate func openBus(_ what: String) throws -> OpaquePointer { try open(what) }
 
     private func open(_ unit: String) throws -> OpaquePointer {
         var bus: OpaquePointer?
@@ -93,7 +102,7 @@ public final class UnitManager: Sendable {
         return String(cString: p)
     }
 
-    private func performSync(_ op: Operation, unit: String, timeout: Duration) throws -> String {
+    private func performSync(_ op: Operation, unit: String, timeout: Duration, queued: (@Sendable (String) -> Void)?) throws -> String {
         let bus = try open(unit)
         defer { sd_bus_flush_close_unref(bus) }
         let ctx = JobWatch()
@@ -120,6 +129,7 @@ public final class UnitManager: Sendable {
         let reply = try call(bus, unit, member: op.rawValue, args: [unit, "replace"], timeoutUsec: usec)
         defer { sd_bus_message_unref(reply) }
         guard let job = Self.readObjectPath(reply) else { throw Failure(unit: unit, detail: "\(op.rawValue) returned no job") }
+        queued?(job)
         let deadline = DispatchTime.now() + .nanoseconds(Int(usec * 1000))
         while ctx.results[job] == nil {
             let r = sd_bus_process(bus, nil)
@@ -150,6 +160,22 @@ public final class UnitManager: Sendable {
         }
         defer { free(value) }
         return String(cString: value)
+    }
+}
+
+extension UnitManager {
+    fileprivate func jobExistsSync(_ path: String) throws -> Bool {
+        let bus = try openBus(path)
+        defer { sd_bus_flush_close_unref(bus) }
+        var error = sd_bus_error()
+        defer { sd_bus_error_free(&error) }
+        var value: UnsafeMutablePointer<CChar>?
+        let r = sd_bus_get_property_string(bus, "org.freedesktop.systemd1", path, "org.freedesktop.systemd1.Job", "State", &error, &value)
+        if r >= 0 { free(value); return true }
+        let name = error.name.map { String(cString: $0) } ?? ""
+        // A finished job's object is gone: systemd answers UnknownObject (or UnknownMethod on older versions).
+        if name.contains("UnknownObject") || name.contains("UnknownMethod") || name.contains("NoSuchJob") || name.contains("UnknownInterface") { return false }
+        throw Failure(unit: path, detail: "job State: \(error.message.map { String(cString: $0) } ?? String(cString: strerror(-r)))")
     }
 }
 

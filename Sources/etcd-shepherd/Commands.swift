@@ -21,6 +21,10 @@ struct Run: AsyncParsableCommand {
         }
         let unwritable = WritablePaths.problems(config)
         guard unwritable.isEmpty else { throw Failure(code: Exit.usage, message: unwritable.joined(separator: "; ")) }
+        // One daemon per member: held until the process exits.
+        let instance: InstanceLock
+        do { instance = try InstanceLock(stateDir: config.stateDir) } catch { throw Failure(code: Exit.usage, message: "\(error)") }
+        defer { withExtendedLifetime(instance) {} }
         let transport: Transport
         do { transport = try config.cluster.makeTransport() } catch { throw Failure(code: Exit.usage, message: "\(error)") }
         let cluster = EtcdCluster(urls: config.cluster.endpoints, transport: transport, timeout: .seconds(3))

@@ -132,7 +132,7 @@ import Testing
         r.authFingerprint = "aaa"
         var idle = observation(rollout: r)
         idle.auth = AuthView(fingerprint: "bbb")
-        guard case let .halt(reason) = Decide.next(idle) else { Issue.record("\(Decide.next(idle))"); return }
+        guard case let .halt(reason, _, _) = Decide.next(idle) else { Issue.record("\(Decide.next(idle))"); return }
         #expect(reason.contains("users, roles or permissions changed"))
         // A member mid-sequence (started on the target, verifying) finishes its sequence first.
         var busy = observation(rollout: r, records: ["s2": record(.verifying, id: "2")], lock: heldLock, backup: backup,

@@ -2,34 +2,60 @@ import EtcdClient
 import Foundation
 import Rollout
 
-/// Turns an operator's request file into the cluster-wide rollout record: validates the file, the version policy
-/// against what the cluster runs, and this node's target binary; then creates the record with a guarded txn.
-/// Either way the file is renamed (`.accepted` / `.rejected`) and the reason recorded; a refused request writes
-/// nothing to etcd.
+/// Where a request comes from: the operator's request file in production (`RequestFile`), an in-memory one in the
+/// simulator. Contract: `pending()` is nil when there is none, throws `UpgradeRequest.Refused` for a request that is
+/// there but bad (unsafe file, malformed), and any other error for one that could not be read now (left for the next
+/// try); `settle` moves the request aside with the outcome.
+public protocol RequestInbox: Sendable {
+    func pending() throws -> UpgradeRequest?
+    func settle(accepted: Bool, reason: String)
+}
+
+/// The request file (`config.requestFile`): checked as `UpgradeRequest.read` does, renamed `.accepted`/`.rejected`.
+public struct RequestFile: RequestInbox {
+    public let path: String
+    public init(path: String) { self.path = path }
+
+    public func pending() throws -> UpgradeRequest? {
+        guard FileManager.default.fileExists(atPath: path) || (try? FileManager.default.destinationOfSymbolicLink(atPath: path)) != nil else {
+            return nil
+        }
+        return try UpgradeRequest.read(path: path)
+    }
+
+    public func settle(accepted: Bool, reason: String) { UpgradeRequest.settle(path: path, accepted: accepted, reason: reason) }
+}
+
+/// Turns an operator's request into the cluster-wide rollout record: validates it, the version policy against what
+/// the cluster runs, and this node's preflight; then creates the record with a guarded txn. Either way the request is
+/// settled (`.accepted` / `.rejected`) and the reason recorded; a refused request writes nothing to etcd.
 ///
-/// A failure that is not about the request (etcd unreachable, an election under way) leaves the file where it is for
-/// the next tick: a good request is never renamed `.rejected` by a transient error.
+/// A failure that is not about the request (etcd unreachable, an election under way) leaves it where it is for the
+/// next tick: a good request is never rejected by a transient error.
 public struct RequestIntake: Sendable {
     let store: RolloutStore
     let events: Events
+    /// Names a new rollout (a time and a random suffix; the simulator passes its own, for exact replays).
+    let makeID: @Sendable (Double) -> String
 
-    init(store: RolloutStore, events: Events) { self.store = store; self.events = events }
+    public init(store: RolloutStore, events: Events,
+                makeID: @escaping @Sendable (Double) -> String = { "r\(Int($0))-\(String(UInt16.random(in: 0...UInt16.max), radix: 16))" }) {
+        self.store = store; self.events = events; self.makeID = makeID
+    }
 
     /// Returns true when a new rollout was created. `config` is the caller's current one (passed, never kept, so a
     /// reload cannot race with a poll).
-    func poll(config: Config, view: ClusterView, rollout: RolloutRecord?, now: Double) async -> Bool {
-        let path = config.requestFile
-        guard FileManager.default.fileExists(atPath: path) || (try? FileManager.default.destinationOfSymbolicLink(atPath: path)) != nil else {
-            return false
-        }
+    func poll(config: Config, inbox: any RequestInbox, ports: SupervisorPorts, view: ClusterView, rollout: RolloutRecord?,
+              now: Double) async -> Bool {
         do {
-            let rec = try await validate(config: config, path: path, view: view, rollout: rollout, now: now)
-            let existing = try await store.read()
+            guard let req = try inbox.pending() else { return false }
+            let rec = try await validate(req, config: config, ports: ports, view: view, rollout: rollout, now: now)
+            let existing = try await store.read(avoiding: [])
             guard try await store.createRollout(rec, replacing: existing.rollout.map { ($0, existing.rolloutModRevision) },
                                                 setAside: existing.rolloutProblem == nil ? nil : existing.rolloutModRevision) else {
                 throw UpgradeRequest.Refused(reason: "another rollout was created meanwhile (\(existing.rollout?.id ?? "?"))")
             }
-            UpgradeRequest.settle(path: path, accepted: true, reason: "rollout \(rec.id) \(rec.from) → \(rec.to)")
+            inbox.settle(accepted: true, reason: "rollout \(rec.id) \(rec.from) → \(rec.to)")
             events.emit(.requestAccepted, .notice, "request accepted: rollout \(rec.id) \(rec.from) → \(rec.to)", rollout: rec, phase: "active")
             for f in config.policy.advisoryFindings(running: [rec.from], target: rec.finalTarget) {
                 events.logger.warning("\(f.line)")
@@ -42,17 +68,17 @@ public struct RequestIntake: Sendable {
             return true
         } catch let e as UpgradeRequest.Refused {
             let reason = "\(e)"
-            UpgradeRequest.settle(path: path, accepted: false, reason: reason)
+            inbox.settle(accepted: false, reason: reason)
             events.emit(.requestRefused, .error, "request refused: \(reason)", reason: reason)
             return false
         } catch {
-            events.logger.warning("request \(path) left in place for the next try: \(error)")
+            events.logger.warning("request left in place for the next try: \(error)")
             return false
         }
     }
 
-    func validate(config: Config, path: String, view: ClusterView, rollout: RolloutRecord?, now: Double) async throws -> RolloutRecord {
-        let req = try UpgradeRequest.read(path: path)
+    func validate(_ req: UpgradeRequest, config: Config, ports: SupervisorPorts, view: ClusterView, rollout: RolloutRecord?,
+                  now: Double) async throws -> RolloutRecord {
         let final = EtcdVersion(req.version)!
         let via = req.via.flatMap(EtcdVersion.init)
         let firstHop = via ?? final
@@ -61,7 +87,7 @@ public struct RequestIntake: Sendable {
         let auth = VersionPolicy.Auth(enabled: config.cluster.auth != nil, riskAccepted: req.allowAuthRisk ?? false)
         switch RequestRules.evaluate(to: firstHop, allowKnownBad: req.allowKnownBad ?? false, rollout: rollout,
                                      members: view.members.map(\.view), clusterVersion: view.clusterVersion, auth: auth,
-                                     policy: config.policy) {
+                                     policy: config.policy, allowSmallCluster: config.cluster.allowSmallCluster) {
         case let .accept(version): from = version
         case let .refuse(why): throw Refused(reason: why)
         }
@@ -74,22 +100,20 @@ public struct RequestIntake: Sendable {
             }
         }
         // This node's own preflight (binaries of every hop, data dir, flags); the other daemons check theirs as gate 6.
-        let findings = await Preflight.forRequest(config, from: from, via: via, to: final, binary: req.binary, sha256: req.sha256)
-            .filter { $0.severity == .blocking }
+        let findings = await ports.preflight.checkRequest(config, request: req, from: from).filter { $0.severity == .blocking }
         if !findings.isEmpty { throw Refused(reason: findings.map { "\($0.what) (fix: \($0.fix))" }.joined(separator: "; ")) }
         // An auth-sensitive step accepted by the request: the users and roles as they are now, which every daemon
         // compares with what it reads while the rollout runs (a read failure here leaves the request for the next try).
         let sensitive = hops.contains { VersionPolicy.authNote(from: $0.from, to: $0.to) != nil }
         var fingerprint: String?
         if auth.enabled && sensitive {
-            do { fingerprint = try await store.cluster.authFingerprint() } catch let e as EtcdError where e.isRefusal {
+            do { fingerprint = try await ports.cluster.authFingerprint() } catch let e as EtcdError where e.isRefusal {
                 // Not a passing fault: the user may not read users and roles.
                 throw Refused(reason: "cannot read etcd's users and roles to watch them during this rollout (\(e)); the daemon's user needs the root role")
             }
         }
-        let id = "r\(Int(now))-\(String(UInt16.random(in: 0...UInt16.max), radix: 16))"
         // Intent only: the record never carries a path (every node runs its own binaryPathTemplate).
-        return RolloutRecord(id: id, from: from, to: firstHop, requestedBy: config.member.name, requestedAt: now,
+        return RolloutRecord(id: makeID(now), from: from, to: firstHop, requestedBy: config.member.name, requestedAt: now,
                              sha256: req.sha256?.lowercased(), binary: nil, allowKnownBad: req.allowKnownBad ?? false,
                              authFingerprint: fingerprint, then: via == nil ? nil : [final], stage: via == nil ? nil : 0)
     }

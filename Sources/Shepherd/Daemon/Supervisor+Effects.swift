@@ -2,8 +2,9 @@ import Foundation
 import Rollout
 import Systemd
 
-/// The executor: one small function per action, each reaching the world only through the ports. The journal is
-/// written before every destructive step, so a crash anywhere leaves a state the core knows how to continue.
+/// The executor: one small function per action, each doing what the action says and reaching the world only through
+/// the ports. Nothing here decides: the journal entries, binary paths and record phases come in the actions. The
+/// journal is written before every destructive step, so a crash anywhere leaves a state the core knows how to continue.
 extension Supervisor {
     func perform(_ action: Action, _ o: Observation) async throws {
         let me = config.member.name
@@ -32,35 +33,50 @@ extension Supervisor {
             try await ports.maintenance.transferLeadership(leaderURL: leaderURL, to: target)
             events.emit(.leadershipTransferred, .notice, "\(me) handed leadership to \(String(target, radix: 16)) before its own upgrade", rollout: r)
 
-        case let .stopMember(target, rollingBack, reason):
-            try await stop(target: target, rollingBack: rollingBack, reason: reason, o)
-
-        case let .rollBack(reason):
-            guard let r else { return }
-            events.emit(.rollback, .error, "rolling \(me) back to \(r.from): \(reason)", rollout: r, phase: "rollingBack", reason: reason)
-            try await stop(target: r.from, rollingBack: true, reason: reason, o)
-
-        case let .rollBackStopped(reason):
-            guard var j = o.journal else { return }
-            let from = j.from ?? r?.from ?? j.target
-            events.emit(.rollback, .error, "rolling \(me) back to \(from) (its member is down): \(reason)", rollout: r, phase: "rollingBack", reason: reason)
-            j.beginRollbackWhileDown(to: from, reason: reason, now: ports.clock.now())
+        case let .beginStop(entry):
+            guard let r, let h = o.lock else { return }
+            var j = entry
             try ports.journal.write(j)
-            if let r, let h = o.lock { try await writeRecord(r, o, phase: .rollingBack, lock: h, error: reason) }
+            if j.rollingBack {
+                events.emit(.rollback, .error, "rolling \(me) back to \(j.target): \(j.reason ?? "?")", rollout: r, phase: "rollingBack", reason: j.reason)
+            }
+            try await writeRecord(r, o, phase: j.rollingBack ? .rollingBack : .stopping, lock: h, error: j.reason)
+            // The stop's gate is decided again on health asked for after this instant.
+            j.recordWrittenAt = ports.clock.now()
+            try ports.journal.write(j)
+
+        case let .stopMember(issueBy, minLease):
+            try await stop(issueBy: issueBy, minLease: minLease, o)
+
+        case .markStopped:
+            guard var j = o.journal else { return }
+            j.step = .stopped; j.downAt = ports.clock.now()
+            try ports.journal.write(j)
+            events.logger.info("\(me): the stop issued earlier has landed; going on")
+
+        case let .rollBackWhileDown(entry):
+            events.emit(.rollback, .error, "rolling \(me) back to \(entry.target) (its member is down): \(entry.reason ?? "?")",
+                        rollout: r, phase: "rollingBack", reason: entry.reason)
+            try ports.journal.write(entry)
+            if let r, let h = o.lock { try await writeRecord(r, o, phase: .rollingBack, lock: h, error: entry.reason) }
 
         case .switchBinary, .startMember, .recoverStart:
             try await performOffline(action, rollout: r, observation: o)
 
-        case .adoptVerification:
+        case let .noteProcess(startTime):
+            guard var j = o.journal else { return }
+            j.processStartTime = startTime
+            try ports.journal.write(j)
+
+        case let .adoptVerification(entry):
             guard let r, let h = o.lock else { return }
-            let now = ports.clock.now()
-            try ports.journal.write(JournalEntry(rolloutID: r.id, step: .started, target: r.to, stoppedAt: now, startedAt: now))
+            try ports.journal.write(entry)
             try await writeRecord(r, o, phase: .verifying, lock: h)
 
-        case .markDone:
+        case let .markDone(processStartTime):
             guard let r, let h = o.lock, let j = o.journal else { return }
             let downtime = memory.downtime
-            try await writeRecord(r, o, phase: .done, lock: h, downtime: downtime)
+            try await writeRecord(r, o, phase: .done, lock: h, downtime: downtime, processStartTime: processStartTime)
             try ports.journal.clear()
             _ = memory.takeDowntime()
             if let downtime { metrics?.memberDowntime(downtime) }
@@ -70,17 +86,20 @@ extension Supervisor {
             await ports.lock.release()
             events.emit(.lockReleased, .info, "\(me) released the upgrade lock", rollout: r)
 
-        case let .halt(reason):
+        case let .halt(reason, phase, keepJournal):
             // Every write here throws on failure: the next tick decides the halt again (each step is idempotent), so
             // a transient error never leaves the rollout active behind a member that gave up.
             if let r, !r.state.isTerminal {
                 // An operator's abort (or another daemon's halt) stands; the sequence still ends cleanly below.
                 _ = try await ports.store.setRolloutState(.halted, reason: reason, allowedFrom: [.active, .paused], avoiding: [localURL])
             }
-            if let r, let h = o.lock {
-                try await writeRecord(r, o, phase: o.journal?.rollingBack == true ? .rolledBack : .interrupted, lock: h, error: reason)
+            if let r, o.journal != nil || o.localRecord?.phase.isDestructive == true {
+                if let h = o.lock { try await writeRecord(r, o, phase: phase, lock: h, error: reason) } else {
+                    try await clearRecord(to: phase, reason: reason)   // owner clears, no lock needed
+                }
             }
-            try ports.journal.clear()
+            // Our member is down: the journal stays, and the recovery (no lock needed) brings it up.
+            if !keepJournal { try ports.journal.clear() }
             events.emit(.rolloutHalted, .critical, "rollout halted: \(reason)", rollout: r, phase: "halted", reason: reason)
             await releaseIfHeld(o)
 
@@ -98,18 +117,12 @@ extension Supervisor {
             events.emit(.hopCompleted, .notice, "rollout \(r.id): every member on \(r.to), cluster version \(o.clusterVersion ?? "?"); next hop \(next.from) → \(next.to)",
                         rollout: next, phase: "active", clusterVersion: o.clusterVersion)
 
-        case let .clearInterrupted(reason):
-            let snap = try await ports.store.read(avoiding: [localURL])
-            if let rec = snap.records[me], rec.phase.isDestructive {
-                var cleared = rec
-                cleared.phase = .interrupted; cleared.error = reason; cleared.updatedAt = ports.clock.wallNow()
-                guard try await ports.store.writeRecordCAS(me, cleared, modRevision: snap.recordModRevisions[me] ?? 0) else {
-                    throw StoreError(detail: "record of \(me) changed while clearing it; retrying")
-                }
-            }
+        case let .leaveSequence(reason):
+            try await clearRecord(to: .interrupted, reason: reason)
             try ports.journal.clear()
-            events.emit(.rollback, .warning, "\(me) left its sequence and cleared its record: \(reason)",
+            events.emit(.sequenceLeft, .warning, "\(me) left its sequence and cleared its record: \(reason)",
                         rollout: r, phase: "interrupted", reason: reason)
+            await releaseIfHeld(o)
         }
     }
 
@@ -118,16 +131,19 @@ extension Supervisor {
     func performOffline(_ action: Action, rollout r: RolloutRecord? = nil, observation o: Observation? = nil) async throws {
         let me = config.member.name
         switch action {
-        case let .switchBinary(version):
+        case let .switchBinary(path):
             guard var j = try ports.journal.read() else { return }
-            let path = j.rollingBack ? (j.previousBinary ?? config.member.binaryPath(version)) : config.member.binaryPath(version)
             try ports.link.point(to: path)
             j.step = .switched
             try ports.journal.write(j)
             events.logger.info("\(me): binary link \(config.member.binaryLink) → \(path)")
 
-        case .startMember:
+        case let .startMember(phase):
             guard var j = try ports.journal.read() else { return }
+            if j.step == .started {
+                // Started before, found dead (a lone member seen only offline): this start counts as a failure.
+                j.startFailures += 1; j.lastError = "exited after its start"
+            }
             do { try await ports.controller.start() } catch {
                 j.startFailures += 1; j.lastError = "\(error)"
                 try ports.journal.write(j)
@@ -139,66 +155,88 @@ extension Supervisor {
             j.startedAt = ports.clock.now()
             try ports.journal.write(j)
             events.emit(.memberStarted, .notice, "\(me) started on \(j.target)", rollout: r, phase: "verifying")
-            if let r, let o, let h = o.lock {
-                try await writeRecord(r, o, phase: j.rollingBack ? .rollingBack : .verifying, lock: h, error: j.reason)
+            if let phase, let r, let o, let h = o.lock {
+                try await writeRecord(r, o, phase: phase, lock: h, error: j.reason)
             }
 
-        case let .recoverStart(restore):
-            let j = try ports.journal.read()
-            if restore, let previous = j?.previousBinary {
-                events.logger.warning("\(me): the new binary was never verified; binary link back to \(previous)")
-                try ports.link.point(to: previous)
+        case let .recoverStart(binary):
+            guard var j = try ports.journal.read() else { return }
+            if let binary {
+                events.logger.warning("\(me): the new binary was never verified; binary link back to \(binary)")
+                try ports.link.point(to: binary)
             }
             events.logger.warning("\(me): starting the member left down by an interrupted sequence")
+            // Journalled first: it is started once, then given time to answer.
+            j.recoveryStartedAt = ports.clock.now(); j.recoveryStarts += 1
+            try ports.journal.write(j)
             try await ports.controller.start()
 
-        case let .rollBackStopped(reason):
-            guard var j = try ports.journal.read(), let from = j.from else { return }
-            events.emit(.rollback, .error, "rolling \(me) back to \(from) (its member is down, the cluster unobservable): \(reason)", phase: "rollingBack", reason: reason)
-            j.beginRollbackWhileDown(to: from, reason: reason, now: ports.clock.now())
+        case .markStopped:
+            guard var j = try ports.journal.read() else { return }
+            j.step = .stopped; j.downAt = ports.clock.now()
             try ports.journal.write(j)
+
+        case let .rollBackWhileDown(entry):
+            events.emit(.rollback, .error, "rolling \(me) back to \(entry.target) (its member is down, the cluster unobservable): \(entry.reason ?? "?")",
+                        phase: "rollingBack", reason: entry.reason)
+            try ports.journal.write(entry)
 
         default:
             return
         }
     }
 
-    /// Journal, fenced record write, the window re-checked, then the stop (DESIGN: fence-then-record before every stop).
-    func stop(target: EtcdVersion, rollingBack: Bool, reason: String?, _ o: Observation) async throws {
-        guard let r = o.rollout, let h = o.lock else { return }
+    /// The stop, on a gate decided by the core on health asked for after the record write: our own streams on the
+    /// member closed first, the deadline and the lease the action carries checked once more on the monotonic clock,
+    /// the journal stamped (with the stop's ticket as soon as it is under way), then the stop, waited for.
+    func stop(issueBy: Double, minLease: Double, _ o: Observation) async throws {
+        guard let r = o.rollout, var j = o.journal else { return }
         let me = config.member.name
-        var j = o.journal ?? JournalEntry(rolloutID: r.id, step: .stopping, target: target, rollingBack: rollingBack, reason: reason,
-                                          previousBinary: ports.link.target(), from: r.from)
-        if o.journal?.rollingBack != rollingBack {   // a rollback starts a new sequence on the same journal
-            j.step = .stopping; j.target = target; j.rollingBack = rollingBack; j.reason = reason; j.startedAt = nil
-            j.startFailures = 0; j.lastError = nil
-        }
-        try ports.journal.write(j)
-        try await writeRecord(r, o, phase: rollingBack ? .rollingBack : .stopping, lock: h, error: reason)
-        // The window bound, once more right before the stop (monotonic): the fenced write took time, and a pause here
-        // must not turn an old observation or a lapsing lease into a stop.
-        let lease = await ports.lock.current()?.leaseRemaining ?? 0
-        let age = ports.clock.now() - (o.now - o.observationAge)
-        if o.localProcessUp, let why = Gates.window(observationAge: age, leaseRemaining: lease, timing: o.timing) {
-            throw StoreError(detail: "not stopping \(me): \(why)")
-        }
-        events.emit(.memberStopping, .notice, "stopping \(me) for \(target)\(rollingBack ? " (rollback)" : "")", rollout: r,
-                    phase: rollingBack ? "rollingBack" : "stopping", memberID: o.local.map { String($0.id, radix: 16) })
         // Our own streams on the member first: etcd 3.4 waits up to 7 s for open gRPC streams before it exits.
         await ports.streams.close()
-        j.stoppedAt = ports.clock.now()
+        let now = ports.clock.now()
+        let lease = await ports.lock.current()?.leaseRemaining ?? 0
+        guard now <= issueBy, lease >= minLease else {
+            throw StoreError(detail: "not stopping \(me): " + (now > issueBy
+                ? "the gate's observation is \(String(format: "%.1f", now - issueBy)) s past its window; observing again"
+                : "the lock lease has \(String(format: "%.1f", lease)) s left; renewing first"))
+        }
+        events.emit(.memberStopping, .notice, "stopping \(me) for \(j.target)\(j.rollingBack ? " (rollback)" : "")", rollout: r,
+                    phase: j.rollingBack ? "rollingBack" : "stopping", memberID: o.local.map { String($0.id, radix: 16) })
+        j.stoppedAt = now
         try ports.journal.write(j)
-        try await ports.controller.stop()
-        j.step = .stopped
+        let journal = ports.journal
+        let stamped = j
+        try await ports.controller.stop(issued: { ticket in
+            var t = stamped
+            t.stopTicket = ticket
+            try? journal.write(t)
+        })
+        // Re-read: the ticket was journalled meanwhile.
+        j = (try ports.journal.read()) ?? j
+        j.step = .stopped; j.downAt = ports.clock.now()
         try ports.journal.write(j)
     }
 
+    /// The owner's own clearing write, without the lock: a destructive record of ours rewritten to `phase` (CAS on its
+    /// mod revision).
+    func clearRecord(to phase: MemberPhase, reason: String) async throws {
+        let me = config.member.name
+        let snap = try await ports.store.read(avoiding: [localURL])
+        guard let rec = snap.records[me], rec.phase.isDestructive else { return }
+        var cleared = rec
+        cleared.phase = phase; cleared.error = reason; cleared.updatedAt = ports.clock.wallNow()
+        guard try await ports.store.writeRecordCAS(me, cleared, modRevision: snap.recordModRevisions[me] ?? 0) else {
+            throw StoreError(detail: "record of \(me) changed while clearing it; retrying")
+        }
+    }
+
     func writeRecord(_ r: RolloutRecord, _ o: Observation, phase: MemberPhase, lock h: LockHold, error: String? = nil,
-                     downtime: Double? = nil) async throws {
+                     downtime: Double? = nil, processStartTime: Double? = nil) async throws {
         let id = o.local.map { String($0.id, radix: 16) } ?? o.localRecord?.memberID ?? ""
         let rec = MemberRecord(rolloutID: r.id, memberID: o.localRecord?.memberID ?? id, phase: phase, from: r.from, to: r.to,
                                leaseID: String(UInt64(bitPattern: h.leaseID), radix: 16), lockRevision: h.revision,
-                               updatedAt: ports.clock.wallNow(), error: error, downtimeSeconds: downtime)
+                               updatedAt: ports.clock.wallNow(), error: error, downtimeSeconds: downtime, processStartTime: processStartTime)
         try await fenced { try await self.ports.store.writeRecordFenced(self.config.member.name, rec, lock: h, avoiding: [self.localURL]) }
     }
 

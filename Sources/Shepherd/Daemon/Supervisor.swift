@@ -9,7 +9,7 @@ import Systemd
 /// (Supervisor+Effects.swift). One tick at a time; every rule lives in `Rollout`.
 public actor Supervisor {
     public private(set) var config: Config
-    let ports: SupervisorPorts
+    var ports: SupervisorPorts
     let events: Events
     let notifier = Notifier()
     let intake: RequestIntake?
@@ -25,6 +25,10 @@ public actor Supervisor {
     private var reportedUnreadable: [String] = []
     private var metricsWatch = MetricsWatch()
     private var lastScrape: Double?
+    /// Our member is verified in an active rollout: its process is watched every tick.
+    private var watchingLocal = false
+    /// Every member is verified: every member's process is read before the rollout completes.
+    private var completing = false
     /// How often the local member's `/metrics` is read: its counters lose nothing between reads, and a scrape is
     /// ~150 KB that each tick would pay for.
     static let metricsInterval = 5.0
@@ -48,13 +52,15 @@ public actor Supervisor {
     public static func live(config: Config, cluster: EtcdCluster, controller: any MemberController, logger: Logger,
                             metrics: DaemonMetrics? = nil, streams: any LocalStreams = NoStreams()) -> Supervisor {
         let store = RolloutStore(prefix: config.cluster.keyPrefix, cluster: cluster)
+        let clock = SystemClock()
         let ports = SupervisorPorts(
-            cluster: LiveCluster(cluster: cluster, stateDir: config.stateDir), store: store,
+            cluster: LiveCluster(cluster: cluster, stateDir: config.stateDir, clock: clock), store: store,
             lock: LeaseLock(cluster: cluster, name: store.lockName, ttlSeconds: config.timing.lockTTLSeconds,
-                            localURL: config.member.clientURL),
+                            localURL: config.member.clientURL, clock: clock),
             controller: controller, link: BinaryLink(path: config.member.binaryLink),
-            journal: LocalJournal(stateDir: config.stateDir), maintenance: EtcdMaintenance(cluster: cluster, backupDir: config.backupDir, retention: config.backupRetention),
-            preflight: LivePreflight(), clock: SystemClock(), streams: streams)
+            journal: LocalJournal(stateDir: config.stateDir, clock: clock),
+            maintenance: EtcdMaintenance(cluster: cluster, backupDir: config.backupDir, retention: config.backupRetention, clock: clock),
+            preflight: LivePreflight(), clock: clock, streams: streams, requests: RequestFile(path: config.requestFile))
         let events = Events(logger: logger, member: config.member.name, metrics: metrics)
         return Supervisor(config: config, ports: ports, logger: logger, intake: RequestIntake(store: store, events: events), metrics: metrics)
     }
@@ -70,6 +76,7 @@ public actor Supervisor {
         if new.controller != config.controller { ignored.append("controller") }
         if new.timing.lockTTLSeconds != config.timing.lockTTLSeconds { ignored.append("timing.lockTTLSeconds") }
         var applied = config
+        if new.requestFile != config.requestFile, ports.requests is RequestFile { ports.requests = RequestFile(path: new.requestFile) }
         applied.timing = new.timing; applied.requestFile = new.requestFile; applied.backupDir = new.backupDir
         applied.policyDir = new.policyDir; applied.policy = new.policy
         applied.timing.lockTTLSeconds = config.timing.lockTTLSeconds   // the lock's lease keeps the TTL it started with
@@ -105,8 +112,8 @@ public actor Supervisor {
             }
             // No sequence of ours in flight: the change watch on our own member may be open (closed before our stop).
             if obs.journal == nil { ports.streams.reopen() }
-            if !shuttingDown, obs.journal == nil, let intake,
-               await intake.poll(config: config, view: view, rollout: obs.rollout, now: ports.clock.wallNow()) {
+            if !shuttingDown, obs.journal == nil, let intake, let inbox = ports.requests,
+               await intake.poll(config: config, inbox: inbox, ports: ports, view: view, rollout: obs.rollout, now: ports.clock.wallNow()) {
                 (obs, view) = try await observe()
             }
             let action = Decide.next(obs)
@@ -129,40 +136,48 @@ public actor Supervisor {
     func offlineAction() async throws -> Action? {
         let journal = try ports.journal.read()
         guard journal != nil else { return nil }
-        let up = await ports.controller.isRunning() ?? false
-        return Decide.offline(journal: journal, lockHeld: await ports.lock.current() != nil, processUp: up,
-                              now: ports.clock.now(), timing: config.timing)
+        return Decide.offline(journal: journal, lockHeld: await ports.lock.current() != nil, process: await ports.controller.process(),
+                              binaryPathTemplate: config.member.binaryPathTemplate, now: ports.clock.now(), timing: config.timing)
     }
 
     func observe() async throws -> (Observation, ClusterView) {
         let now = ports.clock.now()
-        let scrape = lastScrape.map { now - $0 >= Self.metricsInterval } ?? true
-        let view = try await ports.cluster.observe(metricsOf: scrape ? localURL : nil)
+        let entry = try ports.journal.read()
+        // The local member's process start time every tick while it is verified or watched after its verification;
+        // its other series every `metricsInterval` (a scrape is ~150 KB).
+        let scrape = entry != nil || watchingLocal || lastScrape.map { now - $0 >= Self.metricsInterval } ?? true
+        // Every member's process, when the rollout may complete: no verified member may have restarted unseen.
+        let scope: ClusterObserver.MetricsScope = completing ? .all : scrape ? .member(clientURL: localURL) : .none
+        let view = try await ports.cluster.observe(metrics: scope)
         if scrape { lastScrape = now }
         let snap = try await ports.store.read(avoiding: [])
-        let entry = try ports.journal.read()
         let members = view.members.map(\.view)
         if let scrape = view.metrics[localURL] { reportMetrics(scrape, view: view, rollout: snap.rollout) }
         reportUnreadable(snap)
 
         var blocking: [String] = []
         if let r = snap.rollout, r.state == .active { blocking = await preflight(r) }
-        let processUp: Bool
-        if let running = await ports.controller.isRunning() { processUp = running } else {
-            processUp = members.first { $0.name == config.member.name }?.reachable ?? false
-        }
+        let process = await ports.controller.process()
+        let pending: Bool? = entry?.stoppedAt == nil ? nil : await ports.controller.stopPending(ticket: entry?.stopTicket)
 
         let held = await ports.lock.current()
         if let why = await ports.lock.takeLossReason() { events.logger.warning("lock lost: \(why)") }
-        let at = ports.clock.now()
         var obs = Observation(
             localName: config.member.name, members: members, clusterVersion: view.clusterVersion, rollout: snap.rollout,
             records: snap.records, backup: snap.rollout.flatMap { snap.backups[$0.backupKey] }, lock: held, journal: entry,
-            preflightBlocking: blocking, localProcessUp: processUp, observationAge: at - view.startedAt, verifiedFor: 0,
-            allowSmallCluster: config.cluster.allowSmallCluster, undecodableRecords: snap.undecodableRecords, now: at,
+            preflightBlocking: blocking, localProcess: process, observedAt: view.startedAt,
+            allowSmallCluster: config.cluster.allowSmallCluster, undecodableRecords: snap.undecodableRecords, now: ports.clock.now(),
             timing: config.timing)
+        obs.localStartTime = view.metrics[localURL]?.processStartTime
+        obs.startTimes = Dictionary(uniqueKeysWithValues: view.members.compactMap { m in view.metrics[m.clientURL]?.processStartTime.map { (m.name, $0) } })
+        obs.stopPending = pending
+        obs.linkTarget = ports.link.target()
+        obs.binaryPathTemplate = config.member.binaryPathTemplate
         obs.policy = config.policy
         obs.auth = await observeAuth(snap.rollout)
+        // A member of ours verified in an active rollout is watched every tick (its process start time).
+        watchingLocal = snap.rollout?.state == .active && obs.localRecord?.phase == .done
+        completing = snap.rollout.map { r in r.state == .active && members.allSatisfy { $0.version == r.to && obs.record($0.name)?.phase == .done } } ?? false
         for e in memory.advance(&obs) { reportHealth(e, view: view, rollout: snap.rollout) }
         return (obs, view)
     }
@@ -201,6 +216,9 @@ public actor Supervisor {
         case .localUnhealthy:
             events.emit(.memberUnhealthy, .warning, "\(config.member.name) is unhealthy: \(detail?.problem ?? "?")",
                         rollout: rollout, memberID: detail?.idHex, reason: detail?.problem)
+        case .localRestarted:
+            events.emit(.memberUnhealthy, .error, "\(config.member.name) restarted while it was being verified (its process start time changed)",
+                        rollout: rollout, memberID: detail?.idHex, reason: "restarted during verification")
         }
     }
 

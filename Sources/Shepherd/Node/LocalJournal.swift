@@ -5,7 +5,11 @@ import Rollout
 /// step, so a restarted daemon knows whether it may have stopped its member and where to continue.
 public struct LocalJournal: JournalStoring {
     public let path: String
-    public init(stateDir: String) { path = stateDir + "/journal.json" }
+    let clock: any ShepherdClock
+    let bootID: String
+    public init(stateDir: String, clock: any ShepherdClock = SystemClock(), bootID: String = SystemClock.bootID) {
+        path = stateDir + "/journal.json"; self.clock = clock; self.bootID = bootID
+    }
 
     public func read() throws -> JournalEntry? {
         guard let data = FileManager.default.contents(atPath: path) else { return nil }
@@ -14,18 +18,21 @@ public struct LocalJournal: JournalStoring {
             throw FileIO.Failure(path: path, detail: "unreadable journal (\(error)); inspect it, then remove it to continue")
         }
         // Monotonic times of another boot mean nothing here: the deadline starts again from now.
-        if entry.bootID != SystemClock.bootID {
-            let now = SystemClock.boottime()
+        if entry.bootID != bootID {
+            let now = clock.now()
             if entry.stoppedAt != nil { entry.stoppedAt = now }
             if entry.startedAt != nil { entry.startedAt = now }
-            entry.bootID = SystemClock.bootID
+            if entry.recordWrittenAt != nil { entry.recordWrittenAt = now }
+            if entry.recoveryStartedAt != nil { entry.recoveryStartedAt = now }
+            if entry.downAt != nil { entry.downAt = now }
+            entry.bootID = bootID
         }
         return entry
     }
 
     public func write(_ entry: JournalEntry) throws {
         var entry = entry
-        entry.bootID = SystemClock.bootID
+        entry.bootID = bootID
         let enc = JSONEncoder()
         enc.outputFormatting = [.sortedKeys]
         try FileIO.writeAtomically(try enc.encode(entry), to: path)

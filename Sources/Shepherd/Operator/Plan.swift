@@ -67,7 +67,7 @@ public struct Plan: Sendable, Codable {
         var obs = Observation(localName: first, members: view.members.map(\.view), clusterVersion: view.clusterVersion,
                               rollout: hypothetical, records: snap.records, backup: nil,
                               lock: LockHold(key: "plan", revision: 0, leaseID: 0, leaseRemaining: Double(config.timing.lockTTLSeconds)),
-                              journal: nil, preflightBlocking: [], localProcessUp: true, observationAge: 0, verifiedFor: 0,
+                              journal: nil, preflightBlocking: [], localProcess: .running, observedAt: 0, verifiedFor: 0,
                               allowSmallCluster: config.cluster.allowSmallCluster, undecodableRecords: snap.undecodableRecords,
                               now: 0, timing: config.timing)
         obs.policy = config.policy

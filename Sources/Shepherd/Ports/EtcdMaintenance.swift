@@ -7,9 +7,10 @@ public struct EtcdMaintenance: Maintenance {
     let cluster: EtcdCluster
     let backupDir: String
     let retention: Int
+    let clock: any ShepherdClock
 
-    public init(cluster: EtcdCluster, backupDir: String, retention: Int = 3) {
-        self.cluster = cluster; self.backupDir = backupDir; self.retention = retention
+    public init(cluster: EtcdCluster, backupDir: String, retention: Int = 3, clock: any ShepherdClock = SystemClock()) {
+        self.cluster = cluster; self.backupDir = backupDir; self.retention = retention; self.clock = clock
     }
 
     /// Seconds without snapshot data after which the backup fails: well inside the watchdog interval (30 s in the
@@ -43,13 +44,7 @@ public struct EtcdMaintenance: Maintenance {
     }
 
     public func transferLeadership(leaderURL: String, to target: UInt64) async throws {
-        try await cluster.endpoint(leaderURL).moveLeader(to: target, timeout: .seconds(10))
-        let deadline = ContinuousClock.now + .seconds(5)
-        while ContinuousClock.now < deadline {
-            if (try? await cluster.endpoint(leaderURL).status(timeout: .seconds(1)))?.leader == target { return }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        throw StoreError(detail: "leadership did not move to \(String(target, radix: 16)) within 5 s")
+        try await Leadership.transfer(cluster, leaderURL: leaderURL, to: target, clock: clock)
     }
 }
 
@@ -66,5 +61,23 @@ public struct LivePreflight: Preflighting {
         }
         out += Preflight.link(config.member.binaryLink, rollbackBinary: config.member.binaryPath(r.from))
         return out
+    }
+
+    public func checkRequest(_ config: Config, request req: UpgradeRequest, from: EtcdVersion) async -> [Finding] {
+        await Preflight.forRequest(config, from: from, via: req.via.flatMap(EtcdVersion.init), to: EtcdVersion(req.version)!,
+                                   binary: req.binary, sha256: req.sha256)
+    }
+}
+
+/// Leadership moved for a stop: the request goes to the leader, and it counts only once the leader says it moved.
+public enum Leadership {
+    public static func transfer(_ cluster: any EtcdAPI, leaderURL: String, to target: UInt64, clock: any ShepherdClock) async throws {
+        try await cluster.moveLeader(at: leaderURL, to: target, timeout: .seconds(10))
+        let deadline = clock.now() + 5
+        while clock.now() < deadline {
+            if (try? await cluster.status(of: leaderURL, timeout: .seconds(1)))?.leader == target { return }
+            try await clock.sleep(seconds: 0.05)
+        }
+        throw StoreError(detail: "leadership did not move to \(String(target, radix: 16)) within 5 s")
     }
 }

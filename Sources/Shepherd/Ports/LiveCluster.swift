@@ -7,9 +7,10 @@ import Foundation
 public struct LiveCluster: ClusterObserving {
     public let cluster: EtcdCluster
     let knownPath: String
+    let clock: any ShepherdClock
 
-    public init(cluster: EtcdCluster, stateDir: String) {
-        self.cluster = cluster
+    public init(cluster: EtcdCluster, stateDir: String, clock: any ShepherdClock = SystemClock()) {
+        self.cluster = cluster; self.clock = clock
         knownPath = stateDir + "/endpoints.json"
         if let data = FileManager.default.contents(atPath: knownPath),
            let urls = try? JSONDecoder().decode([String].self, from: data) {
@@ -17,8 +18,8 @@ public struct LiveCluster: ClusterObserving {
         }
     }
 
-    public func observe(metricsOf url: String?) async throws -> ClusterView {
-        let view = try await ClusterObserver(cluster: cluster, metrics: url.map { .member(clientURL: $0) } ?? .none).observe()
+    public func observe(metrics: ClusterObserver.MetricsScope) async throws -> ClusterView {
+        let view = try await ClusterObserver(cluster: cluster, metrics: metrics, clock: clock).observe()
         if cluster.adopt(urls: view.members.map(\.clientURL)) {
             let enc = JSONEncoder()
             enc.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]

@@ -15,21 +15,24 @@ public struct SupervisorPorts: Sendable {
     public var preflight: any Preflighting
     public var clock: any ShepherdClock
     public var streams: any LocalStreams
+    /// Where requests come from (nil: this supervisor takes none).
+    public var requests: (any RequestInbox)?
 
     public init(cluster: any ClusterObserving, store: any RolloutStoring, lock: any UpgradeLock, controller: any MemberController,
                 link: any BinaryLinking, journal: any JournalStoring, maintenance: any Maintenance, preflight: any Preflighting,
-                clock: any ShepherdClock, streams: any LocalStreams = NoStreams()) {
+                clock: any ShepherdClock, streams: any LocalStreams = NoStreams(), requests: (any RequestInbox)? = nil) {
         self.cluster = cluster; self.store = store; self.lock = lock; self.controller = controller; self.link = link
         self.journal = journal; self.maintenance = maintenance; self.preflight = preflight; self.clock = clock
-        self.streams = streams
+        self.streams = streams; self.requests = requests
     }
 }
 
 /// Observes every member of the cluster. Contract: answers from any member that is up (never needs the local
-/// member); throws only when no member could list the cluster.
+/// member); throws only when no member could list the cluster; `startedAt` is read from the clock port before the
+/// first health question is sent.
 public protocol ClusterObserving: Sendable {
-    /// `metricsOf`: the client URL whose `/metrics` to scrape this time, if any.
-    func observe(metricsOf: String?) async throws -> ClusterView
+    /// `metrics`: whose `/metrics` to scrape this time.
+    func observe(metrics: ClusterObserver.MetricsScope) async throws -> ClusterView
     /// The digest of etcd's users, roles and permissions (auth-enabled clusters; asked only while a rollout that
     /// accepted an auth-sensitive step runs). Throws when it cannot be read.
     func authFingerprint() async throws -> String
@@ -56,6 +59,8 @@ public protocol RolloutStoring: Sendable {
 /// unrevoked lease expires within its TTL).
 public protocol UpgradeLock: Sendable {
     func current() async -> LockHold?
+    /// One keepalive round (the production lock runs them in the background every TTL/4; the simulator calls it).
+    func keepAliveOnce() async
     /// Tries to acquire within `wait`; false (leaving nothing behind) when another holder keeps it.
     func acquire(wait: Duration) async throws -> Bool
     func markLost(_ why: String) async
@@ -90,15 +95,19 @@ public protocol Maintenance: Sendable {
     func transferLeadership(leaderURL: String, to target: UInt64) async throws
 }
 
-/// This node's preflight for a rollout (gate 6): the target binary, the data dir, the member's configuration.
+/// This node's preflight for a rollout (gate 6): the target binary, the data dir, the member's configuration; and for
+/// a request before it is accepted (its binary, every hop's).
 public protocol Preflighting: Sendable {
     func check(_ config: Config, rollout: RolloutRecord) async -> [Finding]
+    func checkRequest(_ config: Config, request: UpgradeRequest, from: EtcdVersion) async -> [Finding]
 }
 
-/// Time. `now()` is monotonic seconds (every timeout uses it); `wallNow()` only stamps records for people.
+/// Time, the only way the shell reads it. `now()` is monotonic seconds (every timeout uses it); `wallNow()` only
+/// stamps records for people; `sleep` waits on that clock (the simulator's runs the rest of the fleet meanwhile).
 public protocol ShepherdClock: Sendable {
     func now() -> Double
     func wallNow() -> Double
+    func sleep(seconds: Double) async throws
 }
 
 /// Long-lived streams the daemon keeps open on its own member (the change watch). Contract: `close()` returns only

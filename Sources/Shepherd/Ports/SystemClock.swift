@@ -6,6 +6,7 @@ public struct SystemClock: ShepherdClock {
     public init() {}
     public func now() -> Double { Self.boottime() }
     public func wallNow() -> Double { Date().timeIntervalSince1970 }
+    public func sleep(seconds: Double) async throws { try await Task.sleep(for: .milliseconds(Int64(seconds * 1000))) }
 
     public static func boottime() -> Double {
         var ts = timespec()

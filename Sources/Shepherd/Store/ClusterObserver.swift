@@ -17,10 +17,11 @@ public struct MemberDetail: Sendable, Codable, Equatable {
     public var hasLeader: Bool
     public var raftIndex: UInt64
     public var dbSizeBytes: Int64
+    public var isLearner: Bool = false
 
     public var view: MemberView {
         MemberView(name: name, id: id, clientURL: clientURL, reachable: reachable, healthy: healthy, hasLeader: hasLeader,
-                   isLeader: isLeader, version: serverVersion.flatMap(EtcdVersion.init), raftIndex: raftIndex)
+                   isLeader: isLeader, version: serverVersion.flatMap(EtcdVersion.init), raftIndex: raftIndex, isLearner: isLearner)
     }
 }
 
@@ -28,7 +29,7 @@ public struct ClusterView: Sendable {
     public var members: [MemberDetail]
     /// "3.4", "3.5"
     public var clusterVersion: String?
-    /// When the observation started (monotonic seconds, `SystemClock`): the age of its oldest health answer.
+    /// When the observation started (monotonic seconds, the clock port): before its first health question.
     public var startedAt: Double
     /// `/metrics` of the members the observer scraped, by client URL.
     public var metrics: ClusterObserver.Scrapes = [:]
@@ -36,7 +37,8 @@ public struct ClusterView: Sendable {
 
 /// Observes every member of the member list: `/health` with a short deadline, maintenance status (version, leader,
 /// raft index, db size), the cluster version from `/version`, and `/metrics` of the members in `metrics`. Members are
-/// asked concurrently.
+/// asked concurrently (`parallel`), or one after another where every interleaving must come from a seed (the
+/// simulator). Time only through the clock port.
 public struct ClusterObserver: Sendable {
     /// Whose `/metrics` to scrape: a scrape is ~150 KB, so the daemon reads only its own member's (every 5 s).
     public enum MetricsScope: Sendable, Equatable {
@@ -52,33 +54,41 @@ public struct ClusterObserver: Sendable {
         }
     }
 
-    public let cluster: EtcdCluster
+    public let cluster: any EtcdAPI
     public var healthTimeout: Duration = .milliseconds(1500)
     public var metrics: MetricsScope
+    let clock: any ShepherdClock
+    let parallel: Bool
 
-    public init(cluster: EtcdCluster, metrics: MetricsScope = .none) { self.cluster = cluster; self.metrics = metrics }
+    public init(cluster: any EtcdAPI, metrics: MetricsScope = .none, clock: any ShepherdClock = SystemClock(), parallel: Bool = true) {
+        self.cluster = cluster; self.metrics = metrics; self.clock = clock; self.parallel = parallel
+    }
 
     /// The last scrape of each member in `metrics`, by client URL (a scrape that failed is absent: it is never fatal).
     public typealias Scrapes = [String: MemberMetrics]
 
     public func observe() async throws -> ClusterView {
-        let start = SystemClock.boottime()
-        let list = try await cluster.memberList()
-        let results = await withTaskGroup(of: (Int, MemberDetail, MemberMetrics?).self) { group in
-            for (i, m) in list.enumerated() {
-                group.addTask { let (d, mm) = await self.detail(m); return (i, d, mm) }
+        let start = clock.now()
+        let list = try await cluster.memberList(avoiding: [])
+        var results: [(MemberDetail, MemberMetrics?)] = []
+        if parallel {
+            results = await withTaskGroup(of: (Int, MemberDetail, MemberMetrics?).self) { group in
+                for (i, m) in list.enumerated() {
+                    group.addTask { let (d, mm) = await self.detail(m); return (i, d, mm) }
+                }
+                var out = [(Int, MemberDetail, MemberMetrics?)]()
+                for await d in group { out.append(d) }
+                return out.sorted { $0.0 < $1.0 }.map { ($0.1, $0.2) }
             }
-            var out = [(Int, MemberDetail, MemberMetrics?)]()
-            for await d in group { out.append(d) }
-            return out.sorted { $0.0 < $1.0 }
+        } else {
+            for m in list { results.append(await detail(m)) }
         }
-        let details = results.map(\.1)
+        let details = results.map(\.0)
         var scrapes: Scrapes = [:]
-        for (_, d, m) in results { if let m { scrapes[d.clientURL] = m } }
+        for (d, m) in results { if let m { scrapes[d.clientURL] = m } }
         var clusterVersion: String? = nil
         for d in details where d.reachable {
-            if let v = try? await cluster.endpoint(d.clientURL).version(timeout: .seconds(2)),
-               let cv = EtcdVersion(v.cluster) {
+            if let v = try? await cluster.version(of: d.clientURL, timeout: .seconds(2)), let cv = EtcdVersion(v.cluster) {
                 clusterVersion = cv.minorVersion
                 break
             }
@@ -91,27 +101,34 @@ public struct ClusterObserver: Sendable {
         let url = m.clientURLs.first ?? ""
         var d = MemberDetail(name: m.name.isEmpty ? "(unstarted \(m.idHex))" : m.name, idHex: m.idHex, id: m.id,
                              clientURL: url, reachable: false, healthy: false, problem: nil, serverVersion: nil,
-                             isLeader: false, hasLeader: false, raftIndex: 0, dbSizeBytes: 0)
+                             isLeader: false, hasLeader: false, raftIndex: 0, dbSizeBytes: 0, isLearner: m.isLearner)
         guard !url.isEmpty else { d.problem = "no client URL (not started yet)"; return (d, nil) }
-        let ep = cluster.endpoint(url)
         let scrape = metrics.includes(url)
-        async let health = Result { try await ep.health(timeout: healthTimeout) }
-        async let status = Result { try await ep.status(timeout: .seconds(2)) }
-        async let text = Result { scrape ? try await ep.metrics(only: MemberMetrics.names, timeout: .seconds(2)) : nil }
-        switch await health {
+        let health: Result<HealthReport, Error>, status: Result<MemberStatus, Error>, text: Result<PrometheusText?, Error>
+        if parallel {
+            async let h = Result { try await cluster.health(of: url, timeout: healthTimeout) }
+            async let st = Result { try await cluster.status(of: url, timeout: .seconds(2)) }
+            async let t = Result { scrape ? try await cluster.metrics(of: url, only: MemberMetrics.names, timeout: .seconds(2)) : nil }
+            (health, status, text) = await (h, st, t)
+        } else {
+            health = await Result { try await cluster.health(of: url, timeout: healthTimeout) }
+            status = await Result { try await cluster.status(of: url, timeout: .seconds(2)) }
+            text = await Result { scrape ? try await cluster.metrics(of: url, only: MemberMetrics.names, timeout: .seconds(2)) : nil }
+        }
+        switch health {
         case let .success(h):
             d.reachable = true; d.healthy = h.healthy
             if !h.healthy { d.problem = h.reason.isEmpty ? "unhealthy" : h.reason }
         case let .failure(e):
             d.problem = Self.short(e)
         }
-        if case let .success(s) = await status {
+        if case let .success(s) = status {
             d.reachable = true
             d.serverVersion = s.version; d.raftIndex = s.raftIndex; d.dbSizeBytes = s.dbSize
             d.isLeader = s.isLeader; d.hasLeader = s.leader != 0
         }
         if !d.hasLeader { d.healthy = false }
-        return (d, (try? await text.get()).flatMap { $0 }.map(MemberMetrics.init))
+        return (d, (try? text.get()).flatMap { $0 }.map(MemberMetrics.init))
     }
 
     static func short(_ e: Error) -> String {

@@ -4,13 +4,17 @@ import Rollout
 
 /// The cluster-wide upgrade lock: etcd's v3 lock service on a lease of our own. The lease is kept alive through the
 /// other members' endpoints first (the local member may be down while we hold the lock), and the lock is released by
-/// revoking the lease, which deletes the lock key.
+/// revoking the lease, which deletes the lock key. Time comes only from the clock port.
 public actor LeaseLock: UpgradeLock {
-    let cluster: EtcdCluster
+    let cluster: any EtcdAPI
     let name: String
     let ttl: Int64
     /// The local member's URL: avoided for keepalives while the member is down.
     let localURL: String
+    let clock: any ShepherdClock
+    /// Whether `acquire` starts a background task that keeps the lease alive (production); the simulator calls
+    /// `keepAliveOnce` itself, on its own schedule.
+    let backgroundKeepalive: Bool
     private(set) var hold: LockHold?
     private var keepalive: Task<Void, Never>?
     private var lost: String?
@@ -18,13 +22,18 @@ public actor LeaseLock: UpgradeLock {
     /// `sentAt + ttl`, however long the answer took to arrive.
     private var renewal: (sentAt: Double, ttl: Double)?
 
-    public init(cluster: EtcdCluster, name: String, ttlSeconds: Int, localURL: String) {
-        self.cluster = cluster; self.name = name; self.ttl = Int64(ttlSeconds); self.localURL = localURL
+    public init(cluster: any EtcdAPI, name: String, ttlSeconds: Int, localURL: String, clock: any ShepherdClock,
+                backgroundKeepalive: Bool = true) {
+        self.cluster = cluster; self.name = name; self.ttl = Int64(ttlSeconds); self.localURL = localURL; self.clock = clock
+        self.backgroundKeepalive = backgroundKeepalive
     }
+
+    /// Seconds between keepalive rounds: four rounds per TTL.
+    public var keepalivePeriod: Double { max(0.5, Double(ttl) / 4) }
 
     public func current() -> LockHold? {
         guard var h = hold else { return nil }
-        if let r = renewal { h.leaseRemaining = r.ttl - (SystemClock.boottime() - r.sentAt) }
+        if let r = renewal { h.leaseRemaining = r.ttl - (clock.now() - r.sentAt) }
         return h
     }
     /// Why the lock was lost, once (cleared by reading).
@@ -33,27 +42,19 @@ public actor LeaseLock: UpgradeLock {
     /// Tries to acquire the lock within `wait`; returns false (and leaves nothing behind) when another holder keeps it.
     public func acquire(wait: Duration) async throws -> Bool {
         if hold != nil { return true }
-        let sent = SystemClock.boottime()
+        let sent = clock.now()
         let lease = try await cluster.leaseGrant(ttl: ttl, avoiding: [localURL])
         do {
-            // A timeout means "someone else holds it": not a reason to queue again on another member.
-            let name = self.name
-            let got: String? = try await cluster.withFailover("lock \(name)", avoiding: [localURL]) { ep in
-                do { return try await ep.lock(name, lease: lease.id, timeout: wait).key } catch let e as EtcdError {
-                    if case .timeout = e { return nil }
-                    throw e
-                }
-            }
-            guard let key = got else {
+            guard let key = try await cluster.lock(name, lease: lease.id, wait: wait, avoiding: [localURL]) else {
                 try? await cluster.leaseRevoke(lease.id, avoiding: [localURL])
                 return false
             }
             // The fence is the lock key's create_revision (the lock answer's header revision is later for a waiter).
-            let kv = try await cluster.range(key, avoiding: [localURL]).kvs.first
+            let kv = try await cluster.range(key, prefix: false, avoiding: [localURL]).kvs.first
             guard let kv, kv.lease == lease.id else { throw StoreError(detail: "lock key \(key) vanished right after the lock call") }
-            hold = LockHold(key: key, revision: kv.createRevision, leaseID: lease.id, leaseRemaining: Double(lease.ttl))
+            hold = LockHold(key: key, revision: kv.createRevision, leaseID: lease.id, leaseRemaining: Double(lease.ttl), heldSince: clock.now())
             renewal = (sent, Double(lease.ttl))
-            startKeepalive(lease.id)
+            if backgroundKeepalive { startKeepalive() }
             return true
         } catch {
             try? await cluster.leaseRevoke(lease.id, avoiding: [localURL])
@@ -61,7 +62,6 @@ public actor LeaseLock: UpgradeLock {
         }
     }
 
-    /// The lock key's create revision must equal the lock call's revision: the fence of every record write.
     /// Forgets the lock after a failed fence or an expired lease, and revokes the lease in case it still lives:
     /// nothing of ours may keep the lock once we stopped believing we hold it.
     public func markLost(_ why: String) async {
@@ -81,30 +81,27 @@ public actor LeaseLock: UpgradeLock {
         try? await cluster.leaseRevoke(h.leaseID, avoiding: [localURL])
     }
 
-    private func startKeepalive(_ id: Int64) {
-        let period = max(0.5, Double(ttl) / 4)
-        keepalive = Task { [cluster, localURL] in
+    /// One keepalive round through any member (the local one last). A round whose every endpoint failed changes
+    /// nothing: `current()` counts the lease down from the last renewal that got through.
+    public func keepAliveOnce() async {
+        guard let id = hold?.leaseID else { return }
+        let sent = clock.now()
+        guard let l = try? await cluster.leaseKeepAlive(id, avoiding: [localURL]) else { return }
+        guard hold?.leaseID == id else { return }
+        if l.ttl <= 0 {
+            keepalive?.cancel(); keepalive = nil; hold = nil; renewal = nil
+            lost = "lease \(String(UInt64(bitPattern: id), radix: 16)) expired"
+        } else { renewal = (sent, Double(l.ttl)) }
+    }
+
+    private func startKeepalive() {
+        let period = keepalivePeriod
+        keepalive = Task { [clock] in
             while !Task.isCancelled {
-                try? await Task.sleep(for: .seconds(period))
+                try? await clock.sleep(seconds: period)
                 if Task.isCancelled { return }
-                do {
-                    let sent = SystemClock.boottime()
-                    let l = try await cluster.leaseKeepAlive(id, avoiding: [localURL])
-                    self.keepaliveAnswered(id, ttl: l.ttl, sentAt: sent)
-                } catch {
-                    // Every endpoint failed this round: `current()` counts the lease down from the last renewal that
-                    // got through. The next round may get through.
-                }
+                await self.keepAliveOnce()
             }
         }
     }
-
-    private func keepaliveAnswered(_ id: Int64, ttl: Int64, sentAt: Double) {
-        guard hold?.leaseID == id else { return }
-        if ttl <= 0 {
-            keepalive?.cancel(); keepalive = nil; hold = nil; renewal = nil
-            lost = "lease \(String(UInt64(bitPattern: id), radix: 16)) expired"
-        } else { renewal = (sentAt, Double(ttl)) }
-    }
-
 }

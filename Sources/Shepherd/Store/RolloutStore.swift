@@ -6,9 +6,9 @@ import Rollout
 /// `<p>/backups/<rollout id>`, and the reads and guarded writes the daemons make on them.
 public struct RolloutStore: RolloutStoring {
     public let prefix: String
-    public let cluster: EtcdCluster
+    public let cluster: any EtcdAPI
 
-    public init(prefix: String, cluster: EtcdCluster) { self.prefix = prefix; self.cluster = cluster }
+    public init(prefix: String, cluster: any EtcdAPI) { self.prefix = prefix; self.cluster = cluster }
 
     public var rolloutKey: String { prefix + "/rollout" }
     public var lockName: String { prefix + "/lock" }
@@ -109,7 +109,7 @@ public struct RolloutStore: RolloutStoring {
     public func writeRecordCAS(_ name: String, _ rec: MemberRecord, modRevision: Int64) async throws -> Bool {
         let key = memberKey(name)
         let cmp = modRevision == 0 ? Compare.absent(key) : Compare(key: key, .equal, .modRevision(modRevision))
-        return try await cluster.txn(compare: [cmp], success: [.put(key: key, value: Self.encode(rec))]).succeeded
+        return try await cluster.txn(compare: [cmp], success: [.put(key: key, value: Self.encode(rec))], avoiding: []).succeeded
     }
 
     /// The operator's `forget`: a CAS on the record's mod revision that rewrites it (`replacement`) or, for a value
@@ -117,7 +117,7 @@ public struct RolloutStore: RolloutStoring {
     public func forgetCAS(_ name: String, modRevision: Int64, replacement: MemberRecord?) async throws -> Bool {
         let key = memberKey(name)
         let op: TxnOp = replacement.map { .put(key: key, value: Self.encode($0)) } ?? .delete(key: key)
-        return try await cluster.txn(compare: [Compare(key: key, .equal, .modRevision(modRevision))], success: [op]).succeeded
+        return try await cluster.txn(compare: [Compare(key: key, .equal, .modRevision(modRevision))], success: [op], avoiding: []).succeeded
     }
 
     /// Creates the rollout record if there is none, the existing one is terminal, or it was set aside as unsafe
@@ -130,7 +130,7 @@ public struct RolloutStore: RolloutStoring {
         } else if let rev = setAside {
             cmp = Compare(key: rolloutKey, .equal, .modRevision(rev))
         } else { cmp = .absent(rolloutKey) }
-        return try await cluster.txn(compare: [cmp], success: [.put(key: rolloutKey, value: Self.encode(rec))]).succeeded
+        return try await cluster.txn(compare: [cmp], success: [.put(key: rolloutKey, value: Self.encode(rec))], avoiding: []).succeeded
     }
 
     /// Changes the rollout's state with a CAS loop; `allowed` says from which states the change is legal.

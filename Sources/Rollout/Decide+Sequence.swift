@@ -1,0 +1,195 @@
+/// A destructive sequence in flight (the journal exists): stop → switch → start → verify, or the way out of it.
+/// Every stop — first, retried, rollback — passes `stopGate`, on an observation newer than the write before it.
+extension Decide {
+    static func sequence(_ j: JournalEntry, _ o: Observation) -> Action {
+        // Removed from the cluster (an operator replacing the node): never stopped, started or rolled back again.
+        guard o.local != nil else {
+            return .leaveSequence(reason: "\(o.localName) was removed from the cluster during its \(j.step.rawValue) step; "
+                                  + "its sequence is abandoned and nothing of it is touched again")
+        }
+        // The target failed while it was verified, and this daemon lost its lock meanwhile: the rollout halts at once
+        // (no lock needed), then the member is rolled back under the lock, as with the lock held.
+        if o.lock == nil, orphaned(j, o) == nil, let failure = targetFailed(j, o), let r = o.rollout {
+            if r.state == .active || r.state == .paused {
+                return .halt(reason: "\(failure); rolling it back to \(j.from ?? r.from)", recordPhase: .verifying, keepJournal: true)
+            }
+            return .acquireLock
+        }
+        // The rollout this sequence belongs to is gone or changed (deleted or rewritten by hand), or the lock is lost:
+        // finish our own part safely — member up on what it ran — then clear our record (owner clears) and let go.
+        if let why = orphaned(j, o) ?? (o.lock == nil ? "this daemon lost the lock during \(j.step.rawValue)" : nil) {
+            return recover(j, o, why: j.rollingBack && o.lock == nil ? (j.reason ?? why) : why)
+        }
+        let elapsed = o.now - (j.deadlineFrom ?? o.now)
+        let expired = elapsed >= o.timing.verifyTimeoutSeconds
+        switch j.step {
+        case .stopping:
+            if j.stoppedAt != nil {
+                // The stop was issued and its call failed or did not return. Landed: go on. Still queued: wait for it.
+                // Otherwise the member still runs, or may: a stop again only through the gate.
+                if o.localDown { return .markStopped }
+                if o.stopPending == true { return .wait("the stop of \(o.localName) is still pending") }
+            } else if o.localDown && o.localProcess == .stopped && o.localUnreachableFor >= o.timing.crashGraceSeconds {
+                // It went down on its own before our stop: nothing to stop; the sequence goes on (it is brought up).
+                return .markStopped
+            }
+            return stopGate(j, o)
+        case .stopped, .switched:
+            if expired || j.startFailures >= maxStartFailures {
+                let why = j.startFailures >= maxStartFailures
+                    ? "\(o.localName) failed to start on \(j.target) \(j.startFailures) times: \(j.lastError ?? "?")"
+                    : "\(o.localName) not started on \(j.target) within \(Int(o.timing.verifyTimeoutSeconds)) s of its stop"
+                return failed(j, o, why: why)
+            }
+            return j.step == .stopped ? .switchBinary(path: switchPath(j, o.binaryPathTemplate))
+                : .startMember(phase: j.rollingBack ? .rollingBack : .verifying)
+        case .started:
+            // A target that dies seconds after each start (exited, or restarted: its process start time changed) is
+            // rolled back now, not after the whole deadline.
+            if let failure = targetFailed(j, o) { return failed(j, o, why: failure) }
+            if j.processStartTime == nil, let t = o.localStartTime { return .noteProcess(startTime: t) }
+            let failure = Gates.verification(o, target: j.target)
+            if failure == nil && o.verifiedFor >= o.timing.settleSeconds {
+                return j.rollingBack ? halt(j.reason ?? "rolled back", o, phase: .rolledBack)
+                    : .markDone(processStartTime: j.processStartTime ?? o.localStartTime)
+            }
+            if !expired {
+                return .wait(failure.map { "verifying: \($0)" } ?? "verifying: settling \(Int(o.verifiedFor))/\(Int(o.timing.settleSeconds)) s")
+            }
+            return failed(j, o, why: "\(o.localName) not verified on \(j.target) within \(Int(o.timing.verifyTimeoutSeconds)) s: \(failure ?? "not settled")")
+        }
+    }
+
+    /// The one gate decision before every stop. The record write before it must have returned, and the observation
+    /// must have been asked for after it; then every gate of a first stop (or, rolling back, the peers' gate), then
+    /// the window. A retried stop — its call failed, its process state unknown or wrong — comes here too.
+    static func stopGate(_ j: JournalEntry, _ o: Observation) -> Action {
+        guard let r = o.rollout else { return recover(j, o, why: "the rollout record is gone") }
+        if j.rollingBack {
+            // A minor step back only while the cluster version is still the lower minor (it may have moved since the
+            // rollback was decided): after that no binary swap goes back.
+            if j.target.minorVersion != r.to.minorVersion, o.clusterVersion != j.target.minorVersion {
+                guard let cv = o.clusterVersion else { return .wait("the cluster version is unknown: not rolling \(o.localName) back until it is known") }
+                return .halt(reason: (j.reason ?? "rollback") + "; the cluster version moved to \(cv) before the rollback's stop, so a binary "
+                             + "rollback is impossible: restore the snapshot (etcd-shepherd backups --restore \(r.backupKey))",
+                             recordPhase: .interrupted, keepJournal: false)
+            }
+            if let peers = Gates.peersForRollback(o) { return .wait("rollback of \(o.localName) waits: \(peers)") }
+            guard let written = j.recordWrittenAt else { return .beginStop(j) }
+            if o.observedAt <= written { return .wait("observing again after the record write, before the stop") }
+        } else {
+            // Every gate of a first stop, decided as a fresh one would be.
+            switch fresh(o) {
+            case .beginStop:
+                guard let written = j.recordWrittenAt else { return .beginStop(j) }
+                if o.observedAt <= written { return .wait("observing again after the record write, before the stop") }
+            case let .wait(why):
+                return .wait(why)
+            case let a where a.isStepBeforeTheStop:
+                return a
+            case let a:
+                return .leaveSequence(reason: "sequence left before the stop of \(o.localName) for \(r.to): \(a)")
+            }
+        }
+        guard let lock = o.lock else { return .wait("no lock") }
+        if let why = Gates.window(observationAge: o.observationAge, leaseRemaining: lock.leaseRemaining, timing: o.timing) {
+            return .wait(why)
+        }
+        return .stopMember(issueBy: o.observedAt + o.timing.maxObservationAgeSeconds, minLease: o.timing.minLeaseRemainingSeconds)
+    }
+
+    /// Why the process this sequence started has failed, from what the journal noted and what is seen now: it exited
+    /// (the controller sees it stopped and it does not answer), it was found dead after its starts, or it restarted.
+    static func targetFailed(_ j: JournalEntry, _ o: Observation) -> String? {
+        guard j.step == .started, !j.rollingBack || o.lock != nil else { return nil }
+        if o.localProcess == .stopped, o.localUnreachableFor >= o.timing.crashGraceSeconds {
+            return "\(o.localName) exited after its start on \(j.target) (not running, not answering for \(Int(o.localUnreachableFor)) s)"
+        }
+        if j.startFailures >= maxStartFailures { return "\(o.localName) exited after its start on \(j.target) \(j.startFailures) times" }
+        if j.restarted(seen: o.localStartTime) {
+            return "\(o.localName) restarted while it was verified on \(j.target) (its process start time changed)"
+        }
+        return nil
+    }
+
+    /// Why `j` no longer belongs to the rollout in etcd: the record is missing or unreadable, another rollout replaced
+    /// it, or it names another target (rewritten by hand).
+    static func orphaned(_ j: JournalEntry, _ o: Observation) -> String? {
+        guard let r = o.rollout else { return "the rollout record \(j.rolloutID) is missing or unreadable" }
+        if r.id != j.rolloutID { return "rollout \(j.rolloutID) was replaced by \(r.id)" }
+        let expected = j.rollingBack ? (j.from ?? r.from) : r.to
+        if j.target != expected || (j.from != nil && j.rollingBack == false && j.from != r.from) {
+            return "rollout \(r.id) now says \(r.from) → \(r.to), not the \(j.from.map { "\($0) → " } ?? "")\(j.target) this sequence was for"
+        }
+        return nil
+    }
+
+    /// Leaving a sequence without going on with it: a member that is down is started (once, then given time), on the
+    /// previous binary unless the new one was started forward; one that is up while a stop we issued may still be on
+    /// its way (its command or job outlived us) is waited on — clearing now would let it go down after its record
+    /// says it is safe; then our record is cleared and it is left as it is.
+    static func recover(_ j: JournalEntry, _ o: Observation, why: String) -> Action {
+        if o.localDown && (j.stoppedAt != nil || j.step != .stopping) {
+            if let started = j.recoveryStartedAt, o.now - started < o.timing.startGraceSeconds {
+                return .wait("\(o.localName) was started \(Int(o.now - started)) s ago; waiting for it to answer")
+            }
+            return .recoverStart(binary: j.recoveryBinary(template: o.binaryPathTemplate, clusterVersion: o.clusterVersion))
+        }
+        if j.step == .stopping, let issued = j.stoppedAt {
+            switch o.stopPending {
+            case true?:
+                return .wait("a stop of \(o.localName) issued \(Int(o.now - issued)) s ago is still pending; clearing its record after it lands")
+            case nil where o.now - issued < o.timing.stopPendingSeconds:
+                return .wait("a stop of \(o.localName) issued \(Int(o.now - issued)) s ago may still be pending; clearing its record after it lands or in \(Int(o.timing.stopPendingSeconds - (o.now - issued))) s")
+            default:
+                break
+            }
+        }
+        // Cleared only on evidence that the member runs: it answers (a process state alone may be wrong or late).
+        if o.local?.reachable != true && (j.stoppedAt != nil || j.step != .stopping) {
+            return .wait("\(o.localName) does not answer yet; clearing its record once it does")
+        }
+        // A rollback left half-way (its lock lost) still ends the rollout: its reason stands.
+        if j.rollingBack, let r = o.rollout, r.id == j.rolloutID, r.state == .active || r.state == .paused {
+            return .halt(reason: j.reason ?? why, recordPhase: .rolledBack, keepJournal: false)
+        }
+        return .leaveSequence(reason: why)
+    }
+
+    /// The sequence failed: roll back while the cluster version allows it, else halt. A rollback that fails halts.
+    /// Halting never leaves our member down (the journal stays for the recovery).
+    static func failed(_ j: JournalEntry, _ o: Observation, why: String) -> Action {
+        let down = o.localDown
+        if j.rollingBack {
+            return halt("rollback failed: " + why + (j.reason.map { " (rolling back because: \($0))" } ?? ""), o, phase: .rolledBack)
+        }
+        guard let r = o.rollout else { return halt(why, o) }
+        let from = j.from ?? r.from
+        // A minor step back is possible only while the cluster version is still the lower minor. A member that never
+        // ran the target in this sequence kept it there (the cluster version never exceeds any member's version).
+        if from.minorVersion != j.target.minorVersion, j.startedAt != nil {
+            guard let cv = o.clusterVersion else {
+                return .wait("\(why); the cluster version is unknown (/version failed): not rolling back to \(from) until it is known")
+            }
+            if cv != from.minorVersion {
+                return halt(why + "; the cluster version already moved to \(cv), binary rollback is impossible: restore the snapshot "
+                            + "(etcd-shepherd backups --restore \(r.backupKey))", o)
+            }
+        }
+        let entry = j.rollback(to: from, reason: why, down: down, now: o.now)
+        if down { return .rollBackWhileDown(entry) }
+        if let peers = Gates.peersForRollback(o) { return .wait("rollback of \(o.localName) waits: \(peers)") }
+        return .beginStop(entry)
+    }
+}
+
+extension Action {
+    /// The steps the fresh path takes before a stop, which a sequence at `.stopping` may still need (leadership moved
+    /// to us, the backup record vanished).
+    var isStepBeforeTheStop: Bool {
+        switch self {
+        case .takeBackup, .transferLeadership, .acquireLock, .adoptVerification: return true
+        default: return false
+        }
+    }
+}
