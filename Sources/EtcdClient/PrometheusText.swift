@@ -5,10 +5,13 @@ public struct PrometheusSample: Sendable, Equatable {
     public let name: String
     public let labels: [String: String]
     public let value: Double
+    public init(name: String, labels: [String: String] = [:], value: Double) { self.name = name; self.labels = labels; self.value = value }
 }
 
 public struct PrometheusText: Sendable {
     public let samples: [PrometheusSample]
+
+    public init(samples: [PrometheusSample]) { self.samples = samples }
 
     public struct ParseError: Error, CustomStringConvertible, Sendable {
         public let line: Int

@@ -88,7 +88,9 @@ extension Decide {
             case let a where a.isStepBeforeTheStop:
                 return a
             case let a:
-                return .leaveSequence(reason: "sequence left before the stop of \(o.localName) for \(r.to): \(a)")
+                // A stop already issued may have landed: what is left of the sequence is a recovery, not a clean exit.
+                let why = "sequence left before the stop of \(o.localName) for \(r.to): \(a)"
+                return j.stoppedAt == nil ? .leaveSequence(reason: why) : recover(j, o, why: why)
             }
         }
         guard let lock = o.lock else { return .wait("no lock") }
@@ -142,7 +144,9 @@ extension Decide {
             case nil where o.now - issued < o.timing.stopPendingSeconds:
                 return .wait("a stop of \(o.localName) issued \(Int(o.now - issued)) s ago may still be pending; clearing its record after it lands or in \(Int(o.timing.stopPendingSeconds - (o.now - issued))) s")
             default:
-                break
+                // Over: journalled first, so that whether the member runs is judged on health asked after it landed
+                // (an answer asked while it landed would say it runs).
+                return .markStopped
             }
         }
         // Cleared only on evidence that the member runs: it answers (a process state alone may be wrong or late).

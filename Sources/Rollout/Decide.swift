@@ -75,6 +75,13 @@ public enum Decide {
         if !o.preflightBlocking.isEmpty {
             return o.lock != nil ? .release : .wait("preflight: " + o.preflightBlocking.joined(separator: "; "))
         }
+        // A member that answers with a release this rollout does not name (the record rewritten by hand, a member
+        // upgraded by hand) never resolves by waiting: gate 5 would hold the rollout active for ever.
+        let odd = o.members.filter { m in m.version.map { $0 != r.from && $0 != r.to } ?? false }
+        if !odd.isEmpty, myRecord?.phase.isDestructive != true {
+            return halt("\(odd.map { "\($0.name) runs \($0.version!)" }.joined(separator: ", ")), neither \(r.from) nor \(r.to) "
+                        + "of rollout \(r.id): bring it to one of them by hand, then request again", o)
+        }
 
         // Leader last: the leader's daemon waits while any other member still runs `from`.
         let othersPending = o.members.filter { $0.name != local.name && $0.version != r.to }

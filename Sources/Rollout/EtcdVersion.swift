@@ -8,15 +8,25 @@ public struct EtcdVersion: Sendable, Hashable, Comparable, CustomStringConvertib
 
     /// Parses "3.5.1", "v3.5.1", "3.5.1-rc.0"; also "3.5" (patch 0, as `/version`'s cluster field and metrics say it).
     public init?(_ text: String) {
-        var t = Substring(text)
-        if t.first == "v" { t = t.dropFirst() }
-        if let dash = t.firstIndex(of: "-") { t = t[..<dash] }
-        let parts = t.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 2 || parts.count == 3,
-              let ma = Int(parts[0]), let mi = Int(parts[1]), ma >= 0, mi >= 0 else { return nil }
-        let pa = parts.count == 3 ? Int(parts[2]) : 0
-        guard let pa, pa >= 0 else { return nil }
-        self.init(ma, mi, pa)
+        // One pass over the bytes (it reads every member's version every tick): digits separated by dots, an
+        // optional leading "v", anything from "-" on ignored.
+        var parts = [0, 0, 0], count = 0, digits = 0
+        var first = true
+        for b in text.utf8 {
+            if first && b == UInt8(ascii: "v") { first = false; continue }
+            first = false
+            if b == UInt8(ascii: "-") { break }
+            if b == UInt8(ascii: ".") {
+                guard digits > 0, count < 2 else { return nil }
+                count += 1; digits = 0
+                continue
+            }
+            guard b >= UInt8(ascii: "0"), b <= UInt8(ascii: "9"), digits < 9 else { return nil }
+            parts[count] = parts[count] * 10 + Int(b - UInt8(ascii: "0"))
+            digits += 1
+        }
+        guard digits > 0, count >= 1 else { return nil }
+        self.init(parts[0], parts[1], parts[2])
     }
 
     /// A version an operator asks for: exactly `MAJOR.MINOR.PATCH`, digits only. The lenient parser above reads

@@ -65,9 +65,9 @@ public enum Gates {
     public static func problem(_ m: MemberView, _ o: Observation) -> String? {
         if !m.reachable { return " (unreachable)" }
         if !m.healthy || !m.hasLeader { return "" }
-        if let leader = o.leader, m.raftIndex + o.timing.raftSlack < leader.raftIndex {
-            return " (behind: raft \(m.raftIndex)/\(leader.raftIndex))"
-        }
+        // Against the leader's index, or the highest any member reported when no leader answered.
+        let head = o.leader?.raftIndex ?? o.members.filter(\.reachable).map(\.raftIndex).max() ?? 0
+        if m.raftIndex + o.timing.raftSlack < head { return " (behind: raft \(m.raftIndex)/\(head))" }
         return nil
     }
 

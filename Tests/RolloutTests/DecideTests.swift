@@ -54,13 +54,24 @@ import Testing
                         lock: heldLock, backup: backup)),
         (4, observation(records: ["s3": record(.stopping)], lock: heldLock, backup: backup)),
         (4, observation(records: ["s3": record(.verifying)], lock: heldLock, backup: backup)),
-        (5, observation(members: [member("s1", id: 1, leader: true), member("s2", id: 2),
-                                  member("s3", id: 3, version: EtcdVersion(3, 4, 22))], lock: heldLock, backup: backup)),
+        // A known-bad target the record no longer allows.
+        (5, observation(rollout: { var r = rollout; r.allowKnownBad = false; return r }(), lock: heldLock, backup: backup)),
     ])
     func failingGateWaits(gate: Int, o: Observation) {
         let a = Decide.next(o)
         guard case let .wait(why) = a else { Issue.record("expected wait, got \(a)"); return }
         #expect(why.hasPrefix("gate \(gate) "), "\(why)")
+    }
+
+    /// A member answering with a release the rollout does not name never resolves by waiting (gate 5 held the
+    /// rollout active for ever): halt with who runs what. One that does not answer is only waited on.
+    @Test func aMemberOnNeitherReleaseHaltsTheRollout() {
+        let odd = [member("s1", id: 1, leader: true), member("s2", id: 2), member("s3", id: 3, version: EtcdVersion(3, 4, 22))]
+        guard case let .halt(why, _, _) = Decide.next(observation(members: odd)) else { Issue.record("\(Decide.next(observation(members: odd)))"); return }
+        #expect(why.contains("s3 runs 3.4.22") && why.contains("neither 3.4.23 nor 3.5.1"), "\(why)")
+        var silent = odd
+        silent[2].version = nil; silent[2].reachable = false; silent[2].healthy = false
+        guard case .wait = Decide.next(observation(members: silent, lock: heldLock, backup: backup)) else { Issue.record("silent"); return }
     }
 
     @Test func destructiveRecordBlocksWhateverItsLease() {
@@ -386,13 +397,20 @@ import Testing
         o.stopPending = true
         guard case let .wait(why) = Decide.next(o) else { Issue.record("must wait"); return }
         #expect(why.contains("still pending"))
-        o.stopPending = false   // the ticket says it is over: no blind wait
-        guard case .leaveSequence = Decide.next(o) else { Issue.record("\(Decide.next(o))"); return }
+        o.stopPending = false   // the ticket says it is over: no blind wait, the stop is journalled as landed
+        #expect(Decide.next(o) == .markStopped)
         o.stopPending = nil     // no ticket: the blanket wait
         guard case .wait = Decide.next(o) else { Issue.record("blanket wait"); return }
         #expect(Decide.next(observation(journal: begun(issued: 995), processUp: false, now: 1000)) == .recoverStart(binary: "/opt/etcd/3.4.23/etcd"))
         o.now = 1100
-        guard case .leaveSequence = Decide.next(o) else { Issue.record("clear after"); return }
+        #expect(Decide.next(o) == .markStopped)
+        // Once journalled as landed, health asked after it decides: up and answering is cleared, down is started.
+        var landed = begun(issued: 995)
+        landed.step = .stopped
+        guard case .leaveSequence = Decide.next(observation(journal: landed, processUp: true, now: 1100)) else {
+            Issue.record("clear after"); return
+        }
+        #expect(Decide.next(observation(journal: landed, processUp: false, now: 1100)) == .recoverStart(binary: "/opt/etcd/3.4.23/etcd"))
         guard case .leaveSequence = Decide.next(observation(journal: begun(written: nil), processUp: true)) else { Issue.record("clear"); return }
     }
 

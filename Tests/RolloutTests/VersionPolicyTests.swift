@@ -36,6 +36,8 @@ import Testing
         #expect(EtcdVersion("3.4")?.minorVersion == "3.4")
         #expect(EtcdVersion("3.x.1") == nil)
         #expect(EtcdVersion("") == nil)
+        for bad in ["3", "v", "3.5.", "3..5", "3.5.1.2", "3.5.1x", ".3.5", "3.5.99999999999"] { #expect(EtcdVersion(bad) == nil, "\(bad)") }
+        #expect(EtcdVersion("3.5.30") == EtcdVersion(3, 5, 30) && EtcdVersion("10.0.7-beta") == EtcdVersion(10, 0, 7))
         #expect(EtcdVersion("3.4.23")! < EtcdVersion("3.5.0")!)
     }
 }

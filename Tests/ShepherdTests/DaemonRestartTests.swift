@@ -71,4 +71,39 @@ import TestSupport
             }
         }
     }
+
+    /// Killed right after its stop landed (scripts/faulty-member.sh kills the daemon as the stop returns): the
+    /// restarted daemon knows from the stop's ticket that nothing is pending and starts its member once, at once —
+    /// before safety round two it waited a blanket 60 s for "a stop that may still be pending" and ran `start` twice.
+    @Test func killedRightAfterItsStopStartsItsMemberOnceAtOnce() async throws {
+        let faults = try TempDir("faults")
+        defer { faults.remove() }
+        FileManager.default.createFile(atPath: faults.path + "/kill-daemon-after", contents: nil)
+        try await LocalCluster.with(size: 3, version: Releases.old, label: "killstop") { cluster in
+            try await ShepherdFleet.with(cluster, settleSeconds: 2, faults: faults.path) { fleet in
+                let monitor = SafetyMonitor(cluster: cluster)
+                monitor.start()
+                _ = try await fleet.cli(["request", Releases.current, "--config", fleet.configPath("s1")])
+                let fired = await eventually(timeout: .seconds(60)) { FileManager.default.fileExists(atPath: faults.path + "/fired/killed-at") }
+                try #require(fired, "no daemon ever stopped its member")
+                let name = try String(contentsOfFile: faults.path + "/fired/names", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+                let i = try #require(cluster.members.firstIndex { $0.name == name })
+                let restarted = ContinuousClock.now
+                try await fleet.start(name)
+                let back = await eventually(timeout: .seconds(90)) { (try? await cluster.endpoint(i).health())?.healthy == true }
+                let recovery = ContinuousClock.now - restarted
+                print("daemon killed right after its stop: \(name) healthy again \(recovery) after its daemon restarted")
+                #expect(back, "\(name) not back: \(fleet.log(name).suffix(2000))")
+                #expect(recovery < .seconds(20), "recovery took \(recovery) (a blanket wait for a pending stop?)")
+                let store = RolloutStore(prefix: fleet.keyPrefix, cluster: cluster.clusterClient())
+                try await finish(store, monitor, cluster)
+                // One start for the stop its dead daemon issued, none "already running" (its sequence is then done
+                // again from the start: stopped and started once more).
+                let calls = try String(contentsOfFile: faults.path + "/calls", encoding: .utf8).split(separator: "\n")
+                    .filter { $0.hasSuffix(" start \(name)") || $0.hasSuffix(" stop \(name)") }.map { $0.split(separator: " ")[1] }
+                #expect(Array(calls.prefix(3)) == ["stop", "start", "stop"] || calls == ["stop", "start"],
+                        "\(name)'s controller calls: \(calls)")
+            }
+        }
+    }
 }

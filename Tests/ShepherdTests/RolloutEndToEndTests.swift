@@ -166,7 +166,8 @@ import TestSupport
                 #expect(halted)
                 let snap = try await store.read()
                 let reason = snap.rollout?.reason ?? ""
-                #expect(reason.contains("not verified") || reason.contains("failed to start") || reason.contains("not started"), "\(reason)")
+                #expect(reason.contains("not verified") || reason.contains("failed to start") || reason.contains("not started")
+                        || reason.contains("exited after its start"), "\(reason)")
                 #expect(snap.records.values.filter { $0.phase == .rolledBack }.count == 1)
                 #expect(monitor.maxDown <= 1)
                 #expect(try await monitor.lostWrites() == [])

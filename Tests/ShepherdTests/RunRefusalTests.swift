@@ -32,4 +32,24 @@ import TestSupport
                 "\(r.stderr)")
     }
 
+    /// A second `etcd-shepherd run` with the same config (a debug run beside the unit) is refused while the first
+    /// runs — exit 2, naming the process that holds `<stateDir>/daemon.lock` — and touches nothing. Before safety
+    /// round two both ran, acting on one journal and one member.
+    @Test func aSecondDaemonOnTheSameStateDirIsRefused() async throws {
+        try await LocalCluster.with(size: 1, version: Releases.current, label: "twice") { cluster in
+            try await ShepherdFleet.with(cluster) { fleet in
+                let ready = await eventually(timeout: .seconds(20)) { fleet.log("s1").contains("supervising s1") }
+                #expect(ready, "\(fleet.log("s1"))")
+                let first = try String(contentsOfFile: cluster.members[0].dir + "/daemon.pid", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+                let journalBefore = FileManager.default.fileExists(atPath: cluster.members[0].dir + "/state/journal.json")
+                let second = try await fleet.cli(["run", "--config", fleet.configPath("s1")])
+                #expect(second.exitCode == 2, "\(second.summary)")
+                #expect(second.stderr.contains("another etcd-shepherd (pid \(first)") && second.stderr.contains("daemon.lock"), "\(second.stderr)")
+                #expect(FileManager.default.fileExists(atPath: cluster.members[0].dir + "/state/journal.json") == journalBefore)
+                // The first one still runs, its member untouched.
+                #expect(kill(Int32(first)!, 0) == 0, "the first daemon is gone")
+                #expect(try await cluster.endpoint(0).health().healthy)
+            }
+        }
+    }
 }

@@ -46,7 +46,12 @@ extension Fleet {
 
     // MARK: members
 
-    func index(url: String) -> Int? { members.firstIndex { $0.url == url && $0.inList } }
+    func index(url: String) -> Int? {
+        // Client URLs are http://NAME:2379: the name is enough (and cheaper than building every member's URL).
+        guard url.hasPrefix("http://"), let colon = url.lastIndex(of: ":") else { return nil }
+        let name = url[url.index(url.startIndex, offsetBy: 7)..<colon]
+        return members.firstIndex { $0.inList && $0.name == name }
+    }
 
     /// The raft commit index: every write, plus a background load of ten entries a second.
     var commitIndex: UInt64 { UInt64(revision) + UInt64(now * 10) }
@@ -70,8 +75,10 @@ extension Fleet {
 
     /// Keeps `unsoundSince` of every member up to date (called whenever time passes or the world changes).
     func touch() {
+        let q = quorum
         for i in members.indices {
-            let sound = isSound(i)
+            let m = members[i]
+            let sound = m.up && m.inList && m.cutOffUntil == nil && q && caughtUp(i) && !(faults.sickTarget && m.version == to)
             if sound { members[i].unsoundSince = nil } else if members[i].unsoundSince == nil { members[i].unsoundSince = now }
         }
     }

@@ -14,6 +14,9 @@ extension Fleet {
         injectEnvironmentFault()
         touch()
         await keepalives()
+        // The fleet runs nested in one task: a daemon whose wait is over resumes only once the calls above it on the
+        // stack return. Starting no new tick meanwhile lets them unwind, so nobody waits past its time for long.
+        guard !daemons.contains(where: { $0.supervisor != nil && ($0.resumesAt ?? .infinity) <= now }) else { return }
         let ready = daemons.filter { $0.supervisor != nil && !$0.paused && !$0.blocked && $0.node != except }
         guard !ready.isEmpty, let d = ready.randomElement(using: &rng), let sup = d.supervisor else { return }
         let action = await sup.tick()
@@ -35,12 +38,14 @@ extension Fleet {
     /// Daemon `node` waits `seconds` inside a call (the world runs on). Throws if it died meanwhile.
     func block(_ node: Int, _ incarnation: Int, seconds: Double) async throws {
         let d = daemons[node]
-        let was = d.blocked
-        d.blocked = true
+        let was = (d.blocked, d.resumesAt)
         let end = now + seconds
+        d.blocked = true
+        d.resumesAt = end
         while now < end && alive(node, incarnation) { await step(except: node) }
-        d.blocked = was
+        // A daemon killed meanwhile (and maybe restarted) is not this incarnation any more: its flags are its own.
         guard alive(node, incarnation) else { throw SimError.crashed }
+        (d.blocked, d.resumesAt) = was
     }
 
     /// The fault point of every port call: a crashed incarnation does nothing; the seed may fail the call, crash the
@@ -56,11 +61,14 @@ extension Fleet {
                 var length = Double(timing.lockTTLSeconds) + rng.between(1, 10)
                 if faults.shortPauses, forced ? shortForced : opsRng.chance(0.5) { length = opsRng.between(1, Double(timing.lockTTLSeconds) - 6) }
                 log("FAULT \(members[node].name) frozen at \(call) for \(Int(length)) s")
+                let was = d.resumesAt
                 d.paused = true
                 let end = now + length
+                d.resumesAt = end
                 while now < end && alive(node, incarnation) { await step(except: node) }
-                d.paused = false
                 guard alive(node, incarnation) else { throw SimError.crashed }
+                d.paused = false
+                d.resumesAt = was
             }
             if rng.chance(faults.callFails) { throw SimError.unavailable(call) }
         }
@@ -78,7 +86,7 @@ extension Fleet {
 
     func restart(_ d: SimDaemon) {
         d.incarnation += 1
-        d.restartAt = nil; d.paused = false; d.blocked = false
+        d.restartAt = nil; d.paused = false; d.blocked = false; d.resumesAt = nil
         let m = members[d.node]
         let client = SimClient(fleet: self, node: d.node, incarnation: d.incarnation)
         var keepaliveClient = client
@@ -106,7 +114,7 @@ extension Fleet {
 
     func kill(_ d: SimDaemon) {
         guard d.supervisor != nil else { return }
-        d.supervisor = nil; d.lock = nil; d.paused = false; d.blocked = false
+        d.supervisor = nil; d.lock = nil; d.paused = false; d.blocked = false; d.resumesAt = nil
         d.restartAt = d.lost ? nil : now + rng.between(0.5, 5)
         log("daemon \(members[d.node].name) #\(d.incarnation) crashed")
     }

@@ -78,6 +78,7 @@ final class Fleet: @unchecked Sendable {
     /// crashAfterVerify: the one target process (member, incarnation) that dies after its verification.
     var doomed: (member: Int, incarnation: Int)?
     var crashInSettleRestarts = false
+    var rolloutCache: (revision: Int64, record: RolloutRecord?)?
     /// The operator's request is not yet accepted (it is dropped again after a refusal).
     var requestPending = false
     var requestRetryAt: Double?
@@ -122,8 +123,14 @@ final class Fleet: @unchecked Sendable {
     var wall: Double { now + wallOffset }
     var listed: [Int] { members.indices.filter { members[$0].inList } }
     var voters: [Int] { listed.filter { !members[$0].isLearner } }
+    /// Counted without building arrays: asked at every call and for every member.
     var quorum: Bool {
-        voters.filter { members[$0].up && members[$0].cutOffUntil == nil }.count >= voters.count / 2 + 1
+        var voters = 0, live = 0
+        for m in members where m.inList && !m.isLearner {
+            voters += 1
+            if m.up && m.cutOffUntil == nil { live += 1 }
+        }
+        return live >= voters / 2 + 1
     }
 
     func log(_ s: @autoclosure () -> String) {
@@ -133,9 +140,13 @@ final class Fleet: @unchecked Sendable {
         if verbose { print(line) }
     }
 
+    /// The rollout record as stored (decoded once per revision of the key).
     var rollout: RolloutRecord? {
-        guard let v = kv[prefix + "/rollout"]?.value else { return nil }
-        return try? JSONDecoder().decode(RolloutRecord.self, from: Data(v))
+        guard let kv = kv[prefix + "/rollout"] else { return nil }
+        if let c = rolloutCache, c.revision == kv.modRevision { return c.record }
+        let r = try? JSONDecoder().decode(RolloutRecord.self, from: Data(kv.value))
+        rolloutCache = (kv.modRevision, r)
+        return r
     }
 
     /// Faults for `faultSeconds` of simulated time, then none until the rollout ends (or `drainSeconds` pass).

@@ -9,6 +9,8 @@ struct SeededRandom: RandomNumberGenerator {
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
     }
-    mutating func chance(_ p: Double) -> Bool { p > 0 && Double.random(in: 0..<1, using: &self) < p }
-    mutating func between(_ a: Double, _ b: Double) -> Double { a < b ? Double.random(in: a..<b, using: &self) : a }
+    /// A uniform double in 0..<1 from the top 53 bits (what Double.random does, without its generic overhead).
+    mutating func unit() -> Double { Double(next() >> 11) * 0x1.0p-53 }
+    mutating func chance(_ p: Double) -> Bool { p > 0 && unit() < p }
+    mutating func between(_ a: Double, _ b: Double) -> Double { a < b ? a + (b - a) * unit() : a }
 }

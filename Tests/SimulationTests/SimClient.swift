@@ -189,13 +189,11 @@ struct SimClient: EtcdAPI, @unchecked Sendable {
     func metrics(of url: String, only: Set<String>?, timeout: Duration) async throws -> PrometheusText {
         try await answer("metrics", url, timeout: timeout) { i in
             let m = f.members[i]
-            return try PrometheusText(parsing: """
-                process_start_time_seconds \(m.processStartWall)
-                etcd_server_leader_changes_seen_total 1
-                etcd_server_has_leader \(m.cutOffUntil == nil ? 1 : 0)
-                etcd_server_version{server_version="\(m.version)"} 1
-
-                """, only: only)
+            return PrometheusText(samples: [
+                PrometheusSample(name: "process_start_time_seconds", value: m.processStartWall),
+                PrometheusSample(name: "etcd_server_leader_changes_seen_total", value: 1),
+                PrometheusSample(name: "etcd_server_has_leader", value: m.cutOffUntil == nil ? 1 : 0),
+            ])
         }
     }
 

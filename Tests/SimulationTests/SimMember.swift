@@ -48,6 +48,8 @@ final class SimDaemon: @unchecked Sendable {
     var paused = false
     /// Blocked inside a call (its task awaits the world): its other tasks (the keepalive) still run.
     var blocked = false
+    /// When its current block or freeze ends: once past, no daemon starts a tick until it has resumed.
+    var resumesAt: Double?
     var lost = false
     var nextKeepalive = 0.0
     /// A request the operator dropped on this node, and what became of it.

@@ -35,8 +35,13 @@ public enum Repo {
         return path
     }
 
-    /// The built `etcd-shepherd` executable next to the test bundle.
+    /// The built `etcd-shepherd` executable next to the test bundle (SHEPHERD_BINARY: another build, e.g. an older
+    /// commit's, to show that a test fails there).
     public static func shepherdBinary() throws -> String {
+        if let p = ProcessInfo.processInfo.environment["SHEPHERD_BINARY"] {
+            guard FileManager.default.isExecutableFile(atPath: p) else { throw MissingDependency(what: "SHEPHERD_BINARY=\(p)") }
+            return p
+        }
         let candidates = [Bundle.main.bundlePath, Bundle.main.bundleURL.deletingLastPathComponent().path,
                           root + "/.build/debug"]
         for dir in candidates {

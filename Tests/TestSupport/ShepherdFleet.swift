@@ -9,10 +9,11 @@ public final class ShepherdFleet: Sendable {
     public let binary: String
     public let keyPrefix = "/etcd-shepherd"
 
-    /// `binDir`: where `etcd-<version>` binaries are looked up (each node's binaryPathTemplate).
+    /// `binDir`: where `etcd-<version>` binaries are looked up (each node's binaryPathTemplate). `faults`: a folder
+    /// of armed faults; the controller commands then go through scripts/faulty-member.sh with it.
     public init(cluster: LocalCluster, settleSeconds: Double = 1, verifyTimeoutSeconds: Double = 30, tickSeconds: Double = 0.5,
                 binDir: String = Repo.etcdBinDir, ownEndpointOnly: Bool = false, clusterExtra: String = "",
-                metricsListen: [String]? = nil) throws {
+                metricsListen: [String]? = nil, faults: String? = nil) throws {
         self.cluster = cluster
         binary = try Repo.shepherdBinary()
         for m in cluster.members {
@@ -20,7 +21,7 @@ public final class ShepherdFleet: Sendable {
             // Daemons reach the members as the member list advertises them (a fault proxy, when the test runs one).
             let endpoints = (ownEndpointOnly ? [m.advertisedURL] : cluster.members.map(\.advertisedURL)).map { "\"\($0)\"" }.joined(separator: ", ")
             try FileManager.default.createDirectory(atPath: m.dir + "/state", withIntermediateDirectories: true)
-            let script = cluster.memberScript
+            let script = faults.map { "\(Repo.scripts)/faulty-member.sh\", \"\($0)" } ?? cluster.memberScript
             let json = """
             {
               "member": { "name": "\(m.name)", "clientURL": "\(m.advertisedURL)", "dataDir": "\(m.dataDir)",
@@ -89,11 +90,11 @@ public final class ShepherdFleet: Sendable {
     /// Starts the fleet, runs `body`, and always stops the daemons (before the cluster tears down).
     public static func with<T: Sendable>(_ cluster: LocalCluster, settleSeconds: Double = 1, verifyTimeoutSeconds: Double = 30,
                                          binDir: String = Repo.etcdBinDir, ownEndpointOnly: Bool = false, clusterExtra: String = "",
-                                         metricsListen: [String]? = nil,
+                                         metricsListen: [String]? = nil, faults: String? = nil,
                                          _ body: (ShepherdFleet) async throws -> T) async throws -> T {
         let fleet = try ShepherdFleet(cluster: cluster, settleSeconds: settleSeconds, verifyTimeoutSeconds: verifyTimeoutSeconds,
                                       binDir: binDir, ownEndpointOnly: ownEndpointOnly, clusterExtra: clusterExtra,
-                                      metricsListen: metricsListen)
+                                      metricsListen: metricsListen, faults: faults)
         do {
             try await fleet.startAll()
             let r = try await body(fleet)

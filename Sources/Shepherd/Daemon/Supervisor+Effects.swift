@@ -88,15 +88,16 @@ extension Supervisor {
 
         case let .halt(reason, phase, keepJournal):
             // Every write here throws on failure: the next tick decides the halt again (each step is idempotent), so
-            // a transient error never leaves the rollout active behind a member that gave up.
-            if let r, !r.state.isTerminal {
-                // An operator's abort (or another daemon's halt) stands; the sequence still ends cleanly below.
-                _ = try await ports.store.setRolloutState(.halted, reason: reason, allowedFrom: [.active, .paused], avoiding: [localURL])
-            }
+            // a transient error never leaves the rollout active behind a member that gave up. Our record first: whoever
+            // follows the rollout to its end (`request --wait`, status) sees its final phase with the halt.
             if let r, o.journal != nil || o.localRecord?.phase.isDestructive == true {
                 if let h = o.lock { try await writeRecord(r, o, phase: phase, lock: h, error: reason) } else {
                     try await clearRecord(to: phase, reason: reason)   // owner clears, no lock needed
                 }
+            }
+            if let r, !r.state.isTerminal {
+                // An operator's abort (or another daemon's halt) stands; the sequence still ends cleanly.
+                _ = try await ports.store.setRolloutState(.halted, reason: reason, allowedFrom: [.active, .paused], avoiding: [localURL])
             }
             // Our member is down: the journal stays, and the recovery (no lock needed) brings it up.
             if !keepJournal { try ports.journal.clear() }

@@ -1,12 +1,16 @@
 import EtcdClient
 import Foundation
 import Rollout
+import Synchronization
 
 /// The protocol's keys in etcd (DESIGN.md): `<p>/rollout`, `<p>/members/<name>`, `<p>/lock/<lease hex>`,
 /// `<p>/backups/<rollout id>`, and the reads and guarded writes the daemons make on them.
 public struct RolloutStore: RolloutStoring {
     public let prefix: String
     public let cluster: any EtcdAPI
+    /// Each key's value decoded once per mod revision: a daemon reads every record every tick, and most ticks nothing
+    /// changed.
+    let decoded = DecodedRecords()
 
     public init(prefix: String, cluster: any EtcdAPI) { self.prefix = prefix; self.cluster = cluster }
 
@@ -40,11 +44,22 @@ public struct RolloutStore: RolloutStoring {
         var s = Snapshot()
         let dec = JSONDecoder()
         var locks: [(key: String, revision: Int64)] = []
+        var seen: [String: (Int64, DecodedRecords.Value)] = [:]
+        func decode<T: Decodable>(_ type: T.Type, _ key: String, _ kv: KeyValue, _ wrap: (T) -> DecodedRecords.Value,
+                                  _ unwrap: (DecodedRecords.Value) -> T?) throws -> T {
+            if let cached = decoded.value(key, revision: kv.modRevision), let v = unwrap(cached) {
+                seen[key] = (kv.modRevision, cached); return v
+            }
+            let v = try dec.decode(T.self, from: Data(kv.value))
+            seen[key] = (kv.modRevision, wrap(v))
+            return v
+        }
+        defer { decoded.replace(with: seen) }
         for kv in r.kvs {
-            let key = kv.keyString, data = Data(kv.value)
+            let key = kv.keyString
             do {
                 if key == rolloutKey {
-                    let r = try dec.decode(RolloutRecord.self, from: data)
+                    let r = try decode(RolloutRecord.self, key, kv, { .rollout($0) }, { if case let .rollout(r) = $0 { r } else { nil } })
                     s.rolloutModRevision = kv.modRevision
                     // Intent from anyone who can write etcd: an id that could become a path runs nothing.
                     if let why = Identifier.problem(r.id) {
@@ -60,9 +75,11 @@ public struct RolloutStore: RolloutStoring {
                         s.undecodableRecords.append(shown); s.recordModRevisions[shown] = kv.modRevision
                         continue
                     }
-                    s.records[name] = try dec.decode(MemberRecord.self, from: data); s.recordModRevisions[name] = kv.modRevision
+                    s.records[name] = try decode(MemberRecord.self, key, kv, { .member($0) }, { if case let .member(m) = $0 { m } else { nil } })
+                    s.recordModRevisions[name] = kv.modRevision
                 } else if key.hasPrefix(prefix + "/backups/") {
-                    s.backups[String(key.dropFirst((prefix + "/backups/").count))] = try dec.decode(BackupRecord.self, from: data)
+                    s.backups[String(key.dropFirst((prefix + "/backups/").count))] =
+                        try decode(BackupRecord.self, key, kv, { .backup($0) }, { if case let .backup(b) = $0 { b } else { nil } })
                 } else if key.hasPrefix(lockName + "/") {
                     locks.append((key, kv.createRevision))
                 }
@@ -178,4 +195,18 @@ public struct RolloutStore: RolloutStoring {
 public struct StoreError: Error, CustomStringConvertible, Sendable {
     public let detail: String
     public var description: String { detail }
+}
+
+/// The records a store decoded, by key and mod revision (only the keys of the last read are kept).
+final class DecodedRecords: Sendable {
+    enum Value: Sendable {
+        case rollout(RolloutRecord), member(MemberRecord), backup(BackupRecord)
+    }
+    private let values = Mutex<[String: (Int64, Value)]>([:])
+
+    func value(_ key: String, revision: Int64) -> Value? {
+        values.withLock { v in v[key].flatMap { $0.0 == revision ? $0.1 : nil } }
+    }
+
+    func replace(with new: [String: (Int64, Value)]) { values.withLock { $0 = new } }
 }

@@ -1,0 +1,130 @@
+import EtcdClient
+import Foundation
+import Rollout
+import Shepherd
+import Testing
+import TestSupport
+
+/// A target that dies after its start, on real clusters (3.4.23 → 3.5.30): while it settles, after its verification,
+/// after the cluster version moved. Before safety round two a target that died seconds after its start passed
+/// verification, the rollout completed and the member stayed down with nothing reporting it. Settle is now a watched
+/// period on etcd's process start time, and a verified member is watched until completion.
+@Suite(.serialized) struct CrashingTargetTests {
+    /// A binDir whose target (`Releases.current`) is scripts/dying-etcd.sh around the real binary: it dies `die-after`
+    /// seconds after its start wherever the member's folder holds that file.
+    static func dyingBinDir(_ work: TempDir) throws -> String {
+        let dir = work.path + "/bin"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        for f in try FileManager.default.contentsOfDirectory(atPath: Repo.etcdBinDir) where f != "etcd-\(Releases.current)" {
+            try FileManager.default.createSymbolicLink(atPath: dir + "/" + f, withDestinationPath: Repo.etcdBinDir + "/" + f)
+        }
+        let real = try Repo.etcdBinary("etcd", Releases.current)
+        try "#!/bin/bash\nexec \(Repo.scripts)/dying-etcd.sh \(real) \"$@\"\n".write(toFile: dir + "/etcd-\(Releases.current)", atomically: true, encoding: .utf8)
+        _ = chmod(dir + "/etcd-\(Releases.current)", 0o755)
+        return dir
+    }
+
+    static func arm(_ m: LocalCluster.MemberInfo, seconds: Int) throws {
+        try "\(seconds)\n".write(toFile: m.dir + "/die-after", atomically: true, encoding: .utf8)
+    }
+
+    /// Dies 4 s after every start, inside a 10 s settle: caught while the cluster is mixed, rolled back, halted, every
+    /// member running the old release.
+    @Test func aTargetThatDiesWhileItSettlesIsRolledBack() async throws {
+        let work = try TempDir("dying")
+        defer { work.remove() }
+        let bin = try Self.dyingBinDir(work)
+        try await LocalCluster.with(size: 3, version: Releases.old, label: "settle-crash") { cluster in
+            for m in cluster.members { try Self.arm(m, seconds: 4) }
+            try await ShepherdFleet.with(cluster, settleSeconds: 10, binDir: bin) { fleet in
+                let monitor = SafetyMonitor(cluster: cluster)
+                monitor.start()
+                _ = try await fleet.cli(["request", Releases.current, "--config", fleet.configPath("s1")])
+                let end = try await RolloutEnd.wait(RolloutStore(prefix: fleet.keyPrefix, cluster: cluster.clusterClient()), monitor: monitor)
+                #expect(end.finished && end.state == .halted, "\(end.summary)\n\(fleet.logTails())")
+                #expect(end.snap.rollout?.reason?.contains("rolling it back to \(Releases.old)") == true
+                        || end.snap.rollout?.reason?.contains("exited after its start") == true, "\(end.summary)")
+                #expect(monitor.maxDown <= 1, "\(monitor.overlaps.prefix(5))")
+                #expect(try await monitor.lostWrites() == [])
+                // The rollback finishes after the halt: every member back on the old release, answering.
+                let back = await eventually(timeout: .seconds(60)) {
+                    for i in cluster.members.indices where (try? await cluster.endpoint(i).version().server) != Releases.old { return false }
+                    return true
+                }
+                #expect(back, "not every member is back on \(Releases.old):\n\(fleet.logTails())")
+            }
+        }
+    }
+
+    /// Killed right after its record says done, while the cluster is still mixed (5 members: a second member down
+    /// meanwhile keeps quorum): its daemon sees it down, halts the rollout and rolls it back.
+    @Test func aTargetThatDiesAfterItsVerificationHaltsAndIsRolledBack() async throws {
+        try await LocalCluster.with(size: 5, version: Releases.old, label: "after-verify") { cluster in
+            try await ShepherdFleet.with(cluster, settleSeconds: 2) { fleet in
+                let monitor = SafetyMonitor(cluster: cluster)
+                monitor.start()
+                _ = try await fleet.cli(["request", Releases.current, "--config", fleet.configPath("s1")])
+                let store = RolloutStore(prefix: fleet.keyPrefix, cluster: cluster.clusterClient())
+                var first: String?
+                let done = await eventually(timeout: .seconds(90)) {
+                    first = (try? await store.read())?.records.first { $0.value.phase == .done }?.key
+                    return first != nil
+                }
+                try #require(done, "no member was verified:\n\(fleet.logTails())")
+                let i = try #require(cluster.members.firstIndex { $0.name == first })
+                let pid = try #require(cluster.pid(i))
+                kill(pid, SIGKILL)
+                let end = try await RolloutEnd.wait(store, monitor: monitor)
+                #expect(end.finished && end.state == .halted, "\(end.summary)\n\(fleet.logTails())")
+                #expect(end.snap.rollout?.reason?.contains(first!) == true && end.snap.rollout?.reason?.contains("verification") == true,
+                        "\(end.summary)")
+                #expect(monitor.maxDown <= 2, "\(monitor.overlaps.prefix(5))")
+                #expect(try await monitor.lostWrites() == [])
+                let back = await eventually(timeout: .seconds(60)) { (try? await cluster.endpoint(i).version().server) == Releases.old }
+                #expect(back, "\(first!) was not rolled back to \(Releases.old):\n\(fleet.log(first!).suffix(3000))")
+                for j in cluster.members.indices {
+                    let up = await eventually(timeout: .seconds(30)) { (try? await cluster.endpoint(j).health())?.healthy == true }
+                    #expect(up, "\(cluster.members[j].name) left down")
+                }
+            }
+        }
+    }
+
+    /// The last member dies 12 s after its start, inside a 20 s settle, once the cluster version moved to 3.5: no
+    /// binary rollback exists, so the rollout halts with the way forward, and nothing else is stopped.
+    @Test func aTargetThatDiesAfterTheFlipHaltsWithTheWayForward() async throws {
+        let work = try TempDir("dying")
+        defer { work.remove() }
+        let bin = try Self.dyingBinDir(work)
+        try await LocalCluster.with(size: 3, version: Releases.old, label: "flip-crash") { cluster in
+            try await ShepherdFleet.with(cluster, settleSeconds: 20, binDir: bin) { fleet in
+                let monitor = SafetyMonitor(cluster: cluster)
+                monitor.start()
+                _ = try await fleet.cli(["request", Releases.current, "--config", fleet.configPath("s1")])
+                let store = RolloutStore(prefix: fleet.keyPrefix, cluster: cluster.clusterClient())
+                // Armed on the last member once the two others are done (its lock, backup, leadership move and stop
+                // take longer than this poll).
+                var last: String?
+                let twoDone = await eventually(timeout: .seconds(120)) {
+                    guard let snap = try? await store.read() else { return false }
+                    let done = Set(snap.records.filter { $0.value.phase == .done }.keys)
+                    guard done.count == 2 else { return false }
+                    last = cluster.members.map(\.name).first { !done.contains($0) }
+                    return true
+                }
+                try #require(twoDone, "two members never verified:\n\(fleet.logTails())")
+                let i = try #require(cluster.members.firstIndex { $0.name == last })
+                try Self.arm(cluster.members[i], seconds: 12)
+                let end = try await RolloutEnd.wait(store, monitor: monitor)
+                #expect(end.finished && end.state == .halted, "\(end.summary)\n\(fleet.logTails())")
+                let reason = end.snap.rollout?.reason ?? ""
+                #expect(reason.contains("already moved to 3.5") && reason.contains("backups --restore"), "\(reason)")
+                #expect(monitor.maxDown <= 1, "\(monitor.overlaps.prefix(5))")
+                #expect(try await monitor.lostWrites() == [])
+                for j in cluster.members.indices where j != i {
+                    #expect(try await cluster.endpoint(j).version().server == Releases.current)
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,50 @@
+import EtcdClient
+import Foundation
+import Rollout
+import Shepherd
+import Testing
+import TestSupport
+
+/// A stop path retried while the process state is wrong and a peer is down, on a real cluster (3.4.23 → 3.5.30).
+/// The first stop kills a peer's etcd and the stopping daemon (scripts/faulty-member.sh), and from then on the status
+/// command says that member is not running while it runs. The restarted daemon finds its journal at `.stopping`:
+/// before safety round two a "not running" member skipped every gate and was stopped at once — two members down,
+/// quorum lost. Now a process state never skips a gate: it waits for the peer, then goes on.
+@Suite(.serialized) struct WrongProcessStateTests {
+    @Test func aRetriedStopWithAWrongProcessStateWaitsForTheDownPeer() async throws {
+        let faults = try TempDir("faults")
+        defer { faults.remove() }
+        for f in ["kill-peer-and-daemon", "status-lies"] { FileManager.default.createFile(atPath: faults.path + "/" + f, contents: nil) }
+        try await LocalCluster.with(size: 3, version: Releases.old, label: "wrongstate") { cluster in
+            try await ShepherdFleet.with(cluster, faults: faults.path) { fleet in
+                let monitor = SafetyMonitor(cluster: cluster)
+                monitor.start()
+                let req = try await fleet.cli(["request", Releases.current, "--config", fleet.configPath("s1")])
+                #expect(req.succeeded, "\(req.summary)")
+                let fired = await eventually(timeout: .seconds(60)) {
+                    FileManager.default.fileExists(atPath: faults.path + "/fired/names")
+                }
+                try #require(fired, "no daemon ever stopped its member")
+                let names = try String(contentsOfFile: faults.path + "/fired/names", encoding: .utf8).split(separator: " ")
+                    .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+                let (victim, peer) = (names[0], names[1])
+                let v = try #require(cluster.members.firstIndex { $0.name == victim })
+                let p = try #require(cluster.members.firstIndex { $0.name == peer })
+
+                // Its daemon comes back while the peer is still down and its status command lies.
+                try await fleet.start(victim)
+                let waited = await eventually(timeout: .seconds(30)) { fleet.log(victim).contains("gate 2 (all members healthy)") }
+                #expect(waited, "\(victim)'s daemon never waited on the down peer:\n\(fleet.logTails(30))")
+                #expect((try? await cluster.endpoint(v).health())?.healthy == true, "\(victim) was stopped while \(peer) is down")
+                #expect(monitor.maxDown <= 1, "two members down: \(monitor.overlaps.prefix(5))")
+
+                try await cluster.start(p)
+                let end = try await RolloutEnd.wait(RolloutStore(prefix: fleet.keyPrefix, cluster: cluster.clusterClient()), monitor: monitor)
+                #expect(end.finished && end.state == .completed, "\(end.summary)\n\(fleet.logTails(30))")
+                #expect(monitor.maxDown <= 1, "two members down: \(monitor.overlaps.prefix(5))")
+                #expect(try await monitor.lostWrites() == [])
+                for i in cluster.members.indices { #expect(try await cluster.endpoint(i).version().server == Releases.current) }
+            }
+        }
+    }
+}

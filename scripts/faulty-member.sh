@@ -1,0 +1,48 @@
+#!/bin/bash
+# etcd-member.sh with faults, for the real-cluster safety tests: the daemons' controller commands go through it.
+#   faulty-member.sh FAULTS start|stop|pid DIR
+# FAULTS is a folder; each file in it arms one fault (the first stop anywhere fires a one-shot fault once, claimed
+# with mkdir FAULTS/fired, the names of the members involved in FAULTS/fired/names):
+#   kill-peer-and-daemon  the first stop kills -9 a peer's etcd and this member's daemon, and stops nothing (a daemon
+#                         that dies at its stop while a peer crashes); the stop exits 1
+#   status-lies           `pid` says "not running" for the member whose stop fired, while it runs (a wrong process state)
+#   kill-daemon-after     the first stop stops the member, then kills -9 this member's daemon (a daemon killed right
+#                         after its stop); the time of the kill goes to FAULTS/fired/killed-at
+# Every call is logged to FAULTS/calls ("<epoch seconds> <cmd> <member>").
+set -euo pipefail
+FAULTS=${1:?usage: faulty-member.sh FAULTS start|stop|pid DIR}; CMD=${2:?cmd}; DIR=${3:?member dir}
+HERE=$(cd "$(dirname "$0")" && pwd)
+ME=$(basename "$DIR")
+echo "$(date +%s.%N) $CMD $ME" >> "$FAULTS/calls"
+
+claim() { mkdir "$FAULTS/fired" 2>/dev/null; }
+kill_pidfile() { [ -s "$1" ] && kill -KILL "$(cat "$1")" 2>/dev/null || true; }
+
+case "$CMD" in
+stop)
+  if [ -f "$FAULTS/kill-peer-and-daemon" ] && claim; then
+    for p in "$(dirname "$DIR")"/s*; do
+      [ "$p" = "$DIR" ] && continue
+      PEER=$(basename "$p"); kill_pidfile "$p/etcd.pid"; break
+    done
+    echo "$ME ${PEER:?no peer}" > "$FAULTS/fired/names"
+    kill_pidfile "$DIR/daemon.pid"
+    exit 1
+  fi
+  if [ -f "$FAULTS/kill-daemon-after" ] && claim; then
+    "$HERE/etcd-member.sh" stop "$DIR"
+    echo "$ME" > "$FAULTS/fired/names"
+    kill_pidfile "$DIR/daemon.pid"
+    date +%s.%N > "$FAULTS/fired/killed-at"
+    exit 0
+  fi
+  exec "$HERE/etcd-member.sh" stop "$DIR"
+  ;;
+pid)
+  if [ -f "$FAULTS/status-lies" ] && [ -s "$FAULTS/fired/names" ] && [ "$(cut -d' ' -f1 < "$FAULTS/fired/names")" = "$ME" ]; then
+    exit 1
+  fi
+  exec "$HERE/etcd-member.sh" pid "$DIR"
+  ;;
+*) exec "$HERE/etcd-member.sh" "$CMD" "$DIR" ;;
+esac
