@@ -1,11 +1,14 @@
 #!/bin/bash
 # The demo: a real 3-member etcd 3.4.23 cluster on loopback, one etcd-shepherd daemon per member, an upgrade request
-# to 3.5.1 dropped on s1, live progress as the daemons roll the cluster, and a summary. Everything is stopped and
+# to 3.5.30 dropped on s1, live progress as the daemons roll the cluster, and a summary. Everything is stopped and
 # removed at the end (also on Ctrl-C). Usage: scripts/demo.sh [N members, default 3]
+# DEMO_SETTLE (default 5): each member's watched settle; the production default is 30 s (a target that dies within
+# 30 s of its start is caught while the cluster is still mixed), which makes the demo ~100 s long.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 source "$ROOT/scripts/lib-cluster.sh"
 N=${1:-3}; FROM=3.4.23; TO=${DEMO_TO:-3.5.30}; BASE=${DEMO_PORT_BASE:-22300}   # below the ephemeral port range
+SETTLE=${DEMO_SETTLE:-5}
 SHEPHERD=${SHEPHERD:-$ROOT/.build/debug/etcd-shepherd}
 [ -x "$SHEPHERD" ] || { echo "build first: swift build (or make demo)" >&2; exit 2; }
 [ -x "$BIN/etcd-$FROM" ] && [ -x "$BIN/etcd-$TO" ] || { echo "etcd binaries missing: run sudo scripts/install-deps.sh" >&2; exit 2; }
@@ -21,8 +24,8 @@ cleanup() {
 trap cleanup EXIT INT TERM
 EPS=$(seq -s, -f "http://127.0.0.1:%g" $((BASE + 1)) $((BASE + N)))
 
-echo "== starting a $N-member etcd $FROM cluster in $D"
-make_cluster "$D" "$N" "$FROM" "$BASE"
+echo "== starting a $N-member etcd $FROM cluster in $D (settle ${SETTLE} s per member; production default 30 s)"
+make_cluster "$D" "$N" "$FROM" "$BASE" "$SETTLE"
 start_members "$D" "$N"
 wait_healthy $(echo "$EPS" | tr , ' ')
 "$SHEPHERD" status --endpoints "$EPS" || true

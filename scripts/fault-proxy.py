@@ -5,7 +5,8 @@ phase `stopping` — from any daemon, through any proxy of the fleet — trigger
 
   1. a peer (the first member in the rule that is not the writer) is killed with SIGKILL, by its etcd.pid;
   2. the marker file is created (O_EXCL: once per fleet) holding "<writer> <peer>";
-  3. that write, and every record write for the next `failSeconds`, is answered 503 with a gateway error body.
+  3. that write, and every record write for the next `failSeconds`, is answered 503 with a gateway error body
+     (failSeconds 0: that write alone; the client's failover to another endpoint then succeeds at once).
 
 A connection that opens with the HTTP/2 preface (gRPC: the snapshot) is passed through byte for byte.
 
@@ -44,10 +45,11 @@ def fault_window():
 
 
 def trigger(writer):
+    """True when this call fired the fault (once per fleet)."""
     try:
         fd = os.open(RULE["marker"], os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        return
+        return False
     peer = next(n for n in sorted(RULE["pidFiles"]) if n != writer)
     try:
         os.kill(int(open(RULE["pidFiles"][peer]).read().strip()), signal.SIGKILL)
@@ -56,6 +58,7 @@ def trigger(writer):
     os.write(fd, f"{writer} {peer}\n".encode())
     os.close(fd)
     print(f"fault: {writer}'s stopping write failed; {peer} killed", flush=True)
+    return True
 
 
 async def read_head(reader, prefix=b""):
@@ -92,9 +95,8 @@ async def handle(reader, writer):
             return
         head, body = await read_head(reader, prefix=preface)
         name = stopping_writer(body) if b"/kv/txn" in head.split(b"\r\n")[0] else None
-        if name is not None and not os.path.exists(RULE["marker"]):
-            trigger(name)
-        if fault_window() and b"/kv/txn" in head.split(b"\r\n")[0] and record_write(body):
+        fired = name is not None and not os.path.exists(RULE["marker"]) and trigger(name)
+        if fired or fault_window() and b"/kv/txn" in head.split(b"\r\n")[0] and record_write(body):
             msg = b'{"error":"injected fault","code":14,"message":"injected fault"}'
             writer.write(b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nConnection: close\r\n"
                          + b"Content-Length: " + str(len(msg)).encode() + b"\r\n\r\n" + msg)

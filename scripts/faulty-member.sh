@@ -8,6 +8,8 @@
 #   status-lies           `pid` says "not running" for the member whose stop fired, while it runs (a wrong process state)
 #   kill-daemon-after     the first stop stops the member, then kills -9 this member's daemon (a daemon killed right
 #                         after its stop); the time of the kill goes to FAULTS/fired/killed-at
+#   kill-daemon-during    the first stop kills -9 this member's daemon, then stops the member 6 s later (a daemon killed
+#                         while its stop is still under way: a slow stop job); the kill's time in FAULTS/fired/killed-at
 # Every call is logged to FAULTS/calls ("<epoch seconds> <cmd> <member>").
 set -euo pipefail
 FAULTS=${1:?usage: faulty-member.sh FAULTS start|stop|pid DIR}; CMD=${2:?cmd}; DIR=${3:?member dir}
@@ -35,6 +37,12 @@ stop)
     kill_pidfile "$DIR/daemon.pid"
     date +%s.%N > "$FAULTS/fired/killed-at"
     exit 0
+  fi
+  if [ -f "$FAULTS/kill-daemon-during" ] && claim; then
+    echo "$ME" > "$FAULTS/fired/names"
+    kill_pidfile "$DIR/daemon.pid"
+    date +%s.%N > "$FAULTS/fired/killed-at"
+    sleep 6
   fi
   exec "$HERE/etcd-member.sh" stop "$DIR"
   ;;

@@ -33,10 +33,19 @@ public enum EtcdError: Error, CustomStringConvertible, Sendable, Equatable {
     /// etcd answered and said no (a 4xx, e.g. permission denied): the same on every member and on every retry.
     public var isRefusal: Bool {
         switch self {
+        case .http where memberClosing: return false
         case let .http(_, _, status, _, _): return (400..<500).contains(status)
         case let .allEndpointsFailed(_, errors): return !errors.isEmpty && errors.allSatisfy(\.isRefusal)
         default: return false
         }
+    }
+
+    /// A member's gateway answering while its etcd shuts down (SIGTERM mid-call): HTTP 408, gRPC CANCELLED, "the
+    /// client connection is closing" (measured on 3.4.23) — the call never reached the server; another member will
+    /// answer.
+    var memberClosing: Bool {
+        guard case let .http(_, _, status, code, message) = self else { return false }
+        return (status == 408 || code == 1) && (message.contains("client connection is closing") || message.contains("transport is closing"))
     }
 
     /// Connection errors, timeouts and 5xx answers are worth trying on another member; a 4xx is the same everywhere
@@ -44,6 +53,7 @@ public enum EtcdError: Error, CustomStringConvertible, Sendable, Equatable {
     public var isRetryableElsewhere: Bool {
         switch self {
         case .unreachable, .timeout: return true
+        case .http where memberClosing: return true
         case let .http(_, _, status, _, _): return status >= 500
         // UNAVAILABLE (14) is mapped to .unreachable; INTERNAL (13) and UNKNOWN (2) are worth another member.
         case let .rpc(_, _, code, _): return code == 13 || code == 2

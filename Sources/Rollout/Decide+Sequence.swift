@@ -26,8 +26,10 @@ extension Decide {
         case .stopping:
             if j.stoppedAt != nil {
                 // The stop was issued and its call failed or did not return. Landed: go on. Still queued: wait for it.
-                // Otherwise the member still runs, or may: a stop again only through the gate.
-                if o.localDown { return .markStopped }
+                // Otherwise the member still runs, or may: a stop again only through the gate. Landed means not
+                // answering for `crashGraceSeconds` beside a stopped process: a member that misses a health answer in
+                // an election while a lying status says "stopped" is not down (WrongProcessStateTests).
+                if o.localDown && o.localUnreachableFor >= o.timing.crashGraceSeconds { return .markStopped }
                 if o.stopPending == true { return .wait("the stop of \(o.localName) is still pending") }
             } else if o.localDown && o.localProcess == .stopped && o.localUnreachableFor >= o.timing.crashGraceSeconds {
                 // It went down on its own before our stop: nothing to stop; the sequence goes on (it is brought up).
@@ -48,7 +50,10 @@ extension Decide {
             // rolled back now, not after the whole deadline.
             if let failure = targetFailed(j, o) { return failed(j, o, why: failure) }
             if j.processStartTime == nil, let t = o.localStartTime { return .noteProcess(startTime: t) }
+            // Settle is watched on the process start time: a tick without it (the scrape failed) proves nothing,
+            // and a restart it would have shown passed as settled (found by the simulator, seed 3413090).
             let failure = Gates.verification(o, target: j.target)
+                ?? (o.localStartTime == nil ? "\(o.localName)'s process start time not read" : nil)
             if failure == nil && o.verifiedFor >= o.timing.settleSeconds {
                 return j.rollingBack ? halt(j.reason ?? "rolled back", o, phase: .rolledBack)
                     : .markDone(processStartTime: j.processStartTime ?? o.localStartTime)
@@ -131,10 +136,19 @@ extension Decide {
     /// its way (its command or job outlived us) is waited on — clearing now would let it go down after its record
     /// says it is safe; then our record is cleared and it is left as it is.
     static func recover(_ j: JournalEntry, _ o: Observation, why: String) -> Action {
+        // A member that does not stay up (found by the simulator, seed 5788790: a crash-looping target after the
+        // flip, started for ever): the rollout halts with the reason — nothing else is stopped meanwhile — and the
+        // journal stays, so this daemon goes on starting it.
+        if j.recoveryStarts >= maxStartFailures, let r = o.rollout, r.id == j.rolloutID, r.state == .active || r.state == .paused {
+            return .halt(reason: "\(o.localName) does not stay up after \(j.recoveryStarts) starts while its sequence was left "
+                         + "(\(why)); read its log (journalctl -u etcd); this daemon keeps starting it", recordPhase: .interrupted,
+                         keepJournal: true)
+        }
         if o.localDown && (j.stoppedAt != nil || j.step != .stopping) {
             if let started = j.recoveryStartedAt, o.now - started < o.timing.startGraceSeconds {
                 return .wait("\(o.localName) was started \(Int(o.now - started)) s ago; waiting for it to answer")
             }
+
             return .recoverStart(binary: j.recoveryBinary(template: o.binaryPathTemplate, clusterVersion: o.clusterVersion))
         }
         if j.step == .stopping, let issued = j.stoppedAt {
@@ -152,6 +166,12 @@ extension Decide {
         // Cleared only on evidence that the member runs: it answers (a process state alone may be wrong or late).
         if o.local?.reachable != true && (j.stoppedAt != nil || j.step != .stopping) {
             return .wait("\(o.localName) does not answer yet; clearing its record once it does")
+        }
+        // A member this recovery started is let go only once it has run `crashGraceSeconds`: a start that dies a
+        // moment later would be left down with nobody to start it again (found by the simulator, seed 28951865).
+        if let started = j.recoveryStartedAt, o.now - started < o.timing.crashGraceSeconds {
+            return .wait("\(o.localName) was started \(Int(o.now - started)) s ago; clearing its record once it has run "
+                         + "\(Int(o.timing.crashGraceSeconds)) s")
         }
         // A rollback left half-way (its lock lost) still ends the rollout: its reason stands.
         if j.rollingBack, let r = o.rollout, r.id == j.rolloutID, r.state == .active || r.state == .paused {

@@ -50,6 +50,11 @@ public enum Decide {
             if !unproven.isEmpty {
                 return .wait("before completing: \(unproven.map(\.name).joined(separator: ", ")) not seen on the process that was verified")
             }
+            // On start times read just now: an observation that took long (a peer frozen) may hold a process that has
+            // restarted since (found by the simulator, seed 649359: completed 10 s after a member crashed).
+            if o.observationAge > o.timing.maxObservationAgeSeconds {
+                return .wait("before completing: observation is \(Int(o.observationAge)) s old; observing again")
+            }
             if o.clusterVersion == r.to.minorVersion { return r.nextHop == nil ? .markCompleted : .advanceHop }
             return .waitForClusterVersion("all members on \(r.to); waiting for the cluster version to move from \(o.clusterVersion ?? "?")")
         }
@@ -184,11 +189,16 @@ public enum Decide {
         }
         // Halted (or aborted): the crashed member goes back to the binary that ran, while that is still possible.
         guard canRollBack else { return o.lock != nil ? .release : .idle("rollout \(r.id) \(r.state.rawValue): \(r.reason ?? why)") }
-        guard o.lock != nil else { return .acquireLock }
+        guard let lock = o.lock else { return .acquireLock }
         let base = JournalEntry(rolloutID: r.id, step: .stopping, target: r.to, previousBinary: o.binaryPath(r.from), from: r.from)
         let entry = base.rollback(to: r.from, reason: why, down: o.localDown, now: o.now)
         if o.localDown { return .rollBackWhileDown(entry) }
-        if let peers = Gates.peersForRollback(o) { return .wait("rollback of \(o.localName) waits: \(peers)") }
+        if let peers = Gates.peersForRollback(o) {
+            // Not held for long: the peer it waits on may need the lock to finish its own sequence (found by the
+            // simulator, seed 19662878: a rollback waited on a verifying peer for ever, the lock in hand).
+            if o.now - lock.heldSince > o.timing.lockWaitSeconds { return .release }
+            return .wait("rollback of \(o.localName) waits: \(peers)")
+        }
         return .beginStop(entry)
     }
 

@@ -20,7 +20,8 @@ public enum Gates {
         let r = o.rollout
         gate(1, "rollout active", r == nil ? "no rollout" : (r!.state == .active ? nil : "rollout is \(r!.state.rawValue)"))
 
-        let sick = o.members.compactMap { m in problem(m, o).map { "\(m.name)\($0)" } }
+        // (Not for a rollback's stop: the restarted peer's own rollback may wait for the lock that one holds.)
+        let sick = o.members.compactMap { m in (problem(m, o) ?? restartedSinceVerified(m, o)).map { "\(m.name)\($0)" } }
         gate(2, "all members healthy", sick.isEmpty ? nil : "not healthy: " + sick.joined(separator: ", "))
 
         // Quorum counts voters: a learner neither votes nor counts.
@@ -65,10 +66,23 @@ public enum Gates {
     public static func problem(_ m: MemberView, _ o: Observation) -> String? {
         if !m.reachable { return " (unreachable)" }
         if !m.healthy || !m.hasLeader { return "" }
-        // Against the leader's index, or the highest any member reported when no leader answered.
-        let head = o.leader?.raftIndex ?? o.members.filter(\.reachable).map(\.raftIndex).max() ?? 0
+        // Against the highest index any member reported: the leader's answer may be older than another's (answers
+        // arrive at different moments; found by the simulator, seed 13755304: a restarted member compared with a stale
+        // leader answer passed a rollback's peer check while it still lagged).
+        let head = max(o.leader?.raftIndex ?? 0, o.members.filter(\.reachable).map(\.raftIndex).max() ?? 0)
         if m.raftIndex + o.timing.raftSlack < head { return " (behind: raft \(m.raftIndex)/\(head))" }
         return nil
+    }
+
+    /// A peer verified in this hop whose process is not the one that was verified (restarted, perhaps by systemd's
+    /// Restart=, after a crash its own daemon has not acted on yet), or — at the stop's gate, where every member's
+    /// process is read — whose process was not observed: it answers healthy, but nothing else is stopped until its
+    /// daemon has looked at it. (Before the record write the peers' processes are not read on every tick.)
+    static func restartedSinceVerified(_ m: MemberView, _ o: Observation) -> String? {
+        guard m.name != o.localName, let r = o.rollout, let rec = o.record(m.name), rec.rolloutID == r.id, rec.to == r.to,
+              rec.phase == .done, let noted = rec.processStartTime else { return nil }
+        guard let seen = o.startTimes[m.name] else { return o.journal == nil ? nil : " (its verified process not observed)" }
+        return abs(seen - noted) > 0.5 ? " (restarted since its verification)" : nil
     }
 
     /// Auth for gate 5: enabled when the daemon talks to etcd as a user; the risk accepted when the record carries

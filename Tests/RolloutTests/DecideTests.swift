@@ -120,8 +120,12 @@ import Testing
         #expect(Decide.next(observation(lock: heldLock, journal: j, processUp: false)) == .switchBinary(path: "/opt/etcd/3.5.1/etcd"))
         var s = j; s.step = .switched
         #expect(Decide.next(observation(lock: heldLock, journal: s, processUp: false)) == .startMember(phase: .verifying))
-        // A stop issued earlier whose member is down now: it landed, go on (no stop call).
-        #expect(Decide.next(observation(lock: heldLock, journal: begun(issued: 995), processUp: false)) == .markStopped)
+        // A stop issued earlier whose member is down now — not answering for crashGraceSeconds, not a missed
+        // answer: it landed, go on (no stop call).
+        var landed = observation(lock: heldLock, journal: begun(issued: 995), processUp: false)
+        guard case .wait = Decide.next(landed) else { Issue.record("down for 0 s: \(Decide.next(landed))"); return }
+        landed.localUnreachableFor = landed.timing.crashGraceSeconds
+        #expect(Decide.next(landed) == .markStopped)
         // The member still runs: the stop is re-gated like a first one.
         #expect(Decide.next(observation(lock: heldLock, backup: backup, journal: begun(issued: 995))) == .stopMember(issueBy: 1002.9, minLease: 10))
     }
@@ -139,7 +143,12 @@ import Testing
         // Unknown and not answering: taken as down for what is harmless (start it), never for a stop.
         var gone = observation(lock: heldLock, journal: begun(issued: 995), processUp: false)
         gone.localProcess = .unknown
+        gone.localUnreachableFor = gone.timing.crashGraceSeconds
         #expect(Decide.next(gone) == .markStopped)
+        // A lying "stopped" beside one missed health answer (an election): not down yet.
+        var missed = observation(lock: heldLock, journal: begun(issued: 995), processUp: false)
+        missed.localUnreachableFor = 1
+        #expect(Decide.next(missed) != .markStopped)
     }
 
     @Test func ownerClearsWithoutTheLock() {
@@ -212,9 +221,13 @@ import Testing
         }
         #expect(why.contains("restore the snapshot"))
         var done = j.rollback(to: v3423, reason: "boom", down: false, now: 900); done.step = .started; done.startedAt = 901
+        done.processStartTime = 901
         let back = [member("s1", id: 1, leader: true), member("s2", id: 2), member("s3", id: 3)]
-        #expect(Decide.next(observation(members: back, lock: heldLock, journal: done, verifiedFor: 31, now: 905))
-                == .halt(reason: "boom", recordPhase: .rolledBack, keepJournal: false))
+        var settled = observation(members: back, lock: heldLock, journal: done, verifiedFor: 31, now: 905)
+        // Settle is proven on the process start time read on this tick: without it nothing is final.
+        #expect(Decide.next(settled) == .wait("verifying: s2's process start time not read"))
+        settled.localStartTime = 901
+        #expect(Decide.next(settled) == .halt(reason: "boom", recordPhase: .rolledBack, keepJournal: false))
     }
 
     /// Issue 18: a /version that fails leaves the cluster version unknown: a member that ran the target is not

@@ -7,7 +7,7 @@ import TestSupport
     static func fill(_ dir: String, count: Int) throws -> [String] {
         try (1...count).map { i in
             let file = "\(dir)/r\(i)-1.db"
-            FileManager.default.createFile(atPath: file, contents: Data(repeating: UInt8(i), count: 100 * i))
+            try #require(FileManager.default.createFile(atPath: file, contents: Data(repeating: UInt8(i), count: 100 * i)))
             try BackupCatalog.record(.init(file: file, rolloutID: "r\(i)", leaderID: "1", leaderURL: "http://a:2379", revision: Int64(i),
                                            size: Int64(100 * i), sha256: String(repeating: "a", count: 64), takenAt: Double(1000 + i),
                                            etcdVersion: "3.4.23", members: [.init(name: "s1", peerURL: "http://a:2380"), .init(name: "s2", peerURL: "http://b:2380")]))
@@ -19,7 +19,7 @@ import TestSupport
         let dir = try TempDir("backups")
         defer { dir.remove() }
         let files = try Self.fill(dir.path, count: 5)
-        FileManager.default.createFile(atPath: dir.path + "/notes.txt", contents: Data("keep me".utf8))
+        try #require(FileManager.default.createFile(atPath: dir.path + "/notes.txt", contents: Data("keep me".utf8)))
         #expect(BackupCatalog.list(dir: dir.path).map(\.rolloutID) == ["r5", "r4", "r3", "r2", "r1"])
         let removed = BackupCatalog.prune(dir: dir.path, keep: 3, protecting: files[4])
         #expect(Set(removed) == [files[0], files[1]])

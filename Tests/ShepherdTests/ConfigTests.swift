@@ -70,6 +70,10 @@ import TestSupport
         (#""controller""#, #""backupRetention": 0, "controller""#, "backupRetention"),
         (#""controller""#, #""timing": {"lockTTLSeconds": true}, "controller""#, "timing.lockTTLSeconds"),
         (#""controller""#, #""timing": {"stopPendingSeconds": 0}, "controller""#, "timing.stopPendingSeconds"),
+        (#""controller""#, #""timing": {"startGraceSeconds": 0}, "controller""#, "timing.startGraceSeconds"),
+        (#""controller""#, #""timing": {"crashGraceSeconds": 0.5}, "controller""#, "timing.crashGraceSeconds"),
+        (#""controller""#, #""timing": {"lockWaitSeconds": 601}, "controller""#, "timing.lockWaitSeconds"),
+        (#""controller""#, #""timing": {"settleSeconds": 60}, "controller""#, "timing.settleSeconds"),
     ])
     func badConfigNamesTheKey(find: String, replace: String, key: String) {
         let text = Self.base.replacingOccurrences(of: find, with: replace)
@@ -137,9 +141,9 @@ import TestSupport
                 try "hunter2\n".write(toFile: d + "/real", atomically: false, encoding: .utf8); chmod(d + "/real", 0o600)
                 symlink(d + "/real", f)
             case "missing": break
-            case "empty": FileManager.default.createFile(atPath: f, contents: Data(), attributes: [.posixPermissions: 0o600])
-            case "huge": FileManager.default.createFile(atPath: f, contents: Data(repeating: 0x61, count: 5000), attributes: [.posixPermissions: 0o600])
-            case "twoLines": FileManager.default.createFile(atPath: f, contents: Data("hunter2\nmore\n".utf8), attributes: [.posixPermissions: 0o600])
+            case "empty": try #require(FileManager.default.createFile(atPath: f, contents: Data(), attributes: [.posixPermissions: 0o600]))
+            case "huge": try #require(FileManager.default.createFile(atPath: f, contents: Data(repeating: 0x61, count: 5000), attributes: [.posixPermissions: 0o600]))
+            case "twoLines": try #require(FileManager.default.createFile(atPath: f, contents: Data("hunter2\nmore\n".utf8), attributes: [.posixPermissions: 0o600]))
             default: mkdir(f, 0o700)
             }
             do {

@@ -72,15 +72,21 @@ import TestSupport
         }
     }
 
-    /// Killed right after its stop landed (scripts/faulty-member.sh kills the daemon as the stop returns): the
-    /// restarted daemon knows from the stop's ticket that nothing is pending and starts its member once, at once —
-    /// before safety round two it waited a blanket 60 s for "a stop that may still be pending" and ran `start` twice.
-    @Test func killedRightAfterItsStopStartsItsMemberOnceAtOnce() async throws {
+    /// When the daemon dies in its stop: right after the stop landed, or while the stop is still under way (a slow
+    /// stop job, 6 s). The restarted daemon asks the stop's ticket (the stop command's pid and start time) whether it
+    /// is still pending: it waits for a pending one to land, then starts its member once — before safety round two it
+    /// waited a blanket 60 s for "a stop that may still be pending" and ran `start` twice.
+    enum Moment: String, CaseIterable, Sendable { case afterItLanded = "kill-daemon-after", whileItRuns = "kill-daemon-during" }
+
+    /// With and without a `status` command (without one the daemon cannot ask the process state: before safety round
+    /// two that alone made the restarted daemon wait the blanket 60 s).
+    @Test(arguments: [(Moment.afterItLanded, false), (.whileItRuns, true), (.whileItRuns, false)])
+    func killedInItsStopStartsItsMemberOnceWithoutABlanketWait(moment: Moment, statusCommand: Bool) async throws {
         let faults = try TempDir("faults")
         defer { faults.remove() }
-        FileManager.default.createFile(atPath: faults.path + "/kill-daemon-after", contents: nil)
+        try #require(FileManager.default.createFile(atPath: faults.path + "/" + moment.rawValue, contents: nil))
         try await LocalCluster.with(size: 3, version: Releases.old, label: "killstop") { cluster in
-            try await ShepherdFleet.with(cluster, settleSeconds: 2, faults: faults.path) { fleet in
+            try await ShepherdFleet.with(cluster, settleSeconds: 2, faults: faults.path, statusCommand: statusCommand) { fleet in
                 let monitor = SafetyMonitor(cluster: cluster)
                 monitor.start()
                 _ = try await fleet.cli(["request", Releases.current, "--config", fleet.configPath("s1")])
@@ -88,11 +94,18 @@ import TestSupport
                 try #require(fired, "no daemon ever stopped its member")
                 let name = try String(contentsOfFile: faults.path + "/fired/names", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
                 let i = try #require(cluster.members.firstIndex { $0.name == name })
+                let before = cluster.pid(i)
                 let restarted = ContinuousClock.now
                 try await fleet.start(name)
+                if moment == .whileItRuns, let before {
+                    // The stop lands while the new daemon runs: the process it stopped exits (the member may be
+                    // started again before a poll could see it down: its old process is what tells).
+                    let down = await eventually(timeout: .seconds(20)) { !SafetyMonitor.alive(before) }
+                    #expect(down, "the pending stop never landed")
+                }
                 let back = await eventually(timeout: .seconds(90)) { (try? await cluster.endpoint(i).health())?.healthy == true }
                 let recovery = ContinuousClock.now - restarted
-                print("daemon killed right after its stop: \(name) healthy again \(recovery) after its daemon restarted")
+                print("daemon killed \(moment) its stop (status command: \(statusCommand)): \(name) healthy again \(recovery) after its daemon restarted")
                 #expect(back, "\(name) not back: \(fleet.log(name).suffix(2000))")
                 #expect(recovery < .seconds(20), "recovery took \(recovery) (a blanket wait for a pending stop?)")
                 let store = RolloutStore(prefix: fleet.keyPrefix, cluster: cluster.clusterClient())

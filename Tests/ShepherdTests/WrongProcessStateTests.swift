@@ -14,7 +14,7 @@ import TestSupport
     @Test func aRetriedStopWithAWrongProcessStateWaitsForTheDownPeer() async throws {
         let faults = try TempDir("faults")
         defer { faults.remove() }
-        for f in ["kill-peer-and-daemon", "status-lies"] { FileManager.default.createFile(atPath: faults.path + "/" + f, contents: nil) }
+        for f in ["kill-peer-and-daemon", "status-lies"] { try #require(FileManager.default.createFile(atPath: faults.path + "/" + f, contents: nil)) }
         try await LocalCluster.with(size: 3, version: Releases.old, label: "wrongstate") { cluster in
             try await ShepherdFleet.with(cluster, faults: faults.path) { fleet in
                 let monitor = SafetyMonitor(cluster: cluster)
@@ -31,11 +31,17 @@ import TestSupport
                 let v = try #require(cluster.members.firstIndex { $0.name == victim })
                 let p = try #require(cluster.members.firstIndex { $0.name == peer })
 
-                // Its daemon comes back while the peer is still down and its status command lies.
+                // Its daemon comes back while the peer is still down and its status command lies. It must end up
+                // waiting (on gate 2, or as the new leader for the others) with its member running — and never
+                // stop it again while the peer is down, whatever the status command says.
+                let stopsBefore = try Self.stops(of: victim, faults.path)
                 try await fleet.start(victim)
-                let waited = await eventually(timeout: .seconds(30)) { fleet.log(victim).contains("gate 2 (all members healthy)") }
-                #expect(waited, "\(victim)'s daemon never waited on the down peer:\n\(fleet.logTails(30))")
-                #expect((try? await cluster.endpoint(v).health())?.healthy == true, "\(victim) was stopped while \(peer) is down")
+                let waited = await eventually(timeout: .seconds(30)) {
+                    fleet.log(victim).components(separatedBy: "supervising").last?.contains(" waits: ") == true
+                }
+                #expect(waited, "\(victim)'s restarted daemon never settled into a wait:\n\(fleet.logTails(30))")
+                #expect(try Self.stops(of: victim, faults.path) == stopsBefore, "\(victim) was stopped again while \(peer) is down")
+                #expect((try? await cluster.endpoint(v).health())?.healthy == true, "\(victim) is not up while \(peer) is down")
                 #expect(monitor.maxDown <= 1, "two members down: \(monitor.overlaps.prefix(5))")
 
                 try await cluster.start(p)
@@ -46,5 +52,10 @@ import TestSupport
                 for i in cluster.members.indices { #expect(try await cluster.endpoint(i).version().server == Releases.current) }
             }
         }
+    }
+
+    /// The stop calls the member's controller received so far (scripts/faulty-member.sh logs every call).
+    static func stops(of name: String, _ faults: String) throws -> Int {
+        try String(contentsOfFile: faults + "/calls", encoding: .utf8).split(separator: "\n").filter { $0.hasSuffix(" stop \(name)") }.count
     }
 }

@@ -130,6 +130,7 @@ extension Fleet {
         if opsRng.chance(faults.memberRemoval), listed.count > 3 || (listed.count == 3 && opsRng.chance(0.5)) {
             let i = listed[Int.random(in: 0..<listed.count, using: &opsRng)]
             members[i].inList = false
+            if !members[i].isLearner { voterRemovedAt = now }
             takeDown(i, .removed)
             if leader == i { leader = nil }
             log("OPERATOR removed \(members[i].name) from the cluster")
@@ -188,7 +189,11 @@ extension Fleet {
         resume()
         for i in staged.indices where !staged[i] { staged[i] = true; log("OPERATOR staged \(to) on \(members[i].name)") }
         for i in members.indices where (members[i].down == .lost && members[i].inList) || !members[i].inList {
-            if members[i].inList { members[i].inList = false; log("OPERATOR removed \(members[i].name)") }
+            if members[i].inList {
+                members[i].inList = false
+                if !members[i].isLearner { voterRemovedAt = now }
+                log("OPERATOR removed \(members[i].name)")
+            }
             if let v = kv[prefix + "/members/\(members[i].name)"]?.value,
                let rec = try? JSONDecoder().decode(MemberRecord.self, from: Data(v)), rec.phase.isDestructive, daemons[i].lost || daemons[i].supervisor == nil {
                 delete(prefix + "/members/\(members[i].name)")

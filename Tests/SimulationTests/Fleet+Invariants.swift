@@ -40,7 +40,7 @@ extension Fleet {
         let r = rollout
         // The other gates, for what the daemon must have seen in its last observation.
         if let since = notActiveSince, since < oldest - 1e-9 { violate("\(name) stopped while the rollout has not been active since t=\(fmt(since))") }
-        if voters.count < 3 && !allowSmallCluster { violate("\(name) stopped in a small cluster the config does not allow") }
+        if voters.count < 3 && !allowSmallCluster && !(voterRemovedAt.map { $0 > oldest + 1e-9 } ?? false) { violate("\(name) stopped in a small cluster the config does not allow") }
         if let r, case let .refused(why) = VersionPolicy.evaluate(from: r.from, to: r.to, clusterVersion: clusterVersion, allowKnownBad: r.allowKnownBad) {
             violate("\(name) stopped for a refused step: \(why)")
         }
@@ -114,15 +114,18 @@ extension Fleet {
     func checkEnd() {
         log("end: keys \(kv.keys.sorted()) leases \(leases.keys.sorted().map { String($0, radix: 16) })")
         guard let r = rollout else { violate("no rollout record at the end"); return }
-        for i in listed where !members[i].up {
-            // A target that crash-loops after the cluster version moved cannot be brought back by any binary swap.
-            let hopeless = members[i].down == .crashed && (faults.crashInSettle || faults.crashAfterVerify) && clusterVersion == to.minorVersion
-            if !hopeless { violate("\(members[i].name) left down at the end (rollout \(r.state.rawValue))") }
+        // A target that crash-loops after the cluster version moved cannot be brought back by any binary swap (its
+        // daemon may keep its journal, to go on starting it).
+        func hopeless(_ i: Int) -> Bool {
+            !members[i].up && members[i].down == .crashed && (faults.crashInSettle || faults.crashAfterVerify) && clusterVersion == to.minorVersion
         }
-        // A finished rollout leaves no lock key and no lease (one that waits at a gate may hold the lock).
-        if r.state.isTerminal, kv.keys.contains(where: { $0.hasPrefix(prefix + "/lock/") }) { violate("a lock key is left at the end") }
-        if r.state.isTerminal, !leases.isEmpty { violate("\(leases.count) lease(s) left at the end") }
-        for d in daemons where d.journal != nil && !d.lost && members[d.node].inList { violate("\(members[d.node].name)'s journal is left at the end") }
+        for i in listed where !members[i].up && !hopeless(i) { violate("\(members[i].name) left down at the end (rollout \(r.state.rawValue))") }
+        // A finished rollout leaves no lock key and no lease (one that waits at a gate may hold the lock) — unless the
+        // cluster ends without quorum (a hopeless target above): then nothing can revoke a lease, nor expire it.
+        let quorate = listed.filter { members[$0].up }.count >= listed.count / 2 + 1
+        if r.state.isTerminal, quorate, kv.keys.contains(where: { $0.hasPrefix(prefix + "/lock/") }) { violate("a lock key is left at the end") }
+        if r.state.isTerminal, quorate, !leases.isEmpty { violate("\(leases.count) lease(s) left at the end") }
+        for d in daemons where d.journal != nil && !d.lost && members[d.node].inList && !hopeless(d.node) { violate("\(members[d.node].name)'s journal is left at the end") }
         if faults.expectsNoStop {
             if daemonStops > 0 { violate("\(daemonStops) stops where none is allowed") }
             if r.state == .completed { violate("rollout completed where it must not start") }

@@ -45,6 +45,9 @@ final class Fleet: @unchecked Sendable {
     var leaderSince = 0.0
     var staged: [Bool] = []
     var notActiveSince: Double?
+    /// When an operator last removed a voting member: a stop whose gate observation predates it is the residual no
+    /// gate sees (the small-cluster invariant allows it).
+    var voterRemovedAt: Double?
     var terminalSince: Double?
     var operatorResumeAt: Double?
     var daemonStops = 0

@@ -29,14 +29,16 @@ import Testing
     }
 
     static var seedCount: Int { Int(ProcessInfo.processInfo.environment["SIM_SEEDS"] ?? "") ?? 5000 }
+    /// The first k (scripts/simulate.sh runs long ranges in slices).
+    static var firstSeed: Int { Int(ProcessInfo.processInfo.environment["SIM_FIRST"] ?? "") ?? 0 }
 
     /// Every profile on every size, every invariant after every step, liveness once faults end.
     @Test func seeds() async {
-        let count = Self.seedCount
+        let count = Self.seedCount, first = Self.firstSeed
         let started = ContinuousClock.now
         // Each seed is one deterministic fleet of its own; the seeds run on every core, their results sorted by seed.
         let results = await withTaskGroup(of: (Int, Outcome).self) { group in
-            var next = 0, out: [(Int, Outcome)] = []
+            var next = first, out: [(Int, Outcome)] = []
             func add(_ group: inout TaskGroup<(Int, Outcome)>) {
                 let k = next; next += 1
                 group.addTask { (k, await Self.outcome(k)) }
@@ -44,7 +46,7 @@ import Testing
             for _ in 0..<min(count, max(2, ProcessInfo.processInfo.activeProcessorCount)) { add(&group) }
             for await r in group {
                 out.append(r)
-                if next < count { add(&group) }
+                if next < first + count { add(&group) }
             }
             return out.sorted { $0.0 < $1.0 }.map(\.1)
         }
@@ -52,7 +54,7 @@ import Testing
         let failures = results.compactMap(\.failure)
         let steps = results.map(\.steps).reduce(0, +)
         let completed = results.filter { $0.state == .completed }.count, halted = results.filter { $0.state == .halted }.count
-        print("simulation: \(count) seeds, \(steps) steps, \(completed) completed, \(halted) halted, "
+        print("simulation: \(count) seeds (k \(first)..<\(first + count)), \(steps) steps, \(completed) completed, \(halted) halted, "
               + "\(count - completed - halted) left active on purpose (nothing may start), \(failures.count) failing, \(seconds) s "
               + "(\(seconds > 0 ? count / Int(seconds) : count) seeds/s)")
         if ProcessInfo.processInfo.environment["SIM_STATS"] != nil {
@@ -66,7 +68,9 @@ import Testing
         }
         let noneFailed = failures.isEmpty   // not the array itself: the expectation would print every failure
         #expect(noneFailed, Comment(rawValue: "\(failures.count) failing seeds:\n" + failures.prefix(10).joined(separator: "\n")))
-        #expect(completed > count / 3, "too few runs complete: \(completed) of \(count)")
+        // 7 of the 15 profiles must never complete (bad, sick or crashing targets, refused steps, hand edits, a
+        // crash after verification); the other 8 complete unless a fault halts them (~1,660 of 5,000 today).
+        #expect(completed * 10 > count * 3, "too few runs complete: \(completed) of \(count)")
     }
 
     struct Outcome: Sendable {
@@ -100,7 +104,16 @@ import Testing
     }
 
     /// Seeds that found bugs, kept as regression tests (each failed before its fix).
-    @Test(arguments: [(UInt64(0), 3, "default")])
+    @Test(arguments: [(UInt64(0), 3, "default"),
+                      (UInt64(649359), 3, "twoHop"),            // completed on start times read before a crash
+                      (UInt64(3413090), 1, "crashInSettle"),    // settled on a tick without the process start time
+                      (UInt64(19662878), 3, "twoHopOps"),       // a rollback held the lock waiting on a verifying peer
+                      (UInt64(997795), 3, "unstaged"),          // gate 2's restart check must not block a rollback
+                      (UInt64(26235648), 3, "membership"),      // a voter removed after the gate's observation
+                      (UInt64(24319250), 1, "crashInSettle"),   // a lease nothing can revoke without quorum
+                      (UInt64(13755304), 7, "crashAfterVerify"), // a lagging peer against a stale leader answer
+                      (UInt64(28951865), 7, "crashInSettle"),    // a recovery start that died a moment later
+                      (UInt64(5788790), 1, "crashInSettle")])    // a member that never stays up halts the rollout
     func pinnedSeed(seed: UInt64, n: Int, profile: String) async {
         let fleet = await Self.run(seed: seed, n: n, profile: profile)
         #expect(fleet.violations.isEmpty, Comment(rawValue: "\(fleet.violations)\n" + fleet.trace.suffix(40).joined(separator: "\n")))

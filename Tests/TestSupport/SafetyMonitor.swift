@@ -52,7 +52,7 @@ public final class SafetyMonitor: Sendable {
         return r != 0 && errno == ECONNREFUSED
     }
 
-    static func alive(_ pid: Int32) -> Bool {
+    public static func alive(_ pid: Int32) -> Bool {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return false }
         // The state follows the parenthesised command name; an unreaped zombie has exited.
         guard let close = stat.lastIndex(of: ")") else { return false }

@@ -10,10 +10,11 @@ public final class ShepherdFleet: Sendable {
     public let keyPrefix = "/etcd-shepherd"
 
     /// `binDir`: where `etcd-<version>` binaries are looked up (each node's binaryPathTemplate). `faults`: a folder
-    /// of armed faults; the controller commands then go through scripts/faulty-member.sh with it.
+    /// of armed faults; the controller commands then go through scripts/faulty-member.sh with it. `statusCommand`:
+    /// false leaves the controller's `status` out (the process state is then unknown to the daemon).
     public init(cluster: LocalCluster, settleSeconds: Double = 1, verifyTimeoutSeconds: Double = 30, tickSeconds: Double = 0.5,
                 binDir: String = Repo.etcdBinDir, ownEndpointOnly: Bool = false, clusterExtra: String = "",
-                metricsListen: [String]? = nil, faults: String? = nil) throws {
+                metricsListen: [String]? = nil, faults: String? = nil, statusCommand: Bool = true) throws {
         self.cluster = cluster
         binary = try Repo.shepherdBinary()
         for m in cluster.members {
@@ -28,7 +29,7 @@ public final class ShepherdFleet: Sendable {
                           "binaryLink": "\(m.binaryLink)", "binaryPathTemplate": "\(binDir)/etcd-{version}" },
               "cluster": { "endpoints": [\(endpoints)], "keyPrefix": "\(keyPrefix)"\(clusterExtra) },
               "controller": { "kind": "command", "stop": ["\(script)", "stop", "\(m.dir)"],
-                              "start": ["\(script)", "start", "\(m.dir)"], "status": ["\(script)", "pid", "\(m.dir)"] },
+                              "start": ["\(script)", "start", "\(m.dir)"]\(statusCommand ? #", "status": ["\#(script)", "pid", "\#(m.dir)"]"# : "") },
               "requestFile": "\(m.dir)/state/upgrade-request.json",
               "stateDir": "\(m.dir)/state",
               "backupDir": "\(m.dir)/backups",
@@ -90,11 +91,11 @@ public final class ShepherdFleet: Sendable {
     /// Starts the fleet, runs `body`, and always stops the daemons (before the cluster tears down).
     public static func with<T: Sendable>(_ cluster: LocalCluster, settleSeconds: Double = 1, verifyTimeoutSeconds: Double = 30,
                                          binDir: String = Repo.etcdBinDir, ownEndpointOnly: Bool = false, clusterExtra: String = "",
-                                         metricsListen: [String]? = nil, faults: String? = nil,
+                                         metricsListen: [String]? = nil, faults: String? = nil, statusCommand: Bool = true,
                                          _ body: (ShepherdFleet) async throws -> T) async throws -> T {
         let fleet = try ShepherdFleet(cluster: cluster, settleSeconds: settleSeconds, verifyTimeoutSeconds: verifyTimeoutSeconds,
                                       binDir: binDir, ownEndpointOnly: ownEndpointOnly, clusterExtra: clusterExtra,
-                                      metricsListen: metricsListen, faults: faults)
+                                      metricsListen: metricsListen, faults: faults, statusCommand: statusCommand)
         do {
             try await fleet.startAll()
             let r = try await body(fleet)

@@ -146,8 +146,10 @@ public actor Supervisor {
         // The local member's process start time every tick while it is verified or watched after its verification;
         // its other series every `metricsInterval` (a scrape is ~150 KB).
         let scrape = entry != nil || watchingLocal || lastScrape.map { now - $0 >= Self.metricsInterval } ?? true
-        // Every member's process, when the rollout may complete: no verified member may have restarted unseen.
-        let scope: ClusterObserver.MetricsScope = completing ? .all : scrape ? .member(clientURL: localURL) : .none
+        // Every member's process when the rollout may complete, and at the stop's gate (the record written, no stop
+        // issued): no verified member may have restarted unseen. (~150 KB a member: not on every gated tick.)
+        let gating = entry.map { $0.step == .stopping && $0.stoppedAt == nil } ?? false
+        let scope: ClusterObserver.MetricsScope = completing || gating ? .all : scrape ? .member(clientURL: localURL) : .none
         let view = try await ports.cluster.observe(metrics: scope)
         if scrape { lastScrape = now }
         let snap = try await ports.store.read(avoiding: [])
@@ -175,8 +177,14 @@ public actor Supervisor {
         obs.binaryPathTemplate = config.member.binaryPathTemplate
         obs.policy = config.policy
         obs.auth = await observeAuth(snap.rollout)
-        // A member of ours verified in an active rollout is watched every tick (its process start time).
-        watchingLocal = snap.rollout?.state == .active && obs.localRecord?.phase == .done
+        // A member of ours verified in this rollout is watched every tick (its process start time) while a crash
+        // would still be acted on: the rollout active, or stopped short of completion with the binary rollback still
+        // possible. Watched only every `metricsInterval`, a halted rollout's restarted member was seen on one tick
+        // and not on the next: its daemon took the lock and let it go every 5 s, never rolling it back.
+        watchingLocal = snap.rollout.map { r in
+            guard r.state != .completed, let mine = obs.localRecord, mine.phase == .done, mine.to == r.to else { return false }
+            return r.state == .active || r.from.minorVersion == r.to.minorVersion || view.clusterVersion == r.from.minorVersion
+        } ?? false
         completing = snap.rollout.map { r in r.state == .active && members.allSatisfy { $0.version == r.to && obs.record($0.name)?.phase == .done } } ?? false
         for e in memory.advance(&obs) { reportHealth(e, view: view, rollout: snap.rollout) }
         return (obs, view)
