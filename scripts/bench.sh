@@ -5,7 +5,7 @@
 # and every member on the target), per-member downtime, longest write stall, p50/p99 put latency, leader changes, lost
 # acknowledged writes; daemon RSS and CPU at idle. The unsafe baseline and the shepherd with settle 0 run RUNS times
 # (default 3, the median is reported with the spread); the shepherd with the default settle (SETTLE, default 30 s, as
-# config.example.json) once per size for the first pair — what an SRE waits per member. Prints a table and writes
+# config.example.json) once per size (SETTLE_SIZES, default all) for the first pair — what an SRE waits per member. Prints a table and writes
 # JSON (BENCH_OUT, default .build/bench.json). Then the snapshot benchmark (scripts/bench-snapshot.sh, SNAPSHOT_MIB,
 # default 1024; 0 skips it).
 # Usage: scripts/bench.sh [SIZES]    (make bench builds the release binary first)
@@ -13,16 +13,16 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 source "$ROOT/scripts/lib-cluster.sh"
 SIZES=${1:-3 5 7}; PAIRS=${PAIRS:-3.4.23:3.5.30 3.5.16:3.5.30}; RUNS=${RUNS:-3}; SETTLE=${SETTLE:-30}
+SETTLE_SIZES=${SETTLE_SIZES:-$SIZES}   # the sizes the default-settle run is made for (each takes settle × n)
 SHEPHERD=${SHEPHERD:-$ROOT/.build/release/etcd-shepherd}
 [ -x "$SHEPHERD" ] || SHEPHERD=$ROOT/.build-release/release/etcd-shepherd   # built by make deb
 [ -x "$SHEPHERD" ] || SHEPHERD=$ROOT/.build/debug/etcd-shepherd
 OUT=${BENCH_OUT:-$ROOT/.build/bench.json}
 W=$(mktemp -d /tmp/etcd-shepherd-bench.XXXXXX)
-RUNS=()
 cleanup() {
   for p in "$W"/*/s*/daemon.pid "$W"/*/load.pid; do [ -s "$p" ] && "$ROOT/scripts/bg.sh" stop "$p" 10 || true; done
   for d in "$W"/*/; do for m in "$d"s*; do [ -d "$m" ] && "$ROOT/scripts/etcd-member.sh" stop "$m" || true; done; done
-  rm -rf "$W"
+  if [ -n "${KEEP:-}" ]; then echo "kept: $W"; else rm -rf "$W"; fi
 }
 trap cleanup EXIT INT TERM
 now() { date +%s.%N; }
@@ -77,7 +77,7 @@ run() {
   local t0 t1 state=""
   t0=$(now)
   if [ "$mode" = shepherd ]; then
-    "$SHEPHERD" request "$TO" --config "$d/s1/shepherd.json" >/dev/null
+    "$SHEPHERD" request "$TO" --config "$d/s1/shepherd.json" >/dev/null 2>"$d/request.err"
     state=$(wait_rollout "$eps")
   else
     for i in $(seq 1 "$n"); do
@@ -122,7 +122,7 @@ for pair in $PAIRS; do
       run unsafe "$n" 0 $port "$from" "$to"; port=$((port + 200))
       run shepherd "$n" 0 $port "$from" "$to" $([ "$k" = 1 ] && [ $first_pair = 1 ] && echo idle); port=$((port + 200))
     done
-    if [ $first_pair = 1 ] && [ "$SETTLE" != 0 ]; then run shepherd "$n" "$SETTLE" $port "$from" "$to"; port=$((port + 200)); fi
+    if [ $first_pair = 1 ] && [ "$SETTLE" != 0 ] && [[ " $SETTLE_SIZES " == *" $n "* ]]; then run shepherd "$n" "$SETTLE" $port "$from" "$to"; port=$((port + 200)); fi
   done
   first_pair=0
 done

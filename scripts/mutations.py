@@ -95,7 +95,7 @@ MUTATIONS = {
             'let canRollBack = true'),
     ]),
     'halt-keeps-member-up': dict(real=None, edits=[
-        (D, '.halt(reason: reason, recordPhase: phase, keepJournal: o.journal != nil && o.localDown)',
+        (D, '.halt(reason: reason, recordPhase: phase, keepJournal: o.journal != nil && o.local?.reachable != true)',
             '.halt(reason: reason, recordPhase: phase, keepJournal: false)')]),
     # Recovery after a daemon crash.
     'stop-pending-ticket': dict(real='DaemonRestartTests/killedInItsStop', edits=[

@@ -145,8 +145,10 @@ public enum Decide {
         if let why = Gates.window(observationAge: o.observationAge, leaseRemaining: lock.leaseRemaining, timing: o.timing) {
             return .wait(why)
         }
-        return .beginStop(JournalEntry(rolloutID: r.id, step: .stopping, target: r.to, previousBinary: o.linkTarget ?? o.binaryPath(r.from),
-                                       from: r.from))
+        // The binary to roll back to: what the link names, unless an earlier sequence left it on the target (found by
+        // the simulator, seed 37195544: a rollback "to" the bad target, the member left down).
+        let previous = o.linkTarget.flatMap { $0 == o.binaryPath(r.to) ? nil : $0 } ?? o.binaryPath(r.from)
+        return .beginStop(JournalEntry(rolloutID: r.id, step: .stopping, target: r.to, previousBinary: previous, from: r.from))
     }
 
     /// Where the link goes for a sequence's switch: the target's binary, or rolling back, the one it ran before.
@@ -155,10 +157,11 @@ public enum Decide {
         return j.rollingBack ? (j.previousBinary ?? target) : target
     }
 
-    /// Halting keeps our own member up: with a sequence in flight whose member is down, the journal stays and the
-    /// recovery starts it.
+    /// Halting keeps our own member up: with a sequence in flight whose member does not answer, the journal stays and
+    /// the recovery starts it (or clears it once it answers). Not only when it is seen down: a process state that
+    /// says "running" may be wrong (found by the simulator, seed 38866453: a member left down after a halt).
     static func halt(_ reason: String, _ o: Observation, phase: MemberPhase = .interrupted) -> Action {
-        .halt(reason: reason, recordPhase: phase, keepJournal: o.journal != nil && o.localDown)
+        .halt(reason: reason, recordPhase: phase, keepJournal: o.journal != nil && o.local?.reachable != true)
     }
 
     /// Why a verified member of ours is taken as crashed: its process restarted since its verification, or it has not

@@ -113,7 +113,9 @@ import Testing
                       (UInt64(24319250), 1, "crashInSettle"),   // a lease nothing can revoke without quorum
                       (UInt64(13755304), 7, "crashAfterVerify"), // a lagging peer against a stale leader answer
                       (UInt64(28951865), 7, "crashInSettle"),    // a recovery start that died a moment later
-                      (UInt64(5788790), 1, "crashInSettle")])    // a member that never stays up halts the rollout
+                      (UInt64(5788790), 1, "crashInSettle"),     // a member that never stays up halts the rollout
+                      (UInt64(37195544), 3, "badTarget"),        // a rollback binary taken from a link left on the target
+                      (UInt64(38866453), 7, "sickTarget")])      // a halt that dropped the journal of a member down
     func pinnedSeed(seed: UInt64, n: Int, profile: String) async {
         let fleet = await Self.run(seed: seed, n: n, profile: profile)
         #expect(fleet.violations.isEmpty, Comment(rawValue: "\(fleet.violations)\n" + fleet.trace.suffix(40).joined(separator: "\n")))
