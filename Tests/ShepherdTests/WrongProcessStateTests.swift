@@ -21,12 +21,14 @@ import TestSupport
                 monitor.start()
                 let req = try await fleet.cli(["request", Releases.current, "--config", fleet.configPath("s1")])
                 #expect(req.succeeded, "\(req.summary)")
+                // Read once both names are in it (the fault writes the file while this polls).
+                var names: [String] = []
                 let fired = await eventually(timeout: .seconds(60)) {
-                    FileManager.default.fileExists(atPath: faults.path + "/fired/names")
+                    names = ((try? String(contentsOfFile: faults.path + "/fired/names", encoding: .utf8)) ?? "").split(separator: " ")
+                        .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
+                    return names.count >= 2
                 }
                 try #require(fired, "no daemon ever stopped its member")
-                let names = try String(contentsOfFile: faults.path + "/fired/names", encoding: .utf8).split(separator: " ")
-                    .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
                 let (victim, peer) = (names[0], names[1])
                 let v = try #require(cluster.members.firstIndex { $0.name == victim })
                 let p = try #require(cluster.members.firstIndex { $0.name == peer })
