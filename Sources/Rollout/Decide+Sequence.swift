@@ -11,9 +11,14 @@ extension Decide {
         // (no lock needed), then the member is rolled back under the lock, as with the lock held.
         if o.lock == nil, orphaned(j, o) == nil, let failure = targetFailed(j, o), let r = o.rollout {
             if r.state == .active || r.state == .paused {
-                return .halt(reason: "\(failure); rolling it back to \(j.from ?? r.from)", recordPhase: .verifying, keepJournal: true)
+                let next = rollbackPossible(j, r, o) ? "rolling it back to \(j.from ?? r.from)"
+                    : "the cluster version moved to \(o.clusterVersion ?? "?"), so no binary rollback: read its log (journalctl -u etcd), "
+                      + "fix the cause and start it, or restore the snapshot (etcd-shepherd backups --restore \(r.backupKey))"
+                return .halt(reason: "\(failure); \(next)", recordPhase: .verifying, keepJournal: true)
             }
-            return .acquireLock
+            // Halted: the lock only for a rollback still possible; after the flip only the recovery is left (found
+            // by the simulator, seed 67556990: the lock taken again and again for a rollback that could not be).
+            if rollbackPossible(j, r, o) { return .acquireLock }
         }
         // The rollout this sequence belongs to is gone or changed (deleted or rewritten by hand), or the lock is lost:
         // finish our own part safely — member up on what it ran — then clear our record (owner clears) and let go.
@@ -136,9 +141,6 @@ extension Decide {
     /// its way (its command or job outlived us) is waited on — clearing now would let it go down after its record
     /// says it is safe; then our record is cleared and it is left as it is.
     static func recover(_ j: JournalEntry, _ o: Observation, why: String) -> Action {
-        // A member that does not stay up (found by the simulator, seed 5788790: a crash-looping target after the
-        // flip, started for ever): the rollout halts with the reason — nothing else is stopped meanwhile — and the
-        // journal stays, so this daemon goes on starting it.
         if j.recoveryStarts >= maxStartFailures, let r = o.rollout, r.id == j.rolloutID, r.state == .active || r.state == .paused {
             return .halt(reason: "\(o.localName) does not stay up after \(j.recoveryStarts) starts while its sequence was left "
                          + "(\(why)); read its log (journalctl -u etcd); this daemon keeps starting it", recordPhase: .interrupted,
@@ -178,6 +180,13 @@ extension Decide {
             return .halt(reason: j.reason ?? why, recordPhase: .rolledBack, keepJournal: false)
         }
         return .leaveSequence(reason: why)
+    }
+
+    /// Whether a binary rollback of `j`'s member can still run: a patch step, or a minor step while the cluster
+    /// version is still the lower minor (unknown counts as possible: decided once it is known).
+    static func rollbackPossible(_ j: JournalEntry, _ r: RolloutRecord, _ o: Observation) -> Bool {
+        let from = j.from ?? r.from
+        return from.minorVersion == j.target.minorVersion || j.startedAt == nil || o.clusterVersion.map { $0 == from.minorVersion } ?? true
     }
 
     /// The sequence failed: roll back while the cluster version allows it, else halt. A rollback that fails halts.

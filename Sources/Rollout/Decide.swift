@@ -20,6 +20,7 @@ public enum Decide {
            local.version == r.to || local.version == nil, let crash = crashedAfterDone(o, mine) {
             return afterCrash(crash, r, o)
         }
+        if let why = crashLooping(r, o) { return halt(why, o) }
 
         switch r.state {
         case .completed, .aborted, .halted:
@@ -176,6 +177,19 @@ public enum Decide {
             return "\(o.localName) has been down for \(Int(o.localUnreachableFor)) s since its verification on \(rec.to)"
         }
         return nil
+    }
+
+    /// Why the rollout halts on a target that does not stay up on our node outside any sequence of ours (the one
+    /// that started it was lost): it keeps restarting under systemd, and no lock, no verification would ever settle
+    /// it (found by the simulator, seed 111269870: a rollout active for ever beside a crash-looping member).
+    static func crashLooping(_ r: RolloutRecord, _ o: Observation) -> String? {
+        guard r.state == .active || r.state == .paused, o.localRestarts >= maxStartFailures,
+              o.local?.version == r.to || o.linkTarget == o.binaryPath(r.to) else { return nil }
+        let back = r.from.minorVersion == r.to.minorVersion || o.clusterVersion == r.from.minorVersion
+            ? "or put it back on \(r.from)'s binary while the cluster version allows it"
+            : "or restore the snapshot (etcd-shepherd backups --restore \(r.backupKey))"
+        return "\(o.localName) restarted \(o.localRestarts) times within \(Int(o.timing.restartWindowSeconds)) s on \(r.to): "
+            + "a target that does not stay up; read its log (journalctl -u etcd), fix the cause and start it, \(back)"
     }
 
     /// A verified target that crashed: while the cluster version has not moved, roll it back (with the lock) and halt;

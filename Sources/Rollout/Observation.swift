@@ -68,6 +68,9 @@ public struct Timing: Sendable, Equatable, Codable {
     /// How long a daemon holds the lock while a gate fails before it lets go (another daemon may need the lock to
     /// bring back the very member it waits on).
     public var lockWaitSeconds: Double = 10
+    /// How far back restarts of the local process count: a target that restarts `Decide.maxStartFailures` times
+    /// within it does not stay up.
+    public var restartWindowSeconds: Double { max(300, 2 * verifyTimeoutSeconds) }
 
     public init(tickSeconds: Double = 1, lockTTLSeconds: Int = 30, verifyTimeoutSeconds: Double = 60, settleSeconds: Double = 30,
                 maxObservationAgeSeconds: Double = 3, minLeaseRemainingSeconds: Double = 10, raftSlack: UInt64 = 16) {
@@ -118,6 +121,8 @@ public struct Observation: Sendable {
     public var startTimes: [String: Double] = [:]
     /// Seconds the local member has not answered with its process not seen running.
     public var localUnreachableFor: Double = 0
+    /// Restarts of the local process (its start time changed) seen in the last `Timing.restartWindowSeconds`.
+    public var localRestarts: Int = 0
     /// Whether a stop this daemon issued (the journal's ticket) may still be pending: nil when the controller cannot tell.
     public var stopPending: Bool? = nil
     /// Where the binary link points now (a sequence remembers it to go back to).

@@ -20,6 +20,10 @@ public struct SupervisorMemory: Sendable, Equatable {
     private var restarts = 0
     private var sequenceStart: Double?
     private var unreachableSince: Double?
+    /// The local process start time seen last, and when a new one was seen (any sequence or none).
+    private var lastSeenStartTime: Double?
+    private var restartTimes: [Restart] = []
+    private struct Restart: Sendable, Equatable { var at: Double; var version: EtcdVersion }
 
     public init() {}
 
@@ -37,6 +41,18 @@ public struct SupervisorMemory: Sendable, Equatable {
             unreachableSince = unreachableSince ?? o.now
         }
         o.localUnreachableFor = unreachableSince.map { o.now - $0 } ?? 0
+
+        // Restarts outside any sequence of ours (ours stop and start it on purpose): a member that crash-loops under
+        // systemd after its sequence was lost is caught (found by the simulator, seed 111269870).
+        if let t = o.localStartTime {
+            if let last = lastSeenStartTime, abs(t - last) > 0.5, o.journal == nil, let v = o.local?.version {
+                restartTimes.append(Restart(at: o.now, version: v))
+            }
+            lastSeenStartTime = t
+        }
+        restartTimes.removeAll { o.now - $0.at > o.timing.restartWindowSeconds }
+        // Restarts of the release it runs now: the crashes of the one it ran before say nothing of this one.
+        o.localRestarts = restartTimes.filter { $0.version == o.local?.version }.count
 
         // Restarts count from this sequence's start: a process whose start time changes was not the one we started.
         if let j = o.journal, j.step == .started {

@@ -363,6 +363,40 @@ import Testing
         #expect(why.contains("binary rollback is impossible") && why.contains("backups --restore r1"))
     }
 
+    /// A target that keeps restarting on our node after its sequence was lost (no journal): the rollout halts, with
+    /// no lock needed, once `maxStartFailures` restarts are seen within the window (seed 111269870).
+    @Test func aTargetThatCrashLoopsOutsideASequenceHaltsTheRollout() {
+        let onTarget = [member("s1", id: 1, leader: true), member("s2", id: 2, version: v351), member("s3", id: 3)]
+        var o = observation(members: onTarget, records: ["s2": record(.interrupted, id: "2")])
+        o.localRestarts = Decide.maxStartFailures - 1
+        #expect(Decide.next(o) == .acquireLock)
+        o.localRestarts = Decide.maxStartFailures
+        guard case let .halt(why, phase, _) = Decide.next(o) else { Issue.record("\(Decide.next(o))"); return }
+        #expect(why.contains("restarted 3 times") && why.contains("3.4.23's binary") && phase == .interrupted)
+        o.clusterVersion = "3.5"
+        guard case let .halt(flipped, _, _) = Decide.next(o) else { Issue.record("\(Decide.next(o))"); return }
+        #expect(flipped.contains("backups --restore r1"))
+        // Restarts of a member still on the old release are the gates' business, not a bad target.
+        var old = observation(); old.localRestarts = 5
+        #expect(Decide.next(old) == .acquireLock)
+    }
+
+    /// Once the rollout has ended, a rollback that cannot be any more takes no lock (seed 67556990: the lock taken
+    /// again and again); the recovery goes on starting the member.
+    @Test func aHaltedRolloutTakesNoLockForARollbackThatCannotBe() {
+        var halted = rollout; halted.state = .halted
+        var j = JournalEntry(rolloutID: "r1", step: .started, target: v351, stoppedAt: 900, startedAt: 905,
+                             previousBinary: "/opt/etcd/3.4.23/etcd", from: v3423)
+        j.processStartTime = 100
+        var o = observation(rollout: halted, journal: j, processUp: false, clusterVersion: "3.5")
+        o.localUnreachableFor = 10
+        #expect(Decide.next(o) == .recoverStart(binary: nil))
+        o.clusterVersion = "3.4"
+        #expect(Decide.next(o) == .acquireLock)
+        o.clusterVersion = nil
+        #expect(Decide.next(o) == .acquireLock)
+    }
+
     @Test func unreadableOrForeignDestructiveRecordsBlockGate4() {
         var o = observation(lock: heldLock, backup: backup)
         o.undecodableRecords = ["s3"]
@@ -401,6 +435,29 @@ import Testing
         var o3 = o2; o3.members[1].healthy = false; o3.now = 103
         _ = mem.advance(&o3)
         #expect(o3.verifiedFor == 0)
+    }
+
+    /// Restarts count outside our own sequences only, per release, within the window: our stop and start is no
+    /// crash, and the crashes of the release it ran before say nothing of the one it runs now.
+    @Test func memoryCountsRestartsOfTheRunningReleaseOutsideSequences() {
+        var mem = SupervisorMemory()
+        func seen(_ start: Double, version: EtcdVersion, at now: Double, journal: JournalEntry? = nil) -> Int {
+            let ms = [member("s1", id: 1, leader: true), member("s2", id: 2, version: version), member("s3", id: 3)]
+            var o = observation(members: ms, journal: journal, now: now)
+            o.localStartTime = start
+            _ = mem.advance(&o)
+            return o.localRestarts
+        }
+        #expect(seen(10, version: v3423, at: 100) == 0)
+        #expect(seen(20, version: v3423, at: 110) == 1)
+        // Our own sequence stops and starts it: not counted.
+        let j = JournalEntry(rolloutID: "r1", step: .started, target: v351, stoppedAt: 115, startedAt: 116)
+        #expect(seen(30, version: v351, at: 120, journal: j) == 0)
+        #expect(seen(40, version: v351, at: 130) == 1)
+        #expect(seen(40, version: v351, at: 131) == 1)
+        #expect(seen(50, version: v351, at: 140) == 2)
+        // Out of the window (300 s by default), forgotten.
+        #expect(seen(50, version: v351, at: 500) == 0)
     }
 
     /// Owner-clears waits while a stop issued by the crashed incarnation is still pending — asked of the controller
