@@ -13,9 +13,6 @@ public protocol EtcdAPI: Sendable {
     /// One keepalive round trip; the answered TTL is 0 when the lease is unknown or expired.
     func leaseKeepAlive(_ id: Int64, avoiding: Set<String>) async throws -> Lease
     func leaseRevoke(_ id: Int64, avoiding: Set<String>) async throws
-    /// The v3 lock `name` on `lease`: the lock key once held, nil when `wait` passed while another holder kept it
-    /// (the waiter's key is then gone with its lease, which the caller revokes).
-    func lock(_ name: String, lease: Int64, wait: Duration, avoiding: Set<String>) async throws -> String?
     /// The digest of etcd's users, roles and permissions (`AuthFingerprint`).
     func authFingerprint() async throws -> String
 
@@ -39,16 +36,6 @@ extension EtcdAPI {
 }
 
 extension EtcdCluster: EtcdAPI {
-    public func lock(_ name: String, lease: Int64, wait: Duration, avoiding: Set<String>) async throws -> String? {
-        // A timeout means "someone else holds it": not a reason to queue again on another member.
-        try await withFailover("lock \(name)", avoiding: avoiding) { ep in
-            do { return try await ep.lock(name, lease: lease, timeout: wait).key } catch let e as EtcdError {
-                if case .timeout = e { return nil }
-                throw e
-            }
-        }
-    }
-
     public func authFingerprint() async throws -> String { try await authFingerprint(avoiding: []) }
 
     public func health(of url: String, timeout: Duration) async throws -> HealthReport { try await endpoint(url).health(timeout: timeout) }

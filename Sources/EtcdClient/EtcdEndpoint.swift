@@ -88,14 +88,6 @@ public struct EtcdEndpoint: Sendable {
         return Lease(id: a.id, ttl: a.ttl)
     }
 
-    /// One keepalive round trip. The TTL is 0 when the lease is unknown or expired (etcd answers 200 without a TTL).
-    public func leaseKeepAlive(_ id: Int64, timeout: Duration? = nil) async throws -> Lease {
-        var b = JSONBody()
-        b["ID"] = String(id)
-        let a: KeepAliveAnswer = try await post("/lease/keepalive", b, call: "lease keepalive", timeout: timeout)
-        return Lease(id: id, ttl: a.result?.ttl ?? 0)
-    }
-
     public func leaseRevoke(_ id: Int64, timeout: Duration? = nil) async throws {
         var b = JSONBody()
         b["ID"] = String(id)

@@ -121,8 +121,6 @@ struct LeaseAnswer: Decodable {
     }
 }
 
-struct KeepAliveAnswer: Decodable { let result: LeaseAnswer? }
-
 struct PutAnswer: Decodable { let header: ResponseHeader? }
 
 struct DeleteAnswer: Decodable {

@@ -51,7 +51,20 @@ import TestSupport
             #expect(try await c.endpoint(2).leaseKeepAlive(lease.id).ttl == 10)
             #expect(try await ep.leaseTimeToLive(lease.id).granted == 10)
             try await ep.leaseRevoke(lease.id)
-            #expect(try await ep.leaseKeepAlive(lease.id).ttl == 0)       // gone: 200 without a TTL
+            #expect(try await ep.leaseKeepAlive(lease.id).ttl == 0)       // gone: TTL 0
+            // Each keepalive is a gRPC stream of its own, closed by us: none stays open inside the member (a member's
+            // SIGTERM waits for open streams).
+            for _ in 0..<3 { _ = try await c.endpoint(2).leaseKeepAlive(lease.id) }
+            let closed = await eventually(timeout: .seconds(5)) {
+                guard let m = try? await c.endpoint(2).metrics(only: ["grpc_server_started_total", "grpc_server_handled_total"]) else {
+                    return false
+                }
+                func count(_ name: String) -> Double {
+                    m.series(name).filter { $0.labels["grpc_method"] == "LeaseKeepAlive" }.map(\.value).reduce(0, +)
+                }
+                return count("grpc_server_started_total") == 4 && count("grpc_server_handled_total") == 4
+            }
+            #expect(closed, "every LeaseKeepAlive stream of ours is started and handled (closed) on the member")
             await #expect(throws: EtcdError.self) { try await ep.leaseRevoke(lease.id) }
 
             // lock: a second lease blocks until the first releases

@@ -123,7 +123,11 @@ import TestSupport
                 #expect(monitor.maxDown <= 1, "members down at once: \(monitor.overlaps.prefix(5))")
                 #expect(try await monitor.lostWrites() == [], "acknowledged writes lost")
                 // Nothing is left down, and at most the members already in flight moved: never all three.
-                for i in cluster.members.indices { #expect(try await cluster.endpoint(i).health().healthy, "\(cluster.members[i].name)") }
+                // (Another daemon may halt while the member in flight is still starting: its sequence ends it.)
+                for i in cluster.members.indices {
+                    let up = await eventually(timeout: .seconds(30)) { (try? await cluster.endpoint(i).health())?.healthy == true }
+                    #expect(up, "\(cluster.members[i].name) left down after the halt\n\(fleet.logTails())")
+                }
                 var upgraded = 0
                 for i in cluster.members.indices where try await cluster.endpoint(i).version().server == Releases.current { upgraded += 1 }
                 #expect(upgraded < 3, "the rollout went on after the change")

@@ -42,16 +42,9 @@ import TestSupport
                 #expect(req.succeeded, "\(req.summary)")
 
                 // The proxy fails the first stopping write and kills a peer; the peer comes back 5 s later.
-                // The marker names the writer and the peer; read once both are in it (the proxy writes it while this
-                // polls: an early read saw it empty and crashed the run on names[1]).
-                var names: [String] = []
-                let fired = await eventually(timeout: .seconds(60)) {
-                    names = ((try? String(contentsOfFile: marker, encoding: .utf8)) ?? "").split(separator: " ")
-                        .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
-                    return names.count >= 2
-                }
-                try #require(fired, "no daemon ever wrote a stopping record through the proxies")
-                let (writer, peer) = (names[0], names[1])
+                // The marker names the writer and the peer.
+                let fired = await firedNames(marker: marker)
+                let (writer, peer) = try #require(fired, "no daemon ever wrote a stopping record through the proxies")
                 let peerIndex = try #require(cluster.members.firstIndex { $0.name == peer })
                 try await Task.sleep(for: .seconds(5))   // the fault's length: the peer stays down this long
                 try await cluster.start(peerIndex)

@@ -21,15 +21,8 @@ import TestSupport
                 monitor.start()
                 let req = try await fleet.cli(["request", Releases.current, "--config", fleet.configPath("s1")])
                 #expect(req.succeeded, "\(req.summary)")
-                // Read once both names are in it (the fault writes the file while this polls).
-                var names: [String] = []
-                let fired = await eventually(timeout: .seconds(60)) {
-                    names = ((try? String(contentsOfFile: faults.path + "/fired/names", encoding: .utf8)) ?? "").split(separator: " ")
-                        .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
-                    return names.count >= 2
-                }
-                try #require(fired, "no daemon ever stopped its member")
-                let (victim, peer) = (names[0], names[1])
+                let fired = await firedNames(marker: faults.path + "/fired/names")
+                let (victim, peer) = try #require(fired, "no daemon ever stopped its member")
                 let v = try #require(cluster.members.firstIndex { $0.name == victim })
                 let p = try #require(cluster.members.firstIndex { $0.name == peer })
 

@@ -39,11 +39,6 @@ extension Fleet {
         for k in kv.keys.sorted() where kv[k]?.lease == id { delete(k) }
     }
 
-    /// The lock holder's key under `name`: the one with the lowest create revision.
-    func lockHolder(_ name: String) -> String? {
-        kv.filter { $0.key.hasPrefix(name + "/") }.min { $0.value.createRevision < $1.value.createRevision }?.key
-    }
-
     // MARK: members
 
     func index(url: String) -> Int? {

@@ -113,25 +113,6 @@ struct SimClient: EtcdAPI, @unchecked Sendable {
         if ambiguous { throw SimError.ambiguous("lease revoke") }
     }
 
-    /// The v3 lock: a key `name/<lease hex>` on the lease; held once it is the oldest key under `name`. A waiter
-    /// waits (the world runs on) up to `wait`, then its key goes (etcd's lock server deletes it on cancel).
-    func lock(_ name: String, lease: Int64, wait: Duration, avoiding: Set<String>) async throws -> String? {
-        let ambiguous = try await enter("lock")
-        // etcd refuses a key on a lease that expired meanwhile ("requested lease not found").
-        guard f.leases[lease] != nil else { throw SimError.unavailable("lock (lease not found)") }
-        let key = name + "/" + String(UInt64(bitPattern: lease), radix: 16)
-        f.put(key, [], lease: lease)
-        if ambiguous { throw SimError.ambiguous("lock") }   // the key stays until its lease goes
-        let deadline = f.now + Double(wait.components.seconds)
-        while f.lockHolder(name) != key {
-            guard f.now < deadline, f.kv[key] != nil else { break }
-            try await f.block(node, incarnation, seconds: 0.25)
-        }
-        if f.lockHolder(name) == key { return key }
-        f.delete(key)
-        return nil
-    }
-
     func authFingerprint() async throws -> String {
         _ = try await enter("auth fingerprint", quorum: false)
         return f.authDigest
