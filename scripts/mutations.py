@@ -97,6 +97,10 @@ MUTATIONS = {
     'halt-keeps-member-up': dict(real=None, edits=[
         (D, '.halt(reason: reason, recordPhase: phase, keepJournal: o.journal != nil && o.local?.reachable != true)',
             '.halt(reason: reason, recordPhase: phase, keepJournal: false)')]),
+    # A target that does not stay up, after its sequence was lost or once the rollout ended.
+    'crash-loop-halts': dict(real=None, edits=[(D, '        if let why = crashLooping(r, o) { return halt(why, o) }\n', '')]),
+    'no-lock-for-impossible-rollback': dict(real=None, edits=[
+        (S, 'if rollbackPossible(j, r, o) { return .acquireLock }', 'return .acquireLock')]),
     # Recovery after a daemon crash.
     'stop-pending-ticket': dict(real='DaemonRestartTests/killedInItsStop', edits=[
         (S, '            case true?:\n                return .wait("a stop of', '            case true? where false:\n                return .wait("a stop of')]),

@@ -20,8 +20,11 @@ public final class Transport: Sendable {
         var config = HTTPClient.Configuration()
         config.timeout = .init(connect: .seconds(2))
         if !tls.isEmpty { config.tlsConfiguration = try tls.makeConfiguration() }
-        // Small pool: a daemon talks to a handful of members.
-        config.connectionPool = .init(idleTimeout: .seconds(30))
+        // Small pool: a daemon talks to a handful of members. Idle connections go after 2 s (a tick reuses them):
+        // one made for a request cancelled while it connected never carries a byte, and etcd 3.5's SIGTERM waits in
+        // its connection matcher (cmux) for the first bytes of every open connection — measured on 3.5.16, a member
+        // hung until killed at 20 s with one such connection from a daemon open on it.
+        config.connectionPool = .init(idleTimeout: .seconds(2))
         // A refused connection must fail at once: a stopped member is an observation, and the cluster client fails
         // over to the next endpoint itself (AHC would otherwise retry until the connect timeout).
         config.connectionPool.retryConnectionEstablishment = false

@@ -182,13 +182,6 @@ extension Decide {
         return .leaveSequence(reason: why)
     }
 
-    /// Whether a binary rollback of `j`'s member can still run: a patch step, or a minor step while the cluster
-    /// version is still the lower minor (unknown counts as possible: decided once it is known).
-    static func rollbackPossible(_ j: JournalEntry, _ r: RolloutRecord, _ o: Observation) -> Bool {
-        let from = j.from ?? r.from
-        return from.minorVersion == j.target.minorVersion || j.startedAt == nil || o.clusterVersion.map { $0 == from.minorVersion } ?? true
-    }
-
     /// The sequence failed: roll back while the cluster version allows it, else halt. A rollback that fails halts.
     /// Halting never leaves our member down (the journal stays for the recovery).
     static func failed(_ j: JournalEntry, _ o: Observation, why: String) -> Action {
@@ -213,6 +206,13 @@ extension Decide {
         if down { return .rollBackWhileDown(entry) }
         if let peers = Gates.peersForRollback(o) { return .wait("rollback of \(o.localName) waits: \(peers)") }
         return .beginStop(entry)
+    }
+
+    /// Whether a binary rollback of `j`'s member can still run: a patch step, or a minor step while the cluster
+    /// version is still the lower minor (unknown counts as possible: decided once it is known).
+    static func rollbackPossible(_ j: JournalEntry, _ r: RolloutRecord, _ o: Observation) -> Bool {
+        let from = j.from ?? r.from
+        return from.minorVersion == j.target.minorVersion || j.startedAt == nil || o.clusterVersion.map { $0 == from.minorVersion } ?? true
     }
 }
 

@@ -28,6 +28,8 @@ struct Run: AsyncParsableCommand {
         let transport: Transport
         do { transport = try config.cluster.makeTransport() } catch { throw Failure(code: Exit.usage, message: "\(error)") }
         let cluster = EtcdCluster(urls: config.cluster.endpoints, transport: transport, timeout: .seconds(3))
+        // Our own member on a transport of its own: every connection to it is closed right before we stop it.
+        do { try cluster.isolate(config.member.clientURL) } catch { throw Failure(code: Exit.usage, message: "\(error)") }
         let metrics = config.metrics == nil ? nil : DaemonMetrics()
         var server: MetricsServer?
         if let metrics, let listen = config.metrics?.listen {
@@ -49,6 +51,7 @@ struct Run: AsyncParsableCommand {
         }
         await watcher.close()
         await server?.stop()
+        await cluster.shutdownIsolated()
         try? await transport.shutdown()
     }
 }

@@ -1,0 +1,60 @@
+import EtcdClient
+import Exec
+import Foundation
+import Shepherd
+import Testing
+import TestSupport
+
+/// The daemon's change watch on its own member (3.5.16, where a leftover connection hung the member's SIGTERM).
+@Suite(.serialized) struct ChangeWatcherTests {
+    /// A change under the prefix wakes the daemon; closed — however soon after it was opened — it leaves no
+    /// connection of ours to the member open (the watch's, and the pooled ones of the daemon's other calls), and the
+    /// member exits on SIGTERM promptly. (Before: a pooled connection that never carried a byte, made for a request
+    /// cancelled while it connected, held 3.5.16's `Close` in its connection matcher until the member was killed at
+    /// 20 s. That race is not reproducible on demand; what is checked is that nothing of ours stays open at all.)
+    @Test func aClosedWatchLeavesNoConnectionToItsMember() async throws {
+        try await LocalCluster.with(size: 1, version: Releases.trixie, label: "watch") { c in
+            let url = c.members[0].clientURL
+            let port = try #require(URLComponents(string: url)?.port)
+            // The watcher's cluster client: a transport of the test's own, never shut down here.
+            let clientTransport = try Transport()
+            defer { Task { try? await clientTransport.shutdown() } }
+            // As the daemon sets it up: its own member on a transport of its own.
+            let cluster = EtcdCluster(urls: [url], transport: clientTransport)
+            try cluster.isolate(url)
+            let watcher = ChangeWatcher(cluster: cluster, prefix: "/w", localURL: url)
+
+            watcher.reopen()
+            let confirmed = await eventually(timeout: .seconds(10)) { watcher.takeChange() }   // the watch's first message
+            #expect(confirmed, "the watch never answered")
+            try await c.endpoint(0).put("/w/x", Array("1".utf8))
+            #expect(await eventually(timeout: .seconds(5)) { watcher.takeChange() }, "a put under the prefix did not wake the daemon")
+
+            // Closed at every point of its life: right after opening (connecting), and open.
+            for i in 0..<100 {
+                watcher.reopen()
+                try await Task.sleep(for: .microseconds(i < 90 ? (i * 17) % 1500 : 50_000))
+                await watcher.close()
+            }
+            // And the daemon's other calls to its member: a pooled connection stays open after its answer.
+            watcher.reopen()
+            _ = try await cluster.endpoint(url).health()
+            _ = try await cluster.range("/w/", prefix: true)
+            await watcher.close()
+            // The test's own calls above went through the cluster's shared pool: closed too, so that what is left is
+            // the watcher's.
+            try await c.transport.shutdown()
+            let r = try await Command.run(["ss", "-tnpH", "state", "established", "( dport = :\(port) )"])
+            #expect(r.succeeded, "\(r.summary)")
+            // Ours only: etcd's gateway keeps a connection of its own to its gRPC port.
+            let open = r.stdout.split(separator: "\n").filter { $0.contains("pid=\(getpid()),") }
+            #expect(open.isEmpty, "connections to the member left open after close():\n\(open.joined(separator: "\n"))")
+            await cluster.shutdownIsolated()
+
+            let pid = try #require(c.pid(0))
+            kill(pid, SIGTERM)
+            let exited = await eventually(timeout: .seconds(10)) { kill(pid, 0) != 0 }
+            #expect(exited, "the member ignored SIGTERM for 10 s (it exits in about 1 s unless a connection holds it)")
+        }
+    }
+}
