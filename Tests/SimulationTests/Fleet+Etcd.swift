@@ -11,7 +11,7 @@ extension Fleet {
         revision += 1
         let old = kv[key]
         kv[key] = KV(value: value, createRevision: old?.createRevision ?? revision, modRevision: revision,
-                     version: (old?.version ?? 0) + 1, lease: lease)
+                     version: (old?.version ?? 0) + 1, lease: lease, writtenAt: now)
         if key == prefix + "/rollout" { rolloutCreatedAt = rolloutCreatedAt ?? now; rolloutChanged() }
     }
 

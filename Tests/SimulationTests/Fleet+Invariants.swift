@@ -35,6 +35,16 @@ extension Fleet {
                 violate("\(name) stopped while \(m.name) has not been healthy and caught up since t=\(fmt(since)) (asked at t=\(fmt(asked)))")
             }
             if m.down == .byDaemon || pendingStops[j] != nil { violate("\(name) stopped while \(m.name) is being stopped by its daemon") }
+            // Gate 2's process check (not for a rollback's stop): a member verified in this hop that restarted since
+            // — its target died and systemd brought it back — holds every further stop until its daemon has acted,
+            // when both the done record and the restart came before the daemon looked at it.
+            if !rollingBack, let r = rollout, m.up, m.processStartedAt < asked, let stored = kv[prefix + "/members/\(m.name)"],
+               stored.writtenAt < asked, let rec = try? JSONDecoder().decode(MemberRecord.self, from: Data(stored.value)),
+               rec.rolloutID == r.id, rec.to == r.to, rec.phase == .done, let noted = rec.processStartTime,
+               abs(noted - m.processStartWall) > 0.5 {
+                violate("\(name) stopped while \(m.name), verified on \(rec.to), has run another process since t=\(fmt(m.processStartedAt)) "
+                        + "(asked at t=\(fmt(asked)))")
+            }
         }
         guard !rollingBack else { return }
         let r = rollout

@@ -65,6 +65,8 @@ struct KV {
     var modRevision: Int64
     var version: Int64
     var lease: Int64
+    /// Simulated time of the write (for the invariants: what a daemon could have read).
+    var writtenAt: Double = 0
 }
 
 struct SimLease {
