@@ -30,7 +30,7 @@ struct Run: AsyncParsableCommand {
         let cluster = EtcdCluster(urls: config.cluster.endpoints, transport: transport, timeout: .seconds(3))
         // Our own member on a transport of its own: every connection to it is closed right before we stop it.
         do { try cluster.isolate(config.member.clientURL) } catch { throw Failure(code: Exit.usage, message: "\(error)") }
-        let metrics = config.metrics == nil ? nil : DaemonMetrics()
+        let metrics = config.metrics == nil ? nil : DaemonMetrics(version: EtcdShepherd.version)
         var server: MetricsServer?
         if let metrics, let listen = config.metrics?.listen {
             // Metrics are for watching: a taken port is reported, and supervision goes on without the listener.

@@ -25,17 +25,16 @@ struct ConfigOption: ParsableArguments {
 }
 
 /// `--json`, or `-w json` / `--write-out json` as etcdctl users type it.
+/// `-w` / `--write-out`, as etcdctl spells it; help and shell completions list the values.
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+    case table, json
+}
+
 struct OutputOption: ParsableArguments {
     @Flag(help: "Print JSON (the same as -w json).") var json = false
-    @Option(name: [.customShort("w"), .customLong("write-out")], help: "Output format: table or json.") var writeOut: String?
+    @Option(name: [.customShort("w"), .customLong("write-out")], help: "Output format.") var writeOut: OutputFormat?
 
-    func validate() throws {
-        if let w = writeOut, w != "json" && w != "table" {
-            throw ValidationError("--write-out must be table or json, not '\(w)'")
-        }
-    }
-
-    var isJSON: Bool { json || writeOut == "json" }
+    var isJSON: Bool { json || writeOut == .json }
 
     /// Prints `value` as pretty, key-sorted JSON.
     func print<T: Encodable>(_ value: T) throws {

@@ -28,7 +28,11 @@ import TestSupport
                 if args[0] == "check" { #expect(obj?["reachable"] as? Bool == true && obj?["findings"] is [Any]) }
                 if args[0] == "plan" { #expect(obj?["lines"] is [String] && obj?["blocked"] is Bool) }
             }
-            #expect(try await Command.run([bin, "status", "-w", "yaml", "--config", cfg]).exitCode == 2)
+            let yaml = try await Command.run([bin, "status", "-w", "yaml", "--config", cfg])
+            #expect(yaml.exitCode == 2 && yaml.stderr.contains("yaml"), "\(yaml.summary)")
+            // The help (and the shell completions) list the formats.
+            let help = try await Command.run([bin, "status", "--help"])
+            #expect(help.stdout.contains("values: table, json"), "\(help.stdout)")
 
             // check on a node whose cluster does not answer: not a pass (exit 3), the local findings still shown.
             let text = try String(contentsOfFile: cfg, encoding: .utf8).replacingOccurrences(of: cluster.members[0].clientURL, with: dead)

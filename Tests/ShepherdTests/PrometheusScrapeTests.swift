@@ -79,6 +79,10 @@ import TestSupport
                     let downtime = try await query("max(etcd_shepherd_member_downtime_seconds)")
                     #expect((downtime.first?.value ?? 0) > 0 && (downtime.first?.value ?? 99) < 30, "\(downtime)")
                     #expect(monitor.maxDown <= 1)
+                    // Which build each daemon runs, as `--version` says.
+                    let version = try await fleet.cli(["--version"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+                    let builds = try await query("count(etcd_shepherd_build_info{version=\"\(version)\"} == 1)")
+                    #expect(!version.isEmpty && builds.first?.value == 3, "build_info for \(version): \(builds)")
                     // The same text goes to each node's textfile (node-exporter's collector), rewritten every tick.
                     let files = await eventually(timeout: .seconds(10)) {
                         cluster.members.allSatisfy { m in

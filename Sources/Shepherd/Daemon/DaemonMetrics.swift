@@ -23,8 +23,11 @@ public final class DaemonMetrics: Sendable {
     /// The rollout last seen active, to time it when it ends.
     private let activeRollout = Mutex<(id: String, requestedAt: Double)?>(nil)
 
-    public init() {
+    /// `version`: the daemon's own, exported as `etcd_shepherd_build_info{version}` 1 (as Prometheus' own exporters do).
+    public init(version: String = "unknown") {
         let r = registry
+        r.makeGauge(descriptor: Self.named("build_info", "1, labelled with the version of this etcd-shepherd"), labels: [("version", version)])
+            .set(to: 1.0)
         rolloutState = Dictionary(uniqueKeysWithValues: (["none"] + RolloutState.allCases.map(\.rawValue)).map {
             ($0, r.makeGauge(descriptor: Self.named("rollout_state", "1 for the state of the cluster's rollout record (none: no record)"), labels: [("state", $0)]))
         })
