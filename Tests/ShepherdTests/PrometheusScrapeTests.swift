@@ -107,8 +107,17 @@ import TestSupport
         let promtool = try Repo.prometheus("promtool")
         let dir = Repo.root + "/packaging/prometheus"
         let check = try await Command.run([promtool, "check", "rules", dir + "/etcd-shepherd.rules.yml"])
-        #expect(check.succeeded && check.stdout.contains("SUCCESS: 5 rules found"), "\(check.summary)")
+        #expect(check.succeeded && check.stdout.contains("SUCCESS: 6 rules found"), "\(check.summary)")
         let test = try await Command.run(["bash", "-c", "cd '\(dir)' && '\(promtool)' test rules etcd-shepherd.rules.test.yml"])
         #expect(test.succeeded, "\(test.summary)")
+        // Every alert has a runbook: its runbook_url names a section of the README that exists.
+        let rules = try String(contentsOfFile: dir + "/etcd-shepherd.rules.yml", encoding: .utf8)
+        let readme = try String(contentsOfFile: Repo.root + "/README.md", encoding: .utf8)
+        let alerts = rules.split(separator: "\n").compactMap { $0.split(separator: "- alert: ", maxSplits: 1).dropFirst().first.map(String.init) }
+        #expect(alerts.count == 6)
+        for alert in alerts {
+            #expect(rules.contains("runbook_url: file:///usr/share/doc/etcd-shepherd/README.md#\(alert.lowercased())"), "\(alert): no runbook_url")
+            #expect(readme.contains("\n#### \(alert)\n"), "\(alert): no runbook section in the README")
+        }
     }
 }

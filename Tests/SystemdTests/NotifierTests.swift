@@ -46,6 +46,10 @@ import TestSupport
         let ids = MessageID.allCases.map(\.rawValue)
         #expect(Set(ids).count == ids.count)
         #expect(ids.allSatisfy { $0.count == 32 && $0.allSatisfy(\.isHexDigit) })
+        // Random ids as `systemd-id128 new` makes them (sd-id128(3)): no two share a long prefix, as a counter's do.
+        for (i, a) in ids.enumerated() {
+            for b in ids[(i + 1)...] { #expect(a.prefix(8) != b.prefix(8), "\(a) and \(b) look sequential") }
+        }
     }
 }
 
