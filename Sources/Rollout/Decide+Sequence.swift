@@ -141,6 +141,9 @@ extension Decide {
     /// its way (its command or job outlived us) is waited on — clearing now would let it go down after its record
     /// says it is safe; then our record is cleared and it is left as it is.
     static func recover(_ j: JournalEntry, _ o: Observation, why: String) -> Action {
+        // A member that does not stay up (found by the simulator, seed 5788790: a crash-looping target after the
+        // flip, started for ever): the rollout halts with the reason — nothing else is stopped meanwhile — and the
+        // journal stays, so this daemon goes on starting it.
         if j.recoveryStarts >= maxStartFailures, let r = o.rollout, r.id == j.rolloutID, r.state == .active || r.state == .paused {
             return .halt(reason: "\(o.localName) does not stay up after \(j.recoveryStarts) starts while its sequence was left "
                          + "(\(why)); read its log (journalctl -u etcd); this daemon keeps starting it", recordPhase: .interrupted,

@@ -235,7 +235,16 @@ public enum Decide {
         if j.step == .stopping, j.stoppedAt != nil ? down : process == .stopped { return .markStopped }
         // Started, then gone (a lone member whose new process died before anyone could look): start it again, so
         // that while it runs the cluster can be observed and the sequence decided (rolled back or halted).
-        if j.step == .started, down, now - (j.startedAt ?? now) >= timing.crashGraceSeconds { return .startMember(phase: nil) }
+        if j.step == .started, down, now - (j.startedAt ?? now) >= timing.crashGraceSeconds {
+            // A rollback whose starts keep failing — the cluster version moved past its binary while nobody could
+            // look — is brought up on what can run, as an expired one below (found by the simulator, seed 305095314:
+            // a lone member started on the old binary for ever, refused each time).
+            if j.rollingBack, j.startFailures >= maxStartFailures {
+                if let started = j.recoveryStartedAt, now - started < timing.startGraceSeconds { return nil }
+                return .recoverStart(binary: j.recoveryBinary(template: binaryPathTemplate, clusterVersion: nil))
+            }
+            return .startMember(phase: nil)
+        }
         guard j.step == .stopped || j.step == .switched else { return nil }
         let expired = now - (j.deadlineFrom ?? now) >= timing.verifyTimeoutSeconds || j.startFailures >= maxStartFailures
         if !expired {

@@ -119,12 +119,18 @@ public struct JournalEntry: Codable, Sendable, Equatable {
         return e
     }
 
-    /// What a recovery starts (nil: the link as it is): the previous binary unless the new one was started forward —
-    /// and, rolling back, never a binary the cluster version left behind: the newer one when the cluster version is
+    /// What a recovery starts (nil: the link as it is): the previous binary unless the new one was started forward
+    /// (then, after two starts that did not come up, the two in turn) — and, rolling back, never a binary the cluster version left behind: the newer one when the cluster version is
     /// known to have moved past the target, and every other attempt once two did not bring the member up (the
     /// cluster version may be unknown: the cluster cannot be observed while this member is down).
     public func recoveryBinary(template: String, clusterVersion: String?) -> String? {
         let base = recoveryRestoresPreviousBinary ? previousBinary : nil
+        // A forward start that never comes up (a bad target): after two tries every other attempt is the previous
+        // binary — safe whatever the cluster version, since etcd refuses to start below it (found by the simulator,
+        // seed 337365239: a lone member started on a bad target for ever).
+        if !rollingBack, step == .started, let previous = previousBinary, recoveryStarts >= 2 {
+            return recoveryStarts % 2 == 0 ? previous : template.replacing("{version}", with: target.description)
+        }
         guard rollingBack, let newer = rolledBackFrom, newer.minorVersion != target.minorVersion else { return base }
         let newerPath = template.replacing("{version}", with: newer.description)
         if let cv = clusterVersion.flatMap(EtcdVersion.init), cv.minorVersion != target.minorVersion, cv > target { return newerPath }

@@ -68,7 +68,9 @@ public struct SupervisorMemory: Sendable, Equatable {
 
         if let j = o.journal, j.step == .started {
             if healthy, downtime == nil, let stopped = j.stoppedAt { downtime = max(0, o.now - stopped) }
-            if Gates.verification(o, target: j.target) == nil && restarts == 0 {
+            // Settle counts from a tick that read the process start time: one that began before any was read would
+            // span a restart nobody saw (found by the simulator, seed 334577751: done 3 s into a 4 s settle).
+            if Gates.verification(o, target: j.target) == nil && restarts == 0 && lastStartTime != nil {
                 if verifiedSince == nil { verifiedSince = o.now }
             } else { verifiedSince = nil }
         } else {

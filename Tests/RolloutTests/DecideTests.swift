@@ -427,6 +427,10 @@ import Testing
         let up = [member("s1", id: 1, leader: true), member("s2", id: 2, version: v351), member("s3", id: 3)]
         let j = JournalEntry(rolloutID: "r1", step: .started, target: v351, stoppedAt: 95)
         var o1 = observation(members: up, records: ["s2": record(.verifying, id: "2")], lock: heldLock, journal: j, now: 100)
+        // Not before the process start time was read (a settle that began earlier could span an unseen restart).
+        _ = mem.advance(&o1)
+        #expect(o1.verifiedFor == 0)
+        o1.localStartTime = 96; o1.now = 100
         _ = mem.advance(&o1)
         var o2 = o1; o2.now = 102.5
         _ = mem.advance(&o2)
@@ -435,6 +439,17 @@ import Testing
         var o3 = o2; o3.members[1].healthy = false; o3.now = 103
         _ = mem.advance(&o3)
         #expect(o3.verifiedFor == 0)
+    }
+
+    /// A forward sequence's member that does not come up on the target after two recovery starts is started on the
+    /// previous binary every other time (etcd itself refuses a binary below the cluster version; seed 337365239).
+    @Test func aRecoveryThatDoesNotComeUpAlternatesBinaries() {
+        var j = JournalEntry(rolloutID: "r1", step: .started, target: v351, stoppedAt: 900, startedAt: 905, previousBinary: "/old", from: v3423)
+        let picks = (0..<5).map { n -> String? in j.recoveryStarts = n; return j.recoveryBinary(template: template, clusterVersion: nil) }
+        #expect(picks == [nil, nil, "/old", "/opt/etcd/3.5.1/etcd", "/old"])
+        j.step = .switched   // never started forward: the previous binary from the first start
+        j.recoveryStarts = 0
+        #expect(j.recoveryBinary(template: template, clusterVersion: nil) == "/old")
     }
 
     /// Restarts count outside our own sequences only, per release, within the window: our stop and start is no

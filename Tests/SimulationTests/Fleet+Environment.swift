@@ -64,7 +64,14 @@ extension Fleet {
         // A rollout record deleted by hand is written back (by hand, under a new id) a little later.
         if let (at, r) = restoreRollout, at <= now {
             restoreRollout = nil
-            if rollout == nil { put(prefix + "/rollout", RolloutStore.encode(r)); log("OPERATOR wrote the rollout record back as \(r.id)") }
+            if rollout == nil {
+                // A completed record written back by hand is the operator's word, not a daemon's completion (seed
+                // 209766392: judged as one, it "completed" over a member that had restarted since).
+                handWriting = true
+                put(prefix + "/rollout", RolloutStore.encode(r))
+                handWriting = false
+                log("OPERATOR wrote the rollout record back as \(r.id)")
+            }
         }
     }
 

@@ -23,7 +23,7 @@ extension Fleet {
 
     func rolloutChanged() {
         let r = rollout
-        if let r, r.state == .completed, terminalSince == nil { checkCompletion(r) }
+        if let r, r.state == .completed, terminalSince == nil, !handWriting { checkCompletion(r) }
         if r?.state != .active { notActiveSince = notActiveSince ?? now } else { notActiveSince = nil }
         if let r, r.state.isTerminal { terminalSince = terminalSince ?? now } else { terminalSince = nil }
     }

@@ -49,6 +49,8 @@ final class Fleet: @unchecked Sendable {
     /// gate sees (the small-cluster invariant allows it).
     var voterRemovedAt: Double?
     var terminalSince: Double?
+    /// Set while the simulated operator writes by hand: the invariants judge the daemons' writes, not theirs.
+    var handWriting = false
     var operatorResumeAt: Double?
     var daemonStops = 0
     var newerNode: Int?

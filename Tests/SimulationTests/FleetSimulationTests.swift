@@ -116,6 +116,10 @@ import Testing
                       (UInt64(5788790), 1, "crashInSettle"),     // a member that never stays up halts the rollout
                       (UInt64(67556990), 1, "crashInSettle"),    // halted: a member that never stays up is let go
                       (UInt64(111269870), 1, "crashInSettle"),   // a crash loop after the sequence was lost halts
+                      (UInt64(334577751), 1, "unkindNode"),      // settle counted from before the start time was read
+                      (UInt64(209766392), 3, "handEdits"),       // a completed record written back by hand
+                      (UInt64(305095314), 1, "twoHop"),          // a rollback refused below the cluster version, offline
+                      (UInt64(337365239), 1, "badTarget"),       // a recovery on a bad target, for ever
                       (UInt64(37195544), 3, "badTarget"),        // a rollback binary taken from a link left on the target
                       (UInt64(38866453), 7, "sickTarget")])      // a halt that dropped the journal of a member down
     func pinnedSeed(seed: UInt64, n: Int, profile: String) async {
