@@ -129,7 +129,10 @@ public struct JournalEntry: Codable, Sendable, Equatable {
         // binary — safe whatever the cluster version, since etcd refuses to start below it (found by the simulator,
         // seed 337365239: a lone member started on a bad target for ever).
         if !rollingBack, step == .started, let previous = previousBinary, recoveryStarts >= 2 {
-            return recoveryStarts % 2 == 0 ? previous : template.replacing("{version}", with: target.description)
+            let targetPath = template.replacing("{version}", with: target.description)
+            // Known to have moved to the target's minor: the previous binary would only be refused.
+            if let cv = clusterVersion, let from, from.minorVersion != target.minorVersion, cv == target.minorVersion { return targetPath }
+            return recoveryStarts % 2 == 0 ? previous : targetPath
         }
         guard rollingBack, let newer = rolledBackFrom, newer.minorVersion != target.minorVersion else { return base }
         let newerPath = template.replacing("{version}", with: newer.description)

@@ -447,6 +447,9 @@ import Testing
         var j = JournalEntry(rolloutID: "r1", step: .started, target: v351, stoppedAt: 900, startedAt: 905, previousBinary: "/old", from: v3423)
         let picks = (0..<5).map { n -> String? in j.recoveryStarts = n; return j.recoveryBinary(template: template, clusterVersion: nil) }
         #expect(picks == [nil, nil, "/old", "/opt/etcd/3.5.1/etcd", "/old"])
+        j.recoveryStarts = 2   // the cluster version known to be the target's minor: the old binary would be refused
+        #expect(j.recoveryBinary(template: template, clusterVersion: "3.5") == "/opt/etcd/3.5.1/etcd")
+        #expect(j.recoveryBinary(template: template, clusterVersion: "3.4") == "/old")
         j.step = .switched   // never started forward: the previous binary from the first start
         j.recoveryStarts = 0
         #expect(j.recoveryBinary(template: template, clusterVersion: nil) == "/old")
