@@ -81,7 +81,7 @@ MUTATIONS = {
         (D, 'if let was = rec.processStartTime, let now = o.localStartTime, abs(now - was) > 0.5 {', 'if false {')]),
     'completion-on-verified-processes': dict(real=None, edits=[(D, '            if !unproven.isEmpty {', '            if false {')]),
     'watched-until-rolled-back': dict(real=CRASH + '/aTargetThatDiesAfterItsVerification', edits=[
-        (SUP, 'return r.state == .active || r.from.minorVersion == r.to.minorVersion || view.clusterVersion == r.from.minorVersion',
+        (SUP, 'return r.state == .active || Decide.binaryRollbackAllowed(from: r.from, to: r.to, clusterVersion: view.clusterVersion) == true',
               'return r.state == .active')]),
     'completion-on-a-fresh-observation': dict(real=None, edits=[
         (D, '            if o.observationAge > o.timing.maxObservationAgeSeconds {\n                return .wait("before completing',
@@ -91,7 +91,7 @@ MUTATIONS = {
     'no-binary-rollback-after-flip': dict(real=CRASH + '/aTargetThatDiesAfterTheFlip', edits=[
         (S, '            if cv != from.minorVersion {\n                return halt(why + "; the cluster version already moved',
             '            if false {\n                return halt(why + "; the cluster version already moved'),
-        (D, 'let canRollBack = r.from.minorVersion == r.to.minorVersion || o.clusterVersion == r.from.minorVersion',
+        (D, 'let canRollBack = binaryRollbackAllowed(from: r.from, to: r.to, clusterVersion: o.clusterVersion) == true',
             'let canRollBack = true'),
     ]),
     'halt-keeps-member-up': dict(real=None, edits=[

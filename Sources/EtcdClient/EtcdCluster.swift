@@ -62,25 +62,26 @@ public final class EtcdCluster: Sendable {
     /// Shuts down the isolated members' transports (the shared one belongs to the caller); their calls go through
     /// the shared one after this.
     public func shutdownIsolated() async {
-        let transports = own.withLock { own in defer { own = [:] }; return Array(own.values) }
-        list.withLock { eps in
-            for i in eps.indices where transports.contains(where: { $0 === eps[i].transport }) {
-                eps[i] = EtcdEndpoint(url: eps[i].url, transport: transport, apiPrefix: apiPrefix, defaultTimeout: timeout)
-            }
-        }
-        for t in transports { try? await t.shutdown() }
+        let isolated = own.withLock { own in defer { own = [:] }; return own }
+        for url in isolated.keys { repoint(url, to: transport) }
+        for t in isolated.values { try? await t.shutdown() }
     }
 
     @discardableResult
     private func replaceTransport(of url: String) throws -> Transport? {
         let fresh = try Transport(tls: transport.tls, credentials: transport.credentials)
         let old = own.withLock { own in defer { own[url] = fresh }; return own[url] }
+        repoint(url, to: fresh)
+        return old
+    }
+
+    /// The listed endpoint for `url`, from now on on `transport`.
+    private func repoint(_ url: String, to transport: Transport) {
         list.withLock { eps in
             for i in eps.indices where eps[i].url == url {
-                eps[i] = EtcdEndpoint(url: url, transport: fresh, apiPrefix: apiPrefix, defaultTimeout: timeout)
+                eps[i] = EtcdEndpoint(url: url, transport: transport, apiPrefix: apiPrefix, defaultTimeout: timeout)
             }
         }
-        return old
     }
 
     /// Runs `body` on one endpoint after another until one succeeds, starting with the last one that worked and

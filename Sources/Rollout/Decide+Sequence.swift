@@ -211,11 +211,10 @@ extension Decide {
         return .beginStop(entry)
     }
 
-    /// Whether a binary rollback of `j`'s member can still run: a patch step, or a minor step while the cluster
-    /// version is still the lower minor (unknown counts as possible: decided once it is known).
+    /// Whether a binary rollback of `j`'s member can still run: it never ran the target in this sequence, or the
+    /// cluster version allows it (unknown counts as possible: decided once it is known).
     static func rollbackPossible(_ j: JournalEntry, _ r: RolloutRecord, _ o: Observation) -> Bool {
-        let from = j.from ?? r.from
-        return from.minorVersion == j.target.minorVersion || j.startedAt == nil || o.clusterVersion.map { $0 == from.minorVersion } ?? true
+        j.startedAt == nil || binaryRollbackAllowed(from: j.from ?? r.from, to: j.target, clusterVersion: o.clusterVersion) ?? true
     }
 }
 

@@ -179,13 +179,20 @@ public enum Decide {
         return nil
     }
 
+    /// Whether the cluster version still lets a member go back from `to` to `from` by swapping its binary: a patch
+    /// step always; a minor step only while the cluster version is still `from`'s minor. Nil while it is unknown.
+    public static func binaryRollbackAllowed(from: EtcdVersion, to: EtcdVersion, clusterVersion: String?) -> Bool? {
+        if from.minorVersion == to.minorVersion { return true }
+        return clusterVersion.map { $0 == from.minorVersion }
+    }
+
     /// Why the rollout halts on a target that does not stay up on our node outside any sequence of ours (the one
     /// that started it was lost): it keeps restarting under systemd, and no lock, no verification would ever settle
     /// it (found by the simulator, seed 111269870: a rollout active for ever beside a crash-looping member).
     static func crashLooping(_ r: RolloutRecord, _ o: Observation) -> String? {
         guard r.state == .active || r.state == .paused, o.localRestarts >= maxStartFailures,
               o.local?.version == r.to || o.linkTarget == o.binaryPath(r.to) else { return nil }
-        let back = r.from.minorVersion == r.to.minorVersion || o.clusterVersion == r.from.minorVersion
+        let back = binaryRollbackAllowed(from: r.from, to: r.to, clusterVersion: o.clusterVersion) == true
             ? "or put it back on \(r.from)'s binary while the cluster version allows it"
             : "or restore the snapshot (etcd-shepherd backups --restore \(r.backupKey))"
         return "\(o.localName) restarted \(o.localRestarts) times within \(Int(o.timing.restartWindowSeconds)) s on \(r.to): "
@@ -195,7 +202,7 @@ public enum Decide {
     /// A verified target that crashed: while the cluster version has not moved, roll it back (with the lock) and halt;
     /// after the flip, halt with the way forward.
     static func afterCrash(_ why: String, _ r: RolloutRecord, _ o: Observation) -> Action {
-        let canRollBack = r.from.minorVersion == r.to.minorVersion || o.clusterVersion == r.from.minorVersion
+        let canRollBack = binaryRollbackAllowed(from: r.from, to: r.to, clusterVersion: o.clusterVersion) == true
         if r.state == .active || r.state == .paused {
             guard canRollBack else {
                 guard let cv = o.clusterVersion else { return .wait("\(why); the cluster version is unknown: not deciding until /version answers") }
@@ -225,11 +232,12 @@ public enum Decide {
                                now: Double, timing: Timing) -> Action? {
         guard let j else { return nil }
         let down = process != .running
-        if !lockHeld {
-            guard down else { return nil }
+        // A recovery start, once: none while the last one is still within its grace to answer.
+        var recovery: Action? {
             if let started = j.recoveryStartedAt, now - started < timing.startGraceSeconds { return nil }
             return .recoverStart(binary: j.recoveryBinary(template: binaryPathTemplate, clusterVersion: nil))
         }
+        if !lockHeld { return down ? recovery : nil }
         // A stop that landed but whose call reported failure leaves `.stopping` with the member down: with nothing
         // to observe (a lone member, found by the simulator) the sequence goes on from `.stopped`.
         if j.step == .stopping, j.stoppedAt != nil ? down : process == .stopped { return .markStopped }
@@ -239,11 +247,7 @@ public enum Decide {
             // A rollback whose starts keep failing — the cluster version moved past its binary while nobody could
             // look — is brought up on what can run, as an expired one below (found by the simulator, seed 305095314:
             // a lone member started on the old binary for ever, refused each time).
-            if j.rollingBack, j.startFailures >= maxStartFailures {
-                if let started = j.recoveryStartedAt, now - started < timing.startGraceSeconds { return nil }
-                return .recoverStart(binary: j.recoveryBinary(template: binaryPathTemplate, clusterVersion: nil))
-            }
-            return .startMember(phase: nil)
+            return j.rollingBack && j.startFailures >= maxStartFailures ? recovery : .startMember(phase: nil)
         }
         guard j.step == .stopped || j.step == .switched else { return nil }
         let expired = now - (j.deadlineFrom ?? now) >= timing.verifyTimeoutSeconds || j.startFailures >= maxStartFailures
@@ -251,10 +255,7 @@ public enum Decide {
             return j.step == .switched ? .startMember(phase: nil) : .switchBinary(path: switchPath(j, binaryPathTemplate))
         }
         // A rollback that cannot start (the cluster version may have moved): the member is brought up on what can run.
-        if j.rollingBack {
-            if let started = j.recoveryStartedAt, now - started < timing.startGraceSeconds { return nil }
-            return .recoverStart(binary: j.recoveryBinary(template: binaryPathTemplate, clusterVersion: nil))
-        }
+        if j.rollingBack { return recovery }
         // While this member is down the cluster version cannot move past what it ran before (etcd decides it from
         // every member's version), and it never ran the target in this sequence: going back is always possible here.
         guard let from = j.from, j.startedAt == nil else { return nil }

@@ -183,7 +183,7 @@ public actor Supervisor {
         // and not on the next: its daemon took the lock and let it go every 5 s, never rolling it back.
         watchingLocal = snap.rollout.map { r in
             guard r.state != .completed, let mine = obs.localRecord, mine.phase == .done, mine.to == r.to else { return false }
-            return r.state == .active || r.from.minorVersion == r.to.minorVersion || view.clusterVersion == r.from.minorVersion
+            return r.state == .active || Decide.binaryRollbackAllowed(from: r.from, to: r.to, clusterVersion: view.clusterVersion) == true
         } ?? false
         completing = snap.rollout.map { r in r.state == .active && members.allSatisfy { $0.version == r.to && obs.record($0.name)?.phase == .done } } ?? false
         for e in memory.advance(&obs) { reportHealth(e, view: view, rollout: snap.rollout) }

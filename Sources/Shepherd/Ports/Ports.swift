@@ -111,7 +111,8 @@ public protocol ShepherdClock: Sendable {
 }
 
 /// Long-lived streams the daemon keeps open on its own member (the change watch). Contract: `close()` returns only
-/// once none is open — etcd 3.4 waits up to its request timeout (7 s) for open gRPC streams before it exits, so the
+/// once none is open, nor any other connection of ours to the member — etcd 3.4 waits up to its request timeout
+/// (7 s) for open gRPC streams before it exits, etcd 3.5 for the first bytes of every open connection — so the
 /// supervisor closes them right before it stops its member; `reopen()` is idempotent and called once no sequence of
 /// this daemon is in flight.
 public protocol LocalStreams: Sendable {
