@@ -40,6 +40,10 @@ public enum Action: Sendable, Equatable {
     /// The owner's own clean-up after it left a destructive sequence: bring the member up first — pointing the link
     /// at `binary` when given (a new binary that was never verified is not trusted) — journalling when it did.
     case recoverStart(binary: String?)
+    /// The member answers on a binary other than the one the link names (the sequence switched the link, and the
+    /// member came back on the old binary, or the other way round): point the link at the binary it runs before the
+    /// sequence is left, so its next restart — systemd's, a reboot's — is not on a binary nobody verifies.
+    case restoreLink(path: String)
     /// The member is up (or must not be touched again): rewrite our own record to `interrupted` with the reason (CAS,
     /// no lock needed), clear the journal, release the lock if held.
     case leaveSequence(reason: String)

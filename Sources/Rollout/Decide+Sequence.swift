@@ -178,11 +178,30 @@ extension Decide {
             return .wait("\(o.localName) was started \(Int(o.now - started)) s ago; clearing its record once it has run "
                          + "\(Int(o.timing.crashGraceSeconds)) s")
         }
+        if let path = linkToRestore(j, o) { return .restoreLink(path: path) }
         // A rollback left half-way (its lock lost) still ends the rollout: its reason stands.
         if j.rollingBack, let r = o.rollout, r.id == j.rolloutID, r.state == .active || r.state == .paused {
             return .halt(reason: j.reason ?? why, recordPhase: .rolledBack, keepJournal: false)
         }
         return .leaveSequence(reason: why)
+    }
+
+    /// Where the binary link must point before `j` is let go while its member answers: at the binary the member runs,
+    /// when the link names this sequence's other binary. A sequence left with the link on a binary that does not run
+    /// hands the next restart to a binary nobody verifies (found by the simulator, seed 493211159: a lone member
+    /// restarted by systemd on the old binary before the switch, the sequence left, and a later crash brought it back
+    /// on a bad target with no journal to recover it). `nil` when they agree or the running version is neither.
+    static func linkToRestore(_ j: JournalEntry, _ o: Observation) -> String? {
+        guard let running = o.local?.version, o.local?.reachable == true, let link = o.linkTarget else { return nil }
+        // The sequence's two binaries: the one it moves away from (the link's path before it) and the newer one.
+        let older = j.rollingBack ? j.target : j.from
+        let newer = j.rollingBack ? j.rolledBackFrom : j.target
+        let binaries: [(version: EtcdVersion, path: String)] = [
+            older.map { ($0, j.previousBinary ?? o.binaryPath($0)) }, newer.map { ($0, o.binaryPath($0)) },
+        ].compactMap { $0 }
+        guard binaries.contains(where: { $0.path == link }),
+              let runs = binaries.first(where: { $0.version == running }), runs.path != link else { return nil }
+        return runs.path
     }
 
     /// The sequence failed: roll back while the cluster version allows it, else halt. A rollback that fails halts.

@@ -162,7 +162,9 @@ public enum Decide {
     /// the recovery starts it (or clears it once it answers). Not only when it is seen down: a process state that
     /// says "running" may be wrong (found by the simulator, seed 38866453: a member left down after a halt).
     static func halt(_ reason: String, _ o: Observation, phase: MemberPhase = .interrupted) -> Action {
-        .halt(reason: reason, recordPhase: phase, keepJournal: o.journal != nil && o.local?.reachable != true)
+        // Its journal cleared, the member is nobody's: first the link at what it runs (see `linkToRestore`).
+        if let j = o.journal, let path = linkToRestore(j, o) { return .restoreLink(path: path) }
+        return .halt(reason: reason, recordPhase: phase, keepJournal: o.journal != nil && o.local?.reachable != true)
     }
 
     /// Why a verified member of ours is taken as crashed: its process restarted since its verification, or it has not

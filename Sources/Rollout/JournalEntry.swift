@@ -119,20 +119,29 @@ public struct JournalEntry: Codable, Sendable, Equatable {
         return e
     }
 
-    /// What a recovery starts (nil: the link as it is): the previous binary unless the new one was started forward
-    /// (then, after two starts that did not come up, the two in turn) — and, rolling back, never a binary the cluster version left behind: the newer one when the cluster version is
-    /// known to have moved past the target, and every other attempt once two did not bring the member up (the
-    /// cluster version may be unknown: the cluster cannot be observed while this member is down).
+    /// What a recovery starts (nil: the link as it is). Forward: the previous binary unless the new one was started
+    /// (then the link as it is), the target at once when the cluster version is known to be on its minor (etcd refuses
+    /// the older one), and after two starts that did not come up the two in turn. Rolling back: never a binary the
+    /// cluster version left behind — the newer one when the cluster version is known to have moved past the target,
+    /// and every other attempt once two did not bring the member up (the cluster version may be unknown: the cluster
+    /// cannot be observed while this member is down).
     public func recoveryBinary(template: String, clusterVersion: String?) -> String? {
         let base = recoveryRestoresPreviousBinary ? previousBinary : nil
-        // A forward start that never comes up (a bad target): after two tries every other attempt is the previous
-        // binary — safe whatever the cluster version, since etcd refuses to start below it (found by the simulator,
-        // seed 337365239: a lone member started on a bad target for ever).
-        if !rollingBack, step == .started, let previous = previousBinary, recoveryStarts >= 2 {
+        if !rollingBack, let previous = previousBinary {
+            // Started forward: the link as it is (the target) for the first two starts.
+            if step == .started && recoveryStarts < 2 { return base }
             let targetPath = template.replacing("{version}", with: target.description)
             // Known to have moved to the target's minor: the previous binary would only be refused.
-            if let cv = clusterVersion, let from, from.minorVersion != target.minorVersion, cv == target.minorVersion { return targetPath }
-            return recoveryStarts % 2 == 0 ? previous : targetPath
+            if let cv = clusterVersion, let from, from.minorVersion != target.minorVersion, cv == target.minorVersion {
+                return targetPath
+            }
+            // Two starts that did not come up: the other binary every other time — a bad target started forward
+            // (found by the simulator, seed 337365239), or a previous binary the cluster version left behind while the
+            // cluster cannot be observed (seed 476787153: a replaced node on the target, stopped, started on the old
+            // binary for ever). etcd refuses to start below the cluster version, so neither try can do harm.
+            guard recoveryStarts >= 2 else { return base }
+            let (first, other) = step == .started ? (targetPath, previous) : (previous, targetPath)
+            return recoveryStarts % 2 == 0 ? other : first
         }
         guard rollingBack, let newer = rolledBackFrom, newer.minorVersion != target.minorVersion else { return base }
         let newerPath = template.replacing("{version}", with: newer.description)

@@ -165,6 +165,32 @@ import Testing
         #expect(Decide.next(observation(journal: recovering, processUp: false, now: 1011)) == .recoverStart(binary: "/opt/etcd-3.4.23"))
     }
 
+    /// A sequence is not left, nor its journal dropped by a halt, while the link names the binary that does not run.
+    @Test func linkPointsAtWhatRunsBeforeTheSequenceIsLeft() {
+        // Switched to 3.5.1, but the member came back on 3.4.23 (restarted by systemd before the switch).
+        var j = JournalEntry(rolloutID: "r1", step: .started, target: v351, stoppedAt: 900, startedAt: 905,
+                             previousBinary: "/opt/etcd/3.4.23/etcd", from: v3423)
+        var o = observation(journal: j)
+        o.linkTarget = "/opt/etcd/3.5.1/etcd"
+        #expect(Decide.recover(j, o, why: "lost") == .restoreLink(path: "/opt/etcd/3.4.23/etcd"))
+        #expect(Decide.halt("failed", o) == .restoreLink(path: "/opt/etcd/3.4.23/etcd"))
+        // The link back at what runs: left; and a member on the target with the link on it is left as it is.
+        o.linkTarget = "/opt/etcd/3.4.23/etcd"
+        guard case .leaveSequence = Decide.recover(j, o, why: "lost") else { Issue.record("\(Decide.recover(j, o, why: "lost"))"); return }
+        o.members[1].version = v351; o.linkTarget = "/opt/etcd/3.5.1/etcd"
+        guard case .leaveSequence = Decide.recover(j, o, why: "lost") else { Issue.record("on the target"); return }
+        // A link an operator pointed elsewhere is not ours to move.
+        o.members[1].version = v3423; o.linkTarget = "/usr/local/bin/etcd"
+        guard case .leaveSequence = Decide.recover(j, o, why: "lost") else { Issue.record("foreign link"); return }
+        // Rolling back: the older binary is the journal's previous one, the newer the version it rolls back from.
+        j = j.rollback(to: v3423, reason: "bad", down: false, now: 950)
+        j.step = .started
+        o.members[1].version = v351; o.linkTarget = "/opt/etcd/3.4.23/etcd"
+        #expect(Decide.linkToRestore(j, o) == "/opt/etcd/3.5.1/etcd")
+        o.members[1].version = v3423
+        #expect(Decide.linkToRestore(j, o) == nil)
+    }
+
     @Test func verificationSettlesWithOneProcessThenMarksDone() {
         let up = [member("s1", id: 1, leader: true, raft: 200), member("s2", id: 2, version: v351, raft: 195), member("s3", id: 3)]
         var j = JournalEntry(rolloutID: "r1", step: .started, target: v351, startedAt: 990)
@@ -216,9 +242,9 @@ import Testing
         guard case let .beginStop(rb) = Decide.next(observation(members: sick, lock: heldLock, journal: j, now: 1000)), rb.rollingBack else {
             Issue.record("expected a rollback's stop"); return
         }
-        guard case let .halt(why, _, _) = Decide.next(observation(members: sick, lock: heldLock, journal: j, clusterVersion: "3.5", now: 1000)) else {
-            Issue.record("expected halt"); return
-        }
+        var flipped = observation(members: sick, lock: heldLock, journal: j, clusterVersion: "3.5", now: 1000)
+        flipped.linkTarget = "/opt/etcd/3.5.1/etcd"   // switched and started: the link names the target
+        guard case let .halt(why, _, _) = Decide.next(flipped) else { Issue.record("expected halt: \(Decide.next(flipped))"); return }
         #expect(why.contains("restore the snapshot"))
         var done = j.rollback(to: v3423, reason: "boom", down: false, now: 900); done.step = .started; done.startedAt = 901
         done.processStartTime = 901
@@ -450,9 +476,11 @@ import Testing
         j.recoveryStarts = 2   // the cluster version known to be the target's minor: the old binary would be refused
         #expect(j.recoveryBinary(template: template, clusterVersion: "3.5") == "/opt/etcd/3.5.1/etcd")
         #expect(j.recoveryBinary(template: template, clusterVersion: "3.4") == "/old")
-        j.step = .switched   // never started forward: the previous binary from the first start
-        j.recoveryStarts = 0
-        #expect(j.recoveryBinary(template: template, clusterVersion: nil) == "/old")
+        j.step = .switched   // never started forward: the previous binary first, then the two in turn (seed 476787153)
+        let unstarted = (0..<5).map { n -> String? in j.recoveryStarts = n; return j.recoveryBinary(template: template, clusterVersion: nil) }
+        #expect(unstarted == ["/old", "/old", "/opt/etcd/3.5.1/etcd", "/old", "/opt/etcd/3.5.1/etcd"])
+        j.recoveryStarts = 0   // the cluster version on the target's minor (a node replaced on the target): the target
+        #expect(j.recoveryBinary(template: template, clusterVersion: "3.5") == "/opt/etcd/3.5.1/etcd")
     }
 
     /// Restarts count outside our own sequences only, per release, within the window: our stop and start is no

@@ -75,6 +75,10 @@ final class Fleet: @unchecked Sendable {
     /// a stop must rest on probes asked after its own last write, within the window (invariants).
     var probes: [Int: [UInt64: Double]] = [:]
     var lastWrite: [Int: Double] = [:]
+    /// When each daemon last read the member list, and which daemon is writing now: a completion is judged on the
+    /// members its writer could have seen (a member added after that read is a race no txn can close).
+    var memberListRead: [Int: Double] = [:]
+    var writer: Int?
     var authDigest = "users-0"
     var authChangedAt: Double?
     var authChangedWhileMixed = false

@@ -121,7 +121,10 @@ import Testing
                       (UInt64(305095314), 1, "twoHop"),          // a rollback refused below the cluster version, offline
                       (UInt64(337365239), 1, "badTarget"),       // a recovery on a bad target, for ever
                       (UInt64(37195544), 3, "badTarget"),        // a rollback binary taken from a link left on the target
-                      (UInt64(38866453), 7, "sickTarget")])      // a halt that dropped the journal of a member down
+                      (UInt64(38866453), 7, "sickTarget"),       // a halt that dropped the journal of a member down
+                      (UInt64(493211159), 1, "badTarget"),       // a sequence left with the link on a binary not running
+                      (UInt64(476787153), 3, "membership"),      // a recovery on an old binary the cluster left behind
+                      (UInt64(434856048), 3, "membership")])     // a learner added a moment before the completion
     func pinnedSeed(seed: UInt64, n: Int, profile: String) async {
         let fleet = await Self.run(seed: seed, n: n, profile: profile)
         #expect(fleet.violations.isEmpty, Comment(rawValue: "\(fleet.violations)\n" + fleet.trace.suffix(40).joined(separator: "\n")))

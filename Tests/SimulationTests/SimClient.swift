@@ -67,6 +67,8 @@ struct SimClient: EtcdAPI, @unchecked Sendable {
         for op in ok ? success : failure {
             switch op {
             case let .put(k, v, lease):
+                f.writer = node
+                defer { f.writer = nil }
                 f.put(k, v, lease: lease)
                 f.recordWritten(key: k, value: v, by: node)
             case let .delete(k): f.delete(k)
@@ -85,6 +87,7 @@ struct SimClient: EtcdAPI, @unchecked Sendable {
     func memberList(avoiding: Set<String>) async throws -> [Member] {
         _ = try await enter("member list", quorum: false)
         guard f.members.contains(where: { $0.up && $0.inList }) else { throw SimError.unavailable("member list (no member up)") }
+        f.memberListRead[node] = f.now
         return f.members.filter(\.inList).map {
             Member(id: $0.id, name: $0.name, peerURLs: ["http://\($0.name):2380"], clientURLs: [$0.url], isLearner: $0.isLearner)
         }

@@ -40,7 +40,7 @@ enum StatusLine {
         case .release: return "\(head): \(me) releasing the lock"
         case .markCompleted: return "\(head): completing"
         case .advanceHop: return "\(head): hop done, moving to the next"
-        case .recoverStart, .leaveSequence: return "\(head): \(me) recovering an interrupted step"
+        case .recoverStart, .restoreLink, .leaveSequence: return "\(head): \(me) recovering an interrupted step"
         case .adoptVerification, .noteProcess: return "\(head): \(me) verifying"
         }
     }

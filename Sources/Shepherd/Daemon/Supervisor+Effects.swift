@@ -118,6 +118,10 @@ extension Supervisor {
             events.emit(.hopCompleted, .notice, "rollout \(r.id): every member on \(r.to), cluster version \(o.clusterVersion ?? "?"); next hop \(next.from) → \(next.to)",
                         rollout: next, phase: "active", clusterVersion: o.clusterVersion)
 
+        case let .restoreLink(path):
+            events.logger.warning("\(me): the member runs another binary than the link named; binary link \(config.member.binaryLink) → \(path)")
+            try ports.link.point(to: path)
+
         case let .leaveSequence(reason):
             try await clearRecord(to: .interrupted, reason: reason)
             try ports.journal.clear()
