@@ -5,7 +5,7 @@ let package = Package(
     name: "etcd-shepherd",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "etcd-shepherd", targets: ["etcd-shepherd"]),
+        .executable(name: "etcd-shepherd", targets: ["etcd-shepherd"])
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -28,59 +28,73 @@ let package = Package(
         // libsystemd through pkg-config: sd-daemon, sd-journal, sd-bus.
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
         // Talking to etcd. No upgrade logic here.
-        .target(name: "EtcdClient", dependencies: [
-            .product(name: "AsyncHTTPClient", package: "async-http-client"),
-            .product(name: "NIOCore", package: "swift-nio"),
-            .product(name: "NIOPosix", package: "swift-nio"),
-            .product(name: "NIOFoundationCompat", package: "swift-nio"),
-            .product(name: "NIOSSL", package: "swift-nio-ssl"),
-            .product(name: "Crypto", package: "swift-crypto"),
-            .product(name: "Logging", package: "swift-log"),
-            .product(name: "GRPCCore", package: "grpc-swift-2"),
-            .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
-            .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
-            .product(name: "SwiftProtobuf", package: "swift-protobuf"),
-        ]),
+        .target(
+            name: "EtcdClient",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ]),
         // Running short commands (argv, no shell) with a deadline: the one place that spawns processes.
-        .target(name: "Exec", dependencies: [
-            .product(name: "Subprocess", package: "swift-subprocess"),
-        ]),
+        .target(
+            name: "Exec",
+            dependencies: [
+                .product(name: "Subprocess", package: "swift-subprocess")
+            ]),
         // The pure decision core: standard library only.
         .target(name: "Rollout"),
         // sd_notify, journald, watchdog.
-        .target(name: "Systemd", dependencies: [
-            "CSystemd",
-            .product(name: "Logging", package: "swift-log"),
-        ]),
+        .target(
+            name: "Systemd",
+            dependencies: [
+                "CSystemd",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         // The daemon shell that wires the others.
-        .target(name: "Shepherd", dependencies: [
-            "EtcdClient", "Rollout", "Systemd", "Exec",
-            .product(name: "Logging", package: "swift-log"),
-            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
-            .product(name: "Crypto", package: "swift-crypto"),
-            .product(name: "Prometheus", package: "swift-prometheus"),
-            .product(name: "NIOCore", package: "swift-nio"),
-            .product(name: "NIOPosix", package: "swift-nio"),
-            .product(name: "NIOHTTP1", package: "swift-nio"),
-        ]),
-        .executableTarget(name: "etcd-shepherd", dependencies: [
-            "Shepherd", "EtcdClient", "Rollout", "Systemd",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            .product(name: "Logging", package: "swift-log"),
-            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-        ]),
+        .target(
+            name: "Shepherd",
+            dependencies: [
+                "EtcdClient", "Rollout", "Systemd", "Exec",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]),
+        .executableTarget(
+            name: "etcd-shepherd",
+            dependencies: [
+                "Shepherd", "EtcdClient", "Rollout", "Systemd",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]),
         // Shared test support: real etcd clusters on loopback, processes stopped by PID, temp dirs.
-        .target(name: "TestSupport", dependencies: [
-            "EtcdClient", "Exec",
-        ], path: "Tests/TestSupport"),
+        .target(
+            name: "TestSupport",
+            dependencies: [
+                "EtcdClient", "Exec",
+            ], path: "Tests/TestSupport"),
         .testTarget(name: "EtcdClientTests", dependencies: ["EtcdClient", "TestSupport", "Exec"]),
         .testTarget(name: "RolloutTests", dependencies: ["Rollout"]),
         .testTarget(name: "SystemdTests", dependencies: ["Systemd", "TestSupport"]),
         // The deterministic fleet simulator: production supervisors on in-memory ports, seeded faults, invariants.
-        .testTarget(name: "SimulationTests", dependencies: [
-            "Shepherd", "Rollout", .product(name: "Logging", package: "swift-log"),
-        ]),
+        .testTarget(
+            name: "SimulationTests",
+            dependencies: [
+                "Shepherd", "Rollout", .product(name: "Logging", package: "swift-log"),
+            ]),
         .testTarget(name: "ShepherdTests", dependencies: ["Shepherd", "Rollout", "EtcdClient", "TestSupport", "Exec"]),
     ],
     swiftLanguageModes: [.v6]

@@ -21,7 +21,7 @@ CRASH = 'CrashingTargetTests'
 MUTATIONS = {
     # The gates of DESIGN.md, on the first stop.
     'gate1-rollout-active': dict(real='RolloutEndToEndTests/planPauseResume', edits=[
-        (G, 'gate(1, "rollout active", r == nil ? "no rollout" : (r!.state == .active ? nil', 'gate(1, "rollout active", r == nil ? "no rollout" : (true ? nil'),
+        (G, 'r == nil ? "no rollout" : (r!.state == .active ? nil : "rollout is', 'r == nil ? "no rollout" : (true ? nil : "rollout is'),
         (D, '        case .paused:\n            return o.lock != nil ? .release : .wait("rollout paused")\n', '        case .paused:\n            break\n'),
     ]),
     'gate2-all-healthy': dict(real=CRASH + '/aTargetThatDiesAfterItsVerification', edits=[
@@ -67,21 +67,21 @@ MUTATIONS = {
     'odd-release-halts': dict(real='RolloutRecordEditTests/aRolloutRecordEditedMidSequenceEndsItSafely', edits=[
         (D, 'if !odd.isEmpty, myRecord?.phase.isDestructive != true {', 'if false {')]),
     'owner-clears': dict(real='RolloutRecordEditTests', edits=[
-        (S, '        return .leaveSequence(reason: why)\n    }\n\n    /// The sequence failed', '        return .wait(why)\n    }\n\n    /// The sequence failed')]),
+        (S, '        return .leaveSequence(reason: why)\n    }\n\n    /// Where the binary link', '        return .wait(why)\n    }\n\n    /// Where the binary link')]),
     # Settle watched, a verified member watched, no binary rollback after the flip.
     'settle-watched': dict(real=CRASH + '/aTargetThatDiesWhileItSettles', edits=[
         (S, 'if failure == nil && o.verifiedFor >= o.timing.settleSeconds {', 'if failure == nil {')]),
     'target-exit-seen': dict(real=CRASH + '/aTargetThatDiesWhileItSettles', edits=[
-        (S, '        if o.localProcess == .stopped, o.localUnreachableFor >= o.timing.crashGraceSeconds {\n            return "\\(o.localName) exited after its start',
-            '        if false {\n            return "\\(o.localName) exited after its start')]),
+        (S, '        if o.localProcess == .stopped, o.localUnreachableFor >= o.timing.crashGraceSeconds {\n            return\n                "\\(o.localName) exited after its start',
+            '        if false {\n            return\n                "\\(o.localName) exited after its start')]),
     'watch-after-verification': dict(real=CRASH + '/aTargetThatDiesAfterItsVerification', edits=[
-        (D, 'local.version == r.to || local.version == nil, let crash = crashedAfterDone(o, mine) {',
-            'local.version == r.to || local.version == nil, let crash = Optional<String>.none {')]),
+        (D, 'local.version == r.to || local.version == nil, let crash = crashedAfterDone(o, mine)\n',
+            'local.version == r.to || local.version == nil, let crash = Optional<String>.none\n')]),
     'restart-after-verification-seen': dict(real=CRASH + '/aTargetThatDiesAfterItsVerification', edits=[
         (D, 'if let was = rec.processStartTime, let now = o.localStartTime, abs(now - was) > 0.5 {', 'if false {')]),
     'completion-on-verified-processes': dict(real=None, edits=[(D, '            if !unproven.isEmpty {', '            if false {')]),
     'watched-until-rolled-back': dict(real=CRASH + '/aTargetThatDiesAfterItsVerification', edits=[
-        (SUP, 'return r.state == .active || Decide.binaryRollbackAllowed(from: r.from, to: r.to, clusterVersion: view.clusterVersion) == true',
+        (SUP, 'return r.state == .active\n                    || Decide.binaryRollbackAllowed(from: r.from, to: r.to, clusterVersion: view.clusterVersion) == true',
               'return r.state == .active')]),
     'completion-on-a-fresh-observation': dict(real=None, edits=[
         (D, '            if o.observationAge > o.timing.maxObservationAgeSeconds {\n                return .wait("before completing',
@@ -89,8 +89,8 @@ MUTATIONS = {
     'settle-needs-start-time': dict(real=None, edits=[
         (S, '?? (o.localStartTime == nil ? "\\(o.localName)\'s process start time not read" : nil)', '?? nil')]),
     'no-binary-rollback-after-flip': dict(real=CRASH + '/aTargetThatDiesAfterTheFlip', edits=[
-        (S, '            if cv != from.minorVersion {\n                return halt(why + "; the cluster version already moved',
-            '            if false {\n                return halt(why + "; the cluster version already moved'),
+        (S, '            if cv != from.minorVersion {\n                return halt(\n                    why\n                        + "; the cluster version already moved',
+            '            if false {\n                return halt(\n                    why\n                        + "; the cluster version already moved'),
         (D, 'let canRollBack = binaryRollbackAllowed(from: r.from, to: r.to, clusterVersion: o.clusterVersion) == true',
             'let canRollBack = true'),
     ]),
@@ -103,23 +103,23 @@ MUTATIONS = {
         (S, 'if rollbackPossible(j, r, o) { return .acquireLock }', 'return .acquireLock')]),
     # Recovery after a daemon crash.
     'stop-pending-ticket': dict(real='DaemonRestartTests/killedInItsStop', edits=[
-        (S, '            case true?:\n                return .wait("a stop of', '            case true? where false:\n                return .wait("a stop of')]),
+        (S, '            case true?:\n                return .wait(\n                    "a stop of', '            case true? where false:\n                return .wait(\n                    "a stop of')]),
     'recovery-starts-once': dict(real=None, edits=[
         (S, 'if let started = j.recoveryStartedAt, o.now - started < o.timing.startGraceSeconds {', 'if false {')]),
     'recovery-restores-previous-binary': dict(real=None, edits=[
         (J, 'let base = recoveryRestoresPreviousBinary ? previousBinary : nil', 'let base: String? = nil')]),
     'deadline-stop-to-verified': dict(real='RolloutEndToEndTests/targetThatCannotStart', edits=[
         (S, 'if expired || j.startFailures >= maxStartFailures {', 'if false {'),
-        (S, 'if j.startFailures >= maxStartFailures { return "\\(o.localName) exited after its start', 'if false { return "\\(o.localName) exited after its start'),
+        (S, 'if j.startFailures >= maxStartFailures {\n            return "\\(o.localName) exited after its start', 'if false {\n            return "\\(o.localName) exited after its start'),
     ]),
     'auth-watch': dict(real='AuthRolloutTests/usersChangingMidRolloutHaltIt', edits=[
-        (G, '        return seen == want ? nil : "etcd users, roles or permissions changed during a rollout that accepted the auth risk"',
-            '        return nil; _ = seen == want'),
+        (G, '        return seen == want\n            ? nil : "etcd users, roles or permissions changed during a rollout that accepted the auth risk"',
+            '        _ = seen == want\n        return nil'),
         (D, 'if r.watchesAuth, let seen = o.auth?.fingerprint, seen != r.authFingerprint,', 'if false, let seen = o.auth?.fingerprint, seen != r.authFingerprint,'),
     ]),
     # One daemon per member (the shell, before anything runs: outside the simulated process).
     'instance-lock': dict(real='RunRefusalTests/aSecondDaemonOnTheSameStateDirIsRefused', sim=False, edits=[
-        (CMD, 'do { instance = try InstanceLock(stateDir: config.stateDir) } catch { throw Failure(code: Exit.usage, message: "\\(error)") }',
+        (CMD, 'do { instance = try InstanceLock(stateDir: config.stateDir) } catch {\n            throw Failure(code: Exit.usage, message: "\\(error)")\n        }',
               'instance = try! InstanceLock(stateDir: config.stateDir + "/\\(getpid())")')]),
 }
 

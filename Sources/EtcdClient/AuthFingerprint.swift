@@ -18,13 +18,15 @@ extension EtcdEndpoint {
         var lines: [String] = []
         let users: Users = try await post("/auth/user/list", JSONBody(), call: "auth user list", timeout: timeout)
         for name in (users.users ?? []).sorted() {
-            var b = JSONBody(); b["name"] = name
+            var b = JSONBody()
+            b["name"] = name
             let u: User = try await post("/auth/user/get", b, call: "auth user get \(name)", timeout: timeout)
             lines.append("user \(name): " + (u.roles ?? []).sorted().joined(separator: ","))
         }
         let roles: Roles = try await post("/auth/role/list", JSONBody(), call: "auth role list", timeout: timeout)
         for name in (roles.roles ?? []).sorted() {
-            var b = JSONBody(); b["role"] = name
+            var b = JSONBody()
+            b["role"] = name
             let r: Role = try await post("/auth/role/get", b, call: "auth role get \(name)", timeout: timeout)
             lines.append("role \(name): " + (r.perm ?? []).map(\.text).sorted().joined(separator: ";"))
         }

@@ -38,9 +38,15 @@ extension EtcdAPI {
 extension EtcdCluster: EtcdAPI {
     public func authFingerprint() async throws -> String { try await authFingerprint(avoiding: []) }
 
-    public func health(of url: String, timeout: Duration) async throws -> HealthReport { try await endpoint(url).health(timeout: timeout) }
-    public func status(of url: String, timeout: Duration) async throws -> MemberStatus { try await endpoint(url).status(timeout: timeout) }
-    public func version(of url: String, timeout: Duration) async throws -> VersionInfo { try await endpoint(url).version(timeout: timeout) }
+    public func health(of url: String, timeout: Duration) async throws -> HealthReport {
+        try await endpoint(url).health(timeout: timeout)
+    }
+    public func status(of url: String, timeout: Duration) async throws -> MemberStatus {
+        try await endpoint(url).status(timeout: timeout)
+    }
+    public func version(of url: String, timeout: Duration) async throws -> VersionInfo {
+        try await endpoint(url).version(timeout: timeout)
+    }
     public func metrics(of url: String, only: Set<String>?, timeout: Duration) async throws -> PrometheusText {
         try await endpoint(url).metrics(only: only, timeout: timeout)
     }

@@ -15,8 +15,11 @@ public final class EtcdCluster: Sendable {
     /// `apiPrefix`: nil learns each member's gateway prefix from its `/version`.
     public init(urls: [String], transport: Transport, apiPrefix: String? = nil, timeout: Duration = .seconds(5)) {
         precondition(!urls.isEmpty, "a cluster client needs at least one endpoint")
-        self.transport = transport; self.apiPrefix = apiPrefix; self.timeout = timeout
-        list = Mutex(urls.map { EtcdEndpoint(url: $0, transport: transport, apiPrefix: apiPrefix, defaultTimeout: timeout) })
+        self.transport = transport
+        self.apiPrefix = apiPrefix
+        self.timeout = timeout
+        list = Mutex(
+            urls.map { EtcdEndpoint(url: $0, transport: transport, apiPrefix: apiPrefix, defaultTimeout: timeout) })
     }
 
     public var endpoints: [EtcdEndpoint] { list.withLock { $0 } }
@@ -31,7 +34,8 @@ public final class EtcdCluster: Sendable {
             let missing = new.filter { u in !u.isEmpty && !eps.contains { $0.url == u } }
             var seen = Set<String>()
             for u in missing where seen.insert(u).inserted {
-                eps.append(EtcdEndpoint(url: u, transport: transport(for: u), apiPrefix: apiPrefix, defaultTimeout: timeout))
+                eps.append(
+                    EtcdEndpoint(url: u, transport: transport(for: u), apiPrefix: apiPrefix, defaultTimeout: timeout))
             }
             return !missing.isEmpty
         }
@@ -39,7 +43,8 @@ public final class EtcdCluster: Sendable {
 
     /// The endpoint for this URL, on the cluster's transport (for calls that must go to one member).
     public func endpoint(_ url: String) -> EtcdEndpoint {
-        endpoints.first { $0.url == url } ?? EtcdEndpoint(url: url, transport: transport(for: url), apiPrefix: apiPrefix, defaultTimeout: timeout)
+        endpoints.first { $0.url == url }
+            ?? EtcdEndpoint(url: url, transport: transport(for: url), apiPrefix: apiPrefix, defaultTimeout: timeout)
     }
 
     func transport(for url: String) -> Transport { own.withLock { $0[url] } ?? transport }
@@ -62,7 +67,10 @@ public final class EtcdCluster: Sendable {
     /// Shuts down the isolated members' transports (the shared one belongs to the caller); their calls go through
     /// the shared one after this.
     public func shutdownIsolated() async {
-        let isolated = own.withLock { own in defer { own = [:] }; return own }
+        let isolated = own.withLock { own in
+            defer { own = [:] }
+            return own
+        }
         for url in isolated.keys { repoint(url, to: transport) }
         for t in isolated.values { try? await t.shutdown() }
     }
@@ -70,7 +78,10 @@ public final class EtcdCluster: Sendable {
     @discardableResult
     private func replaceTransport(of url: String) throws -> Transport? {
         let fresh = try Transport(tls: transport.tls, credentials: transport.credentials)
-        let old = own.withLock { own in defer { own[url] = fresh }; return own[url] }
+        let old = own.withLock { own in
+            defer { own[url] = fresh }
+            return own[url]
+        }
         repoint(url, to: fresh)
         return old
     }
@@ -86,12 +97,16 @@ public final class EtcdCluster: Sendable {
 
     /// Runs `body` on one endpoint after another until one succeeds, starting with the last one that worked and
     /// skipping `avoiding` (e.g. the local member while it is down) unless nothing else is left.
-    public func withFailover<T: Sendable>(_ call: String, avoiding: Set<String> = [],
-                                          _ body: @Sendable (EtcdEndpoint) async throws -> T) async throws -> T {
+    public func withFailover<T: Sendable>(
+        _ call: String, avoiding: Set<String> = [],
+        _ body: @Sendable (EtcdEndpoint) async throws -> T
+    ) async throws -> T {
         let endpoints = self.endpoints
         let start = preferred.withLock { $0 } % endpoints.count
         let order = (0..<endpoints.count).map { (start + $0) % endpoints.count }
-        let ranked = order.filter { !avoiding.contains(endpoints[$0].url) } + order.filter { avoiding.contains(endpoints[$0].url) }
+        let ranked =
+            order.filter { !avoiding.contains(endpoints[$0].url) }
+            + order.filter { avoiding.contains(endpoints[$0].url) }
         var errors: [EtcdError] = []
         for i in ranked {
             do {
@@ -110,12 +125,17 @@ public final class EtcdCluster: Sendable {
         try await withFailover("range \(key)", avoiding: avoiding) { try await $0.range(key, prefix: prefix) }
     }
 
-    public func put(_ key: String, _ value: [UInt8], lease: Int64 = 0, avoiding: Set<String> = []) async throws -> Int64 {
+    public func put(_ key: String, _ value: [UInt8], lease: Int64 = 0, avoiding: Set<String> = []) async throws -> Int64
+    {
         try await withFailover("put \(key)", avoiding: avoiding) { try await $0.put(key, value, lease: lease) }
     }
 
-    public func txn(compare: [Compare], success: [TxnOp], failure: [TxnOp] = [], avoiding: Set<String> = []) async throws -> TxnResult {
-        try await withFailover("txn", avoiding: avoiding) { try await $0.txn(compare: compare, success: success, failure: failure) }
+    public func txn(
+        compare: [Compare], success: [TxnOp], failure: [TxnOp] = [], avoiding: Set<String> = []
+    ) async throws -> TxnResult {
+        try await withFailover("txn", avoiding: avoiding) {
+            try await $0.txn(compare: compare, success: success, failure: failure)
+        }
     }
 
     public func memberList(avoiding: Set<String> = []) async throws -> [Member] {

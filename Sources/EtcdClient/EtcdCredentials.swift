@@ -18,7 +18,8 @@ public final class EtcdCredentials: Sendable, CustomStringConvertible {
     private let bought = Mutex(0)
 
     public init(user: String, password: String) {
-        self.user = user; self.password = password
+        self.user = user
+        self.password = password
     }
 
     public var description: String { "etcd user \(user)" }
@@ -36,12 +37,16 @@ public final class EtcdCredentials: Sendable, CustomStringConvertible {
         body["name"] = user
         body["password"] = password
         let call = "authenticate as \(user)"
-        let a = try await transport.sendOnce(endpoint: endpoint, path: prefix + "/auth/authenticate", call: call,
-                                             method: .POST, body: body.data(), token: nil, timeout: timeout)
-        guard a.status == 200 else { throw GatewayError.from(status: a.status, body: a.body, endpoint: endpoint, call: call) }
+        let a = try await transport.sendOnce(
+            endpoint: endpoint, path: prefix + "/auth/authenticate", call: call,
+            method: .POST, body: body.data(), token: nil, timeout: timeout)
+        guard a.status == 200 else {
+            throw GatewayError.from(status: a.status, body: a.body, endpoint: endpoint, call: call)
+        }
         struct Answer: Decodable { let token: String? }
         guard let token = (try? JSONDecoder().decode(Answer.self, from: a.body))?.token, !token.isEmpty else {
-            throw EtcdError.decoding(endpoint: endpoint, call: call, detail: "no token in the answer (is auth enabled on this cluster?)")
+            throw EtcdError.decoding(
+                endpoint: endpoint, call: call, detail: "no token in the answer (is auth enabled on this cluster?)")
         }
         current.withLock { $0 = token }
         bought.withLock { $0 += 1 }
@@ -57,7 +62,9 @@ public final class EtcdCredentials: Sendable, CustomStringConvertible {
     /// The same for an error's text (the gRPC snapshot's status message).
     func rejects(message text: String, token: String) -> Bool {
         let stale = text.contains("revision of auth store is old")
-        guard stale || text.contains("invalid auth token") || text.contains("auth token is expired") else { return false }
+        guard stale || text.contains("invalid auth token") || text.contains("auth token is expired") else {
+            return false
+        }
         if stale { staleRevisions.withLock { $0 += 1 } }
         current.withLock { if $0 == token { $0 = nil } }
         return true

@@ -13,15 +13,20 @@ public struct EtcdEndpoint: Sendable {
 
     public init(url: String, transport: Transport, apiPrefix: String? = nil, defaultTimeout: Duration = .seconds(5)) {
         self.url = url.hasSuffix("/") ? String(url.dropLast()) : url
-        self.transport = transport; self.fixedPrefix = apiPrefix; self.defaultTimeout = defaultTimeout
+        self.transport = transport
+        self.fixedPrefix = apiPrefix
+        self.defaultTimeout = defaultTimeout
     }
 
     // MARK: plain HTTP endpoints
 
     /// `/health`. A 503 body is decoded (healthy false, with 3.5's reason), not thrown away.
     public func health(timeout: Duration = .seconds(2)) async throws -> HealthReport {
-        let a = try await transport.send(endpoint: url, path: "/health", call: "health", method: .GET, body: nil, timeout: timeout)
-        if a.status == 200 || a.status == 503, let r = try? JSONDecoder().decode(HealthReport.self, from: a.body) { return r }
+        let a = try await transport.send(
+            endpoint: url, path: "/health", call: "health", method: .GET, body: nil, timeout: timeout)
+        if a.status == 200 || a.status == 503, let r = try? JSONDecoder().decode(HealthReport.self, from: a.body) {
+            return r
+        }
         throw GatewayError.from(status: a.status, body: a.body, endpoint: url, call: "health")
     }
 
@@ -34,9 +39,12 @@ public struct EtcdEndpoint: Sendable {
 
     /// `/metrics`, parsed; `only` limits it to the series of those names.
     public func metrics(only names: Set<String>? = nil, timeout: Duration? = nil) async throws -> PrometheusText {
-        let a = try await transport.send(endpoint: url, path: "/metrics", call: "metrics", method: .GET, body: nil,
-                                         timeout: timeout ?? defaultTimeout)
-        guard a.status == 200 else { throw GatewayError.from(status: a.status, body: a.body, endpoint: url, call: "metrics") }
+        let a = try await transport.send(
+            endpoint: url, path: "/metrics", call: "metrics", method: .GET, body: nil,
+            timeout: timeout ?? defaultTimeout)
+        guard a.status == 200 else {
+            throw GatewayError.from(status: a.status, body: a.body, endpoint: url, call: "metrics")
+        }
         do { return try PrometheusText(parsing: String(buffer: a.body), only: names) } catch {
             throw EtcdError.decoding(endpoint: url, call: "metrics", detail: "\(error)")
         }
@@ -45,7 +53,9 @@ public struct EtcdEndpoint: Sendable {
     // MARK: kv
 
     /// A linearizable read unless `serializable`. `prefix` reads every key starting with `key`.
-    public func range(_ key: String, prefix: Bool = false, serializable: Bool = false, timeout: Duration? = nil) async throws -> RangeResult {
+    public func range(
+        _ key: String, prefix: Bool = false, serializable: Bool = false, timeout: Duration? = nil
+    ) async throws -> RangeResult {
         var b = JSONBody()
         b["key"] = Array(key.utf8).base64
         if prefix { b["range_end"] = Self.prefixEnd(Array(key.utf8)).base64 }
@@ -56,7 +66,8 @@ public struct EtcdEndpoint: Sendable {
     @discardableResult
     public func put(_ key: String, _ value: [UInt8], lease: Int64 = 0, timeout: Duration? = nil) async throws -> Int64 {
         var b = JSONBody()
-        b["key"] = Array(key.utf8).base64; b["value"] = value.base64
+        b["key"] = Array(key.utf8).base64
+        b["value"] = value.base64
         if lease != 0 { b["lease"] = String(lease) }
         let a: PutAnswer = try await post("/kv/put", b, call: "put \(key)", timeout: timeout)
         return a.header?.revision ?? 0
@@ -71,9 +82,13 @@ public struct EtcdEndpoint: Sendable {
         return a.deleted
     }
 
-    public func txn(compare: [Compare], success: [TxnOp], failure: [TxnOp] = [], timeout: Duration? = nil) async throws -> TxnResult {
+    public func txn(
+        compare: [Compare], success: [TxnOp], failure: [TxnOp] = [], timeout: Duration? = nil
+    ) async throws -> TxnResult {
         var b = JSONBody()
-        b["compare"] = compare.map(\.json); b["success"] = success.map(\.json); b["failure"] = failure.map(\.json)
+        b["compare"] = compare.map(\.json)
+        b["success"] = success.map(\.json)
+        b["failure"] = failure.map(\.json)
         return try await post("/kv/txn", b, call: "txn", timeout: timeout)
     }
 
@@ -108,7 +123,8 @@ public struct EtcdEndpoint: Sendable {
     /// at which it was acquired. Re-entrant per lease: each contender needs its own lease.
     public func lock(_ name: String, lease: Int64, timeout: Duration) async throws -> (key: String, revision: Int64) {
         var b = JSONBody()
-        b["name"] = Array(name.utf8).base64; b["lease"] = String(lease)
+        b["name"] = Array(name.utf8).base64
+        b["lease"] = String(lease)
         let a: LockAnswer = try await post("/lock/lock", b, call: "lock \(name)", timeout: timeout)
         return (String(decoding: a.key, as: UTF8.self), a.header?.revision ?? 0)
     }
@@ -122,7 +138,8 @@ public struct EtcdEndpoint: Sendable {
     // MARK: cluster and maintenance
 
     public func memberList(timeout: Duration? = nil) async throws -> [Member] {
-        let a: MemberListAnswer = try await post("/cluster/member/list", JSONBody(), call: "member list", timeout: timeout)
+        let a: MemberListAnswer = try await post(
+            "/cluster/member/list", JSONBody(), call: "member list", timeout: timeout)
         return a.members ?? []
     }
 
@@ -148,14 +165,16 @@ public struct EtcdEndpoint: Sendable {
     struct Empty: Decodable {}
 
     func post<T: Decodable>(_ path: String, _ body: JSONBody, call: String, timeout: Duration?) async throws -> T {
-        let a = try await transport.send(endpoint: url, path: await apiPrefix() + path, call: call, method: .POST,
-                                         body: body.data(), timeout: timeout ?? defaultTimeout)
+        let a = try await transport.send(
+            endpoint: url, path: await apiPrefix() + path, call: call, method: .POST,
+            body: body.data(), timeout: timeout ?? defaultTimeout)
         return try decode(a, call: call)
     }
 
     func getJSON<T: Decodable>(_ path: String, call: String, timeout: Duration?) async throws -> T {
-        let a = try await transport.send(endpoint: url, path: path, call: call, method: .GET, body: nil,
-                                         timeout: timeout ?? defaultTimeout)
+        let a = try await transport.send(
+            endpoint: url, path: path, call: call, method: .GET, body: nil,
+            timeout: timeout ?? defaultTimeout)
         return try decode(a, call: call)
     }
 
@@ -174,8 +193,10 @@ public struct EtcdEndpoint: Sendable {
         let what: String
         switch error as? DecodingError {
         case let .keyNotFound(key, _)?: what = "field \(key.stringValue) missing"
-        case let .typeMismatch(_, ctx)?: what = "field \(ctx.codingPath.map(\.stringValue).joined(separator: ".")) has the wrong type"
-        case let .valueNotFound(_, ctx)?: what = "field \(ctx.codingPath.map(\.stringValue).joined(separator: ".")) is null"
+        case let .typeMismatch(_, ctx)?:
+            what = "field \(ctx.codingPath.map(\.stringValue).joined(separator: ".")) has the wrong type"
+        case let .valueNotFound(_, ctx)?:
+            what = "field \(ctx.codingPath.map(\.stringValue).joined(separator: ".")) is null"
         default: what = "not JSON"
         }
         return "\(what); \(body.readableBytes) bytes starting \(printable(body, limit: 60))"
@@ -183,19 +204,24 @@ public struct EtcdEndpoint: Sendable {
 
     static func printable(_ body: ByteBuffer, limit: Int) -> String {
         let bytes = body.getBytes(at: body.readerIndex, length: min(limit, body.readableBytes)) ?? []
-        return "\"" + bytes.map { b -> String in
-            (0x20..<0x7f).contains(b) && b != UInt8(ascii: "\"") ? String(UnicodeScalar(b)) : "\\x" + (b < 16 ? "0" : "") + String(b, radix: 16)
-        }.joined() + (body.readableBytes > limit ? "…" : "") + "\""
+        return "\""
+            + bytes.map { b -> String in
+                (0x20..<0x7f).contains(b) && b != UInt8(ascii: "\"")
+                    ? String(UnicodeScalar(b)) : "\\x" + (b < 16 ? "0" : "") + String(b, radix: 16)
+            }.joined() + (body.readableBytes > limit ? "…" : "") + "\""
     }
 
     /// The range end that selects every key with this prefix: the prefix with its last byte incremented.
     static func prefixEnd(_ key: [UInt8]) -> [UInt8] {
         var end = key
         while let last = end.last {
-            if last < 0xFF { end[end.count - 1] = last + 1; return end }
+            if last < 0xFF {
+                end[end.count - 1] = last + 1
+                return end
+            }
             end.removeLast()
         }
-        return [0]   // every key
+        return [0]  // every key
     }
 }
 
@@ -204,9 +230,13 @@ extension EtcdEndpoint {
     /// the watch; each later one carries events). Returns when the stream ends or the deadline passes.
     public func watch(prefix: String, timeout: Duration, onMessage: @Sendable () -> Void) async throws {
         var b = JSONBody()
-        b["create_request"] = ["key": Array(prefix.utf8).base64, "range_end": Self.prefixEnd(Array(prefix.utf8)).base64]
-        _ = try await transport.stream(endpoint: url, path: await apiPrefix() + "/watch", call: "watch \(prefix)", body: b.data(),
-                                       timeout: timeout) { chunk in
+        b["create_request"] = [
+            "key": Array(prefix.utf8).base64, "range_end": Self.prefixEnd(Array(prefix.utf8)).base64,
+        ]
+        _ = try await transport.stream(
+            endpoint: url, path: await apiPrefix() + "/watch", call: "watch \(prefix)", body: b.data(),
+            timeout: timeout
+        ) { chunk in
             if chunk.readableBytes > 0 { onMessage() }
         }
     }

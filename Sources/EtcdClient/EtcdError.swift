@@ -45,7 +45,8 @@ public enum EtcdError: Error, CustomStringConvertible, Sendable, Equatable {
     /// answer.
     var memberClosing: Bool {
         guard case let .http(_, _, status, code, message) = self else { return false }
-        return (status == 408 || code == 1) && (message.contains("client connection is closing") || message.contains("transport is closing"))
+        return (status == 408 || code == 1)
+            && (message.contains("client connection is closing") || message.contains("transport is closing"))
     }
 
     /// Connection errors, timeouts and 5xx answers are worth trying on another member; a 4xx is the same everywhere

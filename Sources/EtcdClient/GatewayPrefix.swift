@@ -22,9 +22,12 @@ final class GatewayPrefixes: Sendable {
 
     func prefix(for url: String, transport: Transport) async -> String {
         if let p = known.withLock({ $0[url] }) { return p }
-        guard let a = try? await transport.sendOnce(endpoint: url, path: "/version", call: "version", method: .GET, body: nil,
-                                                    token: nil, timeout: .seconds(2)),
-              a.status == 200, let v = try? JSONDecoder().decode(VersionInfo.self, from: a.body) else {
+        guard
+            let a = try? await transport.sendOnce(
+                endpoint: url, path: "/version", call: "version", method: .GET, body: nil,
+                token: nil, timeout: .seconds(2)),
+            a.status == 200, let v = try? JSONDecoder().decode(VersionInfo.self, from: a.body)
+        else {
             // Unknown (the member is down or cut off): assume the current prefix and remember it, so an unreachable
             // member does not cost every later call another /version deadline; its next `version()` answer (the
             // observer asks every member each tick) corrects it.

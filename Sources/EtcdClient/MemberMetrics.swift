@@ -17,7 +17,8 @@ public struct MemberMetrics: Sendable, Equatable {
 
     /// Every series this reads: pass it as `only` to skip the rest of a scrape.
     public static let names: Set<String> = [
-        "etcd_cluster_version", "etcd_server_version", "etcd_server_id", "etcd_server_is_leader", "etcd_server_has_leader",
+        "etcd_cluster_version", "etcd_server_version", "etcd_server_id", "etcd_server_is_leader",
+        "etcd_server_has_leader",
         "etcd_mvcc_db_total_size_in_bytes", "etcd_debugging_mvcc_db_total_size_in_bytes",
         "etcd_server_leader_changes_seen_total", "etcd_server_quota_backend_bytes", "process_start_time_seconds",
     ]
@@ -31,7 +32,8 @@ public struct MemberMetrics: Sendable, Equatable {
         serverIDHex = label("etcd_server_id", "server_id")
         isLeader = text.value("etcd_server_is_leader") == 1
         hasLeader = text.value("etcd_server_has_leader") == 1
-        let db = text.value("etcd_mvcc_db_total_size_in_bytes") ?? text.value("etcd_debugging_mvcc_db_total_size_in_bytes")
+        let db =
+            text.value("etcd_mvcc_db_total_size_in_bytes") ?? text.value("etcd_debugging_mvcc_db_total_size_in_bytes")
         dbSizeBytes = db.map { Int64($0) }
         leaderChangesSeen = text.value("etcd_server_leader_changes_seen_total").map { Int64($0) }
         quotaBackendBytes = text.value("etcd_server_quota_backend_bytes").map { Int64($0) }

@@ -5,7 +5,11 @@ public struct PrometheusSample: Sendable, Equatable {
     public let name: String
     public let labels: [String: String]
     public let value: Double
-    public init(name: String, labels: [String: String] = [:], value: Double) { self.name = name; self.labels = labels; self.value = value }
+    public init(name: String, labels: [String: String] = [:], value: Double) {
+        self.name = name
+        self.labels = labels
+        self.value = value
+    }
 }
 
 public struct PrometheusText: Sendable {
@@ -64,14 +68,18 @@ public struct PrometheusText: Sendable {
             i += 1
             while true {
                 skipSpaces(b, &i)
-                if i < b.endIndex, b[i] == UInt8(ascii: "}") { i += 1; break }
+                if i < b.endIndex, b[i] == UInt8(ascii: "}") {
+                    i += 1
+                    break
+                }
                 let ls = i
                 while i < b.endIndex, isNameByte(b[i]) { i += 1 }
                 guard i > ls else { throw fail("expected a label name") }
                 let label = String(decoding: b[ls..<i], as: UTF8.self)
                 skipSpaces(b, &i)
                 guard i < b.endIndex, b[i] == UInt8(ascii: "=") else { throw fail("expected '=' after label \(label)") }
-                i += 1; skipSpaces(b, &i)
+                i += 1
+                skipSpaces(b, &i)
                 guard i < b.endIndex, b[i] == UInt8(ascii: "\"") else { throw fail("expected '\"' for label \(label)") }
                 i += 1
                 var value: [UInt8] = []
@@ -83,8 +91,13 @@ public struct PrometheusText: Sendable {
                         value.append(n == UInt8(ascii: "n") ? UInt8(ascii: "\n") : n)
                         i += 2
                     } else if c == UInt8(ascii: "\"") {
-                        i += 1; closed = true; break
-                    } else { value.append(c); i += 1 }
+                        i += 1
+                        closed = true
+                        break
+                    } else {
+                        value.append(c)
+                        i += 1
+                    }
                 }
                 guard closed else { throw fail("unterminated value of label \(label)") }
                 labels[label] = String(decoding: value, as: UTF8.self)
@@ -97,7 +110,7 @@ public struct PrometheusText: Sendable {
         while i < b.endIndex, b[i] != UInt8(ascii: " "), b[i] != UInt8(ascii: "\t") { i += 1 }
         let text = String(decoding: b[vs..<i], as: UTF8.self)
         guard let value = parseValue(text) else { throw fail("bad value '\(text)' for \(name)") }
-        return PrometheusSample(name: name, labels: labels, value: value)   // a trailing timestamp is ignored
+        return PrometheusSample(name: name, labels: labels, value: value)  // a trailing timestamp is ignored
     }
 
     private static func parseValue(_ s: String) -> Double? {

@@ -27,11 +27,13 @@ final class SnapshotFile: @unchecked Sendable {
     var lastProgress: ContinuousClock.Instant { progressAt.withLock { $0 } }
 
     init(path: String, endpoint: String) throws {
-        self.path = path; self.endpoint = endpoint
+        self.path = path
+        self.endpoint = endpoint
         temp = path + ".partial-" + String(UInt64.random(in: 0...UInt64.max), radix: 16)
         fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
-            throw EtcdError.snapshotIntegrity(endpoint: endpoint, detail: "cannot create \(temp): \(String(cString: strerror(errno)))")
+            throw EtcdError.snapshotIntegrity(
+                endpoint: endpoint, detail: "cannot create \(temp): \(String(cString: strerror(errno)))")
         }
     }
 
@@ -49,7 +51,10 @@ final class SnapshotFile: @unchecked Sendable {
             var off = 0
             while off < raw.count {
                 let n = write(fd, raw.baseAddress! + off, raw.count - off)
-                guard n > 0 else { throw EtcdError.snapshotIntegrity(endpoint: endpoint, detail: "write \(temp): \(String(cString: strerror(errno)))") }
+                guard n > 0 else {
+                    throw EtcdError.snapshotIntegrity(
+                        endpoint: endpoint, detail: "write \(temp): \(String(cString: strerror(errno)))")
+                }
                 off += n
             }
         }
@@ -59,22 +64,31 @@ final class SnapshotFile: @unchecked Sendable {
     /// Verifies the trailer, fsyncs, and renames the file onto `path`.
     func finish() throws -> SnapshotInfo {
         guard let trailer = pending, trailer.count == 32, written > 32 else {
-            throw EtcdError.snapshotIntegrity(endpoint: endpoint, detail: "stream ended without a sha256 trailer (\(written) bytes)")
+            throw EtcdError.snapshotIntegrity(
+                endpoint: endpoint, detail: "stream ended without a sha256 trailer (\(written) bytes)")
         }
         let digest = Array(hasher.finalize())
         guard digest == Array(trailer) else {
             throw EtcdError.snapshotIntegrity(endpoint: endpoint, detail: "sha256 trailer does not match the db bytes")
         }
-        guard fsync(fd) == 0 else { throw EtcdError.snapshotIntegrity(endpoint: endpoint, detail: "fsync \(temp): \(String(cString: strerror(errno)))") }
-        close(fd); fd = -1
+        guard fsync(fd) == 0 else {
+            throw EtcdError.snapshotIntegrity(
+                endpoint: endpoint, detail: "fsync \(temp): \(String(cString: strerror(errno)))")
+        }
+        close(fd)
+        fd = -1
         guard rename(temp, path) == 0 else {
-            throw EtcdError.snapshotIntegrity(endpoint: endpoint, detail: "rename \(temp) → \(path): \(String(cString: strerror(errno)))")
+            throw EtcdError.snapshotIntegrity(
+                endpoint: endpoint, detail: "rename \(temp) → \(path): \(String(cString: strerror(errno)))")
         }
         return SnapshotInfo(path: path, size: written, sha256: digest.map { String(format: "%02x", $0) }.joined())
     }
 
     func discard() {
-        if fd >= 0 { close(fd); fd = -1 }
+        if fd >= 0 {
+            close(fd)
+            fd = -1
+        }
         unlink(temp)
     }
 }

@@ -8,7 +8,9 @@ public struct TLSOptions: Sendable, Equatable, Codable {
     public var keyFile: String?
 
     public init(caFile: String? = nil, certFile: String? = nil, keyFile: String? = nil) {
-        self.caFile = caFile; self.certFile = certFile; self.keyFile = keyFile
+        self.caFile = caFile
+        self.certFile = certFile
+        self.keyFile = keyFile
     }
 
     public var isEmpty: Bool { caFile == nil && certFile == nil && keyFile == nil }
@@ -31,8 +33,11 @@ public struct TLSOptions: Sendable, Equatable, Codable {
     private func load<T>(_ path: String, _ body: (String) throws -> T) throws -> T {
         if access(path, R_OK) != 0 {
             let e = errno
-            throw TLSFileError(path: path, detail: e == ENOENT ? "does not exist (ENOENT): check the path in cluster.tls"
-                                                              : "is not readable (\(String(cString: strerror(e)))): check its owner and mode")
+            throw TLSFileError(
+                path: path,
+                detail: e == ENOENT
+                    ? "does not exist (ENOENT): check the path in cluster.tls"
+                    : "is not readable (\(String(cString: strerror(e)))): check its owner and mode")
         }
         do { return try body(path) } catch {
             throw TLSFileError(path: path, detail: "is not a PEM certificate or key this client can use (\(error))")

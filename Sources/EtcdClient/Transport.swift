@@ -16,7 +16,8 @@ public final class Transport: Sendable {
     let prefixes = GatewayPrefixes()
 
     public init(tls: TLSOptions = TLSOptions(), credentials: EtcdCredentials? = nil) throws {
-        self.tls = tls; self.credentials = credentials
+        self.tls = tls
+        self.credentials = credentials
         var config = HTTPClient.Configuration()
         config.timeout = .init(connect: .seconds(2))
         if !tls.isEmpty { config.tlsConfiguration = try tls.makeConfiguration() }
@@ -38,26 +39,34 @@ public final class Transport: Sendable {
         let body: ByteBuffer
     }
 
-    /// Sends one request and collects the whole body. Maps every failure to an `EtcdError` naming `endpoint` and `call`.
+    /// Sends one request and collects the whole body. Maps every failure to an `EtcdError` naming `endpoint` and
+    /// `call`.
     /// With credentials, a v3 call carries the token, and a rejected token is bought again once.
-    func send(endpoint: String, path: String, call: String, method: HTTPMethod, body: Data?, timeout: Duration,
-              limit: Int = 16 << 20) async throws -> Answer {
+    func send(
+        endpoint: String, path: String, call: String, method: HTTPMethod, body: Data?, timeout: Duration,
+        limit: Int = 16 << 20
+    ) async throws -> Answer {
         guard let credentials, EtcdCredentials.needsToken(path) else {
-            return try await sendOnce(endpoint: endpoint, path: path, call: call, method: method, body: body, token: nil,
-                                      timeout: timeout, limit: limit)
+            return try await sendOnce(
+                endpoint: endpoint, path: path, call: call, method: method, body: body, token: nil,
+                timeout: timeout, limit: limit)
         }
         let prefix = EtcdCredentials.prefix(of: path)
         let token = try await credentials.token(transport: self, endpoint: endpoint, prefix: prefix, timeout: timeout)
-        let first = try await sendOnce(endpoint: endpoint, path: path, call: call, method: method, body: body, token: token,
-                                       timeout: timeout, limit: limit)
+        let first = try await sendOnce(
+            endpoint: endpoint, path: path, call: call, method: method, body: body, token: token,
+            timeout: timeout, limit: limit)
         guard credentials.rejects(first, token: token) else { return first }
         let again = try await credentials.token(transport: self, endpoint: endpoint, prefix: prefix, timeout: timeout)
-        return try await sendOnce(endpoint: endpoint, path: path, call: call, method: method, body: body, token: again,
-                                  timeout: timeout, limit: limit)
+        return try await sendOnce(
+            endpoint: endpoint, path: path, call: call, method: method, body: body, token: again,
+            timeout: timeout, limit: limit)
     }
 
-    func sendOnce(endpoint: String, path: String, call: String, method: HTTPMethod, body: Data?, token: String?,
-                  timeout: Duration, limit: Int = 16 << 20) async throws -> Answer {
+    func sendOnce(
+        endpoint: String, path: String, call: String, method: HTTPMethod, body: Data?, token: String?,
+        timeout: Duration, limit: Int = 16 << 20
+    ) async throws -> Answer {
         var request = HTTPClientRequest(url: endpoint + path)
         request.method = method
         if let token { request.headers.add(name: "Authorization", value: token) }
@@ -75,16 +84,19 @@ public final class Transport: Sendable {
     }
 
     /// Sends one request and hands the body to `consume` chunk by chunk (snapshot streams).
-    func stream(endpoint: String, path: String, call: String, body: Data, timeout: Duration,
-                consume: (ByteBuffer) async throws -> Void) async throws -> Int {
+    func stream(
+        endpoint: String, path: String, call: String, body: Data, timeout: Duration,
+        consume: (ByteBuffer) async throws -> Void
+    ) async throws -> Int {
         var request = HTTPClientRequest(url: endpoint + path)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
         request.body = .bytes(ByteBuffer(data: body))
         do {
             if let credentials {
-                let token = try await credentials.token(transport: self, endpoint: endpoint,
-                                                        prefix: EtcdCredentials.prefix(of: path), timeout: .seconds(5))
+                let token = try await credentials.token(
+                    transport: self, endpoint: endpoint,
+                    prefix: EtcdCredentials.prefix(of: path), timeout: .seconds(5))
                 request.headers.add(name: "Authorization", value: token)
             }
             let response = try await http.execute(request, timeout: .nanoseconds(timeout.nanoseconds))
@@ -108,7 +120,9 @@ public final class Transport: Sendable {
             return .timeout(endpoint: endpoint, call: call, seconds: timeout.seconds)
         }
         if error is NIOTooManyBytesError {
-            return .decoding(endpoint: endpoint, call: call, detail: "the answer is larger than any etcd answer to this call; not read further")
+            return .decoding(
+                endpoint: endpoint, call: call,
+                detail: "the answer is larger than any etcd answer to this call; not read further")
         }
         return .unreachable(endpoint: endpoint, call: call, detail: readable(error))
     }
@@ -121,13 +135,16 @@ public final class Transport: Sendable {
             if let first = c.connectionErrors.first { return readable(first.error) }
             if c.dnsAError != nil || c.dnsAAAAError != nil { return "the host name does not resolve: check the URL" }
         }
-        if let h = error as? HTTPClientError, h == .remoteConnectionClosed { return "the member closed the connection before answering" }
+        if let h = error as? HTTPClientError, h == .remoteConnectionClosed {
+            return "the member closed the connection before answering"
+        }
         return String(describing: error)
     }
 
     static func errnoText(_ code: Int32) -> String {
         switch code {
-        case ECONNREFUSED: return "connection refused: nothing listens there (is etcd running? is the URL's port its client port?)"
+        case ECONNREFUSED:
+            return "connection refused: nothing listens there (is etcd running? is the URL's port its client port?)"
         case ETIMEDOUT: return "connection timed out: the host does not answer (a firewall, or the wrong address?)"
         case EHOSTUNREACH, ENETUNREACH: return "no route to the host (network down, or the wrong address?)"
         case ECONNRESET: return "the member reset the connection"
@@ -146,7 +163,11 @@ extension Duration {
 
 /// The gateway's error body: `{"error":"...","message":"...","code":N}`.
 enum GatewayError {
-    struct Body: Decodable { let error: String?; let message: String?; let code: Int? }
+    struct Body: Decodable {
+        let error: String?
+        let message: String?
+        let code: Int?
+    }
 
     static func from(status: Int, body: ByteBuffer, endpoint: String, call: String) -> EtcdError {
         let decoded = try? JSONDecoder().decode(Body.self, from: body)
@@ -156,11 +177,16 @@ enum GatewayError {
 
     /// What to do about the auth answers an operator meets first.
     static func hint(_ text: String) -> String {
-        if text.contains("user name is empty") { return " (etcd has auth enabled: set cluster.auth, a user and its passwordFile)" }
+        if text.contains("user name is empty") {
+            return " (etcd has auth enabled: set cluster.auth, a user and its passwordFile)"
+        }
         if text.contains("authentication is not enabled") { return " (etcd has auth disabled: remove cluster.auth)" }
-        if text.contains("invalid user ID or password") { return " (check cluster.auth.user and the password in its passwordFile)" }
+        if text.contains("invalid user ID or password") {
+            return " (check cluster.auth.user and the password in its passwordFile)"
+        }
         if text.contains("CommonName of client") {
-            return " (with auth enabled etcd's JSON gateway refuses client certificates that carry a CommonName: use one without a CN, and cluster.auth)"
+            return
+                " (with auth enabled etcd's JSON gateway refuses client certificates that carry a CommonName: use one without a CN, and cluster.auth)"
         }
         return ""
     }

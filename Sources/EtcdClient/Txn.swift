@@ -1,16 +1,22 @@
 /// A transaction: compares, then the success or failure operations.
 public struct Compare: Sendable {
     public enum Target: Sendable { case createRevision(Int64), modRevision(Int64), version(Int64), value([UInt8]) }
-    public enum Result: String, Sendable { case equal = "EQUAL", greater = "GREATER", less = "LESS", notEqual = "NOT_EQUAL" }
+    public enum Result: String, Sendable {
+        case equal = "EQUAL", greater = "GREATER", less = "LESS", notEqual = "NOT_EQUAL"
+    }
     public let key: [UInt8]
     public let result: Result
     public let target: Target
 
     public init(key: String, _ result: Result, _ target: Target) {
-        self.key = Array(key.utf8); self.result = result; self.target = target
+        self.key = Array(key.utf8)
+        self.result = result
+        self.target = target
     }
     public init(keyBytes: [UInt8], _ result: Result, _ target: Target) {
-        self.key = keyBytes; self.result = result; self.target = target
+        self.key = keyBytes
+        self.result = result
+        self.target = target
     }
 
     /// The key does not exist (put-if-absent).
@@ -19,10 +25,18 @@ public struct Compare: Sendable {
     var json: [String: Any] {
         var o: [String: Any] = ["key": key.base64, "result": result.rawValue]
         switch target {
-        case let .createRevision(r): o["target"] = "CREATE"; o["create_revision"] = String(r)
-        case let .modRevision(r): o["target"] = "MOD"; o["mod_revision"] = String(r)
-        case let .version(v): o["target"] = "VERSION"; o["version"] = String(v)
-        case let .value(v): o["target"] = "VALUE"; o["value"] = v.base64
+        case let .createRevision(r):
+            o["target"] = "CREATE"
+            o["create_revision"] = String(r)
+        case let .modRevision(r):
+            o["target"] = "MOD"
+            o["mod_revision"] = String(r)
+        case let .version(v):
+            o["target"] = "VERSION"
+            o["version"] = String(v)
+        case let .value(v):
+            o["target"] = "VALUE"
+            o["value"] = v.base64
         }
         return o
     }
@@ -53,7 +67,9 @@ public struct TxnResult: Decodable, Sendable {
     public let ranges: [RangeResult]
 
     public init(succeeded: Bool, header: ResponseHeader?, ranges: [RangeResult] = []) {
-        self.succeeded = succeeded; self.header = header; self.ranges = ranges
+        self.succeeded = succeeded
+        self.header = header
+        self.ranges = ranges
     }
 
     enum K: String, CodingKey { case succeeded, header, responses }

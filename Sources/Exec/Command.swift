@@ -1,9 +1,10 @@
 import Foundation
 import Subprocess
+
 #if canImport(System)
-import System
+    import System
 #else
-import SystemPackage
+    import SystemPackage
 #endif
 
 /// Runs a command given as argv (never through a shell), collects its output, and gives up after a deadline
@@ -30,20 +31,28 @@ public enum Command {
 
     /// `argv[0]` is a path (absolute or relative) or a name looked up in PATH. `started` is called with the child's
     /// pid once it runs (before its output is collected).
-    public static func run(_ argv: [String], environment: [String: String] = [:], timeout: Duration = .seconds(60),
-                           outputLimit: Int = 4 << 20, started: (@Sendable (Int32) -> Void)? = nil) async throws -> Result {
+    public static func run(
+        _ argv: [String], environment: [String: String] = [:], timeout: Duration = .seconds(60),
+        outputLimit: Int = 4 << 20, started: (@Sendable (Int32) -> Void)? = nil
+    ) async throws -> Result {
         guard let first = argv.first, !first.isEmpty else { throw Failure(argv: argv, detail: "empty command") }
         let executable: Executable = first.contains("/") ? .path(FilePath(first)) : .name(first)
         var options = PlatformOptions()
         options.teardownSequence = [.gracefulShutDown(allowedDurationToNextStep: .seconds(2))]
         var env = Environment.inherit
         if !environment.isEmpty {
-            env = env.updating(Dictionary(uniqueKeysWithValues: environment.map { (Environment.Key(stringLiteral: $0.key), Optional($0.value)) }))
+            env = env.updating(
+                Dictionary(
+                    uniqueKeysWithValues: environment.map {
+                        (Environment.Key(stringLiteral: $0.key), Optional($0.value))
+                    }))
         }
         let work = Task {
-            try await Subprocess.run(executable, arguments: Arguments(Array(argv.dropFirst())), environment: env,
-                                     platformOptions: options, input: .none, output: .string(limit: outputLimit),
-                                     error: .string(limit: outputLimit)) { execution -> Void in
+            try await Subprocess.run(
+                executable, arguments: Arguments(Array(argv.dropFirst())), environment: env,
+                platformOptions: options, input: .none, output: .string(limit: outputLimit),
+                error: .string(limit: outputLimit)
+            ) { execution -> Void in
                 if let started { started(execution.processIdentifier.value) }
             }
         }

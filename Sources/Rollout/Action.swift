@@ -25,7 +25,8 @@ public enum Action: Sendable, Equatable {
     case switchBinary(path: String)
     /// Start the member; journal `.started`; write the record in `phase` (fenced) when given.
     case startMember(phase: MemberPhase?)
-    /// Fenced record write: the member is done (its process start time recorded, for the watch after it); journal cleared.
+    /// Fenced record write: the member is done (its process start time recorded, for the watch after it); journal
+    /// cleared.
     case markDone(processStartTime: Double?)
     /// A rollback of a member that is down: write `journal` (a rollback to the previous binary, no stop needed) and
     /// the record `.rollingBack` (fenced); then switch and start as usual.

@@ -4,16 +4,19 @@ extension Decide {
     static func sequence(_ j: JournalEntry, _ o: Observation) -> Action {
         // Removed from the cluster (an operator replacing the node): never stopped, started or rolled back again.
         guard o.local != nil else {
-            return .leaveSequence(reason: "\(o.localName) was removed from the cluster during its \(j.step.rawValue) step; "
-                                  + "its sequence is abandoned and nothing of it is touched again")
+            return .leaveSequence(
+                reason: "\(o.localName) was removed from the cluster during its \(j.step.rawValue) step; "
+                    + "its sequence is abandoned and nothing of it is touched again")
         }
         // The target failed while it was verified, and this daemon lost its lock meanwhile: the rollout halts at once
         // (no lock needed), then the member is rolled back under the lock, as with the lock held.
         if o.lock == nil, orphaned(j, o) == nil, let failure = targetFailed(j, o), let r = o.rollout {
             if r.state == .active || r.state == .paused {
-                let next = rollbackPossible(j, r, o) ? "rolling it back to \(j.from ?? r.from)"
+                let next =
+                    rollbackPossible(j, r, o)
+                    ? "rolling it back to \(j.from ?? r.from)"
                     : "the cluster version moved to \(o.clusterVersion ?? "?"), so no binary rollback: read its log (journalctl -u etcd), "
-                      + "fix the cause and start it, or restore the snapshot (etcd-shepherd backups --restore \(r.backupKey))"
+                        + "fix the cause and start it, or restore the snapshot (etcd-shepherd backups --restore \(r.backupKey))"
                 return .halt(reason: "\(failure); \(next)", recordPhase: .verifying, keepJournal: true)
             }
             // Halted: the lock only for a rollback still possible; after the flip only the recovery is left (found
@@ -43,12 +46,14 @@ extension Decide {
             return stopGate(j, o)
         case .stopped, .switched:
             if expired || j.startFailures >= maxStartFailures {
-                let why = j.startFailures >= maxStartFailures
+                let why =
+                    j.startFailures >= maxStartFailures
                     ? "\(o.localName) failed to start on \(j.target) \(j.startFailures) times: \(j.lastError ?? "?")"
                     : "\(o.localName) not started on \(j.target) within \(Int(o.timing.verifyTimeoutSeconds)) s of its stop"
                 return failed(j, o, why: why)
             }
-            return j.step == .stopped ? .switchBinary(path: switchPath(j, o.binaryPathTemplate))
+            return j.step == .stopped
+                ? .switchBinary(path: switchPath(j, o.binaryPathTemplate))
                 : .startMember(phase: j.rollingBack ? .rollingBack : .verifying)
         case .started:
             // A target that dies seconds after each start (exited, or restarted: its process start time changed) is
@@ -57,16 +62,24 @@ extension Decide {
             if j.processStartTime == nil, let t = o.localStartTime { return .noteProcess(startTime: t) }
             // Settle is watched on the process start time: a tick without it (the scrape failed) proves nothing,
             // and a restart it would have shown passed as settled (found by the simulator, seed 3413090).
-            let failure = Gates.verification(o, target: j.target)
+            let failure =
+                Gates.verification(o, target: j.target)
                 ?? (o.localStartTime == nil ? "\(o.localName)'s process start time not read" : nil)
             if failure == nil && o.verifiedFor >= o.timing.settleSeconds {
-                return j.rollingBack ? halt(j.reason ?? "rolled back", o, phase: .rolledBack)
+                return j.rollingBack
+                    ? halt(j.reason ?? "rolled back", o, phase: .rolledBack)
                     : .markDone(processStartTime: j.processStartTime ?? o.localStartTime)
             }
             if !expired {
-                return .wait(failure.map { "verifying: \($0)" } ?? "verifying: settling \(Int(o.verifiedFor))/\(Int(o.timing.settleSeconds)) s")
+                return .wait(
+                    failure.map { "verifying: \($0)" }
+                        ?? "verifying: settling \(Int(o.verifiedFor))/\(Int(o.timing.settleSeconds)) s")
             }
-            return failed(j, o, why: "\(o.localName) not verified on \(j.target) within \(Int(o.timing.verifyTimeoutSeconds)) s: \(failure ?? "not settled")")
+            return failed(
+                j, o,
+                why:
+                    "\(o.localName) not verified on \(j.target) within \(Int(o.timing.verifyTimeoutSeconds)) s: \(failure ?? "not settled")"
+            )
         }
     }
 
@@ -79,10 +92,14 @@ extension Decide {
             // A minor step back only while the cluster version is still the lower minor (it may have moved since the
             // rollback was decided): after that no binary swap goes back.
             if j.target.minorVersion != r.to.minorVersion, o.clusterVersion != j.target.minorVersion {
-                guard let cv = o.clusterVersion else { return .wait("the cluster version is unknown: not rolling \(o.localName) back until it is known") }
-                return .halt(reason: (j.reason ?? "rollback") + "; the cluster version moved to \(cv) before the rollback's stop, so a binary "
-                             + "rollback is impossible: restore the snapshot (etcd-shepherd backups --restore \(r.backupKey))",
-                             recordPhase: .interrupted, keepJournal: false)
+                guard let cv = o.clusterVersion else {
+                    return .wait("the cluster version is unknown: not rolling \(o.localName) back until it is known")
+                }
+                return .halt(
+                    reason: (j.reason ?? "rollback")
+                        + "; the cluster version moved to \(cv) before the rollback's stop, so a binary "
+                        + "rollback is impossible: restore the snapshot (etcd-shepherd backups --restore \(r.backupKey))",
+                    recordPhase: .interrupted, keepJournal: false)
             }
             if let peers = Gates.peersForRollback(o) { return .wait("rollback of \(o.localName) waits: \(peers)") }
             guard let written = j.recordWrittenAt else { return .beginStop(j) }
@@ -104,10 +121,13 @@ extension Decide {
             }
         }
         guard let lock = o.lock else { return .wait("no lock") }
-        if let why = Gates.window(observationAge: o.observationAge, leaseRemaining: lock.leaseRemaining, timing: o.timing) {
+        if let why = Gates.window(
+            observationAge: o.observationAge, leaseRemaining: lock.leaseRemaining, timing: o.timing)
+        {
             return .wait(why)
         }
-        return .stopMember(issueBy: o.observedAt + o.timing.maxObservationAgeSeconds, minLease: o.timing.minLeaseRemainingSeconds)
+        return .stopMember(
+            issueBy: o.observedAt + o.timing.maxObservationAgeSeconds, minLease: o.timing.minLeaseRemainingSeconds)
     }
 
     /// Why the process this sequence started has failed, from what the journal noted and what is seen now: it exited
@@ -115,9 +135,12 @@ extension Decide {
     static func targetFailed(_ j: JournalEntry, _ o: Observation) -> String? {
         guard j.step == .started, !j.rollingBack || o.lock != nil else { return nil }
         if o.localProcess == .stopped, o.localUnreachableFor >= o.timing.crashGraceSeconds {
-            return "\(o.localName) exited after its start on \(j.target) (not running, not answering for \(Int(o.localUnreachableFor)) s)"
+            return
+                "\(o.localName) exited after its start on \(j.target) (not running, not answering for \(Int(o.localUnreachableFor)) s)"
         }
-        if j.startFailures >= maxStartFailures { return "\(o.localName) exited after its start on \(j.target) \(j.startFailures) times" }
+        if j.startFailures >= maxStartFailures {
+            return "\(o.localName) exited after its start on \(j.target) \(j.startFailures) times"
+        }
         if j.restarted(seen: o.localStartTime) {
             return "\(o.localName) restarted while it was verified on \(j.target) (its process start time changed)"
         }
@@ -131,7 +154,8 @@ extension Decide {
         if r.id != j.rolloutID { return "rollout \(j.rolloutID) was replaced by \(r.id)" }
         let expected = j.rollingBack ? (j.from ?? r.from) : r.to
         if j.target != expected || (j.from != nil && j.rollingBack == false && j.from != r.from) {
-            return "rollout \(r.id) now says \(r.from) → \(r.to), not the \(j.from.map { "\($0) → " } ?? "")\(j.target) this sequence was for"
+            return
+                "rollout \(r.id) now says \(r.from) → \(r.to), not the \(j.from.map { "\($0) → " } ?? "")\(j.target) this sequence was for"
         }
         return nil
     }
@@ -144,24 +168,33 @@ extension Decide {
         // A member that does not stay up (found by the simulator, seed 5788790: a crash-looping target after the
         // flip, started for ever): the rollout halts with the reason — nothing else is stopped meanwhile — and the
         // journal stays, so this daemon goes on starting it.
-        if j.recoveryStarts >= maxStartFailures, let r = o.rollout, r.id == j.rolloutID, r.state == .active || r.state == .paused {
-            return .halt(reason: "\(o.localName) does not stay up after \(j.recoveryStarts) starts while its sequence was left "
-                         + "(\(why)); read its log (journalctl -u etcd); this daemon keeps starting it", recordPhase: .interrupted,
-                         keepJournal: true)
+        if j.recoveryStarts >= maxStartFailures, let r = o.rollout, r.id == j.rolloutID,
+            r.state == .active || r.state == .paused
+        {
+            return .halt(
+                reason: "\(o.localName) does not stay up after \(j.recoveryStarts) starts while its sequence was left "
+                    + "(\(why)); read its log (journalctl -u etcd); this daemon keeps starting it",
+                recordPhase: .interrupted,
+                keepJournal: true)
         }
         if o.localDown && (j.stoppedAt != nil || j.step != .stopping) {
             if let started = j.recoveryStartedAt, o.now - started < o.timing.startGraceSeconds {
                 return .wait("\(o.localName) was started \(Int(o.now - started)) s ago; waiting for it to answer")
             }
 
-            return .recoverStart(binary: j.recoveryBinary(template: o.binaryPathTemplate, clusterVersion: o.clusterVersion))
+            return .recoverStart(
+                binary: j.recoveryBinary(template: o.binaryPathTemplate, clusterVersion: o.clusterVersion))
         }
         if j.step == .stopping, let issued = j.stoppedAt {
             switch o.stopPending {
             case true?:
-                return .wait("a stop of \(o.localName) issued \(Int(o.now - issued)) s ago is still pending; clearing its record after it lands")
+                return .wait(
+                    "a stop of \(o.localName) issued \(Int(o.now - issued)) s ago is still pending; clearing its record after it lands"
+                )
             case nil where o.now - issued < o.timing.stopPendingSeconds:
-                return .wait("a stop of \(o.localName) issued \(Int(o.now - issued)) s ago may still be pending; clearing its record after it lands or in \(Int(o.timing.stopPendingSeconds - (o.now - issued))) s")
+                return .wait(
+                    "a stop of \(o.localName) issued \(Int(o.now - issued)) s ago may still be pending; clearing its record after it lands or in \(Int(o.timing.stopPendingSeconds - (o.now - issued))) s"
+                )
             default:
                 // Over: journalled first, so that whether the member runs is judged on health asked after it landed
                 // (an answer asked while it landed would say it runs).
@@ -175,8 +208,9 @@ extension Decide {
         // A member this recovery started is let go only once it has run `crashGraceSeconds`: a start that dies a
         // moment later would be left down with nobody to start it again (found by the simulator, seed 28951865).
         if let started = j.recoveryStartedAt, o.now - started < o.timing.crashGraceSeconds {
-            return .wait("\(o.localName) was started \(Int(o.now - started)) s ago; clearing its record once it has run "
-                         + "\(Int(o.timing.crashGraceSeconds)) s")
+            return .wait(
+                "\(o.localName) was started \(Int(o.now - started)) s ago; clearing its record once it has run "
+                    + "\(Int(o.timing.crashGraceSeconds)) s")
         }
         if let path = linkToRestore(j, o) { return .restoreLink(path: path) }
         // A rollback left half-way (its lock lost) still ends the rollout: its reason stands.
@@ -200,7 +234,8 @@ extension Decide {
             older.map { ($0, j.previousBinary ?? o.binaryPath($0)) }, newer.map { ($0, o.binaryPath($0)) },
         ].compactMap { $0 }
         guard binaries.contains(where: { $0.path == link }),
-              let runs = binaries.first(where: { $0.version == running }), runs.path != link else { return nil }
+            let runs = binaries.first(where: { $0.version == running }), runs.path != link
+        else { return nil }
         return runs.path
     }
 
@@ -209,7 +244,9 @@ extension Decide {
     static func failed(_ j: JournalEntry, _ o: Observation, why: String) -> Action {
         let down = o.localDown
         if j.rollingBack {
-            return halt("rollback failed: " + why + (j.reason.map { " (rolling back because: \($0))" } ?? ""), o, phase: .rolledBack)
+            return halt(
+                "rollback failed: " + why + (j.reason.map { " (rolling back because: \($0))" } ?? ""), o,
+                phase: .rolledBack)
         }
         guard let r = o.rollout else { return halt(why, o) }
         let from = j.from ?? r.from
@@ -217,11 +254,15 @@ extension Decide {
         // ran the target in this sequence kept it there (the cluster version never exceeds any member's version).
         if from.minorVersion != j.target.minorVersion, j.startedAt != nil {
             guard let cv = o.clusterVersion else {
-                return .wait("\(why); the cluster version is unknown (/version failed): not rolling back to \(from) until it is known")
+                return .wait(
+                    "\(why); the cluster version is unknown (/version failed): not rolling back to \(from) until it is known"
+                )
             }
             if cv != from.minorVersion {
-                return halt(why + "; the cluster version already moved to \(cv), binary rollback is impossible: restore the snapshot "
-                            + "(etcd-shepherd backups --restore \(r.backupKey))", o)
+                return halt(
+                    why
+                        + "; the cluster version already moved to \(cv), binary rollback is impossible: restore the snapshot "
+                        + "(etcd-shepherd backups --restore \(r.backupKey))", o)
             }
         }
         let entry = j.rollback(to: from, reason: why, down: down, now: o.now)
@@ -233,7 +274,8 @@ extension Decide {
     /// Whether a binary rollback of `j`'s member can still run: it never ran the target in this sequence, or the
     /// cluster version allows it (unknown counts as possible: decided once it is known).
     static func rollbackPossible(_ j: JournalEntry, _ r: RolloutRecord, _ o: Observation) -> Bool {
-        j.startedAt == nil || binaryRollbackAllowed(from: j.from ?? r.from, to: j.target, clusterVersion: o.clusterVersion) ?? true
+        j.startedAt == nil
+            || binaryRollbackAllowed(from: j.from ?? r.from, to: j.target, clusterVersion: o.clusterVersion) ?? true
     }
 }
 

@@ -17,14 +17,16 @@ public enum Decide {
         // A member of ours verified in this rollout whose process crashed since: the rollout halts at once (no lock
         // needed, so nobody else stops anything meanwhile), then the member is rolled back while that is possible.
         if r.state != .completed, let local = o.local, let mine = o.localRecord, mine.phase == .done, mine.to == r.to,
-           local.version == r.to || local.version == nil, let crash = crashedAfterDone(o, mine) {
+            local.version == r.to || local.version == nil, let crash = crashedAfterDone(o, mine)
+        {
             return afterCrash(crash, r, o)
         }
         if let why = crashLooping(r, o) { return halt(why, o) }
 
         switch r.state {
         case .completed, .aborted, .halted:
-            return o.lock != nil ? .release : .idle("rollout \(r.id) \(r.state.rawValue)\(r.reason.map { ": \($0)" } ?? "")")
+            return o.lock != nil
+                ? .release : .idle("rollout \(r.id) \(r.state.rawValue)\(r.reason.map { ": \($0)" } ?? "")")
         case .paused:
             return o.lock != nil ? .release : .wait("rollout paused")
         case .active:
@@ -33,9 +35,12 @@ public enum Decide {
         // A step etcd does not support with auth (accepted by the request) must not see users or roles change while
         // the cluster is mixed: halt once no sequence of ours is in flight (this path runs without one). Once every
         // member runs the target there is nothing left to protect.
-        if r.watchesAuth, let seen = o.auth?.fingerprint, seen != r.authFingerprint, o.members.contains(where: { $0.version != r.to }) {
-            return halt("etcd users, roles or permissions changed during \(r.from) → \(r.to), which etcd does not support with auth enabled; "
-                        + "check the cluster and finish by hand or roll back", o)
+        if r.watchesAuth, let seen = o.auth?.fingerprint, seen != r.authFingerprint,
+            o.members.contains(where: { $0.version != r.to })
+        {
+            return halt(
+                "etcd users, roles or permissions changed during \(r.from) → \(r.to), which etcd does not support with auth enabled; "
+                    + "check the cluster and finish by hand or roll back", o)
         }
 
         // Completion: every member on the target with its record done, and the cluster version caught up.
@@ -49,7 +54,9 @@ public enum Decide {
                 return o.startTimes[m.name].map { abs($0 - noted) > 0.5 } ?? true
             }
             if !unproven.isEmpty {
-                return .wait("before completing: \(unproven.map(\.name).joined(separator: ", ")) not seen on the process that was verified")
+                return .wait(
+                    "before completing: \(unproven.map(\.name).joined(separator: ", ")) not seen on the process that was verified"
+                )
             }
             // On start times read just now: an observation that took long (a peer frozen) may hold a process that has
             // restarted since (found by the simulator, seed 649359: completed 10 s after a member crashed).
@@ -57,12 +64,15 @@ public enum Decide {
                 return .wait("before completing: observation is \(Int(o.observationAge)) s old; observing again")
             }
             if o.clusterVersion == r.to.minorVersion { return r.nextHop == nil ? .markCompleted : .advanceHop }
-            return .waitForClusterVersion("all members on \(r.to); waiting for the cluster version to move from \(o.clusterVersion ?? "?")")
+            return .waitForClusterVersion(
+                "all members on \(r.to); waiting for the cluster version to move from \(o.clusterVersion ?? "?")")
         }
 
         // Removed from the cluster (an operator replacing the node): nothing here is touched again.
         guard let local = o.local else {
-            return o.lock != nil ? .release : .idle("\(o.localName) is not in the member list (removed from the cluster): nothing to do here")
+            return o.lock != nil
+                ? .release
+                : .idle("\(o.localName) is not in the member list (removed from the cluster): nothing to do here")
         }
         // What is left of the cluster cannot go through a rolling upgrade: say so once and for all.
         let voters = o.members.filter { !$0.isLearner }.count
@@ -85,24 +95,29 @@ public enum Decide {
         // upgraded by hand) never resolves by waiting: gate 5 would hold the rollout active for ever.
         let odd = o.members.filter { m in m.version.map { $0 != r.from && $0 != r.to } ?? false }
         if !odd.isEmpty, myRecord?.phase.isDestructive != true {
-            return halt("\(odd.map { "\($0.name) runs \($0.version!)" }.joined(separator: ", ")), neither \(r.from) nor \(r.to) "
-                        + "of rollout \(r.id): bring it to one of them by hand, then request again", o)
+            return halt(
+                "\(odd.map { "\($0.name) runs \($0.version!)" }.joined(separator: ", ")), neither \(r.from) nor \(r.to) "
+                    + "of rollout \(r.id): bring it to one of them by hand, then request again", o)
         }
 
         // Leader last: the leader's daemon waits while any other member still runs `from`.
         let othersPending = o.members.filter { $0.name != local.name && $0.version != r.to }
         if local.isLeader && !othersPending.isEmpty {
-            return o.lock != nil ? .release : .wait("leader goes last (\(othersPending.map(\.name).joined(separator: ", ")) first)")
+            return o.lock != nil
+                ? .release : .wait("leader goes last (\(othersPending.map(\.name).joined(separator: ", ")) first)")
         }
 
         // A member already on the target but not verified (its sequence was lost on the way) needs the lock to
         // verify or roll back; everyone else steps aside until it has. Holding the lock while gate 2 waits on it
         // deadlocked (found by the simulator, seed 2185645).
         let unverified = o.members.filter {
-            $0.name != local.name && $0.version == r.to && !$0.healthy && ![.done, .rolledBack].contains(o.record($0.name)?.phase)
+            $0.name != local.name && $0.version == r.to && !$0.healthy
+                && ![.done, .rolledBack].contains(o.record($0.name)?.phase)
         }
         if !unverified.isEmpty {
-            return o.lock != nil ? .release : .wait("\(unverified.map(\.name).joined(separator: ", ")) on \(r.to) but not verified: it goes first")
+            return o.lock != nil
+                ? .release
+                : .wait("\(unverified.map(\.name).joined(separator: ", ")) on \(r.to) but not verified: it goes first")
         }
 
         guard let lock = o.lock else { return .acquireLock }
@@ -111,11 +126,14 @@ public enum Decide {
         // healthy or not — a sick target left by a lost sequence must be rolled back or halted, not waited on at
         // gate 2 with the lock held forever (found by the simulator, seed 285085). A member of ours that is down on
         // the target's binary is the same case (it reports no version): nothing else would ever bring it back.
-        let downOnTarget = o.localDown && o.localUnreachableFor >= o.timing.crashGraceSeconds && o.linkTarget == o.binaryPath(r.to)
+        let downOnTarget =
+            o.localDown && o.localUnreachableFor >= o.timing.crashGraceSeconds && o.linkTarget == o.binaryPath(r.to)
             && myRecord != nil
         if local.version == r.to || downOnTarget {
-            return .adoptVerification(JournalEntry(rolloutID: r.id, step: .started, target: r.to, stoppedAt: o.now, startedAt: o.now,
-                                                   previousBinary: o.binaryPath(r.from), from: r.from))
+            return .adoptVerification(
+                JournalEntry(
+                    rolloutID: r.id, step: .started, target: r.to, stoppedAt: o.now, startedAt: o.now,
+                    previousBinary: o.binaryPath(r.from), from: r.from))
         }
 
         let failing = Gates.evaluate(o).filter { !$0.passed }
@@ -130,7 +148,9 @@ public enum Decide {
         // Gate 7: hand leadership over first, to an upgraded voter (a lone member has nobody to hand it to: found by
         // the simulator; a learner cannot lead).
         if local.isLeader && o.members.count > 1 {
-            let upgraded = o.members.filter { $0.name != local.name && $0.version == r.to && $0.healthy && !$0.isLearner }
+            let upgraded = o.members.filter {
+                $0.name != local.name && $0.version == r.to && $0.healthy && !$0.isLearner
+            }
             guard let target = upgraded.max(by: { $0.raftIndex < $1.raftIndex }) else {
                 return .wait("leader: no upgraded healthy voting member to hand leadership to")
             }
@@ -143,13 +163,16 @@ public enum Decide {
         }
 
         // Bound the window between the observation the gates used and the stop.
-        if let why = Gates.window(observationAge: o.observationAge, leaseRemaining: lock.leaseRemaining, timing: o.timing) {
+        if let why = Gates.window(
+            observationAge: o.observationAge, leaseRemaining: lock.leaseRemaining, timing: o.timing)
+        {
             return .wait(why)
         }
         // The binary to roll back to: what the link names, unless an earlier sequence left it on the target (found by
         // the simulator, seed 37195544: a rollback "to" the bad target, the member left down).
         let previous = o.linkTarget.flatMap { $0 == o.binaryPath(r.to) ? nil : $0 } ?? o.binaryPath(r.from)
-        return .beginStop(JournalEntry(rolloutID: r.id, step: .stopping, target: r.to, previousBinary: previous, from: r.from))
+        return .beginStop(
+            JournalEntry(rolloutID: r.id, step: .stopping, target: r.to, previousBinary: previous, from: r.from))
     }
 
     /// Where the link goes for a sequence's switch: the target's binary, or rolling back, the one it ran before.
@@ -176,7 +199,8 @@ public enum Decide {
         // Down, not merely silent: its process is seen stopped (an unknown state, or a member without quorum, is not
         // taken for a crash).
         if o.localProcess == .stopped, o.localUnreachableFor >= o.timing.crashGraceSeconds {
-            return "\(o.localName) has been down for \(Int(o.localUnreachableFor)) s since its verification on \(rec.to)"
+            return
+                "\(o.localName) has been down for \(Int(o.localUnreachableFor)) s since its verification on \(rec.to)"
         }
         return nil
     }
@@ -193,11 +217,14 @@ public enum Decide {
     /// it (found by the simulator, seed 111269870: a rollout active for ever beside a crash-looping member).
     static func crashLooping(_ r: RolloutRecord, _ o: Observation) -> String? {
         guard r.state == .active || r.state == .paused, o.localRestarts >= maxStartFailures,
-              o.local?.version == r.to || o.linkTarget == o.binaryPath(r.to) else { return nil }
-        let back = binaryRollbackAllowed(from: r.from, to: r.to, clusterVersion: o.clusterVersion) == true
+            o.local?.version == r.to || o.linkTarget == o.binaryPath(r.to)
+        else { return nil }
+        let back =
+            binaryRollbackAllowed(from: r.from, to: r.to, clusterVersion: o.clusterVersion) == true
             ? "or put it back on \(r.from)'s binary while the cluster version allows it"
             : "or restore the snapshot (etcd-shepherd backups --restore \(r.backupKey))"
-        return "\(o.localName) restarted \(o.localRestarts) times within \(Int(o.timing.restartWindowSeconds)) s on \(r.to): "
+        return
+            "\(o.localName) restarted \(o.localRestarts) times within \(Int(o.timing.restartWindowSeconds)) s on \(r.to): "
             + "a target that does not stay up; read its log (journalctl -u etcd), fix the cause and start it, \(back)"
     }
 
@@ -207,16 +234,23 @@ public enum Decide {
         let canRollBack = binaryRollbackAllowed(from: r.from, to: r.to, clusterVersion: o.clusterVersion) == true
         if r.state == .active || r.state == .paused {
             guard canRollBack else {
-                guard let cv = o.clusterVersion else { return .wait("\(why); the cluster version is unknown: not deciding until /version answers") }
-                return halt("\(why); the cluster version already moved to \(cv), so a binary rollback is impossible: read its log "
-                            + "(journalctl -u etcd), fix the cause and start it on \(r.to), or restore the snapshot (etcd-shepherd backups --restore \(r.backupKey))", o)
+                guard let cv = o.clusterVersion else {
+                    return .wait("\(why); the cluster version is unknown: not deciding until /version answers")
+                }
+                return halt(
+                    "\(why); the cluster version already moved to \(cv), so a binary rollback is impossible: read its log "
+                        + "(journalctl -u etcd), fix the cause and start it on \(r.to), or restore the snapshot (etcd-shepherd backups --restore \(r.backupKey))",
+                    o)
             }
             return halt("\(why); rolling it back to \(r.from)", o, phase: .done)
         }
         // Halted (or aborted): the crashed member goes back to the binary that ran, while that is still possible.
-        guard canRollBack else { return o.lock != nil ? .release : .idle("rollout \(r.id) \(r.state.rawValue): \(r.reason ?? why)") }
+        guard canRollBack else {
+            return o.lock != nil ? .release : .idle("rollout \(r.id) \(r.state.rawValue): \(r.reason ?? why)")
+        }
         guard let lock = o.lock else { return .acquireLock }
-        let base = JournalEntry(rolloutID: r.id, step: .stopping, target: r.to, previousBinary: o.binaryPath(r.from), from: r.from)
+        let base = JournalEntry(
+            rolloutID: r.id, step: .stopping, target: r.to, previousBinary: o.binaryPath(r.from), from: r.from)
         let entry = base.rollback(to: r.from, reason: why, down: o.localDown, now: o.now)
         if o.localDown { return .rollBackWhileDown(entry) }
         if let peers = Gates.peersForRollback(o) {
@@ -230,8 +264,10 @@ public enum Decide {
 
     /// What the daemon may still do when it cannot observe the cluster at all (quorum lost, its own member down and
     /// no peer answering): finish bringing its own member back up. Needs no read of etcd.
-    public static func offline(journal j: JournalEntry?, lockHeld: Bool, process: ProcessState, binaryPathTemplate: String,
-                               now: Double, timing: Timing) -> Action? {
+    public static func offline(
+        journal j: JournalEntry?, lockHeld: Bool, process: ProcessState, binaryPathTemplate: String,
+        now: Double, timing: Timing
+    ) -> Action? {
         guard let j else { return nil }
         let down = process != .running
         // A recovery start, once: none while the last one is still within its grace to answer.
@@ -252,16 +288,20 @@ public enum Decide {
             return j.rollingBack && j.startFailures >= maxStartFailures ? recovery : .startMember(phase: nil)
         }
         guard j.step == .stopped || j.step == .switched else { return nil }
-        let expired = now - (j.deadlineFrom ?? now) >= timing.verifyTimeoutSeconds || j.startFailures >= maxStartFailures
+        let expired =
+            now - (j.deadlineFrom ?? now) >= timing.verifyTimeoutSeconds || j.startFailures >= maxStartFailures
         if !expired {
-            return j.step == .switched ? .startMember(phase: nil) : .switchBinary(path: switchPath(j, binaryPathTemplate))
+            return j.step == .switched
+                ? .startMember(phase: nil) : .switchBinary(path: switchPath(j, binaryPathTemplate))
         }
         // A rollback that cannot start (the cluster version may have moved): the member is brought up on what can run.
         if j.rollingBack { return recovery }
         // While this member is down the cluster version cannot move past what it ran before (etcd decides it from
         // every member's version), and it never ran the target in this sequence: going back is always possible here.
         guard let from = j.from, j.startedAt == nil else { return nil }
-        return .rollBackWhileDown(j.rollback(to: from, reason: "\(j.target) did not start within the deadline while the cluster was unobservable",
-                                             down: true, now: now))
+        return .rollBackWhileDown(
+            j.rollback(
+                to: from, reason: "\(j.target) did not start within the deadline while the cluster was unobservable",
+                down: true, now: now))
     }
 }

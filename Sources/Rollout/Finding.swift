@@ -4,6 +4,10 @@ public struct Finding: Sendable, Equatable, Codable {
     public let severity: Severity
     public let what: String
     public let fix: String
-    public init(severity: Severity, what: String, fix: String) { self.severity = severity; self.what = what; self.fix = fix }
+    public init(severity: Severity, what: String, fix: String) {
+        self.severity = severity
+        self.what = what
+        self.fix = fix
+    }
     public var line: String { "\(severity == .blocking ? "BLOCKING" : "warning"): \(what) — fix: \(fix)" }
 }

@@ -21,13 +21,15 @@ public enum ForgetRule {
         case let .record(r) where !r.phase.isDestructive:
             return "\(name)'s record is \(r.phase.rawValue), which blocks nothing: there is nothing to forget"
         case let .record(r) where leaseAlive:
-            return "\(name)'s daemon still holds the upgrade lock (lease \(r.leaseID ?? "?")): it clears its own record; if it is stuck, stop that daemon and wait for the lease to expire"
+            return
+                "\(name)'s daemon still holds the upgrade lock (lease \(r.leaseID ?? "?")): it clears its own record; if it is stuck, stop that daemon and wait for the lease to expire"
         default:
             break
         }
         guard let m = member else { return nil }
         if !m.reachable || !m.healthy {
-            return "\(name) is in the member list but not healthy: forgetting its record could let another member stop while it is down; start it (or remove it with etcdctl member remove) first"
+            return
+                "\(name) is in the member list but not healthy: forgetting its record could let another member stop while it is down; start it (or remove it with etcdctl member remove) first"
         }
         return nil
     }

@@ -18,10 +18,13 @@ public enum Gates {
             out.append(GateResult(number: n, name: name, passed: failure == nil, detail: failure ?? "ok"))
         }
         let r = o.rollout
-        gate(1, "rollout active", r == nil ? "no rollout" : (r!.state == .active ? nil : "rollout is \(r!.state.rawValue)"))
+        gate(
+            1, "rollout active",
+            r == nil ? "no rollout" : (r!.state == .active ? nil : "rollout is \(r!.state.rawValue)"))
 
         // (Not for a rollback's stop: the restarted peer's own rollback may wait for the lock that one holds.)
-        let sick = o.members.compactMap { m in (problem(m, o) ?? restartedSinceVerified(m, o)).map { "\(m.name)\($0)" } }
+        let sick = o.members.compactMap { m in (problem(m, o) ?? restartedSinceVerified(m, o)).map { "\(m.name)\($0)" }
+        }
         gate(2, "all members healthy", sick.isEmpty ? nil : "not healthy: " + sick.joined(separator: ", "))
 
         // Quorum counts voters: a learner neither votes nor counts.
@@ -31,8 +34,11 @@ public enum Gates {
         if n < 3 && !o.allowSmallCluster {
             marginFailure = smallCluster(n)
         } else if healthy - 1 < quorum(n) && !(n < 3 && o.allowSmallCluster) {
-            marginFailure = "stopping one of \(healthy) healthy voting members leaves \(healthy - 1) < quorum \(quorum(n))"
-        } else { marginFailure = nil }
+            marginFailure =
+                "stopping one of \(healthy) healthy voting members leaves \(healthy - 1) < quorum \(quorum(n))"
+        } else {
+            marginFailure = nil
+        }
         gate(3, "quorum margin", marginFailure)
 
         gate(4, "no other member mid-upgrade", otherDestructive(o))
@@ -41,15 +47,20 @@ public enum Gates {
         if let r {
             let odd = o.members.filter { $0.version != r.from && $0.version != r.to }
             if !odd.isEmpty {
-                versionFailure = "members on neither \(r.from) nor \(r.to): "
+                versionFailure =
+                    "members on neither \(r.from) nor \(r.to): "
                     + odd.map { "\($0.name)=\($0.version.map(\.description) ?? "?")" }.joined(separator: ", ")
-            } else if case let .refused(why) = o.policy.evaluate(from: r.from, to: r.to, clusterVersion: o.clusterVersion,
-                                                                       allowKnownBad: r.allowKnownBad, auth: authContext(o)) {
+            } else if case let .refused(why) = o.policy.evaluate(
+                from: r.from, to: r.to, clusterVersion: o.clusterVersion,
+                allowKnownBad: r.allowKnownBad, auth: authContext(o))
+            {
                 versionFailure = why
             } else {
                 versionFailure = authChange(o)
             }
-        } else { versionFailure = "no rollout" }
+        } else {
+            versionFailure = "no rollout"
+        }
         gate(5, "versions allowed", versionFailure)
 
         gate(6, "local preflight", o.preflightBlocking.isEmpty ? nil : o.preflightBlocking.joined(separator: "; "))
@@ -79,9 +90,13 @@ public enum Gates {
     /// process is read — whose process was not observed: it answers healthy, but nothing else is stopped until its
     /// daemon has looked at it. (Before the record write the peers' processes are not read on every tick.)
     static func restartedSinceVerified(_ m: MemberView, _ o: Observation) -> String? {
-        guard m.name != o.localName, let r = o.rollout, let rec = o.record(m.name), rec.rolloutID == r.id, rec.to == r.to,
-              rec.phase == .done, let noted = rec.processStartTime else { return nil }
-        guard let seen = o.startTimes[m.name] else { return o.journal == nil ? nil : " (its verified process not observed)" }
+        guard m.name != o.localName, let r = o.rollout, let rec = o.record(m.name), rec.rolloutID == r.id,
+            rec.to == r.to,
+            rec.phase == .done, let noted = rec.processStartTime
+        else { return nil }
+        guard let seen = o.startTimes[m.name] else {
+            return o.journal == nil ? nil : " (its verified process not observed)"
+        }
         return abs(seen - noted) > 0.5 ? " (restarted since its verification)" : nil
     }
 
@@ -95,8 +110,11 @@ public enum Gates {
     /// are the ones of the request: changed, or unknown (not read), both block.
     public static func authChange(_ o: Observation) -> String? {
         guard let r = o.rollout, r.watchesAuth, let want = r.authFingerprint else { return nil }
-        guard let seen = o.auth?.fingerprint else { return "etcd users, roles and permissions could not be read; this rollout must see them unchanged" }
-        return seen == want ? nil : "etcd users, roles or permissions changed during a rollout that accepted the auth risk"
+        guard let seen = o.auth?.fingerprint else {
+            return "etcd users, roles and permissions could not be read; this rollout must see them unchanged"
+        }
+        return seen == want
+            ? nil : "etcd users, roles or permissions changed during a rollout that accepted the auth risk"
     }
 
     /// Gate 4: any other record in a destructive phase — of this rollout or an older one, for a member in the list or
@@ -113,7 +131,8 @@ public enum Gates {
     /// Before a rollback's stop: the peers must be healthy with a leader and none may be mid-upgrade (a peer may have
     /// crashed since this member was started). The local member is failing verification, so it is not counted.
     public static func peersForRollback(_ o: Observation) -> String? {
-        let sick = o.members.filter { $0.name != o.localName }.compactMap { m in problem(m, o).map { "\(m.name)\($0)" } }
+        let sick = o.members.filter { $0.name != o.localName }.compactMap { m in problem(m, o).map { "\(m.name)\($0)" }
+        }
         if !sick.isEmpty { return "peers not healthy: " + sick.joined(separator: ", ") }
         return otherDestructive(o)
     }

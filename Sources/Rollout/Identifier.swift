@@ -10,18 +10,20 @@ public enum Identifier {
         if s.utf8.count > maxLength { return "is longer than \(maxLength) bytes" }
         if s.hasPrefix(".") { return "starts with '.'" }
         if let bad = s.unicodeScalars.first(where: { !allowed($0) }) {
-            return "contains \(bad.isASCII && bad.value >= 0x20 && bad.value < 0x7f ? "'\(bad)'" : "U+\(String(bad.value, radix: 16, uppercase: true))")"
+            return
+                "contains \(bad.isASCII && bad.value >= 0x20 && bad.value < 0x7f ? "'\(bad)'" : "U+\(String(bad.value, radix: 16, uppercase: true))")"
         }
         return nil
     }
 
     /// `s` with every character outside the safe set shown as `%XX` (for reporting a name that failed the check).
     public static func shown(_ s: String) -> String {
-        String(s.utf8.prefix(maxLength * 2).flatMap { b -> [Character] in
-            let u = Unicode.Scalar(b)
-            let hex = String(b, radix: 16, uppercase: true)
-            return allowed(u) ? [Character(u)] : Array("%" + (b < 16 ? "0" : "") + hex)
-        })
+        String(
+            s.utf8.prefix(maxLength * 2).flatMap { b -> [Character] in
+                let u = Unicode.Scalar(b)
+                let hex = String(b, radix: 16, uppercase: true)
+                return allowed(u) ? [Character(u)] : Array("%" + (b < 16 ? "0" : "") + hex)
+            })
     }
 
     static func allowed(_ u: Unicode.Scalar) -> Bool {

@@ -57,16 +57,28 @@ public struct JournalEntry: Codable, Sendable, Equatable {
     /// Where the one deadline from the stop to verified runs from.
     public var deadlineFrom: Double? { downAt ?? stoppedAt }
 
-    public init(rolloutID: String, step: Step, target: EtcdVersion, rollingBack: Bool = false, reason: String? = nil,
-                stoppedAt: Double? = nil, startedAt: Double? = nil, previousBinary: String? = nil, from: EtcdVersion? = nil,
-                startFailures: Int = 0, lastError: String? = nil, bootID: String? = nil) {
-        self.rolloutID = rolloutID; self.step = step; self.target = target; self.rollingBack = rollingBack
-        self.reason = reason; self.stoppedAt = stoppedAt; self.startedAt = startedAt; self.previousBinary = previousBinary
-        self.from = from; self.startFailures = startFailures; self.lastError = lastError; self.bootID = bootID
+    public init(
+        rolloutID: String, step: Step, target: EtcdVersion, rollingBack: Bool = false, reason: String? = nil,
+        stoppedAt: Double? = nil, startedAt: Double? = nil, previousBinary: String? = nil, from: EtcdVersion? = nil,
+        startFailures: Int = 0, lastError: String? = nil, bootID: String? = nil
+    ) {
+        self.rolloutID = rolloutID
+        self.step = step
+        self.target = target
+        self.rollingBack = rollingBack
+        self.reason = reason
+        self.stoppedAt = stoppedAt
+        self.startedAt = startedAt
+        self.previousBinary = previousBinary
+        self.from = from
+        self.startFailures = startFailures
+        self.lastError = lastError
+        self.bootID = bootID
     }
 
     enum CodingKeys: String, CodingKey {
-        case rolloutID, step, target, rollingBack, reason, stoppedAt, startedAt, previousBinary, from, startFailures, lastError, bootID
+        case rolloutID, step, target, rollingBack, reason, stoppedAt, startedAt, previousBinary, from, startFailures,
+            lastError, bootID
         case recordWrittenAt, stopTicket, recoveryStartedAt, downAt, rolledBackFrom, recoveryStarts, processStartTime
     }
 
@@ -112,10 +124,20 @@ public struct JournalEntry: Codable, Sendable, Equatable {
     public func rollback(to from: EtcdVersion, reason: String, down: Bool, now: Double) -> JournalEntry {
         var e = self
         e.rolledBackFrom = rollingBack ? rolledBackFrom : target
-        e.rollingBack = true; e.target = from; e.reason = reason
-        e.step = down ? .stopped : .stopping; e.stoppedAt = down ? now : nil; e.downAt = down ? now : nil
-        e.startedAt = nil; e.startFailures = 0; e.lastError = nil
-        e.recordWrittenAt = nil; e.stopTicket = nil; e.recoveryStartedAt = nil; e.recoveryStarts = 0; e.processStartTime = nil
+        e.rollingBack = true
+        e.target = from
+        e.reason = reason
+        e.step = down ? .stopped : .stopping
+        e.stoppedAt = down ? now : nil
+        e.downAt = down ? now : nil
+        e.startedAt = nil
+        e.startFailures = 0
+        e.lastError = nil
+        e.recordWrittenAt = nil
+        e.stopTicket = nil
+        e.recoveryStartedAt = nil
+        e.recoveryStarts = 0
+        e.processStartTime = nil
         return e
     }
 
@@ -145,7 +167,9 @@ public struct JournalEntry: Codable, Sendable, Equatable {
         }
         guard rollingBack, let newer = rolledBackFrom, newer.minorVersion != target.minorVersion else { return base }
         let newerPath = template.replacing("{version}", with: newer.description)
-        if let cv = clusterVersion.flatMap(EtcdVersion.init), cv.minorVersion != target.minorVersion, cv > target { return newerPath }
+        if let cv = clusterVersion.flatMap(EtcdVersion.init), cv.minorVersion != target.minorVersion, cv > target {
+            return newerPath
+        }
         // The old binary failed its starts already (a rollback overtaken by the flip): the newer one first.
         if startFailures >= Decide.maxStartFailures { return recoveryStarts % 2 == 0 ? newerPath : base }
         return recoveryStarts >= 2 && recoveryStarts % 2 == 0 ? newerPath : base

@@ -12,7 +12,10 @@ public struct MemberSettings: Sendable, Equatable {
         /// e.g. "ExecStart of etcd.service", "/proc/812/environ", "/etc/etcd/etcd.yml".
         public let origin: String
         public init(name: String, value: String?, source: Source, origin: String) {
-            self.name = name; self.value = value; self.source = source; self.origin = origin
+            self.name = name
+            self.value = value
+            self.source = source
+            self.origin = origin
         }
         /// How the operator wrote it.
         public var spelled: String {
@@ -33,13 +36,18 @@ public struct MemberSettings: Sendable, Equatable {
         var i = 0
         while i < argv.count {
             let arg = argv[i]
-            guard arg.hasPrefix("-"), arg.count > 1 else { i += 1; continue }
+            guard arg.hasPrefix("-"), arg.count > 1 else {
+                i += 1
+                continue
+            }
             var name = Substring(arg).drop { $0 == "-" }
             var value: String? = nil
             if let eq = name.firstIndex(of: "=") {
-                value = String(name[name.index(after: eq)...]); name = name[..<eq]
+                value = String(name[name.index(after: eq)...])
+                name = name[..<eq]
             } else if i + 1 < argv.count, !argv[i + 1].hasPrefix("-") {
-                value = argv[i + 1]; i += 1
+                value = argv[i + 1]
+                i += 1
             }
             out.append(Setting(name: String(name), value: value, source: .flag, origin: origin))
             i += 1

@@ -4,7 +4,9 @@ public struct MetricsSample: Sendable, Equatable {
     public var dbSizeBytes: Int64?
     public var quotaBackendBytes: Int64?
     public init(leaderChangesSeen: Int64?, dbSizeBytes: Int64?, quotaBackendBytes: Int64?) {
-        self.leaderChangesSeen = leaderChangesSeen; self.dbSizeBytes = dbSizeBytes; self.quotaBackendBytes = quotaBackendBytes
+        self.leaderChangesSeen = leaderChangesSeen
+        self.dbSizeBytes = dbSizeBytes
+        self.quotaBackendBytes = quotaBackendBytes
     }
 }
 
@@ -37,7 +39,9 @@ public struct MetricsWatch: Sendable {
         }
         if let size = m.dbSizeBytes, let quota = m.quotaBackendBytes, quota > 0 {
             let near = Self.percentOfQuota(size: size, quota: quota) != nil
-            if near != nearQuota { out.append(near ? .dbNearQuota(size: size, quota: quota) : .dbBelowQuota(size: size, quota: quota)) }
+            if near != nearQuota {
+                out.append(near ? .dbNearQuota(size: size, quota: quota) : .dbBelowQuota(size: size, quota: quota))
+            }
             nearQuota = near
         }
         latest = m

@@ -12,10 +12,19 @@ public struct MemberView: Sendable, Equatable {
     /// A learner: not a voter (it counts for no quorum and is never handed leadership).
     public var isLearner: Bool
 
-    public init(name: String, id: UInt64, clientURL: String, reachable: Bool, healthy: Bool, hasLeader: Bool,
-                isLeader: Bool, version: EtcdVersion?, raftIndex: UInt64, isLearner: Bool = false) {
-        self.name = name; self.id = id; self.clientURL = clientURL; self.reachable = reachable; self.healthy = healthy
-        self.hasLeader = hasLeader; self.isLeader = isLeader; self.version = version; self.raftIndex = raftIndex
+    public init(
+        name: String, id: UInt64, clientURL: String, reachable: Bool, healthy: Bool, hasLeader: Bool,
+        isLeader: Bool, version: EtcdVersion?, raftIndex: UInt64, isLearner: Bool = false
+    ) {
+        self.name = name
+        self.id = id
+        self.clientURL = clientURL
+        self.reachable = reachable
+        self.healthy = healthy
+        self.hasLeader = hasLeader
+        self.isLeader = isLeader
+        self.version = version
+        self.raftIndex = raftIndex
         self.isLearner = isLearner
     }
 }
@@ -37,7 +46,10 @@ public struct LockHold: Sendable, Equatable {
     /// Monotonic seconds when the lock was acquired.
     public var heldSince: Double
     public init(key: String, revision: Int64, leaseID: Int64, leaseRemaining: Double, heldSince: Double = 0) {
-        self.key = key; self.revision = revision; self.leaseID = leaseID; self.leaseRemaining = leaseRemaining
+        self.key = key
+        self.revision = revision
+        self.leaseID = leaseID
+        self.leaseRemaining = leaseRemaining
         self.heldSince = heldSince
     }
 }
@@ -72,11 +84,18 @@ public struct Timing: Sendable, Equatable, Codable {
     /// within it does not stay up.
     public var restartWindowSeconds: Double { max(300, 2 * verifyTimeoutSeconds) }
 
-    public init(tickSeconds: Double = 1, lockTTLSeconds: Int = 30, verifyTimeoutSeconds: Double = 60, settleSeconds: Double = 30,
-                maxObservationAgeSeconds: Double = 3, minLeaseRemainingSeconds: Double = 10, raftSlack: UInt64 = 16) {
-        self.tickSeconds = tickSeconds; self.lockTTLSeconds = lockTTLSeconds; self.verifyTimeoutSeconds = verifyTimeoutSeconds
-        self.settleSeconds = settleSeconds; self.maxObservationAgeSeconds = maxObservationAgeSeconds
-        self.minLeaseRemainingSeconds = minLeaseRemainingSeconds; self.raftSlack = raftSlack
+    public init(
+        tickSeconds: Double = 1, lockTTLSeconds: Int = 30, verifyTimeoutSeconds: Double = 60,
+        settleSeconds: Double = 30,
+        maxObservationAgeSeconds: Double = 3, minLeaseRemainingSeconds: Double = 10, raftSlack: UInt64 = 16
+    ) {
+        self.tickSeconds = tickSeconds
+        self.lockTTLSeconds = lockTTLSeconds
+        self.verifyTimeoutSeconds = verifyTimeoutSeconds
+        self.settleSeconds = settleSeconds
+        self.maxObservationAgeSeconds = maxObservationAgeSeconds
+        self.minLeaseRemainingSeconds = minLeaseRemainingSeconds
+        self.raftSlack = raftSlack
     }
 }
 
@@ -123,7 +142,8 @@ public struct Observation: Sendable {
     public var localUnreachableFor: Double = 0
     /// Restarts of the local process (its start time changed) seen in the last `Timing.restartWindowSeconds`.
     public var localRestarts: Int = 0
-    /// Whether a stop this daemon issued (the journal's ticket) may still be pending: nil when the controller cannot tell.
+    /// Whether a stop this daemon issued (the journal's ticket) may still be pending: nil when the controller cannot
+    /// tell.
     public var stopPending: Bool? = nil
     /// Where the binary link points now (a sequence remembers it to go back to).
     public var linkTarget: String? = nil
@@ -136,15 +156,28 @@ public struct Observation: Sendable {
     public var now: Double
     public var timing: Timing
 
-    public init(localName: String, members: [MemberView], clusterVersion: String?, rollout: RolloutRecord?,
-                records: [String: MemberRecord], backup: BackupRecord?, lock: LockHold?, journal: JournalEntry?,
-                preflightBlocking: [String], localProcess: ProcessState, observedAt: Double, verifiedFor: Double = 0,
-                allowSmallCluster: Bool = false, undecodableRecords: [String] = [], now: Double, timing: Timing) {
-        self.localName = localName; self.members = members; self.clusterVersion = clusterVersion; self.rollout = rollout
-        self.records = records; self.backup = backup; self.lock = lock; self.journal = journal
-        self.preflightBlocking = preflightBlocking; self.localProcess = localProcess; self.observedAt = observedAt
-        self.verifiedFor = verifiedFor; self.allowSmallCluster = allowSmallCluster; self.undecodableRecords = undecodableRecords
-        self.now = now; self.timing = timing
+    public init(
+        localName: String, members: [MemberView], clusterVersion: String?, rollout: RolloutRecord?,
+        records: [String: MemberRecord], backup: BackupRecord?, lock: LockHold?, journal: JournalEntry?,
+        preflightBlocking: [String], localProcess: ProcessState, observedAt: Double, verifiedFor: Double = 0,
+        allowSmallCluster: Bool = false, undecodableRecords: [String] = [], now: Double, timing: Timing
+    ) {
+        self.localName = localName
+        self.members = members
+        self.clusterVersion = clusterVersion
+        self.rollout = rollout
+        self.records = records
+        self.backup = backup
+        self.lock = lock
+        self.journal = journal
+        self.preflightBlocking = preflightBlocking
+        self.localProcess = localProcess
+        self.observedAt = observedAt
+        self.verifiedFor = verifiedFor
+        self.allowSmallCluster = allowSmallCluster
+        self.undecodableRecords = undecodableRecords
+        self.now = now
+        self.timing = timing
     }
 
     /// Seconds since the oldest health answer was asked for.

@@ -9,9 +9,15 @@ public struct PolicyOverlay: Sendable, Equatable {
     public var floors: [VersionPolicy.Prerequisite]
     public var advisories: [VersionPolicy.Advisory]
 
-    public init(origin: VersionPolicy.Origin, knownBad: [VersionPolicy.KnownBad] = [], floors: [VersionPolicy.Prerequisite] = [],
-                advisories: [VersionPolicy.Advisory] = []) {
-        self.origin = origin; self.knownBad = knownBad; self.floors = floors; self.advisories = advisories
+    public init(
+        origin: VersionPolicy.Origin, knownBad: [VersionPolicy.KnownBad] = [],
+        floors: [VersionPolicy.Prerequisite] = [],
+        advisories: [VersionPolicy.Advisory] = []
+    ) {
+        self.origin = origin
+        self.knownBad = knownBad
+        self.floors = floors
+        self.advisories = advisories
     }
 
     /// Why an overlay cannot be applied: the row (e.g. "floors[0]") and what it would loosen.
@@ -28,8 +34,10 @@ extension VersionPolicy {
     public func applying(_ o: PolicyOverlay) throws(PolicyOverlay.Problem) -> VersionPolicy {
         var p = self
         func refuse(_ row: String, _ why: String) -> PolicyOverlay.Problem {
-            PolicyOverlay.Problem(origin: o.origin, row: row, problem: why + "; a policy file can only make the policy stricter "
-                                  + "(add known-bad ranges and advisories, add or raise floors), never looser")
+            PolicyOverlay.Problem(
+                origin: o.origin, row: row,
+                problem: why + "; a policy file can only make the policy stricter "
+                    + "(add known-bad ranges and advisories, add or raise floors), never looser")
         }
         for (i, f) in o.floors.enumerated() {
             let row = "floors[\(i)] (\(f.from) → \(f.to))"
@@ -39,12 +47,14 @@ extension VersionPolicy {
             if let k = p.prerequisites.firstIndex(where: { $0.from == f.from && $0.to == f.to }) {
                 let current = p.prerequisites[k]
                 if f.minimum < current.minimum {
-                    throw refuse(row, "minimum \(f.minimum) is below the floor in force, \(current.minimum) (\(current.origin))")
+                    throw refuse(
+                        row, "minimum \(f.minimum) is below the floor in force, \(current.minimum) (\(current.origin))")
                 }
                 guard f.minimum > current.minimum else { continue }
                 // Raised: the floor it replaces joins the row's history, so the row still says how it got here.
                 var raised = f
-                raised.history = current.history + [.init(minimum: current.minimum, when: current.origin, why: current.why)]
+                raised.history =
+                    current.history + [.init(minimum: current.minimum, when: current.origin, why: current.why)]
                 raised.origin = o.origin
                 p.prerequisites[k] = raised
             } else {
@@ -64,8 +74,10 @@ extension VersionPolicy {
                 // The same advisory again may only widen what it covers: no fixed line may move down or go away.
                 for fix in existing.fixedIn {
                     guard let mine = a.fixedIn.first(where: { $0.minorVersion == fix.minorVersion }), mine >= fix else {
-                        throw refuse("advisories[\(i)] (\(a.id))",
-                                     "fixedIn would stop covering \(fix.minorVersion) releases below \(fix) (\(existing.origin))")
+                        throw refuse(
+                            "advisories[\(i)] (\(a.id))",
+                            "fixedIn would stop covering \(fix.minorVersion) releases below \(fix) (\(existing.origin))"
+                        )
                     }
                 }
                 p.advisories.removeAll { $0.id == a.id }

@@ -19,7 +19,9 @@ public struct PreflightMemory: Sendable, Equatable {
     /// Records a fresh result; true when it blocks and says something new (worth a journal entry).
     public mutating func record(_ result: [String], for rollout: RolloutRecord, now: Double) -> Bool {
         let previous = key == Self.key(rollout) ? blocking : nil
-        key = Self.key(rollout); blocking = result; at = now
+        key = Self.key(rollout)
+        blocking = result
+        at = now
         return !result.isEmpty && result != previous
     }
 

@@ -32,12 +32,25 @@ public struct RolloutRecord: Codable, Sendable, Equatable {
     /// Which hop this is (0 for the first); it keys the hop's backup.
     public var stage: Int?
 
-    public init(id: String, from: EtcdVersion, to: EtcdVersion, state: RolloutState = .active, requestedBy: String,
-                requestedAt: Double, reason: String? = nil, sha256: String? = nil, binary: String? = nil, allowKnownBad: Bool = false,
-                authFingerprint: String? = nil, then: [EtcdVersion]? = nil, stage: Int? = nil) {
-        self.id = id; self.from = from; self.to = to; self.state = state; self.requestedBy = requestedBy
-        self.requestedAt = requestedAt; self.reason = reason; self.sha256 = sha256; self.binary = binary; self.allowKnownBad = allowKnownBad
-        self.authFingerprint = authFingerprint; self.then = then; self.stage = stage
+    public init(
+        id: String, from: EtcdVersion, to: EtcdVersion, state: RolloutState = .active, requestedBy: String,
+        requestedAt: Double, reason: String? = nil, sha256: String? = nil, binary: String? = nil,
+        allowKnownBad: Bool = false,
+        authFingerprint: String? = nil, then: [EtcdVersion]? = nil, stage: Int? = nil
+    ) {
+        self.id = id
+        self.from = from
+        self.to = to
+        self.state = state
+        self.requestedBy = requestedBy
+        self.requestedAt = requestedAt
+        self.reason = reason
+        self.sha256 = sha256
+        self.binary = binary
+        self.allowKnownBad = allowKnownBad
+        self.authFingerprint = authFingerprint
+        self.then = then
+        self.stage = stage
     }
 
     /// The hop after this one, if any.
@@ -55,7 +68,8 @@ public struct RolloutRecord: Codable, Sendable, Equatable {
     public func advanced() -> RolloutRecord? {
         guard let next = nextHop else { return nil }
         var r = self
-        r.from = to; r.to = next
+        r.from = to
+        r.to = next
         let rest = Array((then ?? []).dropFirst())
         r.then = rest.isEmpty ? nil : rest
         r.stage = (stage ?? 0) + 1
@@ -92,12 +106,22 @@ public struct MemberRecord: Codable, Sendable, Equatable {
     /// runs, and a process that restarted (or stays down) after its verification rolls back and halts the rollout.
     public var processStartTime: Double?
 
-    public init(rolloutID: String, memberID: String, phase: MemberPhase, from: EtcdVersion, to: EtcdVersion,
-                leaseID: String? = nil, lockRevision: Int64? = nil, updatedAt: Double, error: String? = nil,
-                downtimeSeconds: Double? = nil, processStartTime: Double? = nil) {
-        self.rolloutID = rolloutID; self.memberID = memberID; self.phase = phase; self.from = from; self.to = to
-        self.leaseID = leaseID; self.lockRevision = lockRevision; self.updatedAt = updatedAt; self.error = error
-        self.downtimeSeconds = downtimeSeconds; self.processStartTime = processStartTime
+    public init(
+        rolloutID: String, memberID: String, phase: MemberPhase, from: EtcdVersion, to: EtcdVersion,
+        leaseID: String? = nil, lockRevision: Int64? = nil, updatedAt: Double, error: String? = nil,
+        downtimeSeconds: Double? = nil, processStartTime: Double? = nil
+    ) {
+        self.rolloutID = rolloutID
+        self.memberID = memberID
+        self.phase = phase
+        self.from = from
+        self.to = to
+        self.leaseID = leaseID
+        self.lockRevision = lockRevision
+        self.updatedAt = updatedAt
+        self.error = error
+        self.downtimeSeconds = downtimeSeconds
+        self.processStartTime = processStartTime
     }
 }
 
@@ -110,6 +134,11 @@ public struct BackupRecord: Codable, Sendable, Equatable {
     public var node: String
     public var path: String
     public init(leaderID: String, revision: Int64, size: Int64, sha256: String, node: String, path: String) {
-        self.leaderID = leaderID; self.revision = revision; self.size = size; self.sha256 = sha256; self.node = node; self.path = path
+        self.leaderID = leaderID
+        self.revision = revision
+        self.size = size
+        self.sha256 = sha256
+        self.node = node
+        self.path = path
     }
 }

@@ -21,9 +21,12 @@ public enum RunningVersion: Sendable, Equatable {
     public var problem: String? {
         switch self {
         case .uniform: return nil
-        case let .mixed(vs): return "the cluster runs mixed versions (\(vs.map(\.description).joined(separator: ", "))); finish or roll back the rollout first"
+        case let .mixed(vs):
+            return
+                "the cluster runs mixed versions (\(vs.map(\.description).joined(separator: ", "))); finish or roll back the rollout first"
         case let .unknown(names) where names.isEmpty: return "the member list is empty"
-        case let .unknown(names): return "no version from \(names.joined(separator: ", ")) (down or unreachable); every member must answer"
+        case let .unknown(names):
+            return "no version from \(names.joined(separator: ", ")) (down or unreachable); every member must answer"
         }
     }
 }

@@ -23,7 +23,10 @@ public struct SupervisorMemory: Sendable, Equatable {
     /// The local process start time seen last, and when a new one was seen (any sequence or none).
     private var lastSeenStartTime: Double?
     private var restartTimes: [Restart] = []
-    private struct Restart: Sendable, Equatable { var at: Double; var version: EtcdVersion }
+    private struct Restart: Sendable, Equatable {
+        var at: Double
+        var version: EtcdVersion
+    }
 
     public init() {}
 
@@ -37,7 +40,9 @@ public struct SupervisorMemory: Sendable, Equatable {
         }
         lastHealthy = healthy
 
-        if o.local?.reachable == true || o.localProcess == .running { unreachableSince = nil } else {
+        if o.local?.reachable == true || o.localProcess == .running {
+            unreachableSince = nil
+        } else {
             unreachableSince = unreachableSince ?? o.now
         }
         o.localUnreachableFor = unreachableSince.map { o.now - $0 } ?? 0
@@ -57,13 +62,23 @@ public struct SupervisorMemory: Sendable, Equatable {
         // Restarts count from this sequence's start: a process whose start time changes was not the one we started.
         if let j = o.journal, j.step == .started {
             // A new start of ours (offline ticks included): settling begins again, on the new process.
-            if sequenceStart != j.startedAt { sequenceStart = j.startedAt; lastStartTime = nil; restarts = 0; verifiedSince = nil }
+            if sequenceStart != j.startedAt {
+                sequenceStart = j.startedAt
+                lastStartTime = nil
+                restarts = 0
+                verifiedSince = nil
+            }
             if let t = o.localStartTime {
-                if let last = lastStartTime, abs(t - last) > 0.5 { restarts += 1; events.append(.localRestarted) }
+                if let last = lastStartTime, abs(t - last) > 0.5 {
+                    restarts += 1
+                    events.append(.localRestarted)
+                }
                 lastStartTime = t
             }
         } else {
-            sequenceStart = nil; lastStartTime = nil; restarts = 0
+            sequenceStart = nil
+            lastStartTime = nil
+            restarts = 0
         }
 
         if let j = o.journal, j.step == .started {
@@ -72,7 +87,9 @@ public struct SupervisorMemory: Sendable, Equatable {
             // span a restart nobody saw (found by the simulator, seed 334577751: done 3 s into a 4 s settle).
             if Gates.verification(o, target: j.target) == nil && restarts == 0 && lastStartTime != nil {
                 if verifiedSince == nil { verifiedSince = o.now }
-            } else { verifiedSince = nil }
+            } else {
+                verifiedSince = nil
+            }
         } else {
             verifiedSince = nil
         }
@@ -82,5 +99,8 @@ public struct SupervisorMemory: Sendable, Equatable {
     }
 
     /// The downtime is reported once, with the member's done record.
-    public mutating func takeDowntime() -> Double? { defer { downtime = nil }; return downtime }
+    public mutating func takeDowntime() -> Double? {
+        defer { downtime = nil }
+        return downtime
+    }
 }

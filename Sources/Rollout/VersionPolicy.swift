@@ -25,20 +25,35 @@ public struct VersionPolicy: Sendable, Equatable {
     public var advisories: [Advisory]
 
     public init(knownBad: [KnownBad], prerequisites: [Prerequisite], advisories: [Advisory]) {
-        self.knownBad = knownBad; self.prerequisites = prerequisites; self.advisories = advisories
+        self.knownBad = knownBad
+        self.prerequisites = prerequisites
+        self.advisories = advisories
     }
 
     public static let rules: [Rule] = [
-        Rule(step: .same, allowed: false, onlyBeforeClusterVersionMoves: false, why: "the cluster already runs this version"),
-        Rule(step: .patchUp, allowed: true, onlyBeforeClusterVersionMoves: false, why: "patch upgrades are always allowed"),
-        Rule(step: .patchDown, allowed: true, onlyBeforeClusterVersionMoves: false, why: "patch downgrades keep the data format"),
-        Rule(step: .minorUp, allowed: true, onlyBeforeClusterVersionMoves: false, why: "one minor up is etcd's documented upgrade"),
-        Rule(step: .minorDown, allowed: true, onlyBeforeClusterVersionMoves: true,
-             why: "a minor downgrade by binary swap works only while the cluster version has not moved"),
-        Rule(step: .skipMinorUp, allowed: false, onlyBeforeClusterVersionMoves: false,
-             why: "etcd upgrades one minor at a time; upgrade to the next minor first"),
-        Rule(step: .skipMinorDown, allowed: false, onlyBeforeClusterVersionMoves: false, why: "downgrades skip no minor"),
-        Rule(step: .majorChange, allowed: false, onlyBeforeClusterVersionMoves: false, why: "a major version change is not a rolling upgrade"),
+        Rule(
+            step: .same, allowed: false, onlyBeforeClusterVersionMoves: false,
+            why: "the cluster already runs this version"),
+        Rule(
+            step: .patchUp, allowed: true, onlyBeforeClusterVersionMoves: false,
+            why: "patch upgrades are always allowed"),
+        Rule(
+            step: .patchDown, allowed: true, onlyBeforeClusterVersionMoves: false,
+            why: "patch downgrades keep the data format"),
+        Rule(
+            step: .minorUp, allowed: true, onlyBeforeClusterVersionMoves: false,
+            why: "one minor up is etcd's documented upgrade"),
+        Rule(
+            step: .minorDown, allowed: true, onlyBeforeClusterVersionMoves: true,
+            why: "a minor downgrade by binary swap works only while the cluster version has not moved"),
+        Rule(
+            step: .skipMinorUp, allowed: false, onlyBeforeClusterVersionMoves: false,
+            why: "etcd upgrades one minor at a time; upgrade to the next minor first"),
+        Rule(
+            step: .skipMinorDown, allowed: false, onlyBeforeClusterVersionMoves: false, why: "downgrades skip no minor"),
+        Rule(
+            step: .majorChange, allowed: false, onlyBeforeClusterVersionMoves: false,
+            why: "a major version change is not a rolling upgrade"),
     ]
 
     /// One hop of a rollout, judged on its own: the second hop of `--via` starts from a cluster all on `via`, whose
@@ -52,7 +67,10 @@ public struct VersionPolicy: Sendable, Equatable {
     /// The hops of a rollout from `from` to `to`, through `via` when given.
     public static func hops(from: EtcdVersion, to: EtcdVersion, via: EtcdVersion?, clusterVersion: String?) -> [Hop] {
         guard let via else { return [Hop(from: from, to: to, clusterVersion: clusterVersion)] }
-        return [Hop(from: from, to: via, clusterVersion: clusterVersion), Hop(from: via, to: to, clusterVersion: via.minorVersion)]
+        return [
+            Hop(from: from, to: via, clusterVersion: clusterVersion),
+            Hop(from: via, to: to, clusterVersion: via.minorVersion),
+        ]
     }
 
     /// The floor a minor step needs, when `from` is below it.
@@ -76,11 +94,13 @@ public struct VersionPolicy: Sendable, Equatable {
     }
 
     public static let authNotes: [AuthNote] = [
-        AuthNote(from: "3.4", to: "3.5", reference: "etcd-io/etcd#11943 (upgrade_3_5 guide)",
-                 why: "3.5 changes the WAL format of auth entries, so a rolling upgrade with auth enabled is unsupported; "
-                    + "operators report it works when no user, role or permission changes while the cluster is mixed"),
-        AuthNote(from: "3.5", to: "3.4", reference: "etcd-io/etcd#11943 (upgrade_3_5 guide)",
-                 why: "the rolling downgrade 3.5 → 3.4 with auth enabled is unsupported for the same reason"),
+        AuthNote(
+            from: "3.4", to: "3.5", reference: "etcd-io/etcd#11943 (upgrade_3_5 guide)",
+            why: "3.5 changes the WAL format of auth entries, so a rolling upgrade with auth enabled is unsupported; "
+                + "operators report it works when no user, role or permission changes while the cluster is mixed"),
+        AuthNote(
+            from: "3.5", to: "3.4", reference: "etcd-io/etcd#11943 (upgrade_3_5 guide)",
+            why: "the rolling downgrade 3.5 → 3.4 with auth enabled is unsupported for the same reason"),
     ]
 
     /// Auth as a request sees it: whether the cluster has it enabled, and whether the request accepted the risk of a
@@ -88,7 +108,10 @@ public struct VersionPolicy: Sendable, Equatable {
     public struct Auth: Sendable, Equatable {
         public var enabled: Bool
         public var riskAccepted: Bool
-        public init(enabled: Bool, riskAccepted: Bool) { self.enabled = enabled; self.riskAccepted = riskAccepted }
+        public init(enabled: Bool, riskAccepted: Bool) {
+            self.enabled = enabled
+            self.riskAccepted = riskAccepted
+        }
         public static let disabled = Auth(enabled: false, riskAccepted: false)
     }
 
@@ -115,20 +138,26 @@ public struct VersionPolicy: Sendable, Equatable {
     }
 
     /// The built-in policy's verdict (tests, and callers with no policy files).
-    public static func evaluate(from: EtcdVersion, to: EtcdVersion, clusterVersion: String?, allowKnownBad: Bool,
-                                auth: Auth = .disabled) -> Verdict {
+    public static func evaluate(
+        from: EtcdVersion, to: EtcdVersion, clusterVersion: String?, allowKnownBad: Bool,
+        auth: Auth = .disabled
+    ) -> Verdict {
         builtIn.evaluate(from: from, to: to, clusterVersion: clusterVersion, allowKnownBad: allowKnownBad, auth: auth)
     }
 
     /// `clusterVersion` is the cluster's "major.minor" when known.
-    public func evaluate(from: EtcdVersion, to: EtcdVersion, clusterVersion: String?, allowKnownBad: Bool,
-                         auth: Auth = .disabled) -> Verdict {
+    public func evaluate(
+        from: EtcdVersion, to: EtcdVersion, clusterVersion: String?, allowKnownBad: Bool,
+        auth: Auth = .disabled
+    ) -> Verdict {
         let s = Self.step(from: from, to: to)
         let rule = Self.rules.first { $0.step == s }!
         guard rule.allowed else { return .refused("\(from) → \(to): \(rule.why)") }
         if let p = unmetPrerequisite(from: from, to: to) {
-            return .refused("\(from) → \(to): every \(p.from) member must run \(p.minimum) or later first — \(p.why) (\(p.source)); "
-                            + "both hops as one rollout: etcd-shepherd request \(to) --via \(p.minimum) (or a newer \(p.from) patch)")
+            return .refused(
+                "\(from) → \(to): every \(p.from) member must run \(p.minimum) or later first — \(p.why) (\(p.source)); "
+                    + "both hops as one rollout: etcd-shepherd request \(to) --via \(p.minimum) (or a newer \(p.from) patch)"
+            )
         }
         if rule.onlyBeforeClusterVersionMoves, let cv = clusterVersion, cv != to.minorVersion {
             return .refused("\(from) → \(to): \(rule.why) (the cluster version is already \(cv))")
@@ -136,14 +165,19 @@ public struct VersionPolicy: Sendable, Equatable {
         var warnings: [String] = []
         let bad = knownBad(to)
         if !bad.isEmpty {
-            let text = "\(to) is a known-bad release (" + bad.map { "\($0.reference): \($0.why)" }.joined(separator: "; ") + ")"
+            let text =
+                "\(to) is a known-bad release (" + bad.map { "\($0.reference): \($0.why)" }.joined(separator: "; ")
+                + ")"
             guard allowKnownBad else { return .refused(text + "; pass allowKnownBad to accept the risk") }
             warnings.append(text + "; allowed by the request")
         }
         if auth.enabled, let note = Self.authNote(from: from, to: to) {
             let text = "\(from) → \(to) with auth enabled: \(note.why) (\(note.reference))"
             guard auth.riskAccepted else {
-                return .refused(text + "; pass allowAuthRisk to accept it: the daemons then halt the rollout if users, roles or permissions change")
+                return .refused(
+                    text
+                        + "; pass allowAuthRisk to accept it: the daemons then halt the rollout if users, roles or permissions change"
+                )
             }
             warnings.append(text + "; allowed by the request, halting if users, roles or permissions change")
         }

@@ -25,16 +25,23 @@ public struct JournalLogHandler: LogHandler {
         var all = metadata
         if let extra = event.metadata { all.merge(extra) { $1 } }
         if useJournal {
-            var fields = ["MESSAGE=\(event.message)", "PRIORITY=\(Self.priority(event.level))", "SYSLOG_IDENTIFIER=\(label)",
-                          "CODE_FILE=\(event.file)", "CODE_LINE=\(event.line)", "CODE_FUNC=\(event.function)"]
+            var fields = [
+                "MESSAGE=\(event.message)", "PRIORITY=\(Self.priority(event.level))", "SYSLOG_IDENTIFIER=\(label)",
+                "CODE_FILE=\(event.file)", "CODE_LINE=\(event.line)", "CODE_FUNC=\(event.function)",
+            ]
             for (k, v) in all.sorted(by: { $0.key < $1.key }) {
-                if k == MessageID.metadataKey { fields.append("MESSAGE_ID=\(v)") } else { fields.append("\(Self.fieldName(k))=\(v)") }
+                if k == MessageID.metadataKey {
+                    fields.append("MESSAGE_ID=\(v)")
+                } else {
+                    fields.append("\(Self.fieldName(k))=\(v)")
+                }
             }
             Self.send(fields)
         } else {
             let meta = all.filter { $0.key != MessageID.metadataKey }.sorted { $0.key < $1.key }
                 .map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-            let line = "\(Self.timestamp()) \(event.level) \(label): \(event.message)\(meta.isEmpty ? "" : " [\(meta)]")\n"
+            let line =
+                "\(Self.timestamp()) \(event.level) \(label): \(event.message)\(meta.isEmpty ? "" : " [\(meta)]")\n"
             FileHandle.standardError.write(Data(line.utf8))
         }
     }
@@ -70,11 +77,16 @@ public struct JournalLogHandler: LogHandler {
         let total = bytes.reduce(0) { $0 + $1.count }
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(total, 1), alignment: 1)
         let iov = UnsafeMutableBufferPointer<iovec>.allocate(capacity: bytes.count)
-        defer { buffer.deallocate(); iov.deallocate() }
+        defer {
+            buffer.deallocate()
+            iov.deallocate()
+        }
         var offset = 0
         for (i, b) in bytes.enumerated() {
             b.withUnsafeBytes { src in
-                if let base = src.baseAddress { (buffer.baseAddress! + offset).copyMemory(from: base, byteCount: b.count) }
+                if let base = src.baseAddress {
+                    (buffer.baseAddress! + offset).copyMemory(from: base, byteCount: b.count)
+                }
             }
             iov[i] = iovec(iov_base: buffer.baseAddress! + offset, iov_len: b.count)
             offset += b.count

@@ -27,8 +27,10 @@ public final class UnitManager: Sendable {
     /// "canceled", "dependency", "skipped"), on a D-Bus error (named), or when the deadline passes.
     @discardableResult
     /// `queued` is called with the job's object path as soon as systemd queued it (before the wait for its result).
-    public func perform(_ op: Operation, unit: String, timeout: Duration = .seconds(90),
-                        queued: (@Sendable (String) -> Void)? = nil) async throws -> String {
+    public func perform(
+        _ op: Operation, unit: String, timeout: Duration = .seconds(90),
+        queued: (@Sendable (String) -> Void)? = nil
+    ) async throws -> String {
         try await onQueue { try self.performSync(op, unit: unit, timeout: timeout, queued: queued) }
     }
 
@@ -71,11 +73,15 @@ public final class UnitManager: Sendable {
         return bus
     }
 
-    private func call(_ bus: OpaquePointer, _ unit: String, path: String = "/org/freedesktop/systemd1",
-                      interface: String = "org.freedesktop.systemd1.Manager", member: String, args: [String],
-                      timeoutUsec: UInt64) throws -> OpaquePointer? {
+    private func call(
+        _ bus: OpaquePointer, _ unit: String, path: String = "/org/freedesktop/systemd1",
+        interface: String = "org.freedesktop.systemd1.Manager", member: String, args: [String],
+        timeoutUsec: UInt64
+    ) throws -> OpaquePointer? {
         var msg: OpaquePointer?
-        guard sd_bus_message_new_method_call(bus, &msg, "org.freedesktop.systemd1", path, interface, member) >= 0, let msg else {
+        guard sd_bus_message_new_method_call(bus, &msg, "org.freedesktop.systemd1", path, interface, member) >= 0,
+            let msg
+        else {
             throw Failure(unit: unit, detail: "cannot build the \(member) call")
         }
         defer { sd_bus_message_unref(msg) }
@@ -102,45 +108,62 @@ public final class UnitManager: Sendable {
         return String(cString: p)
     }
 
-    private func performSync(_ op: Operation, unit: String, timeout: Duration, queued: (@Sendable (String) -> Void)?) throws -> String {
+    private func performSync(
+        _ op: Operation, unit: String, timeout: Duration, queued: (@Sendable (String) -> Void)?
+    ) throws -> String {
         let bus = try open(unit)
         defer { sd_bus_flush_close_unref(bus) }
         let ctx = JobWatch()
         let userdata = Unmanaged.passRetained(ctx)
         defer { userdata.release() }
         var slot: OpaquePointer?
-        let mr = sd_bus_match_signal(bus, &slot, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
-                                     "org.freedesktop.systemd1.Manager", "JobRemoved", { m, data, _ in
-            guard let m, let data else { return 0 }
-            var id: UInt32 = 0
-            var job: UnsafePointer<CChar>?, unit: UnsafePointer<CChar>?, result: UnsafePointer<CChar>?
-            guard sd_bus_message_read_basic(m, CChar(UInt8(ascii: "u")), &id) >= 0,
-                  sd_bus_message_read_basic(m, CChar(UInt8(ascii: "o")), &job) >= 0,
-                  sd_bus_message_read_basic(m, CChar(UInt8(ascii: "s")), &unit) >= 0,
-                  sd_bus_message_read_basic(m, CChar(UInt8(ascii: "s")), &result) >= 0,
-                  let job, let result else { return 0 }
-            Unmanaged<JobWatch>.fromOpaque(data).takeUnretainedValue().results[String(cString: job)] = String(cString: result)
-            return 0
-        }, userdata.toOpaque())
-        guard mr >= 0 else { throw Failure(unit: unit, detail: "cannot watch JobRemoved: \(String(cString: strerror(-mr)))") }
+        let mr = sd_bus_match_signal(
+            bus, &slot, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+            "org.freedesktop.systemd1.Manager", "JobRemoved",
+            { m, data, _ in
+                guard let m, let data else { return 0 }
+                var id: UInt32 = 0
+                var job: UnsafePointer<CChar>?, unit: UnsafePointer<CChar>?, result: UnsafePointer<CChar>?
+                guard sd_bus_message_read_basic(m, CChar(UInt8(ascii: "u")), &id) >= 0,
+                    sd_bus_message_read_basic(m, CChar(UInt8(ascii: "o")), &job) >= 0,
+                    sd_bus_message_read_basic(m, CChar(UInt8(ascii: "s")), &unit) >= 0,
+                    sd_bus_message_read_basic(m, CChar(UInt8(ascii: "s")), &result) >= 0,
+                    let job, let result
+                else { return 0 }
+                Unmanaged<JobWatch>.fromOpaque(data).takeUnretainedValue().results[String(cString: job)] = String(
+                    cString: result)
+                return 0
+            }, userdata.toOpaque())
+        guard mr >= 0 else {
+            throw Failure(unit: unit, detail: "cannot watch JobRemoved: \(String(cString: strerror(-mr)))")
+        }
         defer { sd_bus_slot_unref(slot) }
         let usec = UInt64(max(1, timeout.components.seconds)) * 1_000_000
         sd_bus_message_unref(try call(bus, unit, member: "Subscribe", args: [], timeoutUsec: usec))
         let reply = try call(bus, unit, member: op.rawValue, args: [unit, "replace"], timeoutUsec: usec)
         defer { sd_bus_message_unref(reply) }
-        guard let job = Self.readObjectPath(reply) else { throw Failure(unit: unit, detail: "\(op.rawValue) returned no job") }
+        guard let job = Self.readObjectPath(reply) else {
+            throw Failure(unit: unit, detail: "\(op.rawValue) returned no job")
+        }
         queued?(job)
         let deadline = DispatchTime.now() + .nanoseconds(Int(usec * 1000))
         while ctx.results[job] == nil {
             let r = sd_bus_process(bus, nil)
-            if r < 0 { throw Failure(unit: unit, detail: "bus error while waiting for \(job): \(String(cString: strerror(-r)))") }
+            if r < 0 {
+                throw Failure(
+                    unit: unit, detail: "bus error while waiting for \(job): \(String(cString: strerror(-r)))")
+            }
             if r > 0 { continue }
             let now = DispatchTime.now()
-            guard now < deadline else { throw Failure(unit: unit, detail: "\(op.rawValue) job \(job) not finished within \(timeout)") }
+            guard now < deadline else {
+                throw Failure(unit: unit, detail: "\(op.rawValue) job \(job) not finished within \(timeout)")
+            }
             _ = sd_bus_wait(bus, (deadline.uptimeNanoseconds - now.uptimeNanoseconds) / 1000)
         }
         let result = ctx.results[job]!
-        guard result == "done" else { throw Failure(unit: unit, detail: "\(op.rawValue) job finished with result '\(result)'") }
+        guard result == "done" else {
+            throw Failure(unit: unit, detail: "\(op.rawValue) job finished with result '\(result)'")
+        }
         return result
     }
 
@@ -149,14 +172,19 @@ public final class UnitManager: Sendable {
         defer { sd_bus_flush_close_unref(bus) }
         let reply = try call(bus, unit, member: "LoadUnit", args: [unit], timeoutUsec: 10_000_000)
         defer { sd_bus_message_unref(reply) }
-        guard let path = Self.readObjectPath(reply) else { throw Failure(unit: unit, detail: "LoadUnit returned no path") }
+        guard let path = Self.readObjectPath(reply) else {
+            throw Failure(unit: unit, detail: "LoadUnit returned no path")
+        }
         var error = sd_bus_error()
         defer { sd_bus_error_free(&error) }
         var value: UnsafeMutablePointer<CChar>?
-        let r = sd_bus_get_property_string(bus, "org.freedesktop.systemd1", path, "org.freedesktop.systemd1.Unit",
-                                           "ActiveState", &error, &value)
+        let r = sd_bus_get_property_string(
+            bus, "org.freedesktop.systemd1", path, "org.freedesktop.systemd1.Unit",
+            "ActiveState", &error, &value)
         guard r >= 0, let value else {
-            throw Failure(unit: unit, detail: "ActiveState: \(error.message.map { String(cString: $0) } ?? String(cString: strerror(-r)))")
+            throw Failure(
+                unit: unit,
+                detail: "ActiveState: \(error.message.map { String(cString: $0) } ?? String(cString: strerror(-r)))")
         }
         defer { free(value) }
         return String(cString: value)
@@ -170,12 +198,22 @@ extension UnitManager {
         var error = sd_bus_error()
         defer { sd_bus_error_free(&error) }
         var value: UnsafeMutablePointer<CChar>?
-        let r = sd_bus_get_property_string(bus, "org.freedesktop.systemd1", path, "org.freedesktop.systemd1.Job", "State", &error, &value)
-        if r >= 0 { free(value); return true }
+        let r = sd_bus_get_property_string(
+            bus, "org.freedesktop.systemd1", path, "org.freedesktop.systemd1.Job", "State", &error, &value)
+        if r >= 0 {
+            free(value)
+            return true
+        }
         let name = error.name.map { String(cString: $0) } ?? ""
         // A finished job's object is gone: systemd answers UnknownObject (or UnknownMethod on older versions).
-        if name.contains("UnknownObject") || name.contains("UnknownMethod") || name.contains("NoSuchJob") || name.contains("UnknownInterface") { return false }
-        throw Failure(unit: path, detail: "job State: \(error.message.map { String(cString: $0) } ?? String(cString: strerror(-r)))")
+        if name.contains("UnknownObject") || name.contains("UnknownMethod") || name.contains("NoSuchJob")
+            || name.contains("UnknownInterface")
+        {
+            return false
+        }
+        throw Failure(
+            unit: path,
+            detail: "job State: \(error.message.map { String(cString: $0) } ?? String(cString: strerror(-r)))")
     }
 }
 

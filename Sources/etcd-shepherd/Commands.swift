@@ -9,7 +9,10 @@ import Shepherd
 struct Run: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the supervisor daemon for the local member.",
-        discussion: ExitHelp.text([(0, "stopped cleanly (SIGTERM/SIGINT)"), (2, "configuration error: the unit does not restart (RestartPreventExitStatus=2)")]))
+        discussion: ExitHelp.text([
+            (0, "stopped cleanly (SIGTERM/SIGINT)"),
+            (2, "configuration error: the unit does not restart (RestartPreventExitStatus=2)"),
+        ]))
     @OptionGroup var options: ConfigOption
 
     func run() async throws {
@@ -23,29 +26,41 @@ struct Run: AsyncParsableCommand {
         guard unwritable.isEmpty else { throw Failure(code: Exit.usage, message: unwritable.joined(separator: "; ")) }
         // One daemon per member: held until the process exits.
         let instance: InstanceLock
-        do { instance = try InstanceLock(stateDir: config.stateDir) } catch { throw Failure(code: Exit.usage, message: "\(error)") }
+        do { instance = try InstanceLock(stateDir: config.stateDir) } catch {
+            throw Failure(code: Exit.usage, message: "\(error)")
+        }
         defer { withExtendedLifetime(instance) {} }
         let transport: Transport
-        do { transport = try config.cluster.makeTransport() } catch { throw Failure(code: Exit.usage, message: "\(error)") }
+        do { transport = try config.cluster.makeTransport() } catch {
+            throw Failure(code: Exit.usage, message: "\(error)")
+        }
         let cluster = EtcdCluster(urls: config.cluster.endpoints, transport: transport, timeout: .seconds(3))
         // Our own member on a transport of its own: every connection to it is closed right before we stop it.
-        do { try cluster.isolate(config.member.clientURL) } catch { throw Failure(code: Exit.usage, message: "\(error)") }
+        do { try cluster.isolate(config.member.clientURL) } catch {
+            throw Failure(code: Exit.usage, message: "\(error)")
+        }
         let metrics = config.metrics == nil ? nil : DaemonMetrics(version: EtcdShepherd.version)
         var server: MetricsServer?
         if let metrics, let listen = config.metrics?.listen {
             // Metrics are for watching: a taken port is reported, and supervision goes on without the listener.
             do { server = try await MetricsServer.start(listen: listen, metrics: metrics) } catch {
-                logger.error("metrics listener on \(listen) not started: \(error); the daemon runs on without it (set metrics.listen to a free address, or null)")
+                logger.error(
+                    "metrics listener on \(listen) not started: \(error); the daemon runs on without it (set metrics.listen to a free address, or null)"
+                )
             }
         }
-        let watcher = ChangeWatcher(cluster: cluster, prefix: config.cluster.keyPrefix, localURL: config.member.clientURL)
-        let supervisor = Supervisor.live(config: config, cluster: cluster, controller: controller, logger: logger, metrics: metrics,
-                                         streams: watcher)
+        let watcher = ChangeWatcher(
+            cluster: cluster, prefix: config.cluster.keyPrefix, localURL: config.member.clientURL)
+        let supervisor = Supervisor.live(
+            config: config, cluster: cluster, controller: controller, logger: logger, metrics: metrics,
+            streams: watcher)
         let daemon = Daemon(supervisor: supervisor, configPath: options.path, logger: logger, watcher: watcher)
-        let group = ServiceGroup(configuration: .init(
-            services: [.init(service: daemon, successTerminationBehavior: .gracefullyShutdownGroup)],
-            gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [.sigquit], logger: logger))
-        logger.info("etcd-shepherd \(EtcdShepherd.version) supervising \(config.member.name) at \(config.member.clientURL)")
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: daemon, successTerminationBehavior: .gracefullyShutdownGroup)],
+                gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [.sigquit], logger: logger))
+        logger.info(
+            "etcd-shepherd \(EtcdShepherd.version) supervising \(config.member.name) at \(config.member.clientURL)")
         do { try await group.run() } catch {
             logger.error("daemon stopped: \(error)")
         }
@@ -60,12 +75,16 @@ struct Status: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show every member, the cluster version and the rollout.",
         discussion: "Flags given (--endpoints, --cacert/--cert/--key, --key-prefix) override the config's values.\n\n"
-            + ExitHelp.text([(0, "every member healthy"), (1, "a member is not healthy"), (2, "usage or config"), (3, "no member answered")]))
+            + ExitHelp.text([
+                (0, "every member healthy"), (1, "a member is not healthy"), (2, "usage or config"),
+                (3, "no member answered"),
+            ]))
     @Option(help: "Comma-separated client URLs (overrides the config's).") var endpoints: String?
     @Option(help: "CA file for TLS (overrides the config's TLS files).") var cacert: String?
     @Option(help: "Client certificate.") var cert: String?
     @Option(help: "Client key.") var key: String?
-    @Option(help: "Key prefix of the rollout records (default: the config's, else /etcd-shepherd).") var keyPrefix: String?
+    @Option(help: "Key prefix of the rollout records (default: the config's, else /etcd-shepherd).") var keyPrefix:
+        String?
     @Flag(help: "Show the status again every 2 s until interrupted.") var watch = false
     @OptionGroup var options: ConfigOption
     @OptionGroup var output: OutputOption
@@ -73,17 +92,20 @@ struct Status: AsyncParsableCommand {
     func run() async throws {
         // The config is read when named, or when no --endpoints says where to go; flags override what it says.
         let loaded: Config? = options.isExplicit || endpoints == nil ? try options.load() : nil
-        let urls = endpoints.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } }
+        let urls =
+            endpoints.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } }
             ?? loaded?.cluster.endpoints ?? []
         let tlsFlags = TLSOptions(caFile: cacert, certFile: cert, keyFile: key)
         let prefix = keyPrefix ?? loaded?.cluster.keyPrefix ?? "/etcd-shepherd"
         guard !urls.isEmpty else { throw Failure(code: Exit.usage, message: "--endpoints is empty") }
         if let bad = urls.first(where: { !Config.isEndpointURL($0) }) {
-            throw Failure(code: Exit.usage, message: "--endpoints: '\(bad)' is not an http(s) URL (like http://127.0.0.1:2379)")
+            throw Failure(
+                code: Exit.usage, message: "--endpoints: '\(bad)' is not an http(s) URL (like http://127.0.0.1:2379)")
         }
         let makeTransport: () throws -> Transport = {
             guard let loaded else { return try Transport(tls: tlsFlags) }
-            return try Transport(tls: tlsFlags.isEmpty ? loaded.cluster.tls : tlsFlags, credentials: loaded.cluster.credentials())
+            return try Transport(
+                tls: tlsFlags.isEmpty ? loaded.cluster.tls : tlsFlags, credentials: loaded.cluster.credentials())
         }
         while true {
             let report = try await withCluster(urls: urls, transport: makeTransport) {
@@ -105,9 +127,13 @@ struct VersionTarget: ParsableArguments {
     @Argument(help: "Target etcd version, e.g. 3.5.1.") var version: String
     @Option(help: "Path of the target binary (default: member.binaryPathTemplate).") var binary: String?
     @Option(help: "Expected sha256 of the target binary.") var sha256: String?
-    @Option(help: "Roll to this version first, then to VERSION, as one rollout in two hops (e.g. 3.6.4 --via 3.5.26).") var via: String?
+    @Option(help: "Roll to this version first, then to VERSION, as one rollout in two hops (e.g. 3.6.4 --via 3.5.26).")
+    var via: String?
     @Flag(help: "Accept a known-bad target release.") var allowKnownBad = false
-    @Flag(help: "Accept a step etcd does not support with auth enabled (3.4 ↔ 3.5); the daemons halt the rollout if users, roles or permissions change.")
+    @Flag(
+        help:
+            "Accept a step etcd does not support with auth enabled (3.4 ↔ 3.5); the daemons halt the rollout if users, roles or permissions change."
+    )
     var allowAuthRisk = false
 
     func parsed() throws -> EtcdVersion {
@@ -118,7 +144,9 @@ struct VersionTarget: ParsableArguments {
     /// The intermediate hop, when --via is given.
     func parsedVia() throws -> EtcdVersion? {
         guard let via else { return nil }
-        if let why = EtcdVersion.problemAsRequested(via) { throw Failure(code: Exit.invalidRequest, message: "--via: " + why) }
+        if let why = EtcdVersion.problemAsRequested(via) {
+            throw Failure(code: Exit.invalidRequest, message: "--via: " + why)
+        }
         return EtcdVersion(via)!
     }
 }
@@ -128,9 +156,13 @@ struct Request: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Write the upgrade request file the daemons act on (atomically, mode 0600).",
         discussion: "With --wait, follows the rollout until it ends (one line per member and phase).\n\n"
-            + ExitHelp.text([(0, "written (with --wait: the rollout completed)"), (1, "with --wait: the rollout halted or was aborted"),
-                             (2, "usage or config; with --wait: the daemon refused the request"), (3, "with --wait: the cluster could not be reached"),
-                             (4, "invalid version or target binary: nothing written")]))
+            + ExitHelp.text([
+                (0, "written (with --wait: the rollout completed)"),
+                (1, "with --wait: the rollout halted or was aborted"),
+                (2, "usage or config; with --wait: the daemon refused the request"),
+                (3, "with --wait: the cluster could not be reached"),
+                (4, "invalid version or target binary: nothing written"),
+            ]))
     @OptionGroup var target: VersionTarget
     @OptionGroup var options: ConfigOption
     @OptionGroup var output: OutputOption
@@ -139,9 +171,10 @@ struct Request: AsyncParsableCommand {
         let config = try options.load()
         let version = try target.parsed()
         let via = try target.parsedVia()
-        let req = UpgradeRequest(version: target.version, binary: target.binary, sha256: target.sha256?.lowercased(),
-                                 allowKnownBad: target.allowKnownBad ? true : nil, allowAuthRisk: target.allowAuthRisk ? true : nil,
-                                 via: target.via)
+        let req = UpgradeRequest(
+            version: target.version, binary: target.binary, sha256: target.sha256?.lowercased(),
+            allowKnownBad: target.allowKnownBad ? true : nil, allowAuthRisk: target.allowAuthRisk ? true : nil,
+            via: target.via)
         do { _ = try UpgradeRequest.parse(JSONEncoder().encode(req)) } catch {
             throw Failure(code: Exit.invalidRequest, message: "\(error)")
         }
@@ -151,7 +184,8 @@ struct Request: AsyncParsableCommand {
             throw Failure(code: Exit.invalidRequest, message: "\(f.what) — fix: \(f.fix); no request was written")
         }
         if let via, let f = await Preflight.binary(config.member.binaryPath(via), version: via, sha256: nil).first {
-            throw Failure(code: Exit.invalidRequest, message: "first hop: \(f.what) — fix: \(f.fix); no request was written")
+            throw Failure(
+                code: Exit.invalidRequest, message: "first hop: \(f.what) — fix: \(f.fix); no request was written")
         }
         for f in config.policy.advisoryFindings(running: [], target: version) {
             FileHandle.standardError.write(Data("etcd-shepherd: \(f.line)\n".utf8))
@@ -161,9 +195,12 @@ struct Request: AsyncParsableCommand {
         do { try req.write(to: config.requestFile) } catch { throw Failure(code: Exit.usage, message: "\(error)") }
         if output.isJSON && !wait {
             struct Written: Encodable { let requestFile: String, version: String, member: String }
-            try output.print(Written(requestFile: config.requestFile, version: target.version, member: config.member.name))
+            try output.print(
+                Written(requestFile: config.requestFile, version: target.version, member: config.member.name))
         } else if !output.isJSON {
-            print("wrote \(config.requestFile): etcd \(target.version); the daemon on \(config.member.name) will validate it (see \(config.requestFile).status)")
+            print(
+                "wrote \(config.requestFile): etcd \(target.version); the daemon on \(config.member.name) will validate it (see \(config.requestFile).status)"
+            )
         }
         guard wait else { return }
         try await RolloutFollower(config: config, json: output.isJSON).follow()
@@ -173,7 +210,10 @@ struct Request: AsyncParsableCommand {
 struct Plan: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show what a rollout would do now; changes nothing.",
-        discussion: ExitHelp.text([(0, "a rollout would proceed"), (1, "something blocks it"), (2, "usage or config"), (3, "unreachable"), (4, "invalid version")]))
+        discussion: ExitHelp.text([
+            (0, "a rollout would proceed"), (1, "something blocks it"), (2, "usage or config"), (3, "unreachable"),
+            (4, "invalid version"),
+        ]))
     @OptionGroup var target: VersionTarget
     @OptionGroup var options: ConfigOption
     @OptionGroup var output: OutputOption
@@ -182,26 +222,31 @@ struct Plan: AsyncParsableCommand {
         let config = try options.load()
         let v = try target.parsed()
         let plan = try await withCluster(config: config) {
-            try await Shepherd.Plan.make(config: config, cluster: $0, target: v, via: try target.parsedVia(),
-                                         allowKnownBad: target.allowKnownBad, allowAuthRisk: target.allowAuthRisk,
-                                         binary: target.binary, sha256: target.sha256)
+            try await Shepherd.Plan.make(
+                config: config, cluster: $0, target: v, via: try target.parsedVia(),
+                allowKnownBad: target.allowKnownBad, allowAuthRisk: target.allowAuthRisk,
+                binary: target.binary, sha256: target.sha256)
         }
         if output.isJSON { try output.print(plan) } else { print(plan.lines.joined(separator: "\n")) }
         if plan.blocked { throw ExitCode(Exit.notHealthy) }
     }
 }
 
-let stateChangeExits: [(Int32, String)] = [(0, "done"), (1, "not allowed in the rollout's state"), (2, "usage or config"), (3, "unreachable")]
+let stateChangeExits: [(Int32, String)] = [
+    (0, "done"), (1, "not allowed in the rollout's state"), (2, "usage or config"), (3, "unreachable"),
+]
 
 /// pause / resume / abort: a CAS on the rollout record's state.
-func changeState(_ options: ConfigOption, to state: RolloutState, from: Set<RolloutState>, reason: String) async throws {
+func changeState(_ options: ConfigOption, to state: RolloutState, from: Set<RolloutState>, reason: String) async throws
+{
     let config = try options.load()
     let (r, busy) = try await withCluster(config: config) { cluster -> (RolloutRecord, [String]) in
         let store = RolloutStore(prefix: config.cluster.keyPrefix, cluster: cluster)
         do {
             let r = try await store.setRolloutState(state, reason: reason, allowedFrom: from)
             let snap = try await store.read()
-            let busy = snap.records.filter { $0.value.phase.isDestructive }.map { "\($0.key) is \($0.value.phase.rawValue)" }
+            let busy =
+                snap.records.filter { $0.value.phase.isDestructive }.map { "\($0.key) is \($0.value.phase.rawValue)" }
                 + snap.undecodableRecords.map { "\($0) is unreadable" }
             return (r, busy.sorted())
         } catch let e as StoreError { throw Failure(code: Exit.notHealthy, message: e.detail) }
@@ -209,28 +254,39 @@ func changeState(_ options: ConfigOption, to state: RolloutState, from: Set<Roll
     print("rollout \(r.id) (\(r.from) → \(r.to)) is now \(r.state.rawValue)")
     // A sequence in flight is finished by its daemon (member up, record cleared); one whose daemon is gone is not.
     for b in busy {
-        print("  \(b): its daemon brings the member back and clears the record; if that daemon is gone for good: etcd-shepherd forget \(b.split(separator: " ")[0]) --yes")
+        print(
+            "  \(b): its daemon brings the member back and clears the record; if that daemon is gone for good: etcd-shepherd forget \(b.split(separator: " ")[0]) --yes"
+        )
     }
 }
 
 struct Pause: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Pause the rollout: no member is stopped until resume (one in flight finishes).",
-                                                    discussion: ExitHelp.text(stateChangeExits))
+    static let configuration = CommandConfiguration(
+        abstract: "Pause the rollout: no member is stopped until resume (one in flight finishes).",
+        discussion: ExitHelp.text(stateChangeExits))
     @OptionGroup var options: ConfigOption
-    func run() async throws { try await changeState(options, to: .paused, from: [.active], reason: "paused by operator") }
+    func run() async throws {
+        try await changeState(options, to: .paused, from: [.active], reason: "paused by operator")
+    }
 }
 
 struct Resume: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Resume a paused rollout.", discussion: ExitHelp.text(stateChangeExits))
+    static let configuration = CommandConfiguration(
+        abstract: "Resume a paused rollout.", discussion: ExitHelp.text(stateChangeExits))
     @OptionGroup var options: ConfigOption
-    func run() async throws { try await changeState(options, to: .active, from: [.paused], reason: "resumed by operator") }
+    func run() async throws {
+        try await changeState(options, to: .active, from: [.paused], reason: "resumed by operator")
+    }
 }
 
 struct Abort: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Abort the rollout; members already upgraded stay upgraded.",
-                                                    discussion: ExitHelp.text(stateChangeExits))
+    static let configuration = CommandConfiguration(
+        abstract: "Abort the rollout; members already upgraded stay upgraded.",
+        discussion: ExitHelp.text(stateChangeExits))
     @OptionGroup var options: ConfigOption
-    func run() async throws { try await changeState(options, to: .aborted, from: [.active, .paused, .halted], reason: "aborted by operator") }
+    func run() async throws {
+        try await changeState(options, to: .aborted, from: [.active, .paused, .halted], reason: "aborted by operator")
+    }
 }
 
 struct ForgetMember: AsyncParsableCommand {
@@ -238,13 +294,16 @@ struct ForgetMember: AsyncParsableCommand {
         commandName: "forget",
         abstract: "Break-glass: clear the destructive record of a member whose daemon is gone for good.",
         discussion: """
-        A record in a destructive phase blocks every other member's stop (gate 4) until its own daemon rewrites it. \
-        When that daemon is gone for good (the node is lost, its daemon removed), forget rewrites the record to \
-        'interrupted' by compare-and-swap. Refused while the member is in the member list and not healthy, or while \
-        a lock is held under the record's lease. Only use it once that node's daemon is stopped: a daemon that comes \
-        back paused mid-stop could still stop its member.
+            A record in a destructive phase blocks every other member's stop (gate 4) until its own daemon rewrites it. \
+            When that daemon is gone for good (the node is lost, its daemon removed), forget rewrites the record to \
+            'interrupted' by compare-and-swap. Refused while the member is in the member list and not healthy, or while \
+            a lock is held under the record's lease. Only use it once that node's daemon is stopped: a daemon that comes \
+            back paused mid-stop could still stop its member.
 
-        """ + ExitHelp.text([(0, "forgotten"), (1, "refused"), (2, "usage (no --yes) or config"), (3, "unreachable")]))
+            """
+                + ExitHelp.text([
+                    (0, "forgotten"), (1, "refused"), (2, "usage (no --yes) or config"), (3, "unreachable"),
+                ]))
     @Argument(help: "The member name whose record to forget.") var member: String
     @Flag(help: "Confirm: this node's daemon is gone and will not come back mid-sequence.") var yes = false
     @OptionGroup var options: ConfigOption
@@ -252,11 +311,17 @@ struct ForgetMember: AsyncParsableCommand {
     func run() async throws {
         let config = try options.load()
         guard yes else {
-            throw Failure(code: Exit.usage, message: "forget \(member) needs --yes: confirm that \(member)'s daemon is stopped for good (see --help)")
+            throw Failure(
+                code: Exit.usage,
+                message:
+                    "forget \(member) needs --yes: confirm that \(member)'s daemon is stopped for good (see --help)")
         }
-        let by = ProcessInfo.processInfo.environment["SUDO_USER"] ?? ProcessInfo.processInfo.environment["USER"] ?? "operator"
+        let by =
+            ProcessInfo.processInfo.environment["SUDO_USER"] ?? ProcessInfo.processInfo.environment["USER"]
+            ?? "operator"
         let outcome = try await withCluster(config: config) {
-            try await Forget.run(name: member, cluster: $0, keyPrefix: config.cluster.keyPrefix, by: "\(by) on \(config.member.name)")
+            try await Forget.run(
+                name: member, cluster: $0, keyPrefix: config.cluster.keyPrefix, by: "\(by) on \(config.member.name)")
         }
         switch outcome {
         case let .forgotten(what):
@@ -272,8 +337,11 @@ struct ForgetMember: AsyncParsableCommand {
 struct SaveSnapshot: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "snapshot",
-        abstract: "Save a verified snapshot from the cluster's leader to PATH, as the daemon does before the first stop.",
-        discussion: ExitHelp.text([(0, "saved"), (2, "usage, config, or PATH exists"), (3, "unreachable, or the snapshot failed")]))
+        abstract:
+            "Save a verified snapshot from the cluster's leader to PATH, as the daemon does before the first stop.",
+        discussion: ExitHelp.text([
+            (0, "saved"), (2, "usage, config, or PATH exists"), (3, "unreachable, or the snapshot failed"),
+        ]))
     @Argument(help: "Where to write the snapshot (a new file; mode 0600).") var path: String
     @OptionGroup var options: ConfigOption
 
@@ -286,22 +354,30 @@ struct SaveSnapshot: AsyncParsableCommand {
         let (info, leader) = try await withCluster(config: config) { cluster in
             let view = try await ClusterObserver(cluster: cluster).observe()
             guard let leader = view.members.first(where: \.isLeader) else {
-                throw EtcdError.unreachable(endpoint: config.cluster.endpoints.joined(separator: ","), call: "snapshot", detail: "no leader")
+                throw EtcdError.unreachable(
+                    endpoint: config.cluster.endpoints.joined(separator: ","), call: "snapshot", detail: "no leader")
             }
-            return (try await cluster.endpoint(leader.clientURL).snapshot(to: path, idleTimeout: .seconds(10)), leader.name)
+            return (
+                try await cluster.endpoint(leader.clientURL).snapshot(to: path, idleTimeout: .seconds(10)), leader.name
+            )
         }
         let seconds = (ContinuousClock.now - started).seconds
-        print(String(format: "saved %@ from %@: %lld bytes in %.2f s (%.1f MiB/s), sha256 %@", path, leader, info.size, seconds,
-                     Double(info.size) / 1_048_576 / max(seconds, 0.001), info.sha256))
+        print(
+            String(
+                format: "saved %@ from %@: %lld bytes in %.2f s (%.1f MiB/s), sha256 %@", path, leader, info.size,
+                seconds,
+                Double(info.size) / 1_048_576 / max(seconds, 0.001), info.sha256))
     }
 }
 
 struct Check: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Preflight this node for a target version: version policy, binary, data dir, the member's flags.",
-        discussion: ExitHelp.text([(0, "nothing blocks"), (1, "something blocks"), (2, "usage or config"),
-                                   (3, "the cluster could not be reached (the version policy was not checked) and nothing local blocks"),
-                                   (4, "invalid version")]))
+        discussion: ExitHelp.text([
+            (0, "nothing blocks"), (1, "something blocks"), (2, "usage or config"),
+            (3, "the cluster could not be reached (the version policy was not checked) and nothing local blocks"),
+            (4, "invalid version"),
+        ]))
     @OptionGroup var target: VersionTarget
     @OptionGroup var options: ConfigOption
     @OptionGroup var output: OutputOption
@@ -320,33 +396,55 @@ struct Check: AsyncParsableCommand {
         if let view {
             from = view.running.version
             if let problem = view.running.problem {
-                findings.append(Finding(severity: .blocking, what: problem, fix: "run check once every member answers on one version"))
+                findings.append(
+                    Finding(
+                        severity: .blocking, what: problem, fix: "run check once every member answers on one version"))
             }
             if let from {
                 // Each hop on its own (with --via, the second from a cluster all on the first hop's version).
                 for hop in VersionPolicy.hops(from: from, to: to, via: via, clusterVersion: view.cluster) {
-                    switch config.policy.evaluate(from: hop.from, to: hop.to, clusterVersion: hop.clusterVersion, allowKnownBad: target.allowKnownBad,
-                                                  auth: .init(enabled: config.cluster.auth != nil, riskAccepted: target.allowAuthRisk)) {
+                    switch config.policy.evaluate(
+                        from: hop.from, to: hop.to, clusterVersion: hop.clusterVersion,
+                        allowKnownBad: target.allowKnownBad,
+                        auth: .init(enabled: config.cluster.auth != nil, riskAccepted: target.allowAuthRisk))
+                    {
                     case let .allowed(warnings):
-                        findings += warnings.map { Finding(severity: .warning, what: $0, fix: "prefer a release without known data-safety bugs") }
+                        findings += warnings.map {
+                            Finding(
+                                severity: .warning, what: $0, fix: "prefer a release without known data-safety bugs")
+                        }
                     case let .refused(why):
-                        findings.append(Finding(severity: .blocking, what: why, fix: "pick an allowed target (see the version policy in the README)"))
+                        findings.append(
+                            Finding(
+                                severity: .blocking, what: why,
+                                fix: "pick an allowed target (see the version policy in the README)"))
                     }
                 }
             }
         } else {
-            findings.append(Finding(severity: .warning, what: "cluster unreachable at \(config.cluster.endpoints.joined(separator: ", ")): version policy not checked",
-                                    fix: "run check where the cluster answers"))
+            findings.append(
+                Finding(
+                    severity: .warning,
+                    what:
+                        "cluster unreachable at \(config.cluster.endpoints.joined(separator: ", ")): version policy not checked",
+                    fix: "run check where the cluster answers"))
         }
         findings += config.policy.advisoryFindings(running: from.map { [$0] } ?? [], target: to)
-        findings += await Preflight.forRequest(config, from: from, via: via, to: to, binary: target.binary, sha256: target.sha256)
+        findings += await Preflight.forRequest(
+            config, from: from, via: via, to: to, binary: target.binary, sha256: target.sha256)
         // Whichever daemon goes first takes the snapshot into its own backupDir: a warning here, a wait there.
-        if let db = view?.db, let short = BackupSpace.shortfall(dir: config.backupDir, dbSize: db) { findings.append(short) }
+        if let db = view?.db, let short = BackupSpace.shortfall(dir: config.backupDir, dbSize: db) {
+            findings.append(short)
+        }
         let blocking = findings.filter { $0.severity == .blocking }.count
         if output.isJSON {
-            struct Report: Encodable { let member: String, target: String, from: String?, reachable: Bool, blocking: Int, findings: [Finding] }
-            try output.print(Report(member: config.member.name, target: to.description, from: from?.description, reachable: view != nil,
-                                    blocking: blocking, findings: findings))
+            struct Report: Encodable {
+                let member: String, target: String, from: String?, reachable: Bool, blocking: Int, findings: [Finding]
+            }
+            try output.print(
+                Report(
+                    member: config.member.name, target: to.description, from: from?.description, reachable: view != nil,
+                    blocking: blocking, findings: findings))
         } else {
             print("check \(config.member.name) for etcd \(to)\(from.map { " (cluster runs \($0))" } ?? ""):")
             for f in findings { print("  " + f.line) }
@@ -361,10 +459,14 @@ struct Check: AsyncParsableCommand {
 struct Backups: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "List the snapshots in backupDir, or print the commands that restore one as a new cluster.",
-        discussion: "The daemon keeps the newest backupRetention snapshots (default 3). --restore takes a file name or a "
+        discussion:
+            "The daemon keeps the newest backupRetention snapshots (default 3). --restore takes a file name or a "
             + "rollout id and prints one etcdutl (3.5+) or etcdctl (3.4) command per member, from the member list saved "
             + "with the snapshot: it works when the cluster is gone.\n\n"
-            + ExitHelp.text([(0, "listed / printed"), (1, "no such snapshot, or it has no saved member list"), (2, "usage or config")]))
+            + ExitHelp.text([
+                (0, "listed / printed"), (1, "no such snapshot, or it has no saved member list"),
+                (2, "usage or config"),
+            ]))
     @Option(help: "A snapshot (file name, path, or rollout id) to print the restore commands for.") var restore: String?
     @OptionGroup var options: ConfigOption
     @OptionGroup var output: OutputOption
@@ -373,29 +475,59 @@ struct Backups: AsyncParsableCommand {
         let config = try options.load()
         let entries = BackupCatalog.list(dir: config.backupDir)
         guard let wanted = restore else {
-            if output.isJSON { try output.print(entries); return }
-            guard !entries.isEmpty else { print("no snapshots in \(config.backupDir)"); return }
+            if output.isJSON {
+                try output.print(entries)
+                return
+            }
+            guard !entries.isEmpty else {
+                print("no snapshots in \(config.backupDir)")
+                return
+            }
             let now = Date().timeIntervalSince1970
             print("ROLLOUT               FROM (leader)        REVISION      SIZE        SHA256            AGE   FILE")
             for e in entries {
                 let age = Int(now - e.takenAt)
-                let ageText = age >= 86_400 ? "\(age / 86_400)d" : age >= 3600 ? "\(age / 3600)h" : age >= 60 ? "\(age / 60)m" : "\(age)s"
-                print([pad(e.rolloutID ?? "-", 21), pad(e.leaderID ?? "-", 20), pad(e.revision.map(String.init) ?? "-", 13),
-                       pad(String(format: "%.1f MiB", Double(e.size) / 1_048_576), 11), pad(String((e.sha256 ?? "-").prefix(16)), 17),
-                       pad(ageText, 5), e.file].joined(separator: " "))
+                let ageText =
+                    age >= 86_400
+                    ? "\(age / 86_400)d" : age >= 3600 ? "\(age / 3600)h" : age >= 60 ? "\(age / 60)m" : "\(age)s"
+                print(
+                    [
+                        pad(e.rolloutID ?? "-", 21), pad(e.leaderID ?? "-", 20),
+                        pad(e.revision.map(String.init) ?? "-", 13),
+                        pad(String(format: "%.1f MiB", Double(e.size) / 1_048_576), 11),
+                        pad(String((e.sha256 ?? "-").prefix(16)), 17),
+                        pad(ageText, 5), e.file,
+                    ].joined(separator: " "))
             }
             return
         }
-        guard let e = entries.first(where: { $0.file == wanted || ($0.file as NSString).lastPathComponent == wanted || $0.rolloutID == wanted }) else {
-            throw Failure(code: Exit.notHealthy, message: "no snapshot '\(wanted)' in \(config.backupDir) (etcd-shepherd backups lists them)")
+        guard
+            let e = entries.first(where: {
+                $0.file == wanted || ($0.file as NSString).lastPathComponent == wanted || $0.rolloutID == wanted
+            })
+        else {
+            throw Failure(
+                code: Exit.notHealthy,
+                message: "no snapshot '\(wanted)' in \(config.backupDir) (etcd-shepherd backups lists them)")
         }
         guard !e.members.isEmpty else {
-            throw Failure(code: Exit.notHealthy, message: "\(e.file) has no saved member list (taken by hand or by an older daemon): restore it with etcdutl snapshot restore, one member at a time, as etcd's recovery guide says")
+            throw Failure(
+                code: Exit.notHealthy,
+                message:
+                    "\(e.file) has no saved member list (taken by hand or by an older daemon): restore it with etcdutl snapshot restore, one member at a time, as etcd's recovery guide says"
+            )
         }
         let commands = BackupCatalog.restoreCommands(e, dataDir: config.member.dataDir)
-        if output.isJSON { try output.print(["snapshot": [e.file], "commands": commands]); return }
-        print("# restore \(e.file) (rollout \(e.rolloutID ?? "?"), revision \(e.revision.map(String.init) ?? "?"), sha256 \(e.sha256 ?? "?"))")
-        print("# on each member, with etcd stopped; then start every member with its restored data dir and the same token")
+        if output.isJSON {
+            try output.print(["snapshot": [e.file], "commands": commands])
+            return
+        }
+        print(
+            "# restore \(e.file) (rollout \(e.rolloutID ?? "?"), revision \(e.revision.map(String.init) ?? "?"), sha256 \(e.sha256 ?? "?"))"
+        )
+        print(
+            "# on each member, with etcd stopped; then start every member with its restored data dir and the same token"
+        )
         for c in commands { print(c) }
     }
 

@@ -7,7 +7,9 @@ import Shepherd
 struct ConfigOption: ParsableArguments {
     static let installed = "/etc/etcd-shepherd/config.json"
 
-    @Option(name: .long, help: "The daemon's JSON config file (default: $ETCD_SHEPHERD_CONFIG, else \(ConfigOption.installed)).")
+    @Option(
+        name: .long,
+        help: "The daemon's JSON config file (default: $ETCD_SHEPHERD_CONFIG, else \(ConfigOption.installed)).")
     var config: String?
 
     /// The path in use, and whether someone named it (flag or environment) rather than the default.
@@ -19,7 +21,8 @@ struct ConfigOption: ParsableArguments {
 
     func load() throws -> Config {
         do { return try Config.load(path: path) } catch let e as PolicyFiles.Invalid {
-            throw Failure(code: Exit.badPolicy, message: "\(e) (fix or remove the file; the built-in policy is never loosened)")
+            throw Failure(
+                code: Exit.badPolicy, message: "\(e) (fix or remove the file; the built-in policy is never loosened)")
         } catch { throw Failure(code: Exit.usage, message: "\(error)") }
     }
 }

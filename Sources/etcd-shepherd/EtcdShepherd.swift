@@ -35,10 +35,14 @@ struct EtcdShepherd: AsyncParsableCommand {
         commandName: "etcd-shepherd",
         abstract: "Rolling upgrades of etcd clusters, one member at a time.",
         version: version,
-        subcommands: [Run.self, Status.self, Request.self, Plan.self, Check.self, Pause.self, Resume.self, Abort.self, ForgetMember.self,
-                      SaveSnapshot.self, Backups.self, PolicyCommand.self])
+        subcommands: [
+            Run.self, Status.self, Request.self, Plan.self, Check.self, Pause.self, Resume.self, Abort.self,
+            ForgetMember.self,
+            SaveSnapshot.self, Backups.self, PolicyCommand.self,
+        ])
 
-    /// Usage errors exit 2 (not argument-parser's 64); our own failures exit with their code; nothing escapes as a crash.
+    /// Usage errors exit 2 (not argument-parser's 64); our own failures exit with their code; nothing escapes as a
+    /// crash.
     static func main() async {
         do {
             var command = try parseAsRoot()
@@ -49,7 +53,10 @@ struct EtcdShepherd: AsyncParsableCommand {
         } catch let e as ExitCode {
             Foundation.exit(e.rawValue)
         } catch {
-            if exitCode(for: error) == .success { print(fullMessage(for: error)); Foundation.exit(0) }
+            if exitCode(for: error) == .success {
+                print(fullMessage(for: error))
+                Foundation.exit(0)
+            }
             FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
             Foundation.exit(Exit.usage)
         }
@@ -62,8 +69,10 @@ func withCluster<T: Sendable>(config: Config, _ body: (EtcdCluster) async throws
 }
 
 /// A cluster client on `urls` over the transport `make` builds; the transport is shut down when `body` returns.
-func withCluster<T: Sendable>(urls: [String], transport make: () throws -> Transport,
-                              _ body: (EtcdCluster) async throws -> T) async throws -> T {
+func withCluster<T: Sendable>(
+    urls: [String], transport make: () throws -> Transport,
+    _ body: (EtcdCluster) async throws -> T
+) async throws -> T {
     let transport: Transport
     do { transport = try make() } catch { throw Failure(code: Exit.usage, message: "\(error)") }
     let cluster = EtcdCluster(urls: urls, transport: transport, timeout: .seconds(5))

@@ -33,7 +33,11 @@ struct RolloutFollower {
             }
             try await Task.sleep(for: .milliseconds(250))
         }
-        throw Failure(code: Exit.unreachable, message: "no daemon settled \(config.requestFile) within 120 s: is etcd-shepherd running on \(config.member.name)? (systemctl status etcd-shepherd)")
+        throw Failure(
+            code: Exit.unreachable,
+            message:
+                "no daemon settled \(config.requestFile) within 120 s: is etcd-shepherd running on \(config.member.name)? (systemctl status etcd-shepherd)"
+        )
     }
 
     /// "accepted at …: rollout r123-ab 3.4.23 → 3.5.1" → "r123-ab"
@@ -63,28 +67,38 @@ struct RolloutFollower {
                 continue
             }
             guard let r = snap.rollout, r.id == id else {
-                throw Failure(code: Exit.notHealthy, message: "rollout \(id) is no longer the cluster's rollout (replaced by \(snap.rollout?.id ?? "nothing"))")
+                throw Failure(
+                    code: Exit.notHealthy,
+                    message:
+                        "rollout \(id) is no longer the cluster's rollout (replaced by \(snap.rollout?.id ?? "nothing"))"
+                )
             }
             if hop != r.to {
                 if hop != nil || r.nextHop != nil {
-                    emit(["event": "hop", "from": r.from.description, "to": r.to.description], text: "hop \((r.stage ?? 0) + 1): \(r.from) → \(r.to)")
+                    emit(
+                        ["event": "hop", "from": r.from.description, "to": r.to.description],
+                        text: "hop \((r.stage ?? 0) + 1): \(r.from) → \(r.to)")
                 }
                 hop = r.to
-                phases = [:]   // a new hop: every member's phase is news again
+                phases = [:]  // a new hop: every member's phase is news again
             }
-            for (name, rec) in snap.records.sorted(by: { $0.key < $1.key }) where rec.rolloutID == id && rec.to == r.to && phases[name] != rec.phase {
+            for (name, rec) in snap.records.sorted(by: { $0.key < $1.key })
+            where rec.rolloutID == id && rec.to == r.to && phases[name] != rec.phase {
                 phases[name] = rec.phase
-                emit(["event": "phase", "member": name, "phase": rec.phase.rawValue],
-                     text: "\(name): \(rec.phase.rawValue)\(rec.error.map { " (\($0))" } ?? "")")
+                emit(
+                    ["event": "phase", "member": name, "phase": rec.phase.rawValue],
+                    text: "\(name): \(rec.phase.rawValue)\(rec.error.map { " (\($0))" } ?? "")")
             }
             if onTerminal {
                 let done = phases.values.filter { $0 == .done }.count
-                print("\r\u{1b}[K" + Self.bar(done: done, total: max(total, 1)) + " \(r.state.rawValue)", terminator: "")
+                print(
+                    "\r\u{1b}[K" + Self.bar(done: done, total: max(total, 1)) + " \(r.state.rawValue)", terminator: "")
                 fflush(nil)
             }
             if r.state.isTerminal {
-                emit(["event": "end", "state": r.state.rawValue, "reason": r.reason ?? ""],
-                     text: "rollout \(id) \(r.state.rawValue)\(r.reason.map { ": \($0)" } ?? "")")
+                emit(
+                    ["event": "end", "state": r.state.rawValue, "reason": r.reason ?? ""],
+                    text: "rollout \(id) \(r.state.rawValue)\(r.reason.map { ": \($0)" } ?? "")")
                 return r.state
             }
             try await Task.sleep(for: .milliseconds(500))
@@ -93,12 +107,15 @@ struct RolloutFollower {
 
     static func bar(done: Int, total: Int, width: Int = 20) -> String {
         let filled = width * min(done, total) / total
-        return "[" + String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled) + "] \(done)/\(total) members done"
+        return "[" + String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
+            + "] \(done)/\(total) members done"
     }
 
     func emit(_ fields: [String: String], text: String) {
         if json {
-            let data = (try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
+            let data =
+                (try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys, .withoutEscapingSlashes]))
+                ?? Data()
             print(String(decoding: data, as: UTF8.self))
         } else {
             print((onTerminal ? "\r\u{1b}[K" : "") + text)

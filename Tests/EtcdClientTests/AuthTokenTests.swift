@@ -1,8 +1,8 @@
 import EtcdClient
 import Exec
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// The client side of etcd auth against a real member: the token is bought once, bought again when a restarted
 /// member has forgotten it, and every refusal says what to do.
@@ -12,9 +12,11 @@ import TestSupport
         let creds = EtcdCredentials(user: "limited", password: "limited-pw")
         try await LocalCluster.with(size: 1, version: version, label: "auth-tok", credentials: creds) { c in
             let etcdctl = [try Repo.etcdBinary("etcdctl", version), "--endpoints", c.members[0].clientURL]
-            for args in [["user", "add", "root:root-pw"], ["role", "add", "prefix"],
-                         ["role", "grant-permission", "prefix", "--prefix=true", "readwrite", "/etcd-shepherd/"],
-                         ["user", "add", "limited:limited-pw"], ["user", "grant-role", "limited", "prefix"], ["auth", "enable"]] {
+            for args in [
+                ["user", "add", "root:root-pw"], ["role", "add", "prefix"],
+                ["role", "grant-permission", "prefix", "--prefix=true", "readwrite", "/etcd-shepherd/"],
+                ["user", "add", "limited:limited-pw"], ["user", "grant-role", "limited", "prefix"], ["auth", "enable"],
+            ] {
                 let r = try await Command.run(etcdctl + args, environment: ["ETCDCTL_API": "3"])
                 try #require(r.succeeded, "etcdctl \(args.joined(separator: " ")): \(r.summary)")
             }
@@ -42,7 +44,8 @@ import TestSupport
             #expect(!FileManager.default.fileExists(atPath: path))
             // A user with the root role takes it (over gRPC, with its token).
             let rootTransport = try Transport(credentials: EtcdCredentials(user: "root", password: "root-pw"))
-            let info = try await EtcdEndpoint(url: c.members[0].clientURL, transport: rootTransport).snapshot(to: c.temp.path + "/root.db")
+            let info = try await EtcdEndpoint(url: c.members[0].clientURL, transport: rootTransport).snapshot(
+                to: c.temp.path + "/root.db")
             #expect(info.size > 32)
             // A wrong password and no credentials at all: one line each, saying what to fix.
             let wrong = try Transport(credentials: EtcdCredentials(user: "limited", password: "nope"))

@@ -1,8 +1,8 @@
 import EtcdClient
 import Exec
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// A real member started with `--client-cert-auth`, certificates made by openssl in the test.
 @Suite(.serialized) struct MutualTLSTests {
@@ -12,9 +12,13 @@ import TestSupport
         defer { certs.remove() }
         try await TestCertificates.make(in: certs.path)
         let p = certs.path
-        let flags = ["--client-cert-auth", "--trusted-ca-file", p + "/ca.crt", "--cert-file", p + "/server.crt", "--key-file", p + "/server.key"]
+        let flags = [
+            "--client-cert-auth", "--trusted-ca-file", p + "/ca.crt", "--cert-file", p + "/server.crt", "--key-file",
+            p + "/server.key",
+        ]
         let tls = TLSOptions(caFile: p + "/ca.crt", certFile: p + "/client.crt", keyFile: p + "/client.key")
-        try await LocalCluster.with(size: 1, version: version, label: "mtls", extraFlags: flags, tls: tls, https: true) { c in
+        try await LocalCluster.with(size: 1, version: version, label: "mtls", extraFlags: flags, tls: tls, https: true)
+        { c in
             let ep = c.endpoint(0)
             #expect(try await ep.health().healthy)
             #expect(try await ep.version().server == version)
@@ -33,7 +37,8 @@ import TestSupport
                 #expect(e.description.contains(c.members[0].clientURL))
             }
             do {
-                _ = try await EtcdEndpoint(url: c.members[0].clientURL, transport: caOnly).snapshot(to: certs.path + "/no.db", idleTimeout: .seconds(5))
+                _ = try await EtcdEndpoint(url: c.members[0].clientURL, transport: caOnly).snapshot(
+                    to: certs.path + "/no.db", idleTimeout: .seconds(5))
                 Issue.record("a snapshot without a client certificate was let in")
             } catch let e as EtcdError {
                 #expect(e.description.contains(c.members[0].clientURL))
@@ -51,12 +56,12 @@ import TestSupport
         try await TestCertificates.make(in: certs.path)
         let p = certs.path
         let more = """
-        set -e; cd '\(p)'
-        openssl req -x509 -newkey rsa:2048 -nodes -keyout other-ca.key -out other-ca.crt -days 2 -subj /CN=other-ca 2>/dev/null
-        openssl req -newkey rsa:2048 -nodes -keyout wrong.key -out wrong.csr -subj /CN=wrong.example 2>/dev/null
-        printf 'subjectAltName=DNS:wrong.example\\nextendedKeyUsage=serverAuth\\nkeyUsage=digitalSignature,keyEncipherment\\n' > wrong.ext
-        openssl x509 -req -in wrong.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out wrong.crt -days 2 -extfile wrong.ext 2>/dev/null
-        """
+            set -e; cd '\(p)'
+            openssl req -x509 -newkey rsa:2048 -nodes -keyout other-ca.key -out other-ca.crt -days 2 -subj /CN=other-ca 2>/dev/null
+            openssl req -newkey rsa:2048 -nodes -keyout wrong.key -out wrong.csr -subj /CN=wrong.example 2>/dev/null
+            printf 'subjectAltName=DNS:wrong.example\\nextendedKeyUsage=serverAuth\\nkeyUsage=digitalSignature,keyEncipherment\\n' > wrong.ext
+            openssl x509 -req -in wrong.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out wrong.crt -days 2 -extfile wrong.ext 2>/dev/null
+            """
         let made = try await Command.run(["bash", "-c", more])
         try #require(made.succeeded, "\(made.summary)")
         /// Refused by the TLS handshake (not by a port that is not listening yet: that is waited out).
@@ -65,14 +70,21 @@ import TestSupport
             let ep = EtcdEndpoint(url: c.members[0].clientURL, transport: t)
             var last = ""
             let listening = await eventually(timeout: .seconds(20)) {
-                do { _ = try await ep.health(timeout: .seconds(2)); last = "accepted"; return true } catch {
+                do {
+                    _ = try await ep.health(timeout: .seconds(2))
+                    last = "accepted"
+                    return true
+                } catch {
                     last = "\(error)"
                     return !last.lowercased().contains("connection refused")
                 }
             }
             // The gRPC snapshot client makes its own TLS connection: it must refuse the same certificates.
             var snapshotError = ""
-            do { _ = try await ep.snapshot(to: p + "/refused.db", idleTimeout: .seconds(5)); snapshotError = "accepted" } catch {
+            do {
+                _ = try await ep.snapshot(to: p + "/refused.db", idleTimeout: .seconds(5))
+                snapshotError = "accepted"
+            } catch {
                 snapshotError = "\(error)"
             }
             try await t.shutdown()
@@ -80,12 +92,16 @@ import TestSupport
             #expect(snapshotError.contains(c.members[0].clientURL), "\(what), snapshot: \(snapshotError)")
             #expect(listening, "the member never listened: \(last)")
             #expect(last != "accepted", "\(what) was accepted")
-            #expect(last.contains(c.members[0].clientURL) && last.lowercased().contains("certificate"), "\(what): \(last)")
+            #expect(
+                last.contains(c.members[0].clientURL) && last.lowercased().contains("certificate"), "\(what): \(last)")
         }
         // The right name, signed by the test CA: trusted with that CA, refused with another.
         let good = ["--cert-file", p + "/server.crt", "--key-file", p + "/server.key"]
-        try await LocalCluster.with(size: 1, version: Releases.current, label: "tls-ca", extraFlags: good, tls: TLSOptions(caFile: p + "/ca.crt"),
-                                    https: true) { c in
+        try await LocalCluster.with(
+            size: 1, version: Releases.current, label: "tls-ca", extraFlags: good,
+            tls: TLSOptions(caFile: p + "/ca.crt"),
+            https: true
+        ) { c in
             let t = try Transport(tls: TLSOptions(caFile: p + "/ca.crt"))
             #expect(try await EtcdEndpoint(url: c.members[0].clientURL, transport: t).health().healthy)
             try await t.shutdown()
@@ -97,7 +113,10 @@ import TestSupport
         do {
             try await c.start(0, waitHealthy: false)
             try await refused(c, ca: p + "/ca.crt", "a server certificate for another host name")
-        } catch { await c.tearDown(); throw error }
+        } catch {
+            await c.tearDown()
+            throw error
+        }
         await c.tearDown()
     }
 

@@ -1,18 +1,19 @@
 import Testing
+
 @testable import EtcdClient
 
 @Suite struct PrometheusTextTests {
     @Test func parsesLabelsEscapesExponentsAndSeveralSeries() throws {
         let text = """
-        # HELP etcd_cluster_version Which version is running. 1 for 'cluster_version' label with current cluster version
-        # TYPE etcd_cluster_version gauge
-        etcd_cluster_version{cluster_version="3.4"} 0
-        etcd_cluster_version{cluster_version="3.5"} 1
-        etcd_server_quota_backend_bytes 2.147483648e+09
-        weird{a="x\\"y",b="line\\nbreak",c="back\\\\slash"} -Inf 1700000000000
-        etcd_server_id{server_id="5485ed9a2f08260c"} 1
-        h_bucket{le="+Inf"} 3
-        """
+            # HELP etcd_cluster_version Which version is running. 1 for 'cluster_version' label with current cluster version
+            # TYPE etcd_cluster_version gauge
+            etcd_cluster_version{cluster_version="3.4"} 0
+            etcd_cluster_version{cluster_version="3.5"} 1
+            etcd_server_quota_backend_bytes 2.147483648e+09
+            weird{a="x\\"y",b="line\\nbreak",c="back\\\\slash"} -Inf 1700000000000
+            etcd_server_id{server_id="5485ed9a2f08260c"} 1
+            h_bucket{le="+Inf"} 3
+            """
         let p = try PrometheusText(parsing: text)
         #expect(p.series("etcd_cluster_version").count == 2)
         #expect(p.value("etcd_server_quota_backend_bytes") == 2_147_483_648)
@@ -23,7 +24,7 @@ import Testing
         #expect(w.value == -.infinity)
         #expect(p.series("h_bucket").first?.labels["le"] == "+Inf")
         let m = MemberMetrics(p)
-        #expect(m.clusterVersion == "3.5")       // the series at 1, not the stale 3.4 at 0
+        #expect(m.clusterVersion == "3.5")  // the series at 1, not the stale 3.4 at 0
         #expect(m.serverIDHex == "5485ed9a2f08260c")
     }
 
@@ -41,7 +42,10 @@ import Testing
 
     @Test func rejectsGarbageWithTheLineNumber() {
         #expect(throws: PrometheusText.ParseError.self) { try PrometheusText(parsing: "ok 1\nbad{x=\"1\" 2\n") }
-        do { _ = try PrometheusText(parsing: "ok 1\nnovalue abc\n"); Issue.record("should throw") } catch let e as PrometheusText.ParseError {
+        do {
+            _ = try PrometheusText(parsing: "ok 1\nnovalue abc\n")
+            Issue.record("should throw")
+        } catch let e as PrometheusText.ParseError {
             #expect(e.line == 2)
         } catch { Issue.record("\(error)") }
     }

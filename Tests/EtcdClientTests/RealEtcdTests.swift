@@ -2,8 +2,8 @@ import EtcdClient
 import Exec
 import Foundation
 import Synchronization
-import Testing
 import TestSupport
+import Testing
 
 /// Every call of the client against real members of each supported version (one 3-member cluster per version).
 @Suite(.serialized) struct RealEtcdTests {
@@ -25,9 +25,11 @@ import TestSupport
             #expect(m.clusterVersion == String(version.prefix(3)))
             #expect((m.dbSizeBytes ?? 0) > 0)
             #expect(m.hasLeader)
-            #expect((m.leaderChangesSeen ?? 0) >= 1 && m.quotaBackendBytes == 2 << 30)   // etcd's default quota: 2 GiB
+            #expect((m.leaderChangesSeen ?? 0) >= 1 && m.quotaBackendBytes == 2 << 30)  // etcd's default quota: 2 GiB
             let only = try await ep.metrics(only: MemberMetrics.names)
-            #expect(Set(only.samples.map(\.name)).isSubset(of: MemberMetrics.names) && MemberMetrics(only).serverVersion == version)
+            #expect(
+                Set(only.samples.map(\.name)).isSubset(of: MemberMetrics.names)
+                    && MemberMetrics(only).serverVersion == version)
 
             // kv and put-if-absent txn
             try await ep.put("/t/a", Array("1".utf8))
@@ -36,11 +38,13 @@ import TestSupport
             #expect(r.kvs.map(\.keyString) == ["/t/a", "/t/b"])
             #expect(r.count == 2)
             #expect(try await ep.range("/nothing").kvs.isEmpty)
-            let first = try await ep.txn(compare: [.absent("/t/owner")], success: [.put(key: "/t/owner", value: Array("d1".utf8))],
-                                         failure: [.range(key: "/t/owner")])
+            let first = try await ep.txn(
+                compare: [.absent("/t/owner")], success: [.put(key: "/t/owner", value: Array("d1".utf8))],
+                failure: [.range(key: "/t/owner")])
             #expect(first.succeeded)
-            let second = try await ep.txn(compare: [.absent("/t/owner")], success: [.put(key: "/t/owner", value: Array("d2".utf8))],
-                                          failure: [.range(key: "/t/owner")])
+            let second = try await ep.txn(
+                compare: [.absent("/t/owner")], success: [.put(key: "/t/owner", value: Array("d2".utf8))],
+                failure: [.range(key: "/t/owner")])
             #expect(!second.succeeded)
             #expect(second.ranges.first?.kvs.first?.valueString == "d1")
             #expect(try await ep.delete("/t/", prefix: true) == 3)
@@ -51,12 +55,16 @@ import TestSupport
             #expect(try await c.endpoint(2).leaseKeepAlive(lease.id).ttl == 10)
             #expect(try await ep.leaseTimeToLive(lease.id).granted == 10)
             try await ep.leaseRevoke(lease.id)
-            #expect(try await ep.leaseKeepAlive(lease.id).ttl == 0)       // gone: TTL 0
+            #expect(try await ep.leaseKeepAlive(lease.id).ttl == 0)  // gone: TTL 0
             // Each keepalive is a gRPC stream of its own, closed by us: none stays open inside the member (a member's
             // SIGTERM waits for open streams).
             for _ in 0..<3 { _ = try await c.endpoint(2).leaseKeepAlive(lease.id) }
             let closed = await eventually(timeout: .seconds(5)) {
-                guard let m = try? await c.endpoint(2).metrics(only: ["grpc_server_started_total", "grpc_server_handled_total"]) else {
+                guard
+                    let m = try? await c.endpoint(2).metrics(only: [
+                        "grpc_server_started_total", "grpc_server_handled_total",
+                    ])
+                else {
                     return false
                 }
                 func count(_ name: String) -> Double {
@@ -73,7 +81,10 @@ import TestSupport
             #expect(held.key == "/t/lock/\(la.hex)")
             let waiter = Task { try await c.endpoint(1).lock("/t/lock", lease: lb.id, timeout: .seconds(20)) }
             // The waiter's key exists while it waits, with a later create revision.
-            #expect(await eventually(timeout: .seconds(5)) { ((try? await ep.range("/t/lock/", prefix: true))?.count ?? 0) == 2 })
+            #expect(
+                await eventually(timeout: .seconds(5)) {
+                    ((try? await ep.range("/t/lock/", prefix: true))?.count ?? 0) == 2
+                })
             try await ep.leaseRevoke(la.id)
             let got = try await waiter.value
             #expect(got.key == "/t/lock/\(lb.hex)")
@@ -105,12 +116,16 @@ import TestSupport
             #expect(info.size > 200_000)
             #expect(info.sha256.count == 64)
             // etcd's own tools accept it; restore verifies the sha256 trailer.
-            let tool = version.hasPrefix("3.4") ? try Repo.etcdBinary("etcdctl", version) : try Repo.etcdBinary("etcdutl", version)
-            let st = try await Command.run([tool, "snapshot", "status", path, "-w", "json"], environment: ["ETCDCTL_API": "3"])
+            let tool =
+                version.hasPrefix("3.4")
+                ? try Repo.etcdBinary("etcdctl", version) : try Repo.etcdBinary("etcdutl", version)
+            let st = try await Command.run(
+                [tool, "snapshot", "status", path, "-w", "json"], environment: ["ETCDCTL_API": "3"])
             #expect(st.succeeded, "\(st.summary)")
             #expect(st.stdout.contains("\"totalKey\""))
-            let restore = try await Command.run([tool, "snapshot", "restore", path, "--data-dir", c.temp.path + "/restored"],
-                                                environment: ["ETCDCTL_API": "3"])
+            let restore = try await Command.run(
+                [tool, "snapshot", "restore", path, "--data-dir", c.temp.path + "/restored"],
+                environment: ["ETCDCTL_API": "3"])
             #expect(restore.succeeded, "\(restore.summary)")
             #expect(FileManager.default.fileExists(atPath: c.temp.path + "/restored/member/snap/db"))
         }
@@ -128,18 +143,28 @@ import TestSupport
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
 
             let seen = Mutex<Int64>(0)
-            let ok = try await ep.snapshot(to: dir + "/ok.db", idleTimeout: .seconds(2)) { n in seen.withLock { $0 = n } }
+            let ok = try await ep.snapshot(to: dir + "/ok.db", idleTimeout: .seconds(2)) { n in seen.withLock { $0 = n }
+            }
             #expect(ok.size > 40_000_000 && seen.withLock { $0 } == ok.size)
 
             let pid = try #require(c.pid(0))
             let stopped = Mutex(false)
             do {
                 _ = try await ep.snapshot(to: dir + "/stalled.db", idleTimeout: .seconds(2)) { _ in
-                    stopped.withLock { if !$0 { kill(pid, SIGSTOP); $0 = true } }
+                    stopped.withLock {
+                        if !$0 {
+                            kill(pid, SIGSTOP)
+                            $0 = true
+                        }
+                    }
                 }
                 Issue.record("a snapshot from a stopped member succeeded")
             } catch let e as EtcdError {
-                guard case .timeout = e else { Issue.record("expected a timeout, got \(e)"); kill(pid, SIGCONT); return }
+                guard case .timeout = e else {
+                    Issue.record("expected a timeout, got \(e)")
+                    kill(pid, SIGCONT)
+                    return
+                }
             }
             kill(pid, SIGCONT)
             #expect(stopped.withLock { $0 })
@@ -155,8 +180,14 @@ import TestSupport
             // The first endpoint refuses connections: the call moves on and succeeds.
             _ = try await cluster.put("/f/x", Array("1".utf8))
             #expect(try await cluster.range("/f/x").kvs.first?.valueString == "1")
-            do { _ = try await c.endpoint(0).health(); Issue.record("a stopped member answered") } catch let e as EtcdError {
-                guard case let .unreachable(endpoint, call, _) = e else { Issue.record("\(e)"); return }
+            do {
+                _ = try await c.endpoint(0).health()
+                Issue.record("a stopped member answered")
+            } catch let e as EtcdError {
+                guard case let .unreachable(endpoint, call, _) = e else {
+                    Issue.record("\(e)")
+                    return
+                }
                 #expect(endpoint == c.members[0].clientURL && call == "health")
             }
             // Lose quorum: the survivor's /health answers 503 and the body is decoded, not thrown.
@@ -175,4 +206,3 @@ import TestSupport
         }
     }
 }
-

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Rollout
 
 @Suite struct DecideTests {
@@ -20,79 +21,137 @@ import Testing
     /// precedes it. The same gates on an observation older than the record write: no stop.
     @Test func aStopNeverRestsOnHealthSeenBeforeItsOwnWrite() {
         let stale = observation(lock: heldLock, backup: backup, journal: begun(written: 999.95), age: 0.1)
-        guard case let .wait(why) = Decide.next(stale) else { Issue.record("stopped on an observation older than its write"); return }
+        guard case let .wait(why) = Decide.next(stale) else {
+            Issue.record("stopped on an observation older than its write")
+            return
+        }
         #expect(why.contains("after the record write"))
         // The record write did not complete (failed over, crashed): written again, never a stop.
-        #expect(Decide.next(observation(lock: heldLock, backup: backup, journal: begun(written: nil))) == .beginStop(begun(written: nil)))
+        #expect(
+            Decide.next(observation(lock: heldLock, backup: backup, journal: begun(written: nil)))
+                == .beginStop(begun(written: nil)))
         // A peer that died after the write: the next observation sees it, no stop.
         let peerDown = [member("s1", id: 1, leader: true), member("s2", id: 2), member("s3", id: 3, healthy: false)]
-        guard case let .wait(g) = Decide.next(observation(members: peerDown, lock: heldLock, backup: backup, journal: begun())) else {
-            Issue.record("stopped while a peer is down"); return
+        guard
+            case let .wait(g) = Decide.next(
+                observation(members: peerDown, lock: heldLock, backup: backup, journal: begun()))
+        else {
+            Issue.record("stopped while a peer is down")
+            return
         }
         #expect(g.hasPrefix("gate 2 "))
     }
 
     @Test func leaderGoesLastThenHandsOverLeadershipToAVoter() {
         let a = Decide.next(observation(local: "s1"))
-        guard case let .wait(why) = a else { Issue.record("\(a)"); return }
+        guard case let .wait(why) = a else {
+            Issue.record("\(a)")
+            return
+        }
         #expect(why.contains("leader goes last"))
-        var learner = member("s3", id: 3, version: v351, raft: 99); learner.isLearner = true
-        let upgraded = [member("s1", id: 1, leader: true), member("s2", id: 2, version: v351, raft: 90), learner, member("s4", id: 4, version: v351, raft: 95)]
+        var learner = member("s3", id: 3, version: v351, raft: 99)
+        learner.isLearner = true
+        let upgraded = [
+            member("s1", id: 1, leader: true), member("s2", id: 2, version: v351, raft: 90), learner,
+            member("s4", id: 4, version: v351, raft: 95),
+        ]
         let done = ["s2": record(.done, id: "2"), "s3": record(.done, id: "3"), "s4": record(.done, id: "4")]
         // The learner has the highest index but cannot lead: the most caught-up voter gets it.
-        #expect(Decide.next(observation(local: "s1", members: upgraded, records: done, lock: heldLock, backup: backup))
+        #expect(
+            Decide.next(observation(local: "s1", members: upgraded, records: done, lock: heldLock, backup: backup))
                 == .transferLeadership(leaderURL: "http://s1:2379", target: 4))
         #expect(Decide.next(observation(local: "s1", lock: heldLock)) == .release)
     }
 
     /// Each gate, failing alone, keeps the member up (the lock stays held while waiting).
     @Test(arguments: [
-        (2, observation(members: [member("s1", id: 1, leader: true), member("s2", id: 2), member("s3", id: 3, healthy: false)],
-                        lock: heldLock, backup: backup)),
+        (
+            2,
+            observation(
+                members: [member("s1", id: 1, leader: true), member("s2", id: 2), member("s3", id: 3, healthy: false)],
+                lock: heldLock, backup: backup)
+        ),
         // A peer that answers healthy but lags the leader's raft index (restarted, still catching up).
-        (2, observation(members: [member("s1", id: 1, leader: true, raft: 500), member("s2", id: 2, raft: 500), member("s3", id: 3, raft: 100)],
-                        lock: heldLock, backup: backup)),
+        (
+            2,
+            observation(
+                members: [
+                    member("s1", id: 1, leader: true, raft: 500), member("s2", id: 2, raft: 500),
+                    member("s3", id: 3, raft: 100),
+                ],
+                lock: heldLock, backup: backup)
+        ),
         (4, observation(records: ["s3": record(.stopping)], lock: heldLock, backup: backup)),
         (4, observation(records: ["s3": record(.verifying)], lock: heldLock, backup: backup)),
         // A known-bad target the record no longer allows.
-        (5, observation(rollout: { var r = rollout; r.allowKnownBad = false; return r }(), lock: heldLock, backup: backup)),
+        (
+            5,
+            observation(
+                rollout: {
+                    var r = rollout
+                    r.allowKnownBad = false
+                    return r
+                }(), lock: heldLock, backup: backup)
+        ),
     ])
     func failingGateWaits(gate: Int, o: Observation) {
         let a = Decide.next(o)
-        guard case let .wait(why) = a else { Issue.record("expected wait, got \(a)"); return }
+        guard case let .wait(why) = a else {
+            Issue.record("expected wait, got \(a)")
+            return
+        }
         #expect(why.hasPrefix("gate \(gate) "), "\(why)")
     }
 
     /// A member answering with a release the rollout does not name never resolves by waiting (gate 5 held the
     /// rollout active for ever): halt with who runs what. One that does not answer is only waited on.
     @Test func aMemberOnNeitherReleaseHaltsTheRollout() {
-        let odd = [member("s1", id: 1, leader: true), member("s2", id: 2), member("s3", id: 3, version: EtcdVersion(3, 4, 22))]
-        guard case let .halt(why, _, _) = Decide.next(observation(members: odd)) else { Issue.record("\(Decide.next(observation(members: odd)))"); return }
+        let odd = [
+            member("s1", id: 1, leader: true), member("s2", id: 2), member("s3", id: 3, version: EtcdVersion(3, 4, 22)),
+        ]
+        guard case let .halt(why, _, _) = Decide.next(observation(members: odd)) else {
+            Issue.record("\(Decide.next(observation(members: odd)))")
+            return
+        }
         #expect(why.contains("s3 runs 3.4.22") && why.contains("neither 3.4.23 nor 3.5.1"), "\(why)")
         var silent = odd
-        silent[2].version = nil; silent[2].reachable = false; silent[2].healthy = false
-        guard case .wait = Decide.next(observation(members: silent, lock: heldLock, backup: backup)) else { Issue.record("silent"); return }
+        silent[2].version = nil
+        silent[2].reachable = false
+        silent[2].healthy = false
+        guard case .wait = Decide.next(observation(members: silent, lock: heldLock, backup: backup)) else {
+            Issue.record("silent")
+            return
+        }
     }
 
     @Test func destructiveRecordBlocksWhateverItsLease() {
         var stale = record(.stopping)
-        stale.leaseID = "dead"; stale.updatedAt = -1_000_000
+        stale.leaseID = "dead"
+        stale.updatedAt = -1_000_000
         let r = Gates.evaluate(observation(records: ["s3": stale], lock: heldLock))
         #expect(r.first { $0.number == 4 }?.passed == false)
-        #expect(Gates.evaluate(observation(records: ["s3": record(.interrupted)])).allSatisfy { $0.number != 4 || $0.passed })
+        #expect(
+            Gates.evaluate(observation(records: ["s3": record(.interrupted)])).allSatisfy {
+                $0.number != 4 || $0.passed
+            })
     }
 
     /// A cluster of 1–2 voters the config does not allow cannot go on: halted with the reason (nothing stopped).
     @Test func smallClusterOnlyWhenAllowed() {
         var o = observation(members: [member("s1", id: 1, leader: true), member("s2", id: 2)], lock: heldLock)
         #expect(Gates.evaluate(o).first { $0.number == 3 }?.passed == false)
-        guard case let .halt(why, _, keep) = Decide.next(o) else { Issue.record("\(Decide.next(o))"); return }
+        guard case let .halt(why, _, keep) = Decide.next(o) else {
+            Issue.record("\(Decide.next(o))")
+            return
+        }
         #expect(why.contains("allowSmallCluster") && !keep)
         o.allowSmallCluster = true
         #expect(Gates.evaluate(o).first { $0.number == 3 }?.passed == true)
         // A learner counts for no quorum: two voters and a learner are a 2-member cluster.
-        var learner = member("s3", id: 3); learner.isLearner = true
-        let two = observation(members: [member("s1", id: 1, leader: true), member("s2", id: 2), learner], lock: heldLock)
+        var learner = member("s3", id: 3)
+        learner.isLearner = true
+        let two = observation(
+            members: [member("s1", id: 1, leader: true), member("s2", id: 2), learner], lock: heldLock)
         #expect(Gates.evaluate(two).first { $0.number == 3 }?.passed == false)
     }
 
@@ -101,33 +160,55 @@ import Testing
     }
 
     @Test func pausedAndTerminalRollouts() {
-        var p = rollout; p.state = .paused
+        var p = rollout
+        p.state = .paused
         #expect(Decide.next(observation(rollout: p)) == .wait("rollout paused"))
         #expect(Decide.next(observation(rollout: p, lock: heldLock)) == .release)
-        var h = rollout; h.state = .halted
+        var h = rollout
+        h.state = .halted
         #expect(Decide.next(observation(rollout: h, lock: heldLock)) == .release)
     }
 
     @Test func staleObservationOrShortLeaseReobserveBeforeStopping() {
-        guard case .wait = Decide.next(observation(lock: heldLock, backup: backup, age: 3.5)) else { Issue.record("stale"); return }
-        var short = heldLock; short.leaseRemaining = 5
-        guard case .wait = Decide.next(observation(lock: short, backup: backup)) else { Issue.record("short lease"); return }
-        guard case .wait = Decide.next(observation(lock: short, backup: backup, journal: begun())) else { Issue.record("short lease, begun"); return }
+        guard case .wait = Decide.next(observation(lock: heldLock, backup: backup, age: 3.5)) else {
+            Issue.record("stale")
+            return
+        }
+        var short = heldLock
+        short.leaseRemaining = 5
+        guard case .wait = Decide.next(observation(lock: short, backup: backup)) else {
+            Issue.record("short lease")
+            return
+        }
+        guard case .wait = Decide.next(observation(lock: short, backup: backup, journal: begun())) else {
+            Issue.record("short lease, begun")
+            return
+        }
     }
 
     @Test func sequenceContinuesUnderTheLock() {
-        let j = JournalEntry(rolloutID: "r1", step: .stopped, target: v351, stoppedAt: 995, previousBinary: "/old", from: v3423)
-        #expect(Decide.next(observation(lock: heldLock, journal: j, processUp: false)) == .switchBinary(path: "/opt/etcd/3.5.1/etcd"))
-        var s = j; s.step = .switched
-        #expect(Decide.next(observation(lock: heldLock, journal: s, processUp: false)) == .startMember(phase: .verifying))
+        let j = JournalEntry(
+            rolloutID: "r1", step: .stopped, target: v351, stoppedAt: 995, previousBinary: "/old", from: v3423)
+        #expect(
+            Decide.next(observation(lock: heldLock, journal: j, processUp: false))
+                == .switchBinary(path: "/opt/etcd/3.5.1/etcd"))
+        var s = j
+        s.step = .switched
+        #expect(
+            Decide.next(observation(lock: heldLock, journal: s, processUp: false)) == .startMember(phase: .verifying))
         // A stop issued earlier whose member is down now — not answering for crashGraceSeconds, not a missed
         // answer: it landed, go on (no stop call).
         var landed = observation(lock: heldLock, journal: begun(issued: 995), processUp: false)
-        guard case .wait = Decide.next(landed) else { Issue.record("down for 0 s: \(Decide.next(landed))"); return }
+        guard case .wait = Decide.next(landed) else {
+            Issue.record("down for 0 s: \(Decide.next(landed))")
+            return
+        }
         landed.localUnreachableFor = landed.timing.crashGraceSeconds
         #expect(Decide.next(landed) == .markStopped)
         // The member still runs: the stop is re-gated like a first one.
-        #expect(Decide.next(observation(lock: heldLock, backup: backup, journal: begun(issued: 995))) == .stopMember(issueBy: 1002.9, minLease: 10))
+        #expect(
+            Decide.next(observation(lock: heldLock, backup: backup, journal: begun(issued: 995)))
+                == .stopMember(issueBy: 1002.9, minLease: 10))
     }
 
     /// Issue 18: a process state that is unknown or wrong never stands in for a gate. A member that answers is up,
@@ -136,8 +217,11 @@ import Testing
         let peerDown = [member("s1", id: 1, leader: true), member("s2", id: 2), member("s3", id: 3, healthy: false)]
         for state in [ProcessState.unknown, .stopped] {
             var o = observation(members: peerDown, lock: heldLock, backup: backup, journal: begun(issued: 995))
-            o.localProcess = state   // the member answers: it runs, whatever the controller says
-            guard case let .wait(why) = Decide.next(o) else { Issue.record("\(state): \(Decide.next(o))"); return }
+            o.localProcess = state  // the member answers: it runs, whatever the controller says
+            guard case let .wait(why) = Decide.next(o) else {
+                Issue.record("\(state): \(Decide.next(o))")
+                return
+            }
             #expect(why.hasPrefix("gate 2 "), "\(why)")
         }
         // Unknown and not answering: taken as down for what is harmless (start it), never for a stop.
@@ -154,99 +238,165 @@ import Testing
     @Test func ownerClearsWithoutTheLock() {
         let j = JournalEntry(rolloutID: "r1", step: .stopped, target: v351, stoppedAt: 995, from: v3423)
         #expect(Decide.next(observation(journal: j, processUp: false)) == .recoverStart(binary: nil))
-        var withPrevious = j; withPrevious.previousBinary = "/opt/etcd-3.4.23"
-        #expect(Decide.next(observation(journal: withPrevious, processUp: false)) == .recoverStart(binary: "/opt/etcd-3.4.23"))
-        var started = withPrevious; started.step = .started
+        var withPrevious = j
+        withPrevious.previousBinary = "/opt/etcd-3.4.23"
+        #expect(
+            Decide.next(observation(journal: withPrevious, processUp: false))
+                == .recoverStart(binary: "/opt/etcd-3.4.23"))
+        var started = withPrevious
+        started.step = .started
         #expect(Decide.next(observation(journal: started, processUp: false)) == .recoverStart(binary: nil))
-        guard case .leaveSequence = Decide.next(observation(journal: j, processUp: true)) else { Issue.record("clear"); return }
+        guard case .leaveSequence = Decide.next(observation(journal: j, processUp: true)) else {
+            Issue.record("clear")
+            return
+        }
         // Started once by the recovery: given time to answer before another start.
-        var recovering = withPrevious; recovering.recoveryStartedAt = 995
-        guard case .wait = Decide.next(observation(journal: recovering, processUp: false)) else { Issue.record("start once"); return }
-        #expect(Decide.next(observation(journal: recovering, processUp: false, now: 1011)) == .recoverStart(binary: "/opt/etcd-3.4.23"))
+        var recovering = withPrevious
+        recovering.recoveryStartedAt = 995
+        guard case .wait = Decide.next(observation(journal: recovering, processUp: false)) else {
+            Issue.record("start once")
+            return
+        }
+        #expect(
+            Decide.next(observation(journal: recovering, processUp: false, now: 1011))
+                == .recoverStart(binary: "/opt/etcd-3.4.23"))
     }
 
     /// A sequence is not left, nor its journal dropped by a halt, while the link names the binary that does not run.
     @Test func linkPointsAtWhatRunsBeforeTheSequenceIsLeft() {
         // Switched to 3.5.1, but the member came back on 3.4.23 (restarted by systemd before the switch).
-        var j = JournalEntry(rolloutID: "r1", step: .started, target: v351, stoppedAt: 900, startedAt: 905,
-                             previousBinary: "/opt/etcd/3.4.23/etcd", from: v3423)
+        var j = JournalEntry(
+            rolloutID: "r1", step: .started, target: v351, stoppedAt: 900, startedAt: 905,
+            previousBinary: "/opt/etcd/3.4.23/etcd", from: v3423)
         var o = observation(journal: j)
         o.linkTarget = "/opt/etcd/3.5.1/etcd"
         #expect(Decide.recover(j, o, why: "lost") == .restoreLink(path: "/opt/etcd/3.4.23/etcd"))
         #expect(Decide.halt("failed", o) == .restoreLink(path: "/opt/etcd/3.4.23/etcd"))
         // The link back at what runs: left; and a member on the target with the link on it is left as it is.
         o.linkTarget = "/opt/etcd/3.4.23/etcd"
-        guard case .leaveSequence = Decide.recover(j, o, why: "lost") else { Issue.record("\(Decide.recover(j, o, why: "lost"))"); return }
-        o.members[1].version = v351; o.linkTarget = "/opt/etcd/3.5.1/etcd"
-        guard case .leaveSequence = Decide.recover(j, o, why: "lost") else { Issue.record("on the target"); return }
+        guard case .leaveSequence = Decide.recover(j, o, why: "lost") else {
+            Issue.record("\(Decide.recover(j, o, why: "lost"))")
+            return
+        }
+        o.members[1].version = v351
+        o.linkTarget = "/opt/etcd/3.5.1/etcd"
+        guard case .leaveSequence = Decide.recover(j, o, why: "lost") else {
+            Issue.record("on the target")
+            return
+        }
         // A link an operator pointed elsewhere is not ours to move.
-        o.members[1].version = v3423; o.linkTarget = "/usr/local/bin/etcd"
-        guard case .leaveSequence = Decide.recover(j, o, why: "lost") else { Issue.record("foreign link"); return }
+        o.members[1].version = v3423
+        o.linkTarget = "/usr/local/bin/etcd"
+        guard case .leaveSequence = Decide.recover(j, o, why: "lost") else {
+            Issue.record("foreign link")
+            return
+        }
         // Rolling back: the older binary is the journal's previous one, the newer the version it rolls back from.
         j = j.rollback(to: v3423, reason: "bad", down: false, now: 950)
         j.step = .started
-        o.members[1].version = v351; o.linkTarget = "/opt/etcd/3.4.23/etcd"
+        o.members[1].version = v351
+        o.linkTarget = "/opt/etcd/3.4.23/etcd"
         #expect(Decide.linkToRestore(j, o) == "/opt/etcd/3.5.1/etcd")
         o.members[1].version = v3423
         #expect(Decide.linkToRestore(j, o) == nil)
     }
 
     @Test func verificationSettlesWithOneProcessThenMarksDone() {
-        let up = [member("s1", id: 1, leader: true, raft: 200), member("s2", id: 2, version: v351, raft: 195), member("s3", id: 3)]
+        let up = [
+            member("s1", id: 1, leader: true, raft: 200), member("s2", id: 2, version: v351, raft: 195),
+            member("s3", id: 3),
+        ]
         var j = JournalEntry(rolloutID: "r1", step: .started, target: v351, startedAt: 990)
         j.processStartTime = 1_800_000_000
         let mine = ["s2": record(.verifying, id: "2")]
         var o = observation(members: up, records: mine, lock: heldLock, journal: j, verifiedFor: 30.1)
         o.localStartTime = 1_800_000_000
         #expect(Decide.next(o) == .markDone(processStartTime: 1_800_000_000))
-        guard case .wait = Decide.next(observation(members: up, records: mine, lock: heldLock, journal: j, verifiedFor: 10)) else {
-            Issue.record("must settle"); return
+        guard
+            case .wait = Decide.next(
+                observation(members: up, records: mine, lock: heldLock, journal: j, verifiedFor: 10))
+        else {
+            Issue.record("must settle")
+            return
         }
-        let behind = [member("s1", id: 1, leader: true, raft: 500), member("s2", id: 2, version: v351, raft: 100), member("s3", id: 3)]
+        let behind = [
+            member("s1", id: 1, leader: true, raft: 500), member("s2", id: 2, version: v351, raft: 100),
+            member("s3", id: 3),
+        ]
         #expect(Gates.verification(observation(members: behind, records: mine), target: v351) == "raft 100/500")
-        #expect(Gates.verification(observation(members: up, records: ["s2": record(.verifying, id: "99")]), target: v351)?.contains("member ID") == true)
+        #expect(
+            Gates.verification(observation(members: up, records: ["s2": record(.verifying, id: "99")]), target: v351)?
+                .contains("member ID") == true)
     }
 
     /// Issue 18: settle is watched — a process that restarts while it is verified fails the sequence at once (rolled
     /// back while the cluster is mixed), it does not pass on a healthy answer from its next incarnation.
     @Test func aRestartWhileVerifiedFailsTheSequence() {
         let up = [member("s1", id: 1, leader: true), member("s2", id: 2, version: v351), member("s3", id: 3)]
-        let j = JournalEntry(rolloutID: "r1", step: .started, target: v351, stoppedAt: 980, startedAt: 985, previousBinary: "/old", from: v3423)
-        var o = observation(members: up, records: ["s2": record(.verifying, id: "2")], lock: heldLock, journal: j, verifiedFor: 40)
+        let j = JournalEntry(
+            rolloutID: "r1", step: .started, target: v351, stoppedAt: 980, startedAt: 985, previousBinary: "/old",
+            from: v3423)
+        var o = observation(
+            members: up, records: ["s2": record(.verifying, id: "2")], lock: heldLock, journal: j, verifiedFor: 40)
         o.localStartTime = 100
         // The process is noted first (journalled: the evidence survives a daemon that dies or loses its lock).
         #expect(Decide.next(o) == .noteProcess(startTime: 100))
-        var noted = j; noted.processStartTime = 100
-        o.journal = noted; o.localStartTime = 150
-        guard case let .beginStop(rb) = Decide.next(o) else { Issue.record("\(Decide.next(o))"); return }
+        var noted = j
+        noted.processStartTime = 100
+        o.journal = noted
+        o.localStartTime = 150
+        guard case let .beginStop(rb) = Decide.next(o) else {
+            Issue.record("\(Decide.next(o))")
+            return
+        }
         #expect(rb.rollingBack && rb.target == v3423 && rb.reason?.contains("restarted while it was verified") == true)
         // Its lock lost meanwhile: the rollout halts all the same.
         o.lock = nil
-        guard case let .halt(why, _, _) = Decide.next(o) else { Issue.record("\(Decide.next(o))"); return }
+        guard case let .halt(why, _, _) = Decide.next(o) else {
+            Issue.record("\(Decide.next(o))")
+            return
+        }
         #expect(why.contains("restarted while it was verified"))
         // The memory starts settling again on a new process.
         var mem = SupervisorMemory()
-        var a = o; a.lock = heldLock; a.localStartTime = 100; a.now = 990; a.journal = noted
+        var a = o
+        a.lock = heldLock
+        a.localStartTime = 100
+        a.now = 990
+        a.journal = noted
         _ = mem.advance(&a)
-        var b = a; b.now = 991
+        var b = a
+        b.now = 991
         _ = mem.advance(&b)
         #expect(b.verifiedFor == 1)
-        var c = b; c.localStartTime = 150; c.now = 992
+        var c = b
+        c.localStartTime = 150
+        c.now = 992
         let events = mem.advance(&c)
         #expect(c.verifiedFor == 0 && events.contains(.localRestarted))
     }
 
     @Test func verifyTimeoutRollsBackWhileMixedAndHaltsAfterTheFlip() {
-        let sick = [member("s1", id: 1, leader: true), member("s2", id: 2, version: v351, healthy: false), member("s3", id: 3)]
+        let sick = [
+            member("s1", id: 1, leader: true), member("s2", id: 2, version: v351, healthy: false), member("s3", id: 3),
+        ]
         let j = JournalEntry(rolloutID: "r1", step: .started, target: v351, stoppedAt: 900, startedAt: 905, from: v3423)
-        guard case let .beginStop(rb) = Decide.next(observation(members: sick, lock: heldLock, journal: j, now: 1000)), rb.rollingBack else {
-            Issue.record("expected a rollback's stop"); return
+        guard case let .beginStop(rb) = Decide.next(observation(members: sick, lock: heldLock, journal: j, now: 1000)),
+            rb.rollingBack
+        else {
+            Issue.record("expected a rollback's stop")
+            return
         }
         var flipped = observation(members: sick, lock: heldLock, journal: j, clusterVersion: "3.5", now: 1000)
-        flipped.linkTarget = "/opt/etcd/3.5.1/etcd"   // switched and started: the link names the target
-        guard case let .halt(why, _, _) = Decide.next(flipped) else { Issue.record("expected halt: \(Decide.next(flipped))"); return }
+        flipped.linkTarget = "/opt/etcd/3.5.1/etcd"  // switched and started: the link names the target
+        guard case let .halt(why, _, _) = Decide.next(flipped) else {
+            Issue.record("expected halt: \(Decide.next(flipped))")
+            return
+        }
         #expect(why.contains("restore the snapshot"))
-        var done = j.rollback(to: v3423, reason: "boom", down: false, now: 900); done.step = .started; done.startedAt = 901
+        var done = j.rollback(to: v3423, reason: "boom", down: false, now: 900)
+        done.step = .started
+        done.startedAt = 901
         done.processStartTime = 901
         let back = [member("s1", id: 1, leader: true), member("s2", id: 2), member("s3", id: 3)]
         var settled = observation(members: back, lock: heldLock, journal: done, verifiedFor: 31, now: 905)
@@ -259,76 +409,134 @@ import Testing
     /// Issue 18: a /version that fails leaves the cluster version unknown: a member that ran the target is not
     /// rolled back to the older minor on a guess; one that never ran it kept the cluster version down and may go back.
     @Test func anUnknownClusterVersionRollsNothingBackOnAGuess() {
-        let sick = [member("s1", id: 1, leader: true), member("s2", id: 2, version: v351, healthy: false), member("s3", id: 3)]
-        let ran = JournalEntry(rolloutID: "r1", step: .started, target: v351, stoppedAt: 900, startedAt: 905, from: v3423)
-        guard case let .wait(why) = Decide.next(observation(members: sick, lock: heldLock, journal: ran, clusterVersion: nil, now: 1000)) else {
-            Issue.record("rolled back on an unknown cluster version"); return
+        let sick = [
+            member("s1", id: 1, leader: true), member("s2", id: 2, version: v351, healthy: false), member("s3", id: 3),
+        ]
+        let ran = JournalEntry(
+            rolloutID: "r1", step: .started, target: v351, stoppedAt: 900, startedAt: 905, from: v3423)
+        guard
+            case let .wait(why) = Decide.next(
+                observation(members: sick, lock: heldLock, journal: ran, clusterVersion: nil, now: 1000))
+        else {
+            Issue.record("rolled back on an unknown cluster version")
+            return
         }
         #expect(why.contains("cluster version is unknown"))
-        var never = JournalEntry(rolloutID: "r1", step: .switched, target: v351, stoppedAt: 900, previousBinary: "/old", from: v3423)
+        var never = JournalEntry(
+            rolloutID: "r1", step: .switched, target: v351, stoppedAt: 900, previousBinary: "/old", from: v3423)
         never.startFailures = Decide.maxStartFailures
-        guard case .rollBackWhileDown = Decide.next(observation(lock: heldLock, journal: never, processUp: false, clusterVersion: nil, now: 1000)) else {
-            Issue.record("a member that never ran the target may go back"); return
+        guard
+            case .rollBackWhileDown = Decide.next(
+                observation(lock: heldLock, journal: never, processUp: false, clusterVersion: nil, now: 1000))
+        else {
+            Issue.record("a member that never ran the target may go back")
+            return
         }
     }
 
     @Test func completionWaitsForTheClusterVersion() {
-        let all = [member("s1", id: 1, leader: true, version: v351), member("s2", id: 2, version: v351), member("s3", id: 3, version: v351)]
+        let all = [
+            member("s1", id: 1, leader: true, version: v351), member("s2", id: 2, version: v351),
+            member("s3", id: 3, version: v351),
+        ]
         let done = ["s1": record(.done, id: "1"), "s2": record(.done, id: "2"), "s3": record(.done, id: "3")]
-        guard case .waitForClusterVersion = Decide.next(observation(members: all, records: done)) else { Issue.record("wait for flip"); return }
+        guard case .waitForClusterVersion = Decide.next(observation(members: all, records: done)) else {
+            Issue.record("wait for flip")
+            return
+        }
         #expect(Decide.next(observation(members: all, records: done, clusterVersion: "3.5")) == .markCompleted)
     }
 
     @Test func retriedStopIsReGated() {
         let peerDown = [member("s1", id: 1, leader: true), member("s2", id: 2), member("s3", id: 3, healthy: false)]
         let a = Decide.next(observation(members: peerDown, lock: heldLock, backup: backup, journal: begun(issued: 995)))
-        guard case let .wait(why) = a else { Issue.record("expected a wait, got \(a)"); return }
+        guard case let .wait(why) = a else {
+            Issue.record("expected a wait, got \(a)")
+            return
+        }
         #expect(why.hasPrefix("gate 2 "))
-        guard case .wait = Decide.next(observation(lock: heldLock, backup: backup, journal: begun(), age: 5)) else { Issue.record("stale"); return }
+        guard case .wait = Decide.next(observation(lock: heldLock, backup: backup, journal: begun(), age: 5)) else {
+            Issue.record("stale")
+            return
+        }
         // Paused meanwhile: the sequence is left (record cleared by its owner), not continued.
-        var p = rollout; p.state = .paused
-        guard case .leaveSequence = Decide.next(observation(rollout: p, lock: heldLock, backup: backup, journal: begun())) else {
-            Issue.record("paused"); return
+        var p = rollout
+        p.state = .paused
+        guard
+            case .leaveSequence = Decide.next(observation(rollout: p, lock: heldLock, backup: backup, journal: begun()))
+        else {
+            Issue.record("paused")
+            return
         }
     }
 
     @Test func startThatKeepsFailingRollsBackWhileDown() {
-        var j = JournalEntry(rolloutID: "r1", step: .switched, target: v351, stoppedAt: 990, previousBinary: "/old", from: v3423)
+        var j = JournalEntry(
+            rolloutID: "r1", step: .switched, target: v351, stoppedAt: 990, previousBinary: "/old", from: v3423)
         j.startFailures = 1
-        #expect(Decide.next(observation(lock: heldLock, journal: j, processUp: false)) == .startMember(phase: .verifying))
+        #expect(
+            Decide.next(observation(lock: heldLock, journal: j, processUp: false)) == .startMember(phase: .verifying))
         j.startFailures = Decide.maxStartFailures
-        guard case let .rollBackWhileDown(rb) = Decide.next(observation(lock: heldLock, journal: j, processUp: false)) else { Issue.record("rollback"); return }
+        guard case let .rollBackWhileDown(rb) = Decide.next(observation(lock: heldLock, journal: j, processUp: false))
+        else {
+            Issue.record("rollback")
+            return
+        }
         #expect(rb.step == .stopped && rb.target == v3423 && rb.stoppedAt == 1000)
-        #expect(Decide.next(observation(lock: heldLock, journal: rb, processUp: false, now: 1001)) == .switchBinary(path: "/old"))
+        #expect(
+            Decide.next(observation(lock: heldLock, journal: rb, processUp: false, now: 1001))
+                == .switchBinary(path: "/old"))
         let stuck = JournalEntry(rolloutID: "r1", step: .stopped, target: v351, stoppedAt: 900, from: v3423)
-        guard case .rollBackWhileDown = Decide.next(observation(lock: heldLock, journal: stuck, processUp: false, now: 1000)) else {
-            Issue.record("deadline"); return
+        guard
+            case .rollBackWhileDown = Decide.next(
+                observation(lock: heldLock, journal: stuck, processUp: false, now: 1000))
+        else {
+            Issue.record("deadline")
+            return
         }
     }
 
     /// Issue 18: a halt never leaves our own member down — a rollback that fails while the member is down halts the
     /// rollout but keeps the journal, so the recovery starts the member once the lock is gone.
     @Test func aHaltKeepsTheLocalMemberUp() {
-        var rb = JournalEntry(rolloutID: "r1", step: .stopped, target: v351, stoppedAt: 900, previousBinary: "/old", from: v3423)
-            .rollback(to: v3423, reason: "bad target", down: true, now: 900)
+        var rb = JournalEntry(
+            rolloutID: "r1", step: .stopped, target: v351, stoppedAt: 900, previousBinary: "/old", from: v3423
+        )
+        .rollback(to: v3423, reason: "bad target", down: true, now: 900)
         rb.startFailures = Decide.maxStartFailures
-        guard case let .halt(why, phase, keep) = Decide.next(observation(lock: heldLock, journal: rb, processUp: false, now: 1000)) else {
-            Issue.record("halt"); return
+        guard
+            case let .halt(why, phase, keep) = Decide.next(
+                observation(lock: heldLock, journal: rb, processUp: false, now: 1000))
+        else {
+            Issue.record("halt")
+            return
         }
         #expect(why.hasPrefix("rollback failed") && phase == .rolledBack && keep)
-        var h = rollout; h.state = .halted
+        var h = rollout
+        h.state = .halted
         // The old binary failed its starts (the cluster version may have moved): the recovery tries the newer one,
         // then alternates.
-        #expect(Decide.next(observation(rollout: h, journal: rb, processUp: false, now: 1001)) == .recoverStart(binary: "/opt/etcd/3.5.1/etcd"))
-        var again = rb; again.recoveryStarts = 1
-        #expect(Decide.next(observation(rollout: h, journal: again, processUp: false, now: 1001)) == .recoverStart(binary: "/old"))
+        #expect(
+            Decide.next(observation(rollout: h, journal: rb, processUp: false, now: 1001))
+                == .recoverStart(binary: "/opt/etcd/3.5.1/etcd"))
+        var again = rb
+        again.recoveryStarts = 1
+        #expect(
+            Decide.next(observation(rollout: h, journal: again, processUp: false, now: 1001))
+                == .recoverStart(binary: "/old"))
     }
 
     @Test func rollbackStopWaitsForHealthyPeers() {
-        let sick = [member("s1", id: 1, leader: true), member("s2", id: 2, version: v351, healthy: false), member("s3", id: 3, healthy: false)]
+        let sick = [
+            member("s1", id: 1, leader: true), member("s2", id: 2, version: v351, healthy: false),
+            member("s3", id: 3, healthy: false),
+        ]
         let j = JournalEntry(rolloutID: "r1", step: .started, target: v351, stoppedAt: 900, startedAt: 905, from: v3423)
         let a = Decide.next(observation(members: sick, lock: heldLock, journal: j, now: 1000))
-        guard case let .wait(why) = a else { Issue.record("expected a wait, got \(a)"); return }
+        guard case let .wait(why) = a else {
+            Issue.record("expected a wait, got \(a)")
+            return
+        }
         #expect(why.contains("s3"))
     }
 
@@ -337,55 +545,98 @@ import Testing
     @Test func aRemovedMemberIsNeverTouchedAgain() {
         let gone = [member("s1", id: 1, leader: true), member("s3", id: 3)]
         for step in [JournalEntry.Step.stopping, .stopped, .switched, .started] {
-            var j = begun(issued: 995); j.step = step; j.startedAt = step == .started ? 996 : nil
+            var j = begun(issued: 995)
+            j.step = step
+            j.startedAt = step == .started ? 996 : nil
             let a = Decide.next(observation(members: gone, lock: heldLock, journal: j, processUp: false, now: 1200))
-            guard case let .leaveSequence(why) = a else { Issue.record("\(step): \(a)"); continue }
+            guard case let .leaveSequence(why) = a else {
+                Issue.record("\(step): \(a)")
+                continue
+            }
             #expect(why.contains("removed from the cluster"))
         }
         #expect(Decide.next(observation(members: gone, lock: heldLock)) == .release)
-        guard case .idle = Decide.next(observation(members: gone)) else { Issue.record("idle"); return }
+        guard case .idle = Decide.next(observation(members: gone)) else {
+            Issue.record("idle")
+            return
+        }
     }
 
     /// Issue 18: the rollout record missing, unreadable or rewritten mid-sequence: our own part is finished safely
     /// (member up on what it ran, record cleared, lock released), never left holding the lock.
     @Test func aSequenceWhoseRolloutIsGoneFinishesSafely() {
-        let stopped = JournalEntry(rolloutID: "r1", step: .switched, target: v351, stoppedAt: 995, previousBinary: "/old", from: v3423)
-        var other = rollout; other.id = "r9"
-        var retargeted = rollout; retargeted.to = EtcdVersion(3, 5, 2)
+        let stopped = JournalEntry(
+            rolloutID: "r1", step: .switched, target: v351, stoppedAt: 995, previousBinary: "/old", from: v3423)
+        var other = rollout
+        other.id = "r9"
+        var retargeted = rollout
+        retargeted.to = EtcdVersion(3, 5, 2)
         for r in [nil, other, retargeted] as [RolloutRecord?] {
-            #expect(Decide.next(observation(rollout: r, lock: heldLock, journal: stopped, processUp: false)) == .recoverStart(binary: "/old"))
-            guard case let .leaveSequence(why) = Decide.next(observation(rollout: r, lock: heldLock, journal: stopped)) else {
-                Issue.record("\(String(describing: r))"); continue
+            #expect(
+                Decide.next(observation(rollout: r, lock: heldLock, journal: stopped, processUp: false))
+                    == .recoverStart(binary: "/old"))
+            guard case let .leaveSequence(why) = Decide.next(observation(rollout: r, lock: heldLock, journal: stopped))
+            else {
+                Issue.record("\(String(describing: r))")
+                continue
             }
             #expect(why.contains("missing") || why.contains("replaced") || why.contains("now says"), "\(why)")
         }
         // Never stopped: nothing to start, leave at once.
-        guard case .leaveSequence = Decide.next(observation(rollout: nil, lock: heldLock, journal: begun())) else { Issue.record("unissued"); return }
+        guard case .leaveSequence = Decide.next(observation(rollout: nil, lock: heldLock, journal: begun())) else {
+            Issue.record("unissued")
+            return
+        }
     }
 
     /// Issue 18: a verified member is watched while the rollout runs: a restart or a member that stays down rolls it
     /// back (with the lock) and halts while the cluster version allows; after the flip it halts with the way forward.
     @Test func aTargetThatCrashesAfterItsVerificationIsCaught() {
         let onTarget = [member("s1", id: 1, leader: true), member("s2", id: 2, version: v351), member("s3", id: 3)]
-        var done = record(.done, id: "2"); done.processStartTime = 100
+        var done = record(.done, id: "2")
+        done.processStartTime = 100
         var restarted = observation(members: onTarget, records: ["s2": done])
         restarted.localStartTime = 160
         // Halted first (no lock needed: nobody else stops anything from now on), then rolled back under the lock.
-        guard case let .halt(first, _, _) = Decide.next(restarted) else { Issue.record("\(Decide.next(restarted))"); return }
+        guard case let .halt(first, _, _) = Decide.next(restarted) else {
+            Issue.record("\(Decide.next(restarted))")
+            return
+        }
         #expect(first.contains("restarted after its verification") && first.contains("rolling it back to 3.4.23"))
-        var halted = rollout; halted.state = .halted
+        var halted = rollout
+        halted.state = .halted
         restarted.rollout = halted
         #expect(Decide.next(restarted) == .acquireLock)
         restarted.lock = heldLock
-        guard case let .beginStop(rb) = Decide.next(restarted) else { Issue.record("\(Decide.next(restarted))"); return }
-        #expect(rb.rollingBack && rb.target == v3423 && rb.previousBinary == "/opt/etcd/3.4.23/etcd" && rb.reason?.contains("restarted after its verification") == true)
-        var down = observation(members: onTarget, rollout: halted, records: ["s2": done], lock: heldLock, processUp: false)
+        guard case let .beginStop(rb) = Decide.next(restarted) else {
+            Issue.record("\(Decide.next(restarted))")
+            return
+        }
+        #expect(
+            rb.rollingBack && rb.target == v3423 && rb.previousBinary == "/opt/etcd/3.4.23/etcd"
+                && rb.reason?.contains("restarted after its verification") == true)
+        var down = observation(
+            members: onTarget, rollout: halted, records: ["s2": done], lock: heldLock, processUp: false)
         down.localUnreachableFor = 6
-        guard case .rollBackWhileDown = Decide.next(down) else { Issue.record("\(Decide.next(down))"); return }
-        down.localUnreachableFor = 1; down.lock = nil; down.rollout = rollout
-        guard case .wait = Decide.next(down) else { Issue.record("a short blip is not a crash"); return }
-        var flipped = restarted; flipped.clusterVersion = "3.5"; flipped.lock = nil; flipped.rollout = rollout
-        guard case let .halt(why, _, _) = Decide.next(flipped) else { Issue.record("\(Decide.next(flipped))"); return }
+        guard case .rollBackWhileDown = Decide.next(down) else {
+            Issue.record("\(Decide.next(down))")
+            return
+        }
+        down.localUnreachableFor = 1
+        down.lock = nil
+        down.rollout = rollout
+        guard case .wait = Decide.next(down) else {
+            Issue.record("a short blip is not a crash")
+            return
+        }
+        var flipped = restarted
+        flipped.clusterVersion = "3.5"
+        flipped.lock = nil
+        flipped.rollout = rollout
+        guard case let .halt(why, _, _) = Decide.next(flipped) else {
+            Issue.record("\(Decide.next(flipped))")
+            return
+        }
         #expect(why.contains("binary rollback is impossible") && why.contains("backups --restore r1"))
     }
 
@@ -397,22 +648,31 @@ import Testing
         o.localRestarts = Decide.maxStartFailures - 1
         #expect(Decide.next(o) == .acquireLock)
         o.localRestarts = Decide.maxStartFailures
-        guard case let .halt(why, phase, _) = Decide.next(o) else { Issue.record("\(Decide.next(o))"); return }
+        guard case let .halt(why, phase, _) = Decide.next(o) else {
+            Issue.record("\(Decide.next(o))")
+            return
+        }
         #expect(why.contains("restarted 3 times") && why.contains("3.4.23's binary") && phase == .interrupted)
         o.clusterVersion = "3.5"
-        guard case let .halt(flipped, _, _) = Decide.next(o) else { Issue.record("\(Decide.next(o))"); return }
+        guard case let .halt(flipped, _, _) = Decide.next(o) else {
+            Issue.record("\(Decide.next(o))")
+            return
+        }
         #expect(flipped.contains("backups --restore r1"))
         // Restarts of a member still on the old release are the gates' business, not a bad target.
-        var old = observation(); old.localRestarts = 5
+        var old = observation()
+        old.localRestarts = 5
         #expect(Decide.next(old) == .acquireLock)
     }
 
     /// Once the rollout has ended, a rollback that cannot be any more takes no lock (seed 67556990: the lock taken
     /// again and again); the recovery goes on starting the member.
     @Test func aHaltedRolloutTakesNoLockForARollbackThatCannotBe() {
-        var halted = rollout; halted.state = .halted
-        var j = JournalEntry(rolloutID: "r1", step: .started, target: v351, stoppedAt: 900, startedAt: 905,
-                             previousBinary: "/opt/etcd/3.4.23/etcd", from: v3423)
+        var halted = rollout
+        halted.state = .halted
+        var j = JournalEntry(
+            rolloutID: "r1", step: .started, target: v351, stoppedAt: 900, startedAt: 905,
+            previousBinary: "/opt/etcd/3.4.23/etcd", from: v3423)
         j.processStartTime = 100
         var o = observation(rollout: halted, journal: j, processUp: false, clusterVersion: "3.5")
         o.localUnreachableFor = 10
@@ -427,42 +687,69 @@ import Testing
         var o = observation(lock: heldLock, backup: backup)
         o.undecodableRecords = ["s3"]
         #expect(Gates.evaluate(o).first { $0.number == 4 }?.passed == false)
-        var other = record(.stopping); other.rolloutID = "r0"
-        #expect(Gates.evaluate(observation(records: ["gone": other], lock: heldLock)).first { $0.number == 4 }?.passed == false)
+        var other = record(.stopping)
+        other.rolloutID = "r0"
+        #expect(
+            Gates.evaluate(observation(records: ["gone": other], lock: heldLock)).first { $0.number == 4 }?.passed
+                == false)
     }
 
     @Test func offlineBringsOwnMemberBackWithoutEtcd() {
         let t = Timing()
-        let j = JournalEntry(rolloutID: "r1", step: .stopped, target: v351, stoppedAt: 990, previousBinary: "/old", from: v3423)
-        #expect(Decide.offline(journal: j, lockHeld: true, process: .stopped, binaryPathTemplate: template, now: 1000, timing: t)
+        let j = JournalEntry(
+            rolloutID: "r1", step: .stopped, target: v351, stoppedAt: 990, previousBinary: "/old", from: v3423)
+        #expect(
+            Decide.offline(
+                journal: j, lockHeld: true, process: .stopped, binaryPathTemplate: template, now: 1000, timing: t)
                 == .switchBinary(path: "/opt/etcd/3.5.1/etcd"))
-        #expect(Decide.offline(journal: j, lockHeld: false, process: .stopped, binaryPathTemplate: template, now: 1000, timing: t)
+        #expect(
+            Decide.offline(
+                journal: j, lockHeld: false, process: .stopped, binaryPathTemplate: template, now: 1000, timing: t)
                 == .recoverStart(binary: "/old"))
-        guard case .rollBackWhileDown = Decide.offline(journal: j, lockHeld: true, process: .stopped, binaryPathTemplate: template, now: 2000, timing: t) else {
-            Issue.record("deadline offline"); return
+        guard
+            case .rollBackWhileDown = Decide.offline(
+                journal: j, lockHeld: true, process: .stopped, binaryPathTemplate: template, now: 2000, timing: t)
+        else {
+            Issue.record("deadline offline")
+            return
         }
-        #expect(Decide.offline(journal: nil, lockHeld: true, process: .stopped, binaryPathTemplate: template, now: 1000, timing: t) == nil)
+        #expect(
+            Decide.offline(
+                journal: nil, lockHeld: true, process: .stopped, binaryPathTemplate: template, now: 1000, timing: t)
+                == nil)
         // Seed 5289893 (n=1): the stop landed but reported failure, and nothing answers: go on from the stop.
-        var stopping = j; stopping.step = .stopping
-        #expect(Decide.offline(journal: stopping, lockHeld: true, process: .stopped, binaryPathTemplate: template, now: 1000, timing: t) == .markStopped)
-        #expect(Decide.offline(journal: stopping, lockHeld: true, process: .running, binaryPathTemplate: template, now: 1000, timing: t) == nil)
+        var stopping = j
+        stopping.step = .stopping
+        #expect(
+            Decide.offline(
+                journal: stopping, lockHeld: true, process: .stopped, binaryPathTemplate: template, now: 1000, timing: t
+            ) == .markStopped)
+        #expect(
+            Decide.offline(
+                journal: stopping, lockHeld: true, process: .running, binaryPathTemplate: template, now: 1000, timing: t
+            ) == nil)
     }
 
     @Test func memoryCountsVerificationOnTheMonotonicClock() {
         var mem = SupervisorMemory()
         let up = [member("s1", id: 1, leader: true), member("s2", id: 2, version: v351), member("s3", id: 3)]
         let j = JournalEntry(rolloutID: "r1", step: .started, target: v351, stoppedAt: 95)
-        var o1 = observation(members: up, records: ["s2": record(.verifying, id: "2")], lock: heldLock, journal: j, now: 100)
+        var o1 = observation(
+            members: up, records: ["s2": record(.verifying, id: "2")], lock: heldLock, journal: j, now: 100)
         // Not before the process start time was read (a settle that began earlier could span an unseen restart).
         _ = mem.advance(&o1)
         #expect(o1.verifiedFor == 0)
-        o1.localStartTime = 96; o1.now = 100
+        o1.localStartTime = 96
+        o1.now = 100
         _ = mem.advance(&o1)
-        var o2 = o1; o2.now = 102.5
+        var o2 = o1
+        o2.now = 102.5
         _ = mem.advance(&o2)
         #expect(o2.verifiedFor == 2.5)
         #expect(mem.downtime == 5)
-        var o3 = o2; o3.members[1].healthy = false; o3.now = 103
+        var o3 = o2
+        o3.members[1].healthy = false
+        o3.now = 103
         _ = mem.advance(&o3)
         #expect(o3.verifiedFor == 0)
     }
@@ -470,16 +757,24 @@ import Testing
     /// A forward sequence's member that does not come up on the target after two recovery starts is started on the
     /// previous binary every other time (etcd itself refuses a binary below the cluster version; seed 337365239).
     @Test func aRecoveryThatDoesNotComeUpAlternatesBinaries() {
-        var j = JournalEntry(rolloutID: "r1", step: .started, target: v351, stoppedAt: 900, startedAt: 905, previousBinary: "/old", from: v3423)
-        let picks = (0..<5).map { n -> String? in j.recoveryStarts = n; return j.recoveryBinary(template: template, clusterVersion: nil) }
+        var j = JournalEntry(
+            rolloutID: "r1", step: .started, target: v351, stoppedAt: 900, startedAt: 905, previousBinary: "/old",
+            from: v3423)
+        let picks = (0..<5).map { n -> String? in
+            j.recoveryStarts = n
+            return j.recoveryBinary(template: template, clusterVersion: nil)
+        }
         #expect(picks == [nil, nil, "/old", "/opt/etcd/3.5.1/etcd", "/old"])
-        j.recoveryStarts = 2   // the cluster version known to be the target's minor: the old binary would be refused
+        j.recoveryStarts = 2  // the cluster version known to be the target's minor: the old binary would be refused
         #expect(j.recoveryBinary(template: template, clusterVersion: "3.5") == "/opt/etcd/3.5.1/etcd")
         #expect(j.recoveryBinary(template: template, clusterVersion: "3.4") == "/old")
-        j.step = .switched   // never started forward: the previous binary first, then the two in turn (seed 476787153)
-        let unstarted = (0..<5).map { n -> String? in j.recoveryStarts = n; return j.recoveryBinary(template: template, clusterVersion: nil) }
+        j.step = .switched  // never started forward: the previous binary first, then the two in turn (seed 476787153)
+        let unstarted = (0..<5).map { n -> String? in
+            j.recoveryStarts = n
+            return j.recoveryBinary(template: template, clusterVersion: nil)
+        }
         #expect(unstarted == ["/old", "/old", "/opt/etcd/3.5.1/etcd", "/old", "/opt/etcd/3.5.1/etcd"])
-        j.recoveryStarts = 0   // the cluster version on the target's minor (a node replaced on the target): the target
+        j.recoveryStarts = 0  // the cluster version on the target's minor (a node replaced on the target): the target
         #expect(j.recoveryBinary(template: template, clusterVersion: "3.5") == "/opt/etcd/3.5.1/etcd")
     }
 
@@ -511,67 +806,107 @@ import Testing
     @Test func ownerClearsWaitsForAPendingStop() {
         var o = observation(journal: begun(issued: 995), processUp: true, now: 1000)
         o.stopPending = true
-        guard case let .wait(why) = Decide.next(o) else { Issue.record("must wait"); return }
+        guard case let .wait(why) = Decide.next(o) else {
+            Issue.record("must wait")
+            return
+        }
         #expect(why.contains("still pending"))
-        o.stopPending = false   // the ticket says it is over: no blind wait, the stop is journalled as landed
+        o.stopPending = false  // the ticket says it is over: no blind wait, the stop is journalled as landed
         #expect(Decide.next(o) == .markStopped)
-        o.stopPending = nil     // no ticket: the blanket wait
-        guard case .wait = Decide.next(o) else { Issue.record("blanket wait"); return }
-        #expect(Decide.next(observation(journal: begun(issued: 995), processUp: false, now: 1000)) == .recoverStart(binary: "/opt/etcd/3.4.23/etcd"))
+        o.stopPending = nil  // no ticket: the blanket wait
+        guard case .wait = Decide.next(o) else {
+            Issue.record("blanket wait")
+            return
+        }
+        #expect(
+            Decide.next(observation(journal: begun(issued: 995), processUp: false, now: 1000))
+                == .recoverStart(binary: "/opt/etcd/3.4.23/etcd"))
         o.now = 1100
         #expect(Decide.next(o) == .markStopped)
         // Once journalled as landed, health asked after it decides: up and answering is cleared, down is started.
         var landed = begun(issued: 995)
         landed.step = .stopped
         guard case .leaveSequence = Decide.next(observation(journal: landed, processUp: true, now: 1100)) else {
-            Issue.record("clear after"); return
+            Issue.record("clear after")
+            return
         }
-        #expect(Decide.next(observation(journal: landed, processUp: false, now: 1100)) == .recoverStart(binary: "/opt/etcd/3.4.23/etcd"))
-        guard case .leaveSequence = Decide.next(observation(journal: begun(written: nil), processUp: true)) else { Issue.record("clear"); return }
+        #expect(
+            Decide.next(observation(journal: landed, processUp: false, now: 1100))
+                == .recoverStart(binary: "/opt/etcd/3.4.23/etcd"))
+        guard case .leaveSequence = Decide.next(observation(journal: begun(written: nil), processUp: true)) else {
+            Issue.record("clear")
+            return
+        }
     }
 
     @Test func aSickMemberOnTheTargetIsVerifiedUnderTheDeadlineNotWaitedOn() {
-        let sick = [member("s1", id: 1, leader: true), member("s2", id: 2, version: v351, healthy: false), member("s3", id: 3)]
-        let a = Decide.next(observation(members: sick, records: ["s2": record(.interrupted, id: "2")], lock: heldLock, backup: backup))
-        guard case let .adoptVerification(j) = a else { Issue.record("\(a)"); return }
+        let sick = [
+            member("s1", id: 1, leader: true), member("s2", id: 2, version: v351, healthy: false), member("s3", id: 3),
+        ]
+        let a = Decide.next(
+            observation(members: sick, records: ["s2": record(.interrupted, id: "2")], lock: heldLock, backup: backup))
+        guard case let .adoptVerification(j) = a else {
+            Issue.record("\(a)")
+            return
+        }
         #expect(j.step == .started && j.target == v351 && j.startedAt == 1000)
-        let late = Decide.next(observation(members: sick, lock: heldLock, backup: backup, journal: j, now: 1000 + Timing().verifyTimeoutSeconds))
-        guard case let .beginStop(rb) = late, rb.rollingBack else { Issue.record("\(late)"); return }
-        #expect(rb.reason == "s2 not verified on 3.5.1 within \(Int(Timing().verifyTimeoutSeconds)) s: s2 not healthy yet")
+        let late = Decide.next(
+            observation(
+                members: sick, lock: heldLock, backup: backup, journal: j, now: 1000 + Timing().verifyTimeoutSeconds))
+        guard case let .beginStop(rb) = late, rb.rollingBack else {
+            Issue.record("\(late)")
+            return
+        }
+        #expect(
+            rb.reason == "s2 not verified on 3.5.1 within \(Int(Timing().verifyTimeoutSeconds)) s: s2 not healthy yet")
     }
 
     @Test func aPeerStepsAsideForASickMemberOnTheTarget() {
-        let sick = [member("s1", id: 1, leader: true), member("s2", id: 2), member("s3", id: 3, version: v351, healthy: false)]
+        let sick = [
+            member("s1", id: 1, leader: true), member("s2", id: 2), member("s3", id: 3, version: v351, healthy: false),
+        ]
         let records = ["s3": record(.interrupted)]
         #expect(Decide.next(observation(members: sick, records: records, lock: heldLock, backup: backup)) == .release)
-        #expect(Decide.next(observation(members: sick, records: records)) == .wait("s3 on 3.5.1 but not verified: it goes first"))
+        #expect(
+            Decide.next(observation(members: sick, records: records))
+                == .wait("s3 on 3.5.1 but not verified: it goes first"))
         #expect(Decide.next(observation(members: sick, records: ["s3": record(.rolledBack)])) == .acquireLock)
     }
 
     @Test func loneMemberDoesNotWaitForAHandover() {
         var o = observation(local: "s1", members: [member("s1", id: 1, leader: true)], lock: heldLock, backup: backup)
         o.allowSmallCluster = true
-        guard case .beginStop = Decide.next(o) else { Issue.record("\(Decide.next(o))"); return }
+        guard case .beginStop = Decide.next(o) else {
+            Issue.record("\(Decide.next(o))")
+            return
+        }
     }
 
     @Test func recoveryMidRollbackRestoresThePreviousBinary() {
-        let j = JournalEntry(rolloutID: "r1", step: .switched, target: v351, stoppedAt: 990, previousBinary: "/old", from: v3423)
-            .rollback(to: v3423, reason: "bad", down: true, now: 995)
+        let j = JournalEntry(
+            rolloutID: "r1", step: .switched, target: v351, stoppedAt: 990, previousBinary: "/old", from: v3423
+        )
+        .rollback(to: v3423, reason: "bad", down: true, now: 995)
         #expect(Decide.next(observation(journal: j, processUp: false, now: 1000)) == .recoverStart(binary: "/old"))
-        var started = j; started.step = .started
-        #expect(Decide.next(observation(journal: started, processUp: false, now: 1000)) == .recoverStart(binary: "/old"))
+        var started = j
+        started.step = .started
+        #expect(
+            Decide.next(observation(journal: started, processUp: false, now: 1000)) == .recoverStart(binary: "/old"))
     }
 }
 
 /// The break-glass rule of `etcd-shepherd forget`.
 @Suite struct ForgetRuleTests {
     static func member(healthy: Bool, id: UInt64 = 0xa) -> MemberView {
-        MemberView(name: "s2", id: id, clientURL: "http://s2:2379", reachable: healthy, healthy: healthy, hasLeader: healthy,
-                   isLeader: false, version: EtcdVersion(3, 4, 23), raftIndex: 1)
+        MemberView(
+            name: "s2", id: id, clientURL: "http://s2:2379", reachable: healthy, healthy: healthy, hasLeader: healthy,
+            isLeader: false, version: EtcdVersion(3, 4, 23), raftIndex: 1)
     }
     static func record(_ phase: MemberPhase) -> ForgetRule.Stored {
-        .record(MemberRecord(rolloutID: "r1", memberID: "a", phase: phase, from: EtcdVersion(3, 4, 23), to: EtcdVersion(3, 5, 1),
-                             leaseID: "694d", updatedAt: 0))
+        .record(
+            MemberRecord(
+                rolloutID: "r1", memberID: "a", phase: phase, from: EtcdVersion(3, 4, 23), to: EtcdVersion(3, 5, 1),
+                leaseID: "694d", updatedAt: 0))
     }
 
     @Test func aRemovedMembersDestructiveRecordMayBeForgotten() {
@@ -580,28 +915,45 @@ import Testing
     }
 
     @Test func aMemberThatIsUpAgainMayBeForgotten() {
-        #expect(ForgetRule.refusal(name: "s2", stored: Self.record(.verifying), member: Self.member(healthy: true), leaseAlive: false) == nil)
+        #expect(
+            ForgetRule.refusal(
+                name: "s2", stored: Self.record(.verifying), member: Self.member(healthy: true), leaseAlive: false)
+                == nil)
     }
 
     @Test func aMemberThatIsDownIsNotForgotten() {
-        let why = ForgetRule.refusal(name: "s2", stored: Self.record(.stopping), member: Self.member(healthy: false), leaseAlive: false)
+        let why = ForgetRule.refusal(
+            name: "s2", stored: Self.record(.stopping), member: Self.member(healthy: false), leaseAlive: false)
         #expect(why?.contains("not healthy") == true)
-        #expect(ForgetRule.refusal(name: "s2", stored: .unreadable, member: Self.member(healthy: false), leaseAlive: false) != nil)
+        #expect(
+            ForgetRule.refusal(name: "s2", stored: .unreadable, member: Self.member(healthy: false), leaseAlive: false)
+                != nil)
     }
 
     @Test func aRecordWhoseDaemonHoldsTheLockIsNotForgotten() {
-        let why = ForgetRule.refusal(name: "s2", stored: Self.record(.stopping), member: Self.member(healthy: true), leaseAlive: true)
+        let why = ForgetRule.refusal(
+            name: "s2", stored: Self.record(.stopping), member: Self.member(healthy: true), leaseAlive: true)
         #expect(why?.contains("still holds the upgrade lock") == true)
     }
 
     @Test func nothingToForget() {
-        #expect(ForgetRule.refusal(name: "s2", stored: .none, member: nil, leaseAlive: false)?.contains("no record") == true)
-        #expect(ForgetRule.refusal(name: "s2", stored: Self.record(.done), member: nil, leaseAlive: false)?.contains("nothing to forget") == true)
+        #expect(
+            ForgetRule.refusal(name: "s2", stored: .none, member: nil, leaseAlive: false)?.contains("no record") == true
+        )
+        #expect(
+            ForgetRule.refusal(name: "s2", stored: Self.record(.done), member: nil, leaseAlive: false)?.contains(
+                "nothing to forget") == true)
     }
 
     @Test func aNameReusedByANewMemberCountsOnlyWhileThatMemberIsHealthy() {
-        #expect(ForgetRule.refusal(name: "s2", stored: Self.record(.stopping), member: Self.member(healthy: false, id: 0xb), leaseAlive: false) != nil)
-        #expect(ForgetRule.refusal(name: "s2", stored: Self.record(.stopping), member: Self.member(healthy: true, id: 0xb), leaseAlive: false) == nil)
+        #expect(
+            ForgetRule.refusal(
+                name: "s2", stored: Self.record(.stopping), member: Self.member(healthy: false, id: 0xb),
+                leaseAlive: false) != nil)
+        #expect(
+            ForgetRule.refusal(
+                name: "s2", stored: Self.record(.stopping), member: Self.member(healthy: true, id: 0xb),
+                leaseAlive: false) == nil)
     }
 }
 
@@ -610,16 +962,17 @@ import Testing
         var m = PreflightMemory()
         #expect(m.cached(for: rollout, now: 0) == nil)
         let first = m.record(["binary missing"], for: rollout, now: 0)
-        #expect(first)                                                           // new: report it
+        #expect(first)  // new: report it
         #expect(m.cached(for: rollout, now: 10) == ["binary missing"])
-        #expect(m.cached(for: rollout, now: PreflightMemory.recheckSeconds) == nil)   // re-check
+        #expect(m.cached(for: rollout, now: PreflightMemory.recheckSeconds) == nil)  // re-check
         let again = m.record(["binary missing"], for: rollout, now: 15)
-        #expect(!again)                                                          // same finding: not again
+        #expect(!again)  // same finding: not again
         let clean = m.record([], for: rollout, now: 30)
         #expect(!clean)
-        #expect(m.cached(for: rollout, now: 10_000) == [])                       // clean holds
-        var other = rollout; other.id = "r2"
-        #expect(m.cached(for: other, now: 10_000) == nil)                        // a new rollout checks again
+        #expect(m.cached(for: rollout, now: 10_000) == [])  // clean holds
+        var other = rollout
+        other.id = "r2"
+        #expect(m.cached(for: other, now: 10_000) == nil)  // a new rollout checks again
         m.forget()
         #expect(m.cached(for: rollout, now: 10_000) == nil)
     }
@@ -628,18 +981,36 @@ import Testing
     /// moves to the next hop (not completed); the last hop completes. Each hop has its own backup key.
     @Test func hopsAdvanceThenComplete() {
         var r = rollout
-        r.to = EtcdVersion(3, 5, 0); r.then = [v351]; r.stage = 0
-        let onHop = [member("s1", id: 1, leader: true, version: EtcdVersion(3, 5, 0)), member("s2", id: 2, version: EtcdVersion(3, 5, 0)),
-                     member("s3", id: 3, version: EtcdVersion(3, 5, 0))]
+        r.to = EtcdVersion(3, 5, 0)
+        r.then = [v351]
+        r.stage = 0
+        let onHop = [
+            member("s1", id: 1, leader: true, version: EtcdVersion(3, 5, 0)),
+            member("s2", id: 2, version: EtcdVersion(3, 5, 0)),
+            member("s3", id: 3, version: EtcdVersion(3, 5, 0)),
+        ]
         let done = ["s1": record(.done, id: "1"), "s2": record(.done, id: "2"), "s3": record(.done, id: "3")]
-        #expect(Decide.next(observation(members: onHop, rollout: r, records: done, clusterVersion: "3.5")) == .advanceHop)
-        #expect(Decide.next(observation(members: onHop, rollout: r, records: done, lock: heldLock, clusterVersion: "3.5")) == .release)
+        #expect(
+            Decide.next(observation(members: onHop, rollout: r, records: done, clusterVersion: "3.5")) == .advanceHop)
+        #expect(
+            Decide.next(observation(members: onHop, rollout: r, records: done, lock: heldLock, clusterVersion: "3.5"))
+                == .release)
         let next = r.advanced()!
-        #expect(next.from == EtcdVersion(3, 5, 0) && next.to == v351 && next.then == nil && next.stage == 1 && next.nextHop == nil)
+        #expect(
+            next.from == EtcdVersion(3, 5, 0) && next.to == v351 && next.then == nil && next.stage == 1
+                && next.nextHop == nil)
         #expect(r.backupKey == "r1" && next.backupKey == "r1.h1" && r.finalTarget == v351)
         // On the next hop the same members (records still done from hop 1) go again, one at a time.
-        #expect(Decide.next(observation(members: onHop, rollout: next, records: done, clusterVersion: "3.5")) == .acquireLock)
-        let final = onHop.map { var m = $0; m.version = v351; return m }
-        #expect(Decide.next(observation(members: final, rollout: next, records: done, clusterVersion: "3.5")) == .markCompleted)
+        #expect(
+            Decide.next(observation(members: onHop, rollout: next, records: done, clusterVersion: "3.5"))
+                == .acquireLock)
+        let final = onHop.map {
+            var m = $0
+            m.version = v351
+            return m
+        }
+        #expect(
+            Decide.next(observation(members: final, rollout: next, records: done, clusterVersion: "3.5"))
+                == .markCompleted)
     }
 }

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Rollout
 
 /// The policy's tables as data (issue 17): every row has its source; the 3.5 → 3.6 floor is the current guide's with
@@ -18,10 +19,19 @@ import Testing
         #expect(f.minimum == EtcdVersion(3, 5, 32))
         #expect(f.history.map(\.minimum) == [EtcdVersion(3, 5, 20), EtcdVersion(3, 5, 24), EtcdVersion(3, 5, 26)])
         #expect(f.history[0].why.contains("etcd-io/etcd#19557") && f.history[1].why.contains("etcd-io/etcd#20793"))
-        guard case let .refused(why) = p.evaluate(from: EtcdVersion(3, 5, 30), to: EtcdVersion(3, 6, 4), clusterVersion: "3.5",
-                                                  allowKnownBad: false) else { Issue.record("3.5.30 → 3.6.4 allowed"); return }
-        #expect(why.contains("must run 3.5.32 or later first") && why.contains("https://etcd.io/docs/v3.6/upgrades/upgrade_3_6/")
-                && why.contains("etcd-shepherd request 3.6.4 --via 3.5.32") && why.contains("write-only-skip-check"), "\(why)")
+        guard
+            case let .refused(why) = p.evaluate(
+                from: EtcdVersion(3, 5, 30), to: EtcdVersion(3, 6, 4), clusterVersion: "3.5",
+                allowKnownBad: false)
+        else {
+            Issue.record("3.5.30 → 3.6.4 allowed")
+            return
+        }
+        #expect(
+            why.contains("must run 3.5.32 or later first")
+                && why.contains("https://etcd.io/docs/v3.6/upgrades/upgrade_3_6/")
+                && why.contains("etcd-shepherd request 3.6.4 --via 3.5.32") && why.contains("write-only-skip-check"),
+            "\(why)")
     }
 
     @Test(arguments: [
@@ -35,8 +45,14 @@ import Testing
 
     /// 3.5.5 is named by both of its rows (crash during defrag, auth + new member).
     @Test func aReleaseInSeveralRowsNamesEveryReason() {
-        guard case let .refused(why) = p.evaluate(from: EtcdVersion(3, 5, 4), to: EtcdVersion(3, 5, 5), clusterVersion: "3.5",
-                                                  allowKnownBad: false) else { Issue.record(); return }
+        guard
+            case let .refused(why) = p.evaluate(
+                from: EtcdVersion(3, 5, 4), to: EtcdVersion(3, 5, 5), clusterVersion: "3.5",
+                allowKnownBad: false)
+        else {
+            Issue.record()
+            return
+        }
         #expect(why.contains("kubernetes/kubernetes#114064") && why.contains("etcd-io/etcd#14571"), "\(why)")
     }
 
@@ -48,9 +64,14 @@ import Testing
         #expect(!cve.affects(EtcdVersion(3, 7, 0)), "a line newer than every fixed one is fixed from its start")
         let findings = p.advisoryFindings(running: [EtcdVersion(3, 5, 16)], target: EtcdVersion(3, 5, 30))
         #expect(findings.allSatisfy { $0.severity == .warning })
-        #expect(findings.contains { $0.what.contains("3.5.16 (running)") && $0.what.contains("CVE-2026-44283") && $0.fix == "roll to 3.5.30 or later" })
+        #expect(
+            findings.contains {
+                $0.what.contains("3.5.16 (running)") && $0.what.contains("CVE-2026-44283")
+                    && $0.fix == "roll to 3.5.30 or later"
+            })
         #expect(!findings.contains { $0.what.contains("3.5.30 (the target)") && $0.what.contains("CVE-2026-44283") })
-        #expect(findings.contains { $0.what.contains("3.5.30 (the target)") && $0.what.contains("GHSA-3wh4-j44w-pg92") })
+        #expect(
+            findings.contains { $0.what.contains("3.5.30 (the target)") && $0.what.contains("GHSA-3wh4-j44w-pg92") })
     }
 
     // MARK: overlays
@@ -60,21 +81,29 @@ import Testing
     }
 
     @Test func aRaisedFloorKeepsTheOldOneInItsHistory() throws {
-        let raised = try p.applying(PolicyOverlay(origin: "/etc/p/10.json", floors: [floor("3.5", "3.6", EtcdVersion(3, 5, 34))]))
+        let raised = try p.applying(
+            PolicyOverlay(origin: "/etc/p/10.json", floors: [floor("3.5", "3.6", EtcdVersion(3, 5, 34))]))
         let f = try #require(raised.prerequisites.first { $0.from == "3.5" })
         #expect(f.minimum == EtcdVersion(3, 5, 34) && f.origin == "/etc/p/10.json")
-        #expect(f.history.last?.minimum == EtcdVersion(3, 5, 32) && f.history.last?.when == "built-in" && f.history.count == 4)
-        #expect(raised.unmetPrerequisite(from: EtcdVersion(3, 5, 33), to: EtcdVersion(3, 6, 4))?.minimum == EtcdVersion(3, 5, 34))
+        #expect(
+            f.history.last?.minimum == EtcdVersion(3, 5, 32) && f.history.last?.when == "built-in"
+                && f.history.count == 4)
+        #expect(
+            raised.unmetPrerequisite(from: EtcdVersion(3, 5, 33), to: EtcdVersion(3, 6, 4))?.minimum
+                == EtcdVersion(3, 5, 34))
     }
 
     @Test func aLoweredFloorIsRefusedNamingTheRow() {
         #expect(throws: PolicyOverlay.Problem.self) {
-            try p.applying(PolicyOverlay(origin: "/etc/p/lower.json", floors: [floor("3.5", "3.6", EtcdVersion(3, 5, 26))]))
+            try p.applying(
+                PolicyOverlay(origin: "/etc/p/lower.json", floors: [floor("3.5", "3.6", EtcdVersion(3, 5, 26))]))
         }
         do {
-            _ = try p.applying(PolicyOverlay(origin: "/etc/p/lower.json", floors: [floor("3.5", "3.6", EtcdVersion(3, 5, 26))]))
+            _ = try p.applying(
+                PolicyOverlay(origin: "/etc/p/lower.json", floors: [floor("3.5", "3.6", EtcdVersion(3, 5, 26))]))
         } catch {
-            #expect(error.row.contains("floors[0]") && error.problem.contains("below the floor in force, 3.5.32")
+            #expect(
+                error.row.contains("floors[0]") && error.problem.contains("below the floor in force, 3.5.32")
                     && error.problem.contains("only make the policy stricter"), "\(error)")
         }
     }
@@ -82,13 +111,23 @@ import Testing
     @Test func addedRowsApplyAndSayWhereTheyCameFrom() throws {
         let o = PolicyOverlay(
             origin: "/etc/p/20.json",
-            knownBad: [.init(range: EtcdVersion(3, 5, 30)...EtcdVersion(3, 5, 30), reference: "example#1", why: "found by us",
-                             source: "https://example.org/1")],
+            knownBad: [
+                .init(
+                    range: EtcdVersion(3, 5, 30)...EtcdVersion(3, 5, 30), reference: "example#1", why: "found by us",
+                    source: "https://example.org/1")
+            ],
             floors: [floor("3.7", "3.8", EtcdVersion(3, 7, 4))],
-            advisories: [.init(id: "CVE-2027-0001", fixedIn: [EtcdVersion(3, 5, 35)], summary: "s", source: "https://example.org/cve")])
+            advisories: [
+                .init(
+                    id: "CVE-2027-0001", fixedIn: [EtcdVersion(3, 5, 35)], summary: "s",
+                    source: "https://example.org/cve")
+            ])
         let q = try p.applying(o)
         #expect(q.knownBad(EtcdVersion(3, 5, 30)).map(\.origin) == ["/etc/p/20.json"])
-        #expect(!q.evaluate(from: EtcdVersion(3, 5, 16), to: EtcdVersion(3, 5, 30), clusterVersion: "3.5", allowKnownBad: false).isAllowed)
+        #expect(
+            !q.evaluate(
+                from: EtcdVersion(3, 5, 16), to: EtcdVersion(3, 5, 30), clusterVersion: "3.5", allowKnownBad: false
+            ).isAllowed)
         #expect(q.unmetPrerequisite(from: EtcdVersion(3, 7, 2), to: EtcdVersion(3, 8, 0))?.origin == "/etc/p/20.json")
         #expect(q.advisories(for: EtcdVersion(3, 5, 34)).contains { $0.id == "CVE-2027-0001" })
         // Everything the built-in policy refused, the stricter one refuses too.
@@ -96,11 +135,22 @@ import Testing
     }
 
     @Test func anAdvisoryCannotBeNarrowed() {
-        let narrower = PolicyOverlay(origin: "/etc/p/30.json", advisories: [
-            .init(id: "CVE-2026-44283", fixedIn: [EtcdVersion(3, 5, 20)], summary: "s", source: "https://example.org")])
+        let narrower = PolicyOverlay(
+            origin: "/etc/p/30.json",
+            advisories: [
+                .init(
+                    id: "CVE-2026-44283", fixedIn: [EtcdVersion(3, 5, 20)], summary: "s", source: "https://example.org")
+            ])
         #expect(throws: PolicyOverlay.Problem.self) { try p.applying(narrower) }
-        let wider = PolicyOverlay(origin: "/etc/p/30.json", advisories: [
-            .init(id: "CVE-2026-44283", fixedIn: [EtcdVersion(3, 5, 31), EtcdVersion(3, 6, 11)], summary: "s", source: "https://example.org")])
-        #expect((try? p.applying(wider))?.advisories(for: EtcdVersion(3, 5, 30)).contains { $0.id == "CVE-2026-44283" } == true)
+        let wider = PolicyOverlay(
+            origin: "/etc/p/30.json",
+            advisories: [
+                .init(
+                    id: "CVE-2026-44283", fixedIn: [EtcdVersion(3, 5, 31), EtcdVersion(3, 6, 11)], summary: "s",
+                    source: "https://example.org")
+            ])
+        #expect(
+            (try? p.applying(wider))?.advisories(for: EtcdVersion(3, 5, 30)).contains { $0.id == "CVE-2026-44283" }
+                == true)
     }
 }

@@ -1,33 +1,49 @@
 import Testing
+
 @testable import Rollout
 
 @Suite struct VersionPolicyTests {
     @Test(arguments: [
-        ("3.4.23", "3.5.1", "3.4", true, true),     // one minor up (known-bad allowed)
-        ("3.4.23", "3.5.1", "3.4", false, false),   // known-bad without the flag
-        ("3.5.0", "3.5.1", "3.5", true, true),      // patch up
-        ("3.5.1", "3.5.0", "3.5", true, true),      // patch down
-        ("3.4.23", "3.6.0", "3.4", false, false),   // skips a minor
-        ("3.5.1", "3.4.23", "3.4", false, true),    // minor down while the cluster version has not moved
-        ("3.5.1", "3.4.23", "3.5", false, false),   // ... and after it moved
-        ("3.5.1", "4.0.0", "3.5", false, false),    // major
+        ("3.4.23", "3.5.1", "3.4", true, true),  // one minor up (known-bad allowed)
+        ("3.4.23", "3.5.1", "3.4", false, false),  // known-bad without the flag
+        ("3.5.0", "3.5.1", "3.5", true, true),  // patch up
+        ("3.5.1", "3.5.0", "3.5", true, true),  // patch down
+        ("3.4.23", "3.6.0", "3.4", false, false),  // skips a minor
+        ("3.5.1", "3.4.23", "3.4", false, true),  // minor down while the cluster version has not moved
+        ("3.5.1", "3.4.23", "3.5", false, false),  // ... and after it moved
+        ("3.5.1", "4.0.0", "3.5", false, false),  // major
         ("3.4.23", "3.4.23", "3.4", false, false),  // same
         ("3.4.23", "3.3.27", "3.4", false, false),  // a whole 3.4 cluster: its version moved, etcd refuses 3.3
-        ("3.4.23", "3.3.27", "3.3", false, true),   // mixed 3.3/3.4, cluster version still 3.3
+        ("3.4.23", "3.3.27", "3.3", false, true),  // mixed 3.3/3.4, cluster version still 3.3
     ])
     func table(from: String, to: String, cluster: String, allowBad: Bool, allowed: Bool) {
-        let v = VersionPolicy.evaluate(from: EtcdVersion(from)!, to: EtcdVersion(to)!, clusterVersion: cluster, allowKnownBad: allowBad)
+        let v = VersionPolicy.evaluate(
+            from: EtcdVersion(from)!, to: EtcdVersion(to)!, clusterVersion: cluster, allowKnownBad: allowBad)
         #expect(v.isAllowed == allowed, "\(from) → \(to): \(v)")
     }
 
     @Test func knownBadIsNamedAndWarned() {
-        guard case let .refused(why) = VersionPolicy.evaluate(from: EtcdVersion(3, 4, 23), to: EtcdVersion(3, 5, 2),
-                                                               clusterVersion: "3.4", allowKnownBad: false) else { Issue.record(); return }
+        guard
+            case let .refused(why) = VersionPolicy.evaluate(
+                from: EtcdVersion(3, 4, 23), to: EtcdVersion(3, 5, 2),
+                clusterVersion: "3.4", allowKnownBad: false)
+        else {
+            Issue.record()
+            return
+        }
         #expect(why.contains("etcd-io/etcd#13766"))
-        guard case let .allowed(w) = VersionPolicy.evaluate(from: EtcdVersion(3, 4, 23), to: EtcdVersion(3, 5, 1),
-                                                             clusterVersion: "3.4", allowKnownBad: true) else { Issue.record(); return }
+        guard
+            case let .allowed(w) = VersionPolicy.evaluate(
+                from: EtcdVersion(3, 4, 23), to: EtcdVersion(3, 5, 1),
+                clusterVersion: "3.4", allowKnownBad: true)
+        else {
+            Issue.record()
+            return
+        }
         #expect(w.count == 1)
-        #expect(VersionPolicy.evaluate(from: EtcdVersion(3, 4, 23), to: EtcdVersion(3, 5, 6), clusterVersion: "3.4", allowKnownBad: false)
+        #expect(
+            VersionPolicy.evaluate(
+                from: EtcdVersion(3, 4, 23), to: EtcdVersion(3, 5, 6), clusterVersion: "3.4", allowKnownBad: false)
                 == .allowed(warnings: []))
     }
 
@@ -36,7 +52,9 @@ import Testing
         #expect(EtcdVersion("3.4")?.minorVersion == "3.4")
         #expect(EtcdVersion("3.x.1") == nil)
         #expect(EtcdVersion("") == nil)
-        for bad in ["3", "v", "3.5.", "3..5", "3.5.1.2", "3.5.1x", ".3.5", "3.5.99999999999"] { #expect(EtcdVersion(bad) == nil, "\(bad)") }
+        for bad in ["3", "v", "3.5.", "3..5", "3.5.1.2", "3.5.1x", ".3.5", "3.5.99999999999"] {
+            #expect(EtcdVersion(bad) == nil, "\(bad)")
+        }
         #expect(EtcdVersion("3.5.30") == EtcdVersion(3, 5, 30) && EtcdVersion("10.0.7-beta") == EtcdVersion(10, 0, 7))
         #expect(EtcdVersion("3.4.23")! < EtcdVersion("3.5.0")!)
     }
@@ -47,7 +65,9 @@ import Testing
         let a = member("s1", id: 1), b = member("s2", id: 2), c = member("s3", id: 3, version: v351)
         #expect(RunningVersion.of([a, b]) == .uniform(v3423))
         #expect(RunningVersion.of([a, b, c]) == .mixed([v3423, v351]))
-        var down = b; down.version = nil; down.reachable = false
+        var down = b
+        down.version = nil
+        down.reachable = false
         #expect(RunningVersion.of([a, down]) == .unknown(["s2"]))
         #expect(RunningVersion.of([a, down]).problem?.contains("s2") == true)
         #expect(RunningVersion.of([]).version == nil)
@@ -57,19 +77,32 @@ import Testing
 @Suite struct RequestRulesTests {
     @Test func acceptsOnlyAHealthyUniformClusterWithoutARolloutInFlight() {
         let healthy = [member("s1", id: 1, leader: true), member("s2", id: 2)]
-        #expect(RequestRules.evaluate(to: v351, allowKnownBad: true, rollout: nil, members: healthy, clusterVersion: "3.4") == .accept(from: v3423))
-        if case let .refuse(why) = RequestRules.evaluate(to: v351, allowKnownBad: false, rollout: nil, members: healthy, clusterVersion: "3.4") {
+        #expect(
+            RequestRules.evaluate(to: v351, allowKnownBad: true, rollout: nil, members: healthy, clusterVersion: "3.4")
+                == .accept(from: v3423))
+        if case let .refuse(why) = RequestRules.evaluate(
+            to: v351, allowKnownBad: false, rollout: nil, members: healthy, clusterVersion: "3.4")
+        {
             #expect(why.contains("known-bad"))
-        } else { Issue.record("a known-bad target without allowKnownBad was accepted") }
-        #expect(RequestRules.evaluate(to: v351, allowKnownBad: true, rollout: rollout, members: healthy, clusterVersion: "3.4")
+        } else {
+            Issue.record("a known-bad target without allowKnownBad was accepted")
+        }
+        #expect(
+            RequestRules.evaluate(
+                to: v351, allowKnownBad: true, rollout: rollout, members: healthy, clusterVersion: "3.4")
                 == .refuse("rollout r1 (3.4.23 → 3.5.1) is active; abort it first (etcd-shepherd abort)"))
         let sick = [member("s1", id: 1, leader: true), member("s2", id: 2, healthy: false)]
-        #expect(RequestRules.evaluate(to: v351, allowKnownBad: true, rollout: nil, members: sick, clusterVersion: "3.4")
+        #expect(
+            RequestRules.evaluate(to: v351, allowKnownBad: true, rollout: nil, members: sick, clusterVersion: "3.4")
                 == .refuse("not every member is healthy: s2 (no leader)"))
         let mixed = [member("s1", id: 1, leader: true), member("s2", id: 2, version: v351)]
-        if case let .refuse(why) = RequestRules.evaluate(to: v351, allowKnownBad: true, rollout: nil, members: mixed, clusterVersion: "3.4") {
+        if case let .refuse(why) = RequestRules.evaluate(
+            to: v351, allowKnownBad: true, rollout: nil, members: mixed, clusterVersion: "3.4")
+        {
             #expect(why.contains("mixed versions"))
-        } else { Issue.record("a mixed cluster was accepted") }
+        } else {
+            Issue.record("a mixed cluster was accepted")
+        }
     }
 }
 
@@ -77,8 +110,11 @@ import Testing
     @Test(arguments: ["r1795605976-61cd", "s1", "etcd-0.example_a"])
     func safe(_ s: String) { #expect(Identifier.problem(s) == nil) }
 
-    @Test(arguments: [("", "is empty"), ("../x", "starts with '.'"), (".hidden", "starts with '.'"), ("a/b", "contains '/'"),
-                      ("a b", "contains ' '"), ("a\u{1b}[31m", "contains U+1B"), (String(repeating: "a", count: 65), "longer than 64")])
+    @Test(arguments: [
+        ("", "is empty"), ("../x", "starts with '.'"), (".hidden", "starts with '.'"), ("a/b", "contains '/'"),
+        ("a b", "contains ' '"), ("a\u{1b}[31m", "contains U+1B"),
+        (String(repeating: "a", count: 65), "longer than 64"),
+    ])
     func unsafe(_ s: String, _ why: String) { #expect(Identifier.problem(s)?.contains(why) == true, "\(s)") }
 
     @Test func shownEscapesWhatIsNotSafe() {
@@ -94,22 +130,36 @@ import Testing
 
     @Test func authSensitiveStepNeedsTheRequestToAcceptIt() {
         let on = VersionPolicy.Auth(enabled: true, riskAccepted: false)
-        guard case let .refused(why) = VersionPolicy.evaluate(from: v3423, to: v351, clusterVersion: "3.4", allowKnownBad: true, auth: on) else {
-            Issue.record("3.4 → 3.5 with auth was allowed without allowAuthRisk"); return
+        guard
+            case let .refused(why) = VersionPolicy.evaluate(
+                from: v3423, to: v351, clusterVersion: "3.4", allowKnownBad: true, auth: on)
+        else {
+            Issue.record("3.4 → 3.5 with auth was allowed without allowAuthRisk")
+            return
         }
         #expect(why.contains("allowAuthRisk") && why.contains("etcd-io/etcd#11943"), "\(why)")
-        let accepted = VersionPolicy.evaluate(from: v3423, to: v351, clusterVersion: "3.4", allowKnownBad: true,
-                                              auth: .init(enabled: true, riskAccepted: true))
-        guard case let .allowed(warnings) = accepted else { Issue.record("\(accepted)"); return }
+        let accepted = VersionPolicy.evaluate(
+            from: v3423, to: v351, clusterVersion: "3.4", allowKnownBad: true,
+            auth: .init(enabled: true, riskAccepted: true))
+        guard case let .allowed(warnings) = accepted else {
+            Issue.record("\(accepted)")
+            return
+        }
         #expect(warnings.contains { $0.contains("halting if users, roles or permissions change") })
         // Without auth the step is etcd's documented upgrade; a patch step with auth has no note.
         #expect(VersionPolicy.evaluate(from: v3423, to: v351, clusterVersion: "3.4", allowKnownBad: true).isAllowed)
-        #expect(VersionPolicy.evaluate(from: v351, to: Self.v3510, clusterVersion: "3.5", allowKnownBad: false, auth: on).isAllowed)
+        #expect(
+            VersionPolicy.evaluate(from: v351, to: Self.v3510, clusterVersion: "3.5", allowKnownBad: false, auth: on)
+                .isAllowed)
         // The downgrade back is covered by the same note.
-        #expect(!VersionPolicy.evaluate(from: v351, to: v3423, clusterVersion: "3.4", allowKnownBad: false, auth: on).isAllowed)
-        #expect(RequestRules.evaluate(to: v351, allowKnownBad: true, rollout: nil,
-                                      members: [member("s1", id: 1, leader: true), member("s2", id: 2), member("s3", id: 3)],
-                                      clusterVersion: "3.4", auth: on) != .accept(from: v3423))
+        #expect(
+            !VersionPolicy.evaluate(from: v351, to: v3423, clusterVersion: "3.4", allowKnownBad: false, auth: on)
+                .isAllowed)
+        #expect(
+            RequestRules.evaluate(
+                to: v351, allowKnownBad: true, rollout: nil,
+                members: [member("s1", id: 1, leader: true), member("s2", id: 2), member("s3", id: 3)],
+                clusterVersion: "3.4", auth: on) != .accept(from: v3423))
     }
 
     @Test func gateFiveBlocksUnlessTheUsersAndRolesAreTheRequestsOnes() {
@@ -134,12 +184,17 @@ import Testing
         r.authFingerprint = "aaa"
         var idle = observation(rollout: r)
         idle.auth = AuthView(fingerprint: "bbb")
-        guard case let .halt(reason, _, _) = Decide.next(idle) else { Issue.record("\(Decide.next(idle))"); return }
+        guard case let .halt(reason, _, _) = Decide.next(idle) else {
+            Issue.record("\(Decide.next(idle))")
+            return
+        }
         #expect(reason.contains("users, roles or permissions changed"))
         // A member mid-sequence (started on the target, verifying) finishes its sequence first.
-        var busy = observation(rollout: r, records: ["s2": record(.verifying, id: "2")], lock: heldLock, backup: backup,
-                               journal: JournalEntry(rolloutID: "r1", step: .started, target: v351, startedAt: 990,
-                                                     previousBinary: "/old", from: v3423))
+        var busy = observation(
+            rollout: r, records: ["s2": record(.verifying, id: "2")], lock: heldLock, backup: backup,
+            journal: JournalEntry(
+                rolloutID: "r1", step: .started, target: v351, startedAt: 990,
+                previousBinary: "/old", from: v3423))
         busy.auth = AuthView(fingerprint: "bbb")
         if case .halt = Decide.next(busy) { Issue.record("halted with its member mid-sequence") }
         // Unchanged: the rollout goes on.
@@ -147,10 +202,14 @@ import Testing
         #expect(Decide.next(idle) == .acquireLock)
         // A later hop without the auth note (3.5.0 → 3.5.1 after 3.4 → 3.5.0) watches nothing: no halt, no block.
         var laterHop = r
-        laterHop.from = EtcdVersion(3, 5, 0); laterHop.stage = 1
-        var later = observation(members: [member("s1", id: 1, leader: true, version: EtcdVersion(3, 5, 0)),
-                                          member("s2", id: 2, version: EtcdVersion(3, 5, 0)), member("s3", id: 3, version: EtcdVersion(3, 5, 0))],
-                                rollout: laterHop, clusterVersion: "3.5")
+        laterHop.from = EtcdVersion(3, 5, 0)
+        laterHop.stage = 1
+        var later = observation(
+            members: [
+                member("s1", id: 1, leader: true, version: EtcdVersion(3, 5, 0)),
+                member("s2", id: 2, version: EtcdVersion(3, 5, 0)), member("s3", id: 3, version: EtcdVersion(3, 5, 0)),
+            ],
+            rollout: laterHop, clusterVersion: "3.5")
         later.auth = AuthView(fingerprint: "bbb")
         #expect(!laterHop.watchesAuth && Decide.next(later) == .acquireLock)
     }

@@ -2,8 +2,8 @@ import Exec
 import Foundation
 import Rollout
 import Shepherd
-import Testing
 import TestSupport
+import Testing
 
 /// The bad-input matrix (README "Bad input"): every kind gets one clear message naming the thing and the fix, and
 /// touches nothing. The request file and config parsers are tested here as tables; the file-level checks in
@@ -38,7 +38,10 @@ import TestSupport
 
     @Test func configWithADuplicateKeyNamesIt() {
         let text = #"{"member": {"name": "s1", "name": "s2"}}"#
-        do { _ = try Config.parse(Data(text.utf8)); Issue.record("accepted") } catch let e as Config.Invalid {
+        do {
+            _ = try Config.parse(Data(text.utf8))
+            Issue.record("accepted")
+        } catch let e as Config.Invalid {
             #expect(e.key == "member.name" && e.problem.contains("twice"), "\(e)")
         } catch { Issue.record("\(error)") }
     }
@@ -47,14 +50,24 @@ import TestSupport
         let dir = try TempDir("noexec")
         defer { dir.remove() }
         let path = dir.path + "/etcd-3.5.1"
-        #expect(FileManager.default.createFile(atPath: path, contents: Data("#!/bin/sh\n".utf8), attributes: [.posixPermissions: 0o644]))
+        #expect(
+            FileManager.default.createFile(
+                atPath: path, contents: Data("#!/bin/sh\n".utf8), attributes: [.posixPermissions: 0o644]))
         let findings = await Preflight.binary(path, version: EtcdVersion(3, 5, 1), sha256: nil)
-        #expect(findings.first?.what == "target binary \(path) is not executable" && findings.first?.fix == "chmod 755 \(path)", "\(findings)")
+        #expect(
+            findings.first?.what == "target binary \(path) is not executable"
+                && findings.first?.fix == "chmod 755 \(path)", "\(findings)")
     }
 
     @Test func downgradeAfterTheFlipIsRefused() {
-        #expect(!VersionPolicy.evaluate(from: EtcdVersion(3, 5, 1), to: EtcdVersion(3, 4, 23), clusterVersion: "3.5", allowKnownBad: false).isAllowed)
-        #expect(VersionPolicy.evaluate(from: EtcdVersion(3, 5, 1), to: EtcdVersion(3, 4, 23), clusterVersion: "3.4", allowKnownBad: false).isAllowed)
+        #expect(
+            !VersionPolicy.evaluate(
+                from: EtcdVersion(3, 5, 1), to: EtcdVersion(3, 4, 23), clusterVersion: "3.5", allowKnownBad: false
+            ).isAllowed)
+        #expect(
+            VersionPolicy.evaluate(
+                from: EtcdVersion(3, 5, 1), to: EtcdVersion(3, 4, 23), clusterVersion: "3.4", allowKnownBad: false
+            ).isAllowed)
     }
 
     /// Whatever answers on an etcd port — garbage, an HTML error page, a 2 GB body, or nothing at all — `status`
@@ -65,18 +78,22 @@ import TestSupport
         defer { dir.remove() }
         let port = FreePort.next()
         let pid = dir.path + "/server.pid"
-        let started = try await Command.run([Repo.scripts + "/bg.sh", "start", pid, dir.path + "/server.log",
-                                             "python3", Repo.scripts + "/bad-etcd.py", "\(port)", mode])
+        let started = try await Command.run([
+            Repo.scripts + "/bg.sh", "start", pid, dir.path + "/server.log",
+            "python3", Repo.scripts + "/bad-etcd.py", "\(port)", mode,
+        ])
         try #require(started.succeeded, "\(started.summary)")
         do {
             let up = await eventually(timeout: .seconds(10)) { !SafetyMonitor.refusesConnections(port: port) }
             try #require(up, "the fake etcd never listened")
-            let r = try await Command.run([try Repo.shepherdBinary(), "status", "--endpoints", "http://127.0.0.1:\(port)"], timeout: .seconds(60))
+            let r = try await Command.run(
+                [try Repo.shepherdBinary(), "status", "--endpoints", "http://127.0.0.1:\(port)"], timeout: .seconds(60))
             #expect(r.exitCode == 3, "\(mode): \(r.summary)")
             let lines = r.stderr.split(separator: "\n")
             #expect(lines.count == 1 && lines[0].contains("127.0.0.1:\(port)"), "\(mode): \(r.stderr)")
         } catch {
-            _ = try? await Command.run([Repo.scripts + "/bg.sh", "stop", pid, "5"]); throw error
+            _ = try? await Command.run([Repo.scripts + "/bg.sh", "stop", pid, "5"])
+            throw error
         }
         _ = try? await Command.run([Repo.scripts + "/bg.sh", "stop", pid, "5"])
     }

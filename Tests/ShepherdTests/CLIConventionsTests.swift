@@ -1,7 +1,7 @@
 import Exec
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// The CLI's conventions, against a real member: the config found by default, flags over the config, `-w json`
 /// everywhere, exit codes in every --help, one-line errors that name the thing, the cause and the fix.
@@ -9,7 +9,7 @@ import TestSupport
     @Test func configDefaultsFlagsOverrideJSONAndExitCodes() async throws {
         let bin = try Repo.shepherdBinary()
         try await LocalCluster.with(size: 1, version: "3.4.23", label: "cli") { cluster in
-            let fleet = try ShepherdFleet(cluster: cluster)   // writes the member's config; no daemon is started
+            let fleet = try ShepherdFleet(cluster: cluster)  // writes the member's config; no daemon is started
             let cfg = fleet.configPath("s1")
             // $ETCD_SHEPHERD_CONFIG instead of --config.
             let env = try await Command.run([bin, "status"], environment: ["ETCD_SHEPHERD_CONFIG": cfg])
@@ -19,8 +19,10 @@ import TestSupport
             let over = try await Command.run([bin, "status", "--config", cfg, "--endpoints", dead])
             #expect(over.exitCode == 3 && over.stderr.contains(dead), "\(over.summary)")
             // -w json / --json on status, plan, check; a format that is not one of them is a usage error.
-            for args in [["status", "-w", "json"], ["plan", Releases.current, "--write-out", "json"],
-                         ["check", Releases.current, "--json"]] {
+            for args in [
+                ["status", "-w", "json"], ["plan", Releases.current, "--write-out", "json"],
+                ["check", Releases.current, "--json"],
+            ] {
                 let r = try await Command.run([bin] + args + ["--config", cfg])
                 #expect([0, 1].contains(r.exitCode), "\(args): \(r.summary)")
                 let obj = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
@@ -35,27 +37,33 @@ import TestSupport
             #expect(help.stdout.contains("values: table, json"), "\(help.stdout)")
 
             // check on a node whose cluster does not answer: not a pass (exit 3), the local findings still shown.
-            let text = try String(contentsOfFile: cfg, encoding: .utf8).replacingOccurrences(of: cluster.members[0].clientURL, with: dead)
+            let text = try String(contentsOfFile: cfg, encoding: .utf8).replacingOccurrences(
+                of: cluster.members[0].clientURL, with: dead)
             let deadCfg = cluster.temp.path + "/dead.json"
             try text.write(toFile: deadCfg, atomically: true, encoding: .utf8)
             let unreachable = try await Command.run([bin, "check", Releases.current, "--config", deadCfg])
-            #expect(unreachable.exitCode == 3 && unreachable.stdout.contains("cluster unreachable"), "\(unreachable.summary)")
+            #expect(
+                unreachable.exitCode == 3 && unreachable.stdout.contains("cluster unreachable"),
+                "\(unreachable.summary)")
         }
         // No --config, no $ETCD_SHEPHERD_CONFIG: the installed path, and what to do when it is missing.
         let missing = try await Command.run([bin, "status"], environment: ["ETCD_SHEPHERD_CONFIG": ""])
-        #expect(missing.exitCode == 2 && missing.stderr.contains("/etc/etcd-shepherd/config.json does not exist")
+        #expect(
+            missing.exitCode == 2 && missing.stderr.contains("/etc/etcd-shepherd/config.json does not exist")
                 && missing.stderr.contains("ETCD_SHEPHERD_CONFIG"), "\(missing.summary)")
         // A config that is not JSON: the line and column.
         let dir = try TempDir("cli-bad")
         defer { dir.remove() }
-        try "{\n  \"member\": {\n    \"name\": \"s1\",,\n  }\n}\n".write(toFile: dir.path + "/c.json", atomically: true, encoding: .utf8)
+        try "{\n  \"member\": {\n    \"name\": \"s1\",,\n  }\n}\n".write(
+            toFile: dir.path + "/c.json", atomically: true, encoding: .utf8)
         let broken = try await Command.run([bin, "status", "--config", dir.path + "/c.json"])
         #expect(broken.exitCode == 2 && broken.stderr.contains("line 3, column"), "\(broken.summary)")
         #expect(!broken.stderr.contains("DecodingError"), "library internals in: \(broken.stderr)")
         // Every subcommand's --help lists its exit codes.
         for sub in ["run", "status", "request", "plan", "check", "pause", "resume", "abort", "forget", "snapshot"] {
             let help = try await Command.run([bin, sub, "--help"])
-            #expect(help.stdout.contains("EXIT CODES") && help.stdout.contains("  0  "), "\(sub) --help: \(help.summary)")
+            #expect(
+                help.stdout.contains("EXIT CODES") && help.stdout.contains("  0  "), "\(sub) --help: \(help.summary)")
         }
     }
 }

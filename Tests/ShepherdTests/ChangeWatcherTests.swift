@@ -2,8 +2,8 @@ import EtcdClient
 import Exec
 import Foundation
 import Shepherd
-import Testing
 import TestSupport
+import Testing
 
 /// The daemon's change watch on its own member (3.5.16, where a leftover connection hung the member's SIGTERM).
 @Suite(.serialized) struct ChangeWatcherTests {
@@ -25,10 +25,13 @@ import TestSupport
             let watcher = ChangeWatcher(cluster: cluster, prefix: "/w", localURL: url)
 
             watcher.reopen()
-            let confirmed = await eventually(timeout: .seconds(10)) { watcher.takeChange() }   // the watch's first message
+            // the watch's first message
+            let confirmed = await eventually(timeout: .seconds(10)) { watcher.takeChange() }
             #expect(confirmed, "the watch never answered")
             try await c.endpoint(0).put("/w/x", Array("1".utf8))
-            #expect(await eventually(timeout: .seconds(5)) { watcher.takeChange() }, "a put under the prefix did not wake the daemon")
+            #expect(
+                await eventually(timeout: .seconds(5)) { watcher.takeChange() },
+                "a put under the prefix did not wake the daemon")
 
             // Closed at every point of its life: right after opening (connecting), and open.
             for i in 0..<100 {

@@ -1,18 +1,25 @@
 import Foundation
 import Rollout
-import Testing
 import TestSupport
+import Testing
+
 @testable import Shepherd
 
 @Suite struct ConfigTests {
     /// Metrics on by default on loopback; null turns them (or only the listener) off.
     @Test func metricsDefaultsAndOff() throws {
-        #expect(try Config.parse(Data(Self.base.utf8)).metrics == Config.Metrics(listen: "127.0.0.1:9798", textfile: nil))
+        #expect(
+            try Config.parse(Data(Self.base.utf8)).metrics == Config.Metrics(listen: "127.0.0.1:9798", textfile: nil))
         func with(_ m: String) throws -> Config.Metrics? {
-            try Config.parse(Data(Self.base.replacingOccurrences(of: #""controller""#, with: #""metrics": \#(m), "controller""#).utf8)).metrics
+            try Config.parse(
+                Data(
+                    Self.base.replacingOccurrences(of: #""controller""#, with: #""metrics": \#(m), "controller""#).utf8)
+            ).metrics
         }
         #expect(try with("null") == nil)
-        #expect(try with(#"{"listen": null, "textfile": "/var/lib/node/shepherd.prom"}"#) == Config.Metrics(listen: nil, textfile: "/var/lib/node/shepherd.prom"))
+        #expect(
+            try with(#"{"listen": null, "textfile": "/var/lib/node/shepherd.prom"}"#)
+                == Config.Metrics(listen: nil, textfile: "/var/lib/node/shepherd.prom"))
         #expect(try with(#"{"listen": "[::1]:9798"}"#)?.listen == "[::1]:9798")
         #expect(try Config.parse(Data(Self.base.utf8)).backupRetention == 3)
     }
@@ -23,7 +30,9 @@ import TestSupport
             _ = try Config.load(path: Repo.root + "/packaging/default-config.json")
             Issue.record("the placeholder config was accepted")
         } catch let e as Config.Invalid {
-            #expect(e.key == "placeholder" && e.problem.contains("member") && e.problem.contains("systemctl start etcd-shepherd"), "\(e)")
+            #expect(
+                e.key == "placeholder" && e.problem.contains("member")
+                    && e.problem.contains("systemctl start etcd-shepherd"), "\(e)")
         }
         // Edited (the line removed), the same file loads.
         let edited = try String(contentsOfFile: Repo.root + "/packaging/default-config.json", encoding: .utf8)
@@ -37,19 +46,25 @@ import TestSupport
         #expect(c.member.binaryPath(EtcdVersion(3, 5, 1)) == "/opt/etcd/3.5.1/etcd")
         #expect(c.cluster.keyPrefix == "/etcd-shepherd")
         #expect(c.cluster.tls.isEmpty)
-        #expect(c.controller == .command(stop: ["systemctl", "stop", "etcd"], start: ["systemctl", "start", "etcd"],
-                                         status: ["systemctl", "is-active", "--quiet", "etcd"]))
+        #expect(
+            c.controller
+                == .command(
+                    stop: ["systemctl", "stop", "etcd"], start: ["systemctl", "start", "etcd"],
+                    status: ["systemctl", "is-active", "--quiet", "etcd"]))
         #expect(c.timing == Timing())
     }
 
     static let base = """
-    {"member": {"name": "s1", "clientURL": "http://127.0.0.1:2379", "dataDir": "/d", "binaryLink": "/l", "binaryPathTemplate": "/o/{version}/etcd"},
-     "cluster": {"endpoints": ["http://127.0.0.1:2379"]}, "controller": {"kind": "systemd", "unit": "etcd.service"}}
-    """
+        {"member": {"name": "s1", "clientURL": "http://127.0.0.1:2379", "dataDir": "/d", "binaryLink": "/l", "binaryPathTemplate": "/o/{version}/etcd"},
+         "cluster": {"endpoints": ["http://127.0.0.1:2379"]}, "controller": {"kind": "systemd", "unit": "etcd.service"}}
+        """
 
     /// Each edit of the base config, and the key its error must name.
     @Test(arguments: [
-        (#""cluster": {"endpoints": ["http://127.0.0.1:2379"]}"#, #""cluster": {"endpoints": ["http://127.0.0.1:2379"], "tsl": {}}"#, "cluster.tsl"),
+        (
+            #""cluster": {"endpoints": ["http://127.0.0.1:2379"]}"#,
+            #""cluster": {"endpoints": ["http://127.0.0.1:2379"], "tsl": {}}"#, "cluster.tsl"
+        ),
         (#""name": "s1""#, #""name": """#, "member.name"),
         (#""name": "s1""#, #""name": "etcd@host:1""#, "member.name"),
         (#""dataDir": "/d""#, #""dataDir": "relative/d""#, "member.dataDir"),
@@ -58,10 +73,22 @@ import TestSupport
         (#""endpoints": ["http://127.0.0.1:2379"]"#, #""endpoints": []"#, "cluster.endpoints"),
         (#""kind": "systemd""#, #""kind": "ssh""#, "controller.kind"),
         (#""unit": "etcd.service""#, #""unit": "etcd""#, "controller.unit"),
-        (#""endpoints": ["http://127.0.0.1:2379"]}"#, #""endpoints": ["http://127.0.0.1:2379"], "tls": {"certFile": "/c"}}"#, "cluster.tls"),
-        (#""endpoints": ["http://127.0.0.1:2379"]}"#, #""endpoints": ["http://127.0.0.1:2379"], "tls": {"caFile": "/ca.pem"}}"#, "cluster.endpoints[0]"),
-        (#""endpoints": ["http://127.0.0.1:2379"]}"#, #""endpoints": ["https://127.0.0.1:2379"], "tls": {"caFile": "/ca.pem"}}"#, "member.clientURL"),
-        (#""endpoints": ["http://127.0.0.1:2379"]}"#, #""endpoints": ["http://127.0.0.1:2379"], "allowSmallCluster": "yes"}"#, "cluster.allowSmallCluster"),
+        (
+            #""endpoints": ["http://127.0.0.1:2379"]}"#,
+            #""endpoints": ["http://127.0.0.1:2379"], "tls": {"certFile": "/c"}}"#, "cluster.tls"
+        ),
+        (
+            #""endpoints": ["http://127.0.0.1:2379"]}"#,
+            #""endpoints": ["http://127.0.0.1:2379"], "tls": {"caFile": "/ca.pem"}}"#, "cluster.endpoints[0]"
+        ),
+        (
+            #""endpoints": ["http://127.0.0.1:2379"]}"#,
+            #""endpoints": ["https://127.0.0.1:2379"], "tls": {"caFile": "/ca.pem"}}"#, "member.clientURL"
+        ),
+        (
+            #""endpoints": ["http://127.0.0.1:2379"]}"#,
+            #""endpoints": ["http://127.0.0.1:2379"], "allowSmallCluster": "yes"}"#, "cluster.allowSmallCluster"
+        ),
         (#""controller""#, #""timing": {"tickSeconds": 0}, "controller""#, "timing.tickSeconds"),
         (#""controller""#, #""metrics": {"listen": "9798"}, "controller""#, "metrics.listen"),
         (#""controller""#, #""metrics": {"listen": "127.0.0.1:99999"}, "controller""#, "metrics.listen"),
@@ -93,15 +120,22 @@ import TestSupport
         let key = dir.path + "/client.key"
         #expect(FileManager.default.createFile(atPath: key, contents: Data("-----BEGIN PRIVATE KEY-----\n".utf8)))
         let text = Self.base
-            .replacingOccurrences(of: #""clientURL": "http://127.0.0.1:2379""#, with: #""clientURL": "https://127.0.0.1:2379""#)
-            .replacingOccurrences(of: #""endpoints": ["http://127.0.0.1:2379"]}"#,
-                                  with: #""endpoints": ["https://127.0.0.1:2379"], "tls": {"certFile": "\#(dir.path)/c.crt", "keyFile": "\#(key)"}}"#)
+            .replacingOccurrences(
+                of: #""clientURL": "http://127.0.0.1:2379""#, with: #""clientURL": "https://127.0.0.1:2379""#
+            )
+            .replacingOccurrences(
+                of: #""endpoints": ["http://127.0.0.1:2379"]}"#,
+                with:
+                    #""endpoints": ["https://127.0.0.1:2379"], "tls": {"certFile": "\#(dir.path)/c.crt", "keyFile": "\#(key)"}}"#
+            )
         chmod(key, 0o640)
         do {
             _ = try Config.parse(Data(text.utf8))
             Issue.record("a group-readable key was accepted")
         } catch let e as Config.Invalid {
-            #expect(e.key == "cluster.tls.keyFile" && e.problem.contains("chmod 600 \(key)") && e.problem.contains("640"), "\(e)")
+            #expect(
+                e.key == "cluster.tls.keyFile" && e.problem.contains("chmod 600 \(key)") && e.problem.contains("640"),
+                "\(e)")
         }
         chmod(key, 0o600)
         #expect(throws: Never.self) { _ = try Config.parse(Data(text.utf8)) }
@@ -130,20 +164,34 @@ import TestSupport
     }
 
     /// Each unsafe or unusable file: the error names the file and the fix, and never contains the password.
-    @Test(arguments: [("mode", "chmod 600"), ("symlink", "is a symlink"), ("missing", "does not exist"), ("empty", "is empty"),
-                      ("huge", "bytes"), ("twoLines", "one line"), ("directory", "not a regular file")])
+    @Test(arguments: [
+        ("mode", "chmod 600"), ("symlink", "is a symlink"), ("missing", "does not exist"), ("empty", "is empty"),
+        ("huge", "bytes"), ("twoLines", "one line"), ("directory", "not a regular file"),
+    ])
     func refused(_ kind: String, _ expected: String) throws {
         try Self.withFile { d in
             let f = d + "/pw"
             switch kind {
-            case "mode": try "hunter2\n".write(toFile: f, atomically: false, encoding: .utf8); chmod(f, 0o640)
+            case "mode":
+                try "hunter2\n".write(toFile: f, atomically: false, encoding: .utf8)
+                chmod(f, 0o640)
             case "symlink":
-                try "hunter2\n".write(toFile: d + "/real", atomically: false, encoding: .utf8); chmod(d + "/real", 0o600)
+                try "hunter2\n".write(toFile: d + "/real", atomically: false, encoding: .utf8)
+                chmod(d + "/real", 0o600)
                 symlink(d + "/real", f)
             case "missing": break
-            case "empty": try #require(FileManager.default.createFile(atPath: f, contents: Data(), attributes: [.posixPermissions: 0o600]))
-            case "huge": try #require(FileManager.default.createFile(atPath: f, contents: Data(repeating: 0x61, count: 5000), attributes: [.posixPermissions: 0o600]))
-            case "twoLines": try #require(FileManager.default.createFile(atPath: f, contents: Data("hunter2\nmore\n".utf8), attributes: [.posixPermissions: 0o600]))
+            case "empty":
+                try #require(
+                    FileManager.default.createFile(atPath: f, contents: Data(), attributes: [.posixPermissions: 0o600]))
+            case "huge":
+                try #require(
+                    FileManager.default.createFile(
+                        atPath: f, contents: Data(repeating: 0x61, count: 5000), attributes: [.posixPermissions: 0o600])
+                )
+            case "twoLines":
+                try #require(
+                    FileManager.default.createFile(
+                        atPath: f, contents: Data("hunter2\nmore\n".utf8), attributes: [.posixPermissions: 0o600]))
             default: mkdir(f, 0o700)
             }
             do {
@@ -163,7 +211,9 @@ import TestSupport
             chmod(d + "/pw", 0o600)
             let text = ConfigTests.base.replacingOccurrences(
                 of: #""cluster": {"endpoints": ["http://127.0.0.1:2379"]}"#,
-                with: #""cluster": {"endpoints": ["http://127.0.0.1:2379"], "auth": {"user": "shepherd", "passwordFile": "\#(d)/pw"}}"#)
+                with:
+                    #""cluster": {"endpoints": ["http://127.0.0.1:2379"], "auth": {"user": "shepherd", "passwordFile": "\#(d)/pw"}}"#
+            )
             try text.write(toFile: d + "/c.json", atomically: false, encoding: .utf8)
             let c = try Config.load(path: d + "/c.json")
             #expect(c.cluster.auth == Config.Auth(user: "shepherd", passwordFile: d + "/pw"))

@@ -2,8 +2,8 @@ import EtcdClient
 import Foundation
 import Rollout
 import Shepherd
-import Testing
 import TestSupport
+import Testing
 
 /// A target that dies after its start, on real clusters (3.4.23 → 3.5.30): while it settles, after its verification,
 /// after the cluster version moved. Before safety round two a target that died seconds after its start passed
@@ -15,11 +15,14 @@ import TestSupport
     static func dyingBinDir(_ work: TempDir) throws -> String {
         let dir = work.path + "/bin"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        for f in try FileManager.default.contentsOfDirectory(atPath: Repo.etcdBinDir) where f != "etcd-\(Releases.current)" {
-            try FileManager.default.createSymbolicLink(atPath: dir + "/" + f, withDestinationPath: Repo.etcdBinDir + "/" + f)
+        for f in try FileManager.default.contentsOfDirectory(atPath: Repo.etcdBinDir)
+        where f != "etcd-\(Releases.current)" {
+            try FileManager.default.createSymbolicLink(
+                atPath: dir + "/" + f, withDestinationPath: Repo.etcdBinDir + "/" + f)
         }
         let real = try Repo.etcdBinary("etcd", Releases.current)
-        try "#!/bin/bash\nexec \(Repo.scripts)/dying-etcd.sh \(real) \"$@\"\n".write(toFile: dir + "/etcd-\(Releases.current)", atomically: true, encoding: .utf8)
+        try "#!/bin/bash\nexec \(Repo.scripts)/dying-etcd.sh \(real) \"$@\"\n".write(
+            toFile: dir + "/etcd-\(Releases.current)", atomically: true, encoding: .utf8)
         _ = chmod(dir + "/etcd-\(Releases.current)", 0o755)
         return dir
     }
@@ -40,15 +43,19 @@ import TestSupport
                 let monitor = SafetyMonitor(cluster: cluster)
                 monitor.start()
                 _ = try await fleet.cli(["request", Releases.current, "--config", fleet.configPath("s1")])
-                let end = try await RolloutEnd.wait(RolloutStore(prefix: fleet.keyPrefix, cluster: cluster.clusterClient()), monitor: monitor)
+                let end = try await RolloutEnd.wait(
+                    RolloutStore(prefix: fleet.keyPrefix, cluster: cluster.clusterClient()), monitor: monitor)
                 #expect(end.finished && end.state == .halted, "\(end.summary)\n\(fleet.logTails())")
                 // Caught while it settled (not after a verification that should not have been).
-                #expect(end.snap.rollout?.reason?.contains("exited after its start on \(Releases.current)") == true, "\(end.summary)")
+                #expect(
+                    end.snap.rollout?.reason?.contains("exited after its start on \(Releases.current)") == true,
+                    "\(end.summary)")
                 #expect(monitor.maxDown <= 1, "\(monitor.overlaps.prefix(5))")
                 #expect(try await monitor.lostWrites() == [])
                 // The rollback finishes after the halt: every member back on the old release, answering.
                 let back = await eventually(timeout: .seconds(60)) {
-                    for i in cluster.members.indices where (try? await cluster.endpoint(i).version().server) != Releases.old { return false }
+                    for i in cluster.members.indices
+                    where (try? await cluster.endpoint(i).version().server) != Releases.old { return false }
                     return true
                 }
                 #expect(back, "not every member is back on \(Releases.old):\n\(fleet.logTails())")
@@ -61,7 +68,7 @@ import TestSupport
     /// down or on another process, halts the rollout and rolls it back. No other member is stopped once it died.
     @Test(arguments: [false, true])
     func aTargetThatDiesAfterItsVerificationHaltsAndIsRolledBack(restarted: Bool) async throws {
-        let faults = try TempDir("calls")   // no fault armed: the controller calls are logged
+        let faults = try TempDir("calls")  // no fault armed: the controller calls are logged
         defer { faults.remove() }
         try await LocalCluster.with(size: 5, version: Releases.old, label: "after-verify") { cluster in
             try await ShepherdFleet.with(cluster, settleSeconds: 2, faults: faults.path) { fleet in
@@ -87,20 +94,30 @@ import TestSupport
                 let end = try await RolloutEnd.wait(store, monitor: monitor)
                 #expect(end.finished && end.state == .halted, "\(end.summary)\n\(fleet.logTails())")
                 let reason = end.snap.rollout?.reason ?? ""
-                #expect(reason.contains(name) && reason.contains(restarted ? "restarted after its verification" : "since its verification"), "\(reason)")
+                #expect(
+                    reason.contains(name)
+                        && reason.contains(restarted ? "restarted after its verification" : "since its verification"),
+                    "\(reason)")
                 #expect(monitor.maxDown <= 2, "\(monitor.overlaps.prefix(5))")
                 #expect(try await monitor.lostWrites() == [])
                 // Gate 2 on every other member: nothing stopped once it was down or restarted (a stop whose gate
                 // observation predates the death may still be issued within maxObservationAge, 3 s: the residual no
                 // protocol removes).
-                let later = try String(contentsOfFile: faults.path + "/calls", encoding: .utf8).split(separator: "\n").filter {
-                    $0.contains(" stop ") && !$0.hasSuffix(" \(name)") && (Double($0.split(separator: " ")[0]) ?? 0) > killed + 3
+                let later = try String(contentsOfFile: faults.path + "/calls", encoding: .utf8).split(separator: "\n")
+                    .filter {
+                        $0.contains(" stop ") && !$0.hasSuffix(" \(name)")
+                            && (Double($0.split(separator: " ")[0]) ?? 0) > killed + 3
+                    }
+                #expect(
+                    later.isEmpty, "stopped after \(name) died (killed at \(killed)): \(later)\n\(fleet.logTails(40))")
+                let back = await eventually(timeout: .seconds(60)) {
+                    (try? await cluster.endpoint(i).version().server) == Releases.old
                 }
-                #expect(later.isEmpty, "stopped after \(name) died (killed at \(killed)): \(later)\n\(fleet.logTails(40))")
-                let back = await eventually(timeout: .seconds(60)) { (try? await cluster.endpoint(i).version().server) == Releases.old }
                 #expect(back, "\(name) was not rolled back to \(Releases.old):\n\(fleet.log(name).suffix(12000))")
                 for j in cluster.members.indices {
-                    let up = await eventually(timeout: .seconds(30)) { (try? await cluster.endpoint(j).health())?.healthy == true }
+                    let up = await eventually(timeout: .seconds(30)) {
+                        (try? await cluster.endpoint(j).health())?.healthy == true
+                    }
                     #expect(up, "\(cluster.members[j].name) left down")
                 }
             }

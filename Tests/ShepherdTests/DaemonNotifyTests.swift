@@ -1,7 +1,7 @@
 import Exec
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// The sd_notify protocol of a real daemon process beside a real member, read from a NOTIFY_SOCKET the test owns
 /// (the "reloading" state lasts the few milliseconds a reload takes: too short to catch through systemctl).
@@ -13,7 +13,10 @@ import TestSupport
                 let fleet = try ShepherdFleet(cluster: cluster)
                 let pidFile = m.dir + "/notify-daemon.pid"
                 let started = try await Command.run(
-                    [Repo.scripts + "/bg.sh", "start", pidFile, m.dir + "/daemon.log", fleet.binary, "run", "--config", fleet.configPath(m.name)],
+                    [
+                        Repo.scripts + "/bg.sh", "start", pidFile, m.dir + "/daemon.log", fleet.binary, "run",
+                        "--config", fleet.configPath(m.name),
+                    ],
                     environment: ["NOTIFY_SOCKET": socket.path])
                 #expect(started.succeeded, "\(started.summary)")
                 defer { _ = try? FileManager.default.removeItem(atPath: pidFile) }
@@ -26,12 +29,15 @@ import TestSupport
                     _ = try await Command.run([Repo.scripts + "/bg.sh", "signal", pidFile, "HUP"])
                     let reload = socket.receive(until: { $0.hasPrefix("READY=1") })
                     let reloading = reload.firstIndex { $0 == "RELOADING=1" }
-                    #expect(reloading != nil && reloading! < reload.count - 1 && reload.last?.hasPrefix("READY=1") == true, "\(reload)")
+                    #expect(
+                        reloading != nil && reloading! < reload.count - 1 && reload.last?.hasPrefix("READY=1") == true,
+                        "\(reload)")
                     #expect(fleet.log(m.name).contains("configuration reloaded from \(fleet.configPath(m.name))"))
 
                     // SIGTERM: STOPPING=1, and the process exits by itself.
                     let stopping = Task { socket.receive(until: { $0 == "STOPPING=1" }) }
-                    let stopped = try await Command.run([Repo.scripts + "/bg.sh", "stop", pidFile, "20"], timeout: .seconds(30))
+                    let stopped = try await Command.run(
+                        [Repo.scripts + "/bg.sh", "stop", pidFile, "20"], timeout: .seconds(30))
                     #expect(stopped.exitCode == 0, "the daemon had to be killed")
                     #expect(await stopping.value.last == "STOPPING=1")
                 } catch {

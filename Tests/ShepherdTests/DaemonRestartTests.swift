@@ -2,8 +2,8 @@ import EtcdClient
 import Foundation
 import Rollout
 import Shepherd
-import Testing
 import TestSupport
+import Testing
 
 /// A daemon stopped or killed in the middle of its member's stop→start: SIGTERM finishes the sequence first; a crash
 /// is recovered by the journal on restart (member brought up, record cleared by its owner, the rollout goes on).
@@ -61,7 +61,8 @@ import TestSupport
                 try await fleet.kill(name)
                 let i = cluster.members.firstIndex { $0.name == name }!
                 // The journal survived the crash and says how far it got.
-                let journal = try #require(FileManager.default.contents(atPath: cluster.members[i].dir + "/state/journal.json"))
+                let journal = try #require(
+                    FileManager.default.contents(atPath: cluster.members[i].dir + "/state/journal.json"))
                 let entry = try JSONDecoder().decode(JournalEntry.self, from: journal)
                 #expect(entry.target == EtcdVersion(Releases.current))
                 try await fleet.start(name)
@@ -76,7 +77,9 @@ import TestSupport
     /// stop job, 6 s). The restarted daemon asks the stop's ticket (the stop command's pid and start time) whether it
     /// is still pending: it waits for a pending one to land, then starts its member once — before safety round two it
     /// waited a blanket 60 s for "a stop that may still be pending" and ran `start` twice.
-    enum Moment: String, CaseIterable, Sendable { case afterItLanded = "kill-daemon-after", whileItRuns = "kill-daemon-during" }
+    enum Moment: String, CaseIterable, Sendable {
+        case afterItLanded = "kill-daemon-after", whileItRuns = "kill-daemon-during"
+    }
 
     /// With and without a `status` command (without one the daemon cannot ask the process state: before safety round
     /// two that alone made the restarted daemon wait the blanket 60 s).
@@ -86,13 +89,17 @@ import TestSupport
         defer { faults.remove() }
         try #require(FileManager.default.createFile(atPath: faults.path + "/" + moment.rawValue, contents: nil))
         try await LocalCluster.with(size: 3, version: Releases.old, label: "killstop") { cluster in
-            try await ShepherdFleet.with(cluster, settleSeconds: 2, faults: faults.path, statusCommand: statusCommand) { fleet in
+            try await ShepherdFleet.with(cluster, settleSeconds: 2, faults: faults.path, statusCommand: statusCommand) {
+                fleet in
                 let monitor = SafetyMonitor(cluster: cluster)
                 monitor.start()
                 _ = try await fleet.cli(["request", Releases.current, "--config", fleet.configPath("s1")])
-                let fired = await eventually(timeout: .seconds(60)) { FileManager.default.fileExists(atPath: faults.path + "/fired/killed-at") }
+                let fired = await eventually(timeout: .seconds(60)) {
+                    FileManager.default.fileExists(atPath: faults.path + "/fired/killed-at")
+                }
                 try #require(fired, "no daemon ever stopped its member")
-                let name = try String(contentsOfFile: faults.path + "/fired/names", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+                let name = try String(contentsOfFile: faults.path + "/fired/names", encoding: .utf8).trimmingCharacters(
+                    in: .whitespacesAndNewlines)
                 let i = try #require(cluster.members.firstIndex { $0.name == name })
                 let before = cluster.pid(i)
                 let restarted = ContinuousClock.now
@@ -103,9 +110,13 @@ import TestSupport
                     let down = await eventually(timeout: .seconds(20)) { !SafetyMonitor.alive(before) }
                     #expect(down, "the pending stop never landed")
                 }
-                let back = await eventually(timeout: .seconds(90)) { (try? await cluster.endpoint(i).health())?.healthy == true }
+                let back = await eventually(timeout: .seconds(90)) {
+                    (try? await cluster.endpoint(i).health())?.healthy == true
+                }
                 let recovery = ContinuousClock.now - restarted
-                print("daemon killed \(moment) its stop (status command: \(statusCommand)): \(name) healthy again \(recovery) after its daemon restarted")
+                print(
+                    "daemon killed \(moment) its stop (status command: \(statusCommand)): \(name) healthy again \(recovery) after its daemon restarted"
+                )
                 #expect(back, "\(name) not back: \(fleet.log(name).suffix(2000))")
                 #expect(recovery < .seconds(20), "recovery took \(recovery) (a blanket wait for a pending stop?)")
                 let store = RolloutStore(prefix: fleet.keyPrefix, cluster: cluster.clusterClient())
@@ -113,9 +124,12 @@ import TestSupport
                 // One start for the stop its dead daemon issued, none "already running" (its sequence is then done
                 // again from the start: stopped and started once more).
                 let calls = try String(contentsOfFile: faults.path + "/calls", encoding: .utf8).split(separator: "\n")
-                    .filter { $0.hasSuffix(" start \(name)") || $0.hasSuffix(" stop \(name)") }.map { $0.split(separator: " ")[1] }
-                #expect(Array(calls.prefix(3)) == ["stop", "start", "stop"] || calls == ["stop", "start"],
-                        "\(name)'s controller calls: \(calls)")
+                    .filter { $0.hasSuffix(" start \(name)") || $0.hasSuffix(" stop \(name)") }.map {
+                        $0.split(separator: " ")[1]
+                    }
+                #expect(
+                    Array(calls.prefix(3)) == ["stop", "start", "stop"] || calls == ["stop", "start"],
+                    "\(name)'s controller calls: \(calls)")
             }
         }
     }

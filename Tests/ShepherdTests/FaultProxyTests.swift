@@ -3,8 +3,8 @@ import Exec
 import Foundation
 import Rollout
 import Shepherd
-import Testing
 import TestSupport
+import Testing
 
 /// Faults at the wire, on a real cluster: every member advertises a fault proxy (scripts/fault-proxy.py) in front of
 /// its client port, so every call a daemon makes goes through one. The first record write before a stop fails while
@@ -19,19 +19,26 @@ import TestSupport
         let work = try TempDir("proxy")
         defer { work.remove() }
         let ports = (0..<3).map { _ in FreePort.next() }
-        let cluster = try LocalCluster(size: 3, version: from, label: "fault-proxy", advertisedURLs: ports.map { "http://127.0.0.1:\($0)" })
+        let cluster = try LocalCluster(
+            size: 3, version: from, label: "fault-proxy", advertisedURLs: ports.map { "http://127.0.0.1:\($0)" })
         let marker = work.path + "/fault"
         let pidFiles = Dictionary(uniqueKeysWithValues: cluster.members.map { ($0.name, $0.dir + "/etcd.pid") })
-        let rule = try JSONSerialization.data(withJSONObject: ["marker": marker, "failSeconds": failSeconds, "pidFiles": pidFiles])
+        let rule = try JSONSerialization.data(withJSONObject: [
+            "marker": marker, "failSeconds": failSeconds, "pidFiles": pidFiles,
+        ])
         try rule.write(to: URL(fileURLWithPath: work.path + "/rule.json"))
         func stopProxies() async {
-            for i in ports.indices { _ = try? await Command.run([Repo.scripts + "/bg.sh", "stop", work.path + "/proxy\(i).pid", "5"]) }
+            for i in ports.indices {
+                _ = try? await Command.run([Repo.scripts + "/bg.sh", "stop", work.path + "/proxy\(i).pid", "5"])
+            }
         }
         do {
             for (i, m) in cluster.members.enumerated() {
                 let upstream = try #require(URLComponents(string: m.clientURL)?.port)
-                let r = try await Command.run([Repo.scripts + "/bg.sh", "start", work.path + "/proxy\(i).pid", work.path + "/proxy\(i).log",
-                                               "python3", Repo.scripts + "/fault-proxy.py", "\(ports[i])", "\(upstream)", work.path + "/rule.json"])
+                let r = try await Command.run([
+                    Repo.scripts + "/bg.sh", "start", work.path + "/proxy\(i).pid", work.path + "/proxy\(i).log",
+                    "python3", Repo.scripts + "/fault-proxy.py", "\(ports[i])", "\(upstream)", work.path + "/rule.json",
+                ])
                 #expect(r.succeeded, "\(r.summary)")
             }
             try await cluster.startAll()
@@ -46,26 +53,34 @@ import TestSupport
                 let fired = await firedNames(marker: marker)
                 let (writer, peer) = try #require(fired, "no daemon ever wrote a stopping record through the proxies")
                 let peerIndex = try #require(cluster.members.firstIndex { $0.name == peer })
-                try await Task.sleep(for: .seconds(5))   // the fault's length: the peer stays down this long
+                try await Task.sleep(for: .seconds(5))  // the fault's length: the peer stays down this long
                 try await cluster.start(peerIndex)
 
-                let end = try await RolloutEnd.wait(RolloutStore(prefix: fleet.keyPrefix, cluster: cluster.clusterClient()), monitor: monitor)
+                let end = try await RolloutEnd.wait(
+                    RolloutStore(prefix: fleet.keyPrefix, cluster: cluster.clusterClient()), monitor: monitor)
                 #expect(end.finished && end.state == .completed, "\(end.summary)")
                 let logs = fleet.logTails(30)
-                #expect(monitor.maxDown <= 1, "\(writer) stopped while \(peer) was down: \(monitor.overlaps.prefix(5))\n\(logs)")
+                #expect(
+                    monitor.maxDown <= 1,
+                    "\(writer) stopped while \(peer) was down: \(monitor.overlaps.prefix(5))\n\(logs)")
                 #expect(try await monitor.lostWrites() == [])
                 // The writer's failed stop was never taken as done: it was re-gated and waited for the peer, or it
                 // left its sequence before its stop (the lock let go) and came back through the gates later.
                 let writerLog = fleet.log(writer)
-                #expect(writerLog.contains("gate 2 (all members healthy)") || writerLog.contains("gate 5")
-                            || writerLog.contains("sequence left before the stop of \(writer)"),
-                        "\(writer) never waited on the peer: \(logs)")
-                for i in cluster.members.indices { #expect(try await cluster.endpoint(i).version().server == Releases.current) }
+                #expect(
+                    writerLog.contains("gate 2 (all members healthy)") || writerLog.contains("gate 5")
+                        || writerLog.contains("sequence left before the stop of \(writer)"),
+                    "\(writer) never waited on the peer: \(logs)")
+                for i in cluster.members.indices {
+                    #expect(try await cluster.endpoint(i).version().server == Releases.current)
+                }
             }
         } catch {
-            await stopProxies(); await cluster.tearDown()
+            await stopProxies()
+            await cluster.tearDown()
             throw error
         }
-        await stopProxies(); await cluster.tearDown()
+        await stopProxies()
+        await cluster.tearDown()
     }
 }

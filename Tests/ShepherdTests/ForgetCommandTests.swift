@@ -2,16 +2,19 @@ import EtcdClient
 import Exec
 import Foundation
 import Rollout
-import Testing
 import TestSupport
+import Testing
 
 /// The way out of a record whose daemon is gone for good, against a real 3-member cluster: `status` shows every
 /// record (another rollout's, a removed member's, an unreadable one), `plan` fails gate 4 on them, and `forget`
 /// clears them only where that cannot let a second member go down.
 @Suite(.serialized) struct ForgetCommandTests {
     static func record(_ phase: MemberPhase, rollout: String = "r1", lease: String? = nil) throws -> [UInt8] {
-        Array(try JSONEncoder().encode(MemberRecord(rolloutID: rollout, memberID: "1", phase: phase, from: EtcdVersion(3, 4, 23),
-                                                    to: EtcdVersion(3, 5, 1), leaseID: lease, updatedAt: 0, error: "node lost")))
+        Array(
+            try JSONEncoder().encode(
+                MemberRecord(
+                    rolloutID: rollout, memberID: "1", phase: phase, from: EtcdVersion(3, 4, 23),
+                    to: EtcdVersion(3, 5, 1), leaseID: lease, updatedAt: 0, error: "node lost")))
     }
 
     @Test func statusPlanAndForget() async throws {
@@ -26,13 +29,18 @@ import TestSupport
             _ = try await ep.put("/etcd-shepherd/members/s3", try Self.record(.verifying))
 
             let status = try await fleet.cli(["status", "--config", config])
-            #expect(status.stdout.contains("record s9: stopping (not in the member list: node lost)  BLOCKS every stop"), "\(status.stdout)")
+            #expect(
+                status.stdout.contains("record s9: stopping (not in the member list: node lost)  BLOCKS every stop"),
+                "\(status.stdout)")
             #expect(status.stdout.contains("record s8: unreadable"), "\(status.stdout)")
             #expect(status.stdout.contains("etcd-shepherd forget s9 --yes"))
 
             let plan = try await fleet.cli(["plan", Releases.current, "--config", config])
             #expect(plan.exitCode == 1)
-            #expect(plan.stdout.contains("FAIL 4 no other member mid-upgrade: s3 is verifying, s9 is stopping, s8 is unreadable"), "\(plan.stdout)")
+            #expect(
+                plan.stdout.contains(
+                    "FAIL 4 no other member mid-upgrade: s3 is verifying, s9 is stopping, s8 is unreadable"),
+                "\(plan.stdout)")
 
             // Unconfirmed: nothing changes.
             let unconfirmed = try await fleet.cli(["forget", "s9", "--config", config])

@@ -3,8 +3,8 @@ import Exec
 import Foundation
 import Rollout
 import Shepherd
-import Testing
 import TestSupport
+import Testing
 
 /// The lock holder's member removed from the cluster while it verifies (an operator replacing a node), on a real
 /// 4-member cluster (3.4.23 → 3.5.30). Before safety round two its daemon kept the lock for 2 minutes (the verify
@@ -13,7 +13,7 @@ import TestSupport
 /// finish the rollout.
 @Suite(.serialized) struct MemberRemovalTests {
     @Test func theLockHoldersMemberRemovedLetsTheOthersGoOn() async throws {
-        let faults = try TempDir("calls")   // no fault armed: the controller calls are logged
+        let faults = try TempDir("calls")  // no fault armed: the controller calls are logged
         defer { faults.remove() }
         try await LocalCluster.with(size: 4, version: Releases.old, label: "removal") { cluster in
             try await ShepherdFleet.with(cluster, settleSeconds: 15, faults: faults.path) { fleet in
@@ -24,7 +24,9 @@ import TestSupport
                 let store = RolloutStore(prefix: fleet.keyPrefix, cluster: client)
                 var holder: (name: String, lease: String?)?
                 let verifying = await eventually(timeout: .seconds(60)) {
-                    holder = (try? await store.read())?.records.first { $0.value.phase == .verifying }.map { ($0.key, $0.value.leaseID) }
+                    holder = (try? await store.read())?.records.first { $0.value.phase == .verifying }.map {
+                        ($0.key, $0.value.leaseID)
+                    }
                     return holder != nil
                 }
                 try #require(verifying, "no member ever verified:\n\(fleet.logTails())")
@@ -36,28 +38,37 @@ import TestSupport
                 // as an operator would.
                 var removed: Command.Result?
                 _ = await eventually(timeout: .seconds(8)) {
-                    removed = try? await Command.run([etcdctl, "--endpoints", others, "member", "remove", String(id, radix: 16)])
+                    removed = try? await Command.run([
+                        etcdctl, "--endpoints", others, "member", "remove", String(id, radix: 16),
+                    ])
                     return removed?.succeeded == true
                 }
                 try #require(removed?.succeeded == true, "\(removed?.summary ?? "etcdctl did not run")")
-                try #require(try await store.read().records[name]?.phase == .verifying, "\(name) was verified before its removal")
+                try #require(
+                    try await store.read().records[name]?.phase == .verifying, "\(name) was verified before its removal"
+                )
                 let at = Date().timeIntervalSince1970
 
                 let released = await eventually(timeout: .seconds(30)) {
                     guard let snap = try? await store.read() else { return false }
-                    return snap.records[name]?.phase.isDestructive == false && !snap.lockKeys.contains { $0.hasSuffix("/" + lease) }
+                    return snap.records[name]?.phase.isDestructive == false
+                        && !snap.lockKeys.contains { $0.hasSuffix("/" + lease) }
                 }
                 let seconds = Date().timeIntervalSince1970 - at
-                print("lock holder \(name) removed while verifying: its record cleared and lock let go \(String(format: "%.1f", seconds)) s later")
+                print(
+                    "lock holder \(name) removed while verifying: its record cleared and lock let go \(String(format: "%.1f", seconds)) s later"
+                )
                 #expect(released, "\(name)'s daemon kept its lock or record:\n\(fleet.log(name).suffix(3000))")
                 #expect(fleet.log(name).contains("removed from the cluster"), "\(fleet.log(name).suffix(3000))")
 
                 let end = try await RolloutEnd.wait(store, monitor: monitor)
                 #expect(end.finished && end.state == .completed, "\(end.summary)\n\(fleet.logTails())")
                 // The removed member was never started or stopped again.
-                let calls = try String(contentsOfFile: faults.path + "/calls", encoding: .utf8).split(separator: "\n").filter {
-                    $0.hasSuffix(" \(name)") && !$0.contains(" pid ") && (Double($0.split(separator: " ")[0]) ?? 0) > at
-                }
+                let calls = try String(contentsOfFile: faults.path + "/calls", encoding: .utf8).split(separator: "\n")
+                    .filter {
+                        $0.hasSuffix(" \(name)") && !$0.contains(" pid ")
+                            && (Double($0.split(separator: " ")[0]) ?? 0) > at
+                    }
                 #expect(calls.isEmpty, "\(name) was touched after its removal: \(calls)")
                 #expect(try await monitor.lostWrites() == [])
                 for (i, m) in cluster.members.enumerated() where m.name != name {

@@ -2,8 +2,9 @@ import EtcdClient
 import Exec
 import Foundation
 import Rollout
-import Testing
 import TestSupport
+import Testing
+
 @testable import Shepherd
 
 /// Every blocking row of the flag table, proven against the real binaries: a member runs that way on 3.4.23, the
@@ -24,11 +25,15 @@ import TestSupport
             flags.removeAll { $0 == "--logger" || $0 == "zap" }
             switch way {
             case .loggerFlag?: flags += ["--logger", "capnslog"]
-            case .loggerEnv?: try "ETCD_LOGGER=capnslog\n".write(toFile: m.dir + "/env", atomically: true, encoding: .utf8)
+            case .loggerEnv?:
+                try "ETCD_LOGGER=capnslog\n".write(toFile: m.dir + "/env", atomically: true, encoding: .utf8)
             case .loggerYAML?:
                 var yaml = ""
                 var i = 0
-                while i + 1 < flags.count { yaml += "\(flags[i].dropFirst(2)): \(flags[i + 1])\n"; i += 2 }
+                while i + 1 < flags.count {
+                    yaml += "\(flags[i].dropFirst(2)): \(flags[i + 1])\n"
+                    i += 2
+                }
                 yaml += "logger: capnslog\n"
                 try yaml.write(toFile: m.dir + "/etcd.yml", atomically: true, encoding: .utf8)
                 flags = ["--config-file", m.dir + "/etcd.yml"]
@@ -39,8 +44,9 @@ import TestSupport
             }
             try (flags.joined(separator: "\n") + "\n").write(toFile: flagsPath, atomically: true, encoding: .utf8)
             let config = m.dir + "/shepherd.json"
-            try Self.config(c, start: [c.memberScript, "start", m.dir]).write(toFile: config, atomically: true, encoding: .utf8)
-            try await c.startAll()   // 3.4.23 runs with it: healthy
+            try Self.config(c, start: [c.memberScript, "start", m.dir]).write(
+                toFile: config, atomically: true, encoding: .utf8)
+            try await c.startAll()  // 3.4.23 runs with it: healthy
             try await body(c, config)
             await c.tearDown()
         } catch {
@@ -53,30 +59,36 @@ import TestSupport
         let m = c.members[0]
         let argv = start.map { "\"\($0)\"" }.joined(separator: ", ")
         return """
-        {"member": {"name": "s1", "clientURL": "\(m.clientURL)", "dataDir": "\(m.dataDir)", "binaryLink": "\(m.binaryLink)",
-                    "binaryPathTemplate": "\(Repo.etcdBinDir)/etcd-{version}"},
-         "cluster": {"endpoints": ["\(m.clientURL)"]},
-         "controller": {"kind": "command", "stop": ["\(c.memberScript)", "stop", "\(m.dir)"], "start": [\(argv)]},
-         "requestFile": "\(m.dir)/req.json", "stateDir": "\(m.dir)/state", "backupDir": "\(m.dir)/backups"}
-        """
+            {"member": {"name": "s1", "clientURL": "\(m.clientURL)", "dataDir": "\(m.dataDir)", "binaryLink": "\(m.binaryLink)",
+                        "binaryPathTemplate": "\(Repo.etcdBinDir)/etcd-{version}"},
+             "cluster": {"endpoints": ["\(m.clientURL)"]},
+             "controller": {"kind": "command", "stop": ["\(c.memberScript)", "stop", "\(m.dir)"], "start": [\(argv)]},
+             "requestFile": "\(m.dir)/req.json", "stateDir": "\(m.dir)/state", "backupDir": "\(m.dir)/backups"}
+            """
     }
 
     func check(_ config: String, _ version: String = Releases.current) async throws -> Command.Result {
         try await Command.run([try Repo.shepherdBinary(), "check", version, "--config", config])
     }
 
-    /// Runs the member's exact configuration (flags, env) with another binary; returns its exit code (nil: still running after 8 s).
+    /// Runs the member's exact configuration (flags, env) with another binary; returns its exit code (nil: still
+    /// running after 8 s).
     func runWith(_ c: LocalCluster, binary: String) async throws -> Int32? {
         let m = c.members[0]
-        let script = "set -a; [ -f '\(m.dir)/env' ] && . '\(m.dir)/env'; set +a; mapfile -t F < '\(m.dir)/flags'; exec timeout 8 '\(binary)' \"${F[@]}\""
+        let script =
+            "set -a; [ -f '\(m.dir)/env' ] && . '\(m.dir)/env'; set +a; mapfile -t F < '\(m.dir)/flags'; exec timeout 8 '\(binary)' \"${F[@]}\""
         let r = try await Command.run(["bash", "-c", script], timeout: .seconds(20))
         return r.exitCode == 124 ? nil : r.exitCode
     }
 
     @Test(arguments: Way.allCases)
     func blockingRuleIsTrueAndCaught(way: Way) async throws {
-        let ruleName = way == .debugFlag ? "debug" : way == .logPackageLevelsFlag ? "log-package-levels"
-            : way == .logOutputFlag ? "log-output" : "logger"
+        let ruleName =
+            way == .debugFlag
+            ? "debug"
+            : way == .logPackageLevelsFlag
+                ? "log-package-levels"
+                : way == .logOutputFlag ? "log-output" : "logger"
         let rule = try #require(FlagRules.table.first { $0.name == ruleName })
         try await withMember(way) { c, config in
             let r = try await check(config)
@@ -84,7 +96,9 @@ import TestSupport
             #expect(r.stdout.contains("BLOCKING") && r.stdout.contains(rule.fix), "\(r.stdout)")
             try await c.stop(0)
             let code = try await runWith(c, binary: try Repo.etcdBinary("etcd", Releases.current))
-            #expect(code == rule.exitCode, "etcd \(Releases.current) with \(way) exited \(code.map(String.init) ?? "(still running)")")
+            #expect(
+                code == rule.exitCode,
+                "etcd \(Releases.current) with \(way) exited \(code.map(String.init) ?? "(still running)")")
         }
     }
 
@@ -93,7 +107,7 @@ import TestSupport
             let r = try await check(config)
             #expect(r.exitCode == 0, "\(r.stdout)")
             #expect(r.stdout.contains("nothing blocks"))
-            #expect(r.stdout.contains("etcd_mvcc_db_total_size_in_bytes"))   // the renamed-metric warning for 3.4 → 3.5
+            #expect(r.stdout.contains("etcd_mvcc_db_total_size_in_bytes"))  // the renamed-metric warning for 3.4 → 3.5
         }
     }
 
@@ -104,14 +118,18 @@ import TestSupport
         try await withMember(nil) { c, _ in
             let m = c.members[0]
             let config = m.dir + "/shepherd-bad.json"
-            try Self.config(c, start: [try Repo.etcdBinary("etcd", "3.4.23"), "--\(flag)", "/etc/ssl/ca.pem", "--data-dir", m.dataDir])
-                .write(toFile: config, atomically: true, encoding: .utf8)
+            try Self.config(
+                c,
+                start: [try Repo.etcdBinary("etcd", "3.4.23"), "--\(flag)", "/etc/ssl/ca.pem", "--data-dir", m.dataDir]
+            )
+            .write(toFile: config, atomically: true, encoding: .utf8)
             let r = try await check(config)
             #expect(r.exitCode == 1 && r.stdout.contains("--\(flag)"), "\(r.stdout)")
             try await c.stop(0)
             for v in [Releases.old, Releases.current] {
                 let bin = try Repo.etcdBinary("etcd", v)
-                let out = try await Command.run([bin, "--\(flag)", "/etc/ssl/ca.pem", "--data-dir", m.dataDir], timeout: .seconds(10))
+                let out = try await Command.run(
+                    [bin, "--\(flag)", "/etc/ssl/ca.pem", "--data-dir", m.dataDir], timeout: .seconds(10))
                 #expect(out.exitCode == 2, "\(v) with --\(flag): \(out.summary)")
             }
         }
@@ -125,13 +143,16 @@ import TestSupport
             let m = c.members[0]
             for i in 0..<40 { try await c.endpoint(0).put("/k\(i)", Array("v".utf8)) }
             let snaps = await eventually(timeout: .seconds(10)) {
-                ((try? FileManager.default.contentsOfDirectory(atPath: m.dataDir + "/member/snap")) ?? []).contains { $0.hasSuffix(".snap") }
+                ((try? FileManager.default.contentsOfDirectory(atPath: m.dataDir + "/member/snap")) ?? []).contains {
+                    $0.hasSuffix(".snap")
+                }
             }
             #expect(snaps)
             try await c.stop(0)
             try FileManager.default.removeItem(atPath: m.dataDir + "/member/snap/db")
             let config = m.dir + "/shepherd.json"
-            try Self.config(c, start: [c.memberScript, "start", m.dir]).write(toFile: config, atomically: true, encoding: .utf8)
+            try Self.config(c, start: [c.memberScript, "start", m.dir]).write(
+                toFile: config, atomically: true, encoding: .utf8)
             let r = try await check(config)
             #expect(r.exitCode == 1 && r.stdout.contains("member/snap/db is missing"), "\(r.stdout)")
             #expect(try await runWith(c, binary: try Repo.etcdBinary("etcd", Releases.current)) == 2)
@@ -144,11 +165,14 @@ import TestSupport
     }
 
     @Test func flagRulesTable() {
-        let s = MemberSettings(MemberSettings.flags(["--debug", "--logger=capnslog", "--log-outputs", "stderr", "--enable-v2"], origin: "t")
-                               + MemberSettings.environment(["ETCD_LOG_OUTPUT": "stderr", "ETCDCTL_API": "3"], origin: "env"))
+        let s = MemberSettings(
+            MemberSettings.flags(
+                ["--debug", "--logger=capnslog", "--log-outputs", "stderr", "--enable-v2"], origin: "t")
+                + MemberSettings.environment(["ETCD_LOG_OUTPUT": "stderr", "ETCDCTL_API": "3"], origin: "env"))
         let f = FlagRules.evaluate(s, from: EtcdVersion(3, 4, 23), to: EtcdVersion(3, 5, 1))
-        #expect(f.filter { $0.severity == .blocking }.count == 2)                    // --debug, --logger=capnslog
-        #expect(f.contains { $0.severity == .warning && $0.what.hasPrefix("ETCD_LOG_OUTPUT=stderr") })   // ignored, not fatal
+        #expect(f.filter { $0.severity == .blocking }.count == 2)  // --debug, --logger=capnslog
+        // ignored, not fatal
+        #expect(f.contains { $0.severity == .warning && $0.what.hasPrefix("ETCD_LOG_OUTPUT=stderr") })
         #expect(f.contains { $0.what.contains("--enable-v2") })
         // Patch step inside 3.4: nothing of 3.5's applies.
         #expect(FlagRules.evaluate(s, from: EtcdVersion(3, 4, 22), to: EtcdVersion(3, 4, 23)).isEmpty)

@@ -3,8 +3,8 @@ import Exec
 import Foundation
 import Rollout
 import Shepherd
-import Testing
 import TestSupport
+import Testing
 
 /// A real Prometheus server (Debian's package) scrapes every daemon's `/metrics` every second through a real rollout;
 /// afterwards its query API must show what an SRE would alert on: each daemon up, the rollout completed, the lock
@@ -23,25 +23,39 @@ import TestSupport
                 static_configs: [{ targets: [\(listen.map { "'\($0)'" }.joined(separator: ", "))] }]
             """.write(toFile: work + "/prometheus.yml", atomically: true, encoding: .utf8)
             let api = "http://127.0.0.1:\(FreePort.next())"
-            let started = try await Command.run([Repo.scripts + "/bg.sh", "start", work + "/pid", work + "/log", prometheus,
-                                                 "--config.file", work + "/prometheus.yml", "--storage.tsdb.path", work + "/data",
-                                                 "--web.listen-address", String(api.dropFirst("http://".count))])
+            let started = try await Command.run([
+                Repo.scripts + "/bg.sh", "start", work + "/pid", work + "/log", prometheus,
+                "--config.file", work + "/prometheus.yml", "--storage.tsdb.path", work + "/data",
+                "--web.listen-address", String(api.dropFirst("http://".count)),
+            ])
             try #require(started.succeeded, "\(started.summary)")
             defer { _ = try? FileManager.default.removeItem(atPath: work + "/data") }
             do {
                 try await ShepherdFleet.with(cluster, metricsListen: listen) { fleet in
                     func query(_ q: String) async throws -> [(instance: String, value: Double)] {
-                        let r = try await Command.run(["curl", "-sf", "--max-time", "5", "-G", api + "/api/v1/query", "--data-urlencode", "query=" + q])
-                        guard r.succeeded else { throw Repo.MissingDependency(what: "an answer from prometheus (\(r.summary))") }
+                        let r = try await Command.run([
+                            "curl", "-sf", "--max-time", "5", "-G", api + "/api/v1/query", "--data-urlencode",
+                            "query=" + q,
+                        ])
+                        guard r.succeeded else {
+                            throw Repo.MissingDependency(what: "an answer from prometheus (\(r.summary))")
+                        }
                         let body = Data(r.stdout.utf8)
                         struct Answer: Decodable {
                             struct Data: Decodable { let result: [Sample] }
-                            struct Sample: Decodable { let metric: [String: String]; let value: [ValuePart] }
+                            struct Sample: Decodable {
+                                let metric: [String: String]
+                                let value: [ValuePart]
+                            }
                             enum ValuePart: Decodable {
                                 case time(Double), text(String)
                                 init(from d: Decoder) throws {
                                     let c = try d.singleValueContainer()
-                                    if let t = try? c.decode(Double.self) { self = .time(t) } else { self = .text(try c.decode(String.self)) }
+                                    if let t = try? c.decode(Double.self) {
+                                        self = .time(t)
+                                    } else {
+                                        self = .text(try c.decode(String.self))
+                                    }
                                 }
                             }
                             let data: Data
@@ -57,7 +71,10 @@ import TestSupport
                     let up = await eventually(timeout: .seconds(30)) {
                         (try? await query("up{job=\"etcd-shepherd\"} == 1"))?.count == 3
                     }
-                    #expect(up, "prometheus never scraped all three daemons: \((try? String(contentsOfFile: work + "/log", encoding: .utf8))?.suffix(800) ?? "")")
+                    #expect(
+                        up,
+                        "prometheus never scraped all three daemons: \((try? String(contentsOfFile: work + "/log", encoding: .utf8))?.suffix(800) ?? "")"
+                    )
                     let req = try await fleet.cli(["request", Releases.current, "--config", fleet.configPath("s1")])
                     #expect(req.succeeded, "\(req.summary)")
                     let store = RolloutStore(prefix: fleet.keyPrefix, cluster: cluster.clusterClient())
@@ -70,7 +87,8 @@ import TestSupport
                         (try? await query("etcd_shepherd_rollout_state{state=\"completed\"} == 1"))?.count == 3
                     }
                     #expect(completed, "not every daemon reported the completed rollout")
-                    let verified = try await query("sum(max_over_time(etcd_shepherd_events_total{event=\"memberVerified\"}[10m]))")
+                    let verified = try await query(
+                        "sum(max_over_time(etcd_shepherd_events_total{event=\"memberVerified\"}[10m]))")
                     #expect(verified.first?.value == 3, "\(verified)")
                     let locked = try await query("max(max_over_time(etcd_shepherd_lock_held[10m]))")
                     #expect(locked.first?.value == 1, "no scrape saw a daemon holding the lock: \(locked)")
@@ -80,7 +98,8 @@ import TestSupport
                     #expect((downtime.first?.value ?? 0) > 0 && (downtime.first?.value ?? 99) < 30, "\(downtime)")
                     #expect(monitor.maxDown <= 1)
                     // Which build each daemon runs, as `--version` says.
-                    let version = try await fleet.cli(["--version"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+                    let version = try await fleet.cli(["--version"]).stdout.trimmingCharacters(
+                        in: .whitespacesAndNewlines)
                     let builds = try await query("count(etcd_shepherd_build_info{version=\"\(version)\"} == 1)")
                     #expect(!version.isEmpty && builds.first?.value == 3, "build_info for \(version): \(builds)")
                     // The same text goes to each node's textfile (node-exporter's collector), rewritten every tick.
@@ -108,15 +127,21 @@ import TestSupport
         let dir = Repo.root + "/packaging/prometheus"
         let check = try await Command.run([promtool, "check", "rules", dir + "/etcd-shepherd.rules.yml"])
         #expect(check.succeeded && check.stdout.contains("SUCCESS: 6 rules found"), "\(check.summary)")
-        let test = try await Command.run(["bash", "-c", "cd '\(dir)' && '\(promtool)' test rules etcd-shepherd.rules.test.yml"])
+        let test = try await Command.run([
+            "bash", "-c", "cd '\(dir)' && '\(promtool)' test rules etcd-shepherd.rules.test.yml",
+        ])
         #expect(test.succeeded, "\(test.summary)")
         // Every alert has a runbook: its runbook_url names a section of the README that exists.
         let rules = try String(contentsOfFile: dir + "/etcd-shepherd.rules.yml", encoding: .utf8)
         let readme = try String(contentsOfFile: Repo.root + "/README.md", encoding: .utf8)
-        let alerts = rules.split(separator: "\n").compactMap { $0.split(separator: "- alert: ", maxSplits: 1).dropFirst().first.map(String.init) }
+        let alerts = rules.split(separator: "\n").compactMap {
+            $0.split(separator: "- alert: ", maxSplits: 1).dropFirst().first.map(String.init)
+        }
         #expect(alerts.count == 6)
         for alert in alerts {
-            #expect(rules.contains("runbook_url: file:///usr/share/doc/etcd-shepherd/README.md#\(alert.lowercased())"), "\(alert): no runbook_url")
+            #expect(
+                rules.contains("runbook_url: file:///usr/share/doc/etcd-shepherd/README.md#\(alert.lowercased())"),
+                "\(alert): no runbook_url")
             #expect(readme.contains("\n#### \(alert)\n"), "\(alert): no runbook section in the README")
         }
     }

@@ -1,7 +1,7 @@
 import Foundation
 import Shepherd
-import Testing
 import TestSupport
+import Testing
 
 /// The request file is read without a race, every check made on what was opened (real files; the tests run as root,
 /// so a foreign owner is made with chown).
@@ -15,7 +15,10 @@ import TestSupport
     }
 
     func refusal(_ path: String) -> String {
-        do { _ = try UpgradeRequest.read(path: path); return "accepted" } catch { return "\(error)" }
+        do {
+            _ = try UpgradeRequest.read(path: path)
+            return "accepted"
+        } catch { return "\(error)" }
     }
 
     @Test func aPlainFileInAPrivateFolderIsRead() throws {
@@ -29,7 +32,8 @@ import TestSupport
     @Test func aSymlinkIsRefusedEvenToAGoodFile() throws {
         try withDir { dir in
             try Self.good.write(toFile: dir + "/real.json", atomically: false, encoding: .utf8)
-            try FileManager.default.createSymbolicLink(atPath: dir + "/req.json", withDestinationPath: dir + "/real.json")
+            try FileManager.default.createSymbolicLink(
+                atPath: dir + "/req.json", withDestinationPath: dir + "/real.json")
             #expect(refusal(dir + "/req.json").contains("is a symlink"))
         }
     }

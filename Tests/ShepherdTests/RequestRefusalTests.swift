@@ -3,8 +3,8 @@ import Exec
 import Foundation
 import Rollout
 import Shepherd
-import Testing
 import TestSupport
+import Testing
 
 /// Bad requests against a real cluster and a real daemon: each is refused with its reason, and nothing is touched
 /// (no rollout record, every member still on its version, every binary link unchanged).
@@ -17,7 +17,9 @@ import TestSupport
         try await LocalCluster.with(size: 3, version: "3.4.23", label: "refuse") { cluster in
             try await ShepherdFleet.with(cluster) { fleet in
                 let path = fleet.requestPath("s1")
-                let links = cluster.members.map { try? FileManager.default.destinationOfSymbolicLink(atPath: $0.binaryLink) }
+                let links = cluster.members.map {
+                    try? FileManager.default.destinationOfSymbolicLink(atPath: $0.binaryLink)
+                }
                 let store = RolloutStore(prefix: fleet.keyPrefix, cluster: cluster.clusterClient())
                 for bad in Bad.allCases {
                     let expected: String
@@ -29,7 +31,8 @@ import TestSupport
                         try write(#"{"version":"3.5.30","binary":"/nonexistent/etcd"}"#, path)
                         expected = "does not exist"
                     case .otherVersion:
-                        try write(#"{"version":"3.5.30","binary":"\#(try Repo.etcdBinary("etcd", Releases.trixie))"}"#, path)
+                        try write(
+                            #"{"version":"3.5.30","binary":"\#(try Repo.etcdBinary("etcd", Releases.trixie))"}"#, path)
                         expected = "reports version 3.5.16"
                     case .wrongSha:
                         try write(#"{"version":"3.5.30","sha256":"\#(String(repeating: "0", count: 64))"}"#, path)
@@ -44,7 +47,9 @@ import TestSupport
                         try write(#"{"version":"3.5.30","force":true}"#, path)
                         expected = "unknown key"
                     }
-                    let handled = await eventually(timeout: .seconds(15)) { FileManager.default.fileExists(atPath: path + ".rejected") }
+                    let handled = await eventually(timeout: .seconds(15)) {
+                        FileManager.default.fileExists(atPath: path + ".rejected")
+                    }
                     #expect(handled, "\(bad): not handled")
                     let status = (try? String(contentsOfFile: path + ".status", encoding: .utf8)) ?? ""
                     #expect(status.hasPrefix("rejected") && status.contains(expected), "\(bad): \(status)")
@@ -82,7 +87,9 @@ import TestSupport
         ]
         for (args, why) in refusals {
             let r = try await Command.run([bin, "request", Releases.current] + args + ["--config", config])
-            #expect(r.exitCode == 4 && r.stderr.contains(why) && r.stderr.contains("no request was written"), "\(args): \(r.summary)")
+            #expect(
+                r.exitCode == 4 && r.stderr.contains(why) && r.stderr.contains("no request was written"),
+                "\(args): \(r.summary)")
             #expect(!FileManager.default.fileExists(atPath: dir.path + "/req/upgrade-request.json"))
         }
         let good = try await Command.run([bin, "request", Releases.current, "--config", config])
@@ -100,15 +107,19 @@ import TestSupport
     @Test func aRolloutRecordWithAnUnsafeIdRunsNothingUntilARequestReplacesIt() async throws {
         try await LocalCluster.with(size: 3, version: "3.4.23", label: "unsafe-id") { cluster in
             try await ShepherdFleet.with(cluster) { fleet in
-                let bogus = RolloutRecord(id: "../../../../tmp/pwned", from: EtcdVersion(3, 4, 23), to: EtcdVersion(3, 5, 1),
-                                          requestedBy: "someone", requestedAt: 0, allowKnownBad: true)
-                _ = try await cluster.endpoint(0).put(fleet.keyPrefix + "/rollout", Array(try JSONEncoder().encode(bogus)))
+                let bogus = RolloutRecord(
+                    id: "../../../../tmp/pwned", from: EtcdVersion(3, 4, 23), to: EtcdVersion(3, 5, 1),
+                    requestedBy: "someone", requestedAt: 0, allowKnownBad: true)
+                _ = try await cluster.endpoint(0).put(
+                    fleet.keyPrefix + "/rollout", Array(try JSONEncoder().encode(bogus)))
                 let reported = await eventually(timeout: .seconds(15)) {
                     cluster.members.allSatisfy { fleet.log($0.name).contains("is set aside: rollout id") }
                 }
                 #expect(reported, "\(fleet.logTails(10))")
                 let status = try await fleet.cli(["status", "--config", fleet.configPath("s1")])
-                #expect(status.stdout.contains("rollout: set aside, nothing runs: rollout id '..%2F..%2F"), "\(status.stdout)")
+                #expect(
+                    status.stdout.contains("rollout: set aside, nothing runs: rollout id '..%2F..%2F"),
+                    "\(status.stdout)")
                 let store = RolloutStore(prefix: fleet.keyPrefix, cluster: cluster.clusterClient())
                 let snap = try await store.read()
                 #expect(snap.lockKeys.isEmpty && snap.records.isEmpty && snap.backups.isEmpty)
@@ -118,7 +129,9 @@ import TestSupport
                 }
                 // A real request replaces it (and is aborted at once: this test is about the record, not the rollout).
                 try write(#"{"version":"3.5.30"}"#, fleet.requestPath("s2"))
-                let replaced = await eventually(timeout: .seconds(15)) { (try? await store.read())?.rollout?.requestedBy == "s2" }
+                let replaced = await eventually(timeout: .seconds(15)) {
+                    (try? await store.read())?.rollout?.requestedBy == "s2"
+                }
                 #expect(replaced, "\(fleet.logTails(10))")
                 #expect(try await fleet.cli(["pause", "--config", fleet.configPath("s1")]).succeeded)
             }

@@ -10,7 +10,9 @@ struct RolloutEnd {
     var state: RolloutState? { snap.rollout?.state }
     var summary: String { "\(state?.rawValue ?? "no rollout")\(snap.rollout?.reason.map { ": \($0)" } ?? "")" }
 
-    static func wait(_ store: RolloutStore, monitor: SafetyMonitor, timeout: Duration = .seconds(150)) async throws -> RolloutEnd {
+    static func wait(
+        _ store: RolloutStore, monitor: SafetyMonitor, timeout: Duration = .seconds(150)
+    ) async throws -> RolloutEnd {
         let finished = await eventually(timeout: timeout) {
             let s = (try? await store.read())?.rollout?.state
             return s == .completed || s == .halted
@@ -23,6 +25,8 @@ struct RolloutEnd {
 extension ShepherdFleet {
     /// The last lines of every daemon's log, for a failure message.
     func logTails(_ lines: Int = 25) -> String {
-        cluster.members.map { "--- \($0.name)\n" + log($0.name).split(separator: "\n").suffix(lines).joined(separator: "\n") }.joined(separator: "\n")
+        cluster.members.map {
+            "--- \($0.name)\n" + log($0.name).split(separator: "\n").suffix(lines).joined(separator: "\n")
+        }.joined(separator: "\n")
     }
 }

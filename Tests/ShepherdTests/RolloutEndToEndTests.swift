@@ -3,8 +3,8 @@ import Exec
 import Foundation
 import Rollout
 import Shepherd
-import Testing
 import TestSupport
+import Testing
 
 /// Real clusters, one real daemon process per member, a write load and a liveness monitor beside every rollout.
 @Suite(.serialized) struct RolloutEndToEndTests {
@@ -15,9 +15,13 @@ import TestSupport
 
     /// The releases people run today (Debian 12, 13 and sid): a minor up to each 3.5 target, a patch up and down, a
     /// known-bad release left behind, five members. No request needs --allow-known-bad.
-    @Test(arguments: [Case(size: 3, from: Releases.old, to: Releases.trixie), Case(size: 3, from: Releases.old, to: Releases.current),
-                      Case(size: 3, from: Releases.trixie, to: Releases.current), Case(size: 3, from: Releases.current, to: Releases.trixie),
-                      Case(size: 3, from: Releases.knownBad, to: Releases.current), Case(size: 5, from: Releases.trixie, to: Releases.current)])
+    @Test(arguments: [
+        Case(size: 3, from: Releases.old, to: Releases.trixie), Case(size: 3, from: Releases.old, to: Releases.current),
+        Case(size: 3, from: Releases.trixie, to: Releases.current),
+        Case(size: 3, from: Releases.current, to: Releases.trixie),
+        Case(size: 3, from: Releases.knownBad, to: Releases.current),
+        Case(size: 5, from: Releases.trixie, to: Releases.current),
+    ])
     func rollingUpgradeKeepsQuorumAndEveryWrite(c: Case) async throws {
         try await LocalCluster.with(size: c.size, version: c.from, label: "e2e-\(c.size)") { cluster in
             try await ShepherdFleet.with(cluster) { fleet in
@@ -45,9 +49,13 @@ import TestSupport
                 let backup = try #require(snap.rollout.flatMap { snap.backups[$0.id] })
                 #expect(FileManager.default.fileExists(atPath: backup.path))
                 // Every daemon lets go of its lock.
-                let noLock = await eventually(timeout: .seconds(10)) { (try? await store.read())?.lockKeys.isEmpty == true }
+                let noLock = await eventually(timeout: .seconds(10)) {
+                    (try? await store.read())?.lockKeys.isEmpty == true
+                }
                 #expect(noLock, "a lock key was left behind")
-                #expect(try String(contentsOfFile: fleet.requestPath("s1") + ".status", encoding: .utf8).hasPrefix("accepted"))
+                #expect(
+                    try String(contentsOfFile: fleet.requestPath("s1") + ".status", encoding: .utf8).hasPrefix(
+                        "accepted"))
                 // The leader's handover shows in the members' /metrics, and the daemons that kept running report it.
                 let reported = await eventually(timeout: .seconds(15)) {
                     cluster.members.contains { fleet.log($0.name).contains("saw a leader change") }
@@ -58,24 +66,38 @@ import TestSupport
         }
     }
 
-    /// Two hops as one request (`request 3.5.30 --via 3.5.16`): every member to 3.5.16, the cluster version to 3.5, then
-    /// every member to 3.5.30 — each hop with its own backup, one member at a time, the write load never losing a write.
+    /// Two hops as one request (`request 3.5.30 --via 3.5.16`): every member to 3.5.16, the cluster version to 3.5,
+    /// then
+    /// every member to 3.5.30 — each hop with its own backup, one member at a time, the write load never losing a
+    /// write.
     @Test func twoHopsAsOneRequest() async throws {
         try await LocalCluster.with(size: 3, version: Releases.old, label: "e2e-hops") { cluster in
             try await ShepherdFleet.with(cluster) { fleet in
                 let monitor = SafetyMonitor(cluster: cluster)
                 monitor.start()
-                let plan = try await fleet.cli(["plan", Releases.current, "--via", Releases.trixie, "--config", fleet.configPath("s1")])
-                #expect(plan.exitCode == 0 && plan.stdout.contains("3.4.23 → 3.5.16 → 3.5.30 (2 hops") && plan.stdout.contains("hop 2 3.5.16 → 3.5.30"),
-                        "\(plan.summary)")
-                let req = try await fleet.cli(["request", Releases.current, "--via", Releases.trixie, "--wait", "-w", "json",
-                                               "--config", fleet.configPath("s1")])
+                let plan = try await fleet.cli([
+                    "plan", Releases.current, "--via", Releases.trixie, "--config", fleet.configPath("s1"),
+                ])
+                #expect(
+                    plan.exitCode == 0 && plan.stdout.contains("3.4.23 → 3.5.16 → 3.5.30 (2 hops")
+                        && plan.stdout.contains("hop 2 3.5.16 → 3.5.30"),
+                    "\(plan.summary)")
+                let req = try await fleet.cli([
+                    "request", Releases.current, "--via", Releases.trixie, "--wait", "-w", "json",
+                    "--config", fleet.configPath("s1"),
+                ])
                 #expect(req.exitCode == 0, "\(req.summary)\n\(fleet.logTails())")
-                let events = req.stdout.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: String] }
-                #expect(events.contains { $0["event"] == "hop" && $0["to"] == Releases.current } && events.last?["state"] == "completed", "\(req.stdout)")
+                let events = req.stdout.split(separator: "\n").compactMap {
+                    try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: String]
+                }
+                #expect(
+                    events.contains { $0["event"] == "hop" && $0["to"] == Releases.current }
+                        && events.last?["state"] == "completed", "\(req.stdout)")
                 let store = RolloutStore(prefix: fleet.keyPrefix, cluster: cluster.clusterClient())
                 let end = try await RolloutEnd.wait(store, monitor: monitor)
-                #expect(end.state == .completed && end.snap.rollout?.from == EtcdVersion(Releases.trixie) && end.snap.rollout?.stage == 1, "\(end.summary)")
+                #expect(
+                    end.state == .completed && end.snap.rollout?.from == EtcdVersion(Releases.trixie)
+                        && end.snap.rollout?.stage == 1, "\(end.summary)")
                 #expect(monitor.maxDown <= 1, "\(monitor.overlaps.prefix(5))")
                 #expect(try await monitor.lostWrites() == [])
                 for i in cluster.members.indices {
@@ -83,7 +105,9 @@ import TestSupport
                     #expect(v.server == Releases.current && v.cluster.hasPrefix("3.5"))
                 }
                 let id = try #require(end.snap.rollout?.id)
-                #expect(end.snap.backups[id] != nil && end.snap.backups[id + ".h1"] != nil, "one backup per hop: \(end.snap.backups.keys.sorted())")
+                #expect(
+                    end.snap.backups[id] != nil && end.snap.backups[id + ".h1"] != nil,
+                    "one backup per hop: \(end.snap.backups.keys.sorted())")
                 #expect(await fleet.stopAll() == [], "a daemon ignored SIGTERM")
             }
         }
@@ -98,36 +122,51 @@ import TestSupport
                 let monitor = SafetyMonitor(cluster: cluster)
                 monitor.start()
                 // `request --wait -w json` follows the rollout to its end: JSON lines, one per phase change, exit 0.
-                let req = try await fleet.cli(["request", Releases.current, "--wait", "-w", "json", "--config", fleet.configPath("s1")])
+                let req = try await fleet.cli([
+                    "request", Releases.current, "--wait", "-w", "json", "--config", fleet.configPath("s1"),
+                ])
                 #expect(req.exitCode == 0, "\(req.summary)")
                 let events = req.stdout.split(separator: "\n").compactMap {
                     try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: String]
                 }
-                #expect(events.first?["event"] == "accepted" && events.last?["event"] == "end" && events.last?["state"] == "completed",
-                        "\(req.stdout)")
+                #expect(
+                    events.first?["event"] == "accepted" && events.last?["event"] == "end"
+                        && events.last?["state"] == "completed",
+                    "\(req.stdout)")
                 for m in cluster.members {
-                    #expect(events.contains { $0["member"] == m.name && $0["phase"] == "done" }, "no done line for \(m.name): \(req.stdout)")
+                    #expect(
+                        events.contains { $0["member"] == m.name && $0["phase"] == "done" },
+                        "no done line for \(m.name): \(req.stdout)")
                 }
                 let store = RolloutStore(prefix: fleet.keyPrefix, cluster: cluster.clusterClient())
                 let end = try await RolloutEnd.wait(store, monitor: monitor)
                 #expect(end.finished && end.state == .completed, "\(end.summary)")
                 #expect(monitor.maxDown <= 1, "\(monitor.overlaps.prefix(5))")
                 #expect(try await monitor.lostWrites() == [])
-                for i in cluster.members.indices { #expect(try await cluster.endpoint(i).version().server == Releases.current) }
+                for i in cluster.members.indices {
+                    #expect(try await cluster.endpoint(i).version().server == Releases.current)
+                }
                 #expect(await eventually(timeout: .seconds(10)) { (try? await store.read())?.lockKeys.isEmpty == true })
                 // The snapshot is listed by the node that took it, and the restore command it prints works.
                 let backup = try #require(end.snap.rollout.flatMap { end.snap.backups[$0.id] })
                 let listed = try await fleet.cli(["backups", "-w", "json", "--config", fleet.configPath(backup.node)])
                 #expect(listed.exitCode == 0 && listed.stdout.contains(backup.path), "\(listed.summary)")
-                let restore = try await fleet.cli(["backups", "--restore", end.snap.rollout!.id, "--config", fleet.configPath(backup.node)])
+                let restore = try await fleet.cli([
+                    "backups", "--restore", end.snap.rollout!.id, "--config", fleet.configPath(backup.node),
+                ])
                 let commands = restore.stdout.split(separator: "\n").filter { !$0.hasPrefix("#") }.map(String.init)
                 #expect(restore.exitCode == 0 && commands.count == 3, "\(restore.summary)")
                 if let first = commands.first {
                     let restored = cluster.temp.path + "/restored"
-                    let line = first.replacingOccurrences(of: " etcdctl ", with: " \(try Repo.etcdBinary("etcdctl", "3.4.23")) ")
-                        .replacingOccurrences(of: #"--data-dir \S+"#, with: "--data-dir \(restored)", options: .regularExpression)
+                    let line = first.replacingOccurrences(
+                        of: " etcdctl ", with: " \(try Repo.etcdBinary("etcdctl", "3.4.23")) "
+                    )
+                    .replacingOccurrences(
+                        of: #"--data-dir \S+"#, with: "--data-dir \(restored)", options: .regularExpression)
                     let ran = try await Command.run(["bash", "-c", line])
-                    #expect(ran.succeeded && FileManager.default.fileExists(atPath: restored + "/member/snap/db"), "\(line): \(ran.summary)")
+                    #expect(
+                        ran.succeeded && FileManager.default.fileExists(atPath: restored + "/member/snap/db"),
+                        "\(line): \(ran.summary)")
                 }
                 // What each daemon learned is kept for its next start.
                 for m in cluster.members {
@@ -145,7 +184,8 @@ import TestSupport
         try await LocalCluster.with(size: 3, version: Releases.old, label: "e2e-rb") { cluster in
             let bin = cluster.temp.path + "/bin"
             try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
-            try FileManager.default.createSymbolicLink(atPath: bin + "/etcd-3.4.23", withDestinationPath: try Repo.etcdBinary("etcd", "3.4.23"))
+            try FileManager.default.createSymbolicLink(
+                atPath: bin + "/etcd-3.4.23", withDestinationPath: try Repo.etcdBinary("etcd", "3.4.23"))
             let broken = bin + "/etcd-\(Releases.current)"
             try """
             #!/bin/sh
@@ -157,16 +197,22 @@ import TestSupport
                 let monitor = SafetyMonitor(cluster: cluster)
                 monitor.start()
                 // `request --wait` follows the rollout to its end: halted, exit 1, the rolled-back member named.
-                let req = try await fleet.cli(["request", Releases.current, "--wait", "--config", fleet.configPath("s1")])
+                let req = try await fleet.cli([
+                    "request", Releases.current, "--wait", "--config", fleet.configPath("s1"),
+                ])
                 #expect(req.exitCode == 1, "\(req.summary)")
                 #expect(req.stdout.contains(": rolledBack") && req.stdout.contains("halted"), "\(req.stdout)")
                 let store = RolloutStore(prefix: fleet.keyPrefix, cluster: cluster.clusterClient())
-                let halted = await eventually(timeout: .seconds(90)) { (try? await store.read())?.rollout?.state == .halted }
+                let halted = await eventually(timeout: .seconds(90)) {
+                    (try? await store.read())?.rollout?.state == .halted
+                }
                 await monitor.stop()
                 #expect(halted)
                 let snap = try await store.read()
                 let reason = snap.rollout?.reason ?? ""
-                #expect(reason.contains("not verified") || reason.contains("failed to start") || reason.contains("not started")
+                #expect(
+                    reason.contains("not verified") || reason.contains("failed to start")
+                        || reason.contains("not started")
                         || reason.contains("exited after its start"), "\(reason)")
                 #expect(snap.records.values.filter { $0.phase == .rolledBack }.count == 1)
                 #expect(monitor.maxDown <= 1)
@@ -187,7 +233,8 @@ import TestSupport
             // s3 runs with --debug, which 3.5.30 refuses (exit 2, measured).
             let flags = cluster.members[2].dir + "/flags"
             try await cluster.stop(2)
-            try (try String(contentsOfFile: flags, encoding: .utf8) + "--debug\n").write(toFile: flags, atomically: true, encoding: .utf8)
+            try (try String(contentsOfFile: flags, encoding: .utf8) + "--debug\n").write(
+                toFile: flags, atomically: true, encoding: .utf8)
             try await cluster.start(2)
             let pid = cluster.pid(2)
             try await ShepherdFleet.with(cluster) { fleet in
@@ -195,9 +242,13 @@ import TestSupport
                 // The request goes to s1 (its own preflight is clean).
                 let leader = try await (0..<3).asyncFirst { try await cluster.endpoint($0).status().isLeader }
                 let requester = cluster.members.indices.first { $0 != 2 && $0 != leader } ?? 0
-                let req = try await fleet.cli(["request", Releases.current, "--config", fleet.configPath(cluster.members[requester].name)])
+                let req = try await fleet.cli([
+                    "request", Releases.current, "--config", fleet.configPath(cluster.members[requester].name),
+                ])
                 #expect(req.succeeded)
-                let blocked = await eventually(timeout: .seconds(60)) { fleet.log("s3").contains("preflight blocks s3") }
+                let blocked = await eventually(timeout: .seconds(60)) {
+                    fleet.log("s3").contains("preflight blocks s3")
+                }
                 #expect(blocked, "s3's daemon did not report the blocking finding")
                 #expect(fleet.log("s3").contains("replace --debug with --log-level=debug"))
                 let others = await eventually(timeout: .seconds(60)) {
@@ -226,12 +277,18 @@ extension RolloutEndToEndTests {
             try await ShepherdFleet.with(cluster) { fleet in
                 let cfg = fleet.configPath("s1")
                 let refused = try await fleet.cli(["plan", "3.5.1", "--config", cfg])
-                #expect(refused.exitCode == 1 && refused.stdout.contains("FAIL 5 versions allowed") && refused.stdout.contains("etcd-io/etcd#13766"),
-                        "\(refused.stdout)")
+                #expect(
+                    refused.exitCode == 1 && refused.stdout.contains("FAIL 5 versions allowed")
+                        && refused.stdout.contains("etcd-io/etcd#13766"),
+                    "\(refused.stdout)")
                 let ok = try await fleet.cli(["plan", Releases.current, "--config", cfg])
                 #expect(ok.exitCode == 0 && ok.stdout.contains("result: would proceed"), "\(ok.stdout)")
-                #expect(ok.stdout.contains("etcd 3.4.23 (running) is affected by CVE-2026-44283"), "advisories for the running version: \(ok.stdout)")
-                #expect(ok.stdout.contains("leader last") && ok.stdout.contains("rollback: by binary swap while the cluster version stays 3.4"))
+                #expect(
+                    ok.stdout.contains("etcd 3.4.23 (running) is affected by CVE-2026-44283"),
+                    "advisories for the running version: \(ok.stdout)")
+                #expect(
+                    ok.stdout.contains("leader last")
+                        && ok.stdout.contains("rollback: by binary swap while the cluster version stays 3.4"))
                 let store = RolloutStore(prefix: fleet.keyPrefix, cluster: cluster.clusterClient())
                 #expect(try await store.read().rollout == nil, "plan wrote a rollout")
                 let skip = try await fleet.cli(["plan", "3.6.0", "--config", cfg])
@@ -250,11 +307,13 @@ extension RolloutEndToEndTests {
                 #expect(status.stdout.contains("paused"), "\(status.stdout)")
                 let resume = try await fleet.cli(["resume", "--config", cfg])
                 #expect(resume.succeeded && resume.stdout.contains("active"))
-                #expect(await eventually(timeout: .seconds(90)) { (try? await store.read())?.rollout?.state == .completed })
+                #expect(
+                    await eventually(timeout: .seconds(90)) { (try? await store.read())?.rollout?.state == .completed })
                 let after = try await fleet.cli(["status", "--json", "--config", cfg])
                 #expect(after.exitCode == 0 && after.stdout.contains("\"state\" : \"completed\""), "\(after.stdout)")
-                #expect(after.stdout.contains("GHSA-3wh4-j44w-pg92") && after.stdout.contains("roll to 3.5.32 or later"),
-                        "status shows the advisories of the running version: \(after.stdout)")
+                #expect(
+                    after.stdout.contains("GHSA-3wh4-j44w-pg92") && after.stdout.contains("roll to 3.5.32 or later"),
+                    "status shows the advisories of the running version: \(after.stdout)")
             }
         }
     }

@@ -1,7 +1,7 @@
 import Exec
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// `run` refuses to start where it could not finish a rollout: a folder it must write is read-only (as under
 /// `ProtectSystem=strict` without the folder in `ReadWritePaths=`). Exit 2 — the unit's RestartPreventExitStatus.
@@ -14,7 +14,8 @@ import TestSupport
         let mount = try await Command.run(["mount", "-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", ro])
         try #require(mount.succeeded, "mount a read-only tmpfs (the tests run as root): \(mount.summary)")
         do { try await refusal(dir: dir.path, ro: ro) } catch {
-            _ = try? await Command.run(["umount", ro]); throw error
+            _ = try? await Command.run(["umount", ro])
+            throw error
         }
         _ = try? await Command.run(["umount", ro])
     }
@@ -28,8 +29,11 @@ import TestSupport
         """.write(toFile: config, atomically: true, encoding: .utf8)
         let r = try await Command.run([try Repo.shepherdBinary(), "run", "--config", config], timeout: .seconds(20))
         #expect(r.exitCode == 2, "\(r.summary)")
-        #expect(r.stderr.contains("member.binaryLink's folder ") && r.stderr.contains("/ro is not writable (Read-only file system)") && r.stderr.contains("ReadWritePaths="),
-                "\(r.stderr)")
+        #expect(
+            r.stderr.contains("member.binaryLink's folder ")
+                && r.stderr.contains("/ro is not writable (Read-only file system)")
+                && r.stderr.contains("ReadWritePaths="),
+            "\(r.stderr)")
     }
 
     /// A second `etcd-shepherd run` with the same config (a debug run beside the unit) is refused while the first
@@ -40,12 +44,18 @@ import TestSupport
             try await ShepherdFleet.with(cluster) { fleet in
                 let ready = await eventually(timeout: .seconds(20)) { fleet.log("s1").contains("supervising s1") }
                 #expect(ready, "\(fleet.log("s1"))")
-                let first = try String(contentsOfFile: cluster.members[0].dir + "/daemon.pid", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
-                let journalBefore = FileManager.default.fileExists(atPath: cluster.members[0].dir + "/state/journal.json")
+                let first = try String(contentsOfFile: cluster.members[0].dir + "/daemon.pid", encoding: .utf8)
+                    .trimmingCharacters(in: .whitespacesAndNewlines)
+                let journalBefore = FileManager.default.fileExists(
+                    atPath: cluster.members[0].dir + "/state/journal.json")
                 let second = try await fleet.cli(["run", "--config", fleet.configPath("s1")])
                 #expect(second.exitCode == 2, "\(second.summary)")
-                #expect(second.stderr.contains("another etcd-shepherd (pid \(first)") && second.stderr.contains("daemon.lock"), "\(second.stderr)")
-                #expect(FileManager.default.fileExists(atPath: cluster.members[0].dir + "/state/journal.json") == journalBefore)
+                #expect(
+                    second.stderr.contains("another etcd-shepherd (pid \(first)")
+                        && second.stderr.contains("daemon.lock"), "\(second.stderr)")
+                #expect(
+                    FileManager.default.fileExists(atPath: cluster.members[0].dir + "/state/journal.json")
+                        == journalBefore)
                 // The first one still runs, its member untouched.
                 #expect(SafetyMonitor.alive(Int32(first)!), "the first daemon is gone")
                 #expect(try await cluster.endpoint(0).health().healthy)

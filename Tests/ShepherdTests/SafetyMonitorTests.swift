@@ -1,5 +1,5 @@
-import Testing
 import TestSupport
+import Testing
 
 /// The monitor the end-to-end suites rely on must be able to fail: two members stopped at once are seen, and so
 /// are acknowledged writes that disappear.

@@ -2,8 +2,8 @@ import EtcdClient
 import Exec
 import Foundation
 import Rollout
-import Testing
 import TestSupport
+import Testing
 
 /// `etcd-shepherd status` against a real 3-member cluster: every member of the member list, correctly.
 @Suite(.serialized) struct StatusCommandTests {
@@ -20,7 +20,9 @@ import TestSupport
             #expect(rows.count == 3)
             for m in members {
                 let row = try #require(rows.first { $0.hasPrefix(m.name + " ") }, "no row for \(m.name)")
-                #expect(row.contains(m.idHex) && row.contains(m.clientURLs[0]) && row.contains("3.4.23") && row.contains("healthy"))
+                #expect(
+                    row.contains(m.idHex) && row.contains(m.clientURLs[0]) && row.contains("3.4.23")
+                        && row.contains("healthy"))
                 #expect(row.contains(" * ") == (m.id == leader), "leader marker on \(m.name)")
             }
             #expect(table.stdout.contains("cluster version: 3.4   healthy: 3/3"))
@@ -37,10 +39,13 @@ import TestSupport
             let ep = cluster.endpoint(0)
             let a = try await ep.leaseGrant(ttl: 30), b = try await ep.leaseGrant(ttl: 30)
             _ = try await ep.lock("/etcd-shepherd/lock", lease: a.id, timeout: .seconds(5))
-            let record = MemberRecord(rolloutID: "r1", memberID: "1", phase: .verifying, from: EtcdVersion(3, 4, 23),
-                                      to: EtcdVersion(3, 5, 1), leaseID: String(UInt64(bitPattern: a.id), radix: 16), updatedAt: 0)
+            let record = MemberRecord(
+                rolloutID: "r1", memberID: "1", phase: .verifying, from: EtcdVersion(3, 4, 23),
+                to: EtcdVersion(3, 5, 1), leaseID: String(UInt64(bitPattern: a.id), radix: 16), updatedAt: 0)
             _ = try await ep.put("/etcd-shepherd/members/s2", Array(try JSONEncoder().encode(record)))
-            let waiter = Task { try? await cluster.endpoint(1).lock("/etcd-shepherd/lock", lease: b.id, timeout: .seconds(20)) }
+            let waiter = Task {
+                try? await cluster.endpoint(1).lock("/etcd-shepherd/lock", lease: b.id, timeout: .seconds(20))
+            }
             let hexA = String(UInt64(bitPattern: a.id), radix: 16), hexB = String(UInt64(bitPattern: b.id), radix: 16)
             let expected = "lock: held by s2 (lease \(hexA)); waiting: lease \(hexB)"
             let queued = await eventually(timeout: .seconds(10)) {
@@ -48,7 +53,8 @@ import TestSupport
             }
             let shown = try await Command.run([bin, "status", "--endpoints", eps]).stdout
             #expect(queued, "expected '\(expected)' in:\n\(shown)")
-            try await ep.leaseRevoke(a.id); try await ep.leaseRevoke(b.id)
+            try await ep.leaseRevoke(a.id)
+            try await ep.leaseRevoke(b.id)
             _ = await waiter.value
             _ = try await ep.delete("/etcd-shepherd/", prefix: true)
 
@@ -56,18 +62,24 @@ import TestSupport
             try await cluster.stop(2)
             let down = try await Command.run([bin, "status", "--endpoints", eps])
             #expect(down.exitCode == 1)
-            #expect(down.stdout.split(separator: "\n").contains { $0.hasPrefix("s3 ") && $0.contains("unreachable") }, "\(down.stdout)")
+            #expect(
+                down.stdout.split(separator: "\n").contains { $0.hasPrefix("s3 ") && $0.contains("unreachable") },
+                "\(down.stdout)")
         }
         // Nothing answers: exit 3, naming the endpoint; usage and config errors: exit 2.
         let port = FreePort.next()
         let none = try await Command.run([bin, "status", "--endpoints", "http://127.0.0.1:\(port)"])
         #expect(none.exitCode == 3 && none.stderr.contains("127.0.0.1:\(port)"), "\(none.summary)")
         // The cause and what to check, not NIO's "connection reset (error set) … (errno: 111)".
-        #expect(none.stderr.contains("connection refused: nothing listens there") && !none.stderr.contains("errno"), "\(none.stderr)")
+        #expect(
+            none.stderr.contains("connection refused: nothing listens there") && !none.stderr.contains("errno"),
+            "\(none.stderr)")
         #expect(try await Command.run([bin, "status"]).exitCode == 2)
         #expect(try await Command.run([bin, "status", "--bogus"]).exitCode == 2)
         let notURL = try await Command.run([bin, "status", "--endpoints", "127.0.0.1:2379"])
-        #expect(notURL.exitCode == 2 && notURL.stderr.contains("'127.0.0.1:2379' is not an http(s) URL"), "\(notURL.summary)")
+        #expect(
+            notURL.exitCode == 2 && notURL.stderr.contains("'127.0.0.1:2379' is not an http(s) URL"),
+            "\(notURL.summary)")
         let bad = try await Command.run([bin, "status", "--config", "/nonexistent/config.json"])
         #expect(bad.exitCode == 2 && bad.stderr.contains("/nonexistent/config.json"))
     }

@@ -4,8 +4,8 @@ import Foundation
 import Rollout
 import Shepherd
 import Systemd
-import Testing
 import TestSupport
+import Testing
 
 /// The daemon under a real systemd (PID 1 in namespaces, real journald, real D-Bus).
 @Suite(.serialized) struct SystemdGuestTests {
@@ -16,32 +16,42 @@ import TestSupport
         if let rw = sandboxWritable {
             let shipped = try String(contentsOfFile: Repo.root + "/systemd/etcd-shepherd.service", encoding: .utf8)
             let lines = shipped.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-            let from = try #require(lines.firstIndex { $0.hasPrefix("ProtectSystem=") }), to = try #require(lines.firstIndex(of: "[Install]"))
-            // The test's tree may sit under /tmp or a home folder (a CI clone), which PrivateTmp=/ProtectHome= would hide:
+            let from = try #require(lines.firstIndex { $0.hasPrefix("ProtectSystem=") }),
+                to = try #require(lines.firstIndex(of: "[Install]"))
+            // The test's tree may sit under /tmp or a home folder (a CI clone), which PrivateTmp=/ProtectHome= would
+            // hide:
             // those two are the only directives the test cannot keep as shipped.
-            let hides = (rw.hasPrefix("/tmp/") ? ["PrivateTmp="] : []) + (rw.hasPrefix("/home/") || rw.hasPrefix("/root/") ? ["ProtectHome="] : [])
-            hardening = lines[from..<to].filter { l in !l.hasPrefix("ReadWritePaths=") && !l.hasPrefix("#") && !l.isEmpty && !hides.contains { l.hasPrefix($0) } }
+            let hides =
+                (rw.hasPrefix("/tmp/") ? ["PrivateTmp="] : [])
+                + (rw.hasPrefix("/home/") || rw.hasPrefix("/root/") ? ["ProtectHome="] : [])
+            hardening =
+                lines[from..<to].filter { l in
+                    !l.hasPrefix("ReadWritePaths=") && !l.hasPrefix("#") && !l.isEmpty
+                        && !hides.contains { l.hasPrefix($0) }
+                }
                 .joined(separator: "\n") + "\nReadWritePaths=\(rw)\nRestartPreventExitStatus=2\n"
         }
         return """
-        [Unit]
-        Description=etcd-shepherd under test
-        [Service]
-        Type=notify
-        NotifyAccess=main
-        ExecStart=\(try Repo.shepherdBinary()) run --config \(config)
-        ExecReload=/bin/kill -HUP $MAINPID
-        Restart=on-failure
-        RestartSec=1
-        WatchdogSec=\(watchdog)
-        TimeoutStopSec=60
-        Environment=SWIFT_BACKTRACE=enable=no
-        \(hardening)
-        """
+            [Unit]
+            Description=etcd-shepherd under test
+            [Service]
+            Type=notify
+            NotifyAccess=main
+            ExecStart=\(try Repo.shepherdBinary()) run --config \(config)
+            ExecReload=/bin/kill -HUP $MAINPID
+            Restart=on-failure
+            RestartSec=1
+            WatchdogSec=\(watchdog)
+            TimeoutStopSec=60
+            Environment=SWIFT_BACKTRACE=enable=no
+            \(hardening)
+            """
     }
 
-    static func config(name: String, clientURL: String, endpoints: [String], dir: String, controller: String,
-                       binDir: String = Repo.etcdBinDir, verifyTimeoutSeconds: Int = 30) -> String {
+    static func config(
+        name: String, clientURL: String, endpoints: [String], dir: String, controller: String,
+        binDir: String = Repo.etcdBinDir, verifyTimeoutSeconds: Int = 30
+    ) -> String {
         """
         {
           "member": { "name": "\(name)", "clientURL": "\(clientURL)", "dataDir": "\(dir)/data",
@@ -57,13 +67,16 @@ import TestSupport
 
     @Test func notifyJournalReloadAndWatchdog() async throws {
         try await SystemdGuest.with("notify") { guest in
-            try await LocalCluster.with(size: 1, version: Releases.current, label: "sd1", parentDir: guest.work.path) { cluster in
+            try await LocalCluster.with(size: 1, version: Releases.current, label: "sd1", parentDir: guest.work.path) {
+                cluster in
                 let m = cluster.members[0]
                 let cfg = m.dir + "/shepherd.json"
                 try FileManager.default.createDirectory(atPath: m.dir + "/state", withIntermediateDirectories: true)
-                try Self.config(name: m.name, clientURL: m.clientURL, endpoints: [m.clientURL], dir: m.dir,
-                                controller: #"{"kind": "command", "stop": ["true"], "start": ["true"]}"#)
-                    .write(toFile: cfg, atomically: true, encoding: .utf8)
+                try Self.config(
+                    name: m.name, clientURL: m.clientURL, endpoints: [m.clientURL], dir: m.dir,
+                    controller: #"{"kind": "command", "stop": ["true"], "start": ["true"]}"#
+                )
+                .write(toFile: cfg, atomically: true, encoding: .utf8)
                 try await guest.install(unit: "shepherd-t.service", try Self.daemonUnit(cfg))
 
                 // Type=notify: `systemctl start` returns once READY=1 came; STATUS is the one-line summary.
@@ -79,9 +92,11 @@ import TestSupport
                 chmod(m.dir + "/state/upgrade-request.json", 0o600)
                 let refused = await eventually(timeout: .seconds(15)) {
                     let e = (try? await guest.journal(["MESSAGE_ID=\(MessageID.requestRefused.rawValue)"])) ?? []
-                    return e.contains { $0["_SYSTEMD_UNIT"] == "shepherd-t.service" && $0["ETCD_MEMBER"] == "s1"
-                        && ($0["SHEPHERD_REASON"] ?? "").contains("not valid JSON") && $0["PRIORITY"] == "3"
-                        && $0["CODE_FUNC"] != nil }
+                    return e.contains {
+                        $0["_SYSTEMD_UNIT"] == "shepherd-t.service" && $0["ETCD_MEMBER"] == "s1"
+                            && ($0["SHEPHERD_REASON"] ?? "").contains("not valid JSON") && $0["PRIORITY"] == "3"
+                            && $0["CODE_FUNC"] != nil
+                    }
                 }
                 #expect(refused, "no request-refused entry with its fields in the journal")
 
@@ -89,7 +104,9 @@ import TestSupport
                 let reload = try await guest.exec(["systemctl", "reload", "shepherd-t.service"])
                 #expect(reload.succeeded, "\(reload.summary)")
                 let reloaded = await eventually(timeout: .seconds(10)) {
-                    ((try? await guest.journal(["-u", "shepherd-t.service"])) ?? []).contains { ($0["MESSAGE"] ?? "").hasPrefix("configuration reloaded") }
+                    ((try? await guest.journal(["-u", "shepherd-t.service"])) ?? []).contains {
+                        ($0["MESSAGE"] ?? "").hasPrefix("configuration reloaded")
+                    }
                 }
                 #expect(reloaded)
                 #expect(try await guest.property("shepherd-t.service", "MainPID") == pid)
@@ -105,10 +122,13 @@ import TestSupport
             defer { hole.close() }
             let dir = guest.work.path + "/wd"
             try FileManager.default.createDirectory(atPath: dir + "/state", withIntermediateDirectories: true)
-            try Self.config(name: "s1", clientURL: hole.url, endpoints: [hole.url], dir: dir,
-                            controller: #"{"kind": "command", "stop": ["true"], "start": ["true"]}"#)
-                .write(toFile: dir + "/shepherd.json", atomically: true, encoding: .utf8)
-            try await guest.install(unit: "shepherd-wd.service", try Self.daemonUnit(dir + "/shepherd.json", watchdog: 2))
+            try Self.config(
+                name: "s1", clientURL: hole.url, endpoints: [hole.url], dir: dir,
+                controller: #"{"kind": "command", "stop": ["true"], "start": ["true"]}"#
+            )
+            .write(toFile: dir + "/shepherd.json", atomically: true, encoding: .utf8)
+            try await guest.install(
+                unit: "shepherd-wd.service", try Self.daemonUnit(dir + "/shepherd.json", watchdog: 2))
             _ = try await guest.exec(["systemctl", "start", "--no-block", "shepherd-wd.service"])
             let restarted = await eventually(timeout: .seconds(40)) {
                 (Int((try? await guest.property("shepherd-wd.service", "NRestarts")) ?? "0") ?? 0) >= 1
@@ -135,10 +155,15 @@ import TestSupport
     }
 
     /// `etcd@sN.service` and `etcd-shepherd@sN.service` for every member, all started and healthy.
-    func startUnits(_ guest: SystemdGuest, _ cluster: LocalCluster, binDir: String = Repo.etcdBinDir, verifyTimeoutSeconds: Int = 30,
-                    sandboxed: Bool = false) async throws {
+    func startUnits(
+        _ guest: SystemdGuest, _ cluster: LocalCluster, binDir: String = Repo.etcdBinDir,
+        verifyTimeoutSeconds: Int = 30,
+        sandboxed: Bool = false
+    ) async throws {
         let root = cluster.temp.path
-        try await guest.install(unit: "etcd@.service", """
+        try await guest.install(
+            unit: "etcd@.service",
+            """
             [Unit]
             Description=etcd member %i (test)
             [Service]
@@ -147,19 +172,24 @@ import TestSupport
             ExecStart=\(root)/%i/etcd
             TimeoutStopSec=30
             """)
-        try await guest.install(unit: "etcd-shepherd@.service", try Self.daemonUnit("\(root)/%i/shepherd.json", sandboxWritable: sandboxed ? root : nil))
+        try await guest.install(
+            unit: "etcd-shepherd@.service",
+            try Self.daemonUnit("\(root)/%i/shepherd.json", sandboxWritable: sandboxed ? root : nil))
         for (i, m) in cluster.members.enumerated() {
             try cluster.environment(i).write(toFile: m.dir + "/etcd.env", atomically: true, encoding: .utf8)
             try FileManager.default.createDirectory(atPath: m.dir + "/state", withIntermediateDirectories: true)
-            try Self.config(name: m.name, clientURL: m.clientURL, endpoints: cluster.clientURLs, dir: m.dir,
-                            controller: #"{"kind": "systemd", "unit": "etcd@\#(m.name).service"}"#, binDir: binDir,
-                            verifyTimeoutSeconds: verifyTimeoutSeconds)
-                .write(toFile: m.dir + "/shepherd.json", atomically: true, encoding: .utf8)
+            try Self.config(
+                name: m.name, clientURL: m.clientURL, endpoints: cluster.clientURLs, dir: m.dir,
+                controller: #"{"kind": "systemd", "unit": "etcd@\#(m.name).service"}"#, binDir: binDir,
+                verifyTimeoutSeconds: verifyTimeoutSeconds
+            )
+            .write(toFile: m.dir + "/shepherd.json", atomically: true, encoding: .utf8)
         }
         let etcd = try await guest.exec(["systemctl", "start"] + cluster.members.map { "etcd@\($0.name).service" })
         #expect(etcd.succeeded, "\(etcd.summary)")
         for i in cluster.members.indices { try await cluster.waitHealthy(i) }
-        let daemons = try await guest.exec(["systemctl", "start"] + cluster.members.map { "etcd-shepherd@\($0.name).service" })
+        let daemons = try await guest.exec(
+            ["systemctl", "start"] + cluster.members.map { "etcd-shepherd@\($0.name).service" })
         #expect(daemons.succeeded, "\(daemons.summary)")
     }
 
@@ -171,33 +201,45 @@ import TestSupport
             #expect(try await guest.property("etcd-shepherd@s1.service", "SystemCallErrorNumber") != "0")
             let monitor = SafetyMonitor(cluster: cluster, usePidFiles: false)
             monitor.start()
-            let req = try await guest.exec([try Repo.shepherdBinary(), "request", Releases.current,
-                                            "--config", cluster.members[1].dir + "/shepherd.json"])
+            let req = try await guest.exec([
+                try Repo.shepherdBinary(), "request", Releases.current,
+                "--config", cluster.members[1].dir + "/shepherd.json",
+            ])
             #expect(req.succeeded, "\(req.summary)")
             let store = RolloutStore(prefix: "/etcd-shepherd", cluster: cluster.clusterClient())
             let end = try await RolloutEnd.wait(store, monitor: monitor, timeout: .seconds(120))
             #expect(end.finished && end.state == .completed, "\(end.summary)")
             #expect(monitor.maxDown <= 1, "\(monitor.overlaps.prefix(5))")
             #expect(try await monitor.lostWrites() == [])
-            for i in cluster.members.indices { #expect(try await cluster.endpoint(i).version().server == Releases.current) }
+            for i in cluster.members.indices {
+                #expect(try await cluster.endpoint(i).version().server == Releases.current)
+            }
             // Each daemon drove its own unit and logged the verification with its fields.
             for m in cluster.members {
-                let verified = try await guest.journal(["_SYSTEMD_UNIT=etcd-shepherd@\(m.name).service",
-                                                        "MESSAGE_ID=\(MessageID.memberVerified.rawValue)"])
-                #expect(verified.contains { $0["ETCD_MEMBER"] == m.name && $0["SHEPHERD_PHASE"] == "done" }, "\(m.name) verified entry")
+                let verified = try await guest.journal([
+                    "_SYSTEMD_UNIT=etcd-shepherd@\(m.name).service",
+                    "MESSAGE_ID=\(MessageID.memberVerified.rawValue)",
+                ])
+                #expect(
+                    verified.contains { $0["ETCD_MEMBER"] == m.name && $0["SHEPHERD_PHASE"] == "done" },
+                    "\(m.name) verified entry")
                 #expect(try await guest.property("etcd@\(m.name).service", "ActiveState") == "active")
                 let status = try await guest.property("etcd-shepherd@\(m.name).service", "StatusText")
                 #expect(status.contains(m.name), "\(status)")
             }
-            // The leader's handover, read from the members' /metrics, is journaled with its own ID, priority and fields.
+            // The leader's handover, read from the members' /metrics, is journaled with its own ID, priority and
+            // fields.
             let handover = await eventually(timeout: .seconds(15)) {
                 let e = (try? await guest.journal(["MESSAGE_ID=\(MessageID.leaderChanged.rawValue)"])) ?? []
-                return e.contains { $0["PRIORITY"] == "5" && $0["ETCD_LEADER"].map(["s1", "s2", "s3"].contains) == true
-                    && (Int($0["ETCD_LEADER_CHANGES_SEEN"] ?? "") ?? 0) >= 2 }
+                return e.contains {
+                    $0["PRIORITY"] == "5" && $0["ETCD_LEADER"].map(["s1", "s2", "s3"].contains) == true
+                        && (Int($0["ETCD_LEADER_CHANGES_SEEN"] ?? "") ?? 0) >= 2
+                }
             }
             #expect(handover, "no leader-change entry with ETCD_LEADER and ETCD_LEADER_CHANGES_SEEN in the journal")
-            _ = try await guest.exec(["systemctl", "stop"] + cluster.members.map { "etcd-shepherd@\($0.name).service" }
-                                     + cluster.members.map { "etcd@\($0.name).service" })
+            _ = try await guest.exec(
+                ["systemctl", "stop"] + cluster.members.map { "etcd-shepherd@\($0.name).service" }
+                    + cluster.members.map { "etcd@\($0.name).service" })
         }
     }
 }
@@ -211,7 +253,8 @@ extension SystemdGuestTests {
             do {
                 let bin = cluster.temp.path + "/bin"
                 try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
-                try FileManager.default.createSymbolicLink(atPath: bin + "/etcd-3.4.23", withDestinationPath: try Repo.etcdBinary("etcd", "3.4.23"))
+                try FileManager.default.createSymbolicLink(
+                    atPath: bin + "/etcd-3.4.23", withDestinationPath: try Repo.etcdBinary("etcd", "3.4.23"))
                 try """
                 #!/bin/sh
                 [ "$1" = "--version" ] && exec \(try Repo.etcdBinary("etcd", Releases.current)) --version
@@ -221,15 +264,20 @@ extension SystemdGuestTests {
                 try await startUnits(guest, cluster, binDir: bin, verifyTimeoutSeconds: 20)
                 let monitor = SafetyMonitor(cluster: cluster, usePidFiles: false)
                 monitor.start()
-                let req = try await guest.exec([try Repo.shepherdBinary(), "request", Releases.current,
-                                                "--config", cluster.members[0].dir + "/shepherd.json"])
+                let req = try await guest.exec([
+                    try Repo.shepherdBinary(), "request", Releases.current,
+                    "--config", cluster.members[0].dir + "/shepherd.json",
+                ])
                 #expect(req.succeeded, "\(req.summary)")
                 let store = RolloutStore(prefix: "/etcd-shepherd", cluster: cluster.clusterClient())
-                let halted = await eventually(timeout: .seconds(120)) { (try? await store.read())?.rollout?.state == .halted }
+                let halted = await eventually(timeout: .seconds(120)) {
+                    (try? await store.read())?.rollout?.state == .halted
+                }
                 await monitor.stop()
                 #expect(halted)
                 let snap = try await store.read()
-                #expect(snap.rollout?.reason?.contains("failed to start") == true, "\(snap.rollout?.reason ?? "no reason")")
+                #expect(
+                    snap.rollout?.reason?.contains("failed to start") == true, "\(snap.rollout?.reason ?? "no reason")")
                 #expect(snap.records.values.filter { $0.phase == .rolledBack }.count == 1)
                 #expect(monitor.maxDown <= 1, "\(monitor.overlaps.prefix(5))")
                 #expect(try await monitor.lostWrites() == [])
@@ -240,9 +288,12 @@ extension SystemdGuestTests {
                 }
                 #expect(await eventually(timeout: .seconds(10)) { (try? await store.read())?.lockKeys.isEmpty == true })
                 let failed = try await guest.journal(["MESSAGE_ID=\(MessageID.startFailed.rawValue)"])
-                #expect(failed.count >= 1 && failed.allSatisfy { $0["SHEPHERD_REASON"]?.isEmpty == false }, "\(failed.prefix(2))")
-                _ = try await guest.exec(["systemctl", "stop"] + cluster.members.map { "etcd-shepherd@\($0.name).service" }
-                                         + cluster.members.map { "etcd@\($0.name).service" })
+                #expect(
+                    failed.count >= 1 && failed.allSatisfy { $0["SHEPHERD_REASON"]?.isEmpty == false },
+                    "\(failed.prefix(2))")
+                _ = try await guest.exec(
+                    ["systemctl", "stop"] + cluster.members.map { "etcd-shepherd@\($0.name).service" }
+                        + cluster.members.map { "etcd@\($0.name).service" })
             } catch {
                 await cluster.tearDown()
                 throw error
@@ -263,11 +314,19 @@ extension SystemdGuestTests {
             #expect(try await bus.perform(.restart, unit: "ok-t.service") == "done")
             #expect(try await bus.perform(.stop, unit: "ok-t.service") == "done")
             #expect(try await bus.activeState(unit: "ok-t.service") == "inactive")
-            do { try await bus.perform(.start, unit: "fail-t.service"); Issue.record("a failing unit started") } catch let e as UnitManager.Failure {
+            do {
+                try await bus.perform(.start, unit: "fail-t.service")
+                Issue.record("a failing unit started")
+            } catch let e as UnitManager.Failure {
                 #expect(e.unit == "fail-t.service" && e.detail.contains("'failed'"), "\(e)")
             }
-            do { try await bus.perform(.start, unit: "nosuch-t.service"); Issue.record("a missing unit started") } catch let e as UnitManager.Failure {
-                #expect(e.description.contains("nosuch-t.service") && e.detail.contains("org.freedesktop.systemd1.NoSuchUnit"), "\(e)")
+            do {
+                try await bus.perform(.start, unit: "nosuch-t.service")
+                Issue.record("a missing unit started")
+            } catch let e as UnitManager.Failure {
+                #expect(
+                    e.description.contains("nosuch-t.service")
+                        && e.detail.contains("org.freedesktop.systemd1.NoSuchUnit"), "\(e)")
             }
         }
     }
@@ -295,12 +354,18 @@ extension SystemdGuestTests {
             _ = try await guest.exec(["rm", "-f", "/usr/sbin/policy-rc.d"])
             let install = try await guest.exec(["dpkg", "-i", dir + "/" + deb], timeout: .seconds(180))
             #expect(install.succeeded, "\(install.summary)")
-            #expect(try await guest.exec(["systemctl", "is-enabled", "etcd-shepherd.service"]).stdout.hasPrefix("enabled"))
-            #expect(try await guest.exec(["systemctl", "is-enabled", "etcd-shepherd.path"]).stdout.hasPrefix("enabled"))
-            #expect(try await guest.property("etcd-shepherd.service", "ActiveState") == "inactive", "started with a placeholder config")
+            #expect(
+                try await guest.exec(["systemctl", "is-enabled", "etcd-shepherd.service"]).stdout.hasPrefix("enabled"))
+            #expect(
+                try await guest.exec(["systemctl", "is-enabled", "etcd-shepherd.path"]).stdout.hasPrefix("enabled"))
+            #expect(
+                try await guest.property("etcd-shepherd.service", "ActiveState") == "inactive",
+                "started with a placeholder config")
             let mode = try await guest.exec(["stat", "-c", "%a %U", "/etc/etcd-shepherd/config.json"])
             #expect(mode.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "600 root", "\(mode.summary)")
-            let verify = try await guest.exec(["systemd-analyze", "verify", "etcd-shepherd.service", "etcd-shepherd.path"])
+            let verify = try await guest.exec([
+                "systemd-analyze", "verify", "etcd-shepherd.service", "etcd-shepherd.path",
+            ])
             #expect(verify.succeeded && !verify.stderr.contains("etcd-shepherd"), "\(verify.summary)")
 
             // Started with the placeholder: refused with what to edit, exit 2, and no restart loop.
@@ -336,7 +401,8 @@ extension SystemdGuestTests {
             #expect(status, "\(statusText)")
             // The sandboxed unit serves its metrics on the default loopback address.
             let scraped = await eventually(timeout: .seconds(10)) {
-                (try? await guest.exec(["curl", "-sf", "http://127.0.0.1:9798/metrics"]))?.stdout.contains("etcd_shepherd_rollout_state") == true
+                (try? await guest.exec(["curl", "-sf", "http://127.0.0.1:9798/metrics"]))?.stdout.contains(
+                    "etcd_shepherd_rollout_state") == true
             }
             #expect(scraped, "no metrics on 127.0.0.1:9798 from the packaged unit")
             let version = try await guest.exec(["/usr/bin/etcd-shepherd", "--version"])
@@ -344,18 +410,27 @@ extension SystemdGuestTests {
 
             // journalctl -x explains a MESSAGE_ID from the installed catalog.
             let halted = MessageID.rolloutHalted.rawValue
-            _ = try await guest.exec(["bash", "-c", "printf 'MESSAGE_ID=\(halted)\\nMESSAGE=test halt\\nSHEPHERD_REASON=a test\\n' | logger --journald"])
+            _ = try await guest.exec([
+                "bash", "-c",
+                "printf 'MESSAGE_ID=\(halted)\\nMESSAGE=test halt\\nSHEPHERD_REASON=a test\\n' | logger --journald",
+            ])
             let explained = await eventually(timeout: .seconds(10)) {
-                let x = (try? await guest.exec(["journalctl", "-x", "--no-pager", "MESSAGE_ID=\(halted)"]))?.stdout ?? ""
+                let x =
+                    (try? await guest.exec(["journalctl", "-x", "--no-pager", "MESSAGE_ID=\(halted)"]))?.stdout ?? ""
                 return x.contains("etcd rollout halted: a test") && x.contains("No further member is stopped")
             }
             #expect(explained, "journalctl -x did not show the catalog entry")
             // The man page renders; the completions and the README the unit links to are where they belong.
             let man = try await guest.exec(["bash", "-c", "MANWIDTH=100 man -P cat etcd-shepherd"])
-            #expect(man.succeeded && man.stdout.contains("EXIT CODES") && man.stdout.contains("etcd-shepherd request"), "\(man.summary)")
-            for f in ["/usr/share/bash-completion/completions/etcd-shepherd", "/usr/share/zsh/vendor-completions/_etcd-shepherd",
-                      "/usr/share/fish/vendor_completions.d/etcd-shepherd.fish", "/usr/share/doc/etcd-shepherd/README.md",
-                      "/usr/share/doc/etcd-shepherd/examples/etcd.service.d/etcd-shepherd.conf"] {
+            #expect(
+                man.succeeded && man.stdout.contains("EXIT CODES") && man.stdout.contains("etcd-shepherd request"),
+                "\(man.summary)")
+            for f in [
+                "/usr/share/bash-completion/completions/etcd-shepherd",
+                "/usr/share/zsh/vendor-completions/_etcd-shepherd",
+                "/usr/share/fish/vendor_completions.d/etcd-shepherd.fish", "/usr/share/doc/etcd-shepherd/README.md",
+                "/usr/share/doc/etcd-shepherd/examples/etcd.service.d/etcd-shepherd.conf",
+            ] {
                 #expect(try await guest.exec(["test", "-s", f]).succeeded, "\(f) missing")
             }
             let purge = try await guest.exec(["dpkg", "--purge", "etcd-shepherd"], timeout: .seconds(120))
@@ -375,8 +450,11 @@ struct BlackHole {
         self.fd = fd
         var assigned = sockaddr_in()
         var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let ok = Loopback.withAddress(port: 0) { bind(fd, $0, $1) == 0 } && listen(fd, 64) == 0
-            && withUnsafeMutablePointer(to: &assigned) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) == 0 } }
+        let ok =
+            Loopback.withAddress(port: 0) { bind(fd, $0, $1) == 0 } && listen(fd, 64) == 0
+            && withUnsafeMutablePointer(to: &assigned) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) == 0 }
+            }
         guard ok else { throw ClusterError(detail: "black hole listener: errno \(errno)") }
         port = Int(UInt16(bigEndian: assigned.sin_port))
     }

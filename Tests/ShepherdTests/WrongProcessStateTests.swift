@@ -2,8 +2,8 @@ import EtcdClient
 import Foundation
 import Rollout
 import Shepherd
-import Testing
 import TestSupport
+import Testing
 
 /// A stop path retried while the process state is wrong and a peer is down, on a real cluster (3.4.23 → 3.5.30).
 /// The first stop kills a peer's etcd and the stopping daemon (scripts/faulty-member.sh), and from then on the status
@@ -14,7 +14,9 @@ import TestSupport
     @Test func aRetriedStopWithAWrongProcessStateWaitsForTheDownPeer() async throws {
         let faults = try TempDir("faults")
         defer { faults.remove() }
-        for f in ["kill-peer-and-daemon", "status-lies"] { try #require(FileManager.default.createFile(atPath: faults.path + "/" + f, contents: nil)) }
+        for f in ["kill-peer-and-daemon", "status-lies"] {
+            try #require(FileManager.default.createFile(atPath: faults.path + "/" + f, contents: nil))
+        }
         try await LocalCluster.with(size: 3, version: Releases.old, label: "wrongstate") { cluster in
             try await ShepherdFleet.with(cluster, faults: faults.path) { fleet in
                 let monitor = SafetyMonitor(cluster: cluster)
@@ -35,22 +37,31 @@ import TestSupport
                     fleet.log(victim).components(separatedBy: "supervising").last?.contains(" waits: ") == true
                 }
                 #expect(waited, "\(victim)'s restarted daemon never settled into a wait:\n\(fleet.logTails(30))")
-                #expect(try Self.stops(of: victim, faults.path) == stopsBefore, "\(victim) was stopped again while \(peer) is down")
-                #expect((try? await cluster.endpoint(v).health())?.healthy == true, "\(victim) is not up while \(peer) is down")
+                #expect(
+                    try Self.stops(of: victim, faults.path) == stopsBefore,
+                    "\(victim) was stopped again while \(peer) is down")
+                #expect(
+                    (try? await cluster.endpoint(v).health())?.healthy == true,
+                    "\(victim) is not up while \(peer) is down")
                 #expect(monitor.maxDown <= 1, "two members down: \(monitor.overlaps.prefix(5))")
 
                 try await cluster.start(p)
-                let end = try await RolloutEnd.wait(RolloutStore(prefix: fleet.keyPrefix, cluster: cluster.clusterClient()), monitor: monitor)
+                let end = try await RolloutEnd.wait(
+                    RolloutStore(prefix: fleet.keyPrefix, cluster: cluster.clusterClient()), monitor: monitor)
                 #expect(end.finished && end.state == .completed, "\(end.summary)\n\(fleet.logTails(30))")
                 #expect(monitor.maxDown <= 1, "two members down: \(monitor.overlaps.prefix(5))")
                 #expect(try await monitor.lostWrites() == [])
-                for i in cluster.members.indices { #expect(try await cluster.endpoint(i).version().server == Releases.current) }
+                for i in cluster.members.indices {
+                    #expect(try await cluster.endpoint(i).version().server == Releases.current)
+                }
             }
         }
     }
 
     /// The stop calls the member's controller received so far (scripts/faulty-member.sh logs every call).
     static func stops(of name: String, _ faults: String) throws -> Int {
-        try String(contentsOfFile: faults + "/calls", encoding: .utf8).split(separator: "\n").filter { $0.hasSuffix(" stop \(name)") }.count
+        try String(contentsOfFile: faults + "/calls", encoding: .utf8).split(separator: "\n").filter {
+            $0.hasSuffix(" stop \(name)")
+        }.count
     }
 }

@@ -88,30 +88,63 @@ struct FaultProfile: Sendable {
     static func named(_ name: String) -> FaultProfile {
         var p = FaultProfile()
         switch name {
-        case "badTarget": p.badTarget = true; p.crashAtStart = 0.25
+        case "badTarget":
+            p.badTarget = true
+            p.crashAtStart = 0.25
         case "badTargetNoStartCrash": p.badTarget = true
         case "sickTarget": p.sickTarget = true
         case "ops":
-            p.operatorPause = 0.003; p.shortPauses = true; p.pauseAtCall = 0.0005; p.newerDaemon = true; p.crashAtStop = 0.15
-            p.pauseAtStop = 0.1; p.pauseBeforeStop = 0.15
+            p.operatorPause = 0.003
+            p.shortPauses = true
+            p.pauseAtCall = 0.0005
+            p.newerDaemon = true
+            p.crashAtStop = 0.15
+            p.pauseAtStop = 0.1
+            p.pauseBeforeStop = 0.15
         case "smallRefused": p.smallClusterRefused = true
         case "refusedStep": p.refusedStep = true
-        case "unstaged": p.unstagedNode = true; p.shortPauses = true
+        case "unstaged":
+            p.unstagedNode = true
+            p.shortPauses = true
         case "twoHop": p.twoHop = true
-        case "authWatch": p.authWatch = true; p.authChange = 0.004
-        case "twoHopOps": p.twoHop = true; p.operatorPause = 0.003; p.shortPauses = true; p.pauseAtCall = 0.0005; p.pauseAtStop = 0.1
+        case "authWatch":
+            p.authWatch = true
+            p.authChange = 0.004
+        case "twoHopOps":
+            p.twoHop = true
+            p.operatorPause = 0.003
+            p.shortPauses = true
+            p.pauseAtCall = 0.0005
+            p.pauseAtStop = 0.1
         case "unkindNode":
-            p.processUnknown = 0.3; p.processWrong = 0.1; p.processLate = 0.3; p.slowAnswer = 0.15; p.versionFails = 0.2
-            p.slowStop = 0.4; p.stopFails = 0.15; p.startFails = 0.15; p.startThenDie = 0.1; p.crashAtStop = 0.1
+            p.processUnknown = 0.3
+            p.processWrong = 0.1
+            p.processLate = 0.3
+            p.slowAnswer = 0.15
+            p.versionFails = 0.2
+            p.slowStop = 0.4
+            p.stopFails = 0.15
+            p.startFails = 0.15
+            p.startThenDie = 0.1
+            p.crashAtStop = 0.1
         case "crashInSettle": p.crashInSettle = true
         case "crashAfterVerify": p.crashAfterVerify = true
-        case "membership": p.memberRemoval = 0.003; p.learnerAdded = 0.003; p.memberReplaced = 0.003
-        case "handEdits": p.rolloutDeleted = 0.003; p.rolloutRewritten = 0.003; p.lockDeleted = 0.004; p.leaseRevoked = 0.004
+        case "membership":
+            p.memberRemoval = 0.003
+            p.learnerAdded = 0.003
+            p.memberReplaced = 0.003
+        case "handEdits":
+            p.rolloutDeleted = 0.003
+            p.rolloutRewritten = 0.003
+            p.lockDeleted = 0.004
+            p.leaseRevoked = 0.004
         default: break
         }
         return p
     }
 
-    static let profiles = ["default", "ops", "badTarget", "sickTarget", "smallRefused", "refusedStep", "unstaged", "twoHop",
-                           "twoHopOps", "authWatch", "unkindNode", "crashInSettle", "crashAfterVerify", "membership", "handEdits"]
+    static let profiles = [
+        "default", "ops", "badTarget", "sickTarget", "smallRefused", "refusedStep", "unstaged", "twoHop",
+        "twoHopOps", "authWatch", "unkindNode", "crashInSettle", "crashAfterVerify", "membership", "handEdits",
+    ]
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Rollout
+
 @testable import Shepherd
 
 /// The world between ticks: leases expiring, members restarting and dying, stops landing, the cluster version moving,
@@ -8,19 +9,26 @@ extension Fleet {
     func environment() {
         // Leases expire only while there is a leader (quorum).
         if quorum {
-            for id in leases.keys.sorted() where leases[id]!.expiresAt <= now { revoke(id); log("lease \(String(id, radix: 16)) expired") }
+            for id in leases.keys.sorted() where leases[id]!.expiresAt <= now {
+                revoke(id)
+                log("lease \(String(id, radix: 16)) expired")
+            }
         }
         for i in members.indices where members[i].cutOffUntil.map({ $0 <= now }) == true {
-            members[i].cutOffUntil = nil; log("\(members[i].name) reconnected")
+            members[i].cutOffUntil = nil
+            log("\(members[i].name) reconnected")
         }
         for i in members.indices where !members[i].up && members[i].restartAt.map({ $0 <= now }) == true {
             members[i].restartAt = nil
             bootMember(i, by: "systemd")
         }
         for i in members.indices where members[i].up && members[i].dieAt.map({ $0 <= now }) == true {
-            let restart = faults.crashInSettle ? (crashInSettleRestarts ? now + rng.between(1, 2) : nil) : now + rng.between(1, 3)
+            let restart =
+                faults.crashInSettle ? (crashInSettleRestarts ? now + rng.between(1, 2) : nil) : now + rng.between(1, 3)
             takeDown(i, .crashed, restartAt: restart)
-            log("\(members[i].name) on \(members[i].version) died by itself\(restart == nil ? "" : " (restarted by systemd)")")
+            log(
+                "\(members[i].name) on \(members[i].version) died by itself\(restart == nil ? "" : " (restarted by systemd)")"
+            )
         }
         for i in pendingStops.keys.sorted() where pendingStops[i]!.at <= now {
             pendingStops[i] = nil
@@ -36,7 +44,9 @@ extension Fleet {
             if processHistory[i]!.count > 40 { processHistory[i]!.removeFirst(20) }
         }
         for d in daemons where d.supervisor == nil && !d.lost && d.restartAt.map({ $0 <= now }) == true { restart(d) }
-        if leader.map({ !members[$0].up || !members[$0].inList || members[$0].cutOffUntil != nil || members[$0].isLearner }) ?? true {
+        if leader.map({
+            !members[$0].up || !members[$0].inList || members[$0].cutOffUntil != nil || members[$0].isLearner
+        }) ?? true {
             leader = quorum ? voters.filter { members[$0].up && members[$0].cutOffUntil == nil }.min() : nil
         }
         // The cluster version moves (never back) once every member runs a newer minor and answers.
@@ -44,20 +54,31 @@ extension Fleet {
         if quorum, inList.allSatisfy(\.up) {
             if allUpSince == nil { allUpSince = now }
             let minV = inList.map(\.version).min()!
-            if minV.minorVersion > clusterVersion, now - allUpSince! >= 2 { clusterVersion = minV.minorVersion; log("cluster version → \(clusterVersion)") }
-        } else { allUpSince = nil }
+            if minV.minorVersion > clusterVersion, now - allUpSince! >= 2 {
+                clusterVersion = minV.minorVersion
+                log("cluster version → \(clusterVersion)")
+            }
+        } else {
+            allUpSince = nil
+        }
         // An operator drops a refused (or unanswered) request again a little later, on a node whose daemon runs (a
         // person retries) until one is accepted.
         if requestPending, rollout != nil { requestPending = false }
         if requestPending {
             let refused = daemons.contains { $0.settled?.accepted == false }
-            if requestRetryAt == nil, refused || now - requestDroppedAt > 20 { requestRetryAt = now + opsRng.between(2, 8) }
+            if requestRetryAt == nil, refused || now - requestDroppedAt > 20 {
+                requestRetryAt = now + opsRng.between(2, 8)
+            }
             let live = daemons.filter { $0.supervisor != nil && !$0.lost && members[$0.node].inList }
             if let at = requestRetryAt, at <= now, !live.isEmpty {
                 requestRetryAt = nil
-                for d in daemons { d.settled = nil; d.request = nil }
+                for d in daemons {
+                    d.settled = nil
+                    d.request = nil
+                }
                 let d = live[Int.random(in: 0..<live.count, using: &opsRng)]
-                d.request = UpgradeRequest(version: to.description, allowAuthRisk: faults.authWatch ? true : nil, via: via?.description)
+                d.request = UpgradeRequest(
+                    version: to.description, allowAuthRisk: faults.authWatch ? true : nil, via: via?.description)
                 requestDroppedAt = now
             }
         }
@@ -78,8 +99,10 @@ extension Fleet {
     func injectEnvironmentFault() {
         guard faultsActive else { return }
         if authChangedAt == nil, faults.authChange > 0, opsRng.chance(faults.authChange) {
-            authDigest = "users-1"; authChangedAt = now
-            authChangedWhileMixed = members.contains { $0.inList && $0.version != to } && members.contains { $0.inList && $0.version == to }
+            authDigest = "users-1"
+            authChangedAt = now
+            authChangedWhileMixed =
+                members.contains { $0.inList && $0.version != to } && members.contains { $0.inList && $0.version == to }
             log("OPERATOR changed etcd users/roles (cluster \(authChangedWhileMixed ? "mixed" : "not mixed"))")
         }
         if rng.chance(faults.memberCrash) {
@@ -94,7 +117,8 @@ extension Fleet {
         if rng.chance(faults.memberCutOff) {
             let i = Int.random(in: 0..<members.count, using: &rng)
             if members[i].up && members[i].inList && members[i].cutOffUntil == nil {
-                members[i].cutOffUntil = now + rng.between(1, 10); members[i].cutOffSince = now
+                members[i].cutOffUntil = now + rng.between(1, 10)
+                members[i].cutOffSince = now
                 log("FAULT \(members[i].name) cut off from its peers")
             }
         }
@@ -107,8 +131,13 @@ extension Fleet {
         if rng.chance(faults.nodeLost), n >= 5, !daemons.contains(where: \.lost) {
             let i = Int.random(in: 0..<n, using: &rng)
             takeDown(i, .lost)
-            members[i].up = false; members[i].down = .lost; members[i].restartAt = nil; members[i].cutOffUntil = nil; members[i].dieAt = nil
-            daemons[i].lost = true; kill(daemons[i])
+            members[i].up = false
+            members[i].down = .lost
+            members[i].restartAt = nil
+            members[i].cutOffUntil = nil
+            members[i].dieAt = nil
+            daemons[i].lost = true
+            kill(daemons[i])
             log("FAULT node \(members[i].name) lost for good")
         }
         if rng.chance(faults.clockStep) {
@@ -116,7 +145,8 @@ extension Fleet {
             log("FAULT wall clock stepped")
         }
         if opsRng.chance(faults.operatorPause), let r = rollout, r.state == .active {
-            var paused = r; paused.state = .paused
+            var paused = r
+            paused.state = .paused
             put(prefix + "/rollout", RolloutStore.encode(paused))
             operatorResumeAt = now + opsRng.between(2, 30)
             log("OPERATOR paused the rollout")
@@ -144,26 +174,47 @@ extension Fleet {
         }
         if opsRng.chance(faults.learnerAdded), members.count < 9 {
             let i = members.count
-            var m = SimMember(name: "s\(i + 1)", id: nextMemberID, version: listed.map { members[$0].version }.min() ?? from,
-                              link: binary(listed.map { members[$0].version }.min() ?? from))
+            var m = SimMember(
+                name: "s\(i + 1)", id: nextMemberID, version: listed.map { members[$0].version }.min() ?? from,
+                link: binary(listed.map { members[$0].version }.min() ?? from))
             nextMemberID += 1
-            m.isLearner = true; m.processStartWall = wall; m.processStartedAt = now; m.lagUntil = now + 2; m.incarnations = 1; m.idSince = now
-            members.append(m); staged.append(true)
-            daemons.append(SimDaemon(node: i)); restart(daemons[i])
+            m.isLearner = true
+            m.processStartWall = wall
+            m.processStartedAt = now
+            m.lagUntil = now + 2
+            m.incarnations = 1
+            m.idSince = now
+            members.append(m)
+            staged.append(true)
+            daemons.append(SimDaemon(node: i))
+            restart(daemons[i])
             log("OPERATOR added \(m.name) as a learner on \(m.version)")
         }
-        for i in members.indices where members[i].isLearner && members[i].inList && now - members[i].processStartedAt > 8 && opsRng.chance(0.05) {
+        for i in members.indices
+        where members[i].isLearner && members[i].inList && now - members[i].processStartedAt > 8 && opsRng.chance(0.05)
+        {
             members[i].isLearner = false
             log("OPERATOR promoted \(members[i].name)")
         }
-        if opsRng.chance(faults.memberReplaced), let i = listed.filter({ members[$0].version != to && !daemons[$0].lost }).first {
+        if opsRng.chance(faults.memberReplaced),
+            let i = listed.filter({ members[$0].version != to && !daemons[$0].lost }).first
+        {
             // The member is rebuilt under its running daemon: same name, a new member ID, already on the target.
-            members[i].id = nextMemberID; nextMemberID += 1; members[i].idSince = now
-            members[i].version = to; members[i].link = binary(to)
-            members[i].up = true; members[i].down = nil; members[i].processStartWall = wall; members[i].processStartedAt = now
-            members[i].lagUntil = now + 2; members[i].incarnations += 1
+            members[i].id = nextMemberID
+            nextMemberID += 1
+            members[i].idSince = now
+            members[i].version = to
+            members[i].link = binary(to)
+            members[i].up = true
+            members[i].down = nil
+            members[i].processStartWall = wall
+            members[i].processStartedAt = now
+            members[i].lagUntil = now + 2
+            members[i].incarnations += 1
             touch()
-            log("OPERATOR replaced \(members[i].name)'s node: new member ID \(String(members[i].id, radix: 16)) on \(to)")
+            log(
+                "OPERATOR replaced \(members[i].name)'s node: new member ID \(String(members[i].id, radix: 16)) on \(to)"
+            )
         }
     }
 
@@ -180,7 +231,8 @@ extension Fleet {
             put(prefix + "/rollout", RolloutStore.encode(r))
             log("OPERATOR rewrote the rollout record (new id \(r.id))")
         }
-        if opsRng.chance(faults.lockDeleted), let k = kv.keys.sorted().first(where: { $0.hasPrefix(prefix + "/lock/") }) {
+        if opsRng.chance(faults.lockDeleted), let k = kv.keys.sorted().first(where: { $0.hasPrefix(prefix + "/lock/") })
+        {
             delete(k)
             log("OPERATOR deleted the lock key \(k)")
         }
@@ -194,7 +246,10 @@ extension Fleet {
     /// forgotten; an unreadable record is deleted; an unstaged binary staged; a learner promoted.
     func operatorRepairs() {
         resume()
-        for i in staged.indices where !staged[i] { staged[i] = true; log("OPERATOR staged \(to) on \(members[i].name)") }
+        for i in staged.indices where !staged[i] {
+            staged[i] = true
+            log("OPERATOR staged \(to) on \(members[i].name)")
+        }
         for i in members.indices where (members[i].down == .lost && members[i].inList) || !members[i].inList {
             if members[i].inList {
                 members[i].inList = false
@@ -202,13 +257,21 @@ extension Fleet {
                 log("OPERATOR removed \(members[i].name)")
             }
             if let v = kv[prefix + "/members/\(members[i].name)"]?.value,
-               let rec = try? JSONDecoder().decode(MemberRecord.self, from: Data(v)), rec.phase.isDestructive, daemons[i].lost || daemons[i].supervisor == nil {
+                let rec = try? JSONDecoder().decode(MemberRecord.self, from: Data(v)), rec.phase.isDestructive,
+                daemons[i].lost || daemons[i].supervisor == nil
+            {
                 delete(prefix + "/members/\(members[i].name)")
                 log("OPERATOR forgot \(members[i].name)'s record")
             }
         }
-        for i in members.indices where members[i].isLearner { members[i].isLearner = false; log("OPERATOR promoted \(members[i].name)") }
-        if kv[prefix + "/members/ghost"] != nil { delete(prefix + "/members/ghost"); log("OPERATOR deleted members/ghost") }
+        for i in members.indices where members[i].isLearner {
+            members[i].isLearner = false
+            log("OPERATOR promoted \(members[i].name)")
+        }
+        if kv[prefix + "/members/ghost"] != nil {
+            delete(prefix + "/members/ghost")
+            log("OPERATOR deleted members/ghost")
+        }
     }
 
     func resume() {

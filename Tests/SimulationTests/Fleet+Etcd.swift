@@ -1,5 +1,6 @@
 import Foundation
 import Rollout
+
 @testable import Shepherd
 
 /// The simulated etcd's state and semantics: keys with revisions, leases, the members' processes and raft state.
@@ -10,9 +11,13 @@ extension Fleet {
     func put(_ key: String, _ value: [UInt8], lease: Int64 = 0) {
         revision += 1
         let old = kv[key]
-        kv[key] = KV(value: value, createRevision: old?.createRevision ?? revision, modRevision: revision,
-                     version: (old?.version ?? 0) + 1, lease: lease, writtenAt: now)
-        if key == prefix + "/rollout" { rolloutCreatedAt = rolloutCreatedAt ?? now; rolloutChanged() }
+        kv[key] = KV(
+            value: value, createRevision: old?.createRevision ?? revision, modRevision: revision,
+            version: (old?.version ?? 0) + 1, lease: lease, writtenAt: now)
+        if key == prefix + "/rollout" {
+            rolloutCreatedAt = rolloutCreatedAt ?? now
+            rolloutChanged()
+        }
     }
 
     func delete(_ key: String) {
@@ -62,7 +67,8 @@ extension Fleet {
     /// caught up with the leader, and (a sick target) answers healthy.
     func isSound(_ i: Int) -> Bool {
         let m = members[i]
-        return m.up && m.inList && m.cutOffUntil == nil && quorum && caughtUp(i) && !(faults.sickTarget && m.version == to)
+        return m.up && m.inList && m.cutOffUntil == nil && quorum && caughtUp(i)
+            && !(faults.sickTarget && m.version == to)
     }
 
     /// Within the raft slack of the leader's index (what verification and gate 2 ask for).
@@ -73,8 +79,13 @@ extension Fleet {
         let q = quorum
         for i in members.indices {
             let m = members[i]
-            let sound = m.up && m.inList && m.cutOffUntil == nil && q && caughtUp(i) && !(faults.sickTarget && m.version == to)
-            if sound { members[i].unsoundSince = nil } else if members[i].unsoundSince == nil { members[i].unsoundSince = now }
+            let sound =
+                m.up && m.inList && m.cutOffUntil == nil && q && caughtUp(i) && !(faults.sickTarget && m.version == to)
+            if sound {
+                members[i].unsoundSince = nil
+            } else if members[i].unsoundSince == nil {
+                members[i].unsoundSince = now
+            }
         }
     }
 
@@ -84,12 +95,22 @@ extension Fleet {
     func bootMember(_ i: Int, by who: String) -> String? {
         guard members[i].inList else { return "removed from the cluster" }
         let link = members[i].link
-        if faults.badTarget && link == binary(to) { log("\(members[i].name) failed to start (bad target, by \(who))"); return "bad target binary" }
-        guard let v = [from, via, to].compactMap({ $0 }).first(where: { binary($0) == link }), v == from || staged[i] else { return "no binary at \(link)" }
-        if v.minorVersion < clusterVersion { log("\(members[i].name) refuses \(v): cluster is \(clusterVersion)"); return "older than the cluster version" }
-        members[i].up = true; members[i].down = nil; members[i].version = v
+        if faults.badTarget && link == binary(to) {
+            log("\(members[i].name) failed to start (bad target, by \(who))")
+            return "bad target binary"
+        }
+        guard let v = [from, via, to].compactMap({ $0 }).first(where: { binary($0) == link }), v == from || staged[i]
+        else { return "no binary at \(link)" }
+        if v.minorVersion < clusterVersion {
+            log("\(members[i].name) refuses \(v): cluster is \(clusterVersion)")
+            return "older than the cluster version"
+        }
+        members[i].up = true
+        members[i].down = nil
+        members[i].version = v
         members[i].incarnations += 1
-        members[i].processStartWall = wall; members[i].processStartedAt = now
+        members[i].processStartWall = wall
+        members[i].processStartedAt = now
         members[i].lagUntil = now + rng.between(0.3, 2.5)
         members[i].dieAt = nil
         if v == to {
@@ -107,7 +128,10 @@ extension Fleet {
     /// Member `i`'s process exits.
     func takeDown(_ i: Int, _ why: SimMember.Down, restartAt: Double? = nil) {
         guard members[i].up else { return }
-        members[i].up = false; members[i].down = why; members[i].downSince = now; members[i].restartAt = restartAt
+        members[i].up = false
+        members[i].down = why
+        members[i].downSince = now
+        members[i].restartAt = restartAt
         members[i].dieAt = nil
         touch()
     }

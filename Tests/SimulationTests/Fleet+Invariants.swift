@@ -1,11 +1,15 @@
 import Foundation
 import Rollout
+
 @testable import Shepherd
 
 /// The invariants, counted from the simulated world (never from what a daemon believes): at every stop, at every
 /// stop that lands, at every record marked done, after every step, and at the end of a run.
 extension Fleet {
-    func violate(_ s: String) { violations.append(String(format: "t=%.2f ", now) + s); log("VIOLATION \(s)") }
+    func violate(_ s: String) {
+        violations.append(String(format: "t=%.2f ", now) + s)
+        log("VIOLATION \(s)")
+    }
 
     /// At the instant daemon `node` issues a stop of its member `i` (a first stop, a retried one, a rollback's).
     func stopIssued(_ i: Int, by node: Int) {
@@ -21,41 +25,64 @@ extension Fleet {
             let m = members[j]
             guard let asked = probes[node]?[m.id] else {
                 // A member that joined (or whose node was replaced) inside the window is the residual no gate sees.
-                if m.idSince < now - timing.maxObservationAgeSeconds - 1e-9 { violate("\(name) stopped without a health answer from \(m.name)") }
+                if m.idSince < now - timing.maxObservationAgeSeconds - 1e-9 {
+                    violate("\(name) stopped without a health answer from \(m.name)")
+                }
                 continue
             }
             oldest = min(oldest, asked)
             if asked <= written {
-                violate("\(name) stopped on \(m.name)'s health asked at t=\(fmt(asked)), before its own last write at t=\(fmt(written))")
+                violate(
+                    "\(name) stopped on \(m.name)'s health asked at t=\(fmt(asked)), before its own last write at t=\(fmt(written))"
+                )
             }
             if now - asked > timing.maxObservationAgeSeconds + 1e-6 {
-                violate("\(name) stopped on \(m.name)'s health asked \(fmt(now - asked)) s before (window \(timing.maxObservationAgeSeconds) s)")
+                violate(
+                    "\(name) stopped on \(m.name)'s health asked \(fmt(now - asked)) s before (window \(timing.maxObservationAgeSeconds) s)"
+                )
             }
             if !isSound(j), let since = m.unsoundSince, since <= asked {
-                violate("\(name) stopped while \(m.name) has not been healthy and caught up since t=\(fmt(since)) (asked at t=\(fmt(asked)))")
+                violate(
+                    "\(name) stopped while \(m.name) has not been healthy and caught up since t=\(fmt(since)) (asked at t=\(fmt(asked)))"
+                )
             }
-            if m.down == .byDaemon || pendingStops[j] != nil { violate("\(name) stopped while \(m.name) is being stopped by its daemon") }
+            if m.down == .byDaemon || pendingStops[j] != nil {
+                violate("\(name) stopped while \(m.name) is being stopped by its daemon")
+            }
             // Gate 2's process check (not for a rollback's stop): a member verified in this hop that restarted since
             // — its target died and systemd brought it back — holds every further stop until its daemon has acted,
             // when both the done record and the restart came before the daemon looked at it.
-            if !rollingBack, let r = rollout, m.up, m.processStartedAt < asked, let stored = kv[prefix + "/members/\(m.name)"],
-               stored.writtenAt < asked, let rec = try? JSONDecoder().decode(MemberRecord.self, from: Data(stored.value)),
-               rec.rolloutID == r.id, rec.to == r.to, rec.phase == .done, let noted = rec.processStartTime,
-               abs(noted - m.processStartWall) > 0.5 {
-                violate("\(name) stopped while \(m.name), verified on \(rec.to), has run another process since t=\(fmt(m.processStartedAt)) "
+            if !rollingBack, let r = rollout, m.up, m.processStartedAt < asked,
+                let stored = kv[prefix + "/members/\(m.name)"],
+                stored.writtenAt < asked,
+                let rec = try? JSONDecoder().decode(MemberRecord.self, from: Data(stored.value)),
+                rec.rolloutID == r.id, rec.to == r.to, rec.phase == .done, let noted = rec.processStartTime,
+                abs(noted - m.processStartWall) > 0.5
+            {
+                violate(
+                    "\(name) stopped while \(m.name), verified on \(rec.to), has run another process since t=\(fmt(m.processStartedAt)) "
                         + "(asked at t=\(fmt(asked)))")
             }
         }
         guard !rollingBack else { return }
         let r = rollout
         // The other gates, for what the daemon must have seen in its last observation.
-        if let since = notActiveSince, since < oldest - 1e-9 { violate("\(name) stopped while the rollout has not been active since t=\(fmt(since))") }
-        if voters.count < 3 && !allowSmallCluster && !(voterRemovedAt.map { $0 > oldest + 1e-9 } ?? false) { violate("\(name) stopped in a small cluster the config does not allow") }
-        if let r, case let .refused(why) = VersionPolicy.evaluate(from: r.from, to: r.to, clusterVersion: clusterVersion, allowKnownBad: r.allowKnownBad) {
+        if let since = notActiveSince, since < oldest - 1e-9 {
+            violate("\(name) stopped while the rollout has not been active since t=\(fmt(since))")
+        }
+        if voters.count < 3 && !allowSmallCluster && !(voterRemovedAt.map { $0 > oldest + 1e-9 } ?? false) {
+            violate("\(name) stopped in a small cluster the config does not allow")
+        }
+        if let r,
+            case let .refused(why) = VersionPolicy.evaluate(
+                from: r.from, to: r.to, clusterVersion: clusterVersion, allowKnownBad: r.allowKnownBad)
+        {
             violate("\(name) stopped for a refused step: \(why)")
         }
         if !staged[i] { violate("\(name) stopped without \(to) staged on its node") }
-        if voters.count > 1, leader == i, leaderSince < oldest - 1e-9 { violate("\(name) stopped while it has been the leader since t=\(fmt(leaderSince))") }
+        if voters.count > 1, leader == i, leaderSince < oldest - 1e-9 {
+            violate("\(name) stopped while it has been the leader since t=\(fmt(leaderSince))")
+        }
         if let at = authChangedAt, at > (rolloutCreatedAt ?? .infinity), r?.watchesAuth == true, at < oldest - 1e-9 {
             violate("\(name) stopped after etcd users/roles changed at t=\(fmt(at)) during an auth-watched rollout")
         }
@@ -78,9 +105,13 @@ extension Fleet {
             violate("\(m.name) marked done while not healthy and caught up since t=\(fmt(since))")
         }
         if m.up, m.version != rec.to { violate("\(m.name) marked done on \(rec.to) while it runs \(m.version)") }
-        if rec.memberID != String(m.id, radix: 16) { violate("\(m.name) marked done with member ID \(rec.memberID), the member is \(String(m.id, radix: 16))") }
+        if rec.memberID != String(m.id, radix: 16) {
+            violate("\(m.name) marked done with member ID \(rec.memberID), the member is \(String(m.id, radix: 16))")
+        }
         if m.up, m.processStartedAt <= looked, now - m.processStartedAt < timing.settleSeconds - 1e-6 {
-            violate("\(m.name) marked done \(fmt(now - m.processStartedAt)) s after its process started (settle \(timing.settleSeconds) s)")
+            violate(
+                "\(m.name) marked done \(fmt(now - m.processStartedAt)) s after its process started (settle \(timing.settleSeconds) s)"
+            )
         }
     }
 
@@ -89,7 +120,9 @@ extension Fleet {
     func checkCompletion(_ r: RolloutRecord) {
         for i in listed {
             let m = members[i]
-            guard let v = kv[prefix + "/members/\(m.name)"]?.value, let rec = try? JSONDecoder().decode(MemberRecord.self, from: Data(v)) else {
+            guard let v = kv[prefix + "/members/\(m.name)"]?.value,
+                let rec = try? JSONDecoder().decode(MemberRecord.self, from: Data(v))
+            else {
                 // Added after the completing daemon's last look at the member list (found with seed 434856048: a
                 // learner on the target added 1 s before the completion): not a member it could have waited for.
                 let seen = writer.flatMap { memberListRead[$0] }.map { m.idSince <= $0 } ?? true
@@ -98,7 +131,9 @@ extension Fleet {
             }
             if rec.phase != .done { violate("completed with \(m.name) \(rec.phase.rawValue)") }
             if let t = rec.processStartTime, m.up, abs(t - m.processStartWall) > 0.5 {
-                violate("completed while \(m.name) runs another process than the one verified (it restarted after its verification)")
+                violate(
+                    "completed while \(m.name) runs another process than the one verified (it restarted after its verification)"
+                )
             }
         }
     }
@@ -110,13 +145,20 @@ extension Fleet {
         for i in listed where members[i].down == .byDaemon && !daemons[i].lost {
             let down = now - members[i].downSince
             if let t = terminalSince, now - max(t, members[i].downSince) > bound {
-                violate("\(members[i].name) still down \(fmt(now - t)) s after the rollout ended (\(rollout?.state.rawValue ?? "?"))")
+                violate(
+                    "\(members[i].name) still down \(fmt(now - t)) s after the rollout ended (\(rollout?.state.rawValue ?? "?"))"
+                )
             } else if down > 2 * bound {
                 violate("\(members[i].name) left down by its daemon for \(fmt(down)) s")
             }
         }
         // etcd expires leases all the time (while it has a leader).
-        if quorum { for id in leases.keys.sorted() where leases[id]!.expiresAt <= now { revoke(id); log("lease \(String(id, radix: 16)) expired") } }
+        if quorum {
+            for id in leases.keys.sorted() where leases[id]!.expiresAt <= now {
+                revoke(id)
+                log("lease \(String(id, radix: 16)) expired")
+            }
+        }
         for id in leases.keys.sorted() {
             let l = leases[id]!
             if !alive(l.owner.node, l.owner.incarnation), l.expiresAt < now - 1e-9, quorum {
@@ -127,31 +169,44 @@ extension Fleet {
 
     func checkEnd() {
         log("end: keys \(kv.keys.sorted()) leases \(leases.keys.sorted().map { String($0, radix: 16) })")
-        guard let r = rollout else { violate("no rollout record at the end"); return }
+        guard let r = rollout else {
+            violate("no rollout record at the end")
+            return
+        }
         // A target that crash-loops after the cluster version moved cannot be brought back by any binary swap (its
         // daemon may keep its journal, to go on starting it).
         func hopeless(_ i: Int) -> Bool {
-            !members[i].up && members[i].down == .crashed && (faults.crashInSettle || faults.crashAfterVerify) && clusterVersion == to.minorVersion
+            !members[i].up && members[i].down == .crashed && (faults.crashInSettle || faults.crashAfterVerify)
+                && clusterVersion == to.minorVersion
         }
-        for i in listed where !members[i].up && !hopeless(i) { violate("\(members[i].name) left down at the end (rollout \(r.state.rawValue))") }
+        for i in listed where !members[i].up && !hopeless(i) {
+            violate("\(members[i].name) left down at the end (rollout \(r.state.rawValue))")
+        }
         // A finished rollout leaves no lock key and no lease (one that waits at a gate may hold the lock) — unless the
         // cluster ends without quorum (a hopeless target above): then nothing can revoke a lease, nor expire it.
         let quorate = listed.filter { members[$0].up }.count >= listed.count / 2 + 1
-        if r.state.isTerminal, quorate, kv.keys.contains(where: { $0.hasPrefix(prefix + "/lock/") }) { violate("a lock key is left at the end") }
+        if r.state.isTerminal, quorate, kv.keys.contains(where: { $0.hasPrefix(prefix + "/lock/") }) {
+            violate("a lock key is left at the end")
+        }
         if r.state.isTerminal, quorate, !leases.isEmpty { violate("\(leases.count) lease(s) left at the end") }
-        for d in daemons where d.journal != nil && !d.lost && members[d.node].inList && !hopeless(d.node) { violate("\(members[d.node].name)'s journal is left at the end") }
+        for d in daemons where d.journal != nil && !d.lost && members[d.node].inList && !hopeless(d.node) {
+            violate("\(members[d.node].name)'s journal is left at the end")
+        }
         if faults.expectsNoStop {
             if daemonStops > 0 { violate("\(daemonStops) stops where none is allowed") }
             if r.state == .completed { violate("rollout completed where it must not start") }
             return
         }
         guard r.state == .completed || r.state == .halted else {
-            violate("rollout ended \(r.state.rawValue), not completed or halted (faults over for 900 s)"); return
+            violate("rollout ended \(r.state.rawValue), not completed or halted (faults over for 900 s)")
+            return
         }
         if r.state == .halted && (r.reason ?? "").isEmpty { violate("halted without a reason") }
         if r.state == .completed {
             if faults.expectsNoCompletion { violate("completed although every target fails") }
-            for i in listed where members[i].version != to { violate("\(members[i].name) on \(members[i].version) after completion") }
+            for i in listed where members[i].version != to {
+                violate("\(members[i].name) on \(members[i].version) after completion")
+            }
             if authChangedWhileMixed { violate("completed although etcd users/roles changed while mixed") }
             if r.nextHop != nil { violate("completed with hop \(r.nextHop!) still to come") }
         }

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Rollout
+
 @testable import Shepherd
 
 /// The scheduler: one step moves the clock, lets the world change, runs the background keepalives of the live
@@ -50,16 +51,24 @@ extension Fleet {
 
     /// The fault point of every port call: a crashed incarnation does nothing; the seed may fail the call, crash the
     /// daemon or freeze it (others run meanwhile). Returns true when the call must throw after applying its effect.
-    func enter(_ call: String, node: Int, incarnation: Int, needsQuorum: Bool = true, pauseChance: Double? = nil,
-               shortForced: Bool = false, background: Bool = false) async throws -> Bool {
+    func enter(
+        _ call: String, node: Int, incarnation: Int, needsQuorum: Bool = true, pauseChance: Double? = nil,
+        shortForced: Bool = false, background: Bool = false
+    ) async throws -> Bool {
         guard alive(node, incarnation) else { throw SimError.crashed }
         if faultsActive {
-            if !background, rng.chance(faults.crashAtCall) { log("FAULT crash of \(members[node].name) at \(call)"); kill(daemons[node]); throw SimError.crashed }
+            if !background, rng.chance(faults.crashAtCall) {
+                log("FAULT crash of \(members[node].name) at \(call)")
+                kill(daemons[node])
+                throw SimError.crashed
+            }
             let forced = !background && (pauseChance.map { opsRng.chance($0) } ?? false)
             if !background, !daemons[node].paused, rng.chance(faults.pauseAtCall) || forced {
                 let d = daemons[node]
                 var length = Double(timing.lockTTLSeconds) + rng.between(1, 10)
-                if faults.shortPauses, forced ? shortForced : opsRng.chance(0.5) { length = opsRng.between(1, Double(timing.lockTTLSeconds) - 6) }
+                if faults.shortPauses, forced ? shortForced : opsRng.chance(0.5) {
+                    length = opsRng.between(1, Double(timing.lockTTLSeconds) - 6)
+                }
                 log("FAULT \(members[node].name) frozen at \(call) for \(Int(length)) s")
                 let was = d.resumesAt
                 d.paused = true
@@ -86,35 +95,47 @@ extension Fleet {
 
     func restart(_ d: SimDaemon) {
         d.incarnation += 1
-        d.restartAt = nil; d.paused = false; d.blocked = false; d.resumesAt = nil
+        d.restartAt = nil
+        d.paused = false
+        d.blocked = false
+        d.resumesAt = nil
         let m = members[d.node]
         let client = SimClient(fleet: self, node: d.node, incarnation: d.incarnation)
         var keepaliveClient = client
         keepaliveClient.background = true
-        let lock = LeaseLock(cluster: keepaliveClient, name: prefix + "/lock", ttlSeconds: timing.lockTTLSeconds, localURL: m.url,
-                             clock: SimClock(fleet: self, node: d.node, incarnation: d.incarnation), backgroundKeepalive: false)
+        let lock = LeaseLock(
+            cluster: keepaliveClient, name: prefix + "/lock", ttlSeconds: timing.lockTTLSeconds, localURL: m.url,
+            clock: SimClock(fleet: self, node: d.node, incarnation: d.incarnation), backgroundKeepalive: false)
         d.lock = lock
         d.nextKeepalive = now
         var config = Config(
-            member: .init(name: m.name, clientURL: m.url, dataDir: "/var/lib/etcd", binaryLink: "/usr/bin/etcd",
-                          binaryPathTemplate: "/opt/etcd/{version}/etcd"),
-            cluster: .init(endpoints: [m.url], keyPrefix: prefix, tls: .init(),
-                           auth: faults.authWatch ? .init(user: "shepherd", passwordFile: "/nonexistent") : nil, allowSmallCluster: allowSmallCluster),
+            member: .init(
+                name: m.name, clientURL: m.url, dataDir: "/var/lib/etcd", binaryLink: "/usr/bin/etcd",
+                binaryPathTemplate: "/opt/etcd/{version}/etcd"),
+            cluster: .init(
+                endpoints: [m.url], keyPrefix: prefix, tls: .init(),
+                auth: faults.authWatch ? .init(user: "shepherd", passwordFile: "/nonexistent") : nil,
+                allowSmallCluster: allowSmallCluster),
             controller: .command(stop: ["stop"], start: ["start"], status: nil),
             requestFile: "/nonexistent", stateDir: "/state", backupDir: "/backups", timing: timing)
         config.metrics = nil
         let ports = SimNode.ports(fleet: self, node: d.node, incarnation: d.incarnation, lock: lock, client: client)
         let events = Events(logger: Logger(label: "sim", factory: { _ in SwiftLogNoOpLogHandler() }), member: m.name)
         let seed = self.seed
-        let intake = RequestIntake(store: RolloutStore(prefix: prefix, cluster: client), events: events,
-                                   makeID: { "r\(Int($0) % 100_000)-\(seed % 997)" })
+        let intake = RequestIntake(
+            store: RolloutStore(prefix: prefix, cluster: client), events: events,
+            makeID: { "r\(Int($0) % 100_000)-\(seed % 997)" })
         d.supervisor = Supervisor(config: config, ports: ports, logger: events.logger, intake: intake)
         log("daemon \(m.name) #\(d.incarnation) starts")
     }
 
     func kill(_ d: SimDaemon) {
         guard d.supervisor != nil else { return }
-        d.supervisor = nil; d.lock = nil; d.paused = false; d.blocked = false; d.resumesAt = nil
+        d.supervisor = nil
+        d.lock = nil
+        d.paused = false
+        d.blocked = false
+        d.resumesAt = nil
         d.restartAt = d.lost ? nil : now + rng.between(0.5, 5)
         log("daemon \(members[d.node].name) #\(d.incarnation) crashed")
     }

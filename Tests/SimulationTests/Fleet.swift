@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Rollout
+
 @testable import Shepherd
 
 /// A whole fleet in one process: a simulated etcd behind the production client protocol (`EtcdAPI`: kv with
@@ -25,9 +26,12 @@ final class Fleet: @unchecked Sendable {
     var faults: FaultProfile
     var faultsActive = true
     let timing: Timing = {
-        var t = Timing(tickSeconds: 0.5, lockTTLSeconds: 15, verifyTimeoutSeconds: 30, settleSeconds: 4,
-                       maxObservationAgeSeconds: 3, minLeaseRemainingSeconds: 5, raftSlack: 16)
-        t.stopPendingSeconds = 60; t.startGraceSeconds = 10; t.crashGraceSeconds = 5
+        var t = Timing(
+            tickSeconds: 0.5, lockTTLSeconds: 15, verifyTimeoutSeconds: 30, settleSeconds: 4,
+            maxObservationAgeSeconds: 3, minLeaseRemainingSeconds: 5, raftSlack: 16)
+        t.stopPendingSeconds = 60
+        t.startGraceSeconds = 10
+        t.crashGraceSeconds = 5
         return t
     }()
     let prefix = "/etcd-shepherd"
@@ -96,7 +100,10 @@ final class Fleet: @unchecked Sendable {
     var restoreRollout: (at: Double, record: RolloutRecord)?
 
     init(seed: UInt64, n: Int, faults: FaultProfile, verbose: Bool = false) {
-        self.seed = seed; self.n = n; self.faults = faults; self.verbose = verbose
+        self.seed = seed
+        self.n = n
+        self.faults = faults
+        self.verbose = verbose
         rng = SeededRandom(seed: seed)
         opsRng = SeededRandom(seed: seed ^ 0x5EED_0F_0A75)
         nodeRng = SeededRandom(seed: seed ^ 0x0DE5_1DE5_0DE5)
@@ -109,20 +116,23 @@ final class Fleet: @unchecked Sendable {
         crashInSettleRestarts = opsRng.chance(0.5)
         for i in 0..<n {
             var m = SimMember(name: "s\(i + 1)", id: UInt64(0x1000 + i), version: from, link: binary(from))
-            m.processStartWall = wallOffset - 1000; m.incarnations = 1
+            m.processStartWall = wallOffset - 1000
+            m.incarnations = 1
             members.append(m)
             daemons.append(SimDaemon(node: i))
         }
         leader = Int.random(in: 0..<n, using: &rng)
         if faults.expectsNoStop {
             // A record written straight into etcd (the request path would refuse it): nothing may ever be stopped.
-            let r = RolloutRecord(id: "r1", from: from, to: to, requestedBy: "s1", requestedAt: wall, allowKnownBad: false)
+            let r = RolloutRecord(
+                id: "r1", from: from, to: to, requestedBy: "s1", requestedAt: wall, allowKnownBad: false)
             put(prefix + "/rollout", RolloutStore.encode(r))
         } else {
             // The operator drops a request on one node; its production intake validates it and writes the record.
             let node = Int.random(in: 0..<n, using: &opsRng)
-            daemons[node].request = UpgradeRequest(version: to.description, allowAuthRisk: faults.authWatch ? true : nil,
-                                                   via: via?.description)
+            daemons[node].request = UpgradeRequest(
+                version: to.description, allowAuthRisk: faults.authWatch ? true : nil,
+                via: via?.description)
             requestPending = true
         }
         for d in daemons { restart(d) }

@@ -40,7 +40,8 @@ import Testing
         let results = await withTaskGroup(of: (Int, Outcome).self) { group in
             var next = first, out: [(Int, Outcome)] = []
             func add(_ group: inout TaskGroup<(Int, Outcome)>) {
-                let k = next; next += 1
+                let k = next
+                next += 1
                 group.addTask { (k, await Self.outcome(k)) }
             }
             for _ in 0..<min(count, max(2, ProcessInfo.processInfo.activeProcessorCount)) { add(&group) }
@@ -53,21 +54,27 @@ import Testing
         let seconds = (ContinuousClock.now - started).components.seconds
         let failures = results.compactMap(\.failure)
         let steps = results.map(\.steps).reduce(0, +)
-        let completed = results.filter { $0.state == .completed }.count, halted = results.filter { $0.state == .halted }.count
-        print("simulation: \(count) seeds (k \(first)..<\(first + count)), \(steps) steps, \(completed) completed, \(halted) halted, "
-              + "\(count - completed - halted) left active on purpose (nothing may start), \(failures.count) failing, \(seconds) s "
-              + "(\(seconds > 0 ? count / Int(seconds) : count) seeds/s)")
+        let completed = results.filter { $0.state == .completed }.count,
+            halted = results.filter { $0.state == .halted }.count
+        print(
+            "simulation: \(count) seeds (k \(first)..<\(first + count)), \(steps) steps, \(completed) completed, \(halted) halted, "
+                + "\(count - completed - halted) left active on purpose (nothing may start), \(failures.count) failing, \(seconds) s "
+                + "(\(seconds > 0 ? count / Int(seconds) : count) seeds/s)")
         if ProcessInfo.processInfo.environment["SIM_STATS"] != nil {
             // Outcomes by profile, and the halt reasons (for tuning the profiles).
             for p in FaultProfile.profiles {
                 let mine = results.filter { $0.profile == p }
                 let c = mine.filter { $0.state == .completed }.count, h = mine.filter { $0.state == .halted }.count
-                print("  \(p): \(mine.count) seeds, \(c) completed, \(h) halted, steps/seed \(mine.isEmpty ? 0 : mine.map(\.steps).reduce(0, +) / mine.count)")
+                print(
+                    "  \(p): \(mine.count) seeds, \(c) completed, \(h) halted, steps/seed \(mine.isEmpty ? 0 : mine.map(\.steps).reduce(0, +) / mine.count)"
+                )
                 for r in mine.compactMap(\.reason).prefix(3) { print("      halted: \(r.prefix(140))") }
             }
         }
-        let noneFailed = failures.isEmpty   // not the array itself: the expectation would print every failure
-        #expect(noneFailed, Comment(rawValue: "\(failures.count) failing seeds:\n" + failures.prefix(10).joined(separator: "\n")))
+        let noneFailed = failures.isEmpty  // not the array itself: the expectation would print every failure
+        #expect(
+            noneFailed,
+            Comment(rawValue: "\(failures.count) failing seeds:\n" + failures.prefix(10).joined(separator: "\n")))
         // 7 of the 15 profiles must never complete (bad, sick or crashing targets, refused steps, hand edits, a
         // crash after verification); the other 8 complete unless a fault halts them (~1,550 of 5,000 today).
         #expect(completed * 10 > count * 3, "too few runs complete: \(completed) of \(count)")
@@ -85,49 +92,63 @@ import Testing
         let seed = UInt64(k) &* 7919 &+ 1
         let (n, profile) = plan(k)
         let stats = ProcessInfo.processInfo.environment["SIM_STATS"] != nil
-        if stats { print("start k=\(k) seed \(seed) n=\(n) \(profile)"); fflush(nil) }
+        if stats {
+            print("start k=\(k) seed \(seed) n=\(n) \(profile)")
+            fflush(nil)
+        }
         let fleet = await run(seed: seed, n: n, profile: profile)
-        if stats { print("end k=\(k)"); fflush(nil) }
+        if stats {
+            print("end k=\(k)")
+            fflush(nil)
+        }
         let failure = fleet.violations.first.map {
             "seed \(seed) n=\(n) \(profile): \($0)\n  replay: \(replayCommand(seed: seed, n: n, profile: profile))"
         }
-        return Outcome(steps: fleet.steps, state: fleet.rollout?.state, failure: failure, profile: profile,
-                       reason: fleet.rollout?.state == .halted ? fleet.rollout?.reason : nil)
+        return Outcome(
+            steps: fleet.steps, state: fleet.rollout?.state, failure: failure, profile: profile,
+            reason: fleet.rollout?.state == .halted ? fleet.rollout?.reason : nil)
     }
 
     /// The same seed twice in one process: the same trace, step for step (a replay is exact).
     @Test func aSeedReplaysExactly() async {
-        for (seed, n, profile) in [(UInt64(11), 3, "ops"), (UInt64(12), 5, "unkindNode"), (UInt64(13), 3, "membership")] {
-            let a = await Self.run(seed: seed, n: n, profile: profile), b = await Self.run(seed: seed, n: n, profile: profile)
+        for (seed, n, profile) in [
+            (UInt64(11), 3, "ops"), (UInt64(12), 5, "unkindNode"), (UInt64(13), 3, "membership"),
+        ] {
+            let a = await Self.run(seed: seed, n: n, profile: profile),
+                b = await Self.run(seed: seed, n: n, profile: profile)
             #expect(a.steps == b.steps && a.trace == b.trace, "seed \(seed) \(profile) diverged")
         }
     }
 
     /// Seeds that found bugs, kept as regression tests (each failed before its fix).
-    @Test(arguments: [(UInt64(0), 3, "default"),
-                      (UInt64(649359), 3, "twoHop"),            // completed on start times read before a crash
-                      (UInt64(3413090), 1, "crashInSettle"),    // settled on a tick without the process start time
-                      (UInt64(19662878), 3, "twoHopOps"),       // a rollback held the lock waiting on a verifying peer
-                      (UInt64(997795), 3, "unstaged"),          // gate 2's restart check must not block a rollback
-                      (UInt64(26235648), 3, "membership"),      // a voter removed after the gate's observation
-                      (UInt64(24319250), 1, "crashInSettle"),   // a lease nothing can revoke without quorum
-                      (UInt64(13755304), 7, "crashAfterVerify"), // a lagging peer against a stale leader answer
-                      (UInt64(28951865), 7, "crashInSettle"),    // a recovery start that died a moment later
-                      (UInt64(5788790), 1, "crashInSettle"),     // a member that never stays up halts the rollout
-                      (UInt64(67556990), 1, "crashInSettle"),    // halted: a member that never stays up is let go
-                      (UInt64(111269870), 1, "crashInSettle"),   // a crash loop after the sequence was lost halts
-                      (UInt64(334577751), 1, "unkindNode"),      // settle counted from before the start time was read
-                      (UInt64(209766392), 3, "handEdits"),       // a completed record written back by hand
-                      (UInt64(305095314), 1, "twoHop"),          // a rollback refused below the cluster version, offline
-                      (UInt64(337365239), 1, "badTarget"),       // a recovery on a bad target, for ever
-                      (UInt64(37195544), 3, "badTarget"),        // a rollback binary taken from a link left on the target
-                      (UInt64(38866453), 7, "sickTarget"),       // a halt that dropped the journal of a member down
-                      (UInt64(493211159), 1, "badTarget"),       // a sequence left with the link on a binary not running
-                      (UInt64(476787153), 3, "membership"),      // a recovery on an old binary the cluster left behind
-                      (UInt64(434856048), 3, "membership")])     // a learner added a moment before the completion
+    @Test(arguments: [
+        (UInt64(0), 3, "default"),
+        (UInt64(649359), 3, "twoHop"),  // completed on start times read before a crash
+        (UInt64(3413090), 1, "crashInSettle"),  // settled on a tick without the process start time
+        (UInt64(19662878), 3, "twoHopOps"),  // a rollback held the lock waiting on a verifying peer
+        (UInt64(997795), 3, "unstaged"),  // gate 2's restart check must not block a rollback
+        (UInt64(26235648), 3, "membership"),  // a voter removed after the gate's observation
+        (UInt64(24319250), 1, "crashInSettle"),  // a lease nothing can revoke without quorum
+        (UInt64(13755304), 7, "crashAfterVerify"),  // a lagging peer against a stale leader answer
+        (UInt64(28951865), 7, "crashInSettle"),  // a recovery start that died a moment later
+        (UInt64(5788790), 1, "crashInSettle"),  // a member that never stays up halts the rollout
+        (UInt64(67556990), 1, "crashInSettle"),  // halted: a member that never stays up is let go
+        (UInt64(111269870), 1, "crashInSettle"),  // a crash loop after the sequence was lost halts
+        (UInt64(334577751), 1, "unkindNode"),  // settle counted from before the start time was read
+        (UInt64(209766392), 3, "handEdits"),  // a completed record written back by hand
+        (UInt64(305095314), 1, "twoHop"),  // a rollback refused below the cluster version, offline
+        (UInt64(337365239), 1, "badTarget"),  // a recovery on a bad target, for ever
+        (UInt64(37195544), 3, "badTarget"),  // a rollback binary taken from a link left on the target
+        (UInt64(38866453), 7, "sickTarget"),  // a halt that dropped the journal of a member down
+        (UInt64(493211159), 1, "badTarget"),  // a sequence left with the link on a binary not running
+        (UInt64(476787153), 3, "membership"),  // a recovery on an old binary the cluster left behind
+        (UInt64(434856048), 3, "membership"),
+    ])  // a learner added a moment before the completion
     func pinnedSeed(seed: UInt64, n: Int, profile: String) async {
         let fleet = await Self.run(seed: seed, n: n, profile: profile)
-        #expect(fleet.violations.isEmpty, Comment(rawValue: "\(fleet.violations)\n" + fleet.trace.suffix(40).joined(separator: "\n")))
+        #expect(
+            fleet.violations.isEmpty,
+            Comment(rawValue: "\(fleet.violations)\n" + fleet.trace.suffix(40).joined(separator: "\n")))
     }
 
     /// Replays one seed with its trace (SIM_SEED, SIM_N, SIM_PROFILE); without them, replays the first seed.
@@ -135,7 +156,10 @@ import Testing
         let env = ProcessInfo.processInfo.environment
         let seed = UInt64(env["SIM_SEED"] ?? "") ?? 1
         let n = Int(env["SIM_N"] ?? "") ?? 3
-        let fleet = await Self.run(seed: seed, n: n, profile: env["SIM_PROFILE"] ?? "default", verbose: env["SIM_SEED"] != nil)
-        #expect(fleet.violations.isEmpty, Comment(rawValue: "\(fleet.violations)\n" + fleet.trace.suffix(80).joined(separator: "\n")))
+        let fleet = await Self.run(
+            seed: seed, n: n, profile: env["SIM_PROFILE"] ?? "default", verbose: env["SIM_SEED"] != nil)
+        #expect(
+            fleet.violations.isEmpty,
+            Comment(rawValue: "\(fleet.violations)\n" + fleet.trace.suffix(80).joined(separator: "\n")))
     }
 }

@@ -1,6 +1,7 @@
 import EtcdClient
 import Foundation
 import Rollout
+
 @testable import Shepherd
 
 /// The simulated etcd behind the production client protocol, as one daemon incarnation reaches it. Every call goes
@@ -16,8 +17,9 @@ struct SimClient: EtcdAPI, @unchecked Sendable {
     var f: Fleet { fleet }
 
     func enter(_ call: String, quorum: Bool = true, pause: Double? = nil, short: Bool = false) async throws -> Bool {
-        try await f.enter(call, node: node, incarnation: incarnation, needsQuorum: quorum, pauseChance: pause, shortForced: short,
-                          background: background)
+        try await f.enter(
+            call, node: node, incarnation: incarnation, needsQuorum: quorum, pauseChance: pause, shortForced: short,
+            background: background)
     }
 
     // MARK: kv
@@ -27,19 +29,25 @@ struct SimClient: EtcdAPI, @unchecked Sendable {
         let keys = f.kv.keys.filter { prefix ? $0.hasPrefix(key) : $0 == key }.sorted()
         let kvs = keys.map { k in
             let v = f.kv[k]!
-            return KeyValue(key: Array(k.utf8), value: v.value, createRevision: v.createRevision, modRevision: v.modRevision,
-                            version: v.version, lease: v.lease)
+            return KeyValue(
+                key: Array(k.utf8), value: v.value, createRevision: v.createRevision, modRevision: v.modRevision,
+                version: v.version, lease: v.lease)
         }
         return RangeResult(header: ResponseHeader(revision: f.revision), kvs: kvs)
     }
 
     func txn(compare: [Compare], success: [TxnOp], failure: [TxnOp], avoiding: Set<String>) async throws -> TxnResult {
         let writes = success.contains { if case .put = $0 { return true } else { return false } }
-        let beforeStop = writes && success.contains { op in
-            if case let .put(k, v, _) = op, k.hasPrefix(f.prefix + "/members/"),
-               let rec = try? JSONDecoder().decode(MemberRecord.self, from: Data(v)) { return rec.phase == .stopping || rec.phase == .rollingBack }
-            return false
-        }
+        let beforeStop =
+            writes
+            && success.contains { op in
+                if case let .put(k, v, _) = op, k.hasPrefix(f.prefix + "/members/"),
+                    let rec = try? JSONDecoder().decode(MemberRecord.self, from: Data(v))
+                {
+                    return rec.phase == .stopping || rec.phase == .rollingBack
+                }
+                return false
+            }
         let ambiguous = try await enter("txn", pause: beforeStop ? f.faults.pauseBeforeStop : nil, short: true)
         let ok = compare.allSatisfy { c in
             let k = String(decoding: c.key, as: UTF8.self)
@@ -74,8 +82,14 @@ struct SimClient: EtcdAPI, @unchecked Sendable {
             case let .delete(k): f.delete(k)
             case let .range(k):
                 if let v = f.kv[k] {
-                    ranges.append(RangeResult(header: nil, kvs: [KeyValue(key: Array(k.utf8), value: v.value, createRevision: v.createRevision,
-                                                                            modRevision: v.modRevision, version: v.version, lease: v.lease)]))
+                    ranges.append(
+                        RangeResult(
+                            header: nil,
+                            kvs: [
+                                KeyValue(
+                                    key: Array(k.utf8), value: v.value, createRevision: v.createRevision,
+                                    modRevision: v.modRevision, version: v.version, lease: v.lease)
+                            ]))
                 }
             }
         }
@@ -86,10 +100,14 @@ struct SimClient: EtcdAPI, @unchecked Sendable {
 
     func memberList(avoiding: Set<String>) async throws -> [Member] {
         _ = try await enter("member list", quorum: false)
-        guard f.members.contains(where: { $0.up && $0.inList }) else { throw SimError.unavailable("member list (no member up)") }
+        guard f.members.contains(where: { $0.up && $0.inList }) else {
+            throw SimError.unavailable("member list (no member up)")
+        }
         f.memberListRead[node] = f.now
         return f.members.filter(\.inList).map {
-            Member(id: $0.id, name: $0.name, peerURLs: ["http://\($0.name):2380"], clientURLs: [$0.url], isLearner: $0.isLearner)
+            Member(
+                id: $0.id, name: $0.name, peerURLs: ["http://\($0.name):2380"], clientURLs: [$0.url],
+                isLearner: $0.isLearner)
         }
     }
 
@@ -98,7 +116,7 @@ struct SimClient: EtcdAPI, @unchecked Sendable {
     func leaseGrant(ttl: Int64, avoiding: Set<String>) async throws -> Lease {
         let ambiguous = try await enter("lease grant")
         let id = f.grant(ttl: Double(ttl), owner: (node, incarnation))
-        if ambiguous { throw SimError.ambiguous("lease grant") }   // granted, never used: it expires
+        if ambiguous { throw SimError.ambiguous("lease grant") }  // granted, never used: it expires
         return Lease(id: id, ttl: ttl)
     }
 
@@ -127,7 +145,9 @@ struct SimClient: EtcdAPI, @unchecked Sendable {
     /// at all past the caller's deadline. Without quorum a member takes its time and then says it has no leader.
     func answer<T>(_ call: String, _ url: String, timeout: Duration, _ body: (Int) throws -> T) async throws -> T {
         _ = try await enter(call, quorum: false)
-        guard let i = f.index(url: url), f.members[i].up else { throw SimError.unavailable("\(call) on \(url): connection refused") }
+        guard let i = f.index(url: url), f.members[i].up else {
+            throw SimError.unavailable("\(call) on \(url): connection refused")
+        }
         let limit = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
         if !f.quorum {
             try await f.block(node, incarnation, seconds: limit)
@@ -158,8 +178,10 @@ struct SimClient: EtcdAPI, @unchecked Sendable {
             let m = f.members[i]
             let hasLeader = m.cutOffUntil == nil && !(f.faults.sickTarget && m.version == f.to)
             let leaderID = hasLeader ? f.leader.map { f.members[$0].id } ?? 0 : 0
-            return MemberStatus(header: ResponseHeader(memberID: m.id, revision: f.revision), version: m.version.description, dbSize: 1 << 20,
-                                leader: leaderID, raftIndex: f.raftIndex(i))
+            return MemberStatus(
+                header: ResponseHeader(memberID: m.id, revision: f.revision), version: m.version.description,
+                dbSize: 1 << 20,
+                leader: leaderID, raftIndex: f.raftIndex(i))
         }
     }
 
@@ -183,8 +205,10 @@ struct SimClient: EtcdAPI, @unchecked Sendable {
 
     func moveLeader(at url: String, to target: UInt64, timeout: Duration) async throws {
         _ = try await enter("move leader")
-        guard let l = f.leader, f.members[l].url == url, let t = f.members.firstIndex(where: { $0.id == target && $0.inList }),
-              f.members[t].up, !f.members[t].isLearner else {
+        guard let l = f.leader, f.members[l].url == url,
+            let t = f.members.firstIndex(where: { $0.id == target && $0.inList }),
+            f.members[t].up, !f.members[t].isLearner
+        else {
             throw SimError.unavailable("move leader (not leader, or the target is down or a learner)")
         }
         f.leader = t
@@ -195,9 +219,13 @@ struct SimClient: EtcdAPI, @unchecked Sendable {
 extension Fleet {
     /// A KV write by a daemon: the invariants look at what it says (a member done on what truth).
     func recordWritten(key: String, value: [UInt8], by node: Int) {
-        guard key.hasPrefix(prefix + "/members/"), let rec = try? JSONDecoder().decode(MemberRecord.self, from: Data(value)) else { return }
+        guard key.hasPrefix(prefix + "/members/"),
+            let rec = try? JSONDecoder().decode(MemberRecord.self, from: Data(value))
+        else { return }
         let name = String(key.dropFirst((prefix + "/members/").count))
         log("\(name) record → \(rec.phase.rawValue)\(rec.error.map { " (\($0))" } ?? "")")
-        if rec.phase == .done, let i = members.firstIndex(where: { $0.name == name && $0.inList }) { checkDone(i, rec, by: node) }
+        if rec.phase == .done, let i = members.firstIndex(where: { $0.name == name && $0.inList }) {
+            checkDone(i, rec, by: node)
+        }
     }
 }

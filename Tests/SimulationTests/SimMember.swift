@@ -1,4 +1,5 @@
 import Rollout
+
 @testable import Shepherd
 
 /// One etcd member and the node it runs on, as the simulated world knows it (the truth the invariants read).

@@ -1,18 +1,22 @@
 import EtcdClient
 import Foundation
 import Rollout
+
 @testable import Shepherd
 
 /// The node-side stand-ins of one daemon incarnation: its member's process (controller), binary link, journal,
 /// staged binaries, snapshot, clock and request inbox. They hold no decision; they are as unkind as a real node.
 enum SimNode {
-    static func ports(fleet: Fleet, node: Int, incarnation: Int, lock: LeaseLock, client: SimClient) -> SupervisorPorts {
+    static func ports(fleet: Fleet, node: Int, incarnation: Int, lock: LeaseLock, client: SimClient) -> SupervisorPorts
+    {
         let id = SimID(fleet: fleet, node: node, incarnation: incarnation)
         let clock = SimClock(fleet: fleet, node: node, incarnation: incarnation)
         return SupervisorPorts(
-            cluster: SimObserver(client: client, clock: clock), store: RolloutStore(prefix: fleet.prefix, cluster: client), lock: lock,
+            cluster: SimObserver(client: client, clock: clock),
+            store: RolloutStore(prefix: fleet.prefix, cluster: client), lock: lock,
             controller: SimController(id: id), link: SimLink(id: id), journal: SimJournal(id: id),
-            maintenance: SimMaintenance(id: id, client: client, clock: clock), preflight: SimPreflight(id: id), clock: clock,
+            maintenance: SimMaintenance(id: id, client: client, clock: clock), preflight: SimPreflight(id: id),
+            clock: clock,
             requests: SimInbox(id: id))
     }
 }
@@ -60,7 +64,9 @@ struct SimController: MemberController {
         // right here (trail T1) is what gate 4 covers: nobody else stops while this record says stopping.
         if f.alive(id.node, id.incarnation), f.members[i].up { f.stopIssued(i, by: id.node) }
         _ = try await id.enter("stop member", quorum: false, pause: f.faults.pauseAtStop)
-        if f.faultsActive, f.nodeRng.chance(f.faults.stopFails) { throw SimError.unavailable("stop member (the command failed)") }
+        if f.faultsActive, f.nodeRng.chance(f.faults.stopFails) {
+            throw SimError.unavailable("stop member (the command failed)")
+        }
         guard f.members[i].up else { return }
         f.nextTicket += 1
         let ticket = "sim:\(i):\(f.nextTicket)"
@@ -88,7 +94,9 @@ struct SimController: MemberController {
         }
         let ambiguous = try await id.enter("start member", quorum: false)
         let i = id.node
-        if f.faultsActive, f.nodeRng.chance(f.faults.startFails) { throw SimError.unavailable("start member (the command failed)") }
+        if f.faultsActive, f.nodeRng.chance(f.faults.startFails) {
+            throw SimError.unavailable("start member (the command failed)")
+        }
         if !f.members[i].up, let why = f.bootMember(i, by: "daemon") { throw SimError.startFailed(why) }
         if f.faultsActive, f.nodeRng.chance(f.faults.startThenDie), f.members[i].up, f.members[i].dieAt == nil {
             f.members[i].dieAt = f.now + f.nodeRng.between(0.2, 2)
@@ -102,7 +110,11 @@ struct SimController: MemberController {
         var up = f.members[i].up
         if f.faultsActive {
             if f.nodeRng.chance(f.faults.processUnknown) { return .unknown }
-            if f.nodeRng.chance(f.faults.processLate), let past = f.processHistory[i]?.last(where: { $0.0 <= f.now - 2 }) { up = past.1 }
+            if f.nodeRng.chance(f.faults.processLate),
+                let past = f.processHistory[i]?.last(where: { $0.0 <= f.now - 2 })
+            {
+                up = past.1
+            }
             if f.nodeRng.chance(f.faults.processWrong) { up.toggle() }
         }
         return up ? .running : .stopped
@@ -128,13 +140,19 @@ struct SimLink: BinaryLinking {
 struct SimJournal: JournalStoring {
     let id: SimID
     var d: SimDaemon { id.fleet.daemons[id.node] }
-    func read() throws -> JournalEntry? { try id.local("journal"); return d.journal }
+    func read() throws -> JournalEntry? {
+        try id.local("journal")
+        return d.journal
+    }
     func write(_ entry: JournalEntry) throws {
         try id.local("journal")
         if id.fleet.diskFull() { throw SimError.diskFull("/state/journal.json") }
         d.journal = entry
     }
-    func clear() throws { try id.local("journal"); d.journal = nil }
+    func clear() throws {
+        try id.local("journal")
+        d.journal = nil
+    }
 }
 
 /// The node's staged binaries (what the production preflight finds on disk); no decision.
@@ -142,10 +160,14 @@ struct SimPreflight: Preflighting {
     let id: SimID
     func check(_ config: Config, rollout: RolloutRecord) async -> [Finding] {
         guard !id.fleet.staged[id.node], [rollout.to] + (rollout.then ?? []) != [id.fleet.from] else { return [] }
-        return [Finding(severity: .blocking, what: "target binary \(id.fleet.binary(rollout.to)) is missing", fix: "stage it")]
+        return [
+            Finding(
+                severity: .blocking, what: "target binary \(id.fleet.binary(rollout.to)) is missing", fix: "stage it")
+        ]
     }
     func checkRequest(_ config: Config, request: UpgradeRequest, from: EtcdVersion) async -> [Finding] {
-        id.fleet.staged[id.node] ? [] : [Finding(severity: .blocking, what: "target binary is missing", fix: "stage it")]
+        id.fleet.staged[id.node]
+            ? [] : [Finding(severity: .blocking, what: "target binary is missing", fix: "stage it")]
     }
 }
 
@@ -154,11 +176,15 @@ struct SimMaintenance: Maintenance {
     let id: SimID
     let client: SimClient
     let clock: SimClock
-    func takeBackup(leaderURL: String, leaderID: String, rolloutID: String, node: String,
-                    progress: @escaping @Sendable (Int64) -> Void) async throws -> BackupRecord {
+    func takeBackup(
+        leaderURL: String, leaderID: String, rolloutID: String, node: String,
+        progress: @escaping @Sendable (Int64) -> Void
+    ) async throws -> BackupRecord {
         _ = try await id.enter("snapshot")
         if id.fleet.diskFull() { throw SimError.diskFull("/backups") }
-        return BackupRecord(leaderID: leaderID, revision: id.fleet.revision, size: 1 << 20, sha256: "00", node: node, path: "/backups/\(rolloutID).db")
+        return BackupRecord(
+            leaderID: leaderID, revision: id.fleet.revision, size: 1 << 20, sha256: "00", node: node,
+            path: "/backups/\(rolloutID).db")
     }
     func transferLeadership(leaderURL: String, to target: UInt64) async throws {
         try await Leadership.transfer(client, leaderURL: leaderURL, to: target, clock: clock)
@@ -169,7 +195,10 @@ struct SimMaintenance: Maintenance {
 /// the operator, as a person would retry).
 struct SimInbox: RequestInbox {
     let id: SimID
-    func pending() throws -> UpgradeRequest? { try id.local("request"); return id.fleet.daemons[id.node].request }
+    func pending() throws -> UpgradeRequest? {
+        try id.local("request")
+        return id.fleet.daemons[id.node].request
+    }
     func settle(accepted: Bool, reason: String) {
         let d = id.fleet.daemons[id.node]
         d.request = nil

@@ -1,13 +1,14 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
+
 @testable import Systemd
 
 /// sd_notify against a real datagram socket, the way systemd listens on NOTIFY_SOCKET.
 @Suite(.serialized) struct NotifierTests {
     @Test func sendsToNotifySocketAndIsSilentWithoutOne() async throws {
         unsetenv("NOTIFY_SOCKET")
-        #expect(Notifier().send("READY=1") == false)   // not under systemd: a no-op, not an error
+        #expect(Notifier().send("READY=1") == false)  // not under systemd: a no-op, not an error
 
         try await NotifySocket.with(label: "unit") { socket in
             setenv("NOTIFY_SOCKET", socket.path, 1)
@@ -18,16 +19,20 @@ import TestSupport
             n.reloading()
             n.stopping()
             let got = (0..<4).compactMap { _ in socket.receive(timeout: .seconds(2)) }
-            #expect(got == ["READY=1\nSTATUS=idle: s1 3.5.1 healthy follower", "WATCHDOG=1", "RELOADING=1", "STOPPING=1"])
+            #expect(
+                got == ["READY=1\nSTATUS=idle: s1 3.5.1 healthy follower", "WATCHDOG=1", "RELOADING=1", "STOPPING=1"])
         }
     }
 
     @Test func watchdogIntervalFollowsTheEnvironment() {
         setenv("WATCHDOG_USEC", "3000000", 1)
         setenv("WATCHDOG_PID", "\(getpid())", 1)
-        defer { unsetenv("WATCHDOG_USEC"); unsetenv("WATCHDOG_PID") }
+        defer {
+            unsetenv("WATCHDOG_USEC")
+            unsetenv("WATCHDOG_PID")
+        }
         #expect(Notifier().watchdogInterval() == .seconds(3))
-        setenv("WATCHDOG_PID", "1", 1)   // meant for another process
+        setenv("WATCHDOG_PID", "1", 1)  // meant for another process
         #expect(Notifier().watchdogInterval() == nil)
     }
 }
@@ -60,7 +65,8 @@ import TestSupport
         let headers = text.split(separator: "\n").filter { $0.hasPrefix("-- ") }.map { String($0.dropFirst(3)) }
         #expect(headers.sorted() == MessageID.allCases.map(\.rawValue).sorted())
         for block in text.components(separatedBy: "\n-- ").dropFirst() {
-            #expect(block.contains("\nSubject: ") && block.contains("\nDefined-By: etcd-shepherd"), "\(block.prefix(40))")
+            #expect(
+                block.contains("\nSubject: ") && block.contains("\nDefined-By: etcd-shepherd"), "\(block.prefix(40))")
         }
     }
 }

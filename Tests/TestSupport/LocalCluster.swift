@@ -32,9 +32,11 @@ public final class LocalCluster: Sendable {
     /// `extraFlags` go to every member; `clientScheme` "https" with `serverTLS` files makes client TLS (mTLS when
     /// `--client-cert-auth` is among the extra flags).
     /// `advertisedURLs`: per member, a URL to advertise instead of the client URL (a proxy the test runs).
-    public init(size: Int, version: String, label: String, extraFlags: [String] = [], tls: TLSOptions = TLSOptions(),
-                https: Bool = false, parentDir: String? = nil, advertisedURLs: [String]? = nil,
-                hosts: [String]? = nil, netns: [String]? = nil, credentials: EtcdCredentials? = nil) throws {
+    public init(
+        size: Int, version: String, label: String, extraFlags: [String] = [], tls: TLSOptions = TLSOptions(),
+        https: Bool = false, parentDir: String? = nil, advertisedURLs: [String]? = nil,
+        hosts: [String]? = nil, netns: [String]? = nil, credentials: EtcdCredentials? = nil
+    ) throws {
         let binary = try Repo.etcdBinary("etcd", version)
         self.version = version
         self.tls = tls
@@ -45,20 +47,26 @@ public final class LocalCluster: Sendable {
             let scheme = https ? "https" : "http"
             let host = hosts?[i - 1] ?? "127.0.0.1"
             let client = "\(scheme)://\(host):\(FreePort.next())"
-            ms.append(MemberInfo(name: "s\(i)", dir: "\(temp.path)/s\(i)", clientURL: client,
-                                 peerURL: "http://\(host):\(FreePort.next())", advertisedURL: advertisedURLs?[i - 1] ?? client,
-                                 netns: netns?[i - 1]))
+            ms.append(
+                MemberInfo(
+                    name: "s\(i)", dir: "\(temp.path)/s\(i)", clientURL: client,
+                    peerURL: "http://\(host):\(FreePort.next())", advertisedURL: advertisedURLs?[i - 1] ?? client,
+                    netns: netns?[i - 1]))
         }
         members = ms
         let initial = ms.map { "\($0.name)=\($0.peerURL)" }.joined(separator: ",")
         for m in ms {
             try FileManager.default.createDirectory(atPath: m.dir, withIntermediateDirectories: true)
-            let flags = ["--name", m.name, "--data-dir", m.dataDir,
-                         "--listen-client-urls", m.clientURL, "--advertise-client-urls", m.advertisedURL,
-                         "--listen-peer-urls", m.peerURL, "--initial-advertise-peer-urls", m.peerURL,
-                         "--initial-cluster", initial, "--initial-cluster-state", "new",
-                         "--initial-cluster-token", token, "--logger", "zap"] + extraFlags
-            try (flags.joined(separator: "\n") + "\n").write(toFile: m.dir + "/flags", atomically: true, encoding: .utf8)
+            let flags =
+                [
+                    "--name", m.name, "--data-dir", m.dataDir,
+                    "--listen-client-urls", m.clientURL, "--advertise-client-urls", m.advertisedURL,
+                    "--listen-peer-urls", m.peerURL, "--initial-advertise-peer-urls", m.peerURL,
+                    "--initial-cluster", initial, "--initial-cluster-state", "new",
+                    "--initial-cluster-token", token, "--logger", "zap",
+                ] + extraFlags
+            try (flags.joined(separator: "\n") + "\n").write(
+                toFile: m.dir + "/flags", atomically: true, encoding: .utf8)
             try FileManager.default.createSymbolicLink(atPath: m.binaryLink, withDestinationPath: binary)
             if let ns = m.netns { try ns.write(toFile: m.dir + "/netns", atomically: true, encoding: .utf8) }
         }
@@ -66,12 +74,15 @@ public final class LocalCluster: Sendable {
     }
 
     /// Starts a cluster, waits until every member is healthy, runs `body`, and always tears the cluster down.
-    public static func with<T: Sendable>(size: Int = 3, version: String, label: String = "c", extraFlags: [String] = [],
-                                         tls: TLSOptions = TLSOptions(), https: Bool = false, parentDir: String? = nil,
-                                         credentials: EtcdCredentials? = nil,
-                                         _ body: (LocalCluster) async throws -> T) async throws -> T {
-        let cluster = try LocalCluster(size: size, version: version, label: label, extraFlags: extraFlags, tls: tls, https: https,
-                                       parentDir: parentDir, credentials: credentials)
+    public static func with<T: Sendable>(
+        size: Int = 3, version: String, label: String = "c", extraFlags: [String] = [],
+        tls: TLSOptions = TLSOptions(), https: Bool = false, parentDir: String? = nil,
+        credentials: EtcdCredentials? = nil,
+        _ body: (LocalCluster) async throws -> T
+    ) async throws -> T {
+        let cluster = try LocalCluster(
+            size: size, version: version, label: label, extraFlags: extraFlags, tls: tls, https: https,
+            parentDir: parentDir, credentials: credentials)
         do {
             try await cluster.startAll()
             let r = try await body(cluster)
@@ -85,7 +96,8 @@ public final class LocalCluster: Sendable {
 
     /// The member's flags as etcd's ETCD_* environment variables (for an EnvironmentFile=).
     public func environment(_ i: Int) throws -> String {
-        let flags = try String(contentsOfFile: members[i].dir + "/flags", encoding: .utf8).split(separator: "\n").map(String.init)
+        let flags = try String(contentsOfFile: members[i].dir + "/flags", encoding: .utf8).split(separator: "\n").map(
+            String.init)
         var lines: [String] = []
         var k = 0
         while k + 1 < flags.count {
@@ -126,8 +138,9 @@ public final class LocalCluster: Sendable {
         let ok = await eventually(timeout: timeout) { (try? await ep.health(timeout: .seconds(1)))?.healthy == true }
         guard ok else {
             let log = (try? String(contentsOfFile: members[i].dir + "/etcd.log", encoding: .utf8)) ?? ""
-            throw ClusterError(detail: "\(members[i].name) not healthy within \(timeout); log tail:\n"
-                               + log.split(separator: "\n").suffix(15).joined(separator: "\n"))
+            throw ClusterError(
+                detail: "\(members[i].name) not healthy within \(timeout); log tail:\n"
+                    + log.split(separator: "\n").suffix(15).joined(separator: "\n"))
         }
     }
 

@@ -18,7 +18,9 @@ public enum Repo {
     public struct MissingDependency: Error, CustomStringConvertible {
         public let what: String
         public init(what: String) { self.what = what }
-        public var description: String { "\(what) is missing: run `sudo scripts/install-deps.sh` (or `make deps`) first" }
+        public var description: String {
+            "\(what) is missing: run `sudo scripts/install-deps.sh` (or `make deps`) first"
+        }
     }
 
     /// The path of `etcd-<version>` (or etcdctl-/etcdutl-); throws with the setup command when it is not installed.
@@ -39,11 +41,15 @@ public enum Repo {
     /// commit's, to show that a test fails there).
     public static func shepherdBinary() throws -> String {
         if let p = ProcessInfo.processInfo.environment["SHEPHERD_BINARY"] {
-            guard FileManager.default.isExecutableFile(atPath: p) else { throw MissingDependency(what: "SHEPHERD_BINARY=\(p)") }
+            guard FileManager.default.isExecutableFile(atPath: p) else {
+                throw MissingDependency(what: "SHEPHERD_BINARY=\(p)")
+            }
             return p
         }
-        let candidates = [Bundle.main.bundlePath, Bundle.main.bundleURL.deletingLastPathComponent().path,
-                          root + "/.build/debug"]
+        let candidates = [
+            Bundle.main.bundlePath, Bundle.main.bundleURL.deletingLastPathComponent().path,
+            root + "/.build/debug",
+        ]
         for dir in candidates {
             let p = dir + "/etcd-shepherd"
             if FileManager.default.isExecutableFile(atPath: p) { return p }
@@ -55,7 +61,8 @@ public enum Repo {
 /// A temporary folder removed on `remove()`; tests call it from their cleanup path.
 public struct TempDir: Sendable {
     public let path: String
-    /// `parent` defaults to the system temp dir; systemd-guest tests put theirs under the checkout, which the guest sees.
+    /// `parent` defaults to the system temp dir; systemd-guest tests put theirs under the checkout, which the guest
+    /// sees.
     public init(_ label: String, in parent: String? = nil) throws {
         var template = Array("\(parent ?? NSTemporaryDirectory())/shepherd-\(label)-XXXXXX".utf8CString)
         guard let p = mkdtemp(&template) else { throw Repo.MissingDependency(what: "a temp dir (mkdtemp failed)") }

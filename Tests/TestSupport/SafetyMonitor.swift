@@ -20,10 +20,14 @@ public final class SafetyMonitor: Sendable {
     private let usePidFiles: Bool
 
     /// `usePidFiles`: the members are run by scripts/etcd-member.sh (false when a service manager runs them).
-    public init(cluster: LocalCluster, usePidFiles: Bool = true) { self.cluster = cluster; self.usePidFiles = usePidFiles }
+    public init(cluster: LocalCluster, usePidFiles: Bool = true) {
+        self.cluster = cluster
+        self.usePidFiles = usePidFiles
+    }
 
     /// A member is down when its process is not running (its PID file is gone or the process exited) or its client
-    /// port refuses a fresh TCP connection. A slow answer on a loaded machine is not "down": the process runs and serves.
+    /// port refuses a fresh TCP connection. A slow answer on a loaded machine is not "down": the process runs and
+    /// serves.
     func downMembers() async -> [String] {
         await withTaskGroup(of: String?.self) { group in
             for i in cluster.members.indices {
@@ -33,7 +37,9 @@ public final class SafetyMonitor: Sendable {
                         guard let pid = self.cluster.pid(i), Self.alive(pid) else { return "\(m.name)(no process)" }
                     }
                     // The port probe is for loopback members; one in a namespace is judged by its process alone.
-                    guard m.clientURL.contains("127.0.0.1"), let port = URLComponents(string: m.clientURL)?.port else { return nil }
+                    guard m.clientURL.contains("127.0.0.1"), let port = URLComponents(string: m.clientURL)?.port else {
+                        return nil
+                    }
                     return Self.refusesConnections(port: port) ? "\(m.name)(port closed)" : nil
                 }
             }
@@ -69,14 +75,20 @@ public final class SafetyMonitor: Sendable {
                 let t0 = ContinuousClock.now
                 for k in 0..<n where !ok {
                     let ep = self.cluster.endpoint((i + k) % n)
-                    do { try await ep.put("/load/\(i)", Array("v\(i)".utf8), timeout: .seconds(2)); ok = true } catch {}
+                    do {
+                        try await ep.put("/load/\(i)", Array("v\(i)".utf8), timeout: .seconds(2))
+                        ok = true
+                    } catch {}
                 }
                 let now = ContinuousClock.now
                 self.state.withLock {
                     if ok {
-                        $0.acked.append(i); $0.latencies.append((now - t0).seconds)
+                        $0.acked.append(i)
+                        $0.latencies.append((now - t0).seconds)
                         $0.longestStall = max($0.longestStall, (now - lastAck).seconds)
-                    } else { $0.failedWrites += 1 }
+                    } else {
+                        $0.failedWrites += 1
+                    }
                 }
                 if ok { lastAck = now }
                 i += 1
@@ -88,7 +100,9 @@ public final class SafetyMonitor: Sendable {
                 let down = await self.downMembers()
                 self.state.withLock {
                     $0.maxDown = max($0.maxDown, down.count)
-                    if down.count > 1 { $0.downSamples.append("\(Date().timeIntervalSince1970): " + down.joined(separator: "+")) }
+                    if down.count > 1 {
+                        $0.downSamples.append("\(Date().timeIntervalSince1970): " + down.joined(separator: "+"))
+                    }
                 }
                 try? await Task.sleep(for: .milliseconds(50))
             }

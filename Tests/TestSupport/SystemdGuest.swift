@@ -16,18 +16,22 @@ public struct SystemdGuest: Sendable {
         try FileManager.default.createDirectory(atPath: workParent, withIntermediateDirectories: true)
         let guest = SystemdGuest(name: "shep-\(label)-\(getpid())", work: try TempDir(label, in: workParent))
         let env = ["GUEST_SHARE_NET": "1", "BIND_DIRS": Repo.root]
-        let boot = try await Command.run(["bash", script, "start", guest.name], environment: env, timeout: .seconds(60))
+        let boot = try await Command.run(
+            ["bash", script, "start", guest.name], environment: env, timeout: .seconds(60))
         guard boot.succeeded, boot.stdout.contains("state=running") || boot.stdout.contains("state=degraded") else {
             _ = try? await Command.run(["bash", script, "stop", guest.name], timeout: .seconds(60))
             guest.work.remove()
-            throw Repo.MissingDependency(what: "a booting systemd guest (systemd-guest.sh start said: \(boot.stdout) \(boot.stderr))")
+            throw Repo.MissingDependency(
+                what: "a booting systemd guest (systemd-guest.sh start said: \(boot.stdout) \(boot.stderr))")
         }
         do {
             let r = try await body(guest)
             await guest.shutdown()
             return r
         } catch {
-            print("guest journal tail:\n" + ((try? await guest.exec(["journalctl", "--no-pager", "-n", "60"]))?.stdout ?? ""))
+            print(
+                "guest journal tail:\n"
+                    + ((try? await guest.exec(["journalctl", "--no-pager", "-n", "60"]))?.stdout ?? ""))
             await guest.shutdown()
             throw error
         }
@@ -46,7 +50,8 @@ public struct SystemdGuest: Sendable {
 
     /// The guest's system bus, reachable from the host through PID 1's root (for sd-bus clients in the test process).
     public func busAddress() throws -> String {
-        let pid = try String(contentsOfFile: "/tmp/\(name).pid1", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let pid = try String(contentsOfFile: "/tmp/\(name).pid1", encoding: .utf8).trimmingCharacters(
+            in: .whitespacesAndNewlines)
         return "unix:path=/proc/\(pid)/root/run/dbus/system_bus_socket"
     }
 
@@ -60,7 +65,8 @@ public struct SystemdGuest: Sendable {
 
     /// `systemctl show -p PROP --value UNIT`
     public func property(_ unit: String, _ prop: String) async throws -> String {
-        try await exec(["systemctl", "show", "-p", prop, "--value", unit]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        try await exec(["systemctl", "show", "-p", prop, "--value", unit]).stdout.trimmingCharacters(
+            in: .whitespacesAndNewlines)
     }
 
     /// The unit's journal entries as JSON objects (string fields only).

@@ -26,7 +26,9 @@ extension EtcdEndpoint {
                 return first
             }
         }
-        guard let answer else { throw EtcdError.decoding(endpoint: url, call: call, detail: "the stream closed without an answer") }
+        guard let answer else {
+            throw EtcdError.decoding(endpoint: url, call: call, detail: "the stream closed without an answer")
+        }
         return Lease(id: id, ttl: answer.ttl)
     }
 }

@@ -17,16 +17,20 @@ extension EtcdEndpoint {
         options.waitForReady = false
         options.timeout = timeout
         for attempt in 1...2 {
-            let token = try await transport.credentials?.token(transport: transport, endpoint: url, prefix: await apiPrefix(),
-                                                                timeout: defaultTimeout)
+            let token = try await transport.credentials?.token(
+                transport: transport, endpoint: url, prefix: await apiPrefix(),
+                timeout: defaultTimeout)
             var metadata = Metadata()
             if let token { metadata.addString(token, forKey: "token") }
             do {
                 let connection = try HTTP2ClientTransport.Posix(target: target.resolvable, transportSecurity: security)
-                return try await withGRPCClient(transport: connection) { client in try await body(client, metadata, options) }
+                return try await withGRPCClient(transport: connection) { client in
+                    try await body(client, metadata, options)
+                }
             } catch {
                 if attempt == 1, let token, let failure = error as? RPCError,
-                   transport.credentials?.rejects(message: failure.message, token: token) == true {
+                    transport.credentials?.rejects(message: failure.message, token: token) == true
+                {
                     continue
                 }
                 throw RPCTarget.classify(error, endpoint: url, call: call)

@@ -10,7 +10,8 @@ struct RPCTarget {
 
     init(url: String, call: String) throws {
         guard let parts = URLComponents(string: url), let scheme = parts.scheme, scheme == "http" || scheme == "https",
-              let host = parts.host, !host.isEmpty else {
+            let host = parts.host, !host.isEmpty
+        else {
             throw EtcdError.unreachable(endpoint: url, call: call, detail: "not an http(s)://host:port URL")
         }
         let port = parts.port ?? 2379
@@ -30,11 +31,12 @@ struct RPCTarget {
     /// certificate when given, full verification of the server's name or IP address.
     func security(_ options: TLSOptions) throws -> HTTP2ClientTransport.Posix.TransportSecurity {
         guard tls else { return .plaintext }
-        return .tls(.init(
-            certificateChain: options.certFile.map { [.file(path: $0, format: .pem)] } ?? [],
-            privateKey: options.keyFile.map { .file(path: $0, format: .pem) },
-            serverCertificateVerification: .fullVerification,
-            trustRoots: options.caFile.map { .certificates([.file(path: $0, format: .pem)]) } ?? .systemDefault))
+        return .tls(
+            .init(
+                certificateChain: options.certFile.map { [.file(path: $0, format: .pem)] } ?? [],
+                privateKey: options.keyFile.map { .file(path: $0, format: .pem) },
+                serverCertificateVerification: .fullVerification,
+                trustRoots: options.caFile.map { .certificates([.file(path: $0, format: .pem)]) } ?? .systemDefault))
     }
 
     /// Every failure as an `EtcdError` naming the endpoint, like the gateway calls.
@@ -45,7 +47,8 @@ struct RPCTarget {
         case .deadlineExceeded: return EtcdError.timeout(endpoint: endpoint, call: call, seconds: 0)
         default:
             // etcd allows snapshots to the root role only (measured on 3.4.23 and 3.5.1).
-            let hint = call == "snapshot" && rpc.message.contains("permission denied")
+            let hint =
+                call == "snapshot" && rpc.message.contains("permission denied")
                 ? " (etcd allows snapshots to users with the root role only)" : ""
             return EtcdError.rpc(endpoint: endpoint, call: call, code: rpc.code.rawValue, message: rpc.message + hint)
         }

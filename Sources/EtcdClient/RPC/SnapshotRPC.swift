@@ -14,8 +14,10 @@ extension EtcdEndpoint {
     /// far after every message (the daemon feeds its watchdog from it). Memory stays bounded by a few messages
     /// whatever the db size. The data goes to a fresh file beside `path` (O_EXCL|O_NOFOLLOW, mode 0600), is fsynced
     /// and renamed onto `path`; nothing is left on failure.
-    public func snapshot(to path: String, idleTimeout: Duration = .seconds(30),
-                         progress: (@Sendable (Int64) -> Void)? = nil) async throws -> SnapshotInfo {
+    public func snapshot(
+        to path: String, idleTimeout: Duration = .seconds(30),
+        progress: (@Sendable (Int64) -> Void)? = nil
+    ) async throws -> SnapshotInfo {
         let call = "snapshot"
         // No deadline on the call: the idle watch below is its deadline.
         return try await rpc(call, timeout: nil) { [url] client, metadata, options in
@@ -25,7 +27,8 @@ extension EtcdEndpoint {
                     group.addTask {
                         try await client.serverStreaming(
                             request: ClientRequest(message: Etcdserverpb_SnapshotRequest(), metadata: metadata),
-                            descriptor: MethodDescriptor(fullyQualifiedService: "etcdserverpb.Maintenance", method: "Snapshot"),
+                            descriptor: MethodDescriptor(
+                                fullyQualifiedService: "etcdserverpb.Maintenance", method: "Snapshot"),
                             serializer: ProtobufSerializer<Etcdserverpb_SnapshotRequest>(),
                             deserializer: ProtobufDeserializer<Etcdserverpb_SnapshotResponse>(),
                             options: options
@@ -40,8 +43,9 @@ extension EtcdEndpoint {
                         while true {
                             try await Task.sleep(for: .milliseconds(250))
                             if ContinuousClock.now - file.lastProgress > idleTimeout {
-                                throw EtcdError.timeout(endpoint: url, call: "\(call) (no data for \(idleTimeout.seconds) s)",
-                                                        seconds: idleTimeout.seconds)
+                                throw EtcdError.timeout(
+                                    endpoint: url, call: "\(call) (no data for \(idleTimeout.seconds) s)",
+                                    seconds: idleTimeout.seconds)
                             }
                         }
                     }

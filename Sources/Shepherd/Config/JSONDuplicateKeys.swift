@@ -5,7 +5,12 @@ import Foundation
 /// occurs twice in the same object, as its dotted path.
 enum JSONDuplicateKeys {
     static func first(in data: Data) -> String? {
-        struct Level { var isObject: Bool; var keys: Set<[UInt8]> = []; var expectKey: Bool; var path: String }
+        struct Level {
+            var isObject: Bool
+            var keys: Set<[UInt8]> = []
+            var expectKey: Bool
+            var path: String
+        }
         var stack: [Level] = []
         var lastKey = ""
         let bytes = [UInt8](data)

@@ -13,7 +13,8 @@ public enum PasswordFile {
             let e = errno
             switch e {
             case ELOOP: throw fail("\(path) is a symlink: point passwordFile at the file itself")
-            case ENOENT: throw fail("\(path) does not exist: write the etcd user's password there (mode 600, owned by root)")
+            case ENOENT:
+                throw fail("\(path) does not exist: write the etcd user's password there (mode 600, owned by root)")
             case EACCES: throw fail("\(path) is not readable by this process (uid \(geteuid())): chown root \(path)")
             default: throw fail("\(path): \(String(cString: strerror(e)))")
             }
@@ -26,7 +27,9 @@ public enum PasswordFile {
             throw fail("\(path) is owned by uid \(st.st_uid), not root: chown root \(path)")
         }
         guard st.st_mode & 0o077 == 0 else {
-            throw fail("\(path) is readable or writable by group or others (mode \(String(st.st_mode & 0o777, radix: 8))): chmod 600 \(path)")
+            throw fail(
+                "\(path) is readable or writable by group or others (mode \(String(st.st_mode & 0o777, radix: 8))): chmod 600 \(path)"
+            )
         }
         guard st.st_size <= limit else { throw fail("\(path) is \(st.st_size) bytes; a password file holds one line") }
         var bytes = [UInt8](repeating: 0, count: limit + 1)

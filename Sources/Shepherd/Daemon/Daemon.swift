@@ -2,8 +2,8 @@ import Foundation
 import Logging
 import Rollout
 import ServiceLifecycle
-import Systemd
 import Synchronization
+import Systemd
 import UnixSignals
 
 /// The long-running service: ticks the supervisor, reloads the config on SIGHUP, pings the watchdog while the loop
@@ -17,7 +17,10 @@ public struct Daemon: Service {
     let watcher: ChangeWatcher?
 
     public init(supervisor: Supervisor, configPath: String, logger: Logger, watcher: ChangeWatcher? = nil) {
-        self.supervisor = supervisor; self.configPath = configPath; self.logger = logger; self.watcher = watcher
+        self.supervisor = supervisor
+        self.configPath = configPath
+        self.logger = logger
+        self.watcher = watcher
     }
 
     public func run() async throws {
@@ -43,7 +46,10 @@ public struct Daemon: Service {
             let started = ContinuousClock.now
             let action = await supervisor.tick(shuttingDown: shutting)
             progress.beat()
-            if first { notifier.ready(status: await supervisor.statusLine); first = false }
+            if first {
+                notifier.ready(status: await supervisor.statusLine)
+                first = false
+            }
             if shutting, !(await supervisor.sequenceInProgress()) {
                 notifier.stopping()
                 logger.info("stopping: no sequence in progress")
@@ -60,7 +66,9 @@ public struct Daemon: Service {
                 let present = FileManager.default.fileExists(atPath: requestFile)
                 if watcher?.takeChange() == true || (present && !requestPresent) { break }
                 requestPresent = present
-                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: min(.milliseconds(100), until - .now)) }
+                try? await cancelWhenGracefulShutdown {
+                    try await Task.sleep(for: min(.milliseconds(100), until - .now))
+                }
             }
         }
     }
@@ -81,7 +89,9 @@ public struct Daemon: Service {
         do {
             let new = try Config.load(path: configPath)
             let ignored = await supervisor.reload(new)
-            logger.notice("configuration reloaded from \(configPath)\(ignored.isEmpty ? "" : "; changes to \(ignored.joined(separator: ", ")) need a restart")")
+            logger.notice(
+                "configuration reloaded from \(configPath)\(ignored.isEmpty ? "" : "; changes to \(ignored.joined(separator: ", ")) need a restart")"
+            )
         } catch {
             logger.error("reload failed, keeping the running configuration: \(error)")
         }
@@ -105,5 +115,11 @@ public final class Heartbeat: Sendable {
     private let beats = Mutex(0)
     public init() {}
     public func beat() { beats.withLock { $0 += 1 } }
-    func takeBeat() -> Bool { beats.withLock { let b = $0 > 0; $0 = 0; return b } }
+    func takeBeat() -> Bool {
+        beats.withLock {
+            let b = $0 > 0
+            $0 = 0
+            return b
+        }
+    }
 }

@@ -23,22 +23,49 @@ public final class DaemonMetrics: Sendable {
     /// The rollout last seen active, to time it when it ends.
     private let activeRollout = Mutex<(id: String, requestedAt: Double)?>(nil)
 
-    /// `version`: the daemon's own, exported as `etcd_shepherd_build_info{version}` 1 (as Prometheus' own exporters do).
+    /// `version`: the daemon's own, exported as `etcd_shepherd_build_info{version}` 1 (as Prometheus' own exporters
+    /// do).
     public init(version: String = "unknown") {
         let r = registry
-        r.makeGauge(descriptor: Self.named("build_info", "1, labelled with the version of this etcd-shepherd"), labels: [("version", version)])
-            .set(to: 1.0)
-        rolloutState = Dictionary(uniqueKeysWithValues: (["none"] + RolloutState.allCases.map(\.rawValue)).map {
-            ($0, r.makeGauge(descriptor: Self.named("rollout_state", "1 for the state of the cluster's rollout record (none: no record)"), labels: [("state", $0)]))
-        })
+        r.makeGauge(
+            descriptor: Self.named("build_info", "1, labelled with the version of this etcd-shepherd"),
+            labels: [("version", version)]
+        )
+        .set(to: 1.0)
+        rolloutState = Dictionary(
+            uniqueKeysWithValues: (["none"] + RolloutState.allCases.map(\.rawValue)).map {
+                (
+                    $0,
+                    r.makeGauge(
+                        descriptor: Self.named(
+                            "rollout_state", "1 for the state of the cluster's rollout record (none: no record)"),
+                        labels: [("state", $0)])
+                )
+            })
         lockHeld = r.makeGauge(descriptor: Self.named("lock_held", "1 while this daemon holds the upgrade lock"))
-        preflightBlocking = r.makeGauge(descriptor: Self.named("preflight_blocking", "1 while this node's preflight blocks the active rollout (see the journal for the finding)"))
-        backupTime = r.makeGauge(descriptor: Self.named("last_backup_timestamp_seconds", "When the newest snapshot in backupDir was taken (0: none)"))
-        backupSize = r.makeGauge(descriptor: Self.named("last_backup_size_bytes", "Size of the newest snapshot in backupDir"))
-        leaderChanges = r.makeGauge(descriptor: Self.named("leader_changes_seen", "etcd_server_leader_changes_seen_total of the local member, as last scraped"))
-        lastRolloutDuration = r.makeGauge(descriptor: Self.named("last_rollout_duration_seconds", "From request to the end (completed, halted or aborted) of the last rollout this daemon saw end"))
-        localDowntime = r.makeGauge(descriptor: Self.named("member_downtime_seconds", "How long the local member was down in its last upgrade (stop to verified)"))
-        tickErrors = r.makeCounter(descriptor: Self.named("tick_errors_total", "Ticks that failed (etcd unreachable, a write refused…); each is retried on the next tick"))
+        preflightBlocking = r.makeGauge(
+            descriptor: Self.named(
+                "preflight_blocking",
+                "1 while this node's preflight blocks the active rollout (see the journal for the finding)"))
+        backupTime = r.makeGauge(
+            descriptor: Self.named(
+                "last_backup_timestamp_seconds", "When the newest snapshot in backupDir was taken (0: none)"))
+        backupSize = r.makeGauge(
+            descriptor: Self.named("last_backup_size_bytes", "Size of the newest snapshot in backupDir"))
+        leaderChanges = r.makeGauge(
+            descriptor: Self.named(
+                "leader_changes_seen", "etcd_server_leader_changes_seen_total of the local member, as last scraped"))
+        lastRolloutDuration = r.makeGauge(
+            descriptor: Self.named(
+                "last_rollout_duration_seconds",
+                "From request to the end (completed, halted or aborted) of the last rollout this daemon saw end"))
+        localDowntime = r.makeGauge(
+            descriptor: Self.named(
+                "member_downtime_seconds", "How long the local member was down in its last upgrade (stop to verified)"))
+        tickErrors = r.makeCounter(
+            descriptor: Self.named(
+                "tick_errors_total",
+                "Ticks that failed (etcd unreachable, a write refused…); each is retried on the next tick"))
     }
 
     /// `etcd_shepherd_<name>` (the unit, when there is one, is already part of `name`).
@@ -62,9 +89,16 @@ public final class DaemonMetrics: Sendable {
         let current = o.rollout.map { r in o.records.filter { $0.value.rolloutID == r.id } } ?? [:]
         phases.withLock { known in
             for name in current.keys where known[name] == nil {
-                known[name] = Dictionary(uniqueKeysWithValues: MemberPhase.allCases.map {
-                    ($0, registry.makeGauge(descriptor: Self.named("member_phase", "1 for the phase of each member's record in the current rollout"), labels: [("member", name), ("phase", $0.rawValue)]))
-                })
+                known[name] = Dictionary(
+                    uniqueKeysWithValues: MemberPhase.allCases.map {
+                        (
+                            $0,
+                            registry.makeGauge(
+                                descriptor: Self.named(
+                                    "member_phase", "1 for the phase of each member's record in the current rollout"),
+                                labels: [("member", name), ("phase", $0.rawValue)])
+                        )
+                    })
             }
             for (name, gauges) in known {
                 for (phase, g) in gauges { g.set(to: current[name]?.phase == phase ? 1.0 : 0.0) }
@@ -82,7 +116,10 @@ public final class DaemonMetrics: Sendable {
     }
 
     func leaderChangesSeen(_ total: Double) { leaderChanges.set(total) }
-    func backupTaken(size: Int64, at: Double) { backupSize.set(Double(size)); backupTime.set(at) }
+    func backupTaken(size: Int64, at: Double) {
+        backupSize.set(Double(size))
+        backupTime.set(at)
+    }
     func memberDowntime(_ seconds: Double) { localDowntime.set(seconds) }
     func tickFailed() { tickErrors.increment() }
 
@@ -91,7 +128,10 @@ public final class DaemonMetrics: Sendable {
         let key = "\(id)|\(level)"
         let counter = events.withLock { all in
             if let c = all[key] { return c }
-            let c = registry.makeCounter(descriptor: Self.named("events_total", "Journal events of this daemon by kind (MESSAGE_ID name) and level"), labels: [("event", "\(id)"), ("level", level)])
+            let c = registry.makeCounter(
+                descriptor: Self.named(
+                    "events_total", "Journal events of this daemon by kind (MESSAGE_ID name) and level"),
+                labels: [("event", "\(id)"), ("level", level)])
             all[key] = c
             return c
         }

@@ -10,14 +10,19 @@ public struct Events: Sendable {
     public var metrics: DaemonMetrics?
 
     public init(logger: Logger, member: String, metrics: DaemonMetrics? = nil) {
-        self.logger = logger; self.member = member; self.metrics = metrics
+        self.logger = logger
+        self.member = member
+        self.metrics = metrics
     }
 
-    public func emit(_ id: MessageID, _ level: Logger.Level, _ message: String, rollout: RolloutRecord? = nil,
-                     phase: String? = nil, memberID: String? = nil, clusterVersion: String? = nil, reason: String? = nil,
-                     fields: Logger.Metadata = [:]) {
+    public func emit(
+        _ id: MessageID, _ level: Logger.Level, _ message: String, rollout: RolloutRecord? = nil,
+        phase: String? = nil, memberID: String? = nil, clusterVersion: String? = nil, reason: String? = nil,
+        fields: Logger.Metadata = [:]
+    ) {
         metrics?.count(id, level: "\(level)")
-        var md: Logger.Metadata = fields.merging([MessageID.metadataKey: "\(id.rawValue)", "etcd_member": "\(member)"]) { $1 }
+        var md: Logger.Metadata = fields.merging([MessageID.metadataKey: "\(id.rawValue)", "etcd_member": "\(member)"])
+        { $1 }
         if let r = rollout {
             md["shepherd_rollout_id"] = "\(r.id)"
             md["etcd_from_version"] = "\(r.from)"

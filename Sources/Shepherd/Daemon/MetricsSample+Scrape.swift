@@ -4,6 +4,7 @@ import Rollout
 extension MetricsSample {
     /// The series the core's `MetricsWatch` reads, from a parsed scrape.
     public init(_ m: MemberMetrics) {
-        self.init(leaderChangesSeen: m.leaderChangesSeen, dbSizeBytes: m.dbSizeBytes, quotaBackendBytes: m.quotaBackendBytes)
+        self.init(
+            leaderChangesSeen: m.leaderChangesSeen, dbSizeBytes: m.dbSizeBytes, quotaBackendBytes: m.quotaBackendBytes)
     }
 }

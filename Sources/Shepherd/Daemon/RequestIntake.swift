@@ -17,13 +17,18 @@ public struct RequestFile: RequestInbox {
     public init(path: String) { self.path = path }
 
     public func pending() throws -> UpgradeRequest? {
-        guard FileManager.default.fileExists(atPath: path) || (try? FileManager.default.destinationOfSymbolicLink(atPath: path)) != nil else {
+        guard
+            FileManager.default.fileExists(atPath: path)
+                || (try? FileManager.default.destinationOfSymbolicLink(atPath: path)) != nil
+        else {
             return nil
         }
         return try UpgradeRequest.read(path: path)
     }
 
-    public func settle(accepted: Bool, reason: String) { UpgradeRequest.settle(path: path, accepted: accepted, reason: reason) }
+    public func settle(accepted: Bool, reason: String) {
+        UpgradeRequest.settle(path: path, accepted: accepted, reason: reason)
+    }
 }
 
 /// Turns an operator's request into the cluster-wide rollout record: validates it, the version policy against what
@@ -38,31 +43,47 @@ public struct RequestIntake: Sendable {
     /// Names a new rollout (a time and a random suffix; the simulator passes its own, for exact replays).
     let makeID: @Sendable (Double) -> String
 
-    public init(store: RolloutStore, events: Events,
-                makeID: @escaping @Sendable (Double) -> String = { "r\(Int($0))-\(String(UInt16.random(in: 0...UInt16.max), radix: 16))" }) {
-        self.store = store; self.events = events; self.makeID = makeID
+    public init(
+        store: RolloutStore, events: Events,
+        makeID: @escaping @Sendable (Double) -> String = {
+            "r\(Int($0))-\(String(UInt16.random(in: 0...UInt16.max), radix: 16))"
+        }
+    ) {
+        self.store = store
+        self.events = events
+        self.makeID = makeID
     }
 
     /// Returns true when a new rollout was created. `config` is the caller's current one (passed, never kept, so a
     /// reload cannot race with a poll).
-    func poll(config: Config, inbox: any RequestInbox, ports: SupervisorPorts, view: ClusterView, rollout: RolloutRecord?,
-              now: Double) async -> Bool {
+    func poll(
+        config: Config, inbox: any RequestInbox, ports: SupervisorPorts, view: ClusterView, rollout: RolloutRecord?,
+        now: Double
+    ) async -> Bool {
         do {
             guard let req = try inbox.pending() else { return false }
             let rec = try await validate(req, config: config, ports: ports, view: view, rollout: rollout, now: now)
             let existing = try await store.read(avoiding: [])
-            guard try await store.createRollout(rec, replacing: existing.rollout.map { ($0, existing.rolloutModRevision) },
-                                                setAside: existing.rolloutProblem == nil ? nil : existing.rolloutModRevision) else {
-                throw UpgradeRequest.Refused(reason: "another rollout was created meanwhile (\(existing.rollout?.id ?? "?"))")
+            guard
+                try await store.createRollout(
+                    rec, replacing: existing.rollout.map { ($0, existing.rolloutModRevision) },
+                    setAside: existing.rolloutProblem == nil ? nil : existing.rolloutModRevision)
+            else {
+                throw UpgradeRequest.Refused(
+                    reason: "another rollout was created meanwhile (\(existing.rollout?.id ?? "?"))")
             }
             inbox.settle(accepted: true, reason: "rollout \(rec.id) \(rec.from) → \(rec.to)")
-            events.emit(.requestAccepted, .notice, "request accepted: rollout \(rec.id) \(rec.from) → \(rec.to)", rollout: rec, phase: "active")
+            events.emit(
+                .requestAccepted, .notice, "request accepted: rollout \(rec.id) \(rec.from) → \(rec.to)", rollout: rec,
+                phase: "active")
             for f in config.policy.advisoryFindings(running: [rec.from], target: rec.finalTarget) {
                 events.logger.warning("\(f.line)")
             }
             if rec.allowKnownBad || rec.authFingerprint != nil,
-               case let .allowed(warnings) = config.policy.evaluate(from: rec.from, to: rec.to, clusterVersion: nil, allowKnownBad: rec.allowKnownBad,
-                                                                    auth: .init(enabled: rec.authFingerprint != nil, riskAccepted: true)) {
+                case let .allowed(warnings) = config.policy.evaluate(
+                    from: rec.from, to: rec.to, clusterVersion: nil, allowKnownBad: rec.allowKnownBad,
+                    auth: .init(enabled: rec.authFingerprint != nil, riskAccepted: true))
+            {
                 for w in warnings { events.logger.warning("\(w)") }
             }
             return true
@@ -77,31 +98,41 @@ public struct RequestIntake: Sendable {
         }
     }
 
-    func validate(_ req: UpgradeRequest, config: Config, ports: SupervisorPorts, view: ClusterView, rollout: RolloutRecord?,
-                  now: Double) async throws -> RolloutRecord {
+    func validate(
+        _ req: UpgradeRequest, config: Config, ports: SupervisorPorts, view: ClusterView, rollout: RolloutRecord?,
+        now: Double
+    ) async throws -> RolloutRecord {
         let final = EtcdVersion(req.version)!
         let via = req.via.flatMap(EtcdVersion.init)
         let firstHop = via ?? final
         typealias Refused = UpgradeRequest.Refused
         let from: EtcdVersion
         let auth = VersionPolicy.Auth(enabled: config.cluster.auth != nil, riskAccepted: req.allowAuthRisk ?? false)
-        switch RequestRules.evaluate(to: firstHop, allowKnownBad: req.allowKnownBad ?? false, rollout: rollout,
-                                     members: view.members.map(\.view), clusterVersion: view.clusterVersion, auth: auth,
-                                     policy: config.policy, allowSmallCluster: config.cluster.allowSmallCluster) {
+        switch RequestRules.evaluate(
+            to: firstHop, allowKnownBad: req.allowKnownBad ?? false, rollout: rollout,
+            members: view.members.map(\.view), clusterVersion: view.clusterVersion, auth: auth,
+            policy: config.policy, allowSmallCluster: config.cluster.allowSmallCluster)
+        {
         case let .accept(version): from = version
         case let .refuse(why): throw Refused(reason: why)
         }
         // The first hop was judged above, against the cluster as it is; a second must be allowed on its own.
         let hops = VersionPolicy.hops(from: from, to: final, via: via, clusterVersion: view.clusterVersion)
         for hop in hops.dropFirst() {
-            if case let .refused(why) = config.policy.evaluate(from: hop.from, to: hop.to, clusterVersion: hop.clusterVersion,
-                                                              allowKnownBad: req.allowKnownBad ?? false, auth: auth) {
+            if case let .refused(why) = config.policy.evaluate(
+                from: hop.from, to: hop.to, clusterVersion: hop.clusterVersion,
+                allowKnownBad: req.allowKnownBad ?? false, auth: auth)
+            {
                 throw Refused(reason: "second hop: \(why)")
             }
         }
         // This node's own preflight (binaries of every hop, data dir, flags); the other daemons check theirs as gate 6.
-        let findings = await ports.preflight.checkRequest(config, request: req, from: from).filter { $0.severity == .blocking }
-        if !findings.isEmpty { throw Refused(reason: findings.map { "\($0.what) (fix: \($0.fix))" }.joined(separator: "; ")) }
+        let findings = await ports.preflight.checkRequest(config, request: req, from: from).filter {
+            $0.severity == .blocking
+        }
+        if !findings.isEmpty {
+            throw Refused(reason: findings.map { "\($0.what) (fix: \($0.fix))" }.joined(separator: "; "))
+        }
         // An auth-sensitive step accepted by the request: the users and roles as they are now, which every daemon
         // compares with what it reads while the rollout runs (a read failure here leaves the request for the next try).
         let sensitive = hops.contains { VersionPolicy.authNote(from: $0.from, to: $0.to) != nil }
@@ -109,12 +140,16 @@ public struct RequestIntake: Sendable {
         if auth.enabled && sensitive {
             do { fingerprint = try await ports.cluster.authFingerprint() } catch let e as EtcdError where e.isRefusal {
                 // Not a passing fault: the user may not read users and roles.
-                throw Refused(reason: "cannot read etcd's users and roles to watch them during this rollout (\(e)); the daemon's user needs the root role")
+                throw Refused(
+                    reason:
+                        "cannot read etcd's users and roles to watch them during this rollout (\(e)); the daemon's user needs the root role"
+                )
             }
         }
         // Intent only: the record never carries a path (every node runs its own binaryPathTemplate).
-        return RolloutRecord(id: makeID(now), from: from, to: firstHop, requestedBy: config.member.name, requestedAt: now,
-                             sha256: req.sha256?.lowercased(), binary: nil, allowKnownBad: req.allowKnownBad ?? false,
-                             authFingerprint: fingerprint, then: via == nil ? nil : [final], stage: via == nil ? nil : 0)
+        return RolloutRecord(
+            id: makeID(now), from: from, to: firstHop, requestedBy: config.member.name, requestedAt: now,
+            sha256: req.sha256?.lowercased(), binary: nil, allowKnownBad: req.allowKnownBad ?? false,
+            authFingerprint: fingerprint, then: via == nil ? nil : [final], stage: via == nil ? nil : 0)
     }
 }

@@ -17,7 +17,10 @@ enum StatusLine {
         guard let r = o.rollout, r.state == .active || r.state == .paused else {
             let local = o.local
             let role = local?.isLeader == true ? "leader" : "follower"
-            let state = local == nil ? "not in member list" : "\(local?.version?.description ?? "?") \(local?.healthy == true ? "healthy" : "UNHEALTHY") \(role)"
+            let state =
+                local == nil
+                ? "not in member list"
+                : "\(local?.version?.description ?? "?") \(local?.healthy == true ? "healthy" : "UNHEALTHY") \(role)"
             let last = o.rollout.map { "; last rollout \($0.id) \($0.state.rawValue)" } ?? ""
             return "idle: \(me) \(state); \(cluster)\(last)"
         }

@@ -16,29 +16,38 @@ extension Supervisor {
         case .acquireLock:
             let wait = Duration.milliseconds(Int64(max(2, o.timing.tickSeconds * 3) * 1000))
             if try await ports.lock.acquire(wait: wait), let h = await ports.lock.current() {
-                events.emit(.lockAcquired, .info, "\(me) holds the upgrade lock (\(h.key), revision \(h.revision))", rollout: r)
+                events.emit(
+                    .lockAcquired, .info, "\(me) holds the upgrade lock (\(h.key), revision \(h.revision))", rollout: r)
             }
 
         case let .takeBackup(leaderURL):
             guard let r, let h = o.lock else { return }
             let leader = o.members.first { $0.clientURL == leaderURL }
-            let rec = try await ports.maintenance.takeBackup(leaderURL: leaderURL, leaderID: leader.map { String($0.id, radix: 16) } ?? "",
-                                                             rolloutID: r.backupKey, node: me) { [heartbeat] _ in heartbeat.beat() }
+            let rec = try await ports.maintenance.takeBackup(
+                leaderURL: leaderURL, leaderID: leader.map { String($0.id, radix: 16) } ?? "",
+                rolloutID: r.backupKey, node: me
+            ) { [heartbeat] _ in heartbeat.beat() }
             try await fenced { try await self.ports.store.putBackupFenced(r.backupKey, rec, lock: h, avoiding: []) }
             metrics?.backupTaken(size: rec.size, at: ports.clock.wallNow())
-            events.emit(.backupTaken, .notice, "snapshot of \(leader?.name ?? leaderURL) saved to \(rec.path) (\(rec.size) bytes, sha256 \(rec.sha256))",
-                        rollout: r, phase: "backup")
+            events.emit(
+                .backupTaken, .notice,
+                "snapshot of \(leader?.name ?? leaderURL) saved to \(rec.path) (\(rec.size) bytes, sha256 \(rec.sha256))",
+                rollout: r, phase: "backup")
 
         case let .transferLeadership(leaderURL, target):
             try await ports.maintenance.transferLeadership(leaderURL: leaderURL, to: target)
-            events.emit(.leadershipTransferred, .notice, "\(me) handed leadership to \(String(target, radix: 16)) before its own upgrade", rollout: r)
+            events.emit(
+                .leadershipTransferred, .notice,
+                "\(me) handed leadership to \(String(target, radix: 16)) before its own upgrade", rollout: r)
 
         case let .beginStop(entry):
             guard let r, let h = o.lock else { return }
             var j = entry
             try ports.journal.write(j)
             if j.rollingBack {
-                events.emit(.rollback, .error, "rolling \(me) back to \(j.target): \(j.reason ?? "?")", rollout: r, phase: "rollingBack", reason: j.reason)
+                events.emit(
+                    .rollback, .error, "rolling \(me) back to \(j.target): \(j.reason ?? "?")", rollout: r,
+                    phase: "rollingBack", reason: j.reason)
             }
             try await writeRecord(r, o, phase: j.rollingBack ? .rollingBack : .stopping, lock: h, error: j.reason)
             // The stop's gate is decided again on health asked for after this instant.
@@ -50,13 +59,15 @@ extension Supervisor {
 
         case .markStopped:
             guard var j = o.journal else { return }
-            j.step = .stopped; j.downAt = ports.clock.now()
+            j.step = .stopped
+            j.downAt = ports.clock.now()
             try ports.journal.write(j)
             events.logger.info("\(me): the stop issued earlier has landed; going on")
 
         case let .rollBackWhileDown(entry):
-            events.emit(.rollback, .error, "rolling \(me) back to \(entry.target) (its member is down): \(entry.reason ?? "?")",
-                        rollout: r, phase: "rollingBack", reason: entry.reason)
+            events.emit(
+                .rollback, .error, "rolling \(me) back to \(entry.target) (its member is down): \(entry.reason ?? "?")",
+                rollout: r, phase: "rollingBack", reason: entry.reason)
             try ports.journal.write(entry)
             if let r, let h = o.lock { try await writeRecord(r, o, phase: .rollingBack, lock: h, error: entry.reason) }
 
@@ -80,9 +91,11 @@ extension Supervisor {
             try ports.journal.clear()
             _ = memory.takeDowntime()
             if let downtime { metrics?.memberDowntime(downtime) }
-            events.emit(.memberVerified, .notice,
-                        "\(me) verified on \(j.target) (down \(String(format: "%.2f", downtime ?? 0)) s)", rollout: r, phase: "done",
-                        memberID: o.local.map { String($0.id, radix: 16) })
+            events.emit(
+                .memberVerified, .notice,
+                "\(me) verified on \(j.target) (down \(String(format: "%.2f", downtime ?? 0)) s)", rollout: r,
+                phase: "done",
+                memberID: o.local.map { String($0.id, radix: 16) })
             await ports.lock.release()
             events.emit(.lockReleased, .info, "\(me) released the upgrade lock", rollout: r)
 
@@ -91,49 +104,63 @@ extension Supervisor {
             // a transient error never leaves the rollout active behind a member that gave up. Our record first: whoever
             // follows the rollout to its end (`request --wait`, status) sees its final phase with the halt.
             if let r, o.journal != nil || o.localRecord?.phase.isDestructive == true {
-                if let h = o.lock { try await writeRecord(r, o, phase: phase, lock: h, error: reason) } else {
-                    try await clearRecord(to: phase, reason: reason)   // owner clears, no lock needed
+                if let h = o.lock {
+                    try await writeRecord(r, o, phase: phase, lock: h, error: reason)
+                } else {
+                    try await clearRecord(to: phase, reason: reason)  // owner clears, no lock needed
                 }
             }
             if let r, !r.state.isTerminal {
                 // An operator's abort (or another daemon's halt) stands; the sequence still ends cleanly.
-                _ = try await ports.store.setRolloutState(.halted, reason: reason, allowedFrom: [.active, .paused], avoiding: [localURL])
+                _ = try await ports.store.setRolloutState(
+                    .halted, reason: reason, allowedFrom: [.active, .paused], avoiding: [localURL])
             }
             // Our member is down: the journal stays, and the recovery (no lock needed) brings it up.
             if !keepJournal { try ports.journal.clear() }
-            events.emit(.rolloutHalted, .critical, "rollout halted: \(reason)", rollout: r, phase: "halted", reason: reason)
+            events.emit(
+                .rolloutHalted, .critical, "rollout halted: \(reason)", rollout: r, phase: "halted", reason: reason)
             await releaseIfHeld(o)
 
         case .release:
             await releaseIfHeld(o)
 
         case .markCompleted:
-            let done = try await ports.store.setRolloutState(.completed, reason: nil, allowedFrom: [.active], avoiding: [])
-            events.emit(.rolloutCompleted, .notice, "rollout \(done.id) completed: cluster on \(done.to), cluster version \(o.clusterVersion ?? "?")",
-                        rollout: done, phase: "completed", clusterVersion: o.clusterVersion)
+            let done = try await ports.store.setRolloutState(
+                .completed, reason: nil, allowedFrom: [.active], avoiding: [])
+            events.emit(
+                .rolloutCompleted, .notice,
+                "rollout \(done.id) completed: cluster on \(done.to), cluster version \(o.clusterVersion ?? "?")",
+                rollout: done, phase: "completed", clusterVersion: o.clusterVersion)
 
         case .advanceHop:
             guard let r else { return }
             let next = try await ports.store.advanceHop(r)
-            events.emit(.hopCompleted, .notice, "rollout \(r.id): every member on \(r.to), cluster version \(o.clusterVersion ?? "?"); next hop \(next.from) → \(next.to)",
-                        rollout: next, phase: "active", clusterVersion: o.clusterVersion)
+            events.emit(
+                .hopCompleted, .notice,
+                "rollout \(r.id): every member on \(r.to), cluster version \(o.clusterVersion ?? "?"); next hop \(next.from) → \(next.to)",
+                rollout: next, phase: "active", clusterVersion: o.clusterVersion)
 
         case let .restoreLink(path):
-            events.logger.warning("\(me): the member runs another binary than the link named; binary link \(config.member.binaryLink) → \(path)")
+            events.logger.warning(
+                "\(me): the member runs another binary than the link named; binary link \(config.member.binaryLink) → \(path)"
+            )
             try ports.link.point(to: path)
 
         case let .leaveSequence(reason):
             try await clearRecord(to: .interrupted, reason: reason)
             try ports.journal.clear()
-            events.emit(.sequenceLeft, .warning, "\(me) left its sequence and cleared its record: \(reason)",
-                        rollout: r, phase: "interrupted", reason: reason)
+            events.emit(
+                .sequenceLeft, .warning, "\(me) left its sequence and cleared its record: \(reason)",
+                rollout: r, phase: "interrupted", reason: reason)
             await releaseIfHeld(o)
         }
     }
 
     /// The steps that bring our own member back up. They need no read of etcd, so they also run when the cluster
     /// cannot be observed (`Decide.offline`); the record write after a start is then left to the next steps.
-    func performOffline(_ action: Action, rollout r: RolloutRecord? = nil, observation o: Observation? = nil) async throws {
+    func performOffline(
+        _ action: Action, rollout r: RolloutRecord? = nil, observation o: Observation? = nil
+    ) async throws {
         let me = config.member.name
         switch action {
         case let .switchBinary(path):
@@ -147,13 +174,16 @@ extension Supervisor {
             guard var j = try ports.journal.read() else { return }
             if j.step == .started {
                 // Started before, found dead (a lone member seen only offline): this start counts as a failure.
-                j.startFailures += 1; j.lastError = "exited after its start"
+                j.startFailures += 1
+                j.lastError = "exited after its start"
             }
             do { try await ports.controller.start() } catch {
-                j.startFailures += 1; j.lastError = "\(error)"
+                j.startFailures += 1
+                j.lastError = "\(error)"
                 try ports.journal.write(j)
-                events.emit(.startFailed, .error, "starting \(me) on \(j.target) failed (attempt \(j.startFailures)): \(error)",
-                            rollout: r, phase: "starting", reason: "\(error)")
+                events.emit(
+                    .startFailed, .error, "starting \(me) on \(j.target) failed (attempt \(j.startFailures)): \(error)",
+                    rollout: r, phase: "starting", reason: "\(error)")
                 throw error
             }
             j.step = .started
@@ -172,18 +202,22 @@ extension Supervisor {
             }
             events.logger.warning("\(me): starting the member left down by an interrupted sequence")
             // Journalled first: it is started once, then given time to answer.
-            j.recoveryStartedAt = ports.clock.now(); j.recoveryStarts += 1
+            j.recoveryStartedAt = ports.clock.now()
+            j.recoveryStarts += 1
             try ports.journal.write(j)
             try await ports.controller.start()
 
         case .markStopped:
             guard var j = try ports.journal.read() else { return }
-            j.step = .stopped; j.downAt = ports.clock.now()
+            j.step = .stopped
+            j.downAt = ports.clock.now()
             try ports.journal.write(j)
 
         case let .rollBackWhileDown(entry):
-            events.emit(.rollback, .error, "rolling \(me) back to \(entry.target) (its member is down, the cluster unobservable): \(entry.reason ?? "?")",
-                        phase: "rollingBack", reason: entry.reason)
+            events.emit(
+                .rollback, .error,
+                "rolling \(me) back to \(entry.target) (its member is down, the cluster unobservable): \(entry.reason ?? "?")",
+                phase: "rollingBack", reason: entry.reason)
             try ports.journal.write(entry)
 
         default:
@@ -202,12 +236,15 @@ extension Supervisor {
         let now = ports.clock.now()
         let lease = await ports.lock.current()?.leaseRemaining ?? 0
         guard now <= issueBy, lease >= minLease else {
-            throw StoreError(detail: "not stopping \(me): " + (now > issueBy
-                ? "the gate's observation is \(String(format: "%.1f", now - issueBy)) s past its window; observing again"
-                : "the lock lease has \(String(format: "%.1f", lease)) s left; renewing first"))
+            throw StoreError(
+                detail: "not stopping \(me): "
+                    + (now > issueBy
+                        ? "the gate's observation is \(String(format: "%.1f", now - issueBy)) s past its window; observing again"
+                        : "the lock lease has \(String(format: "%.1f", lease)) s left; renewing first"))
         }
-        events.emit(.memberStopping, .notice, "stopping \(me) for \(j.target)\(j.rollingBack ? " (rollback)" : "")", rollout: r,
-                    phase: j.rollingBack ? "rollingBack" : "stopping", memberID: o.local.map { String($0.id, radix: 16) })
+        events.emit(
+            .memberStopping, .notice, "stopping \(me) for \(j.target)\(j.rollingBack ? " (rollback)" : "")", rollout: r,
+            phase: j.rollingBack ? "rollingBack" : "stopping", memberID: o.local.map { String($0.id, radix: 16) })
         j.stoppedAt = now
         try ports.journal.write(j)
         let journal = ports.journal
@@ -219,7 +256,8 @@ extension Supervisor {
         })
         // Re-read: the ticket was journalled meanwhile.
         j = (try ports.journal.read()) ?? j
-        j.step = .stopped; j.downAt = ports.clock.now()
+        j.step = .stopped
+        j.downAt = ports.clock.now()
         try ports.journal.write(j)
     }
 
@@ -230,22 +268,32 @@ extension Supervisor {
         let snap = try await ports.store.read(avoiding: [localURL])
         guard let rec = snap.records[me], rec.phase.isDestructive else { return }
         var cleared = rec
-        cleared.phase = phase; cleared.error = reason; cleared.updatedAt = ports.clock.wallNow()
+        cleared.phase = phase
+        cleared.error = reason
+        cleared.updatedAt = ports.clock.wallNow()
         guard try await ports.store.writeRecordCAS(me, cleared, modRevision: snap.recordModRevisions[me] ?? 0) else {
             throw StoreError(detail: "record of \(me) changed while clearing it; retrying")
         }
     }
 
-    func writeRecord(_ r: RolloutRecord, _ o: Observation, phase: MemberPhase, lock h: LockHold, error: String? = nil,
-                     downtime: Double? = nil, processStartTime: Double? = nil) async throws {
+    func writeRecord(
+        _ r: RolloutRecord, _ o: Observation, phase: MemberPhase, lock h: LockHold, error: String? = nil,
+        downtime: Double? = nil, processStartTime: Double? = nil
+    ) async throws {
         let id = o.local.map { String($0.id, radix: 16) } ?? o.localRecord?.memberID ?? ""
-        let rec = MemberRecord(rolloutID: r.id, memberID: o.localRecord?.memberID ?? id, phase: phase, from: r.from, to: r.to,
-                               leaseID: String(UInt64(bitPattern: h.leaseID), radix: 16), lockRevision: h.revision,
-                               updatedAt: ports.clock.wallNow(), error: error, downtimeSeconds: downtime, processStartTime: processStartTime)
-        try await fenced { try await self.ports.store.writeRecordFenced(self.config.member.name, rec, lock: h, avoiding: [self.localURL]) }
+        let rec = MemberRecord(
+            rolloutID: r.id, memberID: o.localRecord?.memberID ?? id, phase: phase, from: r.from, to: r.to,
+            leaseID: String(UInt64(bitPattern: h.leaseID), radix: 16), lockRevision: h.revision,
+            updatedAt: ports.clock.wallNow(), error: error, downtimeSeconds: downtime,
+            processStartTime: processStartTime)
+        try await fenced {
+            try await self.ports.store.writeRecordFenced(
+                self.config.member.name, rec, lock: h, avoiding: [self.localURL])
+        }
     }
 
-    /// A fenced write whose fence failed means the lock is gone: forget it, so the next tick takes the owner-clears path.
+    /// A fenced write whose fence failed means the lock is gone: forget it, so the next tick takes the owner-clears
+    /// path.
     func fenced(_ body: () async throws -> Void) async throws {
         do { try await body() } catch let e as RolloutStore.FenceLost {
             await ports.lock.markLost(e.detail)

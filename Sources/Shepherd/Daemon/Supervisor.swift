@@ -36,7 +36,10 @@ public actor Supervisor {
     /// The daemon's own metrics (nil in the simulator).
     let metrics: DaemonMetrics?
 
-    public init(config: Config, ports: SupervisorPorts, logger: Logger, intake: RequestIntake? = nil, metrics: DaemonMetrics? = nil) {
+    public init(
+        config: Config, ports: SupervisorPorts, logger: Logger, intake: RequestIntake? = nil,
+        metrics: DaemonMetrics? = nil
+    ) {
         self.config = config
         self.ports = ports
         events = Events(logger: logger, member: config.member.name, metrics: metrics)
@@ -49,20 +52,26 @@ public actor Supervisor {
 
     /// The production wiring: etcd through `cluster` (its endpoints grow with the member list), the lease lock, the
     /// local journal and binary link, and the request file.
-    public static func live(config: Config, cluster: EtcdCluster, controller: any MemberController, logger: Logger,
-                            metrics: DaemonMetrics? = nil, streams: any LocalStreams = NoStreams()) -> Supervisor {
+    public static func live(
+        config: Config, cluster: EtcdCluster, controller: any MemberController, logger: Logger,
+        metrics: DaemonMetrics? = nil, streams: any LocalStreams = NoStreams()
+    ) -> Supervisor {
         let store = RolloutStore(prefix: config.cluster.keyPrefix, cluster: cluster)
         let clock = SystemClock()
         let ports = SupervisorPorts(
             cluster: LiveCluster(cluster: cluster, stateDir: config.stateDir, clock: clock), store: store,
-            lock: LeaseLock(cluster: cluster, name: store.lockName, ttlSeconds: config.timing.lockTTLSeconds,
-                            localURL: config.member.clientURL, clock: clock),
+            lock: LeaseLock(
+                cluster: cluster, name: store.lockName, ttlSeconds: config.timing.lockTTLSeconds,
+                localURL: config.member.clientURL, clock: clock),
             controller: controller, link: BinaryLink(path: config.member.binaryLink),
             journal: LocalJournal(stateDir: config.stateDir, clock: clock),
-            maintenance: EtcdMaintenance(cluster: cluster, backupDir: config.backupDir, retention: config.backupRetention, clock: clock),
+            maintenance: EtcdMaintenance(
+                cluster: cluster, backupDir: config.backupDir, retention: config.backupRetention, clock: clock),
             preflight: LivePreflight(), clock: clock, streams: streams, requests: RequestFile(path: config.requestFile))
         let events = Events(logger: logger, member: config.member.name, metrics: metrics)
-        return Supervisor(config: config, ports: ports, logger: logger, intake: RequestIntake(store: store, events: events), metrics: metrics)
+        return Supervisor(
+            config: config, ports: ports, logger: logger, intake: RequestIntake(store: store, events: events),
+            metrics: metrics)
     }
 
     var localURL: String { config.member.clientURL }
@@ -76,14 +85,20 @@ public actor Supervisor {
         if new.controller != config.controller { ignored.append("controller") }
         if new.timing.lockTTLSeconds != config.timing.lockTTLSeconds { ignored.append("timing.lockTTLSeconds") }
         var applied = config
-        if new.requestFile != config.requestFile, ports.requests is RequestFile { ports.requests = RequestFile(path: new.requestFile) }
-        applied.timing = new.timing; applied.requestFile = new.requestFile; applied.backupDir = new.backupDir
-        applied.policyDir = new.policyDir; applied.policy = new.policy
-        applied.timing.lockTTLSeconds = config.timing.lockTTLSeconds   // the lock's lease keeps the TTL it started with
+        if new.requestFile != config.requestFile, ports.requests is RequestFile {
+            ports.requests = RequestFile(path: new.requestFile)
+        }
+        applied.timing = new.timing
+        applied.requestFile = new.requestFile
+        applied.backupDir = new.backupDir
+        applied.policyDir = new.policyDir
+        applied.policy = new.policy
+        applied.timing.lockTTLSeconds = config.timing.lockTTLSeconds  // the lock's lease keeps the TTL it started with
         // The stop needs this much lease left; more than the TTL in use could never be met.
         if applied.timing.minLeaseRemainingSeconds >= Double(applied.timing.lockTTLSeconds) {
             applied.timing.minLeaseRemainingSeconds = config.timing.minLeaseRemainingSeconds
-            ignored.append("timing.minLeaseRemainingSeconds (must stay below the lock TTL \(applied.timing.lockTTLSeconds) s)")
+            ignored.append(
+                "timing.minLeaseRemainingSeconds (must stay below the lock TTL \(applied.timing.lockTTLSeconds) s)")
         }
         config = applied
         preflightMemory.forget()
@@ -113,7 +128,10 @@ public actor Supervisor {
             // No sequence of ours in flight: the change watch on our own member may be open (closed before our stop).
             if obs.journal == nil { ports.streams.reopen() }
             if !shuttingDown, obs.journal == nil, let intake, let inbox = ports.requests,
-               await intake.poll(config: config, inbox: inbox, ports: ports, view: view, rollout: obs.rollout, now: ports.clock.wallNow()) {
+                await intake.poll(
+                    config: config, inbox: inbox, ports: ports, view: view, rollout: obs.rollout,
+                    now: ports.clock.wallNow())
+            {
                 (obs, view) = try await observe()
             }
             let action = Decide.next(obs)
@@ -127,7 +145,10 @@ public actor Supervisor {
         } catch {
             metrics?.tickFailed()
             let text = "tick failed: \(error)"
-            if text != lastWait { events.logger.warning("\(text)"); lastWait = text }
+            if text != lastWait {
+                events.logger.warning("\(text)")
+                lastWait = text
+            }
             setStatus("\(config.member.name): error: \(error)")
             return .wait(text)
         }
@@ -136,8 +157,9 @@ public actor Supervisor {
     func offlineAction() async throws -> Action? {
         let journal = try ports.journal.read()
         guard journal != nil else { return nil }
-        return Decide.offline(journal: journal, lockHeld: await ports.lock.current() != nil, process: await ports.controller.process(),
-                              binaryPathTemplate: config.member.binaryPathTemplate, now: ports.clock.now(), timing: config.timing)
+        return Decide.offline(
+            journal: journal, lockHeld: await ports.lock.current() != nil, process: await ports.controller.process(),
+            binaryPathTemplate: config.member.binaryPathTemplate, now: ports.clock.now(), timing: config.timing)
     }
 
     func observe() async throws -> (Observation, ClusterView) {
@@ -149,7 +171,8 @@ public actor Supervisor {
         // Every member's process when the rollout may complete, and at the stop's gate (the record written, no stop
         // issued): no verified member may have restarted unseen. (~150 KB a member: not on every gated tick.)
         let gating = entry.map { $0.step == .stopping && $0.stoppedAt == nil } ?? false
-        let scope: ClusterObserver.MetricsScope = completing || gating ? .all : scrape ? .member(clientURL: localURL) : .none
+        let scope: ClusterObserver.MetricsScope =
+            completing || gating ? .all : scrape ? .member(clientURL: localURL) : .none
         let view = try await ports.cluster.observe(metrics: scope)
         if scrape { lastScrape = now }
         let snap = try await ports.store.read(avoiding: [])
@@ -160,18 +183,24 @@ public actor Supervisor {
         var blocking: [String] = []
         if let r = snap.rollout, r.state == .active { blocking = await preflight(r) }
         let process = await ports.controller.process()
-        let pending: Bool? = entry?.stoppedAt == nil ? nil : await ports.controller.stopPending(ticket: entry?.stopTicket)
+        let pending: Bool? =
+            entry?.stoppedAt == nil ? nil : await ports.controller.stopPending(ticket: entry?.stopTicket)
 
         let held = await ports.lock.current()
         if let why = await ports.lock.takeLossReason() { events.logger.warning("lock lost: \(why)") }
         var obs = Observation(
             localName: config.member.name, members: members, clusterVersion: view.clusterVersion, rollout: snap.rollout,
-            records: snap.records, backup: snap.rollout.flatMap { snap.backups[$0.backupKey] }, lock: held, journal: entry,
+            records: snap.records, backup: snap.rollout.flatMap { snap.backups[$0.backupKey] }, lock: held,
+            journal: entry,
             preflightBlocking: blocking, localProcess: process, observedAt: view.startedAt,
-            allowSmallCluster: config.cluster.allowSmallCluster, undecodableRecords: snap.undecodableRecords, now: ports.clock.now(),
+            allowSmallCluster: config.cluster.allowSmallCluster, undecodableRecords: snap.undecodableRecords,
+            now: ports.clock.now(),
             timing: config.timing)
         obs.localStartTime = view.metrics[localURL]?.processStartTime
-        obs.startTimes = Dictionary(uniqueKeysWithValues: view.members.compactMap { m in view.metrics[m.clientURL]?.processStartTime.map { (m.name, $0) } })
+        obs.startTimes = Dictionary(
+            uniqueKeysWithValues: view.members.compactMap { m in
+                view.metrics[m.clientURL]?.processStartTime.map { (m.name, $0) }
+            })
         obs.stopPending = pending
         obs.linkTarget = ports.link.target()
         obs.binaryPathTemplate = config.member.binaryPathTemplate
@@ -181,11 +210,18 @@ public actor Supervisor {
         // would still be acted on: the rollout active, or stopped short of completion with the binary rollback still
         // possible. Watched only every `metricsInterval`, a halted rollout's restarted member was seen on one tick
         // and not on the next: its daemon took the lock and let it go every 5 s, never rolling it back.
-        watchingLocal = snap.rollout.map { r in
-            guard r.state != .completed, let mine = obs.localRecord, mine.phase == .done, mine.to == r.to else { return false }
-            return r.state == .active || Decide.binaryRollbackAllowed(from: r.from, to: r.to, clusterVersion: view.clusterVersion) == true
-        } ?? false
-        completing = snap.rollout.map { r in r.state == .active && members.allSatisfy { $0.version == r.to && obs.record($0.name)?.phase == .done } } ?? false
+        watchingLocal =
+            snap.rollout.map { r in
+                guard r.state != .completed, let mine = obs.localRecord, mine.phase == .done, mine.to == r.to else {
+                    return false
+                }
+                return r.state == .active
+                    || Decide.binaryRollbackAllowed(from: r.from, to: r.to, clusterVersion: view.clusterVersion) == true
+            } ?? false
+        completing =
+            snap.rollout.map { r in
+                r.state == .active && members.allSatisfy { $0.version == r.to && obs.record($0.name)?.phase == .done }
+            } ?? false
         for e in memory.advance(&obs) { reportHealth(e, view: view, rollout: snap.rollout) }
         return (obs, view)
     }
@@ -196,7 +232,8 @@ public actor Supervisor {
         guard config.cluster.auth != nil else { return nil }
         guard let r, r.watchesAuth, r.state == .active else { return AuthView(fingerprint: nil) }
         do { return AuthView(fingerprint: try await ports.cluster.authFingerprint()) } catch {
-            events.logger.warning("cannot read etcd users and roles (\(error)); no member is stopped until they can be read")
+            events.logger.warning(
+                "cannot read etcd users and roles (\(error)); no member is stopped until they can be read")
             return AuthView(fingerprint: nil)
         }
     }
@@ -208,8 +245,10 @@ public actor Supervisor {
         let findings = await ports.preflight.check(config, rollout: r)
         let blocking = findings.filter { $0.severity == .blocking }.map { "\($0.what); \($0.fix)" }
         if preflightMemory.record(blocking, for: r, now: now) {
-            events.emit(.preflightBlocked, .error, "preflight blocks \(config.member.name): \(blocking.joined(separator: " | "))",
-                        rollout: r, reason: blocking.joined(separator: " | "))
+            events.emit(
+                .preflightBlocked, .error,
+                "preflight blocks \(config.member.name): \(blocking.joined(separator: " | "))",
+                rollout: r, reason: blocking.joined(separator: " | "))
         }
         return blocking
     }
@@ -220,13 +259,18 @@ public actor Supervisor {
         let detail = view.members.first { $0.name == config.member.name }
         switch e {
         case .localRecovered:
-            events.emit(.memberRecovered, .notice, "\(config.member.name) is healthy again", rollout: rollout, memberID: detail?.idHex)
+            events.emit(
+                .memberRecovered, .notice, "\(config.member.name) is healthy again", rollout: rollout,
+                memberID: detail?.idHex)
         case .localUnhealthy:
-            events.emit(.memberUnhealthy, .warning, "\(config.member.name) is unhealthy: \(detail?.problem ?? "?")",
-                        rollout: rollout, memberID: detail?.idHex, reason: detail?.problem)
+            events.emit(
+                .memberUnhealthy, .warning, "\(config.member.name) is unhealthy: \(detail?.problem ?? "?")",
+                rollout: rollout, memberID: detail?.idHex, reason: detail?.problem)
         case .localRestarted:
-            events.emit(.memberUnhealthy, .error, "\(config.member.name) restarted while it was being verified (its process start time changed)",
-                        rollout: rollout, memberID: detail?.idHex, reason: "restarted during verification")
+            events.emit(
+                .memberUnhealthy, .error,
+                "\(config.member.name) restarted while it was being verified (its process start time changed)",
+                rollout: rollout, memberID: detail?.idHex, reason: "restarted during verification")
         }
     }
 
@@ -235,17 +279,21 @@ public actor Supervisor {
         reportedUnreadable = snap.undecodable
         for key in snap.undecodable {
             if key.hasSuffix("/rollout"), let why = snap.rolloutProblem {
-                events.emit(.recordUnreadable, .error, "\(key) is set aside: \(why); nothing runs until a new request replaces it",
-                            reason: why)
+                events.emit(
+                    .recordUnreadable, .error,
+                    "\(key) is set aside: \(why); nothing runs until a new request replaces it",
+                    reason: why)
                 continue
             }
-            events.emit(.recordUnreadable, .error,
-                        "\(key) cannot be read by this daemon (a newer daemon's record or a corrupted value); it blocks every stop until fixed: upgrade this daemon, or once that member's daemon is gone and the member is up, remove the key (etcdctl del \(key))",
-                        reason: key)
+            events.emit(
+                .recordUnreadable, .error,
+                "\(key) cannot be read by this daemon (a newer daemon's record or a corrupted value); it blocks every stop until fixed: upgrade this daemon, or once that member's daemon is gone and the member is up, remove the key (etcdctl del \(key))",
+                reason: key)
         }
     }
 
-    /// The local member's `/metrics` (every `metricsInterval`): leader changes it saw, its db against the backend quota.
+    /// The local member's `/metrics` (every `metricsInterval`): leader changes it saw, its db against the backend
+    /// quota.
     func reportMetrics(_ m: MemberMetrics, view: ClusterView, rollout: RolloutRecord?) {
         let me = config.member.name
         for event in metricsWatch.update(MetricsSample(m)) {
@@ -253,14 +301,19 @@ public actor Supervisor {
             case let .leaderChanged(total, by):
                 metrics?.leaderChangesSeen(Double(total))
                 let leader = view.members.first(where: \.isLeader)?.name ?? "none yet"
-                events.emit(.leaderChanged, .notice, "\(me) saw a leader change (\(by) new, \(total) since it started); leader now \(leader)",
-                            rollout: rollout, fields: ["etcd_leader_changes_seen": "\(total)", "etcd_leader": "\(leader)"])
+                events.emit(
+                    .leaderChanged, .notice,
+                    "\(me) saw a leader change (\(by) new, \(total) since it started); leader now \(leader)",
+                    rollout: rollout, fields: ["etcd_leader_changes_seen": "\(total)", "etcd_leader": "\(leader)"])
             case let .dbNearQuota(size, quota):
-                events.emit(.dbNearQuota, .warning,
-                            "\(me) db is \(StatusReport.bytes(size)) of its \(StatusReport.bytes(quota)) quota: defragment or compact before NOSPACE stops writes",
-                            rollout: rollout, fields: ["etcd_db_size_bytes": "\(size)", "etcd_quota_backend_bytes": "\(quota)"])
+                events.emit(
+                    .dbNearQuota, .warning,
+                    "\(me) db is \(StatusReport.bytes(size)) of its \(StatusReport.bytes(quota)) quota: defragment or compact before NOSPACE stops writes",
+                    rollout: rollout, fields: ["etcd_db_size_bytes": "\(size)", "etcd_quota_backend_bytes": "\(quota)"])
             case let .dbBelowQuota(size, quota):
-                events.logger.notice("\(me) db is back under \(Int(MetricsWatch.nearQuota * 100))% of its quota (\(StatusReport.bytes(size)) of \(StatusReport.bytes(quota)))")
+                events.logger.notice(
+                    "\(me) db is back under \(Int(MetricsWatch.nearQuota * 100))% of its quota (\(StatusReport.bytes(size)) of \(StatusReport.bytes(quota)))"
+                )
             }
         }
     }
@@ -272,7 +325,10 @@ public actor Supervisor {
             metrics.observe(o, now: ports.clock.wallNow())
             if let file = config.metrics?.textfile {
                 // The textfile collector reads whole files: write beside, rename over.
-                do { try FileIO.writeAtomically(Data(metrics.exposition().utf8), to: file, mode: 0o644); textfileFailing = false } catch {
+                do {
+                    try FileIO.writeAtomically(Data(metrics.exposition().utf8), to: file, mode: 0o644)
+                    textfileFailing = false
+                } catch {
                     if !textfileFailing { events.logger.warning("metrics textfile \(file): \(error)") }
                     textfileFailing = true
                 }

@@ -13,10 +13,17 @@ public struct UpgradeRequest: Codable, Sendable, Equatable {
     /// An intermediate version to roll to first, as one rollout in two hops (`request 3.6.4 --via 3.5.26`).
     public var via: String?
 
-    public init(version: String, binary: String? = nil, sha256: String? = nil, allowKnownBad: Bool? = nil, allowAuthRisk: Bool? = nil,
-                via: String? = nil) {
-        self.version = version; self.binary = binary; self.sha256 = sha256; self.allowKnownBad = allowKnownBad
-        self.allowAuthRisk = allowAuthRisk; self.via = via
+    public init(
+        version: String, binary: String? = nil, sha256: String? = nil, allowKnownBad: Bool? = nil,
+        allowAuthRisk: Bool? = nil,
+        via: String? = nil
+    ) {
+        self.version = version
+        self.binary = binary
+        self.sha256 = sha256
+        self.allowKnownBad = allowKnownBad
+        self.allowAuthRisk = allowAuthRisk
+        self.via = via
     }
 
     public struct Refused: Error, CustomStringConvertible, Sendable {
@@ -35,15 +42,27 @@ public struct UpgradeRequest: Codable, Sendable, Equatable {
         try checkOwnership(dir.isEmpty ? "." : dir, what: "the request file's folder", stat: { lstat($0, &$1) })
         let fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
         guard fd >= 0 else {
-            if errno == ELOOP { throw Refused(reason: "\(path) is a symlink; write the request file itself there (etcd-shepherd request does)") }
+            if errno == ELOOP {
+                throw Refused(
+                    reason: "\(path) is a symlink; write the request file itself there (etcd-shepherd request does)")
+            }
             throw Refused(reason: "cannot open \(path): \(String(cString: strerror(errno)))")
         }
         defer { close(fd) }
         var st = stat()
-        guard fstat(fd, &st) == 0 else { throw Refused(reason: "cannot stat \(path): \(String(cString: strerror(errno)))") }
+        guard fstat(fd, &st) == 0 else {
+            throw Refused(reason: "cannot stat \(path): \(String(cString: strerror(errno)))")
+        }
         guard (st.st_mode & S_IFMT) == S_IFREG else { throw Refused(reason: "\(path) is not a regular file") }
-        try checkOwnership(path, what: "the request file", stat: { _, s in s = st; return 0 })
-        guard st.st_size <= maxSize else { throw Refused(reason: "\(path) is \(st.st_size) bytes; a request is under \(maxSize)") }
+        try checkOwnership(
+            path, what: "the request file",
+            stat: { _, s in
+                s = st
+                return 0
+            })
+        guard st.st_size <= maxSize else {
+            throw Refused(reason: "\(path) is \(st.st_size) bytes; a request is under \(maxSize)")
+        }
         var data = Data(count: maxSize + 1)
         var n = 0
         while n <= maxSize {
@@ -59,21 +78,34 @@ public struct UpgradeRequest: Codable, Sendable, Equatable {
     /// Owned by root or the daemon's user, writable by nobody else.
     static func checkOwnership(_ path: String, what: String, stat statCall: (String, inout stat) -> Int32) throws {
         var st = stat()
-        guard statCall(path, &st) == 0 else { throw Refused(reason: "cannot stat \(what) \(path): \(String(cString: strerror(errno)))") }
+        guard statCall(path, &st) == 0 else {
+            throw Refused(reason: "cannot stat \(what) \(path): \(String(cString: strerror(errno)))")
+        }
         guard st.st_uid == 0 || st.st_uid == geteuid() else {
-            throw Refused(reason: "\(what) \(path) is owned by uid \(st.st_uid), not root or the daemon's user: chown root \(path)")
+            throw Refused(
+                reason:
+                    "\(what) \(path) is owned by uid \(st.st_uid), not root or the daemon's user: chown root \(path)")
         }
         guard st.st_mode & (S_IWGRP | S_IWOTH) == 0 else {
-            throw Refused(reason: "\(what) \(path) is group- or world-writable (mode \(String(st.st_mode & 0o777, radix: 8))): chmod go-w \(path)")
+            throw Refused(
+                reason:
+                    "\(what) \(path) is group- or world-writable (mode \(String(st.st_mode & 0o777, radix: 8))): chmod go-w \(path)"
+            )
         }
     }
 
     public static func parse(_ data: Data) throws -> UpgradeRequest {
         let root: [String: JSONValue]
-        if data.isEmpty { throw Refused(reason: "the request is empty; write {\"version\": \"3.5.1\"} (etcd-shepherd request does)") }
-        if let dup = JSONDuplicateKeys.first(in: data) { throw Refused(reason: "request key \(dup) appears twice; write it once") }
+        if data.isEmpty {
+            throw Refused(reason: "the request is empty; write {\"version\": \"3.5.1\"} (etcd-shepherd request does)")
+        }
+        if let dup = JSONDuplicateKeys.first(in: data) {
+            throw Refused(reason: "request key \(dup) appears twice; write it once")
+        }
         do {
-            guard let o = try JSONValue.object(from: data) else { throw Refused(reason: "the request must be a JSON object") }
+            guard let o = try JSONValue.object(from: data) else {
+                throw Refused(reason: "the request must be a JSON object")
+            }
             root = o
         } catch let e as Refused { throw e } catch {
             throw Refused(reason: "the request is not valid JSON: \(JSONProblem.describe(data))")
@@ -81,13 +113,16 @@ public struct UpgradeRequest: Codable, Sendable, Equatable {
         let r = Reader(root, path: "")
         do {
             try r.allow(["version", "binary", "sha256", "allowKnownBad", "allowAuthRisk", "via"])
-            let req = UpgradeRequest(version: try r.string("version"), binary: try r.optionalAbsPath("binary"),
-                                     sha256: try r.optionalString("sha256"), allowKnownBad: try r.optionalBool("allowKnownBad"),
-                                     allowAuthRisk: try r.optionalBool("allowAuthRisk"), via: try r.optionalString("via"))
+            let req = UpgradeRequest(
+                version: try r.string("version"), binary: try r.optionalAbsPath("binary"),
+                sha256: try r.optionalString("sha256"), allowKnownBad: try r.optionalBool("allowKnownBad"),
+                allowAuthRisk: try r.optionalBool("allowAuthRisk"), via: try r.optionalString("via"))
             if let why = EtcdVersion.problemAsRequested(req.version) { throw Refused(reason: "version \(why)") }
             if let via = req.via {
                 if let why = EtcdVersion.problemAsRequested(via) { throw Refused(reason: "via \(why)") }
-                if EtcdVersion(via) == EtcdVersion(req.version) { throw Refused(reason: "via \(via) is the target itself; drop via") }
+                if EtcdVersion(via) == EtcdVersion(req.version) {
+                    throw Refused(reason: "via \(via) is the target itself; drop via")
+                }
             }
             if let s = req.sha256, s.count != 64 || !s.allSatisfy(\.isHexDigit) {
                 throw Refused(reason: "sha256 must be 64 hex digits")
@@ -109,7 +144,8 @@ public struct UpgradeRequest: Codable, Sendable, Equatable {
     /// Moves a handled request aside (`.accepted` / `.rejected`) and records why in `<file>.status`.
     public static func settle(path: String, accepted: Bool, reason: String) {
         // The status first: whoever sees the renamed file finds the matching reason beside it.
-        let line = "\(accepted ? "accepted" : "rejected") at \(ISO8601DateFormatter().string(from: Date())): \(reason)\n"
+        let line =
+            "\(accepted ? "accepted" : "rejected") at \(ISO8601DateFormatter().string(from: Date())): \(reason)\n"
         try? FileIO.writeAtomically(Data(line.utf8), to: path + ".status", mode: 0o644)
         let target = path + (accepted ? ".accepted" : ".rejected")
         unlink(target)

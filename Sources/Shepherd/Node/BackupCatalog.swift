@@ -10,7 +10,10 @@ public enum BackupCatalog {
         public struct Peer: Codable, Sendable, Equatable {
             public let name: String
             public let peerURL: String
-            public init(name: String, peerURL: String) { self.name = name; self.peerURL = peerURL }
+            public init(name: String, peerURL: String) {
+                self.name = name
+                self.peerURL = peerURL
+            }
         }
         public var file: String
         public var rolloutID: String?
@@ -25,11 +28,20 @@ public enum BackupCatalog {
         public var etcdVersion: String?
         public var members: [Peer]
 
-        public init(file: String, rolloutID: String?, leaderID: String?, leaderURL: String?, revision: Int64?, size: Int64,
-                    sha256: String?, takenAt: Double, etcdVersion: String?, members: [Peer]) {
-            self.file = file; self.rolloutID = rolloutID; self.leaderID = leaderID; self.leaderURL = leaderURL
-            self.revision = revision; self.size = size; self.sha256 = sha256; self.takenAt = takenAt
-            self.etcdVersion = etcdVersion; self.members = members
+        public init(
+            file: String, rolloutID: String?, leaderID: String?, leaderURL: String?, revision: Int64?, size: Int64,
+            sha256: String?, takenAt: Double, etcdVersion: String?, members: [Peer]
+        ) {
+            self.file = file
+            self.rolloutID = rolloutID
+            self.leaderID = leaderID
+            self.leaderURL = leaderURL
+            self.revision = revision
+            self.size = size
+            self.sha256 = sha256
+            self.takenAt = takenAt
+            self.etcdVersion = etcdVersion
+            self.members = members
         }
     }
 
@@ -49,12 +61,14 @@ public enum BackupCatalog {
             var st = stat()
             guard lstat(file, &st) == 0, st.st_mode & S_IFMT == S_IFREG else { return nil }
             if let data = FileManager.default.contents(atPath: file + ".json"),
-               var e = try? JSONDecoder().decode(Entry.self, from: data) {
+                var e = try? JSONDecoder().decode(Entry.self, from: data)
+            {
                 e.file = file
                 return e
             }
-            return Entry(file: file, rolloutID: nil, leaderID: nil, leaderURL: nil, revision: nil, size: Int64(st.st_size),
-                         sha256: nil, takenAt: Double(st.st_mtim.tv_sec), etcdVersion: nil, members: [])
+            return Entry(
+                file: file, rolloutID: nil, leaderID: nil, leaderURL: nil, revision: nil, size: Int64(st.st_size),
+                sha256: nil, takenAt: Double(st.st_mtim.tv_sec), etcdVersion: nil, members: [])
         }.sorted { ($0.takenAt, $0.file) > ($1.takenAt, $1.file) }
     }
 

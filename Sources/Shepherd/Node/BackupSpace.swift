@@ -18,16 +18,23 @@ public enum BackupSpace {
         return Int64(s.f_bavail) * Int64(s.f_frsize)
     }
 
-    /// nil when a snapshot of a `dbSize`-byte db fits in `dir` with the headroom left; otherwise what is short and the fix.
+    /// nil when a snapshot of a `dbSize`-byte db fits in `dir` with the headroom left; otherwise what is short and the
+    /// fix.
     public static func shortfall(dir: String, dbSize: Int64) -> Finding? {
         guard let free = freeBytes(dir) else {
-            return Finding(severity: .warning, what: "cannot read the free space of backupDir \(dir): \(String(cString: strerror(errno)))",
-                           fix: "check that backupDir is a reachable path")
+            return Finding(
+                severity: .warning,
+                what: "cannot read the free space of backupDir \(dir): \(String(cString: strerror(errno)))",
+                fix: "check that backupDir is a reachable path")
         }
         guard free < dbSize + headroom else { return nil }
-        return Finding(severity: .warning,
-                       what: "backupDir \(dir) has \(StatusReport.bytes(free)) free; the snapshot needs \(StatusReport.bytes(dbSize)) plus "
-                           + "\(StatusReport.bytes(headroom)) headroom (one etcd WAL segment)",
-                       fix: "free space there or point backupDir at a larger filesystem; no member is stopped until the snapshot is taken")
+        return Finding(
+            severity: .warning,
+            what:
+                "backupDir \(dir) has \(StatusReport.bytes(free)) free; the snapshot needs \(StatusReport.bytes(dbSize)) plus "
+                + "\(StatusReport.bytes(headroom)) headroom (one etcd WAL segment)",
+            fix:
+                "free space there or point backupDir at a larger filesystem; no member is stopped until the snapshot is taken"
+        )
     }
 }

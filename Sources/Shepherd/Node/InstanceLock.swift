@@ -21,7 +21,9 @@ public final class InstanceLock: Sendable {
         try FileIO.ensureDirectory(stateDir)
         path = stateDir + "/daemon.lock"
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
-        guard fd >= 0 else { throw FileIO.Failure(path: path, detail: "cannot open: \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else {
+            throw FileIO.Failure(path: path, detail: "cannot open: \(String(cString: strerror(errno)))")
+        }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             let holder = Self.describe(pidIn: fd)
             close(fd)
@@ -39,10 +41,13 @@ public final class InstanceLock: Sendable {
     static func describe(pidIn fd: Int32) -> String {
         var buf = [UInt8](repeating: 0, count: 32)
         let n = pread(fd, &buf, buf.count, 0)
-        guard n > 0, let pid = Int32(String(decoding: buf[0..<n], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) else {
+        guard n > 0,
+            let pid = Int32(String(decoding: buf[0..<n], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+        else {
             return "pid unknown"
         }
-        let cmdline = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline")
+        let cmdline =
+            FileManager.default.contents(atPath: "/proc/\(pid)/cmdline")
             .map { $0.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }.joined(separator: " ") } ?? ""
         return "pid \(pid)\(cmdline.isEmpty ? "" : ": \(cmdline)")"
     }

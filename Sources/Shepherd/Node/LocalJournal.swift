@@ -8,14 +8,17 @@ public struct LocalJournal: JournalStoring {
     let clock: any ShepherdClock
     let bootID: String
     public init(stateDir: String, clock: any ShepherdClock = SystemClock(), bootID: String = SystemClock.bootID) {
-        path = stateDir + "/journal.json"; self.clock = clock; self.bootID = bootID
+        path = stateDir + "/journal.json"
+        self.clock = clock
+        self.bootID = bootID
     }
 
     public func read() throws -> JournalEntry? {
         guard let data = FileManager.default.contents(atPath: path) else { return nil }
         var entry: JournalEntry
         do { entry = try JSONDecoder().decode(JournalEntry.self, from: data) } catch {
-            throw FileIO.Failure(path: path, detail: "unreadable journal (\(error)); inspect it, then remove it to continue")
+            throw FileIO.Failure(
+                path: path, detail: "unreadable journal (\(error)); inspect it, then remove it to continue")
         }
         // Monotonic times of another boot mean nothing here: the deadline starts again from now.
         if entry.bootID != bootID {

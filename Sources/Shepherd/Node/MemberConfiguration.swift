@@ -29,10 +29,14 @@ public enum MemberConfiguration {
         for entry in (try? fm.contentsOfDirectory(atPath: "/proc")) ?? [] {
             guard let pid = Int32(entry), let argv = cmdline(pid), let exe = argv.first else { continue }
             let base = (exe as NSString).lastPathComponent
-            guard base.hasPrefix("etcd"), !base.hasPrefix("etcdctl"), !base.hasPrefix("etcdutl"), !base.hasPrefix("etcd-shepherd"),
-                  !base.hasSuffix(".sh") else { continue }
+            guard base.hasPrefix("etcd"), !base.hasPrefix("etcdctl"), !base.hasPrefix("etcdutl"),
+                !base.hasPrefix("etcd-shepherd"),
+                !base.hasSuffix(".sh")
+            else { continue }
             let settings = fromProcess(pid)
-            if settings.contains(where: { $0.name == "data-dir" && $0.value.map(normalize) == normalize(dataDir) }) { return pid }
+            if settings.contains(where: { $0.name == "data-dir" && $0.value.map(normalize) == normalize(dataDir) }) {
+                return pid
+            }
         }
         return nil
     }
@@ -68,10 +72,13 @@ public enum MemberConfiguration {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [] }
         return text.split(separator: "\n").compactMap { raw in
             guard let first = raw.first, first != " ", first != "\t", first != "#", first != "-",
-                  let colon = raw.firstIndex(of: ":") else { return nil }
+                let colon = raw.firstIndex(of: ":")
+            else { return nil }
             let key = raw[..<colon].trimmingCharacters(in: .whitespaces)
             var value = raw[raw.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-            if let hash = value.range(of: " #") { value = String(value[..<hash.lowerBound]).trimmingCharacters(in: .whitespaces) }
+            if let hash = value.range(of: " #") {
+                value = String(value[..<hash.lowerBound]).trimmingCharacters(in: .whitespaces)
+            }
             value = value.trimmingCharacters(in: CharacterSet(charactersIn: "'\""))
             guard !value.isEmpty else { return nil }
             return MemberSettings.Setting(name: key, value: value, source: .configFile, origin: path)
@@ -85,20 +92,25 @@ public enum MemberConfiguration {
         for line in text.split(separator: "\n") {
             let t = line.trimmingCharacters(in: .whitespaces)
             guard !t.hasPrefix("#"), let eq = t.firstIndex(of: "=") else { continue }
-            env[String(t[..<eq])] = String(t[t.index(after: eq)...]).trimmingCharacters(in: CharacterSet(charactersIn: "'\""))
+            env[String(t[..<eq])] = String(t[t.index(after: eq)...]).trimmingCharacters(
+                in: CharacterSet(charactersIn: "'\""))
         }
         return env
     }
 
     /// ExecStart, Environment= and EnvironmentFile= of a unit, as systemd has loaded them.
     static func fromUnit(_ unit: String) async -> [MemberSettings.Setting] {
-        guard let r = try? await Command.run(["systemctl", "show", unit, "-p", "ExecStart", "-p", "Environment", "-p", "EnvironmentFiles"],
-                                             timeout: .seconds(10)), r.succeeded else { return [] }
+        guard
+            let r = try? await Command.run(
+                ["systemctl", "show", unit, "-p", "ExecStart", "-p", "Environment", "-p", "EnvironmentFiles"],
+                timeout: .seconds(10)), r.succeeded
+        else { return [] }
         var out: [MemberSettings.Setting] = []
         for line in r.stdout.split(separator: "\n") {
             if line.hasPrefix("ExecStart="), let a = line.range(of: "argv[]=") {
                 let rest = line[a.upperBound...]
-                let argv = (rest.range(of: " ;").map { rest[..<$0.lowerBound] } ?? rest).split(separator: " ").map(String.init)
+                let argv = (rest.range(of: " ;").map { rest[..<$0.lowerBound] } ?? rest).split(separator: " ").map(
+                    String.init)
                 out += MemberSettings.flags(Array(argv.dropFirst()), origin: "ExecStart of \(unit)")
                 if let cf = out.first(where: { $0.name == "config-file" })?.value { out += yaml(path: cf) }
             } else if line.hasPrefix("Environment="), line.count > 12 {

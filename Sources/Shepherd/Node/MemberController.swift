@@ -32,7 +32,10 @@ public struct CommandController: MemberController {
     public let timeout: Duration
 
     public init(stop: [String], start: [String], status: [String]?, timeout: Duration = .seconds(60)) {
-        stopCommand = stop; startCommand = start; statusCommand = status; self.timeout = timeout
+        stopCommand = stop
+        startCommand = start
+        statusCommand = status
+        self.timeout = timeout
     }
 
     public func stop(issued: @escaping @Sendable (String) -> Void) async throws {
@@ -70,7 +73,10 @@ struct ProcessTicket: Equatable {
     let startTime: UInt64
     var text: String { "pid:\(pid):\(startTime)" }
 
-    init(pid: Int32, startTime: UInt64) { self.pid = pid; self.startTime = startTime }
+    init(pid: Int32, startTime: UInt64) {
+        self.pid = pid
+        self.startTime = startTime
+    }
     init?(_ text: String) {
         let p = text.split(separator: ":")
         guard p.count == 3, p[0] == "pid", let pid = Int32(p[1]), let st = UInt64(p[2]) else { return nil }
@@ -80,7 +86,8 @@ struct ProcessTicket: Equatable {
     /// The start time of a live (not zombie) process, nil when there is none with that pid.
     static func startTime(_ pid: Int32) -> UInt64? {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")") else { return nil }
+            let close = stat.lastIndex(of: ")")
+        else { return nil }
         // After "pid (comm)": state is field 3, starttime field 22.
         let fields = stat[stat.index(after: close)...].split(separator: " ")
         guard fields.count > 19, fields[0] != "Z" else { return nil }
@@ -106,7 +113,10 @@ public struct SystemdController: MemberController {
     public let unit: String
     let manager: UnitManager
 
-    public init(unit: String, manager: UnitManager = UnitManager()) { self.unit = unit; self.manager = manager }
+    public init(unit: String, manager: UnitManager = UnitManager()) {
+        self.unit = unit
+        self.manager = manager
+    }
 
     public func stop(issued: @escaping @Sendable (String) -> Void) async throws {
         do { _ = try await manager.perform(.stop, unit: unit, queued: { issued("job:" + $0) }) } catch {
@@ -115,7 +125,9 @@ public struct SystemdController: MemberController {
     }
 
     public func start() async throws {
-        do { _ = try await manager.perform(.start, unit: unit) } catch { throw ControllerError(detail: "start member: \(error)") }
+        do { _ = try await manager.perform(.start, unit: unit) } catch {
+            throw ControllerError(detail: "start member: \(error)")
+        }
     }
 
     public func process() async -> ProcessState {

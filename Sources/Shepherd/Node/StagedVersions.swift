@@ -14,10 +14,14 @@ enum StagedVersions {
         let suffix = String(after.prefix { $0 != "/" })
         let names = (try? FileManager.default.contentsOfDirectory(atPath: parent.isEmpty ? "/" : parent)) ?? []
         return names.compactMap { name -> EtcdVersion? in
-            guard name.hasPrefix(prefix), name.hasSuffix(suffix), name.count > prefix.count + suffix.count else { return nil }
+            guard name.hasPrefix(prefix), name.hasSuffix(suffix), name.count > prefix.count + suffix.count else {
+                return nil
+            }
             let middle = String(name.dropFirst(prefix.count).dropLast(suffix.count))
             guard let v = EtcdVersion(middle), v.description == middle,
-                  FileManager.default.isExecutableFile(atPath: template.replacingOccurrences(of: "{version}", with: middle)) else { return nil }
+                FileManager.default.isExecutableFile(
+                    atPath: template.replacingOccurrences(of: "{version}", with: middle))
+            else { return nil }
             return v
         }.sorted()
     }
@@ -30,7 +34,8 @@ enum StagedVersions {
     /// A tool's template beside the etcd binary's: the file name's leading "etcd" becomes the tool's name
     /// (`/opt/etcd/{version}/etcd` → `/opt/etcd/{version}/etcdutl`, `/bin/etcd-{version}` → `/bin/etcdutl-{version}`).
     static func toolTemplate(_ binaryTemplate: String, tool: String) -> String? {
-        let dir = (binaryTemplate as NSString).deletingLastPathComponent, file = (binaryTemplate as NSString).lastPathComponent
+        let dir = (binaryTemplate as NSString).deletingLastPathComponent,
+            file = (binaryTemplate as NSString).lastPathComponent
         guard file.hasPrefix("etcd") else { return nil }
         return dir + "/" + tool + file.dropFirst("etcd".count)
     }

@@ -8,13 +8,18 @@ import Foundation
 public enum WritablePaths {
     public static func problems(_ config: Config) -> [String] {
         var out: [String] = []
-        var dirs = [("stateDir", config.stateDir, true), ("backupDir", config.backupDir, true),
-                    ("member.binaryLink's folder", (config.member.binaryLink as NSString).deletingLastPathComponent, false)]
-        if let file = config.metrics?.textfile { dirs.append(("metrics.textfile's folder", (file as NSString).deletingLastPathComponent, false)) }
+        var dirs = [
+            ("stateDir", config.stateDir, true), ("backupDir", config.backupDir, true),
+            ("member.binaryLink's folder", (config.member.binaryLink as NSString).deletingLastPathComponent, false),
+        ]
+        if let file = config.metrics?.textfile {
+            dirs.append(("metrics.textfile's folder", (file as NSString).deletingLastPathComponent, false))
+        }
         for (key, dir, create) in dirs {
             if create {
                 do { try FileIO.ensureDirectory(dir) } catch {
-                    out.append("\(key) \(dir) cannot be created: \(error)\(hint(errno))"); continue
+                    out.append("\(key) \(dir) cannot be created: \(error)\(hint(errno))")
+                    continue
                 }
             }
             if access(dir, W_OK) != 0 {

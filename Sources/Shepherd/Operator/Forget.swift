@@ -12,18 +12,23 @@ public enum Forget {
         case refused(String)
     }
 
-    public static func run(name: String, cluster: EtcdCluster, keyPrefix: String, by operatorName: String) async throws -> Outcome {
+    public static func run(
+        name: String, cluster: EtcdCluster, keyPrefix: String, by operatorName: String
+    ) async throws -> Outcome {
         let store = RolloutStore(prefix: keyPrefix, cluster: cluster)
         let view = try await ClusterObserver(cluster: cluster).observe()
         let snap = try await store.read()
-        let stored: ForgetRule.Stored = snap.records[name].map { .record($0) }
+        let stored: ForgetRule.Stored =
+            snap.records[name].map { .record($0) }
             ?? (snap.undecodableRecords.contains(name) ? .unreadable : .none)
         var leaseAlive = false
         if case let .record(r) = stored, let lease = r.leaseID {
             leaseAlive = snap.lockKeys.contains { $0.hasSuffix("/" + lease) }
         }
         let member = view.members.first { $0.name == name }?.view
-        if let why = ForgetRule.refusal(name: name, stored: stored, member: member, leaseAlive: leaseAlive) { return .refused(why) }
+        if let why = ForgetRule.refusal(name: name, stored: stored, member: member, leaseAlive: leaseAlive) {
+            return .refused(why)
+        }
 
         var replacement: MemberRecord?
         if case let .record(r) = stored {
@@ -33,8 +38,11 @@ public enum Forget {
             cleared.updatedAt = Date().timeIntervalSince1970
             replacement = cleared
         }
-        guard try await store.forgetCAS(name, modRevision: snap.recordModRevisions[name] ?? 0, replacement: replacement) else {
-            return .refused("\(name)'s record changed while it was being forgotten (its daemon may be back): run status and try again")
+        guard try await store.forgetCAS(name, modRevision: snap.recordModRevisions[name] ?? 0, replacement: replacement)
+        else {
+            return .refused(
+                "\(name)'s record changed while it was being forgotten (its daemon may be back): run status and try again"
+            )
         }
         let what: String
         switch stored {

@@ -55,22 +55,27 @@ public struct StatusReport: Codable, Sendable {
     /// Security advisories for the versions running now and the rollout's target (warnings: `Finding.line`).
     public var advisories: [String] = []
 
-    public static func gather(cluster: EtcdCluster, keyPrefix: String, policy: VersionPolicy = .builtIn) async throws -> StatusReport {
+    public static func gather(
+        cluster: EtcdCluster, keyPrefix: String, policy: VersionPolicy = .builtIn
+    ) async throws -> StatusReport {
         let view = try await ClusterObserver(cluster: cluster, metrics: .all).observe()
         let snap = try? await RolloutStore(prefix: keyPrefix, cluster: cluster).read()
         let rollout = snap?.rollout
         let rows = view.members.map { d -> Row in
             let rec = snap?.records[d.name].flatMap { $0.rolloutID == rollout?.id ? $0 : nil }
-            return Row(name: d.name, id: d.idHex, endpoint: d.clientURL, version: d.serverVersion,
-                       health: d.healthy ? "healthy" : (d.reachable ? "unhealthy: \(d.problem ?? "?")" : "unreachable"),
-                       leader: d.isLeader, raftIndex: d.raftIndex, dbSizeBytes: d.dbSizeBytes,
-                       quotaBackendBytes: view.metrics[d.clientURL]?.quotaBackendBytes,
-                       leaderChangesSeen: view.metrics[d.clientURL]?.leaderChangesSeen,
-                       phase: rec?.phase.rawValue, error: rec?.error, downtimeSeconds: rec?.downtimeSeconds)
+            return Row(
+                name: d.name, id: d.idHex, endpoint: d.clientURL, version: d.serverVersion,
+                health: d.healthy ? "healthy" : (d.reachable ? "unhealthy: \(d.problem ?? "?")" : "unreachable"),
+                leader: d.isLeader, raftIndex: d.raftIndex, dbSizeBytes: d.dbSizeBytes,
+                quotaBackendBytes: view.metrics[d.clientURL]?.quotaBackendBytes,
+                leaderChangesSeen: view.metrics[d.clientURL]?.leaderChangesSeen,
+                phase: rec?.phase.rawValue, error: rec?.error, downtimeSeconds: rec?.downtimeSeconds)
         }
         let info = rollout.map {
-            RolloutInfo(id: $0.id, from: $0.from.description, to: $0.to.description, state: $0.state.rawValue, reason: $0.reason,
-                        backup: snap?.backups[$0.backupKey]?.path, then: $0.then?.map(\.description))
+            RolloutInfo(
+                id: $0.id, from: $0.from.description, to: $0.to.description, state: $0.state.rawValue,
+                reason: $0.reason,
+                backup: snap?.backups[$0.backupKey]?.path, then: $0.then?.map(\.description))
         }
         // Lock keys end in the lease ID (hex); a member record written under the lock carries the same lease.
         let owners = (snap?.lockKeys ?? []).map { key -> String in
@@ -82,36 +87,50 @@ public struct StatusReport: Codable, Sendable {
         var others: [OtherRecord] = (snap?.records ?? [:]).sorted { $0.key < $1.key }.compactMap { name, rec in
             let inList = listed.contains(name)
             guard !inList || rec.rolloutID != rollout?.id else { return nil }
-            let note = (inList ? "from rollout \(rec.rolloutID)" : "not in the member list") + (rec.error.map { ": \($0)" } ?? "")
-            return OtherRecord(name: name, rolloutID: rec.rolloutID, phase: rec.phase.rawValue, blocksStops: rec.phase.isDestructive, note: note)
+            let note =
+                (inList ? "from rollout \(rec.rolloutID)" : "not in the member list")
+                + (rec.error.map { ": \($0)" } ?? "")
+            return OtherRecord(
+                name: name, rolloutID: rec.rolloutID, phase: rec.phase.rawValue, blocksStops: rec.phase.isDestructive,
+                note: note)
         }
         others += (snap?.undecodableRecords ?? []).sorted().map {
-            OtherRecord(name: $0, rolloutID: nil, phase: "unreadable", blocksStops: true,
-                        note: "a newer daemon's record or a corrupted value")
+            OtherRecord(
+                name: $0, rolloutID: nil, phase: "unreadable", blocksStops: true,
+                note: "a newer daemon's record or a corrupted value")
         }
         let holder = owners.first
         let waiting = Array(owners.dropFirst())
         let running = view.members.compactMap { $0.serverVersion.flatMap(EtcdVersion.init) }
         let target = rollout.flatMap { $0.state.isTerminal ? nil : $0.finalTarget }
-        return StatusReport(clusterVersion: view.clusterVersion, members: rows, rollout: info, lockHolder: holder, lockWaiting: waiting, otherRecords: others, rolloutProblem: snap?.rolloutProblem,
-                            allHealthy: !rows.isEmpty && view.members.allSatisfy(\.healthy),
-                            advisories: policy.advisoryFindings(running: running, target: target).map(\.line))
+        return StatusReport(
+            clusterVersion: view.clusterVersion, members: rows, rollout: info, lockHolder: holder, lockWaiting: waiting,
+            otherRecords: others, rolloutProblem: snap?.rolloutProblem,
+            allHealthy: !rows.isEmpty && view.members.allSatisfy(\.healthy),
+            advisories: policy.advisoryFindings(running: running, target: target).map(\.line))
     }
 
     public func table() -> String {
         let header = ["NAME", "ID", "ENDPOINT", "VERSION", "HEALTH", "LEADER", "RAFT INDEX", "DB SIZE", "PHASE"]
         let rows = members.map {
-            [$0.name, $0.id, $0.endpoint, $0.version ?? "-", $0.health, $0.leader ? "*" : "", $0.raftIndex == 0 ? "-" : "\($0.raftIndex)",
-             $0.dbSizeBytes == 0 ? "-" : Self.bytes($0.dbSizeBytes) + Self.quotaNote($0), $0.phase ?? "-"]
+            [
+                $0.name, $0.id, $0.endpoint, $0.version ?? "-", $0.health, $0.leader ? "*" : "",
+                $0.raftIndex == 0 ? "-" : "\($0.raftIndex)",
+                $0.dbSizeBytes == 0 ? "-" : Self.bytes($0.dbSizeBytes) + Self.quotaNote($0), $0.phase ?? "-",
+            ]
         }
         let widths = header.indices.map { i in ([header[i]] + rows.map { $0[i] }).map(\.count).max()! }
         func line(_ cells: [String]) -> String {
-            cells.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ")
-                .trimmingCharacters(in: .whitespaces)
+            cells.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(
+                separator: "  "
+            )
+            .trimmingCharacters(in: .whitespaces)
         }
         var out = [line(header)] + rows.map(line)
         out.append("")
-        out.append("cluster version: \(clusterVersion ?? "unknown")   healthy: \(members.filter { $0.health == "healthy" }.count)/\(members.count)")
+        out.append(
+            "cluster version: \(clusterVersion ?? "unknown")   healthy: \(members.filter { $0.health == "healthy" }.count)/\(members.count)"
+        )
         if let r = rollout {
             let next = r.then.map { " → " + $0.joined(separator: " → ") + " (next hop)" } ?? ""
             out.append("rollout: \(r.id)  \(r.from) → \(r.to)\(next)  \(r.state)\(r.reason.map { "  (\($0))" } ?? "")")
@@ -123,11 +142,15 @@ public struct StatusReport: Codable, Sendable {
             out.append("rollout: none")
         }
         for o in otherRecords {
-            let block = o.blocksStops ? "  BLOCKS every stop (gate 4) until its daemon rewrites it; if that daemon is gone for good: etcd-shepherd forget \(o.name) --yes" : ""
+            let block =
+                o.blocksStops
+                ? "  BLOCKS every stop (gate 4) until its daemon rewrites it; if that daemon is gone for good: etcd-shepherd forget \(o.name) --yes"
+                : ""
             out.append("record \(o.name): \(o.phase) (\(o.note))" + block)
         }
         if let h = lockHolder {
-            out.append("lock: held by \(h)" + (lockWaiting.isEmpty ? "" : "; waiting: " + lockWaiting.joined(separator: ", ")))
+            out.append(
+                "lock: held by \(h)" + (lockWaiting.isEmpty ? "" : "; waiting: " + lockWaiting.joined(separator: ", ")))
         }
         for a in advisories { out.append(a) }
         return out.joined(separator: "\n")
@@ -141,11 +164,13 @@ public struct StatusReport: Codable, Sendable {
 
     static func bytes(_ n: Int64) -> String {
         if n >= 1 << 30 { return String(format: "%.1f GiB", Double(n) / Double(1 << 30)) }
-        return n >= 1 << 20 ? String(format: "%.1f MiB", Double(n) / 1048576) : String(format: "%.0f KiB", Double(n) / 1024)
+        return n >= 1 << 20
+            ? String(format: "%.1f MiB", Double(n) / 1048576) : String(format: "%.0f KiB", Double(n) / 1024)
     }
 
     /// " (85% of quota)" when the db is near the backend quota, as the daemon warns about it.
     static func quotaNote(_ row: Row) -> String {
-        MetricsWatch.percentOfQuota(size: row.dbSizeBytes, quota: row.quotaBackendBytes).map { " (\($0)% of quota)" } ?? ""
+        MetricsWatch.percentOfQuota(size: row.dbSizeBytes, quota: row.quotaBackendBytes).map { " (\($0)% of quota)" }
+            ?? ""
     }
 }

@@ -10,18 +10,25 @@ public struct EtcdMaintenance: Maintenance {
     let clock: any ShepherdClock
 
     public init(cluster: EtcdCluster, backupDir: String, retention: Int = 3, clock: any ShepherdClock = SystemClock()) {
-        self.cluster = cluster; self.backupDir = backupDir; self.retention = retention; self.clock = clock
+        self.cluster = cluster
+        self.backupDir = backupDir
+        self.retention = retention
+        self.clock = clock
     }
 
     /// Seconds without snapshot data after which the backup fails: well inside the watchdog interval (30 s in the
     /// shipped unit), which the progress callback keeps fed while data flows.
     static let snapshotIdleTimeout = Duration.seconds(10)
 
-    public func takeBackup(leaderURL: String, leaderID: String, rolloutID: String, node: String,
-                           progress: @escaping @Sendable (Int64) -> Void) async throws -> BackupRecord {
+    public func takeBackup(
+        leaderURL: String, leaderID: String, rolloutID: String, node: String,
+        progress: @escaping @Sendable (Int64) -> Void
+    ) async throws -> BackupRecord {
         // The file name comes from etcd: never a path (the store already refuses such ids; this is the last line).
         for part in [rolloutID, leaderID] where !part.isEmpty {
-            if let why = Identifier.problem(part) { throw StoreError(detail: "not taking a backup named after '\(Identifier.shown(part))': it \(why)") }
+            if let why = Identifier.problem(part) {
+                throw StoreError(detail: "not taking a backup named after '\(Identifier.shown(part))': it \(why)")
+            }
         }
         try FileIO.ensureDirectory(backupDir)
         let path = "\(backupDir)/\(rolloutID)-\(leaderID.isEmpty ? "leader" : leaderID).db"
@@ -34,13 +41,19 @@ public struct EtcdMaintenance: Maintenance {
         let status = try await leader.status()
         // What restoring it takes, kept beside it; then the oldest beyond the retention go (never this one).
         let members = (try? await cluster.memberList()) ?? []
-        try BackupCatalog.record(BackupCatalog.Entry(
-            file: path, rolloutID: rolloutID, leaderID: leaderID, leaderURL: leaderURL, revision: status.header?.revision,
-            size: info.size, sha256: info.sha256, takenAt: Date().timeIntervalSince1970, etcdVersion: status.version,
-            members: members.compactMap { m in m.peerURLs.first.map { BackupCatalog.Entry.Peer(name: m.name, peerURL: $0) } }))
+        try BackupCatalog.record(
+            BackupCatalog.Entry(
+                file: path, rolloutID: rolloutID, leaderID: leaderID, leaderURL: leaderURL,
+                revision: status.header?.revision,
+                size: info.size, sha256: info.sha256, takenAt: Date().timeIntervalSince1970,
+                etcdVersion: status.version,
+                members: members.compactMap { m in
+                    m.peerURLs.first.map { BackupCatalog.Entry.Peer(name: m.name, peerURL: $0) }
+                }))
         BackupCatalog.prune(dir: backupDir, keep: retention, protecting: path)
-        return BackupRecord(leaderID: leaderID, revision: status.header?.revision ?? 0, size: info.size, sha256: info.sha256,
-                            node: node, path: path)
+        return BackupRecord(
+            leaderID: leaderID, revision: status.header?.revision ?? 0, size: info.size, sha256: info.sha256,
+            node: node, path: path)
     }
 
     public func transferLeadership(leaderURL: String, to target: UInt64) async throws {
@@ -54,24 +67,29 @@ public struct LivePreflight: Preflighting {
     public init() {}
     public func check(_ config: Config, rollout r: RolloutRecord) async -> [Finding] {
         // The request's sha256 is the final target's; every later hop's binary must be staged before this hop starts.
-        var out = await Preflight.all(config, from: r.from, to: r.to, binary: config.member.binaryPath(r.to),
-                                      sha256: r.nextHop == nil ? r.sha256 : nil)
+        var out = await Preflight.all(
+            config, from: r.from, to: r.to, binary: config.member.binaryPath(r.to),
+            sha256: r.nextHop == nil ? r.sha256 : nil)
         for v in r.then ?? [] {
-            out += await Preflight.binary(config.member.binaryPath(v), version: v, sha256: v == r.finalTarget ? r.sha256 : nil)
+            out += await Preflight.binary(
+                config.member.binaryPath(v), version: v, sha256: v == r.finalTarget ? r.sha256 : nil)
         }
         out += Preflight.link(config.member.binaryLink, rollbackBinary: config.member.binaryPath(r.from))
         return out
     }
 
     public func checkRequest(_ config: Config, request req: UpgradeRequest, from: EtcdVersion) async -> [Finding] {
-        await Preflight.forRequest(config, from: from, via: req.via.flatMap(EtcdVersion.init), to: EtcdVersion(req.version)!,
-                                   binary: req.binary, sha256: req.sha256)
+        await Preflight.forRequest(
+            config, from: from, via: req.via.flatMap(EtcdVersion.init), to: EtcdVersion(req.version)!,
+            binary: req.binary, sha256: req.sha256)
     }
 }
 
 /// Leadership moved for a stop: the request goes to the leader, and it counts only once the leader says it moved.
 public enum Leadership {
-    public static func transfer(_ cluster: any EtcdAPI, leaderURL: String, to target: UInt64, clock: any ShepherdClock) async throws {
+    public static func transfer(
+        _ cluster: any EtcdAPI, leaderURL: String, to target: UInt64, clock: any ShepherdClock
+    ) async throws {
         try await cluster.moveLeader(at: leaderURL, to: target, timeout: .seconds(10))
         let deadline = clock.now() + 5
         while clock.now() < deadline {

@@ -10,10 +10,12 @@ public struct LiveCluster: ClusterObserving {
     let clock: any ShepherdClock
 
     public init(cluster: EtcdCluster, stateDir: String, clock: any ShepherdClock = SystemClock()) {
-        self.cluster = cluster; self.clock = clock
+        self.cluster = cluster
+        self.clock = clock
         knownPath = stateDir + "/endpoints.json"
         if let data = FileManager.default.contents(atPath: knownPath),
-           let urls = try? JSONDecoder().decode([String].self, from: data) {
+            let urls = try? JSONDecoder().decode([String].self, from: data)
+        {
             cluster.adopt(urls: urls.filter { $0.hasPrefix("http://") || $0.hasPrefix("https://") })
         }
     }

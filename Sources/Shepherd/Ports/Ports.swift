@@ -18,12 +18,23 @@ public struct SupervisorPorts: Sendable {
     /// Where requests come from (nil: this supervisor takes none).
     public var requests: (any RequestInbox)?
 
-    public init(cluster: any ClusterObserving, store: any RolloutStoring, lock: any UpgradeLock, controller: any MemberController,
-                link: any BinaryLinking, journal: any JournalStoring, maintenance: any Maintenance, preflight: any Preflighting,
-                clock: any ShepherdClock, streams: any LocalStreams = NoStreams(), requests: (any RequestInbox)? = nil) {
-        self.cluster = cluster; self.store = store; self.lock = lock; self.controller = controller; self.link = link
-        self.journal = journal; self.maintenance = maintenance; self.preflight = preflight; self.clock = clock
-        self.streams = streams; self.requests = requests
+    public init(
+        cluster: any ClusterObserving, store: any RolloutStoring, lock: any UpgradeLock,
+        controller: any MemberController,
+        link: any BinaryLinking, journal: any JournalStoring, maintenance: any Maintenance, preflight: any Preflighting,
+        clock: any ShepherdClock, streams: any LocalStreams = NoStreams(), requests: (any RequestInbox)? = nil
+    ) {
+        self.cluster = cluster
+        self.store = store
+        self.lock = lock
+        self.controller = controller
+        self.link = link
+        self.journal = journal
+        self.maintenance = maintenance
+        self.preflight = preflight
+        self.clock = clock
+        self.streams = streams
+        self.requests = requests
     }
 }
 
@@ -47,8 +58,10 @@ public protocol RolloutStoring: Sendable {
     func putBackupFenced(_ rolloutID: String, _ rec: BackupRecord, lock: LockHold, avoiding: Set<String>) async throws
     /// The owner's clearing write without the lock: CAS on the record's mod revision (0: the record must be absent).
     func writeRecordCAS(_ name: String, _ rec: MemberRecord, modRevision: Int64) async throws -> Bool
-    func setRolloutState(_ state: RolloutState, reason: String?, allowedFrom: Set<RolloutState>,
-                         avoiding: Set<String>) async throws -> RolloutRecord
+    func setRolloutState(
+        _ state: RolloutState, reason: String?, allowedFrom: Set<RolloutState>,
+        avoiding: Set<String>
+    ) async throws -> RolloutRecord
     /// Moves an active rollout `r` to its next hop (CAS on the record); idempotent: a record already past `r`'s
     /// hop is returned as it is. Throws when the rollout is no longer `r`'s or no longer active.
     func advanceHop(_ r: RolloutRecord) async throws -> RolloutRecord
@@ -90,8 +103,10 @@ public protocol Maintenance: Sendable {
     /// Streams a snapshot from the leader into this node's backup dir and verifies it. May run for minutes on a large
     /// db: it calls `progress` as data arrives (the daemon's watchdog is fed from it) and fails once no data arrives
     /// for a few seconds, so a hung member cannot outlast the watchdog.
-    func takeBackup(leaderURL: String, leaderID: String, rolloutID: String, node: String,
-                    progress: @escaping @Sendable (Int64) -> Void) async throws -> BackupRecord
+    func takeBackup(
+        leaderURL: String, leaderID: String, rolloutID: String, node: String,
+        progress: @escaping @Sendable (Int64) -> Void
+    ) async throws -> BackupRecord
     func transferLeadership(leaderURL: String, to target: UInt64) async throws
 }
 

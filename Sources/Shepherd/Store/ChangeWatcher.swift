@@ -21,7 +21,9 @@ public final class ChangeWatcher: LocalStreams {
     let localURL: String
 
     public init(cluster: EtcdCluster, prefix: String, localURL: String) {
-        self.cluster = cluster; self.prefix = prefix; self.localURL = localURL
+        self.cluster = cluster
+        self.prefix = prefix
+        self.localURL = localURL
     }
 
     /// Opens the watch if it is not open (idempotent).
@@ -31,7 +33,9 @@ public final class ChangeWatcher: LocalStreams {
             t = Task { [self] in
                 while !Task.isCancelled {
                     do {
-                        try await cluster.endpoint(localURL).watch(prefix: prefix + "/", timeout: .seconds(300)) { self.signal() }
+                        try await cluster.endpoint(localURL).watch(prefix: prefix + "/", timeout: .seconds(300)) {
+                            self.signal()
+                        }
                     } catch {
                         try? await Task.sleep(for: .seconds(1))
                     }
@@ -42,7 +46,10 @@ public final class ChangeWatcher: LocalStreams {
 
     /// Closes the watch and every connection of ours to the member, and returns once they are gone.
     public func close() async {
-        let t = task.withLock { t in defer { t = nil }; return t }
+        let t = task.withLock { t in
+            defer { t = nil }
+            return t
+        }
         t?.cancel()
         await t?.value
         await cluster.closeConnections(to: localURL)
@@ -51,5 +58,11 @@ public final class ChangeWatcher: LocalStreams {
     func signal() { changed.withLock { $0 = true } }
 
     /// Whether something changed since the last call.
-    public func takeChange() -> Bool { changed.withLock { let c = $0; $0 = false; return c } }
+    public func takeChange() -> Bool {
+        changed.withLock {
+            let c = $0
+            $0 = false
+            return c
+        }
+    }
 }

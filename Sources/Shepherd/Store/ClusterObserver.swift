@@ -20,8 +20,10 @@ public struct MemberDetail: Sendable, Codable, Equatable {
     public var isLearner: Bool = false
 
     public var view: MemberView {
-        MemberView(name: name, id: id, clientURL: clientURL, reachable: reachable, healthy: healthy, hasLeader: hasLeader,
-                   isLeader: isLeader, version: serverVersion.flatMap(EtcdVersion.init), raftIndex: raftIndex, isLearner: isLearner)
+        MemberView(
+            name: name, id: id, clientURL: clientURL, reachable: reachable, healthy: healthy, hasLeader: hasLeader,
+            isLeader: isLeader, version: serverVersion.flatMap(EtcdVersion.init), raftIndex: raftIndex,
+            isLearner: isLearner)
     }
 }
 
@@ -60,8 +62,14 @@ public struct ClusterObserver: Sendable {
     let clock: any ShepherdClock
     let parallel: Bool
 
-    public init(cluster: any EtcdAPI, metrics: MetricsScope = .none, clock: any ShepherdClock = SystemClock(), parallel: Bool = true) {
-        self.cluster = cluster; self.metrics = metrics; self.clock = clock; self.parallel = parallel
+    public init(
+        cluster: any EtcdAPI, metrics: MetricsScope = .none, clock: any ShepherdClock = SystemClock(),
+        parallel: Bool = true
+    ) {
+        self.cluster = cluster
+        self.metrics = metrics
+        self.clock = clock
+        self.parallel = parallel
     }
 
     /// The last scrape of each member in `metrics`, by client URL (a scrape that failed is absent: it is never fatal).
@@ -74,7 +82,10 @@ public struct ClusterObserver: Sendable {
         if parallel {
             results = await withTaskGroup(of: (Int, MemberDetail, MemberMetrics?).self) { group in
                 for (i, m) in list.enumerated() {
-                    group.addTask { let (d, mm) = await self.detail(m); return (i, d, mm) }
+                    group.addTask {
+                        let (d, mm) = await self.detail(m)
+                        return (i, d, mm)
+                    }
                 }
                 var out = [(Int, MemberDetail, MemberMetrics?)]()
                 for await d in group { out.append(d) }
@@ -88,44 +99,60 @@ public struct ClusterObserver: Sendable {
         for (d, m) in results { if let m { scrapes[d.clientURL] = m } }
         var clusterVersion: String? = nil
         for d in details where d.reachable {
-            if let v = try? await cluster.version(of: d.clientURL, timeout: .seconds(2)), let cv = EtcdVersion(v.cluster) {
+            if let v = try? await cluster.version(of: d.clientURL, timeout: .seconds(2)),
+                let cv = EtcdVersion(v.cluster)
+            {
                 clusterVersion = cv.minorVersion
                 break
             }
         }
-        return ClusterView(members: details.sorted { $0.name < $1.name }, clusterVersion: clusterVersion, startedAt: start,
-                           metrics: scrapes)
+        return ClusterView(
+            members: details.sorted { $0.name < $1.name }, clusterVersion: clusterVersion, startedAt: start,
+            metrics: scrapes)
     }
 
     func detail(_ m: Member) async -> (MemberDetail, MemberMetrics?) {
         let url = m.clientURLs.first ?? ""
-        var d = MemberDetail(name: m.name.isEmpty ? "(unstarted \(m.idHex))" : m.name, idHex: m.idHex, id: m.id,
-                             clientURL: url, reachable: false, healthy: false, problem: nil, serverVersion: nil,
-                             isLeader: false, hasLeader: false, raftIndex: 0, dbSizeBytes: 0, isLearner: m.isLearner)
-        guard !url.isEmpty else { d.problem = "no client URL (not started yet)"; return (d, nil) }
+        var d = MemberDetail(
+            name: m.name.isEmpty ? "(unstarted \(m.idHex))" : m.name, idHex: m.idHex, id: m.id,
+            clientURL: url, reachable: false, healthy: false, problem: nil, serverVersion: nil,
+            isLeader: false, hasLeader: false, raftIndex: 0, dbSizeBytes: 0, isLearner: m.isLearner)
+        guard !url.isEmpty else {
+            d.problem = "no client URL (not started yet)"
+            return (d, nil)
+        }
         let scrape = metrics.includes(url)
-        let health: Result<HealthReport, Error>, status: Result<MemberStatus, Error>, text: Result<PrometheusText?, Error>
+        let health: Result<HealthReport, Error>, status: Result<MemberStatus, Error>,
+            text: Result<PrometheusText?, Error>
         if parallel {
             async let h = Result { try await cluster.health(of: url, timeout: healthTimeout) }
             async let st = Result { try await cluster.status(of: url, timeout: .seconds(2)) }
-            async let t = Result { scrape ? try await cluster.metrics(of: url, only: MemberMetrics.names, timeout: .seconds(2)) : nil }
+            async let t = Result {
+                scrape ? try await cluster.metrics(of: url, only: MemberMetrics.names, timeout: .seconds(2)) : nil
+            }
             (health, status, text) = await (h, st, t)
         } else {
             health = await Result { try await cluster.health(of: url, timeout: healthTimeout) }
             status = await Result { try await cluster.status(of: url, timeout: .seconds(2)) }
-            text = await Result { scrape ? try await cluster.metrics(of: url, only: MemberMetrics.names, timeout: .seconds(2)) : nil }
+            text = await Result {
+                scrape ? try await cluster.metrics(of: url, only: MemberMetrics.names, timeout: .seconds(2)) : nil
+            }
         }
         switch health {
         case let .success(h):
-            d.reachable = true; d.healthy = h.healthy
+            d.reachable = true
+            d.healthy = h.healthy
             if !h.healthy { d.problem = h.reason.isEmpty ? "unhealthy" : h.reason }
         case let .failure(e):
             d.problem = Self.short(e)
         }
         if case let .success(s) = status {
             d.reachable = true
-            d.serverVersion = s.version; d.raftIndex = s.raftIndex; d.dbSizeBytes = s.dbSize
-            d.isLeader = s.isLeader; d.hasLeader = s.leader != 0
+            d.serverVersion = s.version
+            d.raftIndex = s.raftIndex
+            d.dbSizeBytes = s.dbSize
+            d.isLeader = s.isLeader
+            d.hasLeader = s.leader != 0
         }
         if !d.hasLeader { d.healthy = false }
         return (d, (try? text.get()).flatMap { $0 }.map(MemberMetrics.init))

@@ -22,9 +22,15 @@ public actor LeaseLock: UpgradeLock {
     /// `sentAt + ttl`, however long the answer took to arrive.
     private var renewal: (sentAt: Double, ttl: Double)?
 
-    public init(cluster: any EtcdAPI, name: String, ttlSeconds: Int, localURL: String, clock: any ShepherdClock,
-                backgroundKeepalive: Bool = true) {
-        self.cluster = cluster; self.name = name; self.ttl = Int64(ttlSeconds); self.localURL = localURL; self.clock = clock
+    public init(
+        cluster: any EtcdAPI, name: String, ttlSeconds: Int, localURL: String, clock: any ShepherdClock,
+        backgroundKeepalive: Bool = true
+    ) {
+        self.cluster = cluster
+        self.name = name
+        self.ttl = Int64(ttlSeconds)
+        self.localURL = localURL
+        self.clock = clock
         self.backgroundKeepalive = backgroundKeepalive
     }
 
@@ -37,7 +43,10 @@ public actor LeaseLock: UpgradeLock {
         return h
     }
     /// Why the lock was lost, once (cleared by reading).
-    public func takeLossReason() -> String? { defer { lost = nil }; return lost }
+    public func takeLossReason() -> String? {
+        defer { lost = nil }
+        return lost
+    }
 
     /// Tries to acquire the lock within `wait`; returns false (and leaves nothing behind) when another holder keeps it.
     ///
@@ -52,8 +61,9 @@ public actor LeaseLock: UpgradeLock {
         let lease = try await cluster.leaseGrant(ttl: ttl, avoiding: [localURL])
         let key = name + "/" + String(UInt64(bitPattern: lease.id), radix: 16)
         do {
-            _ = try await cluster.txn(compare: [.absent(key)], success: [.put(key: key, value: [], lease: lease.id)], failure: [],
-                                      avoiding: [localURL])
+            _ = try await cluster.txn(
+                compare: [.absent(key)], success: [.put(key: key, value: [], lease: lease.id)], failure: [],
+                avoiding: [localURL])
             let deadline = clock.now() + wait.seconds
             while true {
                 let queue = try await cluster.range(name + "/", prefix: true, avoiding: [localURL]).kvs
@@ -63,8 +73,9 @@ public actor LeaseLock: UpgradeLock {
                 }
                 if queue.min(by: { $0.createRevision < $1.createRevision })?.keyString == key {
                     // The fence is the lock key's create_revision.
-                    hold = LockHold(key: key, revision: mine.createRevision, leaseID: lease.id, leaseRemaining: Double(lease.ttl),
-                                    heldSince: clock.now())
+                    hold = LockHold(
+                        key: key, revision: mine.createRevision, leaseID: lease.id, leaseRemaining: Double(lease.ttl),
+                        heldSince: clock.now())
                     renewal = (sent, Double(lease.ttl))
                     if backgroundKeepalive { startKeepalive() }
                     return true
@@ -84,19 +95,23 @@ public actor LeaseLock: UpgradeLock {
     /// Forgets the lock after a failed fence or an expired lease, and revokes the lease in case it still lives:
     /// nothing of ours may keep the lock once we stopped believing we hold it.
     public func markLost(_ why: String) async {
-        keepalive?.cancel(); keepalive = nil
+        keepalive?.cancel()
+        keepalive = nil
         guard let h = hold else { return }
         lost = why
-        hold = nil; renewal = nil
+        hold = nil
+        renewal = nil
         try? await cluster.leaseRevoke(h.leaseID, avoiding: [localURL])
     }
 
     /// Revokes the lease (deleting the lock key). The lock is considered released even if the revoke fails: the
     /// lease then expires within its TTL.
     public func release() async {
-        keepalive?.cancel(); keepalive = nil
+        keepalive?.cancel()
+        keepalive = nil
         guard let h = hold else { return }
-        hold = nil; renewal = nil
+        hold = nil
+        renewal = nil
         try? await cluster.leaseRevoke(h.leaseID, avoiding: [localURL])
     }
 
@@ -108,9 +123,14 @@ public actor LeaseLock: UpgradeLock {
         guard let l = try? await cluster.leaseKeepAlive(id, avoiding: [localURL]) else { return }
         guard hold?.leaseID == id else { return }
         if l.ttl <= 0 {
-            keepalive?.cancel(); keepalive = nil; hold = nil; renewal = nil
+            keepalive?.cancel()
+            keepalive = nil
+            hold = nil
+            renewal = nil
             lost = "lease \(String(UInt64(bitPattern: id), radix: 16)) expired"
-        } else { renewal = (sent, Double(l.ttl)) }
+        } else {
+            renewal = (sent, Double(l.ttl))
+        }
     }
 
     private func startKeepalive() {

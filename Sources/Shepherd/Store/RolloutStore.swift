@@ -12,7 +12,10 @@ public struct RolloutStore: RolloutStoring {
     /// changed.
     let decoded = DecodedRecords()
 
-    public init(prefix: String, cluster: any EtcdAPI) { self.prefix = prefix; self.cluster = cluster }
+    public init(prefix: String, cluster: any EtcdAPI) {
+        self.prefix = prefix
+        self.cluster = cluster
+    }
 
     public var rolloutKey: String { prefix + "/rollout" }
     public var lockName: String { prefix + "/lock" }
@@ -45,10 +48,13 @@ public struct RolloutStore: RolloutStoring {
         let dec = JSONDecoder()
         var locks: [(key: String, revision: Int64)] = []
         var seen: [String: (Int64, DecodedRecords.Value)] = [:]
-        func decode<T: Decodable>(_ type: T.Type, _ key: String, _ kv: KeyValue, _ wrap: (T) -> DecodedRecords.Value,
-                                  _ unwrap: (DecodedRecords.Value) -> T?) throws -> T {
+        func decode<T: Decodable>(
+            _ type: T.Type, _ key: String, _ kv: KeyValue, _ wrap: (T) -> DecodedRecords.Value,
+            _ unwrap: (DecodedRecords.Value) -> T?
+        ) throws -> T {
             if let cached = decoded.value(key, revision: kv.modRevision), let v = unwrap(cached) {
-                seen[key] = (kv.modRevision, cached); return v
+                seen[key] = (kv.modRevision, cached)
+                return v
             }
             let v = try dec.decode(T.self, from: Data(kv.value))
             seen[key] = (kv.modRevision, wrap(v))
@@ -59,27 +65,35 @@ public struct RolloutStore: RolloutStoring {
             let key = kv.keyString
             do {
                 if key == rolloutKey {
-                    let r = try decode(RolloutRecord.self, key, kv, { .rollout($0) }, { if case let .rollout(r) = $0 { r } else { nil } })
+                    let r = try decode(
+                        RolloutRecord.self, key, kv, { .rollout($0) },
+                        { if case let .rollout(r) = $0 { r } else { nil } })
                     s.rolloutModRevision = kv.modRevision
                     // Intent from anyone who can write etcd: an id that could become a path runs nothing.
                     if let why = Identifier.problem(r.id) {
                         s.rolloutProblem = "rollout id '\(Identifier.shown(r.id))' \(why)"
                         s.undecodable.append(key)
-                    } else { s.rollout = r }
+                    } else {
+                        s.rollout = r
+                    }
                 } else if key.hasPrefix(prefix + "/members/") {
                     let name = String(key.dropFirst((prefix + "/members/").count))
                     if Identifier.problem(name) != nil {
                         // Fail closed, like any record this daemon cannot read: it blocks gate 4 until removed.
                         let shown = Identifier.shown(name)
                         s.undecodable.append(prefix + "/members/" + shown)
-                        s.undecodableRecords.append(shown); s.recordModRevisions[shown] = kv.modRevision
+                        s.undecodableRecords.append(shown)
+                        s.recordModRevisions[shown] = kv.modRevision
                         continue
                     }
-                    s.records[name] = try decode(MemberRecord.self, key, kv, { .member($0) }, { if case let .member(m) = $0 { m } else { nil } })
+                    s.records[name] = try decode(
+                        MemberRecord.self, key, kv, { .member($0) }, { if case let .member(m) = $0 { m } else { nil } })
                     s.recordModRevisions[name] = kv.modRevision
                 } else if key.hasPrefix(prefix + "/backups/") {
                     s.backups[String(key.dropFirst((prefix + "/backups/").count))] =
-                        try decode(BackupRecord.self, key, kv, { .backup($0) }, { if case let .backup(b) = $0 { b } else { nil } })
+                        try decode(
+                            BackupRecord.self, key, kv, { .backup($0) },
+                            { if case let .backup(b) = $0 { b } else { nil } })
                 } else if key.hasPrefix(lockName + "/") {
                     locks.append((key, kv.createRevision))
                 }
@@ -87,7 +101,8 @@ public struct RolloutStore: RolloutStoring {
                 s.undecodable.append(key)
                 if key.hasPrefix(prefix + "/members/") {
                     let name = String(key.dropFirst((prefix + "/members/").count))
-                    s.undecodableRecords.append(name); s.recordModRevisions[name] = kv.modRevision
+                    s.undecodableRecords.append(name)
+                    s.recordModRevisions[name] = kv.modRevision
                 }
             }
         }
@@ -109,16 +124,24 @@ public struct RolloutStore: RolloutStoring {
     /// A write made under the lock: it succeeds only while our lock key still exists with the create revision our
     /// lock call returned (a waiter's key exists too, so existence alone proves nothing).
     public func fencedPut(_ key: String, _ value: [UInt8], lock: LockHold, avoiding: Set<String>) async throws {
-        let t = try await cluster.txn(compare: [Compare(key: lock.key, .equal, .createRevision(lock.revision))],
-                                      success: [.put(key: key, value: value)], avoiding: avoiding)
-        guard t.succeeded else { throw FenceLost(detail: "lock key \(lock.key) is no longer ours (revision \(lock.revision)); write to \(key) refused") }
+        let t = try await cluster.txn(
+            compare: [Compare(key: lock.key, .equal, .createRevision(lock.revision))],
+            success: [.put(key: key, value: value)], avoiding: avoiding)
+        guard t.succeeded else {
+            throw FenceLost(
+                detail: "lock key \(lock.key) is no longer ours (revision \(lock.revision)); write to \(key) refused")
+        }
     }
 
-    public func putBackupFenced(_ rolloutID: String, _ rec: BackupRecord, lock: LockHold, avoiding: Set<String>) async throws {
+    public func putBackupFenced(
+        _ rolloutID: String, _ rec: BackupRecord, lock: LockHold, avoiding: Set<String>
+    ) async throws {
         try await fencedPut(backupKey(rolloutID), Self.encode(rec), lock: lock, avoiding: avoiding)
     }
 
-    public func writeRecordFenced(_ name: String, _ rec: MemberRecord, lock: LockHold, avoiding: Set<String>) async throws {
+    public func writeRecordFenced(
+        _ name: String, _ rec: MemberRecord, lock: LockHold, avoiding: Set<String>
+    ) async throws {
         try await fencedPut(memberKey(name), Self.encode(rec), lock: lock, avoiding: avoiding)
     }
 
@@ -126,7 +149,8 @@ public struct RolloutStore: RolloutStoring {
     public func writeRecordCAS(_ name: String, _ rec: MemberRecord, modRevision: Int64) async throws -> Bool {
         let key = memberKey(name)
         let cmp = modRevision == 0 ? Compare.absent(key) : Compare(key: key, .equal, .modRevision(modRevision))
-        return try await cluster.txn(compare: [cmp], success: [.put(key: key, value: Self.encode(rec))], avoiding: []).succeeded
+        return try await cluster.txn(compare: [cmp], success: [.put(key: key, value: Self.encode(rec))], avoiding: [])
+            .succeeded
     }
 
     /// The operator's `forget`: a CAS on the record's mod revision that rewrites it (`replacement`) or, for a value
@@ -134,25 +158,35 @@ public struct RolloutStore: RolloutStoring {
     public func forgetCAS(_ name: String, modRevision: Int64, replacement: MemberRecord?) async throws -> Bool {
         let key = memberKey(name)
         let op: TxnOp = replacement.map { .put(key: key, value: Self.encode($0)) } ?? .delete(key: key)
-        return try await cluster.txn(compare: [Compare(key: key, .equal, .modRevision(modRevision))], success: [op], avoiding: []).succeeded
+        return try await cluster.txn(
+            compare: [Compare(key: key, .equal, .modRevision(modRevision))], success: [op], avoiding: []
+        ).succeeded
     }
 
     /// Creates the rollout record if there is none, the existing one is terminal, or it was set aside as unsafe
     /// (`setAside`: its mod revision) — each a CAS on what was read.
-    public func createRollout(_ rec: RolloutRecord, replacing existing: (RolloutRecord, Int64)?, setAside: Int64? = nil) async throws -> Bool {
+    public func createRollout(
+        _ rec: RolloutRecord, replacing existing: (RolloutRecord, Int64)?, setAside: Int64? = nil
+    ) async throws -> Bool {
         let cmp: Compare
         if let (old, rev) = existing {
             guard old.state.isTerminal else { return false }
             cmp = Compare(key: rolloutKey, .equal, .modRevision(rev))
         } else if let rev = setAside {
             cmp = Compare(key: rolloutKey, .equal, .modRevision(rev))
-        } else { cmp = .absent(rolloutKey) }
-        return try await cluster.txn(compare: [cmp], success: [.put(key: rolloutKey, value: Self.encode(rec))], avoiding: []).succeeded
+        } else {
+            cmp = .absent(rolloutKey)
+        }
+        return try await cluster.txn(
+            compare: [cmp], success: [.put(key: rolloutKey, value: Self.encode(rec))], avoiding: []
+        ).succeeded
     }
 
     /// Changes the rollout's state with a CAS loop; `allowed` says from which states the change is legal.
-    public func setRolloutState(_ state: RolloutState, reason: String?, allowedFrom: Set<RolloutState>,
-                                avoiding: Set<String> = []) async throws -> RolloutRecord {
+    public func setRolloutState(
+        _ state: RolloutState, reason: String?, allowedFrom: Set<RolloutState>,
+        avoiding: Set<String> = []
+    ) async throws -> RolloutRecord {
         try await updateRollout(avoiding: avoiding) { cur in
             guard let cur else { throw StoreError(detail: "there is no rollout") }
             if cur.state == state { return (cur, write: false) }
@@ -170,7 +204,9 @@ public struct RolloutStore: RolloutStoring {
         try await updateRollout(avoiding: []) { cur in
             guard let cur, cur.id == r.id else { throw StoreError(detail: "rollout \(r.id) was replaced") }
             if (cur.stage ?? 0) > (r.stage ?? 0) { return (cur, write: false) }
-            guard cur.state == .active else { throw StoreError(detail: "rollout \(r.id) is \(cur.state.rawValue); not moving to its next hop") }
+            guard cur.state == .active else {
+                throw StoreError(detail: "rollout \(r.id) is \(cur.state.rawValue); not moving to its next hop")
+            }
             guard let next = cur.advanced() else { throw StoreError(detail: "rollout \(r.id) has no next hop") }
             return (next, write: true)
         }
@@ -178,14 +214,17 @@ public struct RolloutStore: RolloutStoring {
 
     /// The CAS loop on the rollout record: `change` sees the current record and returns the one to keep and whether
     /// it must be written; a write goes through only if nobody changed the record since it was read (5 tries).
-    func updateRollout(avoiding: Set<String>,
-                       _ change: (RolloutRecord?) throws -> (RolloutRecord, write: Bool)) async throws -> RolloutRecord {
+    func updateRollout(
+        avoiding: Set<String>,
+        _ change: (RolloutRecord?) throws -> (RolloutRecord, write: Bool)
+    ) async throws -> RolloutRecord {
         for _ in 0..<5 {
             let s = try await read(avoiding: avoiding)
             let (r, write) = try change(s.rollout)
             guard write else { return r }
-            let t = try await cluster.txn(compare: [Compare(key: rolloutKey, .equal, .modRevision(s.rolloutModRevision))],
-                                          success: [.put(key: rolloutKey, value: Self.encode(r))], avoiding: avoiding)
+            let t = try await cluster.txn(
+                compare: [Compare(key: rolloutKey, .equal, .modRevision(s.rolloutModRevision))],
+                success: [.put(key: rolloutKey, value: Self.encode(r))], avoiding: avoiding)
             if t.succeeded { return r }
         }
         throw StoreError(detail: "the rollout record kept changing; try again")
