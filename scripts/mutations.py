@@ -115,7 +115,7 @@ MUTATIONS = {
     'auth-watch': dict(real='AuthRolloutTests/usersChangingMidRolloutHaltIt', edits=[
         (G, '        return seen == want\n            ? nil : "etcd users, roles or permissions changed during a rollout that accepted the auth risk"',
             '        _ = seen == want\n        return nil'),
-        (D, 'if r.watchesAuth, let seen = o.auth?.fingerprint, seen != r.authFingerprint,', 'if false, let seen = o.auth?.fingerprint, seen != r.authFingerprint,'),
+        (D, 'if r.watchesAuth, let seen = o.auth?.fingerprint, seen != r.authFingerprint {', 'if false, let seen = o.auth?.fingerprint, seen != r.authFingerprint {'),
     ]),
     # One daemon per member (the shell, before anything runs: outside the simulated process).
     'instance-lock': dict(real='RunRefusalTests/aSecondDaemonOnTheSameStateDirIsRefused', sim=False, edits=[

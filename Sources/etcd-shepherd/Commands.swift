@@ -156,6 +156,11 @@ struct Request: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Write the upgrade request file the daemons act on (atomically, mode 0600).",
         discussion: "With --wait, follows the rollout until it ends (one line per member and phase).\n\n"
+            + "The daemon renames the file <file>.accepted or <file>.rejected and writes the outcome beside it: "
+            + "<file>.status, one line for people (\"accepted at <time>: rollout <id> <from> → <to>\"), and "
+            + "<file>.status.json for scripts: {\"state\": \"accepted\"|\"rejected\", \"at\": ISO 8601, \"reason\", "
+            + "\"rolloutID\" and \"follow\" (the command that follows the rollout; accepted only), \"message\" (the "
+            + "line)}.\n\n"
             + ExitHelp.text([
                 (0, "written (with --wait: the rollout completed)"),
                 (1, "with --wait: the rollout halted or was aborted"),
@@ -192,6 +197,7 @@ struct Request: AsyncParsableCommand {
         }
         // A status file left by an earlier request must not be read as this one's answer.
         unlink(config.requestFile + ".status")
+        unlink(config.requestFile + ".status.json")
         do { try req.write(to: config.requestFile) } catch { throw Failure(code: Exit.usage, message: "\(error)") }
         if output.isJSON && !wait {
             struct Written: Encodable { let requestFile: String, version: String, member: String }

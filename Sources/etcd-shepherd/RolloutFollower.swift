@@ -14,23 +14,20 @@ struct RolloutFollower {
 
     func follow() async throws {
         let verdict = try await waitForVerdict()
-        guard verdict.hasPrefix("accepted"), let id = Self.rolloutID(in: verdict) else {
-            emit(["event": "refused", "reason": verdict], text: "refused by the daemon: \(verdict)")
+        guard verdict.state == .accepted, let id = verdict.rolloutID else {
+            emit(["event": "refused", "reason": verdict.reason], text: "refused by the daemon: \(verdict.message)")
             throw ExitCode(Exit.usage)
         }
-        emit(["event": "accepted", "rollout": id], text: "accepted: \(verdict)")
+        emit(["event": "accepted", "rollout": id], text: "accepted: \(verdict.message)")
         let state = try await withCluster(config: config) { cluster in try await track(id, cluster: cluster) }
         throw ExitCode(state == .completed ? Exit.ok : Exit.notHealthy)
     }
 
-    /// The daemon writes `<requestFile>.status` when it settles the request (accepted or rejected).
-    func waitForVerdict() async throws -> String {
-        let path = config.requestFile + ".status"
+    /// The daemon writes `<requestFile>.status.json` when it settles the request (accepted or rejected).
+    func waitForVerdict() async throws -> RequestOutcome {
         let deadline = ContinuousClock.now + .seconds(120)
         while ContinuousClock.now < deadline {
-            if let text = try? String(contentsOfFile: path, encoding: .utf8), !text.isEmpty {
-                return text.trimmingCharacters(in: .whitespacesAndNewlines)
-            }
+            if let outcome = RequestOutcome.read(requestFile: config.requestFile) { return outcome }
             try await Task.sleep(for: .milliseconds(250))
         }
         throw Failure(
@@ -38,12 +35,6 @@ struct RolloutFollower {
             message:
                 "no daemon settled \(config.requestFile) within 120 s: is etcd-shepherd running on \(config.member.name)? (systemctl status etcd-shepherd)"
         )
-    }
-
-    /// "accepted at …: rollout r123-ab 3.4.23 → 3.5.1" → "r123-ab"
-    static func rolloutID(in verdict: String) -> String? {
-        guard let r = verdict.range(of: "rollout ") else { return nil }
-        return verdict[r.upperBound...].split(separator: " ").first.map(String.init)
     }
 
     func track(_ id: String, cluster: EtcdCluster) async throws -> RolloutState {

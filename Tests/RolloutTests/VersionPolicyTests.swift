@@ -197,6 +197,30 @@ import Testing
                 previousBinary: "/old", from: v3423))
         busy.auth = AuthView(fingerprint: "bbb")
         if case .halt = Decide.next(busy) { Issue.record("halted with its member mid-sequence") }
+        // Every member on the target by now: the change may have been made while the last one was down (seed
+        // 544106572), so it halts too; and nothing completes on users and roles that were not read.
+        let upgraded = [
+            member("s1", id: 1, leader: true, version: v351), member("s2", id: 2, version: v351),
+            member("s3", id: 3, version: v351),
+        ]
+        var done = observation(
+            members: upgraded, rollout: r,
+            records: [
+                "s1": record(.done, id: "1"), "s2": record(.done, id: "2"),
+                "s3": record(.done, id: "3"),
+            ], clusterVersion: "3.5")
+        done.auth = AuthView(fingerprint: "bbb")
+        guard case .halt = Decide.next(done) else {
+            Issue.record("all on the target: \(Decide.next(done))")
+            return
+        }
+        done.auth = AuthView(fingerprint: nil)
+        guard case let .wait(why) = Decide.next(done), why.contains("not read") else {
+            Issue.record("unread: \(Decide.next(done))")
+            return
+        }
+        done.auth = AuthView(fingerprint: "aaa")
+        #expect(Decide.next(done) == .markCompleted)
         // Unchanged: the rollout goes on.
         idle.auth = AuthView(fingerprint: "aaa")
         #expect(Decide.next(idle) == .acquireLock)

@@ -29,6 +29,43 @@ import Testing
         }
     }
 
+    /// Settling renames the file aside and leaves both outcomes beside it: the line for people, the JSON for scripts
+    /// (what `request --wait` reads: the rollout's id as a field, not parsed out of prose).
+    @Test func aSettledRequestLeavesItsOutcomeAsALineAndAsJSON() throws {
+        try withDir { dir in
+            let path = dir + "/req.json"
+            try Self.good.write(toFile: path, atomically: false, encoding: .utf8)
+            #expect(RequestOutcome.read(requestFile: path) == nil)
+            UpgradeRequest.settle(
+                path: path,
+                outcome: .init(state: .accepted, reason: "rollout r1-ab 3.4.23 → 3.5.30", rolloutID: "r1-ab"))
+            #expect(
+                !FileManager.default.fileExists(atPath: path)
+                    && FileManager.default.fileExists(atPath: path + ".accepted"))
+            let accepted = try #require(RequestOutcome.read(requestFile: path))
+            #expect(
+                accepted.state == .accepted && accepted.rolloutID == "r1-ab"
+                    && accepted.follow == "etcd-shepherd status")
+            let line = try String(contentsOfFile: path + ".status", encoding: .utf8)
+            #expect(
+                line == accepted.message + "\n" && line.hasPrefix("accepted at ")
+                    && line.contains("r1-ab 3.4.23 → 3.5.30"))
+            // Every key a script may read, and the line itself, in the JSON.
+            let object = try #require(
+                try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path + ".status.json")))
+                    as? [String: String])
+            #expect(Set(object.keys) == ["state", "at", "reason", "rolloutID", "follow", "message"])
+            #expect(object["message"] == accepted.message)
+
+            try Self.good.write(toFile: path, atomically: false, encoding: .utf8)
+            UpgradeRequest.settle(path: path, outcome: .init(state: .rejected, reason: "unknown key \"force\""))
+            let rejected = try #require(RequestOutcome.read(requestFile: path))
+            #expect(rejected.state == .rejected && rejected.rolloutID == nil && rejected.follow == nil)
+            #expect(FileManager.default.fileExists(atPath: path + ".rejected"))
+            #expect(try String(contentsOfFile: path + ".status", encoding: .utf8).hasPrefix("rejected at "))
+        }
+    }
+
     @Test func aSymlinkIsRefusedEvenToAGoodFile() throws {
         try withDir { dir in
             try Self.good.write(toFile: dir + "/real.json", atomically: false, encoding: .utf8)

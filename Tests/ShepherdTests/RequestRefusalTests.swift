@@ -53,6 +53,8 @@ import Testing
                     #expect(handled, "\(bad): not handled")
                     let status = (try? String(contentsOfFile: path + ".status", encoding: .utf8)) ?? ""
                     #expect(status.hasPrefix("rejected") && status.contains(expected), "\(bad): \(status)")
+                    let outcome = RequestOutcome.read(requestFile: path)
+                    #expect(outcome?.state == .rejected && outcome?.reason.contains(expected) == true, "\(bad)")
                     #expect(!FileManager.default.fileExists(atPath: path))
                     try? FileManager.default.removeItem(atPath: path + ".rejected")
                     #expect(try await store.read().rollout == nil, "\(bad) created a rollout")

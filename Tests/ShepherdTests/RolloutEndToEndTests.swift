@@ -56,6 +56,8 @@ import Testing
                 #expect(
                     try String(contentsOfFile: fleet.requestPath("s1") + ".status", encoding: .utf8).hasPrefix(
                         "accepted"))
+                let outcome = RequestOutcome.read(requestFile: fleet.requestPath("s1"))
+                #expect(outcome?.state == .accepted && outcome?.rolloutID != nil, "\(String(describing: outcome))")
                 // The leader's handover shows in the members' /metrics, and the daemons that kept running report it.
                 let reported = await eventually(timeout: .seconds(15)) {
                     cluster.members.contains { fleet.log($0.name).contains("saw a leader change") }

@@ -142,8 +142,9 @@ import Testing
         (UInt64(38866453), 7, "sickTarget"),  // a halt that dropped the journal of a member down
         (UInt64(493211159), 1, "badTarget"),  // a sequence left with the link on a binary not running
         (UInt64(476787153), 3, "membership"),  // a recovery on an old binary the cluster left behind
-        (UInt64(434856048), 3, "membership"),
-    ])  // a learner added a moment before the completion
+        (UInt64(434856048), 3, "membership"),  // a learner added a moment before the completion
+        (UInt64(544106572), 3, "authWatch"),  // users changed while the last member was down, seen once it was up
+    ])
     func pinnedSeed(seed: UInt64, n: Int, profile: String) async {
         let fleet = await Self.run(seed: seed, n: n, profile: profile)
         #expect(

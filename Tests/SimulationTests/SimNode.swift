@@ -199,7 +199,8 @@ struct SimInbox: RequestInbox {
         try id.local("request")
         return id.fleet.daemons[id.node].request
     }
-    func settle(accepted: Bool, reason: String) {
+    func settle(_ outcome: RequestOutcome) {
+        let accepted = outcome.state == .accepted, reason = outcome.reason
         let d = id.fleet.daemons[id.node]
         d.request = nil
         d.settled = (accepted, reason)

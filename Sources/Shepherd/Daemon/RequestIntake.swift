@@ -8,7 +8,7 @@ import Rollout
 /// try); `settle` moves the request aside with the outcome.
 public protocol RequestInbox: Sendable {
     func pending() throws -> UpgradeRequest?
-    func settle(accepted: Bool, reason: String)
+    func settle(_ outcome: RequestOutcome)
 }
 
 /// The request file (`config.requestFile`): checked as `UpgradeRequest.read` does, renamed `.accepted`/`.rejected`.
@@ -26,8 +26,8 @@ public struct RequestFile: RequestInbox {
         return try UpgradeRequest.read(path: path)
     }
 
-    public func settle(accepted: Bool, reason: String) {
-        UpgradeRequest.settle(path: path, accepted: accepted, reason: reason)
+    public func settle(_ outcome: RequestOutcome) {
+        UpgradeRequest.settle(path: path, outcome: outcome)
     }
 }
 
@@ -72,7 +72,8 @@ public struct RequestIntake: Sendable {
                 throw UpgradeRequest.Refused(
                     reason: "another rollout was created meanwhile (\(existing.rollout?.id ?? "?"))")
             }
-            inbox.settle(accepted: true, reason: "rollout \(rec.id) \(rec.from) → \(rec.to)")
+            inbox.settle(
+                .init(state: .accepted, reason: "rollout \(rec.id) \(rec.from) → \(rec.to)", rolloutID: rec.id))
             events.emit(
                 .requestAccepted, .notice, "request accepted: rollout \(rec.id) \(rec.from) → \(rec.to)", rollout: rec,
                 phase: "active")
@@ -89,7 +90,7 @@ public struct RequestIntake: Sendable {
             return true
         } catch let e as UpgradeRequest.Refused {
             let reason = "\(e)"
-            inbox.settle(accepted: false, reason: reason)
+            inbox.settle(.init(state: .rejected, reason: reason))
             events.emit(.requestRefused, .error, "request refused: \(reason)", reason: reason)
             return false
         } catch {

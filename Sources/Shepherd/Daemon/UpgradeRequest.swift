@@ -141,13 +141,11 @@ public struct UpgradeRequest: Codable, Sendable, Equatable {
         try FileIO.writeAtomically(try enc.encode(self), to: path, mode: 0o600)
     }
 
-    /// Moves a handled request aside (`.accepted` / `.rejected`) and records why in `<file>.status`.
-    public static func settle(path: String, accepted: Bool, reason: String) {
-        // The status first: whoever sees the renamed file finds the matching reason beside it.
-        let line =
-            "\(accepted ? "accepted" : "rejected") at \(ISO8601DateFormatter().string(from: Date())): \(reason)\n"
-        try? FileIO.writeAtomically(Data(line.utf8), to: path + ".status", mode: 0o644)
-        let target = path + (accepted ? ".accepted" : ".rejected")
+    /// Moves a handled request aside (`.accepted` / `.rejected`) and records the outcome beside it (`RequestOutcome`).
+    public static func settle(path: String, outcome: RequestOutcome) {
+        // The outcome first: whoever sees the renamed file finds the matching reason beside it.
+        try? outcome.write(requestFile: path)
+        let target = path + (outcome.state == .accepted ? ".accepted" : ".rejected")
         unlink(target)
         rename(path, target)
     }
