@@ -213,7 +213,7 @@ extension Fleet {
             members[i].incarnations += 1
             touch()
             log(
-                "OPERATOR replaced \(members[i].name)'s node: new member ID \(String(members[i].id, radix: 16)) on \(to)"
+                "OPERATOR replaced \(members[i].name)'s node: new member ID \(MemberID(members[i].id)) on \(to)"
             )
         }
     }

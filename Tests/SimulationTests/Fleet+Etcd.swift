@@ -15,7 +15,8 @@ extension Fleet {
             value: value, createRevision: old?.createRevision ?? revision, modRevision: revision,
             version: (old?.version ?? 0) + 1, lease: lease, writtenAt: now)
         if key == prefix + "/rollout" {
-            rolloutCreatedAt = rolloutCreatedAt ?? now
+            // A new rollout (another id) starts its own watch: a change before it is one its request saw.
+            if rolloutCreated?.id != rollout?.id { rolloutCreated = rollout.map { ($0.id, now) } }
             rolloutChanged()
         }
     }

@@ -86,8 +86,9 @@ final class Fleet: @unchecked Sendable {
     var authDigest = "users-0"
     var authChangedAt: Double?
     var authChangedWhileMixed = false
-    /// When the rollout record was first written (an auth change before it is the one the request saw).
-    var rolloutCreatedAt: Double?
+    /// When the current rollout's record was first written (an auth change before it is one its request saw).
+    var rolloutCreated: (id: String, at: Double)?
+    var rolloutCreatedAt: Double? { rolloutCreated?.at }
     /// crashAfterVerify: the one target process (member, incarnation) that dies after its verification.
     var doomed: (member: Int, incarnation: Int)?
     var crashInSettleRestarts = false

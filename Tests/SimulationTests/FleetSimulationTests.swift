@@ -144,6 +144,8 @@ import Testing
         (UInt64(476787153), 3, "membership"),  // a recovery on an old binary the cluster left behind
         (UInt64(434856048), 3, "membership"),  // a learner added a moment before the completion
         (UInt64(544106572), 3, "authWatch"),  // users changed while the last member was down, seen once it was up
+        (UInt64(736181917), 3, "authWatch"),  // (simulator) a change before a new rollout is not that rollout's
+        (UInt64(779332548), 3, "membership"),  // (simulator) a voter removed after the daemon's member list
     ])
     func pinnedSeed(seed: UInt64, n: Int, profile: String) async {
         let fleet = await Self.run(seed: seed, n: n, profile: profile)

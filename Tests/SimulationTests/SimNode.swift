@@ -186,7 +186,7 @@ struct SimMaintenance: Maintenance {
             leaderID: leaderID, revision: id.fleet.revision, size: 1 << 20, sha256: "00", node: node,
             path: "/backups/\(rolloutID).db")
     }
-    func transferLeadership(leaderURL: String, to target: UInt64) async throws {
+    func transferLeadership(leaderURL: String, to target: MemberID) async throws {
         try await Leadership.transfer(client, leaderURL: leaderURL, to: target, clock: clock)
     }
 }
