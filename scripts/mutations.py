@@ -15,7 +15,7 @@ import sys
 
 G, D, S = 'Sources/Rollout/Gates.swift', 'Sources/Rollout/Decide.swift', 'Sources/Rollout/Decide+Sequence.swift'
 J, FX = 'Sources/Rollout/JournalEntry.swift', 'Sources/Shepherd/Daemon/Supervisor+Effects.swift'
-CMD, SUP = 'Sources/etcd-shepherd/Commands.swift', 'Sources/Shepherd/Daemon/Supervisor.swift'
+CMD, SUP = 'Sources/etcd-shepherd/RunCommand.swift', 'Sources/Shepherd/Daemon/Supervisor.swift'
 
 CRASH = 'CrashingTargetTests'
 MUTATIONS = {

@@ -77,8 +77,6 @@ public struct Member: Decodable, Sendable, Equatable {
     public let peerURLs: [String]
     public let clientURLs: [String]
     public let isLearner: Bool
-    /// The ID as etcdctl, logs and `/metrics` print it.
-    public var idHex: String { String(id, radix: 16) }
     enum K: String, CodingKey { case ID, name, peerURLs, clientURLs, isLearner }
     public init(id: UInt64, name: String, peerURLs: [String], clientURLs: [String], isLearner: Bool = false) {
         self.id = id

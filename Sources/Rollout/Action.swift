@@ -11,7 +11,7 @@ public enum Action: Sendable, Equatable {
     /// Take, verify and record the rollout's snapshot from the leader (once per rollout, before the first stop).
     case takeBackup(leaderURL: String)
     /// Ask the leader (at `leaderURL`) to hand leadership to `target`, an upgraded voting member.
-    case transferLeadership(leaderURL: String, target: UInt64)
+    case transferLeadership(leaderURL: String, target: MemberID)
     /// A sequence begins (or a rollback of a running member): write `journal`, then the member record in its phase
     /// (`.stopping`, or `.rollingBack`), fenced on the lock, then journal when that write returned. No stop yet.
     case beginStop(JournalEntry)

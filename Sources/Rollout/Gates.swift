@@ -157,8 +157,8 @@ public enum Gates {
         if !m.reachable { return "\(m.name) not answering" }
         if !m.healthy || !m.hasLeader { return "\(m.name) not healthy yet" }
         if m.version != target { return "\(m.name) reports \(m.version.map(\.description) ?? "?"), expected \(target)" }
-        if let rec = o.localRecord, rec.memberID != String(m.id, radix: 16) {
-            return "\(m.name) came back with member ID \(String(m.id, radix: 16)), expected \(rec.memberID)"
+        if let rec = o.localRecord, rec.memberID != m.id {
+            return "\(m.name) came back with member ID \(m.id), expected \(rec.memberID)"
         }
         guard let leader = o.leader else { return "no leader" }
         if m.raftIndex + o.timing.raftSlack < leader.raftIndex {

@@ -1,7 +1,7 @@
 /// What one member looked like at one tick.
 public struct MemberView: Sendable, Equatable {
     public var name: String
-    public var id: UInt64
+    public var id: MemberID
     public var clientURL: String
     public var reachable: Bool
     public var healthy: Bool
@@ -13,7 +13,7 @@ public struct MemberView: Sendable, Equatable {
     public var isLearner: Bool
 
     public init(
-        name: String, id: UInt64, clientURL: String, reachable: Bool, healthy: Bool, hasLeader: Bool,
+        name: String, id: MemberID, clientURL: String, reachable: Bool, healthy: Bool, hasLeader: Bool,
         isLeader: Bool, version: EtcdVersion?, raftIndex: UInt64, isLearner: Bool = false
     ) {
         self.name = name

@@ -92,7 +92,7 @@ public enum MemberPhase: String, Codable, Sendable, CaseIterable {
 /// `<prefix>/members/<name>`, written only by that member's daemon.
 public struct MemberRecord: Codable, Sendable, Equatable {
     public var rolloutID: String
-    public var memberID: String
+    public var memberID: MemberID
     public var phase: MemberPhase
     public var from: EtcdVersion
     public var to: EtcdVersion
@@ -107,7 +107,7 @@ public struct MemberRecord: Codable, Sendable, Equatable {
     public var processStartTime: Double?
 
     public init(
-        rolloutID: String, memberID: String, phase: MemberPhase, from: EtcdVersion, to: EtcdVersion,
+        rolloutID: String, memberID: MemberID, phase: MemberPhase, from: EtcdVersion, to: EtcdVersion,
         leaseID: String? = nil, lockRevision: Int64? = nil, updatedAt: Double, error: String? = nil,
         downtimeSeconds: Double? = nil, processStartTime: Double? = nil
     ) {

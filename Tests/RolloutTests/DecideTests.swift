@@ -55,7 +55,7 @@ import Testing
             member("s1", id: 1, leader: true), member("s2", id: 2, version: v351, raft: 90), learner,
             member("s4", id: 4, version: v351, raft: 95),
         ]
-        let done = ["s2": record(.done, id: "2"), "s3": record(.done, id: "3"), "s4": record(.done, id: "4")]
+        let done = ["s2": record(.done, id: 0x2), "s3": record(.done, id: 0x3), "s4": record(.done, id: 0x4)]
         // The learner has the highest index but cannot lead: the most caught-up voter gets it.
         #expect(
             Decide.next(observation(local: "s1", members: upgraded, records: done, lock: heldLock, backup: backup))
@@ -308,7 +308,7 @@ import Testing
         ]
         var j = JournalEntry(rolloutID: "r1", step: .started, target: v351, startedAt: 990)
         j.processStartTime = 1_800_000_000
-        let mine = ["s2": record(.verifying, id: "2")]
+        let mine = ["s2": record(.verifying, id: 0x2)]
         var o = observation(members: up, records: mine, lock: heldLock, journal: j, verifiedFor: 30.1)
         o.localStartTime = 1_800_000_000
         #expect(Decide.next(o) == .markDone(processStartTime: 1_800_000_000))
@@ -325,7 +325,7 @@ import Testing
         ]
         #expect(Gates.verification(observation(members: behind, records: mine), target: v351) == "raft 100/500")
         #expect(
-            Gates.verification(observation(members: up, records: ["s2": record(.verifying, id: "99")]), target: v351)?
+            Gates.verification(observation(members: up, records: ["s2": record(.verifying, id: 0x99)]), target: v351)?
                 .contains("member ID") == true)
     }
 
@@ -337,7 +337,7 @@ import Testing
             rolloutID: "r1", step: .started, target: v351, stoppedAt: 980, startedAt: 985, previousBinary: "/old",
             from: v3423)
         var o = observation(
-            members: up, records: ["s2": record(.verifying, id: "2")], lock: heldLock, journal: j, verifiedFor: 40)
+            members: up, records: ["s2": record(.verifying, id: 0x2)], lock: heldLock, journal: j, verifiedFor: 40)
         o.localStartTime = 100
         // The process is noted first (journalled: the evidence survives a daemon that dies or loses its lock).
         #expect(Decide.next(o) == .noteProcess(startTime: 100))
@@ -439,7 +439,7 @@ import Testing
             member("s1", id: 1, leader: true, version: v351), member("s2", id: 2, version: v351),
             member("s3", id: 3, version: v351),
         ]
-        let done = ["s1": record(.done, id: "1"), "s2": record(.done, id: "2"), "s3": record(.done, id: "3")]
+        let done = ["s1": record(.done, id: 0x1), "s2": record(.done, id: 0x2), "s3": record(.done, id: 0x3)]
         guard case .waitForClusterVersion = Decide.next(observation(members: all, records: done)) else {
             Issue.record("wait for flip")
             return
@@ -593,7 +593,7 @@ import Testing
     /// back (with the lock) and halts while the cluster version allows; after the flip it halts with the way forward.
     @Test func aTargetThatCrashesAfterItsVerificationIsCaught() {
         let onTarget = [member("s1", id: 1, leader: true), member("s2", id: 2, version: v351), member("s3", id: 3)]
-        var done = record(.done, id: "2")
+        var done = record(.done, id: 0x2)
         done.processStartTime = 100
         var restarted = observation(members: onTarget, records: ["s2": done])
         restarted.localStartTime = 160
@@ -644,7 +644,7 @@ import Testing
     /// no lock needed, once `maxStartFailures` restarts are seen within the window (seed 111269870).
     @Test func aTargetThatCrashLoopsOutsideASequenceHaltsTheRollout() {
         let onTarget = [member("s1", id: 1, leader: true), member("s2", id: 2, version: v351), member("s3", id: 3)]
-        var o = observation(members: onTarget, records: ["s2": record(.interrupted, id: "2")])
+        var o = observation(members: onTarget, records: ["s2": record(.interrupted, id: 0x2)])
         o.localRestarts = Decide.maxStartFailures - 1
         #expect(Decide.next(o) == .acquireLock)
         o.localRestarts = Decide.maxStartFailures
@@ -735,7 +735,7 @@ import Testing
         let up = [member("s1", id: 1, leader: true), member("s2", id: 2, version: v351), member("s3", id: 3)]
         let j = JournalEntry(rolloutID: "r1", step: .started, target: v351, stoppedAt: 95)
         var o1 = observation(
-            members: up, records: ["s2": record(.verifying, id: "2")], lock: heldLock, journal: j, now: 100)
+            members: up, records: ["s2": record(.verifying, id: 0x2)], lock: heldLock, journal: j, now: 100)
         // Not before the process start time was read (a settle that began earlier could span an unseen restart).
         _ = mem.advance(&o1)
         #expect(o1.verifiedFor == 0)
@@ -844,7 +844,7 @@ import Testing
             member("s1", id: 1, leader: true), member("s2", id: 2, version: v351, healthy: false), member("s3", id: 3),
         ]
         let a = Decide.next(
-            observation(members: sick, records: ["s2": record(.interrupted, id: "2")], lock: heldLock, backup: backup))
+            observation(members: sick, records: ["s2": record(.interrupted, id: 0x2)], lock: heldLock, backup: backup))
         guard case let .adoptVerification(j) = a else {
             Issue.record("\(a)")
             return
@@ -897,7 +897,7 @@ import Testing
 
 /// The break-glass rule of `etcd-shepherd forget`.
 @Suite struct ForgetRuleTests {
-    static func member(healthy: Bool, id: UInt64 = 0xa) -> MemberView {
+    static func member(healthy: Bool, id: MemberID = 0xa) -> MemberView {
         MemberView(
             name: "s2", id: id, clientURL: "http://s2:2379", reachable: healthy, healthy: healthy, hasLeader: healthy,
             isLeader: false, version: EtcdVersion(3, 4, 23), raftIndex: 1)
@@ -905,7 +905,7 @@ import Testing
     static func record(_ phase: MemberPhase) -> ForgetRule.Stored {
         .record(
             MemberRecord(
-                rolloutID: "r1", memberID: "a", phase: phase, from: EtcdVersion(3, 4, 23), to: EtcdVersion(3, 5, 1),
+                rolloutID: "r1", memberID: 0xa, phase: phase, from: EtcdVersion(3, 4, 23), to: EtcdVersion(3, 5, 1),
                 leaseID: "694d", updatedAt: 0))
     }
 
@@ -989,7 +989,7 @@ import Testing
             member("s2", id: 2, version: EtcdVersion(3, 5, 0)),
             member("s3", id: 3, version: EtcdVersion(3, 5, 0)),
         ]
-        let done = ["s1": record(.done, id: "1"), "s2": record(.done, id: "2"), "s3": record(.done, id: "3")]
+        let done = ["s1": record(.done, id: 0x1), "s2": record(.done, id: 0x2), "s3": record(.done, id: 0x3)]
         #expect(
             Decide.next(observation(members: onHop, rollout: r, records: done, clusterVersion: "3.5")) == .advanceHop)
         #expect(

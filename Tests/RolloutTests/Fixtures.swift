@@ -3,7 +3,7 @@
 let v3423 = EtcdVersion(3, 4, 23), v351 = EtcdVersion(3, 5, 1)
 
 func member(
-    _ name: String, id: UInt64, leader: Bool = false, version: EtcdVersion = v3423, healthy: Bool = true,
+    _ name: String, id: MemberID, leader: Bool = false, version: EtcdVersion = v3423, healthy: Bool = true,
     raft: UInt64 = 100
 ) -> MemberView {
     MemberView(
@@ -41,7 +41,7 @@ func observation(
     return o
 }
 
-func record(_ phase: MemberPhase, id: String = "3") -> MemberRecord {
+func record(_ phase: MemberPhase, id: MemberID = 3) -> MemberRecord {
     MemberRecord(rolloutID: "r1", memberID: id, phase: phase, from: v3423, to: v351, updatedAt: 0)
 }
 

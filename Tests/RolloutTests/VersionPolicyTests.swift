@@ -191,7 +191,7 @@ import Testing
         #expect(reason.contains("users, roles or permissions changed"))
         // A member mid-sequence (started on the target, verifying) finishes its sequence first.
         var busy = observation(
-            rollout: r, records: ["s2": record(.verifying, id: "2")], lock: heldLock, backup: backup,
+            rollout: r, records: ["s2": record(.verifying, id: 0x2)], lock: heldLock, backup: backup,
             journal: JournalEntry(
                 rolloutID: "r1", step: .started, target: v351, startedAt: 990,
                 previousBinary: "/old", from: v3423))
@@ -206,8 +206,8 @@ import Testing
         var done = observation(
             members: upgraded, rollout: r,
             records: [
-                "s1": record(.done, id: "1"), "s2": record(.done, id: "2"),
-                "s3": record(.done, id: "3"),
+                "s1": record(.done, id: 0x1), "s2": record(.done, id: 0x2),
+                "s3": record(.done, id: 0x3),
             ], clusterVersion: "3.5")
         done.auth = AuthView(fingerprint: "bbb")
         guard case .halt = Decide.next(done) else {

@@ -49,7 +49,7 @@ import Testing
             member("s3", id: 3, version: v351),
         ]
         var records: [String: MemberRecord] = [:]
-        for (name, id) in [("s1", "1"), ("s2", "2"), ("s3", "3")] {
+        for (name, id) in [("s1", 1), ("s2", 2), ("s3", 3)] as [(String, MemberID)] {
             var r = record(.done, id: id)
             r.processStartTime = 500
             records[name] = r
@@ -64,7 +64,7 @@ import Testing
     /// Simulator seed 19662878: s2's verified target restarted in a halted rollout; its rollback waits on s3's
     /// destructive record, whose daemon needs the lock to finish: the lock is let go after `lockWaitSeconds`.
     @Test func aRollbackWaitingOnItsPeersLetsTheLockGo() {
-        var mine = record(.done, id: "2")
+        var mine = record(.done, id: 0x2)
         mine.processStartTime = 500
         let halted = RolloutRecord(
             id: "r1", from: v3423, to: v351, state: .halted, requestedBy: "s1", requestedAt: 0, allowKnownBad: true)

@@ -21,7 +21,7 @@ import Testing
             for m in members {
                 let row = try #require(rows.first { $0.hasPrefix(m.name + " ") }, "no row for \(m.name)")
                 #expect(
-                    row.contains(m.idHex) && row.contains(m.clientURLs[0]) && row.contains("3.4.23")
+                    row.contains(String(m.id, radix: 16)) && row.contains(m.clientURLs[0]) && row.contains("3.4.23")
                         && row.contains("healthy"))
                 #expect(row.contains(" * ") == (m.id == leader), "leader marker on \(m.name)")
             }
@@ -31,7 +31,7 @@ import Testing
             let obj = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
             #expect(obj["clusterVersion"] as? String == "3.4")
             let jm = try #require(obj["members"] as? [[String: Any]])
-            #expect(Set(jm.compactMap { $0["id"] as? String }) == Set(members.map(\.idHex)))
+            #expect(Set(jm.compactMap { $0["id"] as? String }) == Set(members.map { String($0.id, radix: 16) }))
             #expect(jm.filter { $0["leader"] as? Bool == true }.count == 1)
             #expect(jm.allSatisfy { ($0["raftIndex"] as? Int ?? 0) > 0 && ($0["dbSizeBytes"] as? Int ?? 0) > 0 })
 
@@ -40,7 +40,7 @@ import Testing
             let a = try await ep.leaseGrant(ttl: 30), b = try await ep.leaseGrant(ttl: 30)
             _ = try await ep.lock("/etcd-shepherd/lock", lease: a.id, timeout: .seconds(5))
             let record = MemberRecord(
-                rolloutID: "r1", memberID: "1", phase: .verifying, from: EtcdVersion(3, 4, 23),
+                rolloutID: "r1", memberID: 1, phase: .verifying, from: EtcdVersion(3, 4, 23),
                 to: EtcdVersion(3, 5, 1), leaseID: String(UInt64(bitPattern: a.id), radix: 16), updatedAt: 0)
             _ = try await ep.put("/etcd-shepherd/members/s2", Array(try JSONEncoder().encode(record)))
             let waiter = Task {

@@ -60,7 +60,8 @@ public struct RequestOutcome: Codable, Sendable, Equatable {
     func write(requestFile: String) throws {
         let enc = JSONEncoder()
         enc.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        try FileIO.writeAtomically(try enc.encode(self) + Data("\n".utf8), to: requestFile + ".status.json", mode: 0o644)
+        try FileIO.writeAtomically(
+            try enc.encode(self) + Data("\n".utf8), to: requestFile + ".status.json", mode: 0o644)
         try FileIO.writeAtomically(Data((message + "\n").utf8), to: requestFile + ".status", mode: 0o644)
     }
 }

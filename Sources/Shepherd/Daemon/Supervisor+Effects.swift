@@ -24,7 +24,7 @@ extension Supervisor {
             guard let r, let h = o.lock else { return }
             let leader = o.members.first { $0.clientURL == leaderURL }
             let rec = try await ports.maintenance.takeBackup(
-                leaderURL: leaderURL, leaderID: leader.map { String($0.id, radix: 16) } ?? "",
+                leaderURL: leaderURL, leaderID: leader.map { $0.id.description } ?? "",
                 rolloutID: r.backupKey, node: me
             ) { [heartbeat] _ in heartbeat.beat() }
             try await fenced { try await self.ports.store.putBackupFenced(r.backupKey, rec, lock: h, avoiding: []) }
@@ -38,7 +38,7 @@ extension Supervisor {
             try await ports.maintenance.transferLeadership(leaderURL: leaderURL, to: target)
             events.emit(
                 .leadershipTransferred, .notice,
-                "\(me) handed leadership to \(String(target, radix: 16)) before its own upgrade", rollout: r)
+                "\(me) handed leadership to \(target) before its own upgrade", rollout: r)
 
         case let .beginStop(entry):
             guard let r, let h = o.lock else { return }
@@ -95,7 +95,7 @@ extension Supervisor {
                 .memberVerified, .notice,
                 "\(me) verified on \(j.target) (down \(String(format: "%.2f", downtime ?? 0)) s)", rollout: r,
                 phase: "done",
-                memberID: o.local.map { String($0.id, radix: 16) })
+                memberID: o.local?.id.description)
             await ports.lock.release()
             events.emit(.lockReleased, .info, "\(me) released the upgrade lock", rollout: r)
 
@@ -244,7 +244,7 @@ extension Supervisor {
         }
         events.emit(
             .memberStopping, .notice, "stopping \(me) for \(j.target)\(j.rollingBack ? " (rollback)" : "")", rollout: r,
-            phase: j.rollingBack ? "rollingBack" : "stopping", memberID: o.local.map { String($0.id, radix: 16) })
+            phase: j.rollingBack ? "rollingBack" : "stopping", memberID: o.local?.id.description)
         j.stoppedAt = now
         try ports.journal.write(j)
         let journal = ports.journal
@@ -280,9 +280,13 @@ extension Supervisor {
         _ r: RolloutRecord, _ o: Observation, phase: MemberPhase, lock h: LockHold, error: String? = nil,
         downtime: Double? = nil, processStartTime: Double? = nil
     ) async throws {
-        let id = o.local.map { String($0.id, radix: 16) } ?? o.localRecord?.memberID ?? ""
+        // The ID the sequence began with stays in the record (gate 2 compares it with the member's after a restart).
+        guard let id = o.localRecord?.memberID ?? o.local?.id else {
+            throw StoreError(
+                detail: "\(config.member.name)'s member ID is not known (not in the member list): no record written")
+        }
         let rec = MemberRecord(
-            rolloutID: r.id, memberID: o.localRecord?.memberID ?? id, phase: phase, from: r.from, to: r.to,
+            rolloutID: r.id, memberID: id, phase: phase, from: r.from, to: r.to,
             leaseID: String(UInt64(bitPattern: h.leaseID), radix: 16), lockRevision: h.revision,
             updatedAt: ports.clock.wallNow(), error: error, downtimeSeconds: downtime,
             processStartTime: processStartTime)

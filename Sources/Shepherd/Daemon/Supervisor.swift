@@ -261,16 +261,16 @@ public actor Supervisor {
         case .localRecovered:
             events.emit(
                 .memberRecovered, .notice, "\(config.member.name) is healthy again", rollout: rollout,
-                memberID: detail?.idHex)
+                memberID: detail?.id.description)
         case .localUnhealthy:
             events.emit(
                 .memberUnhealthy, .warning, "\(config.member.name) is unhealthy: \(detail?.problem ?? "?")",
-                rollout: rollout, memberID: detail?.idHex, reason: detail?.problem)
+                rollout: rollout, memberID: detail?.id.description, reason: detail?.problem)
         case .localRestarted:
             events.emit(
                 .memberUnhealthy, .error,
                 "\(config.member.name) restarted while it was being verified (its process start time changed)",
-                rollout: rollout, memberID: detail?.idHex, reason: "restarted during verification")
+                rollout: rollout, memberID: detail?.id.description, reason: "restarted during verification")
         }
     }
 

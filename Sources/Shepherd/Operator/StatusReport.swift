@@ -64,7 +64,7 @@ public struct StatusReport: Codable, Sendable {
         let rows = view.members.map { d -> Row in
             let rec = snap?.records[d.name].flatMap { $0.rolloutID == rollout?.id ? $0 : nil }
             return Row(
-                name: d.name, id: d.idHex, endpoint: d.clientURL, version: d.serverVersion,
+                name: d.name, id: d.id.description, endpoint: d.clientURL, version: d.serverVersion,
                 health: d.healthy ? "healthy" : (d.reachable ? "unhealthy: \(d.problem ?? "?")" : "unreachable"),
                 leader: d.isLeader, raftIndex: d.raftIndex, dbSizeBytes: d.dbSizeBytes,
                 quotaBackendBytes: view.metrics[d.clientURL]?.quotaBackendBytes,

@@ -56,7 +56,7 @@ public struct EtcdMaintenance: Maintenance {
             node: node, path: path)
     }
 
-    public func transferLeadership(leaderURL: String, to target: UInt64) async throws {
+    public func transferLeadership(leaderURL: String, to target: MemberID) async throws {
         try await Leadership.transfer(cluster, leaderURL: leaderURL, to: target, clock: clock)
     }
 }
@@ -88,14 +88,14 @@ public struct LivePreflight: Preflighting {
 /// Leadership moved for a stop: the request goes to the leader, and it counts only once the leader says it moved.
 public enum Leadership {
     public static func transfer(
-        _ cluster: any EtcdAPI, leaderURL: String, to target: UInt64, clock: any ShepherdClock
+        _ cluster: any EtcdAPI, leaderURL: String, to target: MemberID, clock: any ShepherdClock
     ) async throws {
-        try await cluster.moveLeader(at: leaderURL, to: target, timeout: .seconds(10))
+        try await cluster.moveLeader(at: leaderURL, to: target.rawValue, timeout: .seconds(10))
         let deadline = clock.now() + 5
         while clock.now() < deadline {
-            if (try? await cluster.status(of: leaderURL, timeout: .seconds(1)))?.leader == target { return }
+            if (try? await cluster.status(of: leaderURL, timeout: .seconds(1)))?.leader == target.rawValue { return }
             try await clock.sleep(seconds: 0.05)
         }
-        throw StoreError(detail: "leadership did not move to \(String(target, radix: 16)) within 5 s")
+        throw StoreError(detail: "leadership did not move to \(target) within 5 s")
     }
 }

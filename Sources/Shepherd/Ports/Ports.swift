@@ -107,7 +107,7 @@ public protocol Maintenance: Sendable {
         leaderURL: String, leaderID: String, rolloutID: String, node: String,
         progress: @escaping @Sendable (Int64) -> Void
     ) async throws -> BackupRecord
-    func transferLeadership(leaderURL: String, to target: UInt64) async throws
+    func transferLeadership(leaderURL: String, to target: MemberID) async throws
 }
 
 /// This node's preflight for a rollout (gate 6): the target binary, the data dir, the member's configuration; and for

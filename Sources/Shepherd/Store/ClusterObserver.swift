@@ -5,8 +5,7 @@ import Rollout
 /// Everything one round of observation learned about one member.
 public struct MemberDetail: Sendable, Codable, Equatable {
     public var name: String
-    public var idHex: String
-    public var id: UInt64
+    public var id: MemberID
     public var clientURL: String
     public var reachable: Bool
     public var healthy: Bool
@@ -114,7 +113,7 @@ public struct ClusterObserver: Sendable {
     func detail(_ m: Member) async -> (MemberDetail, MemberMetrics?) {
         let url = m.clientURLs.first ?? ""
         var d = MemberDetail(
-            name: m.name.isEmpty ? "(unstarted \(m.idHex))" : m.name, idHex: m.idHex, id: m.id,
+            name: m.name.isEmpty ? "(unstarted \(MemberID(m.id)))" : m.name, id: MemberID(m.id),
             clientURL: url, reachable: false, healthy: false, problem: nil, serverVersion: nil,
             isLeader: false, hasLeader: false, raftIndex: 0, dbSizeBytes: 0, isLearner: m.isLearner)
         guard !url.isEmpty else {

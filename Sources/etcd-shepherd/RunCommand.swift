@@ -1,0 +1,72 @@
+import ArgumentParser
+import EtcdClient
+import Foundation
+import Logging
+import Rollout
+import ServiceLifecycle
+import Shepherd
+
+struct Run: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the supervisor daemon for the local member.",
+        discussion: ExitHelp.text([
+            (0, "stopped cleanly (SIGTERM/SIGINT)"),
+            (2, "configuration error: the unit does not restart (RestartPreventExitStatus=2)"),
+        ]))
+    @OptionGroup var options: ConfigOption
+
+    func run() async throws {
+        let config = try options.load()
+        let logger = makeLogger("etcd-shepherd")
+        let controller: any MemberController
+        do { controller = try MemberControllers.make(config.controller) } catch {
+            throw Failure(code: Exit.usage, message: "\(error)")
+        }
+        let unwritable = WritablePaths.problems(config)
+        guard unwritable.isEmpty else { throw Failure(code: Exit.usage, message: unwritable.joined(separator: "; ")) }
+        // One daemon per member: held until the process exits.
+        let instance: InstanceLock
+        do { instance = try InstanceLock(stateDir: config.stateDir) } catch {
+            throw Failure(code: Exit.usage, message: "\(error)")
+        }
+        defer { withExtendedLifetime(instance) {} }
+        let transport: Transport
+        do { transport = try config.cluster.makeTransport() } catch {
+            throw Failure(code: Exit.usage, message: "\(error)")
+        }
+        let cluster = EtcdCluster(urls: config.cluster.endpoints, transport: transport, timeout: .seconds(3))
+        // Our own member on a transport of its own: every connection to it is closed right before we stop it.
+        do { try cluster.isolate(config.member.clientURL) } catch {
+            throw Failure(code: Exit.usage, message: "\(error)")
+        }
+        let metrics = config.metrics == nil ? nil : DaemonMetrics(version: EtcdShepherd.version)
+        var server: MetricsServer?
+        if let metrics, let listen = config.metrics?.listen {
+            // Metrics are for watching: a taken port is reported, and supervision goes on without the listener.
+            do { server = try await MetricsServer.start(listen: listen, metrics: metrics) } catch {
+                logger.error(
+                    "metrics listener on \(listen) not started: \(error); the daemon runs on without it (set metrics.listen to a free address, or null)"
+                )
+            }
+        }
+        let watcher = ChangeWatcher(
+            cluster: cluster, prefix: config.cluster.keyPrefix, localURL: config.member.clientURL)
+        let supervisor = Supervisor.live(
+            config: config, cluster: cluster, controller: controller, logger: logger, metrics: metrics,
+            streams: watcher)
+        let daemon = Daemon(supervisor: supervisor, configPath: options.path, logger: logger, watcher: watcher)
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: daemon, successTerminationBehavior: .gracefullyShutdownGroup)],
+                gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [.sigquit], logger: logger))
+        logger.info(
+            "etcd-shepherd \(EtcdShepherd.version) supervising \(config.member.name) at \(config.member.clientURL)")
+        do { try await group.run() } catch {
+            logger.error("daemon stopped: \(error)")
+        }
+        await watcher.close()
+        await server?.stop()
+        await cluster.shutdownIsolated()
+        try? await transport.shutdown()
+    }
+}
