@@ -102,7 +102,7 @@ import Testing
                         in: .whitespacesAndNewlines)
                     let builds = try await query("count(etcd_shepherd_build_info{version=\"\(version)\"} == 1)")
                     #expect(!version.isEmpty && builds.first?.value == 3, "build_info for \(version): \(builds)")
-                    // The same text goes to each node's textfile (node-exporter's collector), rewritten every tick.
+                    // The same text goes to each node's textfile (node-exporter's collector), rewritten when it changed.
                     let files = await eventually(timeout: .seconds(10)) {
                         cluster.members.allSatisfy { m in
                             ((try? String(contentsOfFile: m.dir + "/state/shepherd.prom", encoding: .utf8)) ?? "")

@@ -20,8 +20,8 @@ public actor Supervisor {
     private var preflightMemory = PreflightMemory()
     private var lastStatus = ""
     var lastWait = ""
-    /// The metrics textfile could not be written last time (said once, until it works again).
-    private var textfileFailing = false
+    /// The metrics textfile, written when its text changed.
+    private var textfile: MetricsTextfile?
     private var reportedUnreadable: [String] = []
     private var metricsWatch = MetricsWatch()
     private var lastScrape: Double?
@@ -324,14 +324,8 @@ public actor Supervisor {
         if let metrics {
             metrics.observe(o, now: ports.clock.wallNow())
             if let file = config.metrics?.textfile {
-                // The textfile collector reads whole files: write beside, rename over.
-                do {
-                    try FileIO.writeAtomically(Data(metrics.exposition().utf8), to: file, mode: 0o644)
-                    textfileFailing = false
-                } catch {
-                    if !textfileFailing { events.logger.warning("metrics textfile \(file): \(error)") }
-                    textfileFailing = true
-                }
+                if textfile?.path != file { textfile = MetricsTextfile(path: file) }
+                textfile?.update(metrics.exposition()) { events.logger.warning("\($0)") }
             }
         }
         if case let .wait(why) = action, why != lastWait {
