@@ -205,9 +205,12 @@ extension Decide {
         if o.local?.reachable != true && (j.stoppedAt != nil || j.step != .stopping) {
             return .wait("\(o.localName) does not answer yet; clearing its record once it does")
         }
-        // A member this recovery started is let go only once it has run `crashGraceSeconds`: a start that dies a
-        // moment later would be left down with nobody to start it again (found by the simulator, seed 28951865).
-        if let started = j.recoveryStartedAt, o.now - started < o.timing.crashGraceSeconds {
+        // A member this sequence or its recovery started is let go only once it has run `crashGraceSeconds`: a start
+        // that dies a moment later would be left down with nobody to start it again (found by the simulator, seeds
+        // 28951865 and, for the sequence's own start, 923284130: the lock lost 0.4 s after the start).
+        if let started = [j.startedAt, j.recoveryStartedAt].compactMap({ $0 }).max(),
+            o.now - started < o.timing.crashGraceSeconds
+        {
             return .wait(
                 "\(o.localName) was started \(Int(o.now - started)) s ago; clearing its record once it has run "
                     + "\(Int(o.timing.crashGraceSeconds)) s")
@@ -242,7 +245,15 @@ extension Decide {
     /// The sequence failed: roll back while the cluster version allows it, else halt. A rollback that fails halts.
     /// Halting never leaves our member down (the journal stays for the recovery).
     static func failed(_ j: JournalEntry, _ o: Observation, why: String) -> Action {
-        let down = o.localDown
+        // What follows (a rollback's stop or its start, a halt) is decided on the member as it is now: an observation
+        // that outlived a freeze is asked again (found by the simulator, seed 953788118: a rollback of a "running"
+        // member decided on a 28 s old process state, which forgot that the sequence had stopped it).
+        if o.observationAge > o.timing.maxObservationAgeSeconds {
+            return .wait("\(why); observation is \(Int(o.observationAge)) s old: observing again before deciding")
+        }
+        // Stopped by this sequence and never started since: down unless it answers (a process state saying
+        // "running" may be wrong or late).
+        let down = o.localDown || (j.stoppedAt != nil && j.startedAt == nil && o.local?.reachable != true)
         if j.rollingBack {
             return halt(
                 "rollback failed: " + why + (j.reason.map { " (rolling back because: \($0))" } ?? ""), o,

@@ -301,6 +301,25 @@ import Testing
         #expect(Decide.linkToRestore(j, o) == nil)
     }
 
+    /// A failed sequence is judged on a fresh observation, and a member the sequence stopped and never started is
+    /// rolled back as down unless it answers (seed 953788118: a 28 s old "running" turned into a rollback's stop).
+    @Test func aFailureIsJudgedFreshAndRemembersItsOwnStop() {
+        let j = JournalEntry(
+            rolloutID: "r1", step: .switched, target: v351, stoppedAt: 900, previousBinary: "/old", from: v3423)
+        var o = observation(lock: heldLock, journal: j, processUp: false, age: 28)
+        o.localProcess = .running  // late: it ran when asked
+        guard case let .wait(why) = Decide.failed(j, o, why: "not started"), why.contains("28 s old") else {
+            Issue.record("stale: \(Decide.failed(j, o, why: "not started"))")
+            return
+        }
+        o.observedAt = o.now - 0.1
+        guard case let .rollBackWhileDown(entry) = Decide.failed(j, o, why: "not started") else {
+            Issue.record("fresh: \(Decide.failed(j, o, why: "not started"))")
+            return
+        }
+        #expect(entry.rollingBack && entry.step == .stopped && entry.stoppedAt != nil)
+    }
+
     @Test func verificationSettlesWithOneProcessThenMarksDone() {
         let up = [
             member("s1", id: 1, leader: true, raft: 200), member("s2", id: 2, version: v351, raft: 195),

@@ -178,9 +178,11 @@ extension Fleet {
         }
         // A target that crash-loops after the cluster version moved cannot be brought back by any binary swap (its
         // daemon may keep its journal, to go on starting it).
+        // Down from a crash, or up on a process already doomed to die (its daemon just started it again: seeds
+        // 892400030, 928985810).
         func hopeless(_ i: Int) -> Bool {
-            !members[i].up && members[i].down == .crashed && (faults.crashInSettle || faults.crashAfterVerify)
-                && clusterVersion == to.minorVersion
+            let crashing = members[i].up ? members[i].dieAt != nil : members[i].down == .crashed
+            return crashing && (faults.crashInSettle || faults.crashAfterVerify) && clusterVersion == to.minorVersion
         }
         for i in listed where !members[i].up && !hopeless(i) {
             violate("\(members[i].name) left down at the end (rollout \(r.state.rawValue))")

@@ -146,6 +146,9 @@ import Testing
         (UInt64(544106572), 3, "authWatch"),  // users changed while the last member was down, seen once it was up
         (UInt64(736181917), 3, "authWatch"),  // (simulator) a change before a new rollout is not that rollout's
         (UInt64(779332548), 3, "membership"),  // (simulator) a voter removed after the daemon's member list
+        (UInt64(923284130), 1, "crashInSettle"),  // a sequence left 0.4 s after its own start, then the member died
+        (UInt64(892400030), 1, "crashInSettle"),  // (simulator) a crash-looping target up at the end's instant
+        (UInt64(953788118), 3, "twoHopOps"),  // a rollback decided on a 28 s old observation left the member down
     ])
     func pinnedSeed(seed: UInt64, n: Int, profile: String) async {
         let fleet = await Self.run(seed: seed, n: n, profile: profile)
