@@ -16,10 +16,11 @@ struct Check: AsyncParsableCommand {
         ]))
     @OptionGroup var target: VersionTarget
     @OptionGroup var options: ConfigOption
+    @OptionGroup var etcdctl: EtcdctlOptions
     @OptionGroup var output: OutputOption
 
     func run() async throws {
-        let config = try options.load()
+        let config = try options.load(etcdctl)
         let to = try target.parsed()
         // The version policy needs the cluster; the local checks do not.
         let seen = try? await withCluster(config: config) {

@@ -25,6 +25,40 @@ struct ConfigOption: ParsableArguments {
                 code: Exit.badPolicy, message: "\(e) (fix or remove the file; the built-in policy is never loosened)")
         } catch { throw Failure(code: Exit.usage, message: "\(error)") }
     }
+
+    /// The config with etcdctl's flags and `ETCDCTL_*` variables put over its `cluster` section.
+    func load(_ etcdctl: EtcdctlOptions) throws -> Config {
+        var config = try load()
+        config.cluster = try etcdctl.apply(to: config.cluster)
+        return config
+    }
+}
+
+/// etcdctl's connection flags, on every subcommand that talks to etcd; each falls back to its `ETCDCTL_*` variable,
+/// then to the config (`ConnectionOverrides`).
+struct EtcdctlOptions: ParsableArguments {
+    @Option(help: "Comma-separated client URLs (else $ETCDCTL_ENDPOINTS, else the config's).") var endpoints: String?
+    @Option(help: "CA file for TLS (else $ETCDCTL_CACERT, else the config's).") var cacert: String?
+    @Option(help: "Client certificate (else $ETCDCTL_CERT, else the config's).") var cert: String?
+    @Option(help: "Client key (else $ETCDCTL_KEY, else the config's).") var key: String?
+    @Option(help: "etcd user, or user:password (else $ETCDCTL_USER, else the config's cluster.auth.user).")
+    var user: String?
+    @Option(help: "File holding the etcd user's password (else $ETCDCTL_PASSWORD, else the config's).")
+    var passwordFile: String?
+
+    var overrides: ConnectionOverrides {
+        ConnectionOverrides(
+            endpoints: endpoints, cacert: cacert, cert: cert, key: key, user: user, passwordFile: passwordFile)
+    }
+
+    /// Whether anything here or in the environment says where etcd is (then no config is needed to reach it).
+    var namesEndpoints: Bool {
+        endpoints?.isEmpty == false || ProcessInfo.processInfo.environment["ETCDCTL_ENDPOINTS"]?.isEmpty == false
+    }
+
+    func apply(to cluster: Config.Cluster?) throws -> Config.Cluster {
+        do { return try overrides.apply(to: cluster) } catch { throw Failure(code: Exit.usage, message: "\(error)") }
+    }
 }
 
 /// `--json`, or `-w json` / `--write-out json` as etcdctl users type it.

@@ -24,9 +24,10 @@ struct ForgetMember: AsyncParsableCommand {
     @Argument(help: "The member name whose record to forget.") var member: String
     @Flag(help: "Confirm: this node's daemon is gone and will not come back mid-sequence.") var yes = false
     @OptionGroup var options: ConfigOption
+    @OptionGroup var etcdctl: EtcdctlOptions
 
     func run() async throws {
-        let config = try options.load()
+        let config = try options.load(etcdctl)
         guard yes else {
             throw Failure(
                 code: Exit.usage,

@@ -15,10 +15,11 @@ struct Plan: AsyncParsableCommand {
         ]))
     @OptionGroup var target: VersionTarget
     @OptionGroup var options: ConfigOption
+    @OptionGroup var etcdctl: EtcdctlOptions
     @OptionGroup var output: OutputOption
 
     func run() async throws {
-        let config = try options.load()
+        let config = try options.load(etcdctl)
         let v = try target.parsed()
         let plan = try await withCluster(config: config) {
             try await Shepherd.Plan.make(

@@ -53,10 +53,11 @@ struct Request: AsyncParsableCommand {
             ]))
     @OptionGroup var target: VersionTarget
     @OptionGroup var options: ConfigOption
+    @OptionGroup var etcdctl: EtcdctlOptions
     @OptionGroup var output: OutputOption
 
     func run() async throws {
-        let config = try options.load()
+        let config = try options.load(etcdctl)
         let version = try target.parsed()
         let via = try target.parsedVia()
         let req = UpgradeRequest(

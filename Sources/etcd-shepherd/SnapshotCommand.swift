@@ -16,9 +16,10 @@ struct SaveSnapshot: AsyncParsableCommand {
         ]))
     @Argument(help: "Where to write the snapshot (a new file; mode 0600).") var path: String
     @OptionGroup var options: ConfigOption
+    @OptionGroup var etcdctl: EtcdctlOptions
 
     func run() async throws {
-        let config = try options.load()
+        let config = try options.load(etcdctl)
         guard !FileManager.default.fileExists(atPath: path) else {
             throw Failure(code: Exit.usage, message: "\(path) exists; give a new path")
         }

@@ -11,9 +11,10 @@ let stateChangeExits: [(Int32, String)] = [
 ]
 
 /// pause / resume / abort: a CAS on the rollout record's state.
-func changeState(_ options: ConfigOption, to state: RolloutState, from: Set<RolloutState>, reason: String) async throws
-{
-    let config = try options.load()
+func changeState(
+    _ options: ConfigOption, _ etcdctl: EtcdctlOptions, to state: RolloutState, from: Set<RolloutState>, reason: String
+) async throws {
+    let config = try options.load(etcdctl)
     let (r, busy) = try await withCluster(config: config) { cluster -> (RolloutRecord, [String]) in
         let store = RolloutStore(prefix: config.cluster.keyPrefix, cluster: cluster)
         do {
@@ -39,8 +40,9 @@ struct Pause: AsyncParsableCommand {
         abstract: "Pause the rollout: no member is stopped until resume (one in flight finishes).",
         discussion: ExitHelp.text(stateChangeExits))
     @OptionGroup var options: ConfigOption
+    @OptionGroup var etcdctl: EtcdctlOptions
     func run() async throws {
-        try await changeState(options, to: .paused, from: [.active], reason: "paused by operator")
+        try await changeState(options, etcdctl, to: .paused, from: [.active], reason: "paused by operator")
     }
 }
 
@@ -48,8 +50,9 @@ struct Resume: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Resume a paused rollout.", discussion: ExitHelp.text(stateChangeExits))
     @OptionGroup var options: ConfigOption
+    @OptionGroup var etcdctl: EtcdctlOptions
     func run() async throws {
-        try await changeState(options, to: .active, from: [.paused], reason: "resumed by operator")
+        try await changeState(options, etcdctl, to: .active, from: [.paused], reason: "resumed by operator")
     }
 }
 
@@ -58,7 +61,9 @@ struct Abort: AsyncParsableCommand {
         abstract: "Abort the rollout; members already upgraded stay upgraded.",
         discussion: ExitHelp.text(stateChangeExits))
     @OptionGroup var options: ConfigOption
+    @OptionGroup var etcdctl: EtcdctlOptions
     func run() async throws {
-        try await changeState(options, to: .aborted, from: [.active, .paused, .halted], reason: "aborted by operator")
+        try await changeState(
+            options, etcdctl, to: .aborted, from: [.active, .paused, .halted], reason: "aborted by operator")
     }
 }

@@ -83,4 +83,42 @@ import Testing
         let bad = try await Command.run([bin, "status", "--config", "/nonexistent/config.json"])
         #expect(bad.exitCode == 2 && bad.stderr.contains("/nonexistent/config.json"))
     }
+
+    /// etcdctl's habits on a real cluster: ETCDCTL_ENDPOINTS is enough (no config), a flag wins over it, and it wins
+    /// over the config's endpoints — for status and for a command that needs the config (pause).
+    @Test func etcdctlFlagsThenVariablesThenTheConfig() async throws {
+        let bin = try Repo.shepherdBinary()
+        let dir = try TempDir("etcdctl-env")
+        defer { dir.remove() }
+        let dead = "http://127.0.0.1:\(FreePort.next())"
+        try """
+        {"member": {"name": "s1", "clientURL": "http://127.0.0.1:2379", "dataDir": "/d", "binaryLink": "/l", "binaryPathTemplate": "/b/etcd-{version}"},
+         "cluster": {"endpoints": ["\(dead)"]}, "controller": {"kind": "command", "stop": ["true"], "start": ["true"]},
+         "stateDir": "\(dir.path)/state", "policyDir": "\(dir.path)/policy"}
+        """.write(toFile: dir.path + "/c.json", atomically: true, encoding: .utf8)
+        try await LocalCluster.with(version: "3.4.23", label: "etcdctl-env") { cluster in
+            let eps = cluster.clientURLs.joined(separator: ",")
+            let fromEnv = try await Command.run([bin, "status"], environment: ["ETCDCTL_ENDPOINTS": eps])
+            #expect(fromEnv.exitCode == 0 && fromEnv.stdout.contains("healthy: 3/3"), "\(fromEnv.summary)")
+            let flagWins = try await Command.run(
+                [bin, "status", "--endpoints", eps], environment: ["ETCDCTL_ENDPOINTS": dead])
+            #expect(flagWins.exitCode == 0, "\(flagWins.summary)")
+            let envUsed = try await Command.run([bin, "status"], environment: ["ETCDCTL_ENDPOINTS": dead])
+            #expect(envUsed.exitCode == 3 && envUsed.stderr.contains(dead), "\(envUsed.summary)")
+            // The config names a dead endpoint; the variable wins over it.
+            let config = ["--config", dir.path + "/c.json"]
+            let overConfig = try await Command.run([bin, "status"] + config, environment: ["ETCDCTL_ENDPOINTS": eps])
+            #expect(overConfig.exitCode == 0, "\(overConfig.summary)")
+            let configOnly = try await Command.run([bin, "pause"] + config)
+            #expect(configOnly.exitCode == 3, "\(configOnly.summary)")
+            // Reached: there is no rollout to pause (exit 1), not an unreachable cluster (3).
+            let paused = try await Command.run([bin, "pause"] + config, environment: ["ETCDCTL_ENDPOINTS": eps])
+            #expect(paused.exitCode == 1 && paused.stderr.contains("no rollout"), "\(paused.summary)")
+            let noPassword = try await Command.run(
+                [bin, "status", "--endpoints", eps], environment: ["ETCDCTL_USER": "root"])
+            #expect(
+                noPassword.exitCode == 2 && noPassword.stderr.contains("ETCDCTL_USER: no password for etcd user root"),
+                "\(noPassword.summary)")
+        }
+    }
 }

@@ -12,11 +12,32 @@ extension Config {
         public var auth: Auth?
         /// Allow rolling 1- and 2-member clusters, which lose quorum while a member is down.
         public var allowSmallCluster: Bool
+
+        public init(
+            endpoints: [String], keyPrefix: String = "/etcd-shepherd", tls: TLSOptions = TLSOptions(),
+            auth: Auth? = nil, allowSmallCluster: Bool = false
+        ) {
+            self.endpoints = endpoints
+            self.keyPrefix = keyPrefix
+            self.tls = tls
+            self.auth = auth
+            self.allowSmallCluster = allowSmallCluster
+        }
     }
 
     public struct Auth: Sendable, Equatable {
         public var user: String
-        public var passwordFile: String
+        /// Where the password is read from (the config's `passwordFile`, or `--password-file`)…
+        public var passwordFile: String?
+        /// …or the password itself, as etcdctl takes it from `ETCDCTL_PASSWORD` or `--user name:password` (never
+        /// from the config file).
+        public var password: String?
+
+        public init(user: String, passwordFile: String? = nil, password: String? = nil) {
+            self.user = user
+            self.passwordFile = passwordFile
+            self.password = password
+        }
     }
 
     /// `member` for the TLS check: every URL the daemon dials must speak TLS when cluster.tls is set.
@@ -83,7 +104,13 @@ extension Config.Cluster {
     /// The credentials for `auth`, the password read from its file now (it may have been rotated since the load).
     public func credentials() throws -> EtcdCredentials? {
         guard let auth else { return nil }
-        return EtcdCredentials(user: auth.user, password: try PasswordFile.read(auth.passwordFile))
+        if let password = auth.password { return EtcdCredentials(user: auth.user, password: password) }
+        guard let file = auth.passwordFile else {
+            throw Config.Invalid(
+                key: "cluster.auth",
+                problem: "no password for etcd user \(auth.user): give a password file or ETCDCTL_PASSWORD")
+        }
+        return EtcdCredentials(user: auth.user, password: try PasswordFile.read(file))
     }
 
     /// The transport for this cluster: its TLS files and its credentials.
