@@ -149,6 +149,7 @@ import Testing
         (UInt64(923284130), 1, "crashInSettle"),  // a sequence left 0.4 s after its own start, then the member died
         (UInt64(892400030), 1, "crashInSettle"),  // (simulator) a crash-looping target up at the end's instant
         (UInt64(953788118), 3, "twoHopOps"),  // a rollback decided on a 28 s old observation left the member down
+        (UInt64(1107163310), 1, "crashInSettle"),  // a recovery start that took 17 s, let go at once
     ])
     func pinnedSeed(seed: UInt64, n: Int, profile: String) async {
         let fleet = await Self.run(seed: seed, n: n, profile: profile)

@@ -206,6 +206,11 @@ extension Supervisor {
             j.recoveryStarts += 1
             try ports.journal.write(j)
             try await ports.controller.start()
+            // And again once the start returned: the graces run from the start itself, not from a call that may have
+            // taken long (found by the simulator, seed 1107163310: a start that returned after 17 s was let go at once
+            // and died a moment later with nobody to start it).
+            j.recoveryStartedAt = ports.clock.now()
+            try ports.journal.write(j)
 
         case .markStopped:
             guard var j = try ports.journal.read() else { return }
