@@ -38,7 +38,7 @@ struct EtcdShepherd: AsyncParsableCommand {
         subcommands: [
             Run.self, Status.self, Request.self, Plan.self, Check.self, Pause.self, Resume.self, Abort.self,
             ForgetMember.self,
-            SaveSnapshot.self, Backups.self, PolicyCommand.self,
+            SaveSnapshot.self, Backups.self, PolicyCommand.self, ConfigCommand.self,
         ])
 
     /// Usage errors exit 2 (not argument-parser's 64); our own failures exit with their code; nothing escapes as a

@@ -25,6 +25,7 @@ struct ForgetMember: AsyncParsableCommand {
     @Flag(help: "Confirm: this node's daemon is gone and will not come back mid-sequence.") var yes = false
     @OptionGroup var options: ConfigOption
     @OptionGroup var etcdctl: EtcdctlOptions
+    @OptionGroup var output: OutputOption
 
     func run() async throws {
         let config = try options.load(etcdctl)
@@ -45,7 +46,11 @@ struct ForgetMember: AsyncParsableCommand {
         case let .forgotten(what):
             Events(logger: makeLogger("etcd-shepherd"), member: member)
                 .emit(.recordForgotten, .warning, "forgot \(member)'s record: \(what)", reason: "forgotten by \(by)")
-            print("forgot \(member): \(what)")
+            if output.isJSON {
+                try output.print(["member": member, "forgotten": what])
+            } else {
+                print("forgot \(member): \(what)")
+            }
         case let .refused(why):
             throw Failure(code: Exit.notHealthy, message: "not forgetting \(member): \(why)")
         }

@@ -17,6 +17,7 @@ struct SaveSnapshot: AsyncParsableCommand {
     @Argument(help: "Where to write the snapshot (a new file; mode 0600).") var path: String
     @OptionGroup var options: ConfigOption
     @OptionGroup var etcdctl: EtcdctlOptions
+    @OptionGroup var output: OutputOption
 
     func run() async throws {
         let config = try options.load(etcdctl)
@@ -35,6 +36,13 @@ struct SaveSnapshot: AsyncParsableCommand {
             )
         }
         let seconds = (ContinuousClock.now - started).seconds
+        if output.isJSON {
+            struct Saved: Encodable {
+                let path: String, leader: String, size: Int64, seconds: Double, sha256: String
+            }
+            try output.print(Saved(path: path, leader: leader, size: info.size, seconds: seconds, sha256: info.sha256))
+            return
+        }
         print(
             String(
                 format: "saved %@ from %@: %lld bytes in %.2f s (%.1f MiB/s), sha256 %@", path, leader, info.size,

@@ -12,7 +12,8 @@ let stateChangeExits: [(Int32, String)] = [
 
 /// pause / resume / abort: a CAS on the rollout record's state.
 func changeState(
-    _ options: ConfigOption, _ etcdctl: EtcdctlOptions, to state: RolloutState, from: Set<RolloutState>, reason: String
+    _ options: ConfigOption, _ etcdctl: EtcdctlOptions, _ output: OutputOption, to state: RolloutState,
+    from: Set<RolloutState>, reason: String
 ) async throws {
     let config = try options.load(etcdctl)
     let (r, busy) = try await withCluster(config: config) { cluster -> (RolloutRecord, [String]) in
@@ -25,6 +26,15 @@ func changeState(
                 + snap.undecodableRecords.map { "\($0) is unreadable" }
             return (r, busy.sorted())
         } catch let e as StoreError { throw Failure(code: Exit.notHealthy, message: e.detail) }
+    }
+    if output.isJSON {
+        struct Changed: Encodable {
+            let rollout: String, from: String, to: String, state: String, inFlight: [String]
+        }
+        try output.print(
+            Changed(
+                rollout: r.id, from: r.from.description, to: r.to.description, state: r.state.rawValue, inFlight: busy))
+        return
     }
     print("rollout \(r.id) (\(r.from) → \(r.to)) is now \(r.state.rawValue)")
     // A sequence in flight is finished by its daemon (member up, record cleared); one whose daemon is gone is not.
@@ -41,8 +51,9 @@ struct Pause: AsyncParsableCommand {
         discussion: ExitHelp.text(stateChangeExits))
     @OptionGroup var options: ConfigOption
     @OptionGroup var etcdctl: EtcdctlOptions
+    @OptionGroup var output: OutputOption
     func run() async throws {
-        try await changeState(options, etcdctl, to: .paused, from: [.active], reason: "paused by operator")
+        try await changeState(options, etcdctl, output, to: .paused, from: [.active], reason: "paused by operator")
     }
 }
 
@@ -51,8 +62,9 @@ struct Resume: AsyncParsableCommand {
         abstract: "Resume a paused rollout.", discussion: ExitHelp.text(stateChangeExits))
     @OptionGroup var options: ConfigOption
     @OptionGroup var etcdctl: EtcdctlOptions
+    @OptionGroup var output: OutputOption
     func run() async throws {
-        try await changeState(options, etcdctl, to: .active, from: [.paused], reason: "resumed by operator")
+        try await changeState(options, etcdctl, output, to: .active, from: [.paused], reason: "resumed by operator")
     }
 }
 
@@ -62,8 +74,9 @@ struct Abort: AsyncParsableCommand {
         discussion: ExitHelp.text(stateChangeExits))
     @OptionGroup var options: ConfigOption
     @OptionGroup var etcdctl: EtcdctlOptions
+    @OptionGroup var output: OutputOption
     func run() async throws {
         try await changeState(
-            options, etcdctl, to: .aborted, from: [.active, .paused, .halted], reason: "aborted by operator")
+            options, etcdctl, output, to: .aborted, from: [.active, .paused, .halted], reason: "aborted by operator")
     }
 }

@@ -64,6 +64,12 @@ import Testing
             let help = try await Command.run([bin, sub, "--help"])
             #expect(
                 help.stdout.contains("EXIT CODES") && help.stdout.contains("  0  "), "\(sub) --help: \(help.summary)")
+            // -w json on every subcommand but the daemon; etcdctl's connection flags on every one that talks to etcd.
+            #expect(help.stdout.contains("--write-out") == (sub != "run"), "\(sub) --help: -w")
+            #expect(
+                ["--endpoints", "--cacert", "--user", "--password-file"].allSatisfy(help.stdout.contains)
+                    == (sub != "run"),
+                "\(sub) --help: etcdctl's flags")
         }
     }
 }

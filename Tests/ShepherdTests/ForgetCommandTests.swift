@@ -62,10 +62,14 @@ import Testing
             #expect(held.exitCode == 1 && held.stderr.contains("still holds the upgrade lock"), "\(held.summary)")
             try await ep.leaseRevoke(lease.id)
 
-            for name in ["s3", "s9", "s8"] {
+            for name in ["s3", "s9"] {
                 let r = try await fleet.cli(["forget", name, "--yes", "--config", config])
                 #expect(r.exitCode == 0, "\(r.summary)")
             }
+            // -w json, as every subcommand takes it.
+            let json = try await fleet.cli(["forget", "s8", "--yes", "--config", config, "-w", "json"])
+            let object = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: String]
+            #expect(json.exitCode == 0 && object?["member"] == "s8" && object?["forgotten"] != nil, "\(json.summary)")
             #expect(try await Self.phase(ep, "s3") == "interrupted")
             #expect(try await Self.phase(ep, "s9") == "interrupted")
             #expect(try await ep.range("/etcd-shepherd/members/s8").kvs.isEmpty)

@@ -27,7 +27,15 @@ public struct Config: Sendable, Equatable {
         public var description: String { "config: \(key): \(problem)" }
     }
 
+    /// The config file at `path` with its drop-ins (`ConfigSources`), validated; then the policy files it names.
     public static func load(path: String) throws -> Config {
+        var config = try parse(sources: sources(path: path))
+        config.policy = try PolicyFiles.load(dir: config.policyDir)
+        return config
+    }
+
+    /// The config file at `path` with its drop-ins, as read and merged, not yet validated (`config show`).
+    public static func sources(path: String) throws -> ConfigSources {
         guard let data = FileManager.default.contents(atPath: path) else {
             let e = access(path, F_OK) != 0 ? errno : (access(path, R_OK) != 0 ? errno : EISDIR)
             switch e {
@@ -46,22 +54,16 @@ public struct Config: Sendable, Equatable {
             default: throw Invalid(key: "(file)", problem: "cannot read \(path): \(String(cString: strerror(e)))")
             }
         }
-        var config = try parse(data)
-        config.policy = try PolicyFiles.load(dir: config.policyDir)
-        return config
+        return try ConfigSources.read(path: path, main: data)
     }
 
     public static func parse(_ data: Data) throws -> Config {
-        let root: [String: JSONValue]
-        if let dup = JSONDuplicateKeys.first(in: data) { throw Invalid(key: dup, problem: "appears twice; keep one") }
-        do {
-            guard let o = try JSONValue.object(from: data) else {
-                throw Invalid(key: "(root)", problem: "must be a JSON object")
-            }
-            root = o
-        } catch let e as Invalid { throw e } catch {
-            throw Invalid(key: "(file)", problem: "not valid JSON: \(JSONProblem.describe(data))")
-        }
+        try parse(root: ConfigSources.object(data, file: nil))
+    }
+
+    static func parse(sources: ConfigSources) throws -> Config { try parse(root: sources.merged) }
+
+    static func parse(root: [String: JSONValue]) throws -> Config {
         let r = Reader(root, path: "")
         // The package's config is a placeholder: a daemon that guessed this node's member would supervise the wrong
         // thing, so it refuses until someone has edited the file (and removed this key).

@@ -1,7 +1,7 @@
 import Foundation
 
 /// A parsed JSON value that keeps booleans and numbers apart.
-enum JSONValue: Decodable, Equatable {
+enum JSONValue: Codable, Equatable, Sendable {
     case object([String: JSONValue]), array([JSONValue]), string(String), number(Double), bool(Bool), null
     init(from decoder: Decoder) throws {
         let c = try decoder.singleValueContainer()
@@ -17,6 +17,20 @@ enum JSONValue: Decodable, Equatable {
             self = .array(a)
         } else {
             self = .object(try c.decode([String: JSONValue].self))
+        }
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        switch self {
+        case let .object(o): try c.encode(o)
+        case let .array(a): try c.encode(a)
+        case let .string(s): try c.encode(s)
+        case let .number(n):
+            // Whole numbers as integers (a TTL of 30, not 30.0), as the files say them.
+            if n == n.rounded(), abs(n) < 1e15 { try c.encode(Int64(n)) } else { try c.encode(n) }
+        case let .bool(b): try c.encode(b)
+        case .null: try c.encodeNil()
         }
     }
 
