@@ -40,7 +40,8 @@ public enum Action: Sendable, Equatable {
     case advanceHop
     /// The owner's own clean-up after it left a destructive sequence: bring the member up first — pointing the link
     /// at `binary` when given (a new binary that was never verified is not trusted) — journalling when it did.
-    case recoverStart(binary: String?)
+    /// `noShow`: the previous recovery start never answered (counted in the journal: see `recoveryNoShows`).
+    case recoverStart(binary: String?, noShow: Bool = false)
     /// The member answers on a binary other than the one the link names (the sequence switched the link, and the
     /// member came back on the old binary, or the other way round): point the link at the binary it runs before the
     /// sequence is left, so its next restart — systemd's, a reboot's — is not on a binary nobody verifies.

@@ -182,8 +182,13 @@ extension Decide {
                 return .wait("\(o.localName) was started \(Int(o.now - started)) s ago; waiting for it to answer")
             }
 
+            // The previous start never answered: it has not answered since that start.
+            let noShow = j.recoveryStartedAt.map { o.localUnreachableFor >= o.now - $0 - 1 } ?? false
+            var counted = j
+            counted.recoveryNoShows = noShow ? j.recoveryNoShows + 1 : 0
             return .recoverStart(
-                binary: j.recoveryBinary(template: o.binaryPathTemplate, clusterVersion: o.clusterVersion))
+                binary: counted.recoveryBinary(template: o.binaryPathTemplate, clusterVersion: o.clusterVersion),
+                noShow: noShow)
         }
         if j.step == .stopping, let issued = j.stoppedAt {
             switch o.stopPending {

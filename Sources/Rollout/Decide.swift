@@ -278,7 +278,12 @@ public enum Decide {
         // A recovery start, once: none while the last one is still within its grace to answer.
         var recovery: Action? {
             if let started = j.recoveryStartedAt, now - started < timing.startGraceSeconds { return nil }
-            return .recoverStart(binary: j.recoveryBinary(template: binaryPathTemplate, clusterVersion: nil))
+            // Nothing answers offline: a previous start counts as one that never came up.
+            let noShow = j.recoveryStartedAt != nil
+            var counted = j
+            counted.recoveryNoShows = noShow ? j.recoveryNoShows + 1 : 0
+            return .recoverStart(
+                binary: counted.recoveryBinary(template: binaryPathTemplate, clusterVersion: nil), noShow: noShow)
         }
         if !lockHeld { return down ? recovery : nil }
         // A stop that landed but whose call reported failure leaves `.stopping` with the member down: with nothing

@@ -53,6 +53,11 @@ public struct JournalEntry: Codable, Sendable, Equatable {
     public var processStartTime: Double?
     /// Starts a recovery made (they alternate between the two binaries once the first attempts did not bring it up).
     public var recoveryStarts: Int = 0
+    /// Recovery starts in a row after which the member never answered (reset when one did): after two, a forward
+    /// recovery alternates between the binaries. A start that came up and crashed later is no reason to try the
+    /// other binary (found by the simulator, seed 1181879075: a good old member crashed during its recovery and was
+    /// started on the unverified target, which then died).
+    public var recoveryNoShows: Int = 0
 
     /// Where the one deadline from the stop to verified runs from.
     public var deadlineFrom: Double? { downAt ?? stoppedAt }
@@ -79,7 +84,8 @@ public struct JournalEntry: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case rolloutID, step, target, rollingBack, reason, stoppedAt, startedAt, previousBinary, from, startFailures,
             lastError, bootID
-        case recordWrittenAt, stopTicket, recoveryStartedAt, downAt, rolledBackFrom, recoveryStarts, processStartTime
+        case recordWrittenAt, stopTicket, recoveryStartedAt, downAt, rolledBackFrom, recoveryStarts, processStartTime,
+            recoveryNoShows
     }
 
     public init(from d: Decoder) throws {
@@ -102,6 +108,7 @@ public struct JournalEntry: Codable, Sendable, Equatable {
         downAt = try c.decodeIfPresent(Double.self, forKey: .downAt)
         rolledBackFrom = try c.decodeIfPresent(EtcdVersion.self, forKey: .rolledBackFrom)
         recoveryStarts = try c.decodeIfPresent(Int.self, forKey: .recoveryStarts) ?? 0
+        recoveryNoShows = try c.decodeIfPresent(Int.self, forKey: .recoveryNoShows) ?? 0
         processStartTime = try c.decodeIfPresent(Double.self, forKey: .processStartTime)
     }
 
@@ -137,6 +144,7 @@ public struct JournalEntry: Codable, Sendable, Equatable {
         e.stopTicket = nil
         e.recoveryStartedAt = nil
         e.recoveryStarts = 0
+        e.recoveryNoShows = 0
         e.processStartTime = nil
         return e
     }
@@ -151,7 +159,7 @@ public struct JournalEntry: Codable, Sendable, Equatable {
         let base = recoveryRestoresPreviousBinary ? previousBinary : nil
         if !rollingBack, let previous = previousBinary {
             // Started forward: the link as it is (the target) for the first two starts.
-            if step == .started && recoveryStarts < 2 { return base }
+            if step == .started && recoveryNoShows < 2 { return base }
             let targetPath = template.replacing("{version}", with: target.description)
             // Known to have moved to the target's minor: the previous binary would only be refused.
             if let cv = clusterVersion, let from, from.minorVersion != target.minorVersion, cv == target.minorVersion {
@@ -161,9 +169,9 @@ public struct JournalEntry: Codable, Sendable, Equatable {
             // (found by the simulator, seed 337365239), or a previous binary the cluster version left behind while the
             // cluster cannot be observed (seed 476787153: a replaced node on the target, stopped, started on the old
             // binary for ever). etcd refuses to start below the cluster version, so neither try can do harm.
-            guard recoveryStarts >= 2 else { return base }
+            guard recoveryNoShows >= 2 else { return base }
             let (first, other) = step == .started ? (targetPath, previous) : (previous, targetPath)
-            return recoveryStarts % 2 == 0 ? other : first
+            return recoveryNoShows % 2 == 0 ? other : first
         }
         guard rollingBack, let newer = rolledBackFrom, newer.minorVersion != target.minorVersion else { return base }
         let newerPath = template.replacing("{version}", with: newer.description)

@@ -780,21 +780,31 @@ import Testing
             rolloutID: "r1", step: .started, target: v351, stoppedAt: 900, startedAt: 905, previousBinary: "/old",
             from: v3423)
         let picks = (0..<5).map { n -> String? in
-            j.recoveryStarts = n
+            j.recoveryNoShows = n
             return j.recoveryBinary(template: template, clusterVersion: nil)
         }
         #expect(picks == [nil, nil, "/old", "/opt/etcd/3.5.1/etcd", "/old"])
-        j.recoveryStarts = 2  // the cluster version known to be the target's minor: the old binary would be refused
+        j.recoveryNoShows = 2  // the cluster version known to be the target's minor: the old binary would be refused
         #expect(j.recoveryBinary(template: template, clusterVersion: "3.5") == "/opt/etcd/3.5.1/etcd")
         #expect(j.recoveryBinary(template: template, clusterVersion: "3.4") == "/old")
         j.step = .switched  // never started forward: the previous binary first, then the two in turn (seed 476787153)
         let unstarted = (0..<5).map { n -> String? in
-            j.recoveryStarts = n
+            j.recoveryNoShows = n
             return j.recoveryBinary(template: template, clusterVersion: nil)
         }
         #expect(unstarted == ["/old", "/old", "/opt/etcd/3.5.1/etcd", "/old", "/opt/etcd/3.5.1/etcd"])
-        j.recoveryStarts = 0  // the cluster version on the target's minor (a node replaced on the target): the target
+        j.recoveryNoShows = 0  // the cluster version on the target's minor (a node replaced on the target): the target
         #expect(j.recoveryBinary(template: template, clusterVersion: "3.5") == "/opt/etcd/3.5.1/etcd")
+        // Counted only for starts that never answered: one that came up and crashed later resets the count, and the
+        // old binary is started again, not the unverified target (seed 1181879075).
+        j.recoveryNoShows = 1
+        j.recoveryStarts = 2
+        j.recoveryStartedAt = 960
+        var o = observation(journal: j, processUp: false)
+        o.localUnreachableFor = 40  // not answered since the start 40 s ago: a no-show, the second
+        #expect(Decide.recover(j, o, why: "lost") == .recoverStart(binary: "/opt/etcd/3.5.1/etcd", noShow: true))
+        o.localUnreachableFor = 10  // it answered 30 s after that start, then went down
+        #expect(Decide.recover(j, o, why: "lost") == .recoverStart(binary: "/old", noShow: false))
     }
 
     /// Restarts count outside our own sequences only, per release, within the window: our stop and start is no

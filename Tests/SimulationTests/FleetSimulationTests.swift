@@ -150,6 +150,8 @@ import Testing
         (UInt64(892400030), 1, "crashInSettle"),  // (simulator) a crash-looping target up at the end's instant
         (UInt64(953788118), 3, "twoHopOps"),  // a rollback decided on a 28 s old observation left the member down
         (UInt64(1107163310), 1, "crashInSettle"),  // a recovery start that took 17 s, let go at once
+        (UInt64(1181879075), 3, "crashInSettle"),  // an old member that came up, crashed, restarted on the target
+        (UInt64(1207433688), 3, "membership"),  // (simulator) a learner adopted a moment before the completion
     ])
     func pinnedSeed(seed: UInt64, n: Int, profile: String) async {
         let fleet = await Self.run(seed: seed, n: n, profile: profile)

@@ -194,8 +194,9 @@ extension Supervisor {
                 try await writeRecord(r, o, phase: phase, lock: h, error: j.reason)
             }
 
-        case let .recoverStart(binary):
+        case let .recoverStart(binary, noShow):
             guard var j = try ports.journal.read() else { return }
+            j.recoveryNoShows = noShow ? j.recoveryNoShows + 1 : 0
             if let binary {
                 events.logger.warning("\(me): the new binary was never verified; binary link back to \(binary)")
                 try ports.link.point(to: binary)
