@@ -168,7 +168,8 @@ public struct JournalEntry: Codable, Sendable, Equatable {
             // Two starts that did not come up: the other binary every other time — a bad target started forward
             // (found by the simulator, seed 337365239), or a previous binary the cluster version left behind while the
             // cluster cannot be observed (seed 476787153: a replaced node on the target, stopped, started on the old
-            // binary for ever). etcd refuses to start below the cluster version, so neither try can do harm.
+            // binary for ever). etcd refuses to start below the cluster version, and a target brought up this way is
+            // verified before it counts (the fresh path adopts a member on the target: `adoptVerification`).
             guard recoveryNoShows >= 2 else { return base }
             let (first, other) = step == .started ? (targetPath, previous) : (previous, targetPath)
             return recoveryNoShows % 2 == 0 ? other : first

@@ -73,6 +73,7 @@ public struct ConfigSources: Sendable {
         for (key, v) in value {
             let path = prefix.isEmpty ? key : "\(prefix).\(key)"
             if case let .object(o) = v {
+                origins[path] = nil  // an object over a value that was not one
                 note(o, file: file, prefix: path, into: &origins)
             } else {
                 for k in origins.keys where k.hasPrefix(path + ".") { origins[k] = nil }
