@@ -151,9 +151,9 @@ public struct JournalEntry: Codable, Sendable, Equatable {
 
     /// What a recovery starts (nil: the link as it is). Forward: the previous binary unless the new one was started
     /// (then the link as it is), the target at once when the cluster version is known to be on its minor (etcd refuses
-    /// the older one), and after two starts that did not come up the two in turn. Rolling back: never a binary the
+    /// the older one), and after two starts that never answered the two in turn. Rolling back: never a binary the
     /// cluster version left behind — the newer one when the cluster version is known to have moved past the target,
-    /// and every other attempt once two did not bring the member up (the cluster version may be unknown: the cluster
+    /// and every other attempt once two starts never answered (the cluster version may be unknown: the cluster
     /// cannot be observed while this member is down).
     public func recoveryBinary(template: String, clusterVersion: String?) -> String? {
         let base = recoveryRestoresPreviousBinary ? previousBinary : nil
@@ -179,8 +179,9 @@ public struct JournalEntry: Codable, Sendable, Equatable {
         if let cv = clusterVersion.flatMap(EtcdVersion.init), cv.minorVersion != target.minorVersion, cv > target {
             return newerPath
         }
-        // The old binary failed its starts already (a rollback overtaken by the flip): the newer one first.
-        if startFailures >= Decide.maxStartFailures { return recoveryStarts % 2 == 0 ? newerPath : base }
-        return recoveryStarts >= 2 && recoveryStarts % 2 == 0 ? newerPath : base
+        // The old binary failed its starts already (a rollback overtaken by the flip): the newer one first. Counted,
+        // as forward, in starts that never answered: an old binary that came up and crashed later is started again.
+        if startFailures >= Decide.maxStartFailures { return recoveryNoShows % 2 == 0 ? newerPath : base }
+        return recoveryNoShows >= 2 && recoveryNoShows % 2 == 0 ? newerPath : base
     }
 }

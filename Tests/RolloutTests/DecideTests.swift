@@ -540,9 +540,13 @@ import Testing
                 == .recoverStart(binary: "/opt/etcd/3.5.1/etcd"))
         var again = rb
         again.recoveryStarts = 1
-        #expect(
-            Decide.next(observation(rollout: h, journal: again, processUp: false, now: 1001))
-                == .recoverStart(binary: "/old"))
+        again.recoveryStartedAt = 900  // and it never answered since
+        var noShow = observation(rollout: h, journal: again, processUp: false, now: 1001)
+        noShow.localUnreachableFor = 120
+        #expect(Decide.next(noShow) == .recoverStart(binary: "/old", noShow: true))
+        // The newer one came up and crashed later: started again, not swapped for the old one that already failed.
+        noShow.localUnreachableFor = 30
+        #expect(Decide.next(noShow) == .recoverStart(binary: "/opt/etcd/3.5.1/etcd", noShow: false))
     }
 
     @Test func rollbackStopWaitsForHealthyPeers() {
