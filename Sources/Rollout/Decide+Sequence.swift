@@ -101,6 +101,9 @@ extension Decide {
                         + "rollback is impossible: restore the snapshot (etcd-shepherd backups --restore \(r.backupKey))",
                     recordPhase: .interrupted, keepJournal: false)
             }
+            if let small = Gates.smallClusterForStop(o) {
+                return halt((j.reason ?? "rollback") + "; not rolled back: \(small)", o)
+            }
             if let peers = Gates.peersForRollback(o) { return .wait("rollback of \(o.localName) waits: \(peers)") }
             guard let written = j.recordWrittenAt else { return .beginStop(j) }
             if o.observedAt <= written { return .wait("observing again after the record write, before the stop") }
@@ -283,6 +286,8 @@ extension Decide {
         }
         let entry = j.rollback(to: from, reason: why, down: down, now: o.now)
         if down { return .rollBackWhileDown(entry) }
+        // A rollback of a running member is a stop: not in a cluster it would leave without quorum — halted, up.
+        if let small = Gates.smallClusterForStop(o) { return halt("\(why); not rolled back: \(small)", o) }
         if let peers = Gates.peersForRollback(o) { return .wait("rollback of \(o.localName) waits: \(peers)") }
         return .beginStop(entry)
     }

@@ -253,6 +253,11 @@ public enum Decide {
         guard canRollBack else {
             return o.lock != nil ? .release : .idle("rollout \(r.id) \(r.state.rawValue): \(r.reason ?? why)")
         }
+        // A rollback of a running member is a stop: not in a cluster it would leave without quorum (it stays up).
+        if !o.localDown, let small = Gates.smallClusterForStop(o) {
+            return o.lock != nil
+                ? .release : .idle("rollout \(r.id) \(r.state.rawValue): \(o.localName) not rolled back: \(small)")
+        }
         guard let lock = o.lock else { return .acquireLock }
         let base = JournalEntry(
             rolloutID: r.id, step: .stopping, target: r.to, previousBinary: o.binaryPath(r.from), from: r.from)

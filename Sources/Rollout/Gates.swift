@@ -68,6 +68,14 @@ public enum Gates {
     }
 
     /// Why a 1–2 voter cluster is refused (gate 3), and the way to accept it.
+    /// A stop — a rollback's too — in a cluster of fewer than 3 voting members loses quorum, unless the config
+    /// accepts it (found by the simulator, seed 1753488333: an operator left 2 voters mid-rollout, a rollback's stop
+    /// went ahead).
+    public static func smallClusterForStop(_ o: Observation) -> String? {
+        let voters = o.members.filter { !$0.isLearner }.count
+        return voters < 3 && !o.allowSmallCluster ? smallCluster(voters) : nil
+    }
+
     public static func smallCluster(_ n: Int) -> String {
         "a \(n)-member cluster loses quorum while one member is down (allowSmallCluster to accept)"
     }
@@ -131,6 +139,7 @@ public enum Gates {
     /// Before a rollback's stop: the peers must be healthy with a leader and none may be mid-upgrade (a peer may have
     /// crashed since this member was started). The local member is failing verification, so it is not counted.
     public static func peersForRollback(_ o: Observation) -> String? {
+        if let small = smallClusterForStop(o) { return small }
         let sick = o.members.filter { $0.name != o.localName }.compactMap { m in problem(m, o).map { "\(m.name)\($0)" }
         }
         if !sick.isEmpty { return "peers not healthy: " + sick.joined(separator: ", ") }

@@ -320,6 +320,26 @@ import Testing
         #expect(entry.rollingBack && entry.step == .stopped && entry.stoppedAt != nil)
     }
 
+    /// A rollback of a running member is a stop: in a cluster left with 2 voters (an operator shrank it mid-rollout)
+    /// it halts with the member up instead (seed 1753488333); with allowSmallCluster it goes on.
+    @Test func aRollbackDoesNotStopOneOfTwoVoters() {
+        let j = JournalEntry(
+            rolloutID: "r1", step: .started, target: v351, stoppedAt: 900, startedAt: 905, previousBinary: "/old",
+            from: v3423)
+        let two = [member("s1", id: 1, leader: true), member("s2", id: 2, version: v351)]
+        var o = observation(members: two, lock: heldLock, journal: j)
+        guard case let .halt(why, _, keep) = Decide.failed(j, o, why: "restarted") else {
+            Issue.record("\(Decide.failed(j, o, why: "restarted"))")
+            return
+        }
+        #expect(why.contains("not rolled back") && why.contains("2-member cluster") && !keep)
+        o.allowSmallCluster = true
+        guard case .beginStop = Decide.failed(j, o, why: "restarted") else {
+            Issue.record("allowed")
+            return
+        }
+    }
+
     @Test func verificationSettlesWithOneProcessThenMarksDone() {
         let up = [
             member("s1", id: 1, leader: true, raft: 200), member("s2", id: 2, version: v351, raft: 195),

@@ -64,17 +64,17 @@ extension Fleet {
                         + "(asked at t=\(fmt(asked)))")
             }
         }
+        // A rollback's stop too (seed 1753488333). A voter removed after the daemon's member list or its probes is the residual no gate sees (seeds 26235648,
+        // 779332548: the list read before the removal, the peers still listed probed after it).
+        let basis = min(oldest, memberListRead[node] ?? oldest)
+        if voters.count < 3 && !allowSmallCluster && !(voterRemovedAt.map { $0 > basis + 1e-9 } ?? false) {
+            violate("\(name) stopped in a small cluster the config does not allow")
+        }
         guard !rollingBack else { return }
         let r = rollout
         // The other gates, for what the daemon must have seen in its last observation.
         if let since = notActiveSince, since < oldest - 1e-9 {
             violate("\(name) stopped while the rollout has not been active since t=\(fmt(since))")
-        }
-        // A voter removed after the daemon's member list or its probes is the residual no gate sees (seeds 26235648,
-        // 779332548: the list read before the removal, the peers still listed probed after it).
-        let basis = min(oldest, memberListRead[node] ?? oldest)
-        if voters.count < 3 && !allowSmallCluster && !(voterRemovedAt.map { $0 > basis + 1e-9 } ?? false) {
-            violate("\(name) stopped in a small cluster the config does not allow")
         }
         if let r,
             case let .refused(why) = VersionPolicy.evaluate(
