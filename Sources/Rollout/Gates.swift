@@ -67,7 +67,6 @@ public enum Gates {
         return out
     }
 
-    /// Why a 1–2 voter cluster is refused (gate 3), and the way to accept it.
     /// A stop — a rollback's too — in a cluster of fewer than 3 voting members loses quorum, unless the config
     /// accepts it (found by the simulator, seed 1753488333: an operator left 2 voters mid-rollout, a rollback's stop
     /// went ahead).
@@ -76,6 +75,7 @@ public enum Gates {
         return voters < 3 && !o.allowSmallCluster ? smallCluster(voters) : nil
     }
 
+    /// Why a 1–2 voter cluster is refused (gate 3), and the way to accept it.
     public static func smallCluster(_ n: Int) -> String {
         "a \(n)-member cluster loses quorum while one member is down (allowSmallCluster to accept)"
     }
