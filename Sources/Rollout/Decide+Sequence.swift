@@ -187,10 +187,9 @@ extension Decide {
 
             // The previous start never answered: it has not answered since that start.
             let noShow = j.recoveryStartedAt.map { o.localUnreachableFor >= o.now - $0 - 1 } ?? false
-            var counted = j
-            counted.recoveryNoShows = noShow ? j.recoveryNoShows + 1 : 0
             return .recoverStart(
-                binary: counted.recoveryBinary(template: o.binaryPathTemplate, clusterVersion: o.clusterVersion),
+                binary: j.countingRecoveryStart(noShow: noShow).recoveryBinary(
+                    template: o.binaryPathTemplate, clusterVersion: o.clusterVersion),
                 noShow: noShow)
         }
         if j.step == .stopping, let issued = j.stoppedAt {

@@ -285,10 +285,9 @@ public enum Decide {
             if let started = j.recoveryStartedAt, now - started < timing.startGraceSeconds { return nil }
             // Nothing answers offline: a previous start counts as one that never came up.
             let noShow = j.recoveryStartedAt != nil
-            var counted = j
-            counted.recoveryNoShows = noShow ? j.recoveryNoShows + 1 : 0
             return .recoverStart(
-                binary: counted.recoveryBinary(template: binaryPathTemplate, clusterVersion: nil), noShow: noShow)
+                binary: j.countingRecoveryStart(noShow: noShow).recoveryBinary(
+                    template: binaryPathTemplate, clusterVersion: nil), noShow: noShow)
         }
         if !lockHeld { return down ? recovery : nil }
         // A stop that landed but whose call reported failure leaves `.stopping` with the member down: with nothing

@@ -31,8 +31,8 @@ public enum Gates {
         let voters = o.members.filter { !$0.isLearner }
         let n = voters.count, healthy = voters.filter { problem($0, o) == nil }.count
         let marginFailure: String?
-        if n < 3 && !o.allowSmallCluster {
-            marginFailure = smallCluster(n)
+        if let small = smallClusterForStop(o) {
+            marginFailure = small
         } else if healthy - 1 < quorum(n) && !(n < 3 && o.allowSmallCluster) {
             marginFailure =
                 "stopping one of \(healthy) healthy voting members leaves \(healthy - 1) < quorum \(quorum(n))"

@@ -149,6 +149,14 @@ public struct JournalEntry: Codable, Sendable, Equatable {
         return e
     }
 
+    /// This journal with the next recovery start counted: `noShow` (the previous start never answered) adds one to
+    /// `recoveryNoShows`, anything else resets it. The core picks the binary on it; the shell journals it.
+    public func countingRecoveryStart(noShow: Bool) -> JournalEntry {
+        var e = self
+        e.recoveryNoShows = noShow ? recoveryNoShows + 1 : 0
+        return e
+    }
+
     /// What a recovery starts (nil: the link as it is). Forward: the previous binary unless the new one was started
     /// (then the link as it is), the target at once when the cluster version is known to be on its minor (etcd refuses
     /// the older one), and after two starts that never answered the two in turn. Rolling back: never a binary the

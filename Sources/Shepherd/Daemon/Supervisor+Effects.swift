@@ -195,8 +195,7 @@ extension Supervisor {
             }
 
         case let .recoverStart(binary, noShow):
-            guard var j = try ports.journal.read() else { return }
-            j.recoveryNoShows = noShow ? j.recoveryNoShows + 1 : 0
+            guard var j = try ports.journal.read()?.countingRecoveryStart(noShow: noShow) else { return }
             if let binary {
                 events.logger.warning("\(me): the new binary was never verified; binary link back to \(binary)")
                 try ports.link.point(to: binary)
