@@ -108,6 +108,11 @@ extension Decide {
             guard let written = j.recordWrittenAt else { return .beginStop(j) }
             if o.observedAt <= written { return .wait("observing again after the record write, before the stop") }
         } else {
+            // The window closed (or closes too soon) since the sequence began: its stop waits for the next one.
+            if let closed = Gates.maintenance(o) {
+                let why = "\(o.localName) not stopped outside a maintenance window: \(closed)"
+                return j.stoppedAt == nil ? .leaveSequence(reason: why) : recover(j, o, why: why)
+            }
             // Every gate of a first stop, decided as a fresh one would be.
             switch fresh(o) {
             case .beginStop:

@@ -125,8 +125,6 @@ public enum Decide {
                 : .wait("\(unverified.map(\.name).joined(separator: ", ")) on \(r.to) but not verified: it goes first")
         }
 
-        guard let lock = o.lock else { return .acquireLock }
-
         // Already on the target (an interrupted sequence that got as far as the start): verify under the deadline,
         // healthy or not — a sick target left by a lost sequence must be rolled back or halted, not waited on at
         // gate 2 with the lock held forever (found by the simulator, seed 285085). A member of ours that is down on
@@ -134,7 +132,14 @@ public enum Decide {
         let downOnTarget =
             o.localDown && o.localUnreachableFor >= o.timing.crashGraceSeconds && o.linkTarget == o.binaryPath(r.to)
             && myRecord != nil
-        if local.version == r.to || downOnTarget {
+        let onTarget = local.version == r.to || downOnTarget
+        // Gate 8 before the lock: outside a maintenance window nothing is stopped, so the lock is not even taken (a
+        // member already on the target is verified whatever the time: that stops nothing).
+        if !onTarget, let closed = Gates.maintenance(o) { return o.lock != nil ? .release : .wait(closed) }
+
+        guard let lock = o.lock else { return .acquireLock }
+
+        if onTarget {
             return .adoptVerification(
                 JournalEntry(
                     rolloutID: r.id, step: .started, target: r.to, stoppedAt: o.now, startedAt: o.now,

@@ -10,8 +10,8 @@ public enum Gates {
     /// Quorum of a cluster of `n` voting members.
     public static func quorum(_ n: Int) -> Int { n / 2 + 1 }
 
-    /// Gates 1–6 for stopping the local member now (gate 7, leader last, is decided separately because it has an
-    /// action of its own: the leadership transfer).
+    /// Gates 1–6 and 8 for stopping the local member now (gate 7, leader last, is decided separately because it has
+    /// an action of its own: the leadership transfer).
     public static func evaluate(_ o: Observation) -> [GateResult] {
         var out: [GateResult] = []
         func gate(_ n: Int, _ name: String, _ failure: String?) {
@@ -64,6 +64,7 @@ public enum Gates {
         gate(5, "versions allowed", versionFailure)
 
         gate(6, "local preflight", o.preflightBlocking.isEmpty ? nil : o.preflightBlocking.joined(separator: "; "))
+        gate(8, "maintenance window", maintenance(o))
         return out
     }
 

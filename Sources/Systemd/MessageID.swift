@@ -30,6 +30,8 @@ public enum MessageID: String, Sendable, CaseIterable {
     /// A daemon left its sequence without finishing it (its member removed, the rollout record gone or changed, its
     /// lock lost): its member is up, its record cleared, its lock released.
     case sequenceLeft = "50abd24082284dc39c22e0070935f8ad"
+    /// A member's stop waits for a maintenance window (none open, or the open one closes too soon).
+    case windowWait = "962c1570bcd5478e8eeef7df5b2fb778"
 
     /// The metadata key a log call uses to carry the message ID.
     public static let metadataKey = "message_id"

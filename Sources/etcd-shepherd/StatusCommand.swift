@@ -29,7 +29,9 @@ struct Status: AsyncParsableCommand {
         let prefix = keyPrefix ?? loaded?.cluster.keyPrefix ?? "/etcd-shepherd"
         while true {
             let report = try await withCluster(urls: cluster.endpoints, transport: { try cluster.makeTransport() }) {
-                try await StatusReport.gather(cluster: $0, keyPrefix: prefix, policy: loaded?.policy ?? .builtIn)
+                try await StatusReport.gather(
+                    cluster: $0, keyPrefix: prefix, policy: loaded?.policy ?? .builtIn,
+                    maintenance: loaded?.maintenance, timing: loaded?.timing ?? Timing())
             }
             if watch && isatty(STDOUT_FILENO) == 1 && !output.isJSON { print("\u{1b}[H\u{1b}[2J", terminator: "") }
             print(output.isJSON ? report.json() : report.table())

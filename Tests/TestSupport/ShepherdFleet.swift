@@ -15,7 +15,7 @@ public final class ShepherdFleet: Sendable {
     public init(
         cluster: LocalCluster, settleSeconds: Double = 1, verifyTimeoutSeconds: Double = 30, tickSeconds: Double = 0.5,
         binDir: String = Repo.etcdBinDir, ownEndpointOnly: Bool = false, clusterExtra: String = "",
-        metricsListen: [String]? = nil, faults: String? = nil, statusCommand: Bool = true
+        metricsListen: [String]? = nil, faults: String? = nil, statusCommand: Bool = true, configExtra: String = ""
     ) throws {
         self.cluster = cluster
         binary = try Repo.shepherdBinary()
@@ -36,7 +36,7 @@ public final class ShepherdFleet: Sendable {
                                   "start": ["\(script)", "start", "\(m.dir)"]\(statusCommand ? #", "status": ["\#(script)", "pid", "\#(m.dir)"]"# : "") },
                   "requestFile": "\(m.dir)/state/upgrade-request.json",
                   "stateDir": "\(m.dir)/state",
-                  "backupDir": "\(m.dir)/backups",
+                  "backupDir": "\(m.dir)/backups",\(configExtra)
                   "metrics": \(metricsListen.map { #"{"listen": "\#($0[cluster.members.firstIndex { $0.name == m.name }!])", "textfile": "\#(m.dir)/state/shepherd.prom"}"# } ?? "null"),
                   "timing": { "tickSeconds": \(tickSeconds), "lockTTLSeconds": 15, "verifyTimeoutSeconds": \(verifyTimeoutSeconds),
                               "settleSeconds": \(settleSeconds), "minLeaseRemainingSeconds": 5 }
@@ -74,6 +74,11 @@ public final class ShepherdFleet: Sendable {
         ).exitCode == 0
     }
 
+    /// SIGHUP: the daemon reloads its config file.
+    public func reload(_ name: String) async throws {
+        _ = try await Command.run([Repo.scripts + "/bg.sh", "signal", pidFile(name), "HUP"])
+    }
+
     /// SIGKILL: a daemon crash.
     public func kill(_ name: String) async throws {
         _ = try await Command.run([Repo.scripts + "/bg.sh", "signal", pidFile(name), "KILL"])
@@ -100,13 +105,13 @@ public final class ShepherdFleet: Sendable {
     public static func with<T: Sendable>(
         _ cluster: LocalCluster, settleSeconds: Double = 1, verifyTimeoutSeconds: Double = 30,
         binDir: String = Repo.etcdBinDir, ownEndpointOnly: Bool = false, clusterExtra: String = "",
-        metricsListen: [String]? = nil, faults: String? = nil, statusCommand: Bool = true,
+        metricsListen: [String]? = nil, faults: String? = nil, statusCommand: Bool = true, configExtra: String = "",
         _ body: (ShepherdFleet) async throws -> T
     ) async throws -> T {
         let fleet = try ShepherdFleet(
             cluster: cluster, settleSeconds: settleSeconds, verifyTimeoutSeconds: verifyTimeoutSeconds,
             binDir: binDir, ownEndpointOnly: ownEndpointOnly, clusterExtra: clusterExtra,
-            metricsListen: metricsListen, faults: faults, statusCommand: statusCommand)
+            metricsListen: metricsListen, faults: faults, statusCommand: statusCommand, configExtra: configExtra)
         do {
             try await fleet.startAll()
             let r = try await body(fleet)

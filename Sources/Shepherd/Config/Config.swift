@@ -20,6 +20,8 @@ public struct Config: Sendable, Equatable {
     public var policyDir: String = PolicyFiles.defaultDir
     /// The effective version policy: built in, with `policyDir`'s files applied (`load` reads them).
     public var policy: VersionPolicy = .builtIn
+    /// `maintenance.windows`: no member is stopped outside them (gate 8); nil: none configured, any time will do.
+    public var maintenance: MaintenanceSchedule? = nil
 
     public struct Invalid: Error, CustomStringConvertible, Sendable {
         public let key: String
@@ -76,8 +78,7 @@ public struct Config: Sendable, Equatable {
         }
         try r.allow([
             "member", "cluster", "controller", "requestFile", "stateDir", "backupDir", "backupRetention", "metrics",
-            "timing",
-            "policyDir",
+            "timing", "policyDir", "maintenance",
         ])
         let member = try Self.member(try r.object("member"))
         let cluster = try Self.cluster(try r.object("cluster"), member: member)
@@ -90,6 +91,7 @@ public struct Config: Sendable, Equatable {
             stateDir: try r.optionalAbsPath("stateDir") ?? "/var/lib/etcd-shepherd",
             backupDir: try r.optionalAbsPath("backupDir") ?? "/var/lib/etcd-shepherd/backups",
             timing: timing, backupRetention: Int(try r.number("backupRetention", default: 3, range: 1...1000)),
-            metrics: try metrics(r), policyDir: try r.optionalAbsPath("policyDir") ?? PolicyFiles.defaultDir)
+            metrics: try metrics(r), policyDir: try r.optionalAbsPath("policyDir") ?? PolicyFiles.defaultDir,
+            maintenance: try maintenance(r, timing: timing, now: Date().timeIntervalSince1970))
     }
 }

@@ -18,6 +18,8 @@ public final class DaemonMetrics: Sendable {
     private let lastRolloutDuration: Gauge
     private let localDowntime: Gauge
     private let tickErrors: Counter
+    private let nextWindow: Gauge
+    private let nextWindowTime: Gauge
     private let phases = Mutex<[String: [MemberPhase: Gauge]]>([:])
     private let events = Mutex<[String: Counter]>([:])
     /// The rollout last seen active, to time it when it ends.
@@ -62,6 +64,15 @@ public final class DaemonMetrics: Sendable {
         localDowntime = r.makeGauge(
             descriptor: Self.named(
                 "member_downtime_seconds", "How long the local member was down in its last upgrade (stop to verified)"))
+        nextWindow = r.makeGauge(
+            descriptor: Self.named(
+                "next_window_seconds",
+                "Seconds (rounded up to the minute) until a maintenance window lets a member be stopped; 0 while one "
+                    + "does, or with no windows configured"))
+        nextWindowTime = r.makeGauge(
+            descriptor: Self.named(
+                "next_window_timestamp_seconds",
+                "When the next maintenance window opens (Unix time; 0 with no windows configured)"))
         tickErrors = r.makeCounter(
             descriptor: Self.named(
                 "tick_errors_total",
@@ -86,6 +97,10 @@ public final class DaemonMetrics: Sendable {
         for (name, gauge) in rolloutState { gauge.set(to: name == state ? 1.0 : 0.0) }
         lockHeld.set(to: o.lock != nil ? 1.0 : 0.0)
         preflightBlocking.set(to: o.preflightBlocking.isEmpty ? 0.0 : 1.0)
+        // Whole minutes: a gauge that changed every tick would rewrite the textfile every tick.
+        let wait = Gates.maintenance(o) == nil ? 0 : o.maintenance.map { ($0.next.seconds / 60).rounded(.up) * 60 } ?? 0
+        nextWindow.set(to: wait)
+        nextWindowTime.set(to: o.maintenance.map { (now + $0.next.seconds).rounded() } ?? 0)
         let current = o.rollout.map { r in o.records.filter { $0.value.rolloutID == r.id } } ?? [:]
         phases.withLock { known in
             for name in current.keys where known[name] == nil {

@@ -27,7 +27,8 @@ enum StatusLine {
         let done = o.members.filter { o.record($0.name)?.phase == .done }.count
         let head = "rollout \(r.from)→\(r.to) [\(done)/\(o.members.count) done]\(r.state == .paused ? " PAUSED" : "")"
         switch action {
-        case let .wait(why), let .waitForClusterVersion(why): return "\(head): \(me) waiting: \(why)"
+        case let .wait(why), let .waitForClusterVersion(why):
+            return why.hasPrefix("waiting") ? "\(head): \(me) \(why)" : "\(head): \(me) waiting: \(why)"
         case let .idle(why): return "\(head): \(me) \(why)"
         case .acquireLock: return "\(head): \(me) waiting for the lock"
         case .takeBackup: return "\(head): \(me) taking the snapshot"

@@ -240,6 +240,14 @@ extension Supervisor {
         await ports.streams.close()
         let now = ports.clock.now()
         let lease = await ports.lock.current()?.leaseRemaining ?? 0
+        // Gate 8 once more on the wall clock of this instant: a clock stepped since the observation may have closed
+        // the window.
+        if !j.rollingBack,
+            let closed = Gates.maintenance(
+                config.maintenance?.view(at: ports.clock.wallNow()), timing: config.timing)
+        {
+            throw StoreError(detail: "not stopping \(me): \(closed)")
+        }
         guard now <= issueBy, lease >= minLease else {
             throw StoreError(
                 detail: "not stopping \(me): "

@@ -20,6 +20,8 @@ public actor Supervisor {
     private var preflightMemory = PreflightMemory()
     private var lastStatus = ""
     var lastWait = ""
+    /// The last tick waited for a maintenance window (its event is sent once per wait).
+    private var waitingForWindow = false
     /// The metrics textfile, written when its text changed.
     private var textfile: MetricsTextfile?
     private var reportedUnreadable: [String] = []
@@ -93,6 +95,7 @@ public actor Supervisor {
         applied.backupDir = new.backupDir
         applied.policyDir = new.policyDir
         applied.policy = new.policy
+        applied.maintenance = new.maintenance
         applied.timing.lockTTLSeconds = config.timing.lockTTLSeconds  // the lock's lease keeps the TTL it started with
         // The stop needs this much lease left; more than the TTL in use could never be met.
         if applied.timing.minLeaseRemainingSeconds >= Double(applied.timing.lockTTLSeconds) {
@@ -205,6 +208,7 @@ public actor Supervisor {
         obs.linkTarget = ports.link.target()
         obs.binaryPathTemplate = config.member.binaryPathTemplate
         obs.policy = config.policy
+        obs.maintenance = config.maintenance?.view(at: ports.clock.wallNow())
         obs.auth = await observeAuth(snap.rollout)
         // A member of ours verified in this rollout is watched every tick (its process start time) while a crash
         // would still be acted on: the rollout active, or stopped short of completion with the binary rollback still
@@ -328,7 +332,19 @@ public actor Supervisor {
                 textfile?.update(metrics.exposition()) { events.logger.warning("\($0)") }
             }
         }
-        if case let .wait(why) = action, why != lastWait {
+        // A wait for a maintenance window is one event when it begins (its text counts down: not logged each tick).
+        var windowWait: String? = nil
+        if case let .wait(why) = action, let closed = Gates.maintenance(o), why == closed { windowWait = why }
+        if (windowWait != nil) != waitingForWindow, let r = o.rollout {
+            waitingForWindow = windowWait != nil
+            if let why = windowWait {
+                events.emit(
+                    .windowWait, .notice, "\(config.member.name) \(why)", rollout: r, reason: why,
+                    fields: ["shepherd_next_window": "\(o.maintenance?.next.label ?? "?")"])
+            }
+            lastWait = windowWait ?? ""
+        }
+        if case let .wait(why) = action, why != lastWait, windowWait == nil {
             events.logger.info("\(config.member.name) waits: \(why)")
             lastWait = why
         }

@@ -92,10 +92,14 @@ public struct Plan: Sendable, Codable {
             now: 0, timing: config.timing)
         obs.policy = config.policy
         obs.auth = auth.enabled ? AuthView(fingerprint: authRisk ? "plan" : nil) : nil
+        let wall = Date().timeIntervalSince1970
+        obs.maintenance = config.maintenance?.view(at: wall)
         lines.append("gates for the first stop (\(first)\(via == nil ? "" : ", hop 1")), checked now:")
         for g in Gates.evaluate(obs) where g.number != 6 {
-            lines.append("  \(g.passed ? "pass" : "FAIL") \(g.number) \(g.name)\(g.passed ? "" : ": \(g.detail)")")
-            if !g.passed { blocked = true }
+            // A closed maintenance window delays the rollout; it does not refuse it.
+            let verdict = g.passed ? "pass" : g.number == 8 ? "wait" : "FAIL"
+            lines.append("  \(verdict) \(g.number) \(g.name)\(g.passed ? "" : ": \(g.detail)")")
+            if !g.passed && g.number != 8 { blocked = true }
         }
         lines.append(
             "  gate 6 (local preflight) runs on every node for its own member; shown above for \(config.member.name)")
@@ -105,6 +109,9 @@ public struct Plan: Sendable, Codable {
             lines.append(
                 "gates for hop 2 (\(via) → \(target)): checked again on every stop once hop 1 has ended; gate 5 as shown above, "
                     + "gate 6 needs \(target) staged on every node before hop 1 starts")
+        }
+        if let schedule = config.maintenance {
+            lines += Self.windows(schedule, order: order, now: wall, timing: config.timing)
         }
         lines.append("backup: a snapshot from the leader into \(config.backupDir) before the first stop")
         for hop in hops {
@@ -120,5 +127,29 @@ public struct Plan: Sendable, Codable {
         }
         lines.append(blocked ? "result: BLOCKED" : "result: would proceed")
         return Plan(lines: lines, blocked: blocked)
+    }
+
+    /// The window each member would be stopped in, were the rollout requested now (an estimate: a member is taken
+    /// to need the settle period and 10 s more).
+    static func windows(_ schedule: MaintenanceSchedule, order: [String], now: Double, timing: Timing) -> [String] {
+        let per = timing.settleSeconds + 10
+        let placed = schedule.placement(
+            members: order, now: now, need: MaintenanceView.needed(timing), perMember: per)
+        let utc = DateFormatter()
+        utc.locale = Locale(identifier: "en_US_POSIX")
+        utc.timeZone = TimeZone(identifier: "UTC")
+        utc.dateFormat = "yyyy-MM-dd HH:mm 'UTC'"
+        var lines = [
+            "maintenance windows (no stop outside them): "
+                + schedule.windows.map(\.summary).joined(separator: "; ")
+        ]
+        for (member, window) in placed {
+            let when = window.start <= now ? "open now" : utc.string(from: Date(timeIntervalSince1970: window.start))
+            lines.append("  \(member): in the window \(window.label) (\(when))")
+        }
+        lines.append(
+            "  (each member needs verifyTimeoutSeconds + settleSeconds = \(Int(MaintenanceView.needed(timing))) s left in "
+                + "its window at its stop; estimated at \(Int(per)) s a member)")
+        return lines
     }
 }

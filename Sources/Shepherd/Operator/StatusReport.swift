@@ -40,6 +40,8 @@ public struct StatusReport: Codable, Sendable {
         public var backup: String?
         /// In a rollout in hops: the hops still to come after `to` (nil: this is the last).
         public var then: [String]?
+        /// Active, but no member is stopped until a maintenance window opens: why, and when.
+        public var waiting: String?
     }
 
     public var clusterVersion: String?
@@ -54,10 +56,42 @@ public struct StatusReport: Codable, Sendable {
     public var allHealthy: Bool
     /// Security advisories for the versions running now and the rollout's target (warnings: `Finding.line`).
     public var advisories: [String] = []
+    /// The maintenance windows now, when the config sets them.
+    public var maintenance: Maintenance? = nil
+
+    /// `maintenance.windows` at the moment of the report.
+    public struct Maintenance: Codable, Sendable {
+        /// The window open now, and the seconds until it closes.
+        public var open: String?
+        public var closesInSeconds: Double?
+        public var next: String
+        public var opensInSeconds: Double
+        /// Whether a member may be stopped now (gate 8); when not, why.
+        public var stopsAllowed: Bool
+        public var waitReason: String?
+
+        public init(_ view: MaintenanceView, timing: Timing) {
+            open = view.current?.label
+            closesInSeconds = view.current?.seconds
+            next = view.next.label
+            opensInSeconds = view.next.seconds
+            waitReason = Gates.maintenance(view, timing: timing)
+            stopsAllowed = waitReason == nil
+        }
+
+        var line: String {
+            let now =
+                open.map { "\($0) open, closes in \(MaintenanceView.duration(closesInSeconds ?? 0))" }
+                ?? "no window open"
+            return "maintenance: \(now); next \(next) in \(MaintenanceView.duration(opensInSeconds))"
+        }
+    }
 
     public static func gather(
-        cluster: EtcdCluster, keyPrefix: String, policy: VersionPolicy = .builtIn
+        cluster: EtcdCluster, keyPrefix: String, policy: VersionPolicy = .builtIn,
+        maintenance schedule: MaintenanceSchedule? = nil, timing: Timing = Timing()
     ) async throws -> StatusReport {
+        let windows = schedule.map { Maintenance($0.view(at: Date().timeIntervalSince1970), timing: timing) }
         let view = try await ClusterObserver(cluster: cluster, metrics: .all).observe()
         let snap = try? await RolloutStore(prefix: keyPrefix, cluster: cluster).read()
         let rollout = snap?.rollout
@@ -75,7 +109,8 @@ public struct StatusReport: Codable, Sendable {
             RolloutInfo(
                 id: $0.id, from: $0.from.description, to: $0.to.description, state: $0.state.rawValue,
                 reason: $0.reason,
-                backup: snap?.backups[$0.backupKey]?.path, then: $0.then?.map(\.description))
+                backup: snap?.backups[$0.backupKey]?.path, then: $0.then?.map(\.description),
+                waiting: $0.state == .active ? windows?.waitReason : nil)
         }
         // Lock keys end in the lease ID (hex); a member record written under the lock carries the same lease.
         let owners = (snap?.lockKeys ?? []).map { key -> String in
@@ -107,7 +142,7 @@ public struct StatusReport: Codable, Sendable {
             clusterVersion: view.clusterVersion, members: rows, rollout: info, lockHolder: holder, lockWaiting: waiting,
             otherRecords: others, rolloutProblem: snap?.rolloutProblem,
             allHealthy: !rows.isEmpty && view.members.allSatisfy(\.healthy),
-            advisories: policy.advisoryFindings(running: running, target: target).map(\.line))
+            advisories: policy.advisoryFindings(running: running, target: target).map(\.line), maintenance: windows)
     }
 
     public func table() -> String {
@@ -134,6 +169,7 @@ public struct StatusReport: Codable, Sendable {
         if let r = rollout {
             let next = r.then.map { " → " + $0.joined(separator: " → ") + " (next hop)" } ?? ""
             out.append("rollout: \(r.id)  \(r.from) → \(r.to)\(next)  \(r.state)\(r.reason.map { "  (\($0))" } ?? "")")
+            if let w = r.waiting { out.append("  no member is stopped: \(w)") }
             if let b = r.backup { out.append("backup: \(b)") }
             for m in members where m.error != nil { out.append("  \(m.name): \(m.error!)") }
         } else if let p = rolloutProblem {
@@ -152,6 +188,7 @@ public struct StatusReport: Codable, Sendable {
             out.append(
                 "lock: held by \(h)" + (lockWaiting.isEmpty ? "" : "; waiting: " + lockWaiting.joined(separator: ", ")))
         }
+        if let m = maintenance { out.append(m.line) }
         for a in advisories { out.append(a) }
         return out.joined(separator: "\n")
     }
