@@ -36,7 +36,7 @@ public final class ShepherdFleet: Sendable {
                                   "start": ["\(script)", "start", "\(m.dir)"]\(statusCommand ? #", "status": ["\#(script)", "pid", "\#(m.dir)"]"# : "") },
                   "requestFile": "\(m.dir)/state/upgrade-request.json",
                   "stateDir": "\(m.dir)/state",
-                  "backupDir": "\(m.dir)/backups",\(configExtra)
+                  "backupDir": "\(m.dir)/backups"\(configExtra),
                   "metrics": \(metricsListen.map { #"{"listen": "\#($0[cluster.members.firstIndex { $0.name == m.name }!])", "textfile": "\#(m.dir)/state/shepherd.prom"}"# } ?? "null"),
                   "timing": { "tickSeconds": \(tickSeconds), "lockTTLSeconds": 15, "verifyTimeoutSeconds": \(verifyTimeoutSeconds),
                               "settleSeconds": \(settleSeconds), "minLeaseRemainingSeconds": 5 }
