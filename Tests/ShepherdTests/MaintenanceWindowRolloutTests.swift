@@ -28,7 +28,8 @@ import Testing
 
     static func window(weekday: Int, hour: Int, minute: Int, duration: String, zone: String) -> String {
         let day = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"][weekday - 1]
-        return #", "maintenance": {"windows": [{"days": ["\#(day)"], "start": "\#(String(format: "%02d:%02d", hour, minute))", "duration": "\#(duration)", "timeZone": "\#(zone)"}]}"#
+        return
+            #", "maintenance": {"windows": [{"days": ["\#(day)"], "start": "\#(String(format: "%02d:%02d", hour, minute))", "duration": "\#(duration)", "timeZone": "\#(zone)"}]}"#
     }
 
     @Test func aRolloutOutsideAWindowWaitsThenGoesOnInOne() async throws {
@@ -75,13 +76,16 @@ import Testing
                 let snap = try await store.read()
                 #expect(snap.rollout?.state == .active && snap.lockKeys.isEmpty && snap.records.isEmpty)
                 #expect(monitor.maxDown == 0, "a member was stopped outside the window")
-                for i in cluster.members.indices { #expect(try await cluster.endpoint(i).version().server == Releases.trixie) }
+                for i in cluster.members.indices {
+                    #expect(try await cluster.endpoint(i).version().server == Releases.trixie)
+                }
 
                 // The operator opens a window now: the config reloaded, the rollout goes on by itself.
                 let open = Self.openWindow(now: Date())
                 for m in cluster.members {
                     let path = fleet.configPath(m.name)
-                    let text = try String(contentsOfFile: path, encoding: .utf8).replacingOccurrences(of: closed, with: open)
+                    let text = try String(contentsOfFile: path, encoding: .utf8).replacingOccurrences(
+                        of: closed, with: open)
                     try text.write(toFile: path, atomically: true, encoding: .utf8)
                     try await fleet.reload(m.name)
                 }
@@ -89,7 +93,9 @@ import Testing
                 #expect(end.state == .completed, "\(end.summary)\n\(fleet.logTails())")
                 #expect(monitor.maxDown <= 1, "members down at once: \(monitor.overlaps.prefix(5))")
                 #expect(try await monitor.lostWrites() == [], "acknowledged writes lost")
-                for i in cluster.members.indices { #expect(try await cluster.endpoint(i).version().server == Releases.current) }
+                for i in cluster.members.indices {
+                    #expect(try await cluster.endpoint(i).version().server == Releases.current)
+                }
                 #expect(await fleet.stopAll() == [], "a daemon ignored SIGTERM")
             }
         }

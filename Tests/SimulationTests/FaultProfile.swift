@@ -14,6 +14,8 @@ struct FaultProfile: Sendable {
     var nodeLost = 0.0005
     var quorumLoss = 0.001
     var clockStep = 0.003
+    /// How far a wall-clock step may go, either way.
+    var clockStepSeconds = 3600.0
     var corruptRecord = 0.001
     var diskFull = 0.005
     // A node as unkind as a real one (per call).
@@ -63,6 +65,8 @@ struct FaultProfile: Sendable {
     var crashAtStop = 0.0
     /// A daemon dies at the start call after it switched the binary link.
     var crashAtStart = 0.0
+    /// Every node has maintenance windows (`Fleet.maintenanceWindows`): no forward stop outside one by its clock.
+    var windows = false
     var authWatch = false
     var authChange = 0.0
     var twoHop = false
@@ -127,6 +131,11 @@ struct FaultProfile: Sendable {
             p.startFails = 0.15
             p.startThenDie = 0.1
             p.crashAtStop = 0.1
+        case "windows":
+            p.windows = true
+            p.clockStep = 0.01
+            p.clockStepSeconds = 300
+            p.pauseBeforeStop = 0.1
         case "crashInSettle": p.crashInSettle = true
         case "crashAfterVerify": p.crashAfterVerify = true
         case "membership":
@@ -146,5 +155,6 @@ struct FaultProfile: Sendable {
     static let profiles = [
         "default", "ops", "badTarget", "sickTarget", "smallRefused", "refusedStep", "unstaged", "twoHop",
         "twoHopOps", "authWatch", "unkindNode", "crashInSettle", "crashAfterVerify", "membership", "handEdits",
+        "windows",
     ]
 }

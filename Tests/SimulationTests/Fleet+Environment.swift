@@ -82,6 +82,15 @@ extension Fleet {
                 requestDroppedAt = now
             }
         }
+        // Stepped far from every window (before 07:00 or after 11:00): the hours until the next one pass in one step
+        // of the wall clock, as they would pass with nothing to do (the simulator cannot tick through a night).
+        if let windows = maintenance, steps % 50 == 0 {
+            let view = windowCache.view(windows, at: wall)
+            if view.current == nil, view.next.seconds > 900 {
+                wallOffset += view.next.seconds - 60
+                log("the wall clock moves on to a minute before the window \(view.next.label)")
+            }
+        }
         // A rollout record deleted by hand is written back (by hand, under a new id) a little later.
         if let (at, r) = restoreRollout, at <= now {
             restoreRollout = nil
@@ -141,7 +150,7 @@ extension Fleet {
             log("FAULT node \(members[i].name) lost for good")
         }
         if rng.chance(faults.clockStep) {
-            wallOffset += rng.between(-3600, 3600)
+            wallOffset += rng.between(-faults.clockStepSeconds, faults.clockStepSeconds)
             log("FAULT wall clock stepped")
         }
         if opsRng.chance(faults.operatorPause), let r = rollout, r.state == .active {

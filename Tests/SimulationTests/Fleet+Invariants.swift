@@ -17,6 +17,12 @@ extension Fleet {
         let name = members[i].name
         let rollingBack = daemons[node].journal?.rollingBack == true
         if !members[i].inList { violate("\(name) stopped after it was removed from the cluster") }
+        // Gate 8 by the node's own clock at the instant of the stop (a rollback's stop repairs: not held back).
+        if let windows = maintenance, !rollingBack,
+            let closed = Gates.maintenance(windowCache.view(windows, at: wall), timing: timing)
+        {
+            violate("\(name) stopped outside a maintenance window: \(closed)")
+        }
         // The stop rests on health asked of every other member after the daemon's last write, within the window; a
         // member not sound now failed after its answer (the residual risk no protocol removes), never before it.
         let written = lastWrite[node] ?? -1

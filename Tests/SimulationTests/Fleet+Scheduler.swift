@@ -119,6 +119,7 @@ extension Fleet {
             controller: .command(stop: ["stop"], start: ["start"], status: nil),
             requestFile: "/nonexistent", stateDir: "/state", backupDir: "/backups", timing: timing)
         config.metrics = nil
+        config.maintenance = maintenance
         let ports = SimNode.ports(fleet: self, node: d.node, incarnation: d.incarnation, lock: lock, client: client)
         let events = Events(logger: Logger(label: "sim", factory: { _ in SwiftLogNoOpLogHandler() }), member: m.name)
         let seed = self.seed

@@ -40,6 +40,9 @@ final class Fleet: @unchecked Sendable {
     let to: EtcdVersion
     let via: EtcdVersion?
     let allowSmallCluster: Bool
+    /// The `windows` profile's maintenance windows, every node's.
+    let maintenance: MaintenanceSchedule?
+    var windowCache = MaintenanceSchedule.Cache()
 
     var now = 0.0
     var wallOffset = 1_800_000_000.0
@@ -111,6 +114,7 @@ final class Fleet: @unchecked Sendable {
         to = faults.refusedStep ? EtcdVersion(3, 5, 1) : EtcdVersion(3, 5, 30)
         via = faults.twoHop ? EtcdVersion(3, 5, 16) : nil
         allowSmallCluster = n < 3 && !faults.smallClusterRefused
+        maintenance = faults.windows ? Self.maintenanceWindows : nil
         staged = Array(repeating: true, count: n)
         if faults.newerDaemon { newerNode = Int.random(in: 0..<n, using: &opsRng) }
         if faults.unstagedNode { staged[Int.random(in: 0..<n, using: &opsRng)] = false }
@@ -140,6 +144,21 @@ final class Fleet: @unchecked Sendable {
     }
 
     func binary(_ v: EtcdVersion) -> String { "/opt/etcd/\(v)/etcd" }
+
+    /// 3-minute windows every 5 minutes from 07:30 to 08:30 UTC on every day, in three zones in turn (UTC, Berlin,
+    /// Kolkata: whole and half-hour offsets; January, no DST). The wall clock starts at 08:00 UTC; a window needs 34 s
+    /// left for a stop (verify 30 + settle 4).
+    static let maintenanceWindows: MaintenanceSchedule = {
+        let zones = [("UTC", 0), ("Europe/Berlin", 60), ("Asia/Kolkata", 330)]
+        return MaintenanceSchedule(
+            windows: (0..<12).map { i in
+                let (zone, offset) = zones[i % 3]
+                let local = (7 * 60 + 30 + 5 * i + offset) % 1440
+                return MaintenanceWindow(
+                    weekdays: Array(1...7), hour: local / 60, minute: local % 60, duration: 180,
+                    timeZone: TimeZone(identifier: zone)!, zoneName: zone)
+            })
+    }()
     var wall: Double { now + wallOffset }
     var listed: [Int] { members.indices.filter { members[$0].inList } }
     var voters: [Int] { listed.filter { !members[$0].isLearner } }

@@ -32,15 +32,43 @@ public struct MaintenanceSchedule: Sendable, Equatable {
         .sorted { ($0.start, $0.window) < ($1.start, $1.window) }
     }
 
+    /// How far ahead an answer looks: weekly windows open again within a week (two, across a DST change).
+    static let horizon = 16 * 86400.0
+
     /// The windows at `now` (Unix seconds), as the core's gate 8 reads them.
     public func view(at now: Double) -> MaintenanceView {
-        let near = occurrences(from: now, until: now + 16 * 86400)
+        Self.view(at: now, near: occurrences(from: now, until: now + Self.horizon))
+    }
+
+    /// The view at `now` from occurrences that cover [now, now + horizon).
+    static func view(at now: Double, near all: [Occurrence]) -> MaintenanceView {
+        let near = all.filter { $0.end > now }
         let open = near.filter { $0.start <= now && now < $0.end }.max { $0.end < $1.end }
         // Weekly windows always open again within a week (two, across a DST change): never empty.
         let next = near.first { $0.start > now } ?? Occurrence(start: now, end: now, label: "?", window: 0)
         return MaintenanceView(
             current: open.map { .init(label: $0.label, seconds: $0.end - now) },
             next: .init(label: next.label, seconds: next.start - now))
+    }
+
+    /// The occurrences of a few weeks, computed once (a calendar walk per window and weekday) and reused while the
+    /// instants asked about stay inside them: the daemon asks every tick; a wall clock stepped outside, or a reloaded
+    /// schedule, computes them again.
+    public struct Cache: Sendable {
+        var schedule: MaintenanceSchedule?
+        var from = 0.0
+        var until = 0.0
+        var list: [Occurrence] = []
+        public init() {}
+
+        public mutating func view(_ s: MaintenanceSchedule, at now: Double) -> MaintenanceView {
+            if now < from || now + horizon > until || s != schedule {
+                // A day either side: a clock stepped back a little, or a few days of ticks, reuse them.
+                (schedule, from, until) = (s, now - 86400, now + horizon + 2 * 86400)
+                list = s.occurrences(from: from, until: until)
+            }
+            return MaintenanceSchedule.view(at: now, near: list)
+        }
     }
 
     /// The first two windows that overlap in the eight weeks from `now` (DST moves windows in different zones against

@@ -242,9 +242,8 @@ extension Supervisor {
         let lease = await ports.lock.current()?.leaseRemaining ?? 0
         // Gate 8 once more on the wall clock of this instant: a clock stepped since the observation may have closed
         // the window.
-        if !j.rollingBack,
-            let closed = Gates.maintenance(
-                config.maintenance?.view(at: ports.clock.wallNow()), timing: config.timing)
+        if !j.rollingBack, let schedule = config.maintenance,
+            let closed = Gates.maintenance(windows.view(schedule, at: ports.clock.wallNow()), timing: config.timing)
         {
             throw StoreError(detail: "not stopping \(me): \(closed)")
         }

@@ -22,6 +22,8 @@ public actor Supervisor {
     var lastWait = ""
     /// The last tick waited for a maintenance window (its event is sent once per wait).
     private var waitingForWindow = false
+    /// The maintenance windows' occurrences of the coming weeks.
+    var windows = MaintenanceSchedule.Cache()
     /// The metrics textfile, written when its text changed.
     private var textfile: MetricsTextfile?
     private var reportedUnreadable: [String] = []
@@ -208,7 +210,7 @@ public actor Supervisor {
         obs.linkTarget = ports.link.target()
         obs.binaryPathTemplate = config.member.binaryPathTemplate
         obs.policy = config.policy
-        obs.maintenance = config.maintenance?.view(at: ports.clock.wallNow())
+        if let schedule = config.maintenance { obs.maintenance = windows.view(schedule, at: ports.clock.wallNow()) }
         obs.auth = await observeAuth(snap.rollout)
         // A member of ours verified in this rollout is watched every tick (its process start time) while a crash
         // would still be acted on: the rollout active, or stopped short of completion with the binary rollback still
