@@ -83,7 +83,19 @@ def main():
         if sub.get("discussion"):
             discussion(sub["discussion"], out)
         options(sub, out)
-    out += [".SH FILES", ".TP", "\\fI/etc/etcd\\-shepherd/config.json\\fR",
+    out += [".SH MAINTENANCE WINDOWS",
+            esc("With maintenance.windows set in the config, a rollout may be requested at any time but no member is "
+                "stopped outside a window, nor in one that closes before its sequence could end (verifyTimeoutSeconds + "
+                "settleSeconds). A rollout spanning windows pauses between them by itself; status, plan, STATUS=, the "
+                "journal and etcd_shepherd_next_window_seconds say which window it waits for. Example:"),
+            ".PP", ".nf",
+            esc('"maintenance": {"windows": [{"days": ["Tue", "Thu"], "start": "02:00", "duration": "3h", '
+                '"timeZone": "Europe/Berlin"}]}'),
+            ".fi", ".PP",
+            esc("Zones are IANA names from the system's tzdata. A start skipped by a daylight-saving change opens at the end "
+                "of the gap; a repeated one at its first occurrence; a window lasts its duration of elapsed time. Unknown "
+                "zones, zero or too short durations and overlapping windows are refused at load."),
+            ".SH FILES", ".TP", "\\fI/etc/etcd\\-shepherd/config.json\\fR",
             esc("The daemon's configuration (mode 0600); every subcommand reads it unless --config or ETCD_SHEPHERD_CONFIG names another."),
             ".TP", "\\fI/var/lib/etcd\\-shepherd/upgrade\\-request.json\\fR", esc("Where an upgrade request is dropped (etcd-shepherd request writes it)."),
             ".TP", "\\fI/var/lib/etcd\\-shepherd/backups/\\fR", esc("Snapshots taken before the first member stops (see etcd-shepherd backups)."),
