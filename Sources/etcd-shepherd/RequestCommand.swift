@@ -79,6 +79,12 @@ struct Request: AsyncParsableCommand {
         for f in config.policy.advisoryFindings(running: [], target: version) {
             FileHandle.standardError.write(Data("etcd-shepherd: \(f.line)\n".utf8))
         }
+        // Accepted at any time; said now when no member will be stopped before a window opens.
+        if let schedule = config.maintenance,
+            let wait = Gates.maintenance(schedule.view(at: Date().timeIntervalSince1970), timing: config.timing)
+        {
+            FileHandle.standardError.write(Data("etcd-shepherd: maintenance: no member is stopped yet: \(wait)\n".utf8))
+        }
         // A status file left by an earlier request must not be read as this one's answer.
         unlink(config.requestFile + ".status")
         unlink(config.requestFile + ".status.json")
