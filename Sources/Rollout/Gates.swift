@@ -128,12 +128,15 @@ public enum Gates {
 
     /// Gate 4: any other record in a destructive phase — of this rollout or an older one, for a member in the list or
     /// not — or any record this daemon cannot read blocks, whatever the state of its lease, until its owner rewrites
-    /// it (model-checked rule; an unreadable record may be a newer daemon's destructive phase: fail closed).
+    /// it (model-checked rule; an unreadable record may be a newer daemon's destructive phase: fail closed). A reboot
+    /// hold (FleetLock) is such a record, whichever node holds it.
     public static func otherDestructive(_ o: Observation) -> String? {
         let busy = o.records.filter { $0.key != o.localName && $0.value.phase.isDestructive }
             .sorted { $0.key < $1.key }.map { "\($0.key) is \($0.value.phase.rawValue)" }
         let unreadable = o.undecodableRecords.sorted().map { "\($0) is unreadable" }
-        let all = busy + unreadable
+        // A node rebooting (FleetLock) — ours too: its member is, or is about to be, down.
+        let rebooting = o.reboots.keys.sorted().map { "\($0) is rebooting (FleetLock)" }
+        let all = busy + unreadable + rebooting
         return all.isEmpty ? nil : all.joined(separator: ", ") + " (until its daemon rewrites it)"
     }
 

@@ -152,6 +152,8 @@ public struct Observation: Sendable {
     public var allowSmallCluster: Bool
     /// The effective version policy (built in, made stricter by this node's policy files): gate 5.
     public var policy: VersionPolicy = .builtIn
+    /// Reboot holds granted through FleetLock, by node: each blocks every stop and every other reboot (gate 4).
+    public var reboots: [String: RebootHold] = [:]
     /// The maintenance windows at this tick (gate 8); nil: none configured.
     public var maintenance: MaintenanceView? = nil
     /// Monotonic seconds (never the wall clock: an NTP step must not move a deadline).

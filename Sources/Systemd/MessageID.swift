@@ -33,6 +33,11 @@ public enum MessageID: String, Sendable, CaseIterable {
     /// A member's stop waits for a maintenance window (none open, or the open one closes too soon).
     case windowWait = "962c1570bcd5478e8eeef7df5b2fb778"
 
+    /// FleetLock: this node may reboot (its reboot hold is written in etcd).
+    case rebootGranted = "173813e3f1774191af15a008c9824a00"
+    /// FleetLock: the node is healthy again after its reboot; its hold is gone.
+    case rebootReleased = "84d87d0aa64144f69fb6a73a2544cff6"
+
     /// The metadata key a log call uses to carry the message ID.
     public static let metadataKey = "message_id"
 }

@@ -54,7 +54,19 @@ struct Run: AsyncParsableCommand {
         let supervisor = Supervisor.live(
             config: config, cluster: cluster, controller: controller, logger: logger, metrics: metrics,
             streams: watcher)
-        let daemon = Daemon(supervisor: supervisor, configPath: options.path, logger: logger, watcher: watcher)
+        // FleetLock: a listener that cannot start leaves Zincati without an answer, so it does not reboot (safe).
+        let inbox = FleetLockInbox()
+        var fleetLock: FleetLockServer?
+        if let f = config.fleetLock {
+            do { fleetLock = try await FleetLockServer.start(listen: f.listen, group: f.group, inbox: inbox) } catch {
+                logger.error(
+                    "FleetLock listener on \(f.listen) not started: \(error); no reboot is granted on this node until it is (set fleetLock.listen to a free address)"
+                )
+            }
+        }
+        let daemon = Daemon(
+            supervisor: supervisor, configPath: options.path, logger: logger, watcher: watcher,
+            fleetLock: fleetLock == nil ? nil : inbox)
         let group = ServiceGroup(
             configuration: .init(
                 services: [.init(service: daemon, successTerminationBehavior: .gracefullyShutdownGroup)],
@@ -66,6 +78,7 @@ struct Run: AsyncParsableCommand {
         }
         await watcher.close()
         await server?.stop()
+        await fleetLock?.stop()
         await cluster.shutdownIsolated()
         try? await transport.shutdown()
     }

@@ -22,6 +22,8 @@ public struct Config: Sendable, Equatable {
     public var policy: VersionPolicy = .builtIn
     /// `maintenance.windows`: no member is stopped outside them (gate 8); nil: none configured, any time will do.
     public var maintenance: MaintenanceSchedule? = nil
+    /// `fleetLock`: serve FleetLock for this node (reboots through the same lock and gates); nil: off.
+    public var fleetLock: FleetLock? = nil
 
     public struct Invalid: Error, CustomStringConvertible, Sendable {
         public let key: String
@@ -78,7 +80,7 @@ public struct Config: Sendable, Equatable {
         }
         try r.allow([
             "member", "cluster", "controller", "requestFile", "stateDir", "backupDir", "backupRetention", "metrics",
-            "timing", "policyDir", "maintenance",
+            "timing", "policyDir", "maintenance", "fleetLock",
         ])
         let member = try Self.member(try r.object("member"))
         let cluster = try Self.cluster(try r.object("cluster"), member: member)
@@ -92,6 +94,7 @@ public struct Config: Sendable, Equatable {
             backupDir: try r.optionalAbsPath("backupDir") ?? "/var/lib/etcd-shepherd/backups",
             timing: timing, backupRetention: Int(try r.number("backupRetention", default: 3, range: 1...1000)),
             metrics: try metrics(r), policyDir: try r.optionalAbsPath("policyDir") ?? PolicyFiles.defaultDir,
-            maintenance: try maintenance(r, timing: timing, now: Date().timeIntervalSince1970))
+            maintenance: try maintenance(r, timing: timing, now: Date().timeIntervalSince1970),
+            fleetLock: try fleetLock(r))
     }
 }

@@ -15,12 +15,18 @@ public struct Daemon: Service {
     let notifier = Notifier()
 
     let watcher: ChangeWatcher?
+    /// FleetLock calls waiting for the loop (nil: no FleetLock listener).
+    let fleetLock: FleetLockInbox?
 
-    public init(supervisor: Supervisor, configPath: String, logger: Logger, watcher: ChangeWatcher? = nil) {
+    public init(
+        supervisor: Supervisor, configPath: String, logger: Logger, watcher: ChangeWatcher? = nil,
+        fleetLock: FleetLockInbox? = nil
+    ) {
         self.supervisor = supervisor
         self.configPath = configPath
         self.logger = logger
         self.watcher = watcher
+        self.fleetLock = fleetLock
     }
 
     public func run() async throws {
@@ -44,6 +50,8 @@ public struct Daemon: Service {
         while true {
             let shutting = Task.isShuttingDownGracefully
             let started = ContinuousClock.now
+            // FleetLock calls between ticks, never inside one (a reboot's lock and writes are a step of their own).
+            if let fleetLock, !shutting { await fleetLock.drain { await supervisor.fleetLock($0) } }
             let action = await supervisor.tick(shuttingDown: shutting)
             progress.beat()
             if first {
@@ -64,7 +72,9 @@ public struct Daemon: Service {
             while ContinuousClock.now < until, !Task.isShuttingDownGracefully {
                 // Only a request file that appears wakes the loop (one that could not be moved aside must not spin it).
                 let present = FileManager.default.fileExists(atPath: requestFile)
-                if watcher?.takeChange() == true || (present && !requestPresent) { break }
+                if watcher?.takeChange() == true || (present && !requestPresent) || fleetLock?.hasPending == true {
+                    break
+                }
                 requestPresent = present
                 try? await cancelWhenGracefulShutdown {
                     try await Task.sleep(for: min(.milliseconds(100), until - .now))

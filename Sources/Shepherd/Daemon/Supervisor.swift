@@ -210,6 +210,8 @@ public actor Supervisor {
         obs.linkTarget = ports.link.target()
         obs.binaryPathTemplate = config.member.binaryPathTemplate
         obs.policy = config.policy
+        obs.reboots = snap.reboots
+        obs.undecodableRecords += snap.undecodableReboots.map { "reboots/\($0)" }
         if let schedule = config.maintenance { obs.maintenance = windows.view(schedule, at: ports.clock.wallNow()) }
         obs.auth = await observeAuth(snap.rollout)
         // A member of ours verified in this rollout is watched every tick (its process start time) while a crash

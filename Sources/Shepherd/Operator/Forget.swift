@@ -5,7 +5,7 @@ import Rollout
 /// `etcd-shepherd forget MEMBER`: clears the destructive record of a member whose daemon is gone for good, by CAS,
 /// once `ForgetRule` allows it (the member is healthy again or removed from the cluster, and no lock is held under
 /// the record's lease). A readable record is rewritten to `interrupted` with who forgot it; an unreadable value is
-/// deleted.
+/// deleted. A node's FleetLock reboot hold is released the same way (first, when there is one).
 public enum Forget {
     public enum Outcome: Sendable, Equatable {
         case forgotten(String)
@@ -18,6 +18,24 @@ public enum Forget {
         let store = RolloutStore(prefix: keyPrefix, cluster: cluster)
         let view = try await ClusterObserver(cluster: cluster).observe()
         let snap = try await store.read()
+        // A reboot hold (FleetLock) of a node that never came back: released whatever the member's health — gates 2
+        // and 3 still see a member that is down, so nothing else stops while it is. (A record, if any, next time.)
+        if let rev = snap.rebootModRevisions[name] {
+            guard try await store.deleteRebootCAS(name, modRevision: rev) else {
+                return .refused("\(name)'s reboot lock changed while it was being forgotten: run status and try again")
+            }
+            let hold = snap.reboots[name]
+            let member = view.members.first { $0.name == name }
+            let state =
+                member == nil
+                ? "\(name) is not in the member list"
+                : member!.healthy
+                    ? "\(name) is healthy"
+                    : "\(name) is still not healthy: no member is stopped or rebooted while it is (gates 2 and 3)"
+            return .forgotten(
+                "\(name)'s reboot lock\(hold.map { " (FleetLock client '\($0.clientID)')" } ?? " (unreadable)") was released; \(state)"
+            )
+        }
         let stored: ForgetRule.Stored =
             snap.records[name].map { .record($0) }
             ?? (snap.undecodableRecords.contains(name) ? .unreadable : .none)

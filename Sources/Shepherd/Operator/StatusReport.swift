@@ -58,6 +58,16 @@ public struct StatusReport: Codable, Sendable {
     public var advisories: [String] = []
     /// The maintenance windows now, when the config sets them.
     public var maintenance: Maintenance? = nil
+    /// FleetLock reboot holds: each blocks every stop and every other reboot until its node's steady-state.
+    public var reboots: [Reboot] = []
+
+    public struct Reboot: Codable, Sendable {
+        public var node: String
+        public var clientID: String?
+        public var group: String?
+        /// ISO 8601, UTC.
+        public var since: String?
+    }
 
     /// `maintenance.windows` at the moment of the report.
     public struct Maintenance: Codable, Sendable {
@@ -142,7 +152,12 @@ public struct StatusReport: Codable, Sendable {
             clusterVersion: view.clusterVersion, members: rows, rollout: info, lockHolder: holder, lockWaiting: waiting,
             otherRecords: others, rolloutProblem: snap?.rolloutProblem,
             allHealthy: !rows.isEmpty && view.members.allSatisfy(\.healthy),
-            advisories: policy.advisoryFindings(running: running, target: target).map(\.line), maintenance: windows)
+            advisories: policy.advisoryFindings(running: running, target: target).map(\.line), maintenance: windows,
+            reboots: (snap?.reboots ?? [:]).sorted { $0.key < $1.key }.map {
+                Reboot(
+                    node: $0.key, clientID: $0.value.clientID, group: $0.value.group,
+                    since: ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: $0.value.since)))
+            } + (snap?.undecodableReboots ?? []).sorted().map { Reboot(node: $0) })
     }
 
     public func table() -> String {
@@ -187,6 +202,12 @@ public struct StatusReport: Codable, Sendable {
         if let h = lockHolder {
             out.append(
                 "lock: held by \(h)" + (lockWaiting.isEmpty ? "" : "; waiting: " + lockWaiting.joined(separator: ", ")))
+        }
+        for r in reboots {
+            out.append(
+                "reboot lock: held by \(r.node) (FleetLock client '\(r.clientID ?? "?")', since \(r.since ?? "?")); "
+                    + "blocks every stop and reboot until \(r.node) is healthy and its steady-state releases it; "
+                    + "if that node is gone for good: etcd-shepherd forget \(r.node) --yes")
         }
         if let m = maintenance { out.append(m.line) }
         for a in advisories { out.append(a) }

@@ -58,6 +58,8 @@ public protocol RolloutStoring: Sendable {
     func putBackupFenced(_ rolloutID: String, _ rec: BackupRecord, lock: LockHold, avoiding: Set<String>) async throws
     /// The owner's clearing write without the lock: CAS on the record's mod revision (0: the record must be absent).
     func writeRecordCAS(_ name: String, _ rec: MemberRecord, modRevision: Int64) async throws -> Bool
+    func putRebootFenced(_ hold: RebootHold, lock: LockHold) async throws
+    func deleteRebootCAS(_ node: String, modRevision: Int64) async throws -> Bool
     func setRolloutState(
         _ state: RolloutState, reason: String?, allowedFrom: Set<RolloutState>,
         avoiding: Set<String>

@@ -21,6 +21,7 @@ public struct RolloutStore: RolloutStoring {
     public var lockName: String { prefix + "/lock" }
     public func memberKey(_ name: String) -> String { prefix + "/members/" + name }
     public func backupKey(_ id: String) -> String { prefix + "/backups/" + id }
+    public func rebootKey(_ node: String) -> String { prefix + "/reboots/" + node }
 
     /// Everything under the prefix, read in one linearizable range.
     public struct Snapshot: Sendable {
@@ -29,6 +30,11 @@ public struct RolloutStore: RolloutStoring {
         public var records: [String: MemberRecord] = [:]
         public var recordModRevisions: [String: Int64] = [:]
         public var backups: [String: BackupRecord] = [:]
+        /// FleetLock's reboot holds, by node, and their mod revisions (the owner's clearing CAS).
+        public var reboots: [String: RebootHold] = [:]
+        public var rebootModRevisions: [String: Int64] = [:]
+        /// Keys under `<prefix>/reboots/` this daemon cannot read, by node: they block every stop (fail closed).
+        public var undecodableReboots: [String] = []
         /// Keys under the lock name, oldest first: the first is the holder's, the rest are waiters (a v3 lock is a
         /// queue of keys ordered by create revision).
         public var lockKeys: [String] = []
@@ -94,11 +100,18 @@ public struct RolloutStore: RolloutStoring {
                         try decode(
                             BackupRecord.self, key, kv, { .backup($0) },
                             { if case let .backup(b) = $0 { b } else { nil } })
+                } else if key.hasPrefix(prefix + "/reboots/") {
+                    let node = String(key.dropFirst((prefix + "/reboots/").count))
+                    s.rebootModRevisions[node] = kv.modRevision
+                    s.reboots[node] = try dec.decode(RebootHold.self, from: Data(kv.value))
                 } else if key.hasPrefix(lockName + "/") {
                     locks.append((key, kv.createRevision))
                 }
             } catch {
                 s.undecodable.append(key)
+                if key.hasPrefix(prefix + "/reboots/") {
+                    s.undecodableReboots.append(String(key.dropFirst((prefix + "/reboots/").count)))
+                }
                 if key.hasPrefix(prefix + "/members/") {
                     let name = String(key.dropFirst((prefix + "/members/").count))
                     s.undecodableRecords.append(name)
@@ -143,6 +156,19 @@ public struct RolloutStore: RolloutStoring {
         _ name: String, _ rec: MemberRecord, lock: LockHold, avoiding: Set<String>
     ) async throws {
         try await fencedPut(memberKey(name), Self.encode(rec), lock: lock, avoiding: avoiding)
+    }
+
+    /// A reboot hold, written under the lock (fenced) once every gate passed.
+    public func putRebootFenced(_ hold: RebootHold, lock: LockHold) async throws {
+        try await fencedPut(rebootKey(hold.node), Self.encode(hold), lock: lock, avoiding: [])
+    }
+
+    /// The owner's (or an operator's) clearing of a reboot hold: a delete, CAS on its mod revision.
+    public func deleteRebootCAS(_ node: String, modRevision: Int64) async throws -> Bool {
+        let key = rebootKey(node)
+        return try await cluster.txn(
+            compare: [Compare(key: key, .equal, .modRevision(modRevision))], success: [.delete(key: key)], avoiding: []
+        ).succeeded
     }
 
     /// The owner's own clearing write, without the lock: a compare-and-swap on the record's mod revision.
