@@ -86,13 +86,16 @@ import Testing
         #expect(RebootRules.steadyState(calm(reboots: mine), clientID: "zincati-a") == .release)
         #expect(RebootRules.steadyState(calm(), clientID: "zincati-a") == .nothingHeld)
         let down = [member("s1", id: 1, leader: true), member("s2", id: 2, healthy: false), member("s3", id: 3)]
-        guard case .refuse(kind: "member_not_healthy", _) = RebootRules.steadyState(
-            calm(reboots: mine, members: down), clientID: "zincati-a")
+        guard
+            case .refuse(kind: "member_not_healthy", _) = RebootRules.steadyState(
+                calm(reboots: mine, members: down), clientID: "zincati-a")
         else {
             Issue.record("released while the member is down")
             return
         }
-        let lagging = [member("s1", id: 1, leader: true, raft: 900), member("s2", id: 2, raft: 10), member("s3", id: 3)]
+        let lagging = [
+            member("s1", id: 1, leader: true, raft: 900), member("s2", id: 2, raft: 10), member("s3", id: 3),
+        ]
         #expect(RebootRules.steadyState(calm(reboots: mine, members: lagging), clientID: "zincati-a") != .release)
         #expect(RebootRules.steadyState(calm(reboots: mine), clientID: "someone-else") != .release)
     }

@@ -9,8 +9,10 @@ import Testing
     let body = Array(#"{"client_params": {"id": "node-a", "group": "default"}}"#.utf8)
     let header: HTTPHeaders = ["fleet-lock-protocol": "true"]
 
-    func kind(_ method: HTTPMethod = .POST, _ uri: String = "/v1/pre-reboot", headers: HTTPHeaders? = nil,
-        body: [UInt8]? = nil) -> (Int, String)? {
+    func kind(
+        _ method: HTTPMethod = .POST, _ uri: String = "/v1/pre-reboot", headers: HTTPHeaders? = nil,
+        body: [UInt8]? = nil
+    ) -> (Int, String)? {
         switch FleetLockServer.parse(
             method: method, uri: uri, headers: headers ?? header, body: body ?? self.body, group: "default")
         {
@@ -33,8 +35,10 @@ import Testing
         #expect(kind(headers: ["fleet-lock-protocol": "false"])! == (400, "missing_protocol_header"))
         #expect(kind(body: Array("{not json".utf8))! == (400, "malformed_body"))
         #expect(kind(body: Array(#"{"client_params": {"id": ""}}"#.utf8))! == (400, "malformed_body"))
-        #expect(kind(body: Array(#"{"client_params": {"id": "", "group": "default"}}"#.utf8))! == (400, "malformed_body"))
-        #expect(kind(body: Array(#"{"client_params": {"id": "a", "group": "workers"}}"#.utf8))! == (400, "unknown_group"))
+        #expect(
+            kind(body: Array(#"{"client_params": {"id": "", "group": "default"}}"#.utf8))! == (400, "malformed_body"))
+        #expect(
+            kind(body: Array(#"{"client_params": {"id": "a", "group": "workers"}}"#.utf8))! == (400, "unknown_group"))
         #expect(kind(body: Array(repeating: 32, count: 20_000))! == (413, "body_too_large"))
     }
 

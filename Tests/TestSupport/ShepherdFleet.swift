@@ -15,7 +15,8 @@ public final class ShepherdFleet: Sendable {
     public init(
         cluster: LocalCluster, settleSeconds: Double = 1, verifyTimeoutSeconds: Double = 30, tickSeconds: Double = 0.5,
         binDir: String = Repo.etcdBinDir, ownEndpointOnly: Bool = false, clusterExtra: String = "",
-        metricsListen: [String]? = nil, faults: String? = nil, statusCommand: Bool = true, configExtra: String = ""
+        metricsListen: [String]? = nil, faults: String? = nil, statusCommand: Bool = true, configExtra: String = "",
+        fleetLockListen: [String]? = nil
     ) throws {
         self.cluster = cluster
         binary = try Repo.shepherdBinary()
@@ -36,7 +37,7 @@ public final class ShepherdFleet: Sendable {
                                   "start": ["\(script)", "start", "\(m.dir)"]\(statusCommand ? #", "status": ["\#(script)", "pid", "\#(m.dir)"]"# : "") },
                   "requestFile": "\(m.dir)/state/upgrade-request.json",
                   "stateDir": "\(m.dir)/state",
-                  "backupDir": "\(m.dir)/backups"\(configExtra),
+                  "backupDir": "\(m.dir)/backups"\(configExtra)\(fleetLockListen.map { #", "fleetLock": {"listen": "\#($0[cluster.members.firstIndex { $0.name == m.name }!])"}"# } ?? ""),
                   "metrics": \(metricsListen.map { #"{"listen": "\#($0[cluster.members.firstIndex { $0.name == m.name }!])", "textfile": "\#(m.dir)/state/shepherd.prom"}"# } ?? "null"),
                   "timing": { "tickSeconds": \(tickSeconds), "lockTTLSeconds": 15, "verifyTimeoutSeconds": \(verifyTimeoutSeconds),
                               "settleSeconds": \(settleSeconds), "minLeaseRemainingSeconds": 5 }
@@ -106,12 +107,13 @@ public final class ShepherdFleet: Sendable {
         _ cluster: LocalCluster, settleSeconds: Double = 1, verifyTimeoutSeconds: Double = 30,
         binDir: String = Repo.etcdBinDir, ownEndpointOnly: Bool = false, clusterExtra: String = "",
         metricsListen: [String]? = nil, faults: String? = nil, statusCommand: Bool = true, configExtra: String = "",
-        _ body: (ShepherdFleet) async throws -> T
+        fleetLockListen: [String]? = nil, _ body: (ShepherdFleet) async throws -> T
     ) async throws -> T {
         let fleet = try ShepherdFleet(
             cluster: cluster, settleSeconds: settleSeconds, verifyTimeoutSeconds: verifyTimeoutSeconds,
             binDir: binDir, ownEndpointOnly: ownEndpointOnly, clusterExtra: clusterExtra,
-            metricsListen: metricsListen, faults: faults, statusCommand: statusCommand, configExtra: configExtra)
+            metricsListen: metricsListen, faults: faults, statusCommand: statusCommand, configExtra: configExtra,
+            fleetLockListen: fleetLockListen)
         do {
             try await fleet.startAll()
             let r = try await body(fleet)

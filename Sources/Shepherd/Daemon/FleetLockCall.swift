@@ -38,6 +38,7 @@ public struct FleetLockAnswer: Error, Sendable, Equatable, Codable {
     }
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.init(status: 0, kind: try c.decode(String.self, forKey: .kind), value: try c.decode(String.self, forKey: .value))
+        self.init(
+            status: 0, kind: try c.decode(String.self, forKey: .kind), value: try c.decode(String.self, forKey: .value))
     }
 }

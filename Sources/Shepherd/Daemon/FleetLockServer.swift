@@ -33,11 +33,15 @@ public final class FleetLockServer: Sendable {
     public func stop() async { try? await channel.close() }
 
     /// What a request says, or the error it gets: the whole protocol check, without I/O.
-    static func parse(method: HTTPMethod, uri: String, headers: HTTPHeaders, body: [UInt8], group: String)
+    static func parse(
+        method: HTTPMethod, uri: String, headers: HTTPHeaders, body: [UInt8], group: String
+    )
         -> Result<FleetLockCall, FleetLockAnswer>
     {
         let path = uri.split(separator: "?").first.map(String.init) ?? uri
-        guard let operation = ["/v1/pre-reboot": FleetLockCall.Operation.preReboot, "/v1/steady-state": .steadyState][path]
+        guard
+            let operation = ["/v1/pre-reboot": FleetLockCall.Operation.preReboot, "/v1/steady-state": .steadyState][
+                path]
         else { return .failure(.bad(404, "not_found", "no such endpoint: POST /v1/pre-reboot or /v1/steady-state")) }
         guard method == .POST else {
             return .failure(.bad(405, "method_not_allowed", "\(method) \(path): FleetLock calls are POST"))
@@ -65,7 +69,9 @@ public final class FleetLockServer: Sendable {
         }
         guard p.group == group else {
             return .failure(
-                .bad(400, "unknown_group", "group '\(p.group.prefix(64))' is not served here (this node's group: '\(group)')"))
+                .bad(
+                    400, "unknown_group",
+                    "group '\(p.group.prefix(64))' is not served here (this node's group: '\(group)')"))
         }
         return .success(FleetLockCall(operation: operation, clientID: p.id, group: p.group))
     }
@@ -129,7 +135,9 @@ public final class FleetLockServer: Sendable {
             headers.add(name: "Content-Length", value: "\(text.utf8.count)")
             headers.add(name: "Connection", value: "close")
             let status = HTTPResponseStatus(statusCode: answer.status)
-            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: version, status: status, headers: headers))), promise: nil)
+            context.write(
+                wrapOutboundOut(.head(HTTPResponseHead(version: version, status: status, headers: headers))),
+                promise: nil)
             context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: text)))), promise: nil)
             let channel = context.channel
             context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
