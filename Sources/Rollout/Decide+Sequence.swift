@@ -95,11 +95,12 @@ extension Decide {
                 guard let cv = o.clusterVersion else {
                     return .wait("the cluster version is unknown: not rolling \(o.localName) back until it is known")
                 }
-                return .halt(
-                    reason: (j.reason ?? "rollback")
+                // (A stop retried here may have landed: the journal stays unless the member answers now.)
+                return halt(
+                    (j.reason ?? "rollback")
                         + "; the cluster version moved to \(cv) before the rollback's stop, so a binary "
                         + "rollback is impossible: restore the snapshot (etcd-shepherd backups --restore \(r.backupKey))",
-                    recordPhase: .interrupted, keepJournal: false)
+                    o)
             }
             if let small = Gates.smallClusterForStop(o) {
                 return halt((j.reason ?? "rollback") + "; not rolled back: \(small)", o)
@@ -213,9 +214,13 @@ extension Decide {
                 return .markStopped
             }
         }
-        // Cleared only on evidence that the member runs: it answers (a process state alone may be wrong or late).
-        if o.local?.reachable != true && (j.stoppedAt != nil || j.step != .stopping) {
-            return .wait("\(o.localName) does not answer yet; clearing its record once it does")
+        // Cleared only on evidence that the member runs: it answers (a process state alone may be wrong or late), on an
+        // observation fresh enough to say so of now (`answersNow`).
+        if !answersNow(o) && (j.stoppedAt != nil || j.step != .stopping) {
+            return .wait(
+                o.local?.reachable == true
+                    ? "observing \(o.localName) again: the answer it gave is \(Int(o.observationAge)) s old"
+                    : "\(o.localName) does not answer yet; clearing its record once it does")
         }
         // A member this sequence or its recovery started is let go only once it has run `crashGraceSeconds`: a start
         // that dies a moment later would be left down with nobody to start it again (found by the simulator, seeds

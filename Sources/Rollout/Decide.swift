@@ -197,7 +197,15 @@ public enum Decide {
     static func halt(_ reason: String, _ o: Observation, phase: MemberPhase = .interrupted) -> Action {
         // Its journal cleared, the member is nobody's: first the link at what it runs (see `linkToRestore`).
         if let j = o.journal, let path = linkToRestore(j, o) { return .restoreLink(path: path) }
-        return .halt(reason: reason, recordPhase: phase, keepJournal: o.journal != nil && o.local?.reachable != true)
+        return .halt(reason: reason, recordPhase: phase, keepJournal: o.journal != nil && !answersNow(o))
+    }
+
+    /// Whether the local member answers on an observation fresh enough to let its journal go: an answer asked
+    /// before a long observation (a peer slow to answer, calls timing out) says nothing of now (found by the
+    /// simulator, seed 1972512035: a sequence left on an answer asked 7 s earlier, its member dead since, nobody to
+    /// start it again).
+    static func answersNow(_ o: Observation) -> Bool {
+        o.local?.reachable == true && o.observationAge <= o.timing.maxObservationAgeSeconds
     }
 
     /// Why a verified member of ours is taken as crashed: its process restarted since its verification, or it has not

@@ -262,6 +262,28 @@ import Testing
                 == .recoverStart(binary: "/opt/etcd-3.4.23"))
     }
 
+    /// The journal — what brings the member back — is let go only on an answer asked recently: an observation that
+    /// took 7 s (a peer slow to answer) holds an answer from before the member died (seed 1972512035).
+    @Test func aSequenceIsNotLeftOnAStaleAnswer() {
+        let j = JournalEntry(
+            rolloutID: "r1", step: .started, target: v351, stoppedAt: 900, startedAt: 905,
+            previousBinary: "/opt/etcd/3.4.23/etcd", from: v3423)
+        let stale = observation(journal: j, age: 7)
+        guard case let .wait(why) = Decide.recover(j, stale, why: "lost") else {
+            Issue.record("left on a 7 s old answer: \(Decide.recover(j, stale, why: "lost"))")
+            return
+        }
+        #expect(why.contains("observing s2 again"))
+        guard case .halt(_, _, keepJournal: true) = Decide.halt("failed", stale) else {
+            Issue.record("a halt dropped the journal on a stale answer")
+            return
+        }
+        guard case .leaveSequence = Decide.recover(j, observation(journal: j, age: 0.5), why: "lost") else {
+            Issue.record("not left on a fresh answer")
+            return
+        }
+    }
+
     /// A sequence is not left, nor its journal dropped by a halt, while the link names the binary that does not run.
     @Test func linkPointsAtWhatRunsBeforeTheSequenceIsLeft() {
         // Switched to 3.5.1, but the member came back on 3.4.23 (restarted by systemd before the switch).

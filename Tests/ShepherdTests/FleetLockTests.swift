@@ -50,10 +50,16 @@ import Testing
                 // Bad requests: each its kind, nothing held.
                 let good = #"{"client_params": {"id": "a", "group": "default"}}"#
                 let bad: [(Reply, Int, String)] = [
-                    (try await Self.raw(url[0] + "/v1/pre-reboot", header: false, body: good), 400, "missing_protocol_header"),
+                    (
+                        try await Self.raw(url[0] + "/v1/pre-reboot", header: false, body: good), 400,
+                        "missing_protocol_header"
+                    ),
                     (try await Self.raw(url[0] + "/v1/pre-reboot", method: "GET", body: ""), 405, "method_not_allowed"),
                     (try await Self.raw(url[0] + "/v1/pre-reboot", body: "{nope"), 400, "malformed_body"),
-                    (try await Self.raw(url[0] + "/v1/pre-reboot", body: String(repeating: "x", count: 40_000)), 413, "body_too_large"),
+                    (
+                        try await Self.raw(url[0] + "/v1/pre-reboot", body: String(repeating: "x", count: 40_000)), 413,
+                        "body_too_large"
+                    ),
                     (try await Self.call(url[0], "pre-reboot", id: "a", group: "workers"), 400, "unknown_group"),
                 ]
                 for (reply, status, kind) in bad {
@@ -73,19 +79,23 @@ import Testing
                 // The holder asking again is answered 200 (Zincati retries); the other still refused, with the reason.
                 #expect(try await Self.call(url[w], "pre-reboot", id: "node-s\(w + 1)").status == 200)
                 let again = try await Self.call(url[l], "pre-reboot", id: "node-s\(l + 1)")
-                #expect(again.status == 409 && again.value.contains("\(cluster.members[w].name) is rebooting"), "\(again)")
+                #expect(
+                    again.status == 409 && again.value.contains("\(cluster.members[w].name) is rebooting"), "\(again)")
 
                 // The winner reboots: its daemon and member go down; the hold stays in etcd.
                 let name = cluster.members[w].name
                 #expect(try await fleet.stop(name))
                 try await cluster.stop(w)
                 let status = try await fleet.cli(["status", "--config", fleet.configPath(cluster.members[l].name)])
-                #expect(status.stdout.contains("reboot lock: held by \(name) (FleetLock client 'node-s\(w + 1)'"), "\(status.summary)")
+                #expect(
+                    status.stdout.contains("reboot lock: held by \(name) (FleetLock client 'node-s\(w + 1)'"),
+                    "\(status.summary)")
                 // Back up, the daemon first: steady-state keeps the hold while its member is down.
                 try await fleet.start(name)
                 #expect(
                     await eventually(timeout: .seconds(20)) {
-                        (try? await Self.call(url[w], "steady-state", id: "node-s\(w + 1)"))?.kind == "member_not_healthy"
+                        (try? await Self.call(url[w], "steady-state", id: "node-s\(w + 1)"))?.kind
+                            == "member_not_healthy"
                     })
                 #expect(try await holds()[name] != nil)
                 try await cluster.start(w)
