@@ -1,16 +1,17 @@
 import Foundation
 import Rollout
+import Synchronization
 
 /// `maintenance.windows` as a whole: which window is open at a wall-clock instant, which opens next, and in which one
 /// each member of a rollout would be stopped. Weekly windows repeat, so every answer comes from the occurrences of a
 /// few weeks around the instant asked about.
-public struct MaintenanceSchedule: Sendable, Equatable {
+public struct MaintenanceSchedule: Sendable, Hashable {
     public var windows: [MaintenanceWindow]
 
     public init(windows: [MaintenanceWindow]) { self.windows = windows }
 
     /// One opening of a window: [start, end) in Unix seconds.
-    public struct Occurrence: Sendable, Equatable {
+    public struct Occurrence: Sendable, Hashable {
         public var start: Double
         public var end: Double
         public var label: String
@@ -63,11 +64,30 @@ public struct MaintenanceSchedule: Sendable, Equatable {
 
         public mutating func view(_ s: MaintenanceSchedule, at now: Double) -> MaintenanceView {
             if now < from || now + horizon > until || s != schedule {
-                // A day either side: a clock stepped back a little, or a few days of ticks, reuse them.
-                (schedule, from, until) = (s, now - 86400, now + horizon + 2 * 86400)
-                list = s.occurrences(from: from, until: until)
+                // From midnight UTC a day back to two days past the horizon: a clock stepped back a little, or a few
+                // days of ticks, reuse them; day-aligned, so every daemon of a process shares one computation.
+                let day = (now / 86400).rounded(.down) * 86400
+                (schedule, from, until) = (s, day - 86400, day + horizon + 2 * 86400)
+                list = Self.computed(s, from: from, until: until)
             }
             return MaintenanceSchedule.view(at: now, near: list)
+        }
+
+        private struct Key: Hashable {
+            let schedule: MaintenanceSchedule
+            let from: Double
+        }
+        private static let shared = Mutex<[Key: [Occurrence]]>([:])
+
+        static func computed(_ s: MaintenanceSchedule, from: Double, until: Double) -> [Occurrence] {
+            let key = Key(schedule: s, from: from)
+            if let known = shared.withLock({ $0[key] }) { return known }
+            let list = s.occurrences(from: from, until: until)
+            shared.withLock {
+                if $0.count >= 16 { $0.removeAll() }
+                $0[key] = list
+            }
+            return list
         }
     }
 

@@ -5,7 +5,7 @@ import Foundation
 /// does not exist on a day (the hour skipped when clocks spring forward) opens at the first instant after the gap, a
 /// start that happens twice (clocks falling back) opens at the first; a window always lasts `duration` seconds of
 /// elapsed time.
-public struct MaintenanceWindow: Sendable, Equatable {
+public struct MaintenanceWindow: Sendable, Hashable {
     /// Weekdays as Foundation numbers them: 1 = Sunday … 7 = Saturday.
     public var weekdays: [Int]
     public var hour: Int
