@@ -30,9 +30,9 @@ public enum Command {
     }
 
     /// `argv[0]` is a path (absolute or relative) or a name looked up in PATH. `started` is called with the child's
-    /// pid once it runs (before its output is collected).
+    /// pid once it runs (before its output is collected). `input` is written to its stdin (empty: at once EOF).
     public static func run(
-        _ argv: [String], environment: [String: String] = [:], timeout: Duration = .seconds(60),
+        _ argv: [String], environment: [String: String] = [:], input: String = "", timeout: Duration = .seconds(60),
         outputLimit: Int = 4 << 20, started: (@Sendable (Int32) -> Void)? = nil
     ) async throws -> Result {
         guard let first = argv.first, !first.isEmpty else { throw Failure(argv: argv, detail: "empty command") }
@@ -50,7 +50,7 @@ public enum Command {
         let work = Task {
             try await Subprocess.run(
                 executable, arguments: Arguments(Array(argv.dropFirst())), environment: env,
-                platformOptions: options, input: .none, output: .string(limit: outputLimit),
+                platformOptions: options, input: .string(input), output: .string(limit: outputLimit),
                 error: .string(limit: outputLimit)
             ) { execution -> Void in
                 if let started { started(execution.processIdentifier.value) }

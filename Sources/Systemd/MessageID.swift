@@ -38,6 +38,11 @@ public enum MessageID: String, Sendable, CaseIterable {
     /// FleetLock: the node is healthy again after its reboot; its hold is gone.
     case rebootReleased = "84d87d0aa64144f69fb6a73a2544cff6"
 
+    /// One daemon has held the upgrade lock longer than `notify.lockStuckMinutes` (seen by the leader's daemon).
+    case lockStuck = "7b6587c76d6244c1a1d2f02201879e3e"
+    /// After a halt, every member answers healthy again (seen by the leader's daemon).
+    case clusterHealthy = "4290ae541df3453793cd0d69146c385c"
+
     /// The metadata key a log call uses to carry the message ID.
     public static let metadataKey = "message_id"
 }

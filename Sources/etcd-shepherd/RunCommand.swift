@@ -51,9 +51,10 @@ struct Run: AsyncParsableCommand {
         }
         let watcher = ChangeWatcher(
             cluster: cluster, prefix: config.cluster.keyPrefix, localURL: config.member.clientURL)
+        let notifications = config.notify.map { NotificationSender($0, logger: logger) }
         let supervisor = Supervisor.live(
             config: config, cluster: cluster, controller: controller, logger: logger, metrics: metrics,
-            streams: watcher)
+            streams: watcher, notifications: notifications)
         // FleetLock: a listener that cannot start leaves Zincati without an answer, so it does not reboot (safe).
         let inbox = FleetLockInbox()
         var fleetLock: FleetLockServer?
@@ -79,6 +80,8 @@ struct Run: AsyncParsableCommand {
         await watcher.close()
         await server?.stop()
         await fleetLock?.stop()
+        // What is queued goes out (a few seconds at most: a receiver that hangs does not hold up the stop).
+        await notifications?.finish(within: 5)
         await cluster.shutdownIsolated()
         try? await transport.shutdown()
     }

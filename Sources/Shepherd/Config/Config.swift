@@ -24,6 +24,8 @@ public struct Config: Sendable, Equatable {
     public var maintenance: MaintenanceSchedule? = nil
     /// `fleetLock`: serve FleetLock for this node (reboots through the same lock and gates); nil: off.
     public var fleetLock: FleetLock? = nil
+    /// `notify`: a command and/or a webhook told of each rollout event; nil: none.
+    public var notify: Notify? = nil
 
     public struct Invalid: Error, CustomStringConvertible, Sendable {
         public let key: String
@@ -80,7 +82,7 @@ public struct Config: Sendable, Equatable {
         }
         try r.allow([
             "member", "cluster", "controller", "requestFile", "stateDir", "backupDir", "backupRetention", "metrics",
-            "timing", "policyDir", "maintenance", "fleetLock",
+            "timing", "policyDir", "maintenance", "fleetLock", "notify",
         ])
         let member = try Self.member(try r.object("member"))
         let cluster = try Self.cluster(try r.object("cluster"), member: member)
@@ -95,6 +97,6 @@ public struct Config: Sendable, Equatable {
             timing: timing, backupRetention: Int(try r.number("backupRetention", default: 3, range: 1...1000)),
             metrics: try metrics(r), policyDir: try r.optionalAbsPath("policyDir") ?? PolicyFiles.defaultDir,
             maintenance: try maintenance(r, timing: timing, now: Date().timeIntervalSince1970),
-            fleetLock: try fleetLock(r))
+            fleetLock: try fleetLock(r), notify: try notify(r))
     }
 }

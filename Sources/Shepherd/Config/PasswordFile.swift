@@ -6,7 +6,9 @@ import Foundation
 public enum PasswordFile {
     static let limit = 4096
 
-    public static func read(_ path: String, key: String = "cluster.auth.passwordFile") throws -> String {
+    public static func read(
+        _ path: String, key: String = "cluster.auth.passwordFile", what: String = "the etcd user's password"
+    ) throws -> String {
         func fail(_ problem: String) -> Config.Invalid { Config.Invalid(key: key, problem: problem) }
         let fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
         guard fd >= 0 else {
@@ -14,7 +16,7 @@ public enum PasswordFile {
             switch e {
             case ELOOP: throw fail("\(path) is a symlink: point passwordFile at the file itself")
             case ENOENT:
-                throw fail("\(path) does not exist: write the etcd user's password there (mode 600, owned by root)")
+                throw fail("\(path) does not exist: write \(what) there (mode 600, owned by root)")
             case EACCES: throw fail("\(path) is not readable by this process (uid \(geteuid())): chown root \(path)")
             default: throw fail("\(path): \(String(cString: strerror(e)))")
             }
@@ -39,9 +41,9 @@ public enum PasswordFile {
         // One line: the trailing newline an editor or `echo` adds is not part of the password.
         if text.last == UInt8(ascii: "\n") { text = text.dropLast() }
         if text.last == UInt8(ascii: "\r") { text = text.dropLast() }
-        guard !text.isEmpty else { throw fail("\(path) is empty: write the etcd user's password there") }
+        guard !text.isEmpty else { throw fail("\(path) is empty: write \(what) there") }
         guard !text.contains(UInt8(ascii: "\n")), let password = String(validating: text, as: UTF8.self) else {
-            throw fail("\(path) must hold the password alone, on one line, in UTF-8")
+            throw fail("\(path) must hold \(what) alone, on one line, in UTF-8")
         }
         return password
     }

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import Rollout
 import Systemd
@@ -8,11 +9,33 @@ public struct Events: Sendable {
     public let member: String
     /// Counts every event by kind and level, when the daemon exposes metrics.
     public var metrics: DaemonMetrics?
+    /// `notify`: the events people are told about go there too (each sent by the node that owns it: the intake node
+    /// for requests, the member's daemon for its member, the daemon that halts or completes).
+    public var notifications: NotificationSender?
 
-    public init(logger: Logger, member: String, metrics: DaemonMetrics? = nil) {
+    public init(
+        logger: Logger, member: String, metrics: DaemonMetrics? = nil, notifications: NotificationSender? = nil
+    ) {
         self.logger = logger
         self.member = member
         self.metrics = metrics
+        self.notifications = notifications
+    }
+
+    /// The notification name of each journal event that is one.
+    static let notified: [MessageID: String] = [
+        .requestAccepted: "rollout_accepted", .requestRefused: "rollout_refused", .memberStarted: "member_started",
+        .memberVerified: "member_done", .rollback: "member_rolling_back", .rolloutHalted: "halted",
+        .rolloutCompleted: "completed", .lockStuck: "lock_stuck", .clusterHealthy: "cluster_healthy",
+        .rebootGranted: "reboot_granted", .rebootReleased: "reboot_released",
+    ]
+
+    /// A notification that has no journal event of its own (a member rolled back: the end of a rollback).
+    public func notify(_ event: String, _ message: String, rollout r: RolloutRecord?, reason: String? = nil) {
+        notifications?.post(
+            Notification(
+                event: event, time: ISO8601DateFormatter().string(from: Date()), node: member, message: message,
+                rolloutID: r?.id, from: r?.from.description, to: r?.to.description, reason: reason))
     }
 
     public func emit(
@@ -33,5 +56,6 @@ public struct Events: Sendable {
         if let clusterVersion { md["etcd_cluster_version"] = "\(clusterVersion)" }
         if let reason { md["shepherd_reason"] = "\(reason)" }
         logger.log(level: level, "\(message)", metadata: md)
+        if let event = Self.notified[id] { notify(event, message, rollout: rollout, reason: reason) }
     }
 }

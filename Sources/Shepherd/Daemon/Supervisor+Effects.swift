@@ -119,6 +119,10 @@ extension Supervisor {
             if !keepJournal { try ports.journal.clear() }
             events.emit(
                 .rolloutHalted, .critical, "rollout halted: \(reason)", rollout: r, phase: "halted", reason: reason)
+            if phase == .rolledBack {
+                events.notify(
+                    "member_rolled_back", "\(me) is back on \(r?.from.description ?? "?")", rollout: r, reason: reason)
+            }
             await releaseIfHeld(o)
 
         case .release:

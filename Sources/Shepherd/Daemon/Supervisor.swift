@@ -22,6 +22,10 @@ public actor Supervisor {
     var lastWait = ""
     /// The last tick waited for a maintenance window (its event is sent once per wait).
     private var waitingForWindow = false
+    /// The lock key the leader's daemon sees held, since when (monotonic), and whether it said it is stuck.
+    private var lockSeen: (key: String, since: Double, reported: Bool)?
+    /// The halted rollout whose healthy cluster this daemon has told of.
+    private var healthyAfterHalt: String?
     /// The maintenance windows' occurrences of the coming weeks.
     var windows = MaintenanceSchedule.Cache()
     /// The metrics textfile, written when its text changed.
@@ -42,11 +46,11 @@ public actor Supervisor {
 
     public init(
         config: Config, ports: SupervisorPorts, logger: Logger, intake: RequestIntake? = nil,
-        metrics: DaemonMetrics? = nil
+        metrics: DaemonMetrics? = nil, notifications: NotificationSender? = nil
     ) {
         self.config = config
         self.ports = ports
-        events = Events(logger: logger, member: config.member.name, metrics: metrics)
+        events = Events(logger: logger, member: config.member.name, metrics: metrics, notifications: notifications)
         self.intake = intake
         self.metrics = metrics
         if let metrics, let newest = BackupCatalog.list(dir: config.backupDir).first {
@@ -58,7 +62,8 @@ public actor Supervisor {
     /// local journal and binary link, and the request file.
     public static func live(
         config: Config, cluster: EtcdCluster, controller: any MemberController, logger: Logger,
-        metrics: DaemonMetrics? = nil, streams: any LocalStreams = NoStreams()
+        metrics: DaemonMetrics? = nil, streams: any LocalStreams = NoStreams(),
+        notifications: NotificationSender? = nil
     ) -> Supervisor {
         let store = RolloutStore(prefix: config.cluster.keyPrefix, cluster: cluster)
         let clock = SystemClock()
@@ -72,10 +77,11 @@ public actor Supervisor {
             maintenance: EtcdMaintenance(
                 cluster: cluster, backupDir: config.backupDir, retention: config.backupRetention, clock: clock),
             preflight: LivePreflight(), clock: clock, streams: streams, requests: RequestFile(path: config.requestFile))
-        let events = Events(logger: logger, member: config.member.name, metrics: metrics)
+        let events = Events(
+            logger: logger, member: config.member.name, metrics: metrics, notifications: notifications)
         return Supervisor(
             config: config, ports: ports, logger: logger, intake: RequestIntake(store: store, events: events),
-            metrics: metrics)
+            metrics: metrics, notifications: notifications)
     }
 
     var localURL: String { config.member.clientURL }
@@ -231,7 +237,38 @@ public actor Supervisor {
                 r.state == .active && members.allSatisfy { $0.version == r.to && obs.record($0.name)?.phase == .done }
             } ?? false
         for e in memory.advance(&obs) { reportHealth(e, view: view, rollout: snap.rollout) }
+        watchCluster(obs, lockKeys: snap.lockKeys)
         return (obs, view)
+    }
+
+    /// Cluster-wide events, told by the leader's daemon alone: the lock held too long by one daemon, every member
+    /// healthy again after a halt (once per halted rollout; a new leader's daemon may tell it once more).
+    func watchCluster(_ o: Observation, lockKeys: [String]) {
+        guard o.local?.isLeader == true else { return }
+        let now = ports.clock.now()
+        if let key = lockKeys.first {
+            if lockSeen?.key != key { lockSeen = (key, now, false) }
+            let limit = config.notify?.lockStuckSeconds ?? 900
+            if let seen = lockSeen, !seen.reported, now - seen.since >= limit {
+                lockSeen?.reported = true
+                let holder = o.records.first { key.hasSuffix("/" + ($0.value.leaseID ?? "-")) }?.key
+                events.emit(
+                    .lockStuck, .warning,
+                    "the upgrade lock has been held by \(holder ?? key) for \(Int(now - seen.since)) s: read that node's journal (journalctl -u etcd-shepherd) and systemctl status etcd-shepherd",
+                    rollout: o.rollout, reason: holder ?? key)
+            }
+        } else {
+            lockSeen = nil
+        }
+        if let r = o.rollout, r.state == .halted, healthyAfterHalt != r.id, !o.members.isEmpty,
+            o.members.allSatisfy({ Gates.problem($0, o) == nil })
+        {
+            healthyAfterHalt = r.id
+            events.emit(
+                .clusterHealthy, .notice,
+                "every member is healthy after rollout \(r.id) halted (\(r.reason ?? "?")); decide what next: etcd-shepherd status",
+                rollout: r, reason: r.reason)
+        }
     }
 
     /// Auth as the core needs it: nil without auth; the users/roles digest only while a rollout that accepted an
