@@ -51,7 +51,9 @@ struct Run: AsyncParsableCommand {
         }
         let watcher = ChangeWatcher(
             cluster: cluster, prefix: config.cluster.keyPrefix, localURL: config.member.clientURL)
-        let notifications = config.notify.map { NotificationSender($0, logger: logger) }
+        let notifications = config.notify.map {
+            NotificationSender($0, logger: logger) { metrics?.notificationFailed($0) }
+        }
         let supervisor = Supervisor.live(
             config: config, cluster: cluster, controller: controller, logger: logger, metrics: metrics,
             streams: watcher, notifications: notifications)

@@ -103,7 +103,8 @@ import Testing
                     let hook = { (url: String) in
                         #", "notify": {"webhook": {"url": "\#(url)", "timeoutSeconds": 1, "retries": 2}}"#
                     }
-                    try await ShepherdFleet.with(cluster, configExtra: hook(failURL)) { fleet in
+                    let listen = cluster.members.map { _ in "127.0.0.1:\(FreePort.next())" }
+                    try await ShepherdFleet.with(cluster, metricsListen: listen, configExtra: hook(failURL)) { fleet in
                         let path = fleet.configPath("s3")
                         let text = try String(contentsOfFile: path, encoding: .utf8)
                         try text.replacingOccurrences(of: failURL, with: hangURL).write(
@@ -125,6 +126,18 @@ import Testing
                         }
                         #expect(tried, "\(Self.received(failLog).map(\.event))\n\(fleet.log("s1"))")
                         #expect(Self.received(hangLog).contains { $0.event == "member_started" && $0.node == "s3" })
+                        // Counted for alerting.
+                        let counted = await eventually(timeout: .seconds(10)) {
+                            let text =
+                                (try? String(
+                                    contentsOfFile: cluster.members[0].dir + "/state/shepherd.prom", encoding: .utf8))
+                                ?? ""
+                            return text.split(separator: "\n").contains {
+                                $0.hasPrefix(#"etcd_shepherd_notifications_failed_total{target="webhook"} "#)
+                                    && (Double($0.split(separator: " ").last ?? "") ?? 0) >= 1
+                            }
+                        }
+                        #expect(counted, "etcd_shepherd_notifications_failed_total does not count the failures")
                         #expect(await fleet.stopAll() == [], "a daemon did not stop in time behind a hanging receiver")
                     }
                 }

@@ -19,6 +19,7 @@ public final class DaemonMetrics: Sendable {
     private let localDowntime: Gauge
     private let tickErrors: Counter
     private let nextWindow: Gauge
+    private let notificationsFailed: [String: Counter]
     private let nextWindowTime: Gauge
     private let phases = Mutex<[String: [MemberPhase: Gauge]]>([:])
     private let events = Mutex<[String: Counter]>([:])
@@ -64,6 +65,18 @@ public final class DaemonMetrics: Sendable {
         localDowntime = r.makeGauge(
             descriptor: Self.named(
                 "member_downtime_seconds", "How long the local member was down in its last upgrade (stop to verified)"))
+        notificationsFailed = Dictionary(
+            uniqueKeysWithValues: ["command", "webhook"].map {
+                (
+                    $0,
+                    r.makeCounter(
+                        descriptor: Self.named(
+                            "notifications_failed_total",
+                            "Notifications that could not be delivered (the command failed; the webhook after its retries)"
+                        ),
+                        labels: [("target", $0)])
+                )
+            })
         nextWindow = r.makeGauge(
             descriptor: Self.named(
                 "next_window_seconds",
@@ -137,6 +150,7 @@ public final class DaemonMetrics: Sendable {
     }
     func memberDowntime(_ seconds: Double) { localDowntime.set(seconds) }
     func tickFailed() { tickErrors.increment() }
+    public func notificationFailed(_ target: String) { notificationsFailed[target]?.increment() }
 
     /// Every journal event, by kind and severity: `etcd_shepherd_events_total{event="rolloutHalted",level="critical"}`.
     func count(_ id: MessageID, level: String) {

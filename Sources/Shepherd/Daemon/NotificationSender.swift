@@ -29,12 +29,15 @@ public final class NotificationSender: Sendable {
     private let queue: AsyncStream<Notification>.Continuation
     private let worker: Task<Void, Never>
 
-    public init(_ config: Config.Notify, logger: Logger) {
+    /// `failed` is told of each notification that could not be delivered ("command" or "webhook").
+    public init(_ config: Config.Notify, logger: Logger, failed: @escaping @Sendable (String) -> Void = { _ in }) {
         let (stream, queue) = AsyncStream.makeStream(
             of: Notification.self, bufferingPolicy: .bufferingNewest(Self.capacity))
         self.queue = queue
         worker = Task {
-            for await n in stream { await Self.deliver(n, config, logger) }
+            for await n in stream {
+                for target in await Self.deliver(n, config, logger) { failed(target) }
+            }
         }
     }
 
@@ -56,7 +59,9 @@ public final class NotificationSender: Sendable {
         deadline.cancel()
     }
 
-    static func deliver(_ n: Notification, _ config: Config.Notify, _ logger: Logger) async {
+    /// Sends `n` to each target; returns those that failed.
+    static func deliver(_ n: Notification, _ config: Config.Notify, _ logger: Logger) async -> [String] {
+        var failed: [String] = []
         let enc = JSONEncoder()
         enc.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let json = String(decoding: (try? enc.encode(n)) ?? Data(), as: UTF8.self)
@@ -64,15 +69,21 @@ public final class NotificationSender: Sendable {
             do {
                 let r = try await Command.run(
                     argv, environment: ["ETCD_SHEPHERD_EVENT": n.event], input: json + "\n", timeout: .seconds(10))
-                if !r.succeeded { logger.warning("notify.command for \(n.event): \(r.summary)") }
+                if !r.succeeded {
+                    logger.warning("notify.command for \(n.event): \(r.summary)")
+                    failed.append("command")
+                }
             } catch {
                 logger.warning("notify.command for \(n.event) failed: \(error)")
+                failed.append("command")
             }
         }
-        if let hook = config.webhook { await post(json, event: n.event, to: hook, logger) }
+        if let hook = config.webhook, await !post(json, event: n.event, to: hook, logger) { failed.append("webhook") }
+        return failed
     }
 
-    static func post(_ json: String, event: String, to hook: Config.Notify.Webhook, _ logger: Logger) async {
+    /// Whether the webhook took it (a 2xx) within its attempts.
+    static func post(_ json: String, event: String, to hook: Config.Notify.Webhook, _ logger: Logger) async -> Bool {
         var last = ""
         for attempt in 0...hook.retries {
             if attempt > 0 {
@@ -90,7 +101,7 @@ public final class NotificationSender: Sendable {
                     request.headers.add(name: "Authorization", value: "Bearer \(token)")
                 } catch {
                     logger.warning("notify.webhook for \(event) not sent: \(error)")
-                    return
+                    return false
                 }
             }
             request.body = .bytes(ByteBuffer(string: json))
@@ -98,12 +109,13 @@ public final class NotificationSender: Sendable {
                 let response = try await HTTPClient.shared.execute(
                     request, timeout: .milliseconds(Int64(hook.timeoutSeconds * 1000)))
                 _ = try? await response.body.collect(upTo: 64 * 1024)
-                if (200..<300).contains(response.status.code) { return }
+                if (200..<300).contains(response.status.code) { return true }
                 last = "HTTP \(response.status.code)"
             } catch {
                 last = "\(error)"
             }
         }
         logger.warning("notify.webhook for \(event) failed after \(hook.retries + 1) attempts: \(last)")
+        return false
     }
 }
