@@ -95,6 +95,20 @@ def main():
             esc("Zones are IANA names from the system's tzdata. A start skipped by a daylight-saving change opens at the end "
                 "of the gap; a repeated one at its first occurrence; a window lasts its duration of elapsed time. Unknown "
                 "zones, zero or too short durations and overlapping windows are refused at load."),
+            ".SH FLEETLOCK",
+            esc("With fleetLock.listen set (e.g. 127.0.0.1:9799), the daemon serves the FleetLock protocol for its own "
+                "node: Zincati's POST /v1/pre-reboot gets 200 only when no rollout is under way, every member is healthy, "
+                "one member down keeps quorum, nothing else is mid-upgrade or rebooting, and a maintenance window is open "
+                "if windows are set. The reboot hold is written in etcd under the upgrade lock and blocks every upgrade "
+                "stop and every other reboot until POST /v1/steady-state finds the member healthy again. Refusals are 409 "
+                "with a JSON body {\"kind\": ..., \"value\": ...}. etcd-shepherd forget NODE --yes releases the hold of "
+                "a node that never came back."),
+            ".SH NOTIFICATIONS",
+            esc("notify.command (an argv run with the event as JSON on stdin and ETCD_SHEPHERD_EVENT set) and "
+                "notify.webhook (url, bearerTokenFile, timeoutSeconds, retries) are told of rollout_accepted, "
+                "rollout_refused, member_started, member_done, member_rolling_back, member_rolled_back, halted, "
+                "completed, lock_stuck, cluster_healthy, reboot_granted and reboot_released, each by the node that owns "
+                "it, from a queue that never holds up the rollout."),
             ".SH FILES", ".TP", "\\fI/etc/etcd\\-shepherd/config.json\\fR",
             esc("The daemon's configuration (mode 0600); every subcommand reads it unless --config or ETCD_SHEPHERD_CONFIG names another."),
             ".TP", "\\fI/var/lib/etcd\\-shepherd/upgrade\\-request.json\\fR", esc("Where an upgrade request is dropped (etcd-shepherd request writes it)."),
