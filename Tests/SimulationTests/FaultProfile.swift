@@ -65,6 +65,9 @@ struct FaultProfile: Sendable {
     var crashAtStop = 0.0
     /// A daemon dies at the start call after it switched the binary link.
     var crashAtStart = 0.0
+    /// Zincati on a node asks for a reboot (FleetLock, per step); granted, the node reboots and asks steady-state
+    /// until it is released.
+    var reboots = 0.0
     /// Every node has maintenance windows (`Fleet.maintenanceWindows`): no forward stop outside one by its clock.
     var windows = false
     var authWatch = false
@@ -136,6 +139,9 @@ struct FaultProfile: Sendable {
             p.clockStep = 0.01
             p.clockStepSeconds = 300
             p.pauseBeforeStop = 0.1
+        case "reboots":
+            p.reboots = 0.02
+            p.pauseAtCall = 0.0005
         case "crashInSettle": p.crashInSettle = true
         case "crashAfterVerify": p.crashAfterVerify = true
         case "membership":
@@ -155,6 +161,6 @@ struct FaultProfile: Sendable {
     static let profiles = [
         "default", "ops", "badTarget", "sickTarget", "smallRefused", "refusedStep", "unstaged", "twoHop",
         "twoHopOps", "authWatch", "unkindNode", "crashInSettle", "crashAfterVerify", "membership", "handEdits",
-        "windows",
+        "windows", "reboots",
     ]
 }

@@ -91,6 +91,14 @@ extension Fleet {
                 log("the wall clock moves on to a minute before the window \(view.next.label)")
             }
         }
+        // Zincati on a node with an update staged asks for a reboot slot (retrying until it gets one).
+        if faultsActive, faults.reboots > 0, opsRng.chance(faults.reboots) {
+            let i = Int.random(in: 0..<n, using: &opsRng)
+            if zincati[i] == nil, !daemons[i].lost, members[i].inList {
+                zincati[i] = (FleetLockCall(operation: .preReboot, clientID: "zincati-\(i)", group: "default"), now)
+                log("ZINCATI on \(members[i].name) asks to reboot")
+            }
+        }
         // A rollout record deleted by hand is written back (by hand, under a new id) a little later.
         if let (at, r) = restoreRollout, at <= now {
             restoreRollout = nil
@@ -289,5 +297,29 @@ extension Fleet {
         r.state = .active
         put(prefix + "/rollout", RolloutStore.encode(r))
         log("OPERATOR resumed the rollout")
+    }
+
+    /// Zincati acts on the answer: granted, the node reboots (member and daemon down, back by themselves) and asks
+    /// steady-state until it is released; refused, it asks again a little later.
+    func zincatiAnswered(_ i: Int, _ call: FleetLockCall, _ answer: FleetLockAnswer) {
+        let name = members[i].name
+        switch (call.operation, answer.status) {
+        case (.preReboot, 200):
+            rebootsGranted += 1
+            log("ZINCATI on \(name) granted: rebooting")
+            checkRebootGranted(i)
+            takeDown(i, .rebooting, restartAt: now + opsRng.between(3, 25))
+            kill(daemons[i])
+            daemons[i].restartAt = now + opsRng.between(3, 30)
+            zincati[i] = (FleetLockCall(operation: .steadyState, clientID: call.clientID, group: call.group), now)
+        case (.preReboot, _):
+            zincati[i] = (call, now + opsRng.between(3, 15))
+            if verbose { log("ZINCATI on \(name) refused: \(answer.kind): \(answer.value)") }
+        case (.steadyState, 200):
+            zincati[i] = nil
+            log("ZINCATI on \(name) released its reboot lock")
+        case (.steadyState, _):
+            zincati[i] = (call, now + opsRng.between(1, 5))
+        }
     }
 }

@@ -17,6 +17,10 @@ extension Fleet {
         let name = members[i].name
         let rollingBack = daemons[node].journal?.rollingBack == true
         if !members[i].inList { violate("\(name) stopped after it was removed from the cluster") }
+        // A reboot hold (FleetLock) blocks every stop, a rollback's too (gate 4).
+        if let hold = kv.keys.first(where: { $0.hasPrefix(prefix + "/reboots/") }) {
+            violate("\(name) stopped while \(hold) exists")
+        }
         // Gate 8 by the node's own clock at the instant of the stop (a rollback's stop repairs: not held back).
         if let windows = maintenance, !rollingBack,
             let closed = Gates.maintenance(windowCache.view(windows, at: wall), timing: timing)
@@ -55,6 +59,7 @@ extension Fleet {
             if m.down == .byDaemon || pendingStops[j] != nil {
                 violate("\(name) stopped while \(m.name) is being stopped by its daemon")
             }
+            if m.down == .rebooting { violate("\(name) stopped while \(m.name) reboots") }
             // Gate 2's process check (not for a rollback's stop): a member verified in this hop that restarted since
             // — its target died and systemd brought it back — holds every further stop until its daemon has acted,
             // when both the done record and the restart came before the daemon looked at it.
@@ -97,10 +102,34 @@ extension Fleet {
         }
     }
 
-    /// A stop landed (member `i` went down by its daemon's stop): never two at once.
+    /// A stop landed (member `i` went down by its daemon's stop): never two at once, nor beside a reboot.
     func checkStopLanded(_ i: Int) {
-        for j in listed where j != i && members[j].down == .byDaemon {
-            violate("\(members[i].name) stopped by its daemon while \(members[j].name) is stopped by its daemon")
+        for j in listed where j != i && (members[j].down == .byDaemon || members[j].down == .rebooting) {
+            violate(
+                "\(members[i].name) stopped by its daemon while \(members[j].name) is down by its daemon or a reboot")
+        }
+        if let hold = kv.keys.first(where: { $0.hasPrefix(prefix + "/reboots/") }) {
+            violate("\(members[i].name) stopped by its daemon while \(hold) exists")
+        }
+    }
+
+    /// A reboot granted (FleetLock): nothing else down on purpose, nothing mid-upgrade, no rollout under way, no
+    /// other reboot hold.
+    func checkRebootGranted(_ i: Int) {
+        let name = members[i].name
+        for j in listed where j != i {
+            if members[j].down == .byDaemon || members[j].down == .rebooting || pendingStops[j] != nil {
+                violate("reboot of \(name) granted while \(members[j].name) is down by its daemon or a reboot")
+            }
+        }
+        for (key, kv) in kv where key.hasPrefix(prefix + "/members/") {
+            if let rec = try? JSONDecoder().decode(MemberRecord.self, from: Data(kv.value)), rec.phase.isDestructive {
+                violate("reboot of \(name) granted while \(key) is \(rec.phase.rawValue)")
+            }
+        }
+        if let r = rollout, !r.state.isTerminal { violate("reboot of \(name) granted during rollout \(r.id)") }
+        if kv.keys.contains(where: { $0.hasPrefix(prefix + "/reboots/") && !$0.hasSuffix("/" + name) }) {
+            violate("reboot of \(name) granted while another node holds a reboot")
         }
     }
 
@@ -202,6 +231,12 @@ extension Fleet {
             violate("a lock key is left at the end")
         }
         if r.state.isTerminal, quorate, !leases.isEmpty { violate("\(leases.count) lease(s) left at the end") }
+        for key in kv.keys.sorted() where key.hasPrefix(prefix + "/reboots/") {
+            let node = String(key.dropFirst((prefix + "/reboots/").count))
+            if let i = members.firstIndex(where: { $0.name == node }), !daemons[i].lost {
+                violate("the reboot hold of \(node) is left at the end")
+            }
+        }
         for d in daemons where d.journal != nil && !d.lost && members[d.node].inList && !hopeless(d.node) {
             violate("\(members[d.node].name)'s journal is left at the end")
         }

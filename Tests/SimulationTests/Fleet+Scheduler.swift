@@ -20,6 +20,15 @@ extension Fleet {
         guard !daemons.contains(where: { $0.supervisor != nil && ($0.resumesAt ?? .infinity) <= now }) else { return }
         let ready = daemons.filter { $0.supervisor != nil && !$0.paused && !$0.blocked && $0.node != except }
         guard !ready.isEmpty, let d = ready.randomElement(using: &rng), let sup = d.supervisor else { return }
+        // The daemon loop answers its node's Zincati between ticks.
+        if let z = zincati[d.node], z.at <= now {
+            let incarnation = d.incarnation
+            let answer = await sup.fleetLock(z.call)
+            if alive(d.node, incarnation) { zincatiAnswered(d.node, z.call, answer) }
+            touch()
+            checkInvariants()
+            return
+        }
         let action = await sup.tick()
         if verbose { log("\(members[d.node].name): \(action)") }
         touch()

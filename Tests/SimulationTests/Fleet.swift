@@ -43,6 +43,9 @@ final class Fleet: @unchecked Sendable {
     /// The `windows` profile's maintenance windows, every node's.
     let maintenance: MaintenanceSchedule?
     var windowCache = MaintenanceSchedule.Cache()
+    /// Each node's Zincati: the FleetLock call it makes next, and when (it survives daemon restarts and reboots).
+    var zincati: [Int: (call: FleetLockCall, at: Double)] = [:]
+    var rebootsGranted = 0
 
     var now = 0.0
     var wallOffset = 1_800_000_000.0
@@ -205,5 +208,6 @@ final class Fleet: @unchecked Sendable {
         guard let r = rollout, r.state.isTerminal else { return false }
         return listed.allSatisfy { members[$0].up } && daemons.allSatisfy { $0.journal == nil || $0.lost }
             && !kv.keys.contains { $0.hasPrefix(prefix + "/lock/") } && leases.isEmpty
+            && !zincati.contains { !daemons[$0.key].lost && members[$0.key].inList }
     }
 }

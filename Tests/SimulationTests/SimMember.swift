@@ -4,7 +4,7 @@ import Rollout
 
 /// One etcd member and the node it runs on, as the simulated world knows it (the truth the invariants read).
 struct SimMember {
-    enum Down: Equatable { case byDaemon, crashed, lost, removed }
+    enum Down: Equatable { case byDaemon, crashed, lost, removed, rebooting }
     var name: String
     var id: UInt64
     var url: String { "http://\(name):2379" }
