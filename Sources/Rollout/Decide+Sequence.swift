@@ -23,6 +23,25 @@ extension Decide {
             // by the simulator, seed 67556990: the lock taken again and again for a rollback that could not be).
             if rollbackPossible(j, r, o) { return .acquireLock }
         }
+        // A rollback decided but not yet stopped — its member still runs the target that failed, started by this
+        // sequence — whose lock was lost: the rollout halts (the journal stays), then the rollback is finished under
+        // the lock while the cluster version allows it. Let go here, the failing target was left running with nobody
+        // to bring it back when it died a moment later (found by the simulator, seed 2135429622).
+        if o.lock == nil, orphaned(j, o) == nil, j.rollingBack, j.step == .stopping, j.stoppedAt == nil,
+            let r = o.rollout
+        {
+            let stillPossible =
+                j.target.minorVersion == (j.rolledBackFrom ?? r.to).minorVersion
+                || o.clusterVersion == j.target.minorVersion
+            if stillPossible {
+                if r.state == .active || r.state == .paused {
+                    return .halt(
+                        reason: j.reason ?? "rolling \(o.localName) back to \(j.target)", recordPhase: .rollingBack,
+                        keepJournal: true)
+                }
+                return .acquireLock
+            }
+        }
         // The rollout this sequence belongs to is gone or changed (deleted or rewritten by hand), or the lock is lost:
         // finish our own part safely — member up on what it ran — then clear our record (owner clears) and let go.
         if let why = orphaned(j, o) ?? (o.lock == nil ? "this daemon lost the lock during \(j.step.rawValue)" : nil) {
@@ -105,7 +124,11 @@ extension Decide {
             if let small = Gates.smallClusterForStop(o) {
                 return halt((j.reason ?? "rollback") + "; not rolled back: \(small)", o)
             }
-            if let peers = Gates.peersForRollback(o) { return .wait("rollback of \(o.localName) waits: \(peers)") }
+            if let peers = Gates.peersForRollback(o) {
+                // Not held for long: the peer it waits on may need the lock (as in `afterCrash`).
+                if let lock = o.lock, o.now - lock.heldSince > o.timing.lockWaitSeconds { return .release }
+                return .wait("rollback of \(o.localName) waits: \(peers)")
+            }
             guard let written = j.recordWrittenAt else { return .beginStop(j) }
             if o.observedAt <= written { return .wait("observing again after the record write, before the stop") }
         } else {

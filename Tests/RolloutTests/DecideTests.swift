@@ -284,6 +284,25 @@ import Testing
         }
     }
 
+    /// A rollback decided but not yet stopped whose lock was lost: its member runs the failing target this sequence
+    /// started, so the journal stays — the rollout halts, then the rollback is finished under the lock (seed
+    /// 2135429622: let go, the target died a moment later with nobody to bring it back).
+    @Test func aRollbackThatLostItsLockIsFinishedNotLeft() {
+        var j = JournalEntry(
+            rolloutID: "r1", step: .started, target: v351, stoppedAt: 900, startedAt: 905,
+            previousBinary: "/opt/etcd/3.4.23/etcd", from: v3423)
+        j = j.rollback(to: v3423, reason: "s2 not verified", down: false, now: 950)
+        let onTarget = [member("s1", id: 1, leader: true), member("s2", id: 2, version: v351), member("s3", id: 3)]
+        let active = observation(members: onTarget, journal: j)
+        #expect(Decide.next(active) == .halt(reason: "s2 not verified", recordPhase: .rollingBack, keepJournal: true))
+        var halted = rollout
+        halted.state = .halted
+        #expect(Decide.next(observation(members: onTarget, rollout: halted, journal: j)) == .acquireLock)
+        // Past the flip of a minor step, no binary rollback: the recovery's way, as before.
+        let minor = observation(members: onTarget, rollout: halted, journal: j, clusterVersion: "3.5")
+        #expect(Decide.next(minor) != .acquireLock)
+    }
+
     /// A sequence is not left, nor its journal dropped by a halt, while the link names the binary that does not run.
     @Test func linkPointsAtWhatRunsBeforeTheSequenceIsLeft() {
         // Switched to 3.5.1, but the member came back on 3.4.23 (restarted by systemd before the switch).

@@ -154,6 +154,7 @@ import Testing
         (UInt64(1207433688), 3, "membership"),  // (simulator) a learner adopted a moment before the completion
         (UInt64(1753488333), 3, "membership"),  // a rollback's stop in a cluster shrunk to 2 voters
         (UInt64(1972512035), 3, "crashInSettle"),  // a sequence left on an answer asked before its member died
+        (UInt64(2135429622), 3, "crashInSettle"),  // a rollback not yet stopped let go with its lock, the target died
     ])
     func pinnedSeed(seed: UInt64, n: Int, profile: String) async {
         let fleet = await Self.run(seed: seed, n: n, profile: profile)
