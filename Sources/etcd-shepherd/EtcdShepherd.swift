@@ -37,7 +37,7 @@ struct EtcdShepherd: AsyncParsableCommand {
         version: version,
         subcommands: [
             Run.self, Status.self, Request.self, Plan.self, Check.self, Pause.self, Resume.self, Abort.self,
-            ForgetMember.self,
+            ForgetMember.self, History.self,
             SaveSnapshot.self, Backups.self, PolicyCommand.self, ConfigCommand.self,
         ])
 

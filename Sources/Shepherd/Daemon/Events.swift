@@ -12,15 +12,26 @@ public struct Events: Sendable {
     /// `notify`: the events people are told about go there too (each sent by the node that owns it: the intake node
     /// for requests, the member's daemon for its member, the daemon that halts or completes).
     public var notifications: NotificationSender?
+    /// The member's marks for `etcd-shepherd history` (nil in the simulator).
+    public var history: HistoryRecorder?
 
     public init(
-        logger: Logger, member: String, metrics: DaemonMetrics? = nil, notifications: NotificationSender? = nil
+        logger: Logger, member: String, metrics: DaemonMetrics? = nil, notifications: NotificationSender? = nil,
+        history: HistoryRecorder? = nil
     ) {
         self.logger = logger
         self.member = member
         self.metrics = metrics
         self.notifications = notifications
+        self.history = history
     }
+
+    /// The history mark of each journal event that is one.
+    static let marked: [MessageID: String] = [
+        .backupTaken: "backup", .memberStopping: "stopping", .memberStarted: "started", .memberVerified: "verified",
+        .rollback: "rollback", .rolloutHalted: "halted", .rolloutCompleted: "completed", .hopCompleted: "hop",
+        .leadershipTransferred: "leadershipTransferred", .leaderChanged: "leaderChanged",
+    ]
 
     /// The notification name of each journal event that is one.
     static let notified: [MessageID: String] = [
@@ -57,5 +68,6 @@ public struct Events: Sendable {
         if let reason { md["shepherd_reason"] = "\(reason)" }
         logger.log(level: level, "\(message)", metadata: md)
         if let event = Self.notified[id] { notify(event, message, rollout: rollout, reason: reason) }
+        if let kind = Self.marked[id], let r = rollout { history?.record(kind, rolloutID: r.id, text: message) }
     }
 }

@@ -22,6 +22,7 @@ extension Supervisor {
 
         case let .takeBackup(leaderURL):
             guard let r, let h = o.lock else { return }
+            events.history?.record("backupStarted", rolloutID: r.id, text: "snapshot of the leader started")
             let leader = o.members.first { $0.clientURL == leaderURL }
             let rec = try await ports.maintenance.takeBackup(
                 leaderURL: leaderURL, leaderID: leader.map { $0.id.description } ?? "",

@@ -46,11 +46,13 @@ public actor Supervisor {
 
     public init(
         config: Config, ports: SupervisorPorts, logger: Logger, intake: RequestIntake? = nil,
-        metrics: DaemonMetrics? = nil, notifications: NotificationSender? = nil
+        metrics: DaemonMetrics? = nil, notifications: NotificationSender? = nil, history: HistoryRecorder? = nil
     ) {
         self.config = config
         self.ports = ports
-        events = Events(logger: logger, member: config.member.name, metrics: metrics, notifications: notifications)
+        events = Events(
+            logger: logger, member: config.member.name, metrics: metrics, notifications: notifications,
+            history: history)
         self.intake = intake
         self.metrics = metrics
         if let metrics, let newest = BackupCatalog.list(dir: config.backupDir).first {
@@ -77,11 +79,14 @@ public actor Supervisor {
             maintenance: EtcdMaintenance(
                 cluster: cluster, backupDir: config.backupDir, retention: config.backupRetention, clock: clock),
             preflight: LivePreflight(), clock: clock, streams: streams, requests: RequestFile(path: config.requestFile))
+        let history = HistoryRecorder(
+            cluster: cluster, keyPrefix: config.cluster.keyPrefix, member: config.member.name, logger: logger)
         let events = Events(
-            logger: logger, member: config.member.name, metrics: metrics, notifications: notifications)
+            logger: logger, member: config.member.name, metrics: metrics, notifications: notifications,
+            history: history)
         return Supervisor(
             config: config, ports: ports, logger: logger, intake: RequestIntake(store: store, events: events),
-            metrics: metrics, notifications: notifications)
+            metrics: metrics, notifications: notifications, history: history)
     }
 
     var localURL: String { config.member.clientURL }
