@@ -14,7 +14,7 @@ struct History: AsyncParsableCommand {
             a self-contained picture of members × time (no network, no script).
 
             """
-            + ExitHelp.text([(0, "shown"), (1, "no such rollout"), (2, "usage or config"), (3, "unreachable")]))
+                + ExitHelp.text([(0, "shown"), (1, "no such rollout"), (2, "usage or config"), (3, "unreachable")]))
     @Argument(help: "The rollout id (default: the current rollout record's).") var rollout: String?
     @Option(help: "Write the timeline as a self-contained HTML page to this file.") var html: String?
     @Option(help: "Write the timeline as an SVG image to this file.") var svg: String?

@@ -11,7 +11,8 @@ import Testing
 /// is where its stop's timestamp says, and the screenshot is not blank.
 @Suite(.serialized) struct TimelineTests {
     static func chromium() throws -> String {
-        for path in ["/usr/bin/chromium", "/usr/bin/chromium-browser"] where FileManager.default.isExecutableFile(atPath: path) {
+        for path in ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+        where FileManager.default.isExecutableFile(atPath: path) {
             return path
         }
         throw ClusterError(detail: "chromium is missing: run `sudo scripts/install-deps.sh` (or `make deps`) first")
@@ -36,15 +37,21 @@ import Testing
                         (try? await MemberHistory.read(
                             cluster: cluster.clusterClient(), keyPrefix: fleet.keyPrefix, rolloutID: rollout.id)) ?? []
                     return histories.count == 3
-                        && histories.allSatisfy { h in ["stopping", "started", "verified"].allSatisfy { k in h.marks.contains { $0.kind == k } } }
+                        && histories.allSatisfy { h in
+                            ["stopping", "started", "verified"].allSatisfy { k in h.marks.contains { $0.kind == k } }
+                        }
                         && histories.contains { $0.marks.contains { $0.kind == "completed" } }
                 }
                 #expect(complete, "\(histories)")
 
                 let table = try await fleet.cli(["history", "--config", fleet.configPath("s2")])
                 #expect(table.succeeded && table.stdout.contains("rollout \(rollout.id)"), "\(table.summary)")
+                print("history as an operator reads it:\n\(table.stdout)")
                 for m in cluster.members {
-                    #expect(table.stdout.split(separator: "\n").contains { $0.hasPrefix(m.name + " ") && $0.contains("done") })
+                    #expect(
+                        table.stdout.split(separator: "\n").contains {
+                            $0.hasPrefix(m.name + " ") && $0.contains("done")
+                        })
                 }
                 let dir = cluster.members[0].dir + "/.."
                 let page = dir + "/timeline.html", image = dir + "/timeline.svg"
@@ -65,7 +72,9 @@ import Testing
                 let scale = (1000.0 - 90 - 20) / (t1 - t0)
                 for h in histories {
                     let row = try #require(
-                        dom.stdout.range(of: "data-member=\"\(h.member)\"").map { String(dom.stdout[$0.upperBound...]) },
+                        dom.stdout.range(of: "data-member=\"\(h.member)\"").map {
+                            String(dom.stdout[$0.upperBound...])
+                        },
                         "no row for \(h.member)")
                     let group = row.components(separatedBy: "</g>").first ?? ""
                     let stop = try #require(h.marks.first { $0.kind == "stopping" }).at
@@ -87,7 +96,10 @@ import Testing
                     ], timeout: .seconds(60))
                 #expect(shot.succeeded && FileManager.default.fileExists(atPath: png), "\(shot.summary)")
                 let colours = try await Command.run(["python3", Repo.scripts + "/png-colours.py", png])
-                let count = Int(colours.stdout.split(separator: " ").last?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 0
+                let count =
+                    Int(
+                        colours.stdout.split(separator: " ").last?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+                    ) ?? 0
                 #expect(count >= 6, "the screenshot looks blank: \(colours.stdout) \(colours.stderr)")
                 #expect(await fleet.stopAll() == [])
             }

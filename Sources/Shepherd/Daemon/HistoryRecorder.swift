@@ -23,7 +23,9 @@ public final class HistoryRecorder: Sendable {
                 do {
                     if current?.id != e.rolloutID {
                         let r = try await cluster.range(key, prefix: false, avoiding: [])
-                        let known = r.kvs.first.flatMap { try? JSONDecoder().decode(MemberHistory.self, from: Data($0.value)) }
+                        let known = r.kvs.first.flatMap {
+                            try? JSONDecoder().decode(MemberHistory.self, from: Data($0.value))
+                        }
                         current = (e.rolloutID, known ?? MemberHistory(member: member, marks: []))
                     }
                     current?.history.marks.append(e.mark)

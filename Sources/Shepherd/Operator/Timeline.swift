@@ -107,12 +107,13 @@ public struct Timeline: Codable, Sendable {
         let widths = header.indices.map { i in ([header[i]] + lines.map { $0[i] }).map(\.count).max()! }
         func line(_ c: [String]) -> String {
             c.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ")
+                .trimmingCharacters(in: .whitespaces)
         }
         var out = ["rollout \(rolloutID)  \(from) → \(to)  \(state)\(reason.map { "  (\($0))" } ?? "")"]
         out += [line(header)] + lines.map(line)
-        for row in rows {
-            for m in row.markers { out.append("  \(rel(m.at)) \(row.member): \(m.text)") }
-        }
+        // Events of every member, in the order they happened.
+        let events = rows.flatMap { row in row.markers.map { (row.member, $0) } }.sorted { $0.1.at < $1.1.at }
+        for (member, m) in events { out.append("  \(rel(m.at)) \(member): \(m.text)") }
         return out.joined(separator: "\n")
     }
 
@@ -163,7 +164,8 @@ public struct Timeline: Codable, Sendable {
         let axisY = Self.top + Double(rows.count) * Self.rowHeight + 14
         out.append(#"<text x="\#(Int(Self.left))" y="\#(n(axisY))">0 s</text>"#)
         out.append(
-            #"<text x="\#(Int(Self.width - 20))" y="\#(n(axisY))" text-anchor="end">\#(String(format: "%.0f s", end - start))</text>"#)
+            #"<text x="\#(Int(Self.width - 20))" y="\#(n(axisY))" text-anchor="end">\#(String(format: "%.0f s", end - start))</text>"#
+        )
         var lx = Self.left
         for (phase, colour) in Self.colours.sorted(by: { $0.key < $1.key }) {
             out.append(#"<rect x="\#(n(lx))" y="\#(n(axisY + 8))" width="12" height="12" fill="\#(colour)"/>"#)

@@ -22,7 +22,8 @@ public struct MemberHistory: Codable, Sendable, Equatable {
     }
 
     /// Every member's history of `rolloutID`, by member name.
-    public static func read(cluster: any EtcdAPI, keyPrefix: String, rolloutID: String) async throws -> [MemberHistory] {
+    public static func read(cluster: any EtcdAPI, keyPrefix: String, rolloutID: String) async throws -> [MemberHistory]
+    {
         let r = try await cluster.range(prefix(keyPrefix, rolloutID: rolloutID), prefix: true, avoiding: [])
         return r.kvs.compactMap { try? JSONDecoder().decode(MemberHistory.self, from: Data($0.value)) }
             .sorted { $0.member < $1.member }
