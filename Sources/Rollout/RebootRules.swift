@@ -38,7 +38,7 @@ public enum RebootRules {
                 why: "rollout \(r.id) (\(r.from) → \(r.to)) is \(r.state.rawValue): reboots wait until it ends "
                     + "(etcd-shepherd status)")
         }
-        if o.journal != nil {
+        if o.journal != nil || o.records[o.localName]?.phase.isDestructive == true {
             return .refuse(
                 kind: "member_mid_upgrade", why: "\(o.localName) is in the middle of an upgrade step")
         }

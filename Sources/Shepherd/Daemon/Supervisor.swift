@@ -99,6 +99,9 @@ public actor Supervisor {
         if new.cluster != config.cluster { ignored.append("cluster") }
         if new.controller != config.controller { ignored.append("controller") }
         if new.timing.lockTTLSeconds != config.timing.lockTTLSeconds { ignored.append("timing.lockTTLSeconds") }
+        // Their listener and their queue are set up at start.
+        if new.fleetLock != config.fleetLock { ignored.append("fleetLock") }
+        if new.notify != config.notify { ignored.append("notify") }
         var applied = config
         if new.requestFile != config.requestFile, ports.requests is RequestFile {
             ports.requests = RequestFile(path: new.requestFile)
