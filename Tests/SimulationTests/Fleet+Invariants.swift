@@ -127,7 +127,12 @@ extension Fleet {
                 violate("reboot of \(name) granted while \(key) is \(rec.phase.rawValue)")
             }
         }
-        if let r = rollout, !r.state.isTerminal { violate("reboot of \(name) granted during rollout \(r.id)") }
+        // A rollout requested after the hold was written is the hold's to stop (gate 4); one before it is a violation.
+        if let r = rollout, !r.state.isTerminal, let created = rolloutCreatedAt,
+            created < (kv[prefix + "/reboots/" + name]?.writtenAt ?? now)
+        {
+            violate("reboot of \(name) granted during rollout \(r.id)")
+        }
         if kv.keys.contains(where: { $0.hasPrefix(prefix + "/reboots/") && !$0.hasSuffix("/" + name) }) {
             violate("reboot of \(name) granted while another node holds a reboot")
         }

@@ -155,6 +155,7 @@ import Testing
         (UInt64(1753488333), 3, "membership"),  // a rollback's stop in a cluster shrunk to 2 voters
         (UInt64(1972512035), 3, "crashInSettle"),  // a sequence left on an answer asked before its member died
         (UInt64(2135429622), 3, "crashInSettle"),  // a rollback not yet stopped let go with its lock, the target died
+        (UInt64(2347817202), 7, "reboots"),  // a reboot answered 23 s after its checks (the daemon held up)
     ])
     func pinnedSeed(seed: UInt64, n: Int, profile: String) async {
         let fleet = await Self.run(seed: seed, n: n, profile: profile)

@@ -47,6 +47,17 @@ extension Supervisor {
                 await ports.lock.release()
                 return .refused(kind, why)
             }
+            // The window bound of a stop, for the reboot Zincati does on our answer: an answer resting on an
+            // observation older than maxObservationAgeSeconds (this daemon was frozen, a call hung) is not given.
+            let age = ports.clock.now() - o.observedAt
+            if age > config.timing.maxObservationAgeSeconds {
+                if let rev = (try? await ports.store.read(avoiding: []))?.rebootModRevisions[me] {
+                    _ = try? await ports.store.deleteRebootCAS(me, modRevision: rev)
+                }
+                await ports.lock.release()
+                return .bad(
+                    503, "stale", "the checks are \(Int(age)) s old by now (this daemon was held up); retry")
+            }
             await ports.lock.release()
             events.emit(
                 .rebootGranted, .notice,
