@@ -209,7 +209,10 @@ extension Decide {
                 recordPhase: .interrupted,
                 keepJournal: true)
         }
-        if o.localDown && (j.stoppedAt != nil || j.step != .stopping) {
+        // A member this journal touched: stopped, started — or rolling back, which follows a start of the target (a
+        // rollback not yet stopped still leaves behind the target this sequence started).
+        let touched = j.stoppedAt != nil || j.step != .stopping || j.rollingBack
+        if o.localDown && touched {
             if let started = j.recoveryStartedAt, o.now - started < o.timing.startGraceSeconds {
                 return .wait("\(o.localName) was started \(Int(o.now - started)) s ago; waiting for it to answer")
             }
@@ -239,7 +242,7 @@ extension Decide {
         }
         // Cleared only on evidence that the member runs: it answers (a process state alone may be wrong or late), on an
         // observation fresh enough to say so of now (`answersNow`).
-        if !answersNow(o) && (j.stoppedAt != nil || j.step != .stopping) {
+        if !answersNow(o) && touched {
             return .wait(
                 o.local?.reachable == true
                     ? "observing \(o.localName) again: the answer it gave is \(Int(o.observationAge)) s old"
