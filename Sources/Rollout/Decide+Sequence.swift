@@ -27,8 +27,10 @@ extension Decide {
         // sequence — whose lock was lost: the rollout halts (the journal stays), then the rollback is finished under
         // the lock while the cluster version allows it. Let go here, the failing target was left running with nobody
         // to bring it back when it died a moment later (found by the simulator, seed 2135429622).
+        // Not while another record is destructive: its rollback (or sequence) would wait on ours and ours on it, each
+        // taking the lock in turn for ever (seed 2636290534) — then the recovery below, as before.
         if o.lock == nil, orphaned(j, o) == nil, j.rollingBack, j.step == .stopping, j.stoppedAt == nil,
-            let r = o.rollout
+            let r = o.rollout, Gates.otherDestructive(o) == nil
         {
             let stillPossible =
                 j.target.minorVersion == (j.rolledBackFrom ?? r.to).minorVersion

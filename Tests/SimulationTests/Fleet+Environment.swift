@@ -273,6 +273,11 @@ extension Fleet {
                 if !members[i].isLearner { voterRemovedAt = now }
                 log("OPERATOR removed \(members[i].name)")
             }
+            // A lost node's reboot hold: `etcd-shepherd forget` releases it.
+            if kv[prefix + "/reboots/\(members[i].name)"] != nil, daemons[i].lost || daemons[i].supervisor == nil {
+                delete(prefix + "/reboots/\(members[i].name)")
+                log("OPERATOR forgot \(members[i].name)'s reboot hold")
+            }
             if let v = kv[prefix + "/members/\(members[i].name)"]?.value,
                 let rec = try? JSONDecoder().decode(MemberRecord.self, from: Data(v)), rec.phase.isDestructive,
                 daemons[i].lost || daemons[i].supervisor == nil

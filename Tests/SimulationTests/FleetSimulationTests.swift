@@ -156,6 +156,8 @@ import Testing
         (UInt64(1972512035), 3, "crashInSettle"),  // a sequence left on an answer asked before its member died
         (UInt64(2135429622), 3, "crashInSettle"),  // a rollback not yet stopped let go with its lock, the target died
         (UInt64(2347817202), 7, "reboots"),  // a reboot answered 23 s after its checks (the daemon held up)
+        (UInt64(2636290534), 5, "membership"),  // two pending rollbacks waiting on each other, each taking the lock
+        (UInt64(2637929767), 5, "reboots"),  // (simulator) a lost node's reboot hold, forgotten by the operator
     ])
     func pinnedSeed(seed: UInt64, n: Int, profile: String) async {
         let fleet = await Self.run(seed: seed, n: n, profile: profile)
