@@ -13,19 +13,8 @@ public final class FleetLockServer: Sendable {
     static let maxBody = 16 * 1024
 
     public static func start(listen: String, group: String, inbox: FleetLockInbox) async throws -> FleetLockServer {
-        guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]) else {
-            throw MetricsServerError(detail: "'\(listen)' is not host:port")
-        }
-        let host = String(listen[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
-        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
-            .childChannelInitializer { channel in
-                channel.pipeline.configureHTTPServerPipeline().flatMap {
-                    channel.pipeline.addHandler(Handler(group: group, inbox: inbox))
-                }
-            }
-            .bind(host: host, port: port).get()
-        return FleetLockServer(channel: channel)
+        FleetLockServer(
+            channel: try await MetricsServer.bindHTTP(listen: listen) { Handler(group: group, inbox: inbox) })
     }
 
     init(channel: any Channel) { self.channel = channel }

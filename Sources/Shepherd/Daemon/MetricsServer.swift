@@ -10,19 +10,24 @@ public final class MetricsServer: Sendable {
 
     /// Binds `host:port` (port 0 picks one); throws when the address is taken or invalid.
     public static func start(listen: String, metrics: DaemonMetrics) async throws -> MetricsServer {
+        MetricsServer(channel: try await bindHTTP(listen: listen) { Handler(metrics: metrics) })
+    }
+
+    /// An HTTP/1 listener on `host:port` (`[::1]:port` too), one `handler()` per connection: the metrics and the
+    /// FleetLock servers both.
+    static func bindHTTP(
+        listen: String, handler: @escaping @Sendable () -> any ChannelHandler & Sendable
+    ) async throws -> any Channel {
         guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]) else {
             throw MetricsServerError(detail: "'\(listen)' is not host:port")
         }
         let host = String(listen[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
-        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        return try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
-                channel.pipeline.configureHTTPServerPipeline().flatMap {
-                    channel.pipeline.addHandler(Handler(metrics: metrics))
-                }
+                channel.pipeline.configureHTTPServerPipeline().flatMap { channel.pipeline.addHandler(handler()) }
             }
             .bind(host: host, port: port).get()
-        return MetricsServer(channel: channel)
     }
 
     init(channel: any Channel) { self.channel = channel }

@@ -41,20 +41,14 @@ extension Supervisor {
             (o, _) = try await observe()
             let after = RebootRules.confirm(o, clientID: call.clientID)
             if case let .refuse(kind, why) = after {
-                if let rev = (try? await ports.store.read(avoiding: []))?.rebootModRevisions[me] {
-                    _ = try? await ports.store.deleteRebootCAS(me, modRevision: rev)
-                }
-                await ports.lock.release()
+                await takeBackHold()
                 return .refused(kind, why)
             }
             // The window bound of a stop, for the reboot Zincati does on our answer: an answer resting on an
             // observation older than maxObservationAgeSeconds (this daemon was frozen, a call hung) is not given.
             let age = ports.clock.now() - o.observedAt
             if age > config.timing.maxObservationAgeSeconds {
-                if let rev = (try? await ports.store.read(avoiding: []))?.rebootModRevisions[me] {
-                    _ = try? await ports.store.deleteRebootCAS(me, modRevision: rev)
-                }
-                await ports.lock.release()
+                await takeBackHold()
                 return .bad(
                     503, "stale", "the checks are \(Int(age)) s old by now (this daemon was held up); retry")
             }
@@ -68,6 +62,15 @@ extension Supervisor {
             await ports.lock.release()
             throw error
         }
+    }
+
+    /// A grant not given after all: our hold deleted (best effort, CAS), the lock let go.
+    func takeBackHold() async {
+        let me = config.member.name
+        if let rev = (try? await ports.store.read(avoiding: []))?.rebootModRevisions[me] {
+            _ = try? await ports.store.deleteRebootCAS(me, modRevision: rev)
+        }
+        await ports.lock.release()
     }
 
     func steadyState(_ call: FleetLockCall) async throws -> FleetLockAnswer {
