@@ -1,9 +1,11 @@
 #!/bin/bash
-# Benchmarks etcd-shepherd rollouts on real loopback clusters beside an unsafe baseline (plain stop / switch link /
-# start per member: no lock, no gates, no waits), for each release pair (PAIRS, default "3.4.23:3.5.30 3.5.16:3.5.30")
+# Benchmarks etcd-shepherd rollouts on real loopback clusters beside two baselines with no lock and no gates: the
+# unsafe one (plain stop / switch link / start per member, no wait at all: the next member is stopped while the last
+# one may still be starting) and the runbook (etcd's documented steps by hand: stop / switch / start, then the next
+# member once this one's /health answers true, polled every 50 ms), for each release pair (PAIRS, default "3.4.23:3.5.30 3.5.16:3.5.30")
 # and cluster size (default 3 5 7): rollout wall time (request → completed / baseline start → cluster version flipped
 # and every member on the target), per-member downtime, longest write stall, p50/p99 put latency, leader changes, lost
-# acknowledged writes; daemon RSS and CPU at idle. The unsafe baseline and the shepherd with settle 0 run RUNS times
+# acknowledged writes; daemon RSS and CPU at idle. The baselines and the shepherd with settle 0 run RUNS times
 # (default 3, the median is reported with the spread); the shepherd with the default settle (SETTLE, default 30 s, as
 # config.example.json) once per size (SETTLE_SIZES, default all) for the first pair — what an SRE waits per member. Prints a table and writes
 # JSON (BENCH_OUT, default .build/bench.json). Then the snapshot benchmark (scripts/bench-snapshot.sh, SNAPSHOT_MIB,
@@ -51,7 +53,7 @@ PY
 cv() { curl -sf -m 1 "$1/version" | python3 -c 'import json,sys; print(json.load(sys.stdin)["etcdcluster"])' 2>/dev/null || true; }
 sv() { curl -sf -m 1 "$1/version" | python3 -c 'import json,sys; print(json.load(sys.stdin)["etcdserver"])' 2>/dev/null || true; }
 
-# run MODE N SETTLE PORTBASE FROM TO [idle]: MODE is shepherd or unsafe; appends a JSON line to $W/results
+# run MODE N SETTLE PORTBASE FROM TO [idle]: MODE is shepherd, unsafe or runbook; appends a JSON line to $W/results
 run() {
   local mode=$1 n=$2 settle=$3 base=$4 FROM=$5 TO=$6 idle=${7:-} d="$W/$1-$2-$3-$4" eps first
   mkdir -p "$d"; make_cluster "$d" "$n" "$FROM" "$base" "$settle" 1   # the default tick
@@ -82,6 +84,9 @@ run() {
   else
     for i in $(seq 1 "$n"); do
       "$ROOT/scripts/etcd-member.sh" stop "$d/s$i"; ln -sfn "$BIN/etcd-$TO" "$d/s$i/etcd"; "$ROOT/scripts/etcd-member.sh" start "$d/s$i"
+      if [ "$mode" = runbook ]; then   # etcdctl endpoint health, by hand, until it answers
+        for _ in $(seq 1 1200); do curl -sf -m 1 "http://127.0.0.1:$((base + i))/health" | grep -q '"health":"true"' && break; sleep 0.05; done
+      fi
     done
     # Done when the cluster version moved (a minor step) and every member answers on the target.
     for _ in $(seq 1 2400); do
@@ -120,6 +125,7 @@ for pair in $PAIRS; do
   for n in $SIZES; do
     for k in $(seq 1 "$RUNS"); do
       run unsafe "$n" 0 $port "$from" "$to"; port=$((port + 200))
+      run runbook "$n" 0 $port "$from" "$to"; port=$((port + 200))
       run shepherd "$n" 0 $port "$from" "$to" $([ "$k" = 1 ] && [ $first_pair = 1 ] && echo idle); port=$((port + 200))
     done
     if [ $first_pair = 1 ] && [ "$SETTLE" != 0 ] && [[ " $SETTLE_SIZES " == *" $n "* ]]; then run shepherd "$n" "$SETTLE" $port "$from" "$to"; port=$((port + 200)); fi
@@ -139,20 +145,21 @@ for r in rows:
           r["leader_changes"], r["lost_acknowledged"], r["acked"], "%d KiB" % r["idleRssKiB"] if "idleRssKiB" in r else "-",
           r.get("idleCpuPercent", "-")))
 print()
-print("medians (goal: the shepherd with settle 0 within 1.10x of the unsafe baseline; downtime per member <= 0.5 s)")
+print("medians (goal: the shepherd with settle 0 within 1.10x of the runbook; downtime per member <= 0.5 s)")
 for pair in sorted({(r["from"], r["to"]) for r in rows}):
     for n in sorted({r["members"] for r in rows}):
         pick = lambda mode, settle: [r for r in rows if (r["from"], r["to"]) == pair and r["members"] == n and r["mode"] == mode
                                      and r["settleSeconds"] == settle]
-        unsafe, safe = pick("unsafe", 0), pick("shepherd", 0)
+        unsafe, runbook, safe = pick("unsafe", 0), pick("runbook", 0), pick("shepherd", 0)
         if not unsafe or not safe:
             continue
-        u = statistics.median(r["wallSeconds"] for r in unsafe); s = statistics.median(r["wallSeconds"] for r in safe)
+        med = lambda rs: statistics.median(r["wallSeconds"] for r in rs) if rs else float("nan")
+        runs = lambda rs: "/".join("%.2f" % r["wallSeconds"] for r in rs)
+        u, b, s = med(unsafe), med(runbook), med(safe)
         downs = [x for r in safe for x in r["downtimeSeconds"]]
-        print("%s→%s n=%d: shepherd settle 0 %.2f s (%s) = %.2fx the unsafe %.2f s (%s); max downtime %.2f s; lost %d" % (
-              pair[0], pair[1], n, s, "/".join("%.2f" % r["wallSeconds"] for r in safe), s / u, u,
-              "/".join("%.2f" % r["wallSeconds"] for r in unsafe), max(downs) if downs else 0,
-              sum(r["lost_acknowledged"] for r in safe + unsafe)))
+        print("%s→%s n=%d: shepherd settle 0 %.2f s (%s) = %.2fx the runbook %.2f s (%s), %.2fx the unsafe %.2f s (%s); "
+              "max downtime %.2f s; lost %d" % (pair[0], pair[1], n, s, runs(safe), s / b, b, runs(runbook), s / u, u,
+              runs(unsafe), max(downs) if downs else 0, sum(r["lost_acknowledged"] for r in safe + unsafe + runbook)))
         for r in rows:
             if (r["from"], r["to"]) == pair and r["members"] == n and r["mode"] == "shepherd" and r["settleSeconds"] > 0:
                 print("    settle %g: %.2f s, %.2f s per member over settle 0" % (r["settleSeconds"], r["wallSeconds"],

@@ -12,6 +12,10 @@ public enum Action: Sendable, Equatable {
     case takeBackup(leaderURL: String)
     /// Ask the leader (at `leaderURL`) to hand leadership to `target`, an upgraded voting member.
     case transferLeadership(leaderURL: String, target: MemberID)
+    /// The last member of a minor step, verified: ask the leader (at `leaderURL`) to hand leadership to our member, so
+    /// the new leader checks the cluster version at once; journal that it was asked — once, whatever the answer (a
+    /// refusal only leaves the version to the leader's periodic check).
+    case takeLeadership(leaderURL: String)
     /// A sequence begins (or a rollback of a running member): write `journal`, then the member record in its phase
     /// (`.stopping`, or `.rollingBack`), fenced on the lock, then journal when that write returned. No stop yet.
     case beginStop(JournalEntry)

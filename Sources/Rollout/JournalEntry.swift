@@ -58,6 +58,9 @@ public struct JournalEntry: Codable, Sendable, Equatable {
     /// other binary (found by the simulator, seed 1181879075: a good old member crashed during its recovery and was
     /// started on the unverified target, which then died).
     public var recoveryNoShows: Int = 0
+    /// The last member of a minor step asked the leader for leadership once verified (whatever the answer: asked
+    /// once), so the cluster version moves now rather than at the leader's next periodic check.
+    public var leadershipAsked: Bool = false
 
     /// Where the one deadline from the stop to verified runs from.
     public var deadlineFrom: Double? { downAt ?? stoppedAt }
@@ -85,7 +88,7 @@ public struct JournalEntry: Codable, Sendable, Equatable {
         case rolloutID, step, target, rollingBack, reason, stoppedAt, startedAt, previousBinary, from, startFailures,
             lastError, bootID
         case recordWrittenAt, stopTicket, recoveryStartedAt, downAt, rolledBackFrom, recoveryStarts, processStartTime,
-            recoveryNoShows
+            recoveryNoShows, leadershipAsked
     }
 
     public init(from d: Decoder) throws {
@@ -110,6 +113,7 @@ public struct JournalEntry: Codable, Sendable, Equatable {
         recoveryStarts = try c.decodeIfPresent(Int.self, forKey: .recoveryStarts) ?? 0
         recoveryNoShows = try c.decodeIfPresent(Int.self, forKey: .recoveryNoShows) ?? 0
         processStartTime = try c.decodeIfPresent(Double.self, forKey: .processStartTime)
+        leadershipAsked = try c.decodeIfPresent(Bool.self, forKey: .leadershipAsked) ?? false
     }
 
     /// Whether the process seen now (its start time) is not the one this sequence noted.

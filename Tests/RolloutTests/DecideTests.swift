@@ -381,6 +381,35 @@ import Testing
         }
     }
 
+    /// Issue 17 (the benchmark): the last member of a minor step, verified, takes leadership back once so the new
+    /// leader checks the cluster version at once instead of at its next 4 s check; never twice, never rolling back,
+    /// never on a patch step or while another member is not done on the target.
+    @Test func theLastMemberOfAMinorStepTakesLeadershipBackOnce() {
+        let up = [
+            member("s1", id: 1, leader: true, version: v351, raft: 200), member("s2", id: 2, version: v351, raft: 195),
+            member("s3", id: 3, version: v351, raft: 199),
+        ]
+        var j = JournalEntry(rolloutID: "r1", step: .started, target: v351, startedAt: 990)
+        j.processStartTime = 1_800_000_000
+        let done = ["s1": record(.done, id: 1), "s2": record(.verifying, id: 2), "s3": record(.done, id: 3)]
+        func last(_ j: JournalEntry, records: [String: MemberRecord] = done, version: String = "3.4") -> Action {
+            var o = observation(
+                members: up, records: records, lock: heldLock, journal: j, verifiedFor: 30.1, clusterVersion: version)
+            o.localStartTime = 1_800_000_000
+            return Decide.next(o)
+        }
+        #expect(last(j) == .takeLeadership(leaderURL: "http://s1:2379"))
+        var asked = j
+        asked.leadershipAsked = true
+        #expect(last(asked) == .markDone(processStartTime: 1_800_000_000))
+        // A patch step: the cluster version is already the target's.
+        #expect(last(j, version: "3.5") == .markDone(processStartTime: 1_800_000_000))
+        // Another member not done yet: it is not the last.
+        var notDone = done
+        notDone["s3"] = record(.verifying, id: 3)
+        #expect(last(j, records: notDone) == .markDone(processStartTime: 1_800_000_000))
+    }
+
     @Test func verificationSettlesWithOneProcessThenMarksDone() {
         let up = [
             member("s1", id: 1, leader: true, raft: 200), member("s2", id: 2, version: v351, raft: 195),

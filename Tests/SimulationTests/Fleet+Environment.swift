@@ -49,17 +49,21 @@ extension Fleet {
         }) ?? true {
             leader = quorum ? voters.filter { members[$0].up && members[$0].cutOffUntil == nil }.min() : nil
         }
-        // The cluster version moves (never back) once every member runs a newer minor and answers.
-        let inList = members.filter(\.inList)
-        if quorum, inList.allSatisfy(\.up) {
-            if allUpSince == nil { allUpSince = now }
+        // The cluster version moves (never back) when the leader checks every member's version, as etcd's
+        // `monitorVersions` does: at once when a leader is new, else every 4 s; a member that does not answer then
+        // leaves it where it is.
+        if leader != versionCheckLeader {
+            versionCheckLeader = leader
+            nextVersionCheck = now
+        }
+        if leader != nil, quorum, now >= nextVersionCheck {
+            nextVersionCheck = now + 4
+            let inList = members.filter(\.inList)
             let minV = inList.map(\.version).min()!
-            if minV.minorVersion > clusterVersion, now - allUpSince! >= 2 {
+            if inList.allSatisfy(\.up), minV.minorVersion > clusterVersion {
                 clusterVersion = minV.minorVersion
                 log("cluster version → \(clusterVersion)")
             }
-        } else {
-            allUpSince = nil
         }
         // An operator drops a refused (or unanswered) request again a little later, on a node whose daemon runs (a
         // person retries) until one is accepted.

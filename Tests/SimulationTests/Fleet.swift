@@ -68,7 +68,9 @@ final class Fleet: @unchecked Sendable {
     /// command that outlives it): node → (lands at, ticket, issued by incarnation).
     var pendingStops: [Int: (at: Double, ticket: String, by: Int)] = [:]
     var clusterVersion = "3.4"
-    var allUpSince: Double?
+    /// The leader the last version check was made by, and when the next is due (see `environment()`).
+    var versionCheckLeader: Int?
+    var nextVersionCheck = 0.0
     var kv: [String: KV] = [:]
     var revision: Int64 = 1
     var leases: [Int64: SimLease] = [:]

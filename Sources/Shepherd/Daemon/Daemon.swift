@@ -64,7 +64,7 @@ public struct Daemon: Service {
                 return
             }
             let tick = await supervisor.config.timing.tickSeconds
-            let pause = Self.pause(after: action, tick: tick, inSequence: await supervisor.sequenceInProgress())
+            let pause = Self.pause(after: action, tick: tick, closeness: await supervisor.pollCloseness)
             let until = started + .milliseconds(Int64(pause * 1000))
             // A graceful shutdown, a change under the key prefix or a new request file cuts the rest short.
             let requestFile = await supervisor.config.requestFile
@@ -84,10 +84,16 @@ public struct Daemon: Service {
     }
 
     /// How long to rest after an action: none after a step that changed something (the next step is usually ready),
-    /// a short poll while a member of ours is mid-sequence (verification, settling), the tick otherwise.
-    static func pause(after action: Action, tick: Double, inSequence: Bool) -> Double {
+    /// a short poll while something of ours is about to change (a member of ours mid-sequence or about to answer, the
+    /// rollout about to complete), the tick otherwise.
+    static func pause(after action: Action, tick: Double, closeness: Supervisor.PollCloseness) -> Double {
         switch action {
-        case .idle, .wait: return inSequence ? min(tick, 0.2) : tick
+        case .idle, .wait:
+            switch closeness {
+            case .startPending: return min(tick, 0.05)
+            case .inSequence: return min(tick, 0.2)
+            case .idle: return tick
+            }
         case .waitForClusterVersion: return min(tick, 0.25)
         case .acquireLock: return 0.05
         default: return 0

@@ -33,6 +33,7 @@ enum StatusLine {
         case .acquireLock: return "\(head): \(me) waiting for the lock"
         case .takeBackup: return "\(head): \(me) taking the snapshot"
         case .transferLeadership: return "\(head): \(me) handing over leadership"
+        case .takeLeadership: return "\(head): \(me) taking leadership back for the cluster version check"
         case let .beginStop(j) where j.rollingBack: return "\(head): \(me) ROLLING BACK: \(j.reason ?? "?")"
         case .beginStop: return "\(head): \(me) preparing its stop"
         case .stopMember, .markStopped: return "\(head): \(me) stopping"

@@ -41,6 +41,23 @@ extension Supervisor {
                 .leadershipTransferred, .notice,
                 "\(me) handed leadership to \(target) before its own upgrade", rollout: r)
 
+        case let .takeLeadership(leaderURL):
+            guard var j = o.journal, let local = o.local else { return }
+            // Asked once, whatever the answer: a refused or failed transfer leaves the cluster version to the
+            // leader's periodic check, which is no reason to fail the verified member.
+            do {
+                try await ports.maintenance.transferLeadership(leaderURL: leaderURL, to: local.id)
+                events.emit(
+                    .leadershipTransferred, .notice,
+                    "\(me) took leadership back, so the cluster version is checked now (the last member verified)",
+                    rollout: r)
+            } catch {
+                events.logger.warning(
+                    "\(me) could not take leadership back (\(error)); the cluster version moves at the next check")
+            }
+            j.leadershipAsked = true
+            try ports.journal.write(j)
+
         case let .beginStop(entry):
             guard let r, let h = o.lock else { return }
             var j = entry
