@@ -2,6 +2,8 @@
 /// unkind as a real node by default: process states that are unknown, wrong or late, health answers that are slow
 /// or stale, stops that take their time, starts that fail once, members that lag after a restart.
 struct FaultProfile: Sendable {
+    /// `timing.settleSeconds` of every daemon.
+    var settleSeconds = 4.0
     // Calls and daemons (a tick makes a dozen calls or more: these are per call).
     var callFails = 0.003
     var callAmbiguous = 0.002
@@ -95,6 +97,9 @@ struct FaultProfile: Sendable {
     static func named(_ name: String) -> FaultProfile {
         var p = FaultProfile()
         switch name {
+        case "quickSettle":
+            // A lab's settle, shorter than etcd's 4 s version check: the last member takes leadership back.
+            p.settleSeconds = 1
         case "badTarget":
             p.badTarget = true
             p.crashAtStart = 0.25
@@ -161,6 +166,6 @@ struct FaultProfile: Sendable {
     static let profiles = [
         "default", "ops", "badTarget", "sickTarget", "smallRefused", "refusedStep", "unstaged", "twoHop",
         "twoHopOps", "authWatch", "unkindNode", "crashInSettle", "crashAfterVerify", "membership", "handEdits",
-        "windows", "reboots",
+        "windows", "reboots", "quickSettle",
     ]
 }

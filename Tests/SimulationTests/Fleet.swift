@@ -25,15 +25,16 @@ final class Fleet: @unchecked Sendable {
     var nodeRng: SeededRandom
     var faults: FaultProfile
     var faultsActive = true
-    let timing: Timing = {
+    let timing: Timing
+    static func timing(settleSeconds: Double) -> Timing {
         var t = Timing(
-            tickSeconds: 0.5, lockTTLSeconds: 15, verifyTimeoutSeconds: 30, settleSeconds: 4,
+            tickSeconds: 0.5, lockTTLSeconds: 15, verifyTimeoutSeconds: 30, settleSeconds: settleSeconds,
             maxObservationAgeSeconds: 3, minLeaseRemainingSeconds: 5, raftSlack: 16)
         t.stopPendingSeconds = 60
         t.startGraceSeconds = 10
         t.crashGraceSeconds = 5
         return t
-    }()
+    }
     let prefix = "/etcd-shepherd"
     let from = EtcdVersion(3, 4, 23)
     /// The final target; `via`, when the rollout runs in two hops, the first one.
@@ -113,6 +114,7 @@ final class Fleet: @unchecked Sendable {
         self.n = n
         self.faults = faults
         self.verbose = verbose
+        timing = Self.timing(settleSeconds: faults.settleSeconds)
         rng = SeededRandom(seed: seed)
         opsRng = SeededRandom(seed: seed ^ 0x5EED_0F_0A75)
         nodeRng = SeededRandom(seed: seed ^ 0x0DE5_1DE5_0DE5)

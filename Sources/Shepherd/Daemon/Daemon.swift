@@ -95,7 +95,8 @@ public struct Daemon: Service {
             case .idle: return tick
             }
         case .waitForClusterVersion: return min(tick, 0.25)
-        case .acquireLock: return 0.05
+        // The lock taken: the next step is ready. Not taken: the acquire already waited its turn (a queue polled
+        // every 100 ms for `3 × tick`), and a failing one comes back as a wait.
         default: return 0
         }
     }
