@@ -15,6 +15,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 source "$ROOT/scripts/lib-cluster.sh"
 SIZES=${1:-3 5 7}; PAIRS=${PAIRS:-3.4.23:3.5.30 3.5.16:3.5.30}; RUNS=${RUNS:-3}; SETTLE=${SETTLE:-30}
+MODES=${MODES:-unsafe runbook shepherd}   # which of the three to run (the medians need a baseline and the shepherd)
 SETTLE_SIZES=${SETTLE_SIZES:-$SIZES}   # the sizes the default-settle run is made for (each takes settle × n)
 SHEPHERD=${SHEPHERD:-$ROOT/.build/release/etcd-shepherd}
 [ -x "$SHEPHERD" ] || SHEPHERD=$ROOT/.build-release/release/etcd-shepherd   # built by make deb
@@ -124,9 +125,10 @@ for pair in $PAIRS; do
   from=${pair%%:*}; to=${pair##*:}
   for n in $SIZES; do
     for k in $(seq 1 "$RUNS"); do
-      run unsafe "$n" 0 $port "$from" "$to"; port=$((port + 200))
-      run runbook "$n" 0 $port "$from" "$to"; port=$((port + 200))
-      run shepherd "$n" 0 $port "$from" "$to" $([ "$k" = 1 ] && [ $first_pair = 1 ] && echo idle); port=$((port + 200))
+      for mode in $MODES; do
+        run "$mode" "$n" 0 $port "$from" "$to" $([ "$mode" = shepherd ] && [ "$k" = 1 ] && [ $first_pair = 1 ] && echo idle)
+        port=$((port + 200))
+      done
     done
     if [ $first_pair = 1 ] && [ "$SETTLE" != 0 ] && [[ " $SETTLE_SIZES " == *" $n "* ]]; then run shepherd "$n" "$SETTLE" $port "$from" "$to"; port=$((port + 200)); fi
   done

@@ -9,6 +9,8 @@ public final class EtcdCluster: Sendable {
     /// Members whose calls go through a transport of their own (`isolate`), so that every connection to them can be
     /// closed at once (`closeConnections`); the shared pool cannot close one host's connections.
     private let own = Mutex<[String: Transport]>([:])
+    /// Every member on a transport of its own, those adopted later too (`isolateEveryMember`).
+    private let isolatesAll = Mutex(false)
     let apiPrefix: String?
     let timeout: Duration
 
@@ -33,12 +35,23 @@ public final class EtcdCluster: Sendable {
         list.withLock { eps in
             let missing = new.filter { u in !u.isEmpty && !eps.contains { $0.url == u } }
             var seen = Set<String>()
+            let isolating = isolatesAll.withLock { $0 }
             for u in missing where seen.insert(u).inserted {
+                if isolating, let fresh = try? Transport(tls: transport.tls, credentials: transport.credentials) {
+                    own.withLock { $0[u] = $0[u] ?? fresh }
+                }
                 eps.append(
                     EtcdEndpoint(url: u, transport: transport(for: u), apiPrefix: apiPrefix, defaultTimeout: timeout))
             }
             return !missing.isEmpty
         }
+    }
+
+    /// Every member, listed now or adopted later, on a transport of its own, so that every connection of ours to
+    /// any member can be closed at once (`closeConnections`) — a daemon closes them to a peer about to be stopped.
+    public func isolateEveryMember() throws {
+        isolatesAll.withLock { $0 = true }
+        for url in urls where own.withLock({ $0[url] }) == nil { try replaceTransport(of: url) }
     }
 
     /// The endpoint for this URL, on the cluster's transport (for calls that must go to one member).

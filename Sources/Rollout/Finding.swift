@@ -9,5 +9,8 @@ public struct Finding: Sendable, Equatable, Codable {
         self.what = what
         self.fix = fix
     }
-    public var line: String { "\(severity == .blocking ? "BLOCKING" : "warning"): \(what) — fix: \(fix)" }
+    /// The finding as a sentence: what is wrong, then what to do. Every place that shows one says it this way (the
+    /// gate's wait, a refusal, an error); `line` adds the severity for lists.
+    public var text: String { "\(what) — fix: \(fix)" }
+    public var line: String { "\(severity == .blocking ? "BLOCKING" : "warning"): \(text)" }
 }

@@ -70,11 +70,11 @@ struct Request: AsyncParsableCommand {
         // The daemon on this node would refuse a request whose binary is missing or wrong: say so now, write nothing.
         let binary = target.binary ?? config.member.binaryPath(version)
         if let f = await Preflight.binary(binary, version: version, sha256: target.sha256).first {
-            throw Failure(code: Exit.invalidRequest, message: "\(f.what) — fix: \(f.fix); no request was written")
+            throw Failure(code: Exit.invalidRequest, message: "\(f.text); no request was written")
         }
         if let via, let f = await Preflight.binary(config.member.binaryPath(via), version: via, sha256: nil).first {
             throw Failure(
-                code: Exit.invalidRequest, message: "first hop: \(f.what) — fix: \(f.fix); no request was written")
+                code: Exit.invalidRequest, message: "first hop: \(f.text); no request was written")
         }
         for f in config.policy.advisoryFindings(running: [], target: version) {
             FileHandle.standardError.write(Data("etcd-shepherd: \(f.line)\n".utf8))

@@ -35,8 +35,12 @@ struct Run: AsyncParsableCommand {
             throw Failure(code: Exit.usage, message: "\(error)")
         }
         let cluster = EtcdCluster(urls: config.cluster.endpoints, transport: transport, timeout: .seconds(3))
-        // Our own member on a transport of its own: every connection to it is closed right before we stop it.
-        do { try cluster.isolate(config.member.clientURL) } catch {
+        // Every member on a transport of its own: every connection to our own is closed right before we stop it, and
+        // to a peer when its record says it is about to be stopped (see `Supervisor.releasePeersAboutToStop`).
+        do {
+            try cluster.isolate(config.member.clientURL)
+            try cluster.isolateEveryMember()
+        } catch {
             throw Failure(code: Exit.usage, message: "\(error)")
         }
         let metrics = config.metrics == nil ? nil : DaemonMetrics(version: EtcdShepherd.version)

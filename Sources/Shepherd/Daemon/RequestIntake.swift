@@ -132,7 +132,7 @@ public struct RequestIntake: Sendable {
             $0.severity == .blocking
         }
         if !findings.isEmpty {
-            throw Refused(reason: findings.map { "\($0.what) (fix: \($0.fix))" }.joined(separator: "; "))
+            throw Refused(reason: findings.map(\.text).joined(separator: "; "))
         }
         // An auth-sensitive step accepted by the request: the users and roles as they are now, which every daemon
         // compares with what it reads while the rollout runs (a read failure here leaves the request for the next try).

@@ -215,6 +215,7 @@ public actor Supervisor {
         let view = try await ports.cluster.observe(metrics: scope)
         if scrape { lastScrape = now }
         let snap = try await ports.store.read(avoiding: [])
+        await releasePeersAboutToStop(snap, view)
         let members = view.members.map(\.view)
         if let scrape = view.metrics[localURL] { reportMetrics(scrape, view: view, rollout: snap.rollout) }
         reportUnreadable(snap)
@@ -269,6 +270,18 @@ public actor Supervisor {
         return (obs, view)
     }
 
+    /// Every tick while a peer's record says it is about to be stopped (`stopping`, `rollingBack`), every connection
+    /// of ours to it goes after the observation (see `LocalStreams.closeConnections`): one the pool left unwritten
+    /// would hold its etcd's exit until the pool's idle timeout. Connections to a member that is stopping serve
+    /// nothing for long: the next tick makes new ones.
+    func releasePeersAboutToStop(_ snap: RolloutStore.Snapshot, _ view: ClusterView) async {
+        for (name, rec) in snap.records
+        where name != config.member.name && (rec.phase == .stopping || rec.phase == .rollingBack) {
+            guard let url = view.members.first(where: { $0.name == name })?.clientURL else { continue }
+            await ports.streams.closeConnections(to: url)
+        }
+    }
+
     /// Cluster-wide events, told by the leader's daemon alone: the lock held too long by one daemon, every member
     /// healthy again after a halt (once per halted rollout; a new leader's daemon may tell it once more).
     func watchCluster(_ o: Observation, lockKeys: [String]) {
@@ -316,7 +329,7 @@ public actor Supervisor {
         let now = ports.clock.now()
         if let cached = preflightMemory.cached(for: r, now: now) { return cached }
         let findings = await ports.preflight.check(config, rollout: r)
-        let blocking = findings.filter { $0.severity == .blocking }.map { "\($0.what); \($0.fix)" }
+        let blocking = findings.filter { $0.severity == .blocking }.map(\.text)
         if preflightMemory.record(blocking, for: r, now: now) {
             events.emit(
                 .preflightBlocked, .error,

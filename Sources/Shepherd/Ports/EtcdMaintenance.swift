@@ -35,7 +35,7 @@ public struct EtcdMaintenance: Maintenance {
         let leader = cluster.endpoint(leaderURL)
         let before = try await leader.status()
         if let short = BackupSpace.shortfall(dir: backupDir, dbSize: before.dbSize) {
-            throw StoreError(detail: "\(short.what) — fix: \(short.fix)")
+            throw StoreError(detail: short.text)
         }
         let info = try await leader.snapshot(to: path, idleTimeout: Self.snapshotIdleTimeout, progress: progress)
         let status = try await leader.status()

@@ -55,6 +55,10 @@ public final class ChangeWatcher: LocalStreams {
         await cluster.closeConnections(to: localURL)
     }
 
+    public func closeConnections(to url: String) async {
+        await cluster.closeConnections(to: url)
+    }
+
     func signal() { changed.withLock { $0 = true } }
 
     /// Whether something changed since the last call.
