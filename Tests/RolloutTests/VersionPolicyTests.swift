@@ -220,6 +220,8 @@ import Testing
             return
         }
         done.auth = AuthView(fingerprint: "aaa")
+        #expect(Decide.next(done) == .acquireLock)
+        done.lock = heldLock
         #expect(Decide.next(done) == .markCompleted)
         // Unchanged: the rollout goes on.
         idle.auth = AuthView(fingerprint: "aaa")

@@ -54,7 +54,7 @@ import Testing
             r.processStartTime = 500
             records[name] = r
         }
-        var o = observation(members: ms, records: records, clusterVersion: "3.5")
+        var o = observation(members: ms, records: records, lock: heldLock, clusterVersion: "3.5")
         o.startTimes = ["s1": 500, "s2": 500, "s3": 500]
         #expect(Decide.next(o) == .markCompleted)
         o.observedAt = o.now - 20

@@ -131,7 +131,7 @@ extension Supervisor {
             if let r, !r.state.isTerminal {
                 // An operator's abort (or another daemon's halt) stands; the sequence still ends cleanly.
                 _ = try await ports.store.setRolloutState(
-                    .halted, reason: reason, allowedFrom: [.active, .paused], avoiding: [localURL])
+                    .halted, reason: reason, allowedFrom: [.active, .paused], avoiding: [localURL], fence: nil)
             }
             // Our member is down: the journal stays, and the recovery (no lock needed) brings it up.
             if !keepJournal { try ports.journal.clear() }
@@ -147,16 +147,25 @@ extension Supervisor {
             await releaseIfHeld(o)
 
         case .markCompleted:
-            let done = try await ports.store.setRolloutState(
-                .completed, reason: nil, allowedFrom: [.active], avoiding: [])
+            // Fenced on the lock: a daemon frozen between its observation and this write loses the lock's lease, and
+            // the write with it (a member may have restarted meanwhile).
+            guard let h = o.lock else { return }
+            var completed: RolloutRecord?
+            try await fenced {
+                completed = try await self.ports.store.setRolloutState(
+                    .completed, reason: nil, allowedFrom: [.active], avoiding: [], fence: h)
+            }
+            guard let done = completed else { return }
             events.emit(
                 .rolloutCompleted, .notice,
                 "rollout \(done.id) completed: cluster on \(done.to), cluster version \(o.clusterVersion ?? "?")",
                 rollout: done, phase: "completed", clusterVersion: o.clusterVersion)
 
         case .advanceHop:
-            guard let r else { return }
-            let next = try await ports.store.advanceHop(r)
+            guard let r, let h = o.lock else { return }
+            var advanced: RolloutRecord?
+            try await fenced { advanced = try await self.ports.store.advanceHop(r, fence: h) }
+            guard let next = advanced else { return }
             events.emit(
                 .hopCompleted, .notice,
                 "rollout \(r.id): every member on \(r.to), cluster version \(o.clusterVersion ?? "?"); next hop \(next.from) → \(next.to)",

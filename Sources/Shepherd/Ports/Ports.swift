@@ -60,13 +60,15 @@ public protocol RolloutStoring: Sendable {
     func writeRecordCAS(_ name: String, _ rec: MemberRecord, modRevision: Int64) async throws -> Bool
     func putRebootFenced(_ hold: RebootHold, lock: LockHold) async throws
     func deleteRebootCAS(_ node: String, modRevision: Int64) async throws -> Bool
+    /// With a `fence`, written only while that lock key is still ours (`FenceLost` otherwise).
     func setRolloutState(
         _ state: RolloutState, reason: String?, allowedFrom: Set<RolloutState>,
-        avoiding: Set<String>
+        avoiding: Set<String>, fence: LockHold?
     ) async throws -> RolloutRecord
-    /// Moves an active rollout `r` to its next hop (CAS on the record); idempotent: a record already past `r`'s
-    /// hop is returned as it is. Throws when the rollout is no longer `r`'s or no longer active.
-    func advanceHop(_ r: RolloutRecord) async throws -> RolloutRecord
+    /// Moves an active rollout `r` to its next hop (CAS on the record, fenced on the lock like `setRolloutState`);
+    /// idempotent: a record already past `r`'s hop is returned as it is. Throws when the rollout is no longer `r`'s
+    /// or no longer active.
+    func advanceHop(_ r: RolloutRecord, fence: LockHold?) async throws -> RolloutRecord
 }
 
 /// The cluster-wide upgrade lock on a lease of our own. Contract: `current()` is nil once the lock is known lost;
