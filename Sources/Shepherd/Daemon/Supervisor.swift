@@ -270,13 +270,16 @@ public actor Supervisor {
         return (obs, view)
     }
 
-    /// Every tick while a peer's record says it is about to be stopped (`stopping`, `rollingBack`), every connection
-    /// of ours to it goes after the observation (see `LocalStreams.closeConnections`): one the pool left unwritten
-    /// would hold its etcd's exit until the pool's idle timeout. Connections to a member that is stopping serve
-    /// nothing for long: the next tick makes new ones.
+    /// Every tick while a peer's record in the current rollout says it is about to be stopped (`stopping`,
+    /// `rollingBack`), every connection of ours to it goes after the observation (see
+    /// `LocalStreams.closeConnections`): one the pool left unwritten would hold its etcd's exit until the pool's idle
+    /// timeout. Connections to a member that is stopping serve nothing for long: the next tick makes new ones.
     func releasePeersAboutToStop(_ snap: RolloutStore.Snapshot, _ view: ClusterView) async {
+        guard let current = snap.rollout?.id else { return }
         for (name, rec) in snap.records
-        where name != config.member.name && (rec.phase == .stopping || rec.phase == .rollingBack) {
+        where name != config.member.name && rec.rolloutID == current
+            && (rec.phase == .stopping || rec.phase == .rollingBack)
+        {
             guard let url = view.members.first(where: { $0.name == name })?.clientURL else { continue }
             await ports.streams.closeConnections(to: url)
         }
