@@ -5,7 +5,8 @@ public enum Action: Sendable, Equatable {
     case idle(String)
     /// Something must change first; the reason is shown in STATUS.
     case wait(String)
-    /// Every member runs the target; etcd moves the cluster version on its own (~4 s): poll it closely.
+    /// Every member runs the target; etcd moves the cluster version on its own (at a new leader, else within 4 s):
+    /// poll it closely.
     case waitForClusterVersion(String)
     case acquireLock
     /// Take, verify and record the rollout's snapshot from the leader (once per rollout, before the first stop).
