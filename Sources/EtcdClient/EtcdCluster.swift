@@ -37,8 +37,12 @@ public final class EtcdCluster: Sendable {
             var seen = Set<String>()
             let isolating = isolatesAll.withLock { $0 }
             for u in missing where seen.insert(u).inserted {
-                if isolating, let fresh = try? Transport(tls: transport.tls, credentials: transport.credentials) {
-                    own.withLock { $0[u] = $0[u] ?? fresh }
+                // Made only where none exists: an HTTP client dropped without its shutdown is a leak (and a crash in
+                // a debug build).
+                if isolating, own.withLock({ $0[u] }) == nil,
+                    let fresh = try? Transport(tls: transport.tls, credentials: transport.credentials)
+                {
+                    own.withLock { $0[u] = fresh }
                 }
                 eps.append(
                     EtcdEndpoint(url: u, transport: transport(for: u), apiPrefix: apiPrefix, defaultTimeout: timeout))
