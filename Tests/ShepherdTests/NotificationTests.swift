@@ -57,11 +57,7 @@ import Testing
                     #", "notify": {"command": ["\#(Repo.scripts)/notify-recorder.sh", "\#(commandLog)"], "webhook": {"url": "\#(url)", "bearerTokenFile": "\#(token)"}}"#
                 try await ShepherdFleet.with(cluster, configExtra: notify) { fleet in
                     let monitor = SafetyMonitor(cluster: cluster)
-                    monitor.start()
-                    let req = try await fleet.cli(["request", Releases.current, "--config", fleet.configPath("s2")])
-                    #expect(req.succeeded, "\(req.summary)")
-                    let store = RolloutStore(prefix: fleet.keyPrefix, cluster: cluster.clusterClient())
-                    let end = try await RolloutEnd.wait(store, monitor: monitor)
+                    let end = try await RolloutEnd.afterRequest(Releases.current, on: "s2", in: fleet, monitor: monitor)
                     #expect(end.state == .completed, "\(end.summary)")
                     #expect(monitor.maxDown <= 1)
                     #expect(try await monitor.lostWrites() == [])
@@ -112,11 +108,7 @@ import Testing
                         #expect(try await fleet.stop("s3"))
                         try await fleet.start("s3")
                         let monitor = SafetyMonitor(cluster: cluster)
-                        monitor.start()
-                        let req = try await fleet.cli(["request", Releases.current, "--config", fleet.configPath("s1")])
-                        #expect(req.succeeded, "\(req.summary)")
-                        let store = RolloutStore(prefix: fleet.keyPrefix, cluster: cluster.clusterClient())
-                        let end = try await RolloutEnd.wait(store, monitor: monitor)
+                        let end = try await RolloutEnd.afterRequest(Releases.current, in: fleet, monitor: monitor)
                         #expect(end.state == .completed, "\(end.summary)\n\(fleet.logTails())")
                         #expect(monitor.maxDown <= 1)
                         // Each event to the failing receiver is tried 3 times (1 + 2 retries), and said so in the log.

@@ -1,12 +1,15 @@
 import Rollout
 import Shepherd
 import TestSupport
+import Testing
 
 /// The end of a rollout as the end-to-end tests see it: waits until the rollout record is completed or halted (or
 /// `timeout` passes), stops the monitor that ran beside it, and reads the records once more.
 struct RolloutEnd {
     let finished: Bool
     let snap: RolloutStore.Snapshot
+    /// The store it was read from (for reads after the end).
+    let store: RolloutStore
     var state: RolloutState? { snap.rollout?.state }
     var summary: String { "\(state?.rawValue ?? "no rollout")\(snap.rollout?.reason.map { ": \($0)" } ?? "")" }
 
@@ -18,7 +21,19 @@ struct RolloutEnd {
             return s == .completed || s == .halted
         }
         await monitor.stop()
-        return RolloutEnd(finished: finished, snap: try await store.read())
+        return RolloutEnd(finished: finished, snap: try await store.read(), store: store)
+    }
+
+    /// A request for `to` made with `node`'s CLI, the safety monitor running beside the rollout from before it, waited
+    /// on to its end.
+    static func afterRequest(
+        _ to: String, on node: String = "s1", in fleet: ShepherdFleet, monitor: SafetyMonitor
+    ) async throws -> RolloutEnd {
+        monitor.start()
+        let req = try await fleet.cli(["request", to, "--config", fleet.configPath(node)])
+        #expect(req.succeeded, "\(req.summary)")
+        return try await wait(
+            RolloutStore(prefix: fleet.keyPrefix, cluster: fleet.cluster.clusterClient()), monitor: monitor)
     }
 }
 

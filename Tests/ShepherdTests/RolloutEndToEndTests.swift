@@ -26,12 +26,7 @@ import Testing
         try await LocalCluster.with(size: c.size, version: c.from, label: "e2e-\(c.size)") { cluster in
             try await ShepherdFleet.with(cluster) { fleet in
                 let monitor = SafetyMonitor(cluster: cluster)
-                monitor.start()
-                let req = try await fleet.cli(["request", c.to, "--config", fleet.configPath("s1")])
-                #expect(req.succeeded, "\(req.summary)")
-
-                let store = RolloutStore(prefix: fleet.keyPrefix, cluster: cluster.clusterClient())
-                let end = try await RolloutEnd.wait(store, monitor: monitor)
+                let end = try await RolloutEnd.afterRequest(c.to, in: fleet, monitor: monitor)
                 let snap = end.snap
                 #expect(end.finished, "rollout did not finish: \(end.summary)")
                 #expect(snap.rollout?.state == .completed, "\(snap.rollout?.reason ?? "")")
@@ -50,7 +45,7 @@ import Testing
                 #expect(FileManager.default.fileExists(atPath: backup.path))
                 // Every daemon lets go of its lock.
                 let noLock = await eventually(timeout: .seconds(10)) {
-                    (try? await store.read())?.lockKeys.isEmpty == true
+                    (try? await end.store.read())?.lockKeys.isEmpty == true
                 }
                 #expect(noLock, "a lock key was left behind")
                 #expect(

@@ -23,11 +23,7 @@ import Testing
         try await LocalCluster.with(size: 3, version: Releases.trixie, label: "timeline") { cluster in
             try await ShepherdFleet.with(cluster) { fleet in
                 let monitor = SafetyMonitor(cluster: cluster)
-                monitor.start()
-                let req = try await fleet.cli(["request", Releases.current, "--config", fleet.configPath("s1")])
-                #expect(req.succeeded, "\(req.summary)")
-                let store = RolloutStore(prefix: fleet.keyPrefix, cluster: cluster.clusterClient())
-                let end = try await RolloutEnd.wait(store, monitor: monitor)
+                let end = try await RolloutEnd.afterRequest(Releases.current, in: fleet, monitor: monitor)
                 #expect(end.state == .completed, "\(end.summary)")
                 let rollout = try #require(end.snap.rollout)
                 // Every member's marks reach etcd (written from a queue of their own).
