@@ -81,6 +81,13 @@ public final class EtcdCluster: Sendable {
         try? await old.shutdown()
     }
 
+    /// The same for a peer, without waiting for the shutdown: the caller's tick must not hang on a connection stuck
+    /// connecting to a member that is going down (the old transport's calls end within their own timeouts).
+    public func releaseConnections(to url: String) {
+        guard let old = try? replaceTransport(of: url) else { return }
+        Task { try? await old.shutdown() }
+    }
+
     /// Shuts down the isolated members' transports (the shared one belongs to the caller); their calls go through
     /// the shared one after this.
     public func shutdownIsolated() async {

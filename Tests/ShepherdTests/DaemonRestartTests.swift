@@ -18,11 +18,13 @@ import Testing
         return found
     }
 
-    func finish(_ store: RolloutStore, _ monitor: SafetyMonitor, _ cluster: LocalCluster) async throws {
+    func finish(
+        _ store: RolloutStore, _ monitor: SafetyMonitor, _ cluster: LocalCluster, _ fleet: ShepherdFleet
+    ) async throws {
         let done = await eventually(timeout: .seconds(120)) { (try? await store.read())?.rollout?.state == .completed }
         await monitor.stop()
         let last = try? await store.read().rollout
-        #expect(done, "rollout did not complete: \(String(describing: last))")
+        #expect(done, "rollout did not complete: \(String(describing: last))\n\(fleet.logTails(60))")
         #expect(monitor.maxDown <= 1, "\(monitor.overlaps.prefix(5))")
         #expect(try await monitor.lostWrites() == [])
         for i in cluster.members.indices { #expect(try await cluster.endpoint(i).version().server == Releases.current) }
@@ -46,7 +48,7 @@ import Testing
                 #expect(!FileManager.default.fileExists(atPath: cluster.members[i].dir + "/state/journal.json"))
                 #expect(fleet.log(name).contains("\(name) verified on \(Releases.current)"))
                 try await fleet.start(name)
-                try await finish(store, monitor, cluster)
+                try await finish(store, monitor, cluster, fleet)
             }
         }
     }
@@ -67,7 +69,7 @@ import Testing
                 #expect(entry.target == EtcdVersion(Releases.current))
                 try await fleet.start(name)
                 let store = RolloutStore(prefix: fleet.keyPrefix, cluster: cluster.clusterClient())
-                try await finish(store, monitor, cluster)
+                try await finish(store, monitor, cluster, fleet)
                 #expect(try await store.read().records[name]?.phase == .done)
             }
         }
@@ -120,7 +122,7 @@ import Testing
                 #expect(back, "\(name) not back: \(fleet.log(name).suffix(2000))")
                 #expect(recovery < .seconds(20), "recovery took \(recovery) (a blanket wait for a pending stop?)")
                 let store = RolloutStore(prefix: fleet.keyPrefix, cluster: cluster.clusterClient())
-                try await finish(store, monitor, cluster)
+                try await finish(store, monitor, cluster, fleet)
                 // One start for the stop its dead daemon issued, none "already running" (its sequence is then done
                 // again from the start: stopped and started once more).
                 let calls = try String(contentsOfFile: faults.path + "/calls", encoding: .utf8).split(separator: "\n")

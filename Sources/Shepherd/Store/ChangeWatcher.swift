@@ -56,7 +56,7 @@ public final class ChangeWatcher: LocalStreams {
     }
 
     public func closeConnections(to url: String) async {
-        await cluster.closeConnections(to: url)
+        cluster.releaseConnections(to: url)
     }
 
     func signal() { changed.withLock { $0 = true } }
