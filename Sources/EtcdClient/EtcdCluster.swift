@@ -5,6 +5,8 @@ import Synchronization
 public final class EtcdCluster: Sendable {
     private let list: Mutex<[EtcdEndpoint]>
     private let preferred = Mutex(0)
+    /// Members about to stop (`drain`): calls that may go to any member go to them only when no other answers.
+    private let draining = Mutex<Set<String>>([])
     let transport: Transport
     /// Members whose calls go through a transport of their own (`isolate`), so that every connection to them can be
     /// closed at once (`closeConnections`); the shared pool cannot close one host's connections.
@@ -81,6 +83,12 @@ public final class EtcdCluster: Sendable {
         try? await old.shutdown()
     }
 
+    /// The members about to be stopped, replacing the last set: calls that may go to any member go elsewhere first.
+    /// A call served by a member during its stop keeps its connection busy, and etcd's SIGTERM waits for that.
+    public func drain(_ urls: Set<String>) {
+        draining.withLock { $0 = urls }
+    }
+
     /// The same for a peer, without waiting for the shutdown: the caller's tick must not hang on a connection stuck
     /// connecting to a member that is going down (the old transport's calls end within their own timeouts).
     public func releaseConnections(to url: String) {
@@ -128,6 +136,7 @@ public final class EtcdCluster: Sendable {
         let endpoints = self.endpoints
         let start = preferred.withLock { $0 } % endpoints.count
         let order = (0..<endpoints.count).map { (start + $0) % endpoints.count }
+        let avoiding = avoiding.union(draining.withLock { $0 })
         let ranked =
             order.filter { !avoiding.contains(endpoints[$0].url) }
             + order.filter { avoiding.contains(endpoints[$0].url) }

@@ -228,7 +228,9 @@ public struct EtcdEndpoint: Sendable {
 extension EtcdEndpoint {
     /// Watches every key under `prefix` and calls `onMessage` for each message of the stream (the first one confirms
     /// the watch; each later one carries events). Returns when the stream ends or the deadline passes.
-    public func watch(prefix: String, timeout: Duration, onMessage: @Sendable () -> Void) async throws {
+    /// `onMessage` gets the keys each message's events name (none for the watch's first message), or nil for a
+    /// message that could not be read as one (a chunk cut mid-message): then any key may have changed.
+    public func watch(prefix: String, timeout: Duration, onMessage: @Sendable ([String]?) -> Void) async throws {
         var b = JSONBody()
         b["create_request"] = [
             "key": Array(prefix.utf8).base64, "range_end": Self.prefixEnd(Array(prefix.utf8)).base64,
@@ -237,7 +239,25 @@ extension EtcdEndpoint {
             endpoint: url, path: await apiPrefix() + "/watch", call: "watch \(prefix)", body: b.data(),
             timeout: timeout
         ) { chunk in
-            if chunk.readableBytes > 0 { onMessage() }
+            if chunk.readableBytes > 0 { onMessage(Self.watchedKeys(Array(chunk.readableBytesView))) }
         }
+    }
+
+    /// The keys of a gateway watch chunk's events: one JSON message per line, `result.events[].kv.key` in base64.
+    static func watchedKeys(_ chunk: [UInt8]) -> [String]? {
+        var keys: [String] = []
+        for line in chunk.split(separator: UInt8(ascii: "\n")) {
+            guard let message = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any] else {
+                return nil
+            }
+            let events = (message["result"] as? [String: Any])?["events"] as? [[String: Any]] ?? []
+            for e in events {
+                guard let k = (e["kv"] as? [String: Any])?["key"] as? String, let raw = Data(base64Encoded: k) else {
+                    return nil
+                }
+                keys.append(String(decoding: raw, as: UTF8.self))
+            }
+        }
+        return keys
     }
 }

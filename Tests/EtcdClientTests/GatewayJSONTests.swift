@@ -19,6 +19,19 @@ import Testing
         #expect(status.errors == ["etcdserver: no leader"])
     }
 
+    /// The keys a watch message names, as the gateway streams them (one JSON message per line); a message cut in
+    /// two is not guessed at (nil: any key may have changed).
+    @Test func watchMessagesNameTheirKeys() {
+        func keys(_ text: String) -> [String]? { EtcdEndpoint.watchedKeys(Array(text.utf8)) }
+        #expect(keys(#"{"result":{"header":{"revision":"5"},"created":true}}"#) == [])
+        let put =
+            #"{"result":{"header":{"revision":"6"},"events":[{"kv":{"key":"L3cvbG9jay8x","value":""}},"#
+            + #"{"type":"DELETE","kv":{"key":"L3cvbWVtYmVycy9zMQ=="}}]}}"#
+        #expect(keys(put) == ["/w/lock/1", "/w/members/s1"])
+        #expect(keys(put + "\n" + put) == ["/w/lock/1", "/w/members/s1", "/w/lock/1", "/w/members/s1"])
+        #expect(keys(String(put.prefix(40))) == nil)
+    }
+
     @Test func failedTxnHasNoSucceededKey() throws {
         let t = try JSONDecoder().decode(
             TxnResult.self,

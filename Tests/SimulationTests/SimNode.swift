@@ -49,6 +49,9 @@ struct SimObserver: ClusterObserving {
         try await ClusterObserver(cluster: client, metrics: metrics, clock: clock, parallel: false).observe()
     }
     func authFingerprint() async throws -> String { try await client.authFingerprint() }
+    func answers(_ url: String) async -> Bool {
+        (try? await client.health(of: url, timeout: .milliseconds(250)))?.healthy == true
+    }
 }
 
 /// The member's process as a controller sees it. Its answers may be unknown, wrong or late; its stops may take

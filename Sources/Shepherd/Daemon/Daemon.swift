@@ -64,7 +64,13 @@ public struct Daemon: Service {
                 return
             }
             let tick = await supervisor.config.timing.tickSeconds
-            let pause = Self.pause(after: action, tick: tick, closeness: await supervisor.pollCloseness)
+            let closeness = await supervisor.pollCloseness
+            if closeness == .startPending {
+                // Our member was just started: the next tick as soon as it answers.
+                await cancelWhenGracefulShutdown { await supervisor.waitForLocalAnswer(upTo: min(tick, 0.5)) }
+                continue
+            }
+            let pause = Self.pause(after: action, tick: tick, closeness: closeness)
             let until = started + .milliseconds(Int64(pause * 1000))
             // A graceful shutdown, a change under the key prefix or a new request file cuts the rest short.
             let requestFile = await supervisor.config.requestFile
@@ -72,12 +78,15 @@ public struct Daemon: Service {
             while ContinuousClock.now < until, !Task.isShuttingDownGracefully {
                 // Only a request file that appears wakes the loop (one that could not be moved aside must not spin it).
                 let present = FileManager.default.fileExists(atPath: requestFile)
-                if watcher?.takeChange() == true || (present && !requestPresent) || fleetLock?.hasPending == true {
-                    break
-                }
+                if (present && !requestPresent) || fleetLock?.hasPending == true { break }
                 requestPresent = present
-                try? await cancelWhenGracefulShutdown {
-                    try await Task.sleep(for: min(.milliseconds(100), until - .now))
+                // A change under the key prefix ends the pause at once; the request file and FleetLock are polled.
+                let slice = min(.milliseconds(100), until - .now)
+                if let watcher {
+                    let changed = await cancelWhenGracefulShutdown { await watcher.changes.wait(upTo: slice) }
+                    if changed { break }
+                } else {
+                    try? await cancelWhenGracefulShutdown { try await Task.sleep(for: slice) }
                 }
             }
         }

@@ -36,9 +36,11 @@ public actor Supervisor {
     /// Our member is verified in an active rollout: its process is watched every tick.
     private var watchingLocal = false
     /// Every member is verified: every member's process is read before the rollout completes.
-    private var completing = false
+    var completing = false
     /// Our member was started by a sequence and has not answered since.
     private var startPending = false
+    /// The peers the last tick saw verified in the current rollout: whose processes the stop's gate reads.
+    private var verifiedPeers: Set<String> = []
     /// How often the local member's `/metrics` is read: its counters lose nothing between reads, and a scrape is
     /// ~150 KB that each tick would pay for.
     static let metricsInterval = 5.0
@@ -75,7 +77,7 @@ public actor Supervisor {
             cluster: LiveCluster(cluster: cluster, stateDir: config.stateDir, clock: clock), store: store,
             lock: LeaseLock(
                 cluster: cluster, name: store.lockName, ttlSeconds: config.timing.lockTTLSeconds,
-                localURL: config.member.clientURL, clock: clock),
+                localURL: config.member.clientURL, clock: clock, changes: streams.lockChanges),
             controller: controller, link: BinaryLink(path: config.member.binaryLink),
             journal: LocalJournal(stateDir: config.stateDir, clock: clock),
             maintenance: EtcdMaintenance(
@@ -146,6 +148,16 @@ public actor Supervisor {
         return completing || sequenceInProgress() ? .inSequence : .idle
     }
 
+    /// While our member was started and has not answered: waits until it answers `/health` (up to `limit`), asking
+    /// it alone every 25 ms — a tick's observation asks every member, and each 50 ms of polling is downtime.
+    public func waitForLocalAnswer(upTo limit: Double) async {
+        let until = ports.clock.now() + limit
+        while ports.clock.now() < until, !Task.isCancelled {
+            if await ports.cluster.answers(localURL) { return }
+            try? await ports.clock.sleep(seconds: 0.025)
+        }
+    }
+
     // MARK: the tick
 
     /// One observe → decide → act round. Errors are reported and the next tick tries again.
@@ -172,7 +184,7 @@ public actor Supervisor {
             {
                 (obs, view) = try await observe()
             }
-            let action = Decide.next(obs)
+            var action = Decide.next(obs)
             startPending = obs.journal?.step == .started && obs.local?.healthy != true
             report(action, obs, view)
             if shuttingDown && obs.journal == nil {
@@ -180,6 +192,11 @@ public actor Supervisor {
                 return .idle("shutting down")
             }
             try await perform(action, obs)
+            while let next = try await step(after: action, &obs) {
+                try await perform(next, obs)
+                action = next
+            }
+            if case .startMember = action { startPending = true }
             return action
         } catch {
             metrics?.tickFailed()
@@ -190,6 +207,27 @@ public actor Supervisor {
             }
             setStatus("\(config.member.name): error: \(error)")
             return .wait(text)
+        }
+    }
+
+    /// The next step of our own sequence when it needs no new look at the cluster, decided by the core on this
+    /// tick's observation with the journal as the last step left it and the time now: the binary switched and the
+    /// member started right after its stop landed (only while the lock is still ours: a lock lost during the stop
+    /// leaves the next tick to recover the member on what it ran), and the verification right after the process
+    /// start time was noted (the observation that noted it is the one that verifies). Each would otherwise wait for a
+    /// tick's full observation of every member.
+    func step(after done: Action, _ obs: inout Observation) async throws -> Action? {
+        switch done {
+        case .stopMember: guard await ports.lock.current() != nil else { return nil }
+        case .switchBinary, .noteProcess: break
+        default: return nil
+        }
+        obs.journal = try ports.journal.read()
+        obs.now = ports.clock.now()
+        let next = Decide.next(obs)
+        switch (done, next) {
+        case (.stopMember, .switchBinary), (.switchBinary, .startMember), (.noteProcess, .markDone): return next
+        default: return nil
         }
     }
 
@@ -207,16 +245,35 @@ public actor Supervisor {
         // The local member's process start time every tick while it is verified or watched after its verification;
         // its other series every `metricsInterval` (a scrape is ~150 KB).
         let scrape = entry != nil || watchingLocal || lastScrape.map { now - $0 >= Self.metricsInterval } ?? true
-        // Every member's process when the rollout may complete, and at the stop's gate (the record written, no stop
-        // issued): no verified member may have restarted unseen. (~150 KB a member: not on every gated tick.)
+        // Every member's process when the rollout may complete; at the stop's gate (the record written, no stop
+        // issued) those of the peers verified in this rollout: none may have restarted unseen (~150 KB a member: not
+        // on every gated tick). The peers are those the last tick saw verified: one verified since is missing from the
+        // scrape, and the gate waits for its process (`Gates.restartedSinceVerified`) until the next tick reads it.
         let gating = entry.map { $0.step == .stopping && $0.stoppedAt == nil } ?? false
         let scope: ClusterObserver.MetricsScope =
-            completing || gating ? .all : scrape ? .member(clientURL: localURL) : .none
+            completing
+            ? .all
+            : gating
+                ? .members(clientURL: localURL, names: verifiedPeers)
+                : scrape ? .member(clientURL: localURL) : .none
         let view = try await ports.cluster.observe(metrics: scope)
         if scrape { lastScrape = now }
         let snap = try await ports.store.read(avoiding: [])
-        await releasePeersAboutToStop(snap, view)
+        verifiedPeers = Set(
+            snap.records.compactMap { name, rec in
+                name != config.member.name && rec.phase == .done && rec.rolloutID == snap.rollout?.id
+                    && rec.to == snap.rollout?.to ? name : nil
+            })
         let members = view.members.map(\.view)
+        // Every member verified: the rollout may complete on this tick, which needs every member's process — read now,
+        // not a tick later.
+        if !completing, scope != .all, let r = snap.rollout, r.state == .active,
+            members.allSatisfy({ $0.version == r.to && snap.records[$0.name]?.phase == .done })
+        {
+            completing = true
+            return try await observe()
+        }
+        await releasePeersAboutToStop(snap, view)
         if let scrape = view.metrics[localURL] { reportMetrics(scrape, view: view, rollout: snap.rollout) }
         reportUnreadable(snap)
 
@@ -271,18 +328,23 @@ public actor Supervisor {
     }
 
     /// Every tick while a peer's record in the current rollout says it is about to be stopped (`stopping`,
-    /// `rollingBack`), every connection of ours to it goes after the observation (see
-    /// `LocalStreams.closeConnections`): one the pool left unwritten would hold its etcd's exit until the pool's idle
-    /// timeout. Connections to a member that is stopping serve nothing for long: the next tick makes new ones.
+    /// `rollingBack`), every connection of ours to it goes after the observation, and the calls that may go to any
+    /// member go elsewhere (see `LocalStreams.closeConnections`): one the pool left unwritten would hold its etcd's
+    /// exit until the pool's idle timeout. Connections to a member that is stopping serve nothing for long: the next tick makes new ones.
     func releasePeersAboutToStop(_ snap: RolloutStore.Snapshot, _ view: ClusterView) async {
-        guard let current = snap.rollout?.id else { return }
-        for (name, rec) in snap.records
-        where name != config.member.name && rec.rolloutID == current
-            && (rec.phase == .stopping || rec.phase == .rollingBack)
-        {
-            guard let url = view.members.first(where: { $0.name == name })?.clientURL else { continue }
-            await ports.streams.closeConnections(to: url)
+        var stopping: Set<String> = []
+        if let current = snap.rollout?.id {
+            for (name, rec) in snap.records
+            where name != config.member.name && rec.rolloutID == current
+                && (rec.phase == .stopping || rec.phase == .rollingBack)
+            {
+                guard let url = view.members.first(where: { $0.name == name })?.clientURL else { continue }
+                stopping.insert(url)
+                await ports.streams.closeConnections(to: url)
+            }
         }
+        // Nor do calls that may go to any member (the lock queue's polls, the store's reads) go to them meanwhile.
+        ports.streams.drain(stopping)
     }
 
     /// Cluster-wide events, told by the leader's daemon alone: the lock held too long by one daemon, every member

@@ -33,4 +33,8 @@ public struct LiveCluster: ClusterObserving {
     public func authFingerprint() async throws -> String {
         try await cluster.authFingerprint()
     }
+
+    public func answers(_ url: String) async -> Bool {
+        (try? await cluster.health(of: url, timeout: .milliseconds(250)))?.healthy == true
+    }
 }

@@ -47,6 +47,8 @@ public protocol ClusterObserving: Sendable {
     /// The digest of etcd's users, roles and permissions (auth-enabled clusters; asked only while a rollout that
     /// accepted an auth-sensitive step runs). Throws when it cannot be read.
     func authFingerprint() async throws -> String
+    /// Whether the member at `url` answers `/health` healthy now: one question with a short deadline; never throws.
+    func answers(_ url: String) async -> Bool
 }
 
 /// The protocol's records in etcd (DESIGN.md). Contract: reads are linearizable; a fenced write succeeds only while
@@ -142,6 +144,11 @@ public protocol LocalStreams: Sendable {
     /// opened for a request that another connection served never carries one (measured: a 3.5.16 member's stop took
     /// 3.1 s instead of 1.1 s, `ss` showing one such connection from a peer's daemon until its pool's idle timeout).
     func closeConnections(to url: String) async
+    /// The peers about to be stopped (replacing the last set): calls that may go to any member avoid them.
+    func drain(_ urls: Set<String>)
+    /// Raised when a lock key changes, while the watch is open (nil: no watch): a daemon queued for the lock looks
+    /// again at once.
+    var lockChanges: Wakeup? { get }
 }
 
 /// No streams (the simulator, one-shot commands).
@@ -150,4 +157,6 @@ public struct NoStreams: LocalStreams {
     public func close() async {}
     public func reopen() {}
     public func closeConnections(to url: String) async {}
+    public func drain(_ urls: Set<String>) {}
+    public var lockChanges: Wakeup? { nil }
 }

@@ -14,7 +14,11 @@ import Synchronization
 /// a request cancelled while it connected never carries a byte, and etcd 3.5's SIGTERM waits for the first bytes of
 /// every open connection (measured on 3.5.16: 22 s, until the member was killed, in 2 of 3 bench runs).
 public final class ChangeWatcher: LocalStreams {
-    private let changed = Mutex(false)
+    /// Raised on every change seen; the daemon's loop waits on it between ticks.
+    public let changes = Wakeup()
+    /// Raised when a lock key changes; a daemon queued for the lock waits on it.
+    public let lockQueue = Wakeup()
+    public var lockChanges: Wakeup? { lockQueue }
     private let task = Mutex<Task<Void, Never>?>(nil)
     let cluster: EtcdCluster
     let prefix: String
@@ -34,7 +38,7 @@ public final class ChangeWatcher: LocalStreams {
                 while !Task.isCancelled {
                     do {
                         try await cluster.endpoint(localURL).watch(prefix: prefix + "/", timeout: .seconds(300)) {
-                            self.signal()
+                            self.signal(keys: $0)
                         }
                     } catch {
                         try? await Task.sleep(for: .seconds(1))
@@ -59,14 +63,30 @@ public final class ChangeWatcher: LocalStreams {
         cluster.releaseConnections(to: url)
     }
 
-    func signal() { changed.withLock { $0 = true } }
+    public func drain(_ urls: Set<String>) { cluster.drain(urls) }
 
-    /// Whether something changed since the last call.
-    public func takeChange() -> Bool {
-        changed.withLock {
-            let c = $0
-            $0 = false
-            return c
+    /// A change wakes whoever it concerns: lock keys the daemon queued for the lock, history nobody (nothing decides
+    /// on it), anything else the loop. Every daemon not in its own sequence watches: waking all of them for each lock
+    /// key a queued daemon put or each history mark cost 7 members × 6 daemons a full observation each (measured: on
+    /// 2 cores at 7 members, idle daemons observed every 50–130 ms while the rollout ran). An unreadable message
+    /// wakes both.
+    func signal(keys: [String]?) {
+        guard let keys else {
+            changes.signal()
+            lockQueue.signal()
+            return
+        }
+        // The watch's first message names no key: it confirms the watch (the loop looks once more).
+        if keys.isEmpty { changes.signal() }
+        for key in keys {
+            if key.hasPrefix(prefix + "/lock/") {
+                lockQueue.signal()
+            } else if !key.hasPrefix(prefix + "/history/") {
+                changes.signal()
+            }
         }
     }
+
+    /// Whether something changed since the last call.
+    public func takeChange() -> Bool { changes.take() }
 }

@@ -45,12 +45,16 @@ public struct ClusterObserver: Sendable {
     public enum MetricsScope: Sendable, Equatable {
         case none
         case member(clientURL: String)
+        /// The member at `clientURL` and the members named (the verified peers whose processes the stop's gate reads).
+        case members(clientURL: String, names: Set<String>)
         case all
-        func includes(_ url: String) -> Bool {
+        func includes(_ m: Member) -> Bool {
+            let url = m.clientURLs.first ?? ""
             switch self {
-            case .none: false
-            case let .member(u): u == url
-            case .all: true
+            case .none: return false
+            case let .member(u): return u == url
+            case let .members(u, names): return u == url || names.contains(m.name)
+            case .all: return true
             }
         }
     }
@@ -120,7 +124,7 @@ public struct ClusterObserver: Sendable {
             d.problem = "no client URL (not started yet)"
             return (d, nil)
         }
-        let scrape = metrics.includes(url)
+        let scrape = metrics.includes(m)
         let health: Result<HealthReport, Error>, status: Result<MemberStatus, Error>,
             text: Result<PrometheusText?, Error>
         if parallel {

@@ -15,6 +15,9 @@ public actor LeaseLock: UpgradeLock {
     /// Whether `acquire` starts a background task that keeps the lease alive (production); the simulator calls
     /// `keepAliveOnce` itself, on its own schedule.
     let backgroundKeepalive: Bool
+    /// Raised when a lock key changes (the daemon's watch): a daemon queued for the lock looks again at once when
+    /// the key ahead of it goes, instead of at its next 100 ms poll. Nil: polls only.
+    let changes: Wakeup?
     private(set) var hold: LockHold?
     private var keepalive: Task<Void, Never>?
     private var lost: String?
@@ -24,7 +27,7 @@ public actor LeaseLock: UpgradeLock {
 
     public init(
         cluster: any EtcdAPI, name: String, ttlSeconds: Int, localURL: String, clock: any ShepherdClock,
-        backgroundKeepalive: Bool = true
+        backgroundKeepalive: Bool = true, changes: Wakeup? = nil
     ) {
         self.cluster = cluster
         self.name = name
@@ -32,6 +35,7 @@ public actor LeaseLock: UpgradeLock {
         self.localURL = localURL
         self.clock = clock
         self.backgroundKeepalive = backgroundKeepalive
+        self.changes = changes
     }
 
     /// Seconds between keepalive rounds: four rounds per TTL.
@@ -84,7 +88,11 @@ public actor LeaseLock: UpgradeLock {
                     try? await cluster.leaseRevoke(lease.id, avoiding: [localURL])
                     return false
                 }
-                try await clock.sleep(seconds: 0.1)
+                if let changes {
+                    _ = await changes.wait(upTo: .milliseconds(100))
+                } else {
+                    try await clock.sleep(seconds: 0.1)
+                }
             }
         } catch {
             try? await cluster.leaseRevoke(lease.id, avoiding: [localURL])
