@@ -15,6 +15,7 @@ PIDFILE=$DIR/etcd.pid
 alive() { [ -r "/proc/$1/stat" ] && [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != "Z" ]; }
 ours() { alive "$1" && tr '\0' ' ' < "/proc/$1/cmdline" 2>/dev/null | grep -q -- "--data-dir"; }
 current() { [ -s "$PIDFILE" ] && p=$(cat "$PIDFILE") && ours "$p" && echo "$p"; }
+forget() { [ "$(cat "$PIDFILE" 2>/dev/null)" = "$1" ] && rm -f "$PIDFILE" || true; }
 
 case "$CMD" in
 start)
@@ -28,10 +29,13 @@ start)
 stop)
   p=$(current) || exit 0
   kill -TERM "$p" 2>/dev/null || true
-  for _ in $(seq 1 400); do alive "$p" || { rm -f "$PIDFILE"; exit 0; }; sleep 0.05; done
+  # The PID file goes only if it still names the process stopped here: a start that came between its exit and this
+  # line (a daemon recovering the member as soon as it saw it down) wrote its own, and losing it made the next stop
+  # a no-op on a running member.
+  for _ in $(seq 1 400); do alive "$p" || { forget "$p"; exit 0; }; sleep 0.05; done
   echo "etcd-member: $p ignored SIGTERM for 20 s, killing" >&2
   kill -KILL "$p" 2>/dev/null || true
-  for _ in $(seq 1 100); do alive "$p" || { rm -f "$PIDFILE"; exit 0; }; sleep 0.05; done
+  for _ in $(seq 1 100); do alive "$p" || { forget "$p"; exit 0; }; sleep 0.05; done
   exit 1
   ;;
 pid) current ;;

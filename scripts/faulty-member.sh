@@ -10,6 +10,8 @@
 #                         after its stop); the time of the kill goes to FAULTS/fired/killed-at
 #   kill-daemon-during    the first stop kills -9 this member's daemon, then stops the member 6 s later (a daemon killed
 #                         while its stop is still under way: a slow stop job); the kill's time in FAULTS/fired/killed-at
+#   stop-does-nothing     the first stop exits 0 and stops nothing (a stop command that returns early, or stops
+#                         another process: the member still runs)
 # Every call is logged to FAULTS/calls ("<epoch seconds> <cmd> <member>").
 set -euo pipefail
 FAULTS=${1:?usage: faulty-member.sh FAULTS start|stop|pid DIR}; CMD=${2:?cmd}; DIR=${3:?member dir}
@@ -36,6 +38,10 @@ stop)
     echo "$ME" > "$FAULTS/fired/names"
     kill_pidfile "$DIR/daemon.pid"
     date +%s.%N > "$FAULTS/fired/killed-at"
+    exit 0
+  fi
+  if [ -f "$FAULTS/stop-does-nothing" ] && claim; then
+    echo "$ME" > "$FAULTS/fired/names"
     exit 0
   fi
   if [ -f "$FAULTS/kill-daemon-during" ] && claim; then

@@ -58,6 +58,37 @@ import Testing
         }
     }
 
+    /// A stop command that returns success and stops nothing: the member still answers, so its binary is not switched
+    /// under the running process (which then kept running the old release, verified as the new one never could be,
+    /// and the rollout halted at the verify timeout). The stop is issued again, through the gate, and the rollout
+    /// completes.
+    @Test func aStopThatStopsNothingIsIssuedAgainNotBuiltOn() async throws {
+        let faults = try TempDir("faults")
+        defer { faults.remove() }
+        try #require(FileManager.default.createFile(atPath: faults.path + "/stop-does-nothing", contents: nil))
+        try await LocalCluster.with(size: 3, version: Releases.old, label: "stopnoop") { cluster in
+            try await ShepherdFleet.with(cluster, faults: faults.path) { fleet in
+                let monitor = SafetyMonitor(cluster: cluster)
+                monitor.start()
+                let req = try await fleet.cli(["request", Releases.current, "--config", fleet.configPath("s1")])
+                #expect(req.succeeded, "\(req.summary)")
+                let end = try await RolloutEnd.wait(
+                    RolloutStore(prefix: fleet.keyPrefix, cluster: cluster.clusterClient()), monitor: monitor)
+                #expect(end.finished && end.state == .completed, "\(end.summary)\n\(fleet.logTails(30))")
+                let name = try String(contentsOfFile: faults.path + "/fired/names", encoding: .utf8)
+                    .trimmingCharacters(in: .whitespacesAndNewlines)
+                #expect(
+                    try Self.stops(of: name, faults.path) == 2, "\(name): the stop that did nothing, then one that did")
+                #expect(fleet.log(name).contains("still answers /health: it was not stopped"), "\(fleet.log(name))")
+                #expect(monitor.maxDown <= 1, "two members down: \(monitor.overlaps.prefix(5))")
+                #expect(try await monitor.lostWrites() == [])
+                for i in cluster.members.indices {
+                    #expect(try await cluster.endpoint(i).version().server == Releases.current)
+                }
+            }
+        }
+    }
+
     /// The stop calls the member's controller received so far (scripts/faulty-member.sh logs every call).
     static func stops(of name: String, _ faults: String) throws -> Int {
         try String(contentsOfFile: faults + "/calls", encoding: .utf8).split(separator: "\n").filter {

@@ -18,6 +18,16 @@ extension Supervisor {
             if try await ports.lock.acquire(wait: wait), let h = await ports.lock.current() {
                 events.emit(
                     .lockAcquired, .info, "\(me) holds the upgrade lock (\(h.key), revision \(h.revision))", rollout: r)
+                // The sequence's first write follows at once when the core, given this observation with the lock in
+                // it and the time now, still begins it: it is intent only (the stop is gated again on health asked for
+                // after it), and an observation older than the window makes the core wait for a fresh one instead.
+                // (Not the completion: a daemon queued behind the one that completed would complete it again.)
+                guard o.journal == nil else { return }
+                var held = o
+                held.lock = h
+                held.now = ports.clock.now()
+                let next = Decide.next(held)
+                if case .beginStop = next { try await perform(next, held) }
             }
 
         case let .takeBackup(leaderURL):
@@ -114,6 +124,13 @@ extension Supervisor {
                 "\(me) verified on \(j.target) (down \(String(format: "%.2f", downtime ?? 0)) s)", rollout: r,
                 phase: "done",
                 memberID: o.local?.id.description)
+            // The last member verified: the lock is kept for the completion, which the next tick decides on every
+            // member's process read afresh (or lets go of the lock if it cannot complete yet) — not queued for again
+            // behind every other daemon that saw the record change.
+            if o.members.allSatisfy({ $0.name == me || ($0.version == r.to && o.record($0.name)?.phase == .done) }) {
+                completing = true
+                return
+            }
             await ports.lock.release()
             events.emit(.lockReleased, .info, "\(me) released the upgrade lock", rollout: r)
 
@@ -297,6 +314,16 @@ extension Supervisor {
             t.stopTicket = ticket
             try? journal.write(t)
         })
+        // The controller's contract: its stop returns once the process has exited. A member that still answers was
+        // not stopped (a stop command that returned early, or stopped another process): the binary is not switched
+        // under it. The step stays `stopping` with its stop issued, so the next tick decides again — a stop still
+        // pending is waited for, and a new one goes through the gate.
+        if await ports.cluster.answers(localURL) {
+            throw ControllerError(
+                detail:
+                    "the stop command returned, but \(me) still answers /health: it was not stopped (check the controller's stop command); not switching its binary"
+            )
+        }
         // Re-read: the ticket was journalled meanwhile.
         j = (try ports.journal.read()) ?? j
         j.step = .stopped
