@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps build test lint format demo bench deb clean
+.PHONY: deps build test lint format fmt demo bench deb clean
 deps:
 	$(SUDO) scripts/install-deps.sh
 
@@ -23,6 +23,8 @@ lint:
 
 format:
 	$(SWIFT_FILES) | xargs swift format format -i --configuration .swift-format
+
+fmt: format
 
 # The .deb (static Swift stdlib) in .build/deb/; the systemd tests install it in a guest.
 deb: deps
