@@ -66,6 +66,22 @@ extension Decide {
             }
             return stopGate(j, o)
         case .stopped, .switched:
+            // A member that answers on another release than the target, seen after its stop landed, was not stopped
+            // after all or was started again since (a recovery's start, systemd): its binary is not switched under
+            // it, nor is it started "again" — its stop is decided anew, through the gate (found by the simulator's
+            // link invariant, seed 261328: a recovery's start taken for a landed stop, the link switched under the
+            // running old release).
+            if let local = o.local, local.reachable, let running = local.version, running != j.target,
+                let down = j.downAt, o.observedAt > down
+            {
+                var again = j
+                again.step = .stopping
+                again.stoppedAt = nil
+                again.recordWrittenAt = nil
+                again.stopTicket = nil
+                again.downAt = nil
+                return .beginStop(again)
+            }
             if expired || j.startFailures >= maxStartFailures {
                 let why =
                     j.startFailures >= maxStartFailures

@@ -186,6 +186,29 @@ import Testing
         }
     }
 
+    /// Seen answering on the old release after its stop landed (a recovery's start taken for a landed stop, systemd):
+    /// its binary is not switched under it, nor started — the stop is decided anew, through the gate. Seen before the
+    /// landing (the observation the stop itself rested on), or answering on the target, the sequence goes on.
+    @Test func aMemberSeenRunningTheOldReleaseAfterItsStopIsStoppedAgainNotSwitched() {
+        for step in [JournalEntry.Step.stopped, .switched] {
+            var j = JournalEntry(
+                rolloutID: "r1", step: step, target: v351, stoppedAt: 990, previousBinary: "/old", from: v3423)
+            j.downAt = 995
+            j.recordWrittenAt = 980
+            j.stopTicket = "t"
+            guard case let .beginStop(again) = Decide.next(observation(lock: heldLock, journal: j)) else {
+                Issue.record("\(step): \(Decide.next(observation(lock: heldLock, journal: j)))")
+                continue
+            }
+            #expect(again.step == .stopping && again.stoppedAt == nil && again.recordWrittenAt == nil)
+            #expect(again.downAt == nil && again.stopTicket == nil && again.target == v351)
+            // The observation is older than the landing: the step goes on.
+            if case .beginStop = Decide.next(observation(lock: heldLock, journal: j, age: 10)) {
+                Issue.record("\(step): stopped again on an observation older than the landing")
+            }
+        }
+    }
+
     @Test func sequenceContinuesUnderTheLock() {
         let j = JournalEntry(
             rolloutID: "r1", step: .stopped, target: v351, stoppedAt: 995, previousBinary: "/old", from: v3423)

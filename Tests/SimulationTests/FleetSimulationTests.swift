@@ -159,6 +159,8 @@ import Testing
         (UInt64(2636290534), 5, "membership"),  // two pending rollbacks waiting on each other, each taking the lock
         (UInt64(2637929767), 5, "reboots"),  // (simulator) a lost node's reboot hold, forgotten by the operator
         (UInt64(12092314), 1, "windows"),  // completed 18 s after its decision, over a member restarted meanwhile
+        (UInt64(261328), 3, "windows"),  // a recovery's start taken for a landed stop: link switched under it
+        (UInt64(2986642932), 3, "membership"),  // failed in the long slice before the rule above; passes since
     ])
     func pinnedSeed(seed: UInt64, n: Int, profile: String) async {
         let fleet = await Self.run(seed: seed, n: n, profile: profile)

@@ -136,6 +136,12 @@ struct SimLink: BinaryLinking {
     func point(to binary: String) throws {
         try id.local("link")
         if id.fleet.diskFull() { throw SimError.diskFull("/usr/bin/etcd") }
+        // Invariant: the link never names another binary than the one a running member runs (a switch under a
+        // running process: its next restart, by anyone, runs an unverified release).
+        let m = id.fleet.members[id.node]
+        if m.up, binary != id.fleet.binary(m.version) {
+            id.fleet.violate("\(m.name)'s binary link switched to \(binary) while it runs \(m.version)")
+        }
         id.fleet.members[id.node].link = binary
     }
 }

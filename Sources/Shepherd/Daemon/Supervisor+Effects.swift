@@ -213,6 +213,13 @@ extension Supervisor {
         switch action {
         case let .switchBinary(path):
             guard var j = try ports.journal.read() else { return }
+            // Never under a running member (its next restart, by anyone, would run a release nobody verified): one
+            // that answers now was not stopped, or was started again; the core sees it on the next observation and
+            // decides its stop anew.
+            if await ports.cluster.answers(localURL) {
+                throw ControllerError(
+                    detail: "\(me) answers /health: it is not stopped, so its binary link is not switched to \(path)")
+            }
             try ports.link.point(to: path)
             j.step = .switched
             try ports.journal.write(j)
