@@ -330,7 +330,8 @@ public actor Supervisor {
     /// Every tick while a peer's record in the current rollout says it is about to be stopped (`stopping`,
     /// `rollingBack`), every connection of ours to it goes after the observation, and the calls that may go to any
     /// member go elsewhere (see `LocalStreams.closeConnections`): one the pool left unwritten would hold its etcd's
-    /// exit until the pool's idle timeout. Connections to a member that is stopping serve nothing for long: the next tick makes new ones.
+    /// exit until the pool's idle timeout. Connections to a member that is stopping serve nothing for long: the next
+    /// tick makes new ones.
     func releasePeersAboutToStop(_ snap: RolloutStore.Snapshot, _ view: ClusterView) async {
         var stopping: Set<String> = []
         if let current = snap.rollout?.id {

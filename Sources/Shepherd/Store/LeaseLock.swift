@@ -90,6 +90,7 @@ public actor LeaseLock: UpgradeLock {
                 }
                 if let changes {
                     _ = await changes.wait(upTo: .milliseconds(100))
+                    try Task.checkCancellation()  // a cancelled wait returns at once: not a poll loop
                 } else {
                     try await clock.sleep(seconds: 0.1)
                 }
