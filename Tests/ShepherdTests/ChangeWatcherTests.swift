@@ -26,11 +26,11 @@ import Testing
 
             watcher.reopen()
             // the watch's first message
-            let confirmed = await eventually(timeout: .seconds(10)) { watcher.takeChange() }
+            let confirmed = await eventually(timeout: .seconds(10)) { watcher.changes.take() }
             #expect(confirmed, "the watch never answered")
             try await c.endpoint(0).put("/w/x", Array("1".utf8))
             #expect(
-                await eventually(timeout: .seconds(5)) { watcher.takeChange() },
+                await eventually(timeout: .seconds(5)) { watcher.changes.take() },
                 "a put under the prefix did not wake the daemon")
             // A history mark wakes nobody; a lock key wakes the lock's queue, not the loop. (The watch delivers
             // events in revision order: once the lock key's is seen, the history mark's was seen before it.)
@@ -39,7 +39,7 @@ import Testing
             #expect(
                 await eventually(timeout: .seconds(5)) { watcher.lockQueue.take() },
                 "a lock key put did not wake the daemon queued for the lock")
-            #expect(!watcher.takeChange(), "a history mark or a lock key woke the daemon's loop")
+            #expect(!watcher.changes.take(), "a history mark or a lock key woke the daemon's loop")
 
             // Closed at every point of its life: right after opening (connecting), and open.
             for i in 0..<100 {

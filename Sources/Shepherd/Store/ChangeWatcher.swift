@@ -86,7 +86,4 @@ public final class ChangeWatcher: LocalStreams {
             }
         }
     }
-
-    /// Whether something changed since the last call.
-    public func takeChange() -> Bool { changes.take() }
 }
