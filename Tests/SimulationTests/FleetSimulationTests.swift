@@ -161,6 +161,11 @@ import Testing
         (UInt64(12092314), 1, "windows"),  // completed 18 s after its decision, over a member restarted meanwhile
         (UInt64(261328), 3, "windows"),  // a recovery's start taken for a landed stop: link switched under it
         (UInt64(2986642932), 3, "membership"),  // failed in the long slice before the rule above; passes since
+        (UInt64(3123546604), 3, "sickTarget"),  // rollback switch under a member restarted without quorum
+        (UInt64(3064455026), 5, "crashInSettle"),  // a recovery pointed the link back under a crash-looping target
+        (UInt64(3083983280), 7, "crashInSettle"),  // the same, the member up but too slow to answer: process state
+        (UInt64(3206276397), 3, "unkindNode"),  // the link pointed back under a target systemd had restarted
+        (UInt64(3091838928), 5, "membership"),  // a lagging learner judged against a leader index 1.5 s older
     ])
     func pinnedSeed(seed: UInt64, n: Int, profile: String) async {
         let fleet = await Self.run(seed: seed, n: n, profile: profile)

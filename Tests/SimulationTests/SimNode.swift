@@ -52,6 +52,9 @@ struct SimObserver: ClusterObserving {
     func answers(_ url: String) async -> Bool {
         (try? await client.health(of: url, timeout: .milliseconds(250)))?.healthy == true
     }
+    func responds(_ url: String) async -> Bool {
+        (try? await client.health(of: url, timeout: .milliseconds(250))) != nil
+    }
 }
 
 /// The member's process as a controller sees it. Its answers may be unknown, wrong or late; its stops may take

@@ -213,14 +213,7 @@ extension Supervisor {
         switch action {
         case let .switchBinary(path):
             guard var j = try ports.journal.read() else { return }
-            // Never under a running member (its next restart, by anyone, would run a release nobody verified): one
-            // that answers now was not stopped, or was started again; the core sees it on the next observation and
-            // decides its stop anew.
-            if await ports.cluster.answers(localURL) {
-                throw ControllerError(
-                    detail: "\(me) answers /health: it is not stopped, so its binary link is not switched to \(path)")
-            }
-            try ports.link.point(to: path)
+            try await pointLinkOfStoppedMember(to: path)
             j.step = .switched
             try ports.journal.write(j)
             events.logger.info("\(me): binary link \(config.member.binaryLink) → \(path)")
@@ -253,7 +246,7 @@ extension Supervisor {
             guard var j = try ports.journal.read()?.countingRecoveryStart(noShow: noShow) else { return }
             if let binary {
                 events.logger.warning("\(me): the new binary was never verified; binary link back to \(binary)")
-                try ports.link.point(to: binary)
+                try await pointLinkOfStoppedMember(to: binary)
             }
             events.logger.warning("\(me): starting the member left down by an interrupted sequence")
             // Journalled first: it is started once, then given time to answer.
@@ -283,6 +276,25 @@ extension Supervisor {
         default:
             return
         }
+    }
+
+    /// Points the binary link, never under a running member: its next restart (by anyone: systemd restarting a
+    /// crash-looping target is one) would run a release it was not verified on, or one the daemon does not know it
+    /// runs. A member that answers `/health` now — healthy or not: restarted without quorum it answers unhealthy — or
+    /// whose process the controller reports running (one too busy to answer within the deadline) was not stopped or
+    /// was started again; the core sees it on the next observation and decides its stop anew, through the gate (a
+    /// stop also ends systemd's restart loop).
+    func pointLinkOfStoppedMember(to path: String) async throws {
+        let me = config.member.name
+        if await ports.cluster.responds(localURL) {
+            throw ControllerError(
+                detail: "\(me) answers /health: it is not stopped, so its binary link is not switched to \(path)")
+        }
+        if await ports.controller.process() == .running {
+            throw ControllerError(
+                detail: "\(me)'s process runs (its status command says so): its binary link is not switched to \(path)")
+        }
+        try ports.link.point(to: path)
     }
 
     /// The stop, on a gate decided by the core on health asked for after the record write: our own streams on the
@@ -325,7 +337,7 @@ extension Supervisor {
         // not stopped (a stop command that returned early, or stopped another process): the binary is not switched
         // under it. The step stays `stopping` with its stop issued, so the next tick decides again — a stop still
         // pending is waited for, and a new one goes through the gate.
-        if await ports.cluster.answers(localURL) {
+        if await ports.cluster.responds(localURL) {
             throw ControllerError(
                 detail:
                     "the stop command returned, but \(me) still answers /health: it was not stopped (check the controller's stop command); not switching its binary"

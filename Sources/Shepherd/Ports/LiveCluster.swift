@@ -37,4 +37,8 @@ public struct LiveCluster: ClusterObserving {
     public func answers(_ url: String) async -> Bool {
         (try? await cluster.health(of: url, timeout: .milliseconds(250)))?.healthy == true
     }
+
+    public func responds(_ url: String) async -> Bool {
+        (try? await cluster.health(of: url, timeout: .milliseconds(250))) != nil
+    }
 }

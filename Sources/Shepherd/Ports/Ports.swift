@@ -49,6 +49,9 @@ public protocol ClusterObserving: Sendable {
     func authFingerprint() async throws -> String
     /// Whether the member at `url` answers `/health` healthy now: one question with a short deadline; never throws.
     func answers(_ url: String) async -> Bool
+    /// Whether a process serves `url` at all: `/health` answered within a short deadline, healthy or not (a member
+    /// restarted without quorum answers unhealthy, and it runs all the same). Never throws.
+    func responds(_ url: String) async -> Bool
 }
 
 /// The protocol's records in etcd (DESIGN.md). Contract: reads are linearizable; a fenced write succeeds only while
