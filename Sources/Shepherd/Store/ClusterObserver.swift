@@ -103,7 +103,8 @@ public struct ClusterObserver: Sendable {
         // seed 3091838928: a lagging learner's answer, 7 behind a leader answer 1.5 s older, was 22 behind by then).
         // A leader that cannot answer again is not taken as the head (fail-safe: the gates wait a tick).
         if let l = details.firstIndex(where: \.isLeader) {
-            switch await Result(catching: { try await cluster.status(of: details[l].clientURL, timeout: .seconds(2)) }) {
+            switch await Result(catching: { try await cluster.status(of: details[l].clientURL, timeout: .seconds(2)) })
+            {
             case let .success(s): details[l].raftIndex = max(details[l].raftIndex, s.raftIndex)
             case let .failure(e):
                 details[l].healthy = false
