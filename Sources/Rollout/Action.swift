@@ -4,10 +4,10 @@ public enum Action: Sendable, Equatable {
     /// No rollout, or nothing for this member to do.
     case idle(String)
     /// Something must change first; the reason is shown in STATUS.
-    case wait(String)
+    case wait(WaitReason)
     /// Every member runs the target; etcd moves the cluster version on its own (at a new leader, else within 4 s):
     /// poll it closely.
-    case waitForClusterVersion(String)
+    case waitForClusterVersion(WaitReason)
     case acquireLock
     /// Take, verify and record the rollout's snapshot from the leader (once per rollout, before the first stop).
     case takeBackup(leaderURL: String)

@@ -59,7 +59,7 @@ extension Decide {
                 // answering for `crashGraceSeconds` beside a stopped process: a member that misses a health answer in
                 // an election while a lying status says "stopped" is not down (WrongProcessStateTests).
                 if o.localDown && o.localUnreachableFor >= o.timing.crashGraceSeconds { return .markStopped }
-                if o.stopPending == true { return .wait("the stop of \(o.localName) is still pending") }
+                if o.stopPending == true { return .wait(.stopPending(member: o.localName)) }
             } else if o.localDown && o.localProcess == .stopped && o.localUnreachableFor >= o.timing.crashGraceSeconds {
                 // It went down on its own before our stop: nothing to stop; the sequence goes on (it is brought up).
                 return .markStopped
@@ -110,8 +110,8 @@ extension Decide {
             }
             if !expired {
                 return .wait(
-                    failure.map { "verifying: \($0)" }
-                        ?? "verifying: settling \(Int(o.verifiedFor))/\(Int(o.timing.settleSeconds)) s")
+                    failure.map { .verifying(problem: $0) }
+                        ?? .settling(elapsed: Int(o.verifiedFor), of: Int(o.timing.settleSeconds)))
             }
             return failed(
                 j, o,
@@ -149,7 +149,7 @@ extension Decide {
             // rollback was decided): after that no binary swap goes back.
             if j.target.minorVersion != r.to.minorVersion, o.clusterVersion != j.target.minorVersion {
                 guard let cv = o.clusterVersion else {
-                    return .wait("the cluster version is unknown: not rolling \(o.localName) back until it is known")
+                    return .wait(.rollbackNeedsClusterVersion(member: o.localName))
                 }
                 // (A stop retried here may have landed: the journal stays unless the member answers now.)
                 return halt(
@@ -164,10 +164,10 @@ extension Decide {
             if let peers = Gates.peersForRollback(o) {
                 // Not held for long: the peer it waits on may need the lock (as in `afterCrash`).
                 if let lock = o.lock, o.now - lock.heldSince > o.timing.lockWaitSeconds { return .release }
-                return .wait("rollback of \(o.localName) waits: \(peers)")
+                return .wait(.rollbackWaitsForPeers(member: o.localName, peers: peers))
             }
             guard let written = j.recordWrittenAt else { return .beginStop(j) }
-            if o.observedAt <= written { return .wait("observing again after the record write, before the stop") }
+            if o.observedAt <= written { return .wait(.observingAfterRecordWrite) }
         } else {
             // The window closed (or closes too soon) since the sequence began: its stop waits for the next one.
             if let closed = Gates.maintenance(o) {
@@ -178,7 +178,7 @@ extension Decide {
             switch fresh(o) {
             case .beginStop:
                 guard let written = j.recordWrittenAt else { return .beginStop(j) }
-                if o.observedAt <= written { return .wait("observing again after the record write, before the stop") }
+                if o.observedAt <= written { return .wait(.observingAfterRecordWrite) }
             case let .wait(why):
                 return .wait(why)
             case let a where a.isStepBeforeTheStop:
@@ -189,11 +189,11 @@ extension Decide {
                 return j.stoppedAt == nil ? .leaveSequence(reason: why) : recover(j, o, why: why)
             }
         }
-        guard let lock = o.lock else { return .wait("no lock") }
+        guard let lock = o.lock else { return .wait(.noLock) }
         if let why = Gates.window(
             observationAge: o.observationAge, leaseRemaining: lock.leaseRemaining, timing: o.timing)
         {
-            return .wait(why)
+            return .wait(.window(why))
         }
         return .stopMember(
             issueBy: o.observedAt + o.timing.maxObservationAgeSeconds, minLease: o.timing.minLeaseRemainingSeconds)
@@ -251,7 +251,7 @@ extension Decide {
         let touched = j.stoppedAt != nil || j.step != .stopping || j.rollingBack
         if o.localDown && touched {
             if let started = j.recoveryStartedAt, o.now - started < o.timing.startGraceSeconds {
-                return .wait("\(o.localName) was started \(Int(o.now - started)) s ago; waiting for it to answer")
+                return .wait(.recoveryStarted(member: o.localName, secondsAgo: Int(o.now - started)))
             }
 
             // The previous start never answered: it has not answered since that start.
@@ -264,13 +264,12 @@ extension Decide {
         if j.step == .stopping, let issued = j.stoppedAt {
             switch o.stopPending {
             case true?:
-                return .wait(
-                    "a stop of \(o.localName) issued \(Int(o.now - issued)) s ago is still pending; clearing its record after it lands"
-                )
+                return .wait(.stopStillPending(member: o.localName, issuedAgo: Int(o.now - issued)))
             case nil where o.now - issued < o.timing.stopPendingSeconds:
                 return .wait(
-                    "a stop of \(o.localName) issued \(Int(o.now - issued)) s ago may still be pending; clearing its record after it lands or in \(Int(o.timing.stopPendingSeconds - (o.now - issued))) s"
-                )
+                    .stopMayBePending(
+                        member: o.localName, issuedAgo: Int(o.now - issued),
+                        clearsIn: Int(o.timing.stopPendingSeconds - (o.now - issued))))
             default:
                 // Over: journalled first, so that whether the member runs is judged on health asked after it landed
                 // (an answer asked while it landed would say it runs).
@@ -282,8 +281,8 @@ extension Decide {
         if !answersNow(o) && touched {
             return .wait(
                 o.local?.reachable == true
-                    ? "observing \(o.localName) again: the answer it gave is \(Int(o.observationAge)) s old"
-                    : "\(o.localName) does not answer yet; clearing its record once it does")
+                    ? .localAnswerOld(member: o.localName, seconds: Int(o.observationAge))
+                    : .localNotAnswering(member: o.localName))
         }
         // A member this sequence or its recovery started is let go only once it has run `crashGraceSeconds`: a start
         // that dies a moment later would be left down with nobody to start it again (found by the simulator, seeds
@@ -292,8 +291,8 @@ extension Decide {
             o.now - started < o.timing.crashGraceSeconds
         {
             return .wait(
-                "\(o.localName) was started \(Int(o.now - started)) s ago; clearing its record once it has run "
-                    + "\(Int(o.timing.crashGraceSeconds)) s")
+                .recoveryRunning(
+                    member: o.localName, secondsAgo: Int(o.now - started), grace: Int(o.timing.crashGraceSeconds)))
         }
         if let path = linkToRestore(j, o) { return .restoreLink(path: path) }
         // A rollback left half-way (its lock lost) still ends the rollout: its reason stands.
@@ -329,7 +328,7 @@ extension Decide {
         // that outlived a freeze is asked again (found by the simulator, seed 953788118: a rollback of a "running"
         // member decided on a 28 s old process state, which forgot that the sequence had stopped it).
         if o.observationAge > o.timing.maxObservationAgeSeconds {
-            return .wait("\(why); observation is \(Int(o.observationAge)) s old: observing again before deciding")
+            return .wait(.observationOld(why: why, seconds: Int(o.observationAge)))
         }
         // Stopped by this sequence and never started since: down unless it answers (a process state saying
         // "running" may be wrong or late).
@@ -345,9 +344,7 @@ extension Decide {
         // ran the target in this sequence kept it there (the cluster version never exceeds any member's version).
         if from.minorVersion != j.target.minorVersion, j.startedAt != nil {
             guard let cv = o.clusterVersion else {
-                return .wait(
-                    "\(why); the cluster version is unknown (/version failed): not rolling back to \(from) until it is known"
-                )
+                return .wait(.rollbackToUnknownClusterVersion(why: why, from: from))
             }
             if cv != from.minorVersion {
                 return halt(
@@ -360,7 +357,9 @@ extension Decide {
         if down { return .rollBackWhileDown(entry) }
         // A rollback of a running member is a stop: not in a cluster it would leave without quorum — halted, up.
         if let small = Gates.smallClusterForStop(o) { return halt("\(why); not rolled back: \(small)", o) }
-        if let peers = Gates.peersForRollback(o) { return .wait("rollback of \(o.localName) waits: \(peers)") }
+        if let peers = Gates.peersForRollback(o) {
+            return .wait(.rollbackWaitsForPeers(member: o.localName, peers: peers))
+        }
         return .beginStop(entry)
     }
 

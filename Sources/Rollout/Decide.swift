@@ -28,7 +28,7 @@ public enum Decide {
             return o.lock != nil
                 ? .release : .idle("rollout \(r.id) \(r.state.rawValue)\(r.reason.map { ": \($0)" } ?? "")")
         case .paused:
-            return o.lock != nil ? .release : .wait("rollout paused")
+            return o.lock != nil ? .release : .wait(.rolloutPaused)
         case .active:
             break
         }
@@ -54,20 +54,17 @@ public enum Decide {
             }
             if !unproven.isEmpty {
                 if o.lock != nil { return .release }
-                return .wait(
-                    "before completing: \(unproven.map(\.name).joined(separator: ", ")) not seen on the process that was verified"
-                )
+                return .wait(.completionUnproven(members: unproven.map(\.name)))
             }
             // Completed only on users and roles read unchanged (the check above needs them read).
             if r.watchesAuth && o.auth?.fingerprint == nil {
                 if o.lock != nil { return .release }
-                return .wait(
-                    "before completing: etcd users, roles and permissions not read; completing once seen unchanged")
+                return .wait(.completionAuthUnread)
             }
             // On start times read just now: an observation that took long (a peer frozen) may hold a process that has
             // restarted since (found by the simulator, seed 649359: completed 10 s after a member crashed).
             if o.observationAge > o.timing.maxObservationAgeSeconds {
-                return .wait("before completing: observation is \(Int(o.observationAge)) s old; observing again")
+                return .wait(.completionObservationOld(seconds: Int(o.observationAge)))
             }
             // Written under the lock, fenced on it, on an observation inside the window: a daemon frozen between
             // this observation and its write (a member may restart meanwhile) loses the lock's lease and the write
@@ -78,13 +75,12 @@ public enum Decide {
                 if let why = Gates.window(
                     observationAge: o.observationAge, leaseRemaining: lock.leaseRemaining, timing: o.timing)
                 {
-                    return .wait("before completing: \(why)")
+                    return .wait(.completionWindow(why))
                 }
                 return r.nextHop == nil ? .markCompleted : .advanceHop
             }
             if o.lock != nil { return .release }
-            return .waitForClusterVersion(
-                "all members on \(r.to); waiting for the cluster version to move from \(o.clusterVersion ?? "?")")
+            return .waitForClusterVersion(.clusterVersion(target: r.to, current: o.clusterVersion))
         }
 
         // Removed from the cluster (an operator replacing the node): nothing here is touched again.
@@ -102,13 +98,13 @@ public enum Decide {
         // (A member that does not answer reports no version: its record says what it was verified on.)
         if let mine = myRecord, mine.phase == .done, mine.to == r.to, local.version == r.to || local.version == nil {
             // Verified: watched until the rollout ends (above); a target that crashes after its verification is caught.
-            return o.lock != nil ? .release : .wait("\(local.name) done; waiting for the others")
+            return o.lock != nil ? .release : .wait(.memberDone(member: local.name))
         }
         if myRecord?.phase == .rolledBack {
-            return o.lock != nil ? .release : .wait("\(local.name) rolled back")
+            return o.lock != nil ? .release : .wait(.memberRolledBack(member: local.name))
         }
         if !o.preflightBlocking.isEmpty {
-            return o.lock != nil ? .release : .wait("preflight: " + o.preflightBlocking.joined(separator: "; "))
+            return o.lock != nil ? .release : .wait(.preflight(problems: o.preflightBlocking))
         }
         // A member that answers with a release this rollout does not name (the record rewritten by hand, a member
         // upgraded by hand) never resolves by waiting: gate 5 would hold the rollout active for ever.
@@ -123,7 +119,7 @@ public enum Decide {
         let othersPending = o.members.filter { $0.name != local.name && $0.version != r.to }
         if local.isLeader && !othersPending.isEmpty {
             return o.lock != nil
-                ? .release : .wait("leader goes last (\(othersPending.map(\.name).joined(separator: ", ")) first)")
+                ? .release : .wait(.leaderGoesLast(others: othersPending.map(\.name)))
         }
 
         // A member already on the target but not verified (its sequence was lost on the way) needs the lock to
@@ -136,7 +132,7 @@ public enum Decide {
         if !unverified.isEmpty {
             return o.lock != nil
                 ? .release
-                : .wait("\(unverified.map(\.name).joined(separator: ", ")) on \(r.to) but not verified: it goes first")
+                : .wait(.unverifiedGoFirst(members: unverified.map(\.name), target: r.to))
         }
 
         // Already on the target (an interrupted sequence that got as far as the start): verify under the deadline,
@@ -149,7 +145,9 @@ public enum Decide {
         let onTarget = local.version == r.to || downOnTarget
         // Gate 8 before the lock: outside a maintenance window nothing is stopped, so the lock is not even taken (a
         // member already on the target is verified whatever the time: that stops nothing).
-        if !onTarget, let closed = Gates.maintenance(o) { return o.lock != nil ? .release : .wait(closed) }
+        if !onTarget, let closed = Gates.maintenance(o) {
+            return o.lock != nil ? .release : .wait(.maintenanceWindow(closed: closed))
+        }
 
         guard let lock = o.lock else { return .acquireLock }
 
@@ -166,7 +164,7 @@ public enum Decide {
             if o.now - lock.heldSince > o.timing.lockWaitSeconds {
                 return .release
             }
-            return .wait("gate \(f.number) (\(f.name)): \(f.detail)")
+            return .wait(.gate(number: f.number, name: f.name, detail: f.detail))
         }
 
         // Gate 7: hand leadership over first, to an upgraded voter (a lone member has nobody to hand it to: found by
@@ -176,13 +174,13 @@ public enum Decide {
                 $0.name != local.name && $0.version == r.to && $0.healthy && !$0.isLearner
             }
             guard let target = upgraded.max(by: { $0.raftIndex < $1.raftIndex }) else {
-                return .wait("leader: no upgraded healthy voting member to hand leadership to")
+                return .wait(.noLeadershipTarget)
             }
             return .transferLeadership(leaderURL: local.clientURL, target: target.id)
         }
 
         if o.backup == nil {
-            guard let leader = o.leader else { return .wait("no leader to take the backup from") }
+            guard let leader = o.leader else { return .wait(.noLeaderForBackup) }
             return .takeBackup(leaderURL: leader.clientURL)
         }
 
@@ -190,7 +188,7 @@ public enum Decide {
         if let why = Gates.window(
             observationAge: o.observationAge, leaseRemaining: lock.leaseRemaining, timing: o.timing)
         {
-            return .wait(why)
+            return .wait(.window(why))
         }
         // The binary to roll back to: what the link names, unless an earlier sequence left it on the target (found by
         // the simulator, seed 37195544: a rollback "to" the bad target, the member left down).
@@ -267,7 +265,7 @@ public enum Decide {
         if r.state == .active || r.state == .paused {
             guard canRollBack else {
                 guard let cv = o.clusterVersion else {
-                    return .wait("\(why); the cluster version is unknown: not deciding until /version answers")
+                    return .wait(.clusterVersionUnknown(why: why))
                 }
                 return halt(
                     "\(why); the cluster version already moved to \(cv), so a binary rollback is impossible: read its log "
@@ -294,7 +292,7 @@ public enum Decide {
             // Not held for long: the peer it waits on may need the lock to finish its own sequence (found by the
             // simulator, seed 19662878: a rollback waited on a verifying peer for ever, the lock in hand).
             if o.now - lock.heldSince > o.timing.lockWaitSeconds { return .release }
-            return .wait("rollback of \(o.localName) waits: \(peers)")
+            return .wait(.rollbackWaitsForPeers(member: o.localName, peers: peers))
         }
         return .beginStop(entry)
     }

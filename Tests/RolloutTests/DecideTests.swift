@@ -25,7 +25,7 @@ import Testing
             Issue.record("stopped on an observation older than its write")
             return
         }
-        #expect(why.contains("after the record write"))
+        #expect(why.description.contains("after the record write"))
         // The record write did not complete (failed over, crashed): written again, never a stop.
         #expect(
             Decide.next(observation(lock: heldLock, backup: backup, journal: begun(written: nil)))
@@ -39,7 +39,7 @@ import Testing
             Issue.record("stopped while a peer is down")
             return
         }
-        #expect(g.hasPrefix("gate 2 "))
+        #expect(g.description.hasPrefix("gate 2 "))
     }
 
     @Test func leaderGoesLastThenHandsOverLeadershipToAVoter() {
@@ -48,7 +48,7 @@ import Testing
             Issue.record("\(a)")
             return
         }
-        #expect(why.contains("leader goes last"))
+        #expect(why.description.contains("leader goes last"))
         var learner = member("s3", id: 3, version: v351, raft: 99)
         learner.isLearner = true
         let upgraded = [
@@ -100,7 +100,7 @@ import Testing
             Issue.record("expected wait, got \(a)")
             return
         }
-        #expect(why.hasPrefix("gate \(gate) "), "\(why)")
+        #expect(why.description.hasPrefix("gate \(gate) "), "\(why)")
     }
 
     /// A member answering with a release the rollout does not name never resolves by waiting (gate 5 held the
@@ -156,13 +156,14 @@ import Testing
     }
 
     @Test func preflightBlocksBeforeTheLock() {
-        #expect(Decide.next(observation(preflight: ["binary missing"])) == .wait("preflight: binary missing"))
+        #expect(
+            Decide.next(observation(preflight: ["binary missing"])) == .wait(.preflight(problems: ["binary missing"])))
     }
 
     @Test func pausedAndTerminalRollouts() {
         var p = rollout
         p.state = .paused
-        #expect(Decide.next(observation(rollout: p)) == .wait("rollout paused"))
+        #expect(Decide.next(observation(rollout: p)) == .wait(.rolloutPaused))
         #expect(Decide.next(observation(rollout: p, lock: heldLock)) == .release)
         var h = rollout
         h.state = .halted
@@ -245,7 +246,7 @@ import Testing
                 Issue.record("\(state): \(Decide.next(o))")
                 return
             }
-            #expect(why.hasPrefix("gate 2 "), "\(why)")
+            #expect(why.description.hasPrefix("gate 2 "), "\(why)")
         }
         // Unknown and not answering: taken as down for what is harmless (start it), never for a stop.
         var gone = observation(lock: heldLock, journal: begun(issued: 995), processUp: false)
@@ -296,7 +297,7 @@ import Testing
             Issue.record("left on a 7 s old answer: \(Decide.recover(j, stale, why: "lost"))")
             return
         }
-        #expect(why.contains("observing s2 again"))
+        #expect(why.description.contains("observing s2 again"))
         guard case .halt(_, _, keepJournal: true) = Decide.halt("failed", stale) else {
             Issue.record("a halt dropped the journal on a stale answer")
             return
@@ -372,7 +373,7 @@ import Testing
             rolloutID: "r1", step: .switched, target: v351, stoppedAt: 900, previousBinary: "/old", from: v3423)
         var o = observation(lock: heldLock, journal: j, processUp: false, age: 28)
         o.localProcess = .running  // late: it ran when asked
-        guard case let .wait(why) = Decide.failed(j, o, why: "not started"), why.contains("28 s old") else {
+        guard case let .wait(why) = Decide.failed(j, o, why: "not started"), why.description.contains("28 s old") else {
             Issue.record("stale: \(Decide.failed(j, o, why: "not started"))")
             return
         }
@@ -533,7 +534,7 @@ import Testing
         let back = [member("s1", id: 1, leader: true), member("s2", id: 2), member("s3", id: 3)]
         var settled = observation(members: back, lock: heldLock, journal: done, verifiedFor: 31, now: 905)
         // Settle is proven on the process start time read on this tick: without it nothing is final.
-        #expect(Decide.next(settled) == .wait("verifying: s2's process start time not read"))
+        #expect(Decide.next(settled) == .wait(.verifying(problem: "s2's process start time not read")))
         settled.localStartTime = 901
         #expect(Decide.next(settled) == .halt(reason: "boom", recordPhase: .rolledBack, keepJournal: false))
     }
@@ -553,7 +554,7 @@ import Testing
             Issue.record("rolled back on an unknown cluster version")
             return
         }
-        #expect(why.contains("cluster version is unknown"))
+        #expect(why.description.contains("cluster version is unknown"))
         var never = JournalEntry(
             rolloutID: "r1", step: .switched, target: v351, stoppedAt: 900, previousBinary: "/old", from: v3423)
         never.startFailures = Decide.maxStartFailures
@@ -592,7 +593,7 @@ import Testing
             Issue.record("completed on a lease about to expire")
             return
         }
-        #expect(why.hasPrefix("before completing: "))
+        #expect(why.description.hasPrefix("before completing: "))
         // Waiting for the cluster version, the lock is not kept.
         #expect(Decide.next(observation(members: all, records: done, lock: heldLock)) == .release)
     }
@@ -604,7 +605,7 @@ import Testing
             Issue.record("expected a wait, got \(a)")
             return
         }
-        #expect(why.hasPrefix("gate 2 "))
+        #expect(why.description.hasPrefix("gate 2 "))
         guard case .wait = Decide.next(observation(lock: heldLock, backup: backup, journal: begun(), age: 5)) else {
             Issue.record("stale")
             return
@@ -691,7 +692,7 @@ import Testing
             Issue.record("expected a wait, got \(a)")
             return
         }
-        #expect(why.contains("s3"))
+        #expect(why.description.contains("s3"))
     }
 
     /// Issue 18: the lock holder's member removed from the cluster (a node replaced): it is never stopped, started or
@@ -974,7 +975,7 @@ import Testing
             Issue.record("must wait")
             return
         }
-        #expect(why.contains("still pending"))
+        #expect(why.description.contains("still pending"))
         o.stopPending = false  // the ticket says it is over: no blind wait, the stop is journalled as landed
         #expect(Decide.next(o) == .markStopped)
         o.stopPending = nil  // no ticket: the blanket wait
@@ -1033,7 +1034,7 @@ import Testing
         #expect(Decide.next(observation(members: sick, records: records, lock: heldLock, backup: backup)) == .release)
         #expect(
             Decide.next(observation(members: sick, records: records))
-                == .wait("s3 on 3.5.1 but not verified: it goes first"))
+                == .wait(.unverifiedGoFirst(members: ["s3"], target: EtcdVersion("3.5.1")!)))
         #expect(Decide.next(observation(members: sick, records: ["s3": record(.rolledBack)])) == .acquireLock)
     }
 

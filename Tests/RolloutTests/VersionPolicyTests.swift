@@ -215,7 +215,7 @@ import Testing
             return
         }
         done.auth = AuthView(fingerprint: nil)
-        guard case let .wait(why) = Decide.next(done), why.contains("not read") else {
+        guard case let .wait(why) = Decide.next(done), why.description.contains("not read") else {
             Issue.record("unread: \(Decide.next(done))")
             return
         }

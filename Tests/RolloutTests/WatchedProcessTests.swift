@@ -22,14 +22,20 @@ import Testing
         #expect(Decide.next(gating(s3StartTime: 500)) == .beginStop(begun(written: nil)))
         #expect(
             Decide.next(gating(s3StartTime: 640))
-                == .wait("gate 2 (all members healthy): not healthy: s3 (restarted since its verification)"))
+                == .wait(
+                    .gate(
+                        number: 2, name: "all members healthy",
+                        detail: "not healthy: s3 (restarted since its verification)")))
         // Before the record write the peers' processes are not read: the stop's gate decides.
         #expect(Decide.next(gating(s3StartTime: nil)) == .beginStop(begun(written: nil)))
         var atTheStop = gating(s3StartTime: nil)
         atTheStop.journal = begun(written: 990)
         #expect(
             Decide.next(atTheStop)
-                == .wait("gate 2 (all members healthy): not healthy: s3 (its verified process not observed)"))
+                == .wait(
+                    .gate(
+                        number: 2, name: "all members healthy",
+                        detail: "not healthy: s3 (its verified process not observed)")))
         atTheStop.startTimes["s3"] = 500
         guard case .stopMember = Decide.next(atTheStop) else {
             Issue.record("expected the stop: \(Decide.next(atTheStop))")
@@ -58,7 +64,7 @@ import Testing
         o.startTimes = ["s1": 500, "s2": 500, "s3": 500]
         #expect(Decide.next(o) == .markCompleted)
         o.observedAt = o.now - 20
-        #expect(Decide.next(o) == .wait("before completing: observation is 20 s old; observing again"))
+        #expect(Decide.next(o) == .wait(.completionObservationOld(seconds: 20)))
     }
 
     /// Simulator seed 19662878: s2's verified target restarted in a halted rollout; its rollback waits on s3's
@@ -76,7 +82,7 @@ import Testing
             Issue.record("expected a wait: \(Decide.next(o))")
             return
         }
-        #expect(why.contains("rollback of s2 waits") && why.contains("s3 is verifying"))
+        #expect(why.description.contains("rollback of s2 waits") && why.description.contains("s3 is verifying"))
         o.now = heldLock.heldSince + o.timing.lockWaitSeconds + 1
         o.observedAt = o.now - 0.1
         #expect(Decide.next(o) == .release)

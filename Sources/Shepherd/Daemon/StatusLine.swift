@@ -28,7 +28,8 @@ enum StatusLine {
         let head = "rollout \(r.from)→\(r.to) [\(done)/\(o.members.count) done]\(r.state == .paused ? " PAUSED" : "")"
         switch action {
         case let .wait(why), let .waitForClusterVersion(why):
-            return why.hasPrefix("waiting") ? "\(head): \(me) \(why)" : "\(head): \(me) waiting: \(why)"
+            let text = why.description
+            return text.hasPrefix("waiting") ? "\(head): \(me) \(text)" : "\(head): \(me) waiting: \(text)"
         case let .idle(why): return "\(head): \(me) \(why)"
         case .acquireLock: return "\(head): \(me) waiting for the lock"
         case .takeBackup: return "\(head): \(me) taking the snapshot"

@@ -200,13 +200,13 @@ public actor Supervisor {
             return action
         } catch {
             metrics?.tickFailed()
-            let text = "tick failed: \(error)"
-            if text != lastWait {
-                events.logger.warning("\(text)")
-                lastWait = text
+            let reason = WaitReason.tickFailed(error: "\(error)")
+            if reason.description != lastWait {
+                events.logger.warning("\(reason)")
+                lastWait = reason.description
             }
             setStatus("\(config.member.name): error: \(error)")
-            return .wait(text)
+            return .wait(reason)
         }
     }
 
@@ -482,7 +482,7 @@ public actor Supervisor {
         }
         // A wait for a maintenance window is one event when it begins (its text counts down: not logged each tick).
         var windowWait: String? = nil
-        if case let .wait(why) = action, let closed = Gates.maintenance(o), why == closed { windowWait = why }
+        if case let .wait(.maintenanceWindow(closed)) = action { windowWait = closed }
         if (windowWait != nil) != waitingForWindow, let r = o.rollout {
             waitingForWindow = windowWait != nil
             if let why = windowWait {
@@ -492,9 +492,9 @@ public actor Supervisor {
             }
             lastWait = windowWait ?? ""
         }
-        if case let .wait(why) = action, why != lastWait, windowWait == nil {
+        if case let .wait(why) = action, why.description != lastWait, windowWait == nil {
             events.logger.info("\(config.member.name) waits: \(why)")
-            lastWait = why
+            lastWait = why.description
         }
     }
 
