@@ -1,6 +1,10 @@
 // swift-tools-version: 6.2
 import PackageDescription
 
+/// The decision core, the shell and the simulator are optimized in debug builds too: the simulator's 5,000 seeds run
+/// the production code 4.5× faster (55 s instead of 245 s on 2 cores) for ~30 s more of a clean build.
+let optimized: [SwiftSetting] = [.unsafeFlags(["-O"])]
+
 let package = Package(
     name: "etcd-shepherd",
     platforms: [.macOS(.v15)],
@@ -50,7 +54,7 @@ let package = Package(
                 .product(name: "Subprocess", package: "swift-subprocess")
             ]),
         // The pure decision core: standard library only.
-        .target(name: "Rollout"),
+        .target(name: "Rollout", swiftSettings: optimized),
         // sd_notify, journald, watchdog.
         .target(
             name: "Systemd",
@@ -71,7 +75,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
-            ]),
+            ], swiftSettings: optimized),
         .executableTarget(
             name: "etcd-shepherd",
             dependencies: [
@@ -94,7 +98,7 @@ let package = Package(
             name: "SimulationTests",
             dependencies: [
                 "Shepherd", "Rollout", .product(name: "Logging", package: "swift-log"),
-            ]),
+            ], swiftSettings: optimized),
         .testTarget(name: "ShepherdTests", dependencies: ["Shepherd", "Rollout", "EtcdClient", "TestSupport", "Exec"]),
     ],
     swiftLanguageModes: [.v6]
