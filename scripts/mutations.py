@@ -22,7 +22,7 @@ MUTATIONS = {
     # The gates of DESIGN.md, on the first stop.
     'gate1-rollout-active': dict(real='RolloutEndToEndTests/planPauseResume', edits=[
         (G, 'r == nil ? "no rollout" : (r!.state == .active ? nil : "rollout is', 'r == nil ? "no rollout" : (true ? nil : "rollout is'),
-        (D, '        case .paused:\n            return o.lock != nil ? .release : .wait("rollout paused")\n', '        case .paused:\n            break\n'),
+        (D, '        case .paused:\n            return o.lock != nil ? .release : .wait(.rolloutPaused)\n', '        case .paused:\n            break\n'),
     ]),
     'gate2-all-healthy': dict(real=CRASH + '/aTargetThatDiesAfterItsVerification', edits=[
         (G, 'gate(2, "all members healthy", sick.isEmpty ? nil', 'gate(2, "all members healthy", true ? nil')]),
@@ -45,15 +45,15 @@ MUTATIONS = {
     'window-shell-recheck': dict(real=None, edits=[(FX, 'guard now <= issueBy, lease >= minLease else {', 'guard true else {')]),
     # Safety round two: one gate decision before every stop.
     'regate-retried-stop': dict(real='WrongProcessStateTests', edits=[
-        (S, '                if o.stopPending == true { return .wait("the stop of \\(o.localName) is still pending") }',
-            '                if o.stopPending == true { return .wait("the stop of \\(o.localName) is still pending") }\n'
+        (S, '                if o.stopPending == true { return .wait(.stopPending(member: o.localName)) }',
+            '                if o.stopPending == true { return .wait(.stopPending(member: o.localName)) }\n'
             '                if o.localProcess != .running { return .stopMember(issueBy: o.now + 3, minLease: 0) }')]),
     'gate-after-last-write': dict(real='FaultProxyTests', edits=[
-        (S, '                if o.observedAt <= written { return .wait("observing again after the record write, before the stop") }\n', ''),
-        (S, '            if o.observedAt <= written { return .wait("observing again after the record write, before the stop") }\n', ''),
+        (S, '                if o.observedAt <= written { return .wait(.observingAfterRecordWrite) }\n', ''),
+        (S, '            if o.observedAt <= written { return .wait(.observingAfterRecordWrite) }\n', ''),
     ]),
     'rollback-regates-peers': dict(real=None, edits=[
-        (S, '            if let peers = Gates.peersForRollback(o) { return .wait("rollback of \\(o.localName) waits: \\(peers)") }\n            guard let written', '            guard let written'),
+        (S, '            if let peers = Gates.peersForRollback(o) {\n                // Not held for long', '            if false, let peers = Gates.peersForRollback(o) {\n                // Not held for long'),
     ]),
     'lock-wait-bounded': dict(real=None, edits=[(D, '            if o.now - lock.heldSince > o.timing.lockWaitSeconds {\n', '            if false {\n')]),
     'rollback-lets-lock-go': dict(real=None, edits=[
@@ -67,7 +67,7 @@ MUTATIONS = {
     'odd-release-halts': dict(real='RolloutRecordEditTests/aRolloutRecordEditedMidSequenceEndsItSafely', edits=[
         (D, 'if !odd.isEmpty, myRecord?.phase.isDestructive != true {', 'if false {')]),
     'owner-clears': dict(real='RolloutRecordEditTests', edits=[
-        (S, '        return .leaveSequence(reason: why)\n    }\n\n    /// Where the binary link', '        return .wait(why)\n    }\n\n    /// Where the binary link')]),
+        (S, '        return .leaveSequence(reason: why)\n    }\n\n    /// Where the binary link', '        return .wait(.window(why))\n    }\n\n    /// Where the binary link')]),
     # Settle watched, a verified member watched, no binary rollback after the flip.
     'settle-watched': dict(real=CRASH + '/aTargetThatDiesWhileItSettles', edits=[
         (S, 'if failure == nil && o.verifiedFor >= o.timing.settleSeconds {', 'if failure == nil {')]),
@@ -84,8 +84,8 @@ MUTATIONS = {
         (SUP, 'return r.state == .active\n                    || Decide.binaryRollbackAllowed(from: r.from, to: r.to, clusterVersion: view.clusterVersion) == true',
               'return r.state == .active')]),
     'completion-on-a-fresh-observation': dict(real=None, edits=[
-        (D, '            if o.observationAge > o.timing.maxObservationAgeSeconds {\n                return .wait("before completing',
-            '            if false {\n                return .wait("before completing')]),
+        (D, '            if o.observationAge > o.timing.maxObservationAgeSeconds {\n                return .wait(.completionObservationOld',
+            '            if false {\n                return .wait(.completionObservationOld')]),
     'settle-needs-start-time': dict(real=None, edits=[
         (S, '?? (o.localStartTime == nil ? "\\(o.localName)\'s process start time not read" : nil)', '?? nil')]),
     'no-binary-rollback-after-flip': dict(real=CRASH + '/aTargetThatDiesAfterTheFlip', edits=[
@@ -95,7 +95,7 @@ MUTATIONS = {
             'let canRollBack = true'),
     ]),
     'halt-keeps-member-up': dict(real=None, edits=[
-        (D, '.halt(reason: reason, recordPhase: phase, keepJournal: o.journal != nil && o.local?.reachable != true)',
+        (D, '.halt(reason: reason, recordPhase: phase, keepJournal: o.journal != nil && !answersNow(o))',
             '.halt(reason: reason, recordPhase: phase, keepJournal: false)')]),
     # A target that does not stay up, after its sequence was lost or once the rollout ended.
     'crash-loop-halts': dict(real=None, edits=[(D, '        if let why = crashLooping(r, o) { return halt(why, o) }\n', '')]),
@@ -103,7 +103,7 @@ MUTATIONS = {
         (S, 'if rollbackPossible(j, r, o) { return .acquireLock }', 'return .acquireLock')]),
     # Recovery after a daemon crash.
     'stop-pending-ticket': dict(real='DaemonRestartTests/killedInItsStop', edits=[
-        (S, '            case true?:\n                return .wait(\n                    "a stop of', '            case true? where false:\n                return .wait(\n                    "a stop of')]),
+        (S, '            case true?:\n                return .wait(.stopStillPending', '            case true? where false:\n                return .wait(.stopStillPending')]),
     'recovery-starts-once': dict(real=None, edits=[
         (S, 'if let started = j.recoveryStartedAt, o.now - started < o.timing.startGraceSeconds {', 'if false {')]),
     'recovery-restores-previous-binary': dict(real=None, edits=[
@@ -117,6 +117,18 @@ MUTATIONS = {
             '        _ = seen == want\n        return nil'),
         (D, 'if r.watchesAuth, let seen = o.auth?.fingerprint, seen != r.authFingerprint {', 'if false, let seen = o.auth?.fingerprint, seen != r.authFingerprint {'),
     ]),
+    # Never built on a running member: no binary switched under it (after a stop that stopped nothing, a restart by
+    # systemd, a target too busy to answer), in the shell right before the link and after the stop.
+    'no-switch-under-running-member': dict(real='WrongProcessStateTests/aStopThatStopsNothingIsIssuedAgainNotBuiltOn', edits=[
+        (FX, '        if await ports.cluster.responds(localURL) {\n            throw ControllerError(\n                detail: "\\(me) answers /health',
+             '        if false {\n            throw ControllerError(\n                detail: "\\(me) answers /health'),
+        (FX, 'if await ports.controller.process() == .running {', 'if false {'),
+        (FX, '        if await ports.cluster.responds(localURL) {\n            throw ControllerError(\n                detail:\n                    "the stop command returned',
+             '        if false {\n            throw ControllerError(\n                detail:\n                    "the stop command returned'),
+    ]),
+    # The head of the log asked after every member answered (a member is judged against an index no older than its own).
+    'leader-index-asked-last': dict(real=None, edits=[
+        ('Sources/Shepherd/Store/ClusterObserver.swift', 'if let l = details.firstIndex(where: \\.isLeader) { await askHeadAgain(&details[l]) }', '')]),
     # One daemon per member (the shell, before anything runs: outside the simulated process).
     'instance-lock': dict(real='RunRefusalTests/aSecondDaemonOnTheSameStateDirIsRefused', sim=False, edits=[
         (CMD, 'do { instance = try InstanceLock(stateDir: config.stateDir) } catch {\n            throw Failure(code: Exit.usage, message: "\\(error)")\n        }',
