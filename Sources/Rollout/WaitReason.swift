@@ -87,7 +87,8 @@ public enum WaitReason: Sendable, Equatable, CustomStringConvertible, CustomDebu
         case let .clusterVersionUnknown(why):
             return "\(why); the cluster version is unknown: not deciding until /version answers"
         case let .rollbackToUnknownClusterVersion(why, from):
-            return "\(why); the cluster version is unknown (/version failed): not rolling back to \(from) until it is known"
+            return
+                "\(why); the cluster version is unknown (/version failed): not rolling back to \(from) until it is known"
         case let .observationOld(why, s): return "\(why); observation is \(s) s old: observing again before deciding"
         case let .recoveryStarted(m, ago): return "\(m) was started \(ago) s ago; waiting for it to answer"
         case let .recoveryRunning(m, ago, grace):

@@ -146,7 +146,7 @@ struct SimClient: EtcdAPI, @unchecked Sendable {
     func answer<T>(_ call: String, _ url: String, timeout: Duration, _ body: (Int) throws -> T) async throws -> T {
         _ = try await enter(call, quorum: false)
         guard let i = f.index(url: url), f.members[i].up else {
-            throw SimError.unavailable("\(call) on \(url): connection refused")
+            throw SimError.refused("\(call) on \(url): connection refused")
         }
         let limit = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
         if !f.quorum {

@@ -78,13 +78,15 @@ struct SimLease {
 
 enum SimError: Error, CustomStringConvertible {
     case unavailable(String)
+    /// Nothing listens at the member's URL (its process is down): what a refused connection says.
+    case refused(String)
     case ambiguous(String)
     case crashed
     case diskFull(String)
     case startFailed(String)
     var description: String {
         switch self {
-        case let .unavailable(c): "sim: \(c) failed (no answer)"
+        case let .unavailable(c), let .refused(c): "sim: \(c) failed (no answer)"
         case let .ambiguous(c): "sim: \(c) applied but answered with an error"
         case .crashed: "sim: this daemon incarnation crashed"
         case let .diskFull(p): "sim: \(p): no space left on device"

@@ -53,7 +53,14 @@ struct SimObserver: ClusterObserving {
         (try? await client.health(of: url, timeout: .milliseconds(250)))?.healthy == true
     }
     func responds(_ url: String) async -> Bool {
-        (try? await client.health(of: url, timeout: .milliseconds(250))) != nil
+        do {
+            _ = try await client.health(of: url, timeout: .seconds(2))
+            return true
+        } catch SimError.refused {
+            return false
+        } catch {
+            return true
+        }
     }
 }
 

@@ -39,6 +39,13 @@ public struct LiveCluster: ClusterObserving {
     }
 
     public func responds(_ url: String) async -> Bool {
-        (try? await cluster.health(of: url, timeout: .milliseconds(250))) != nil
+        do {
+            _ = try await cluster.health(of: url, timeout: .seconds(2))
+            return true
+        } catch EtcdError.unreachable {
+            return false
+        } catch {
+            return true
+        }
     }
 }

@@ -49,8 +49,9 @@ public protocol ClusterObserving: Sendable {
     func authFingerprint() async throws -> String
     /// Whether the member at `url` answers `/health` healthy now: one question with a short deadline; never throws.
     func answers(_ url: String) async -> Bool
-    /// Whether a process serves `url` at all: `/health` answered within a short deadline, healthy or not (a member
-    /// restarted without quorum answers unhealthy, and it runs all the same). Never throws.
+    /// Whether a process may serve `url`: anything but a refused connection within 2 s — an unhealthy answer (a member
+    /// restarted without quorum), a late one (etcd 3.4 without a leader answers after 1 s), a failed call — says yes.
+    /// Never throws.
     func responds(_ url: String) async -> Bool
 }
 
