@@ -110,6 +110,16 @@ import Testing
                         }
                     }
                     #expect(files, "a textfile does not show the completed rollout")
+                    // The live scrape itself, every family populated by the rollout, passes promtool's lint.
+                    let scrape = try await Command.run([
+                        "curl", "-sf", "--max-time", "5", "http://\(listen[0])/metrics",
+                    ])
+                    try #require(scrape.succeeded, "\(scrape.summary)")
+                    let lint = try await Command.run(
+                        [try Repo.prometheus("promtool"), "check", "metrics"], input: scrape.stdout)
+                    #expect(
+                        lint.succeeded && lint.stdout.isEmpty && lint.stderr.isEmpty,
+                        "promtool check metrics on a live scrape: \(lint.summary)")
                     #expect(await fleet.stopAll() == [], "a daemon ignored SIGTERM")
                 }
             } catch {
