@@ -3,7 +3,7 @@
 public enum RequestRules {
     public enum Verdict: Sendable, Equatable {
         case accept(from: EtcdVersion)
-        case refuse(String)
+        case refuse(Refusal)
     }
 
     public static func evaluate(
@@ -12,23 +12,22 @@ public enum RequestRules {
         allowSmallCluster: Bool = true
     ) -> Verdict {
         if let r = rollout, !r.state.isTerminal {
-            return .refuse(
-                "rollout \(r.id) (\(r.from) → \(r.to)) is \(r.state.rawValue); abort it first (etcd-shepherd abort)")
+            return .refuse(.rolloutInProgress(id: r.id, from: r.from, to: r.to, state: r.state))
         }
         let voters = members.filter { !$0.isLearner }.count
-        if voters < 3 && !allowSmallCluster { return .refuse(Gates.smallCluster(voters)) }
+        if voters < 3 && !allowSmallCluster { return .refuse(.smallCluster(voters: voters)) }
         let sick = members.filter { !$0.healthy }
         if !sick.isEmpty {
-            return .refuse(
-                "not every member is healthy: "
-                    + sick.map { "\($0.name) (\($0.reachable ? "no leader" : "unreachable"))" }.joined(separator: ", "))
+            return .refuse(.unhealthy(sick.map { Refusal.Sick(name: $0.name, reachable: $0.reachable) }))
         }
         let running = RunningVersion.of(members)
-        guard let from = running.version else { return .refuse(running.problem ?? "no single version") }
+        guard let from = running.version else {
+            return .refuse(.noSingleVersion(running.problem ?? "no single version"))
+        }
         if case let .refused(why) = policy.evaluate(
             from: from, to: to, clusterVersion: clusterVersion, allowKnownBad: allowKnownBad, auth: auth)
         {
-            return .refuse(why)
+            return .refuse(.versionPolicy(why))
         }
         return .accept(from: from)
     }

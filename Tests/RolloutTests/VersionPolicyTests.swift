@@ -83,23 +83,24 @@ import Testing
         if case let .refuse(why) = RequestRules.evaluate(
             to: v351, allowKnownBad: false, rollout: nil, members: healthy, clusterVersion: "3.4")
         {
-            #expect(why.contains("known-bad"))
+            #expect(why.description.contains("known-bad"), "\(why)")
         } else {
             Issue.record("a known-bad target without allowKnownBad was accepted")
         }
         #expect(
             RequestRules.evaluate(
                 to: v351, allowKnownBad: true, rollout: rollout, members: healthy, clusterVersion: "3.4")
-                == .refuse("rollout r1 (3.4.23 → 3.5.1) is active; abort it first (etcd-shepherd abort)"))
+                == .refuse(
+                    .rolloutInProgress(id: "r1", from: v3423, to: v351, state: .active)))
         let sick = [member("s1", id: 1, leader: true), member("s2", id: 2, healthy: false)]
         #expect(
             RequestRules.evaluate(to: v351, allowKnownBad: true, rollout: nil, members: sick, clusterVersion: "3.4")
-                == .refuse("not every member is healthy: s2 (no leader)"))
+                == .refuse(.unhealthy([Refusal.Sick(name: "s2", reachable: true)])))
         let mixed = [member("s1", id: 1, leader: true), member("s2", id: 2, version: v351)]
         if case let .refuse(why) = RequestRules.evaluate(
             to: v351, allowKnownBad: true, rollout: nil, members: mixed, clusterVersion: "3.4")
         {
-            #expect(why.contains("mixed versions"))
+            #expect(why.description.contains("mixed versions"), "\(why)")
         } else {
             Issue.record("a mixed cluster was accepted")
         }

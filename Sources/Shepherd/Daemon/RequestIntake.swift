@@ -115,7 +115,7 @@ public struct RequestIntake: Sendable {
             policy: config.policy, allowSmallCluster: config.cluster.allowSmallCluster)
         {
         case let .accept(version): from = version
-        case let .refuse(why): throw Refused(reason: why)
+        case let .refuse(why): throw Refused(reason: "\(why)")
         }
         // The first hop was judged above, against the cluster as it is; a second must be allowed on its own.
         let hops = VersionPolicy.hops(from: from, to: final, via: via, clusterVersion: view.clusterVersion)
