@@ -45,7 +45,7 @@ public struct EtcdMaintenance: Maintenance {
             BackupCatalog.Entry(
                 file: path, rolloutID: rolloutID, leaderID: leaderID, leaderURL: leaderURL,
                 revision: status.header?.revision,
-                size: info.size, sha256: info.sha256, takenAt: Date().timeIntervalSince1970,
+                size: info.size, sha256: info.sha256, takenAt: clock.wallNow(),
                 etcdVersion: status.version,
                 members: members.compactMap { m in
                     m.peerURLs.first.map { BackupCatalog.Entry.Peer(name: m.name, peerURL: $0) }
