@@ -280,19 +280,17 @@ extension Supervisor {
 
     /// Points the binary link, never under a running member: its next restart (by anyone: systemd restarting a
     /// crash-looping target is one) would run a release it was not verified on, or one the daemon does not know it
-    /// runs. A member that answers `/health` now — healthy or not: restarted without quorum it answers unhealthy — or
-    /// whose process the controller reports running (one too busy to answer within the deadline) was not stopped or
-    /// was started again; the core sees it on the next observation and decides its stop anew, through the gate (a
-    /// stop also ends systemd's restart loop).
+    /// runs. A member that responds (`ClusterObserving.responds`: anything but a refused connection — an unhealthy
+    /// answer from one restarted without quorum, a late one) was not stopped or was started again; the core sees it on
+    /// the next observation and decides its stop anew, through the gate (a stop also ends systemd's restart loop). The
+    /// status command is not asked: one that always says "running" would leave the member down for good.
     func pointLinkOfStoppedMember(to path: String) async throws {
         let me = config.member.name
         if await ports.cluster.responds(localURL) {
             throw ControllerError(
-                detail: "\(me) answers /health: it is not stopped, so its binary link is not switched to \(path)")
-        }
-        if await ports.controller.process() == .running {
-            throw ControllerError(
-                detail: "\(me)'s process runs (its status command says so): its binary link is not switched to \(path)")
+                detail:
+                    "\(me) responds on its client URL: it is not stopped, so its binary link is not switched to \(path)"
+            )
         }
         try ports.link.point(to: path)
     }
