@@ -27,6 +27,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
         // The daemon's own metrics (Prometheus text format).
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        // etcd's --config-file, read as etcd reads it (YAML 1.1 booleans, nested TLS sections).
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // libsystemd through pkg-config: sd-daemon, sd-journal, sd-bus.
@@ -75,6 +77,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Yams", package: "Yams"),
             ], swiftSettings: optimized),
         .executableTarget(
             name: "etcd-shepherd",

@@ -1,6 +1,7 @@
 import Exec
 import Foundation
 import Rollout
+import Yams
 
 /// Finds the member's real configuration wherever it lives: the running etcd process (its command line, its
 /// environment — which holds an EnvironmentFile= or Environment= of its unit — and the YAML of its `--config-file`),
@@ -70,18 +71,39 @@ public enum MemberConfiguration {
     /// Top-level `key: value` lines of etcd's YAML config file (nested blocks such as TLS sections are skipped).
     static func yaml(path: String) -> [MemberSettings.Setting] {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [] }
-        return text.split(separator: "\n").compactMap { raw in
-            guard let first = raw.first, first != " ", first != "\t", first != "#", first != "-",
-                let colon = raw.firstIndex(of: ":")
-            else { return nil }
-            let key = raw[..<colon].trimmingCharacters(in: .whitespaces)
-            var value = raw[raw.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-            if let hash = value.range(of: " #") {
-                value = String(value[..<hash.lowerBound]).trimmingCharacters(in: .whitespaces)
+        return yaml(text, origin: path)
+    }
+
+    /// etcd's config file as etcd reads it (Go's YAML: 1.1 booleans such as `True` or `yes`), top-level keys by their
+    /// flag names; the two TLS sections by the flags they stand for (`client-transport-security.cert-file` is
+    /// `--cert-file`, `peer-transport-security.cert-file` is `--peer-cert-file`). Not YAML, or not a mapping: none.
+    static func yaml(_ text: String, origin: String) -> [MemberSettings.Setting] {
+        guard let root = (try? Yams.compose(yaml: text))?.flatMap(\.mapping) else { return [] }
+        var out: [MemberSettings.Setting] = []
+        func add(_ name: String, _ node: Node) {
+            guard let value = flagValue(node) else { return }
+            out.append(MemberSettings.Setting(name: name, value: value, source: .configFile, origin: origin))
+        }
+        for (k, v) in root {
+            guard let key = k.string else { continue }
+            if let section = v.mapping, let prefix = tlsSections[key] {
+                for (nk, nv) in section { if let n = nk.string { add(prefix + n, nv) } }
+            } else {
+                add(key, v)
             }
-            value = value.trimmingCharacters(in: CharacterSet(charactersIn: "'\""))
-            guard !value.isEmpty else { return nil }
-            return MemberSettings.Setting(name: key, value: value, source: .configFile, origin: path)
+        }
+        return out
+    }
+
+    static let tlsSections = ["client-transport-security": "", "peer-transport-security": "peer-"]
+
+    /// A scalar as the flag would be written: a YAML boolean as `true`/`false`; null, empty and collections: none.
+    static func flagValue(_ node: Node) -> String? {
+        guard let scalar = node.scalar else { return nil }
+        switch Tag.Name(rawValue: node.tag.rawValue) {
+        case .null: return nil
+        case .bool: return node.bool.map { $0 ? "true" : "false" }
+        default: return scalar.string.isEmpty ? nil : scalar.string
         }
     }
 
