@@ -120,11 +120,13 @@ MUTATIONS = {
     # Never built on a running member: no binary switched under it (after a stop that stopped nothing, a restart by
     # systemd, a target too busy to answer), in the shell right before the link and after the stop.
     'no-switch-under-running-member': dict(real='WrongProcessStateTests/aStopThatStopsNothingIsIssuedAgainNotBuiltOn', edits=[
-        (FX, '        if await ports.cluster.responds(localURL) {\n            throw ControllerError(\n                detail: "\\(me) responds',
-             '        if false {\n            throw ControllerError(\n                detail: "\\(me) responds'),
+        (FX, '        if await ports.cluster.responds(localURL) {\n            throw ControllerError(\n                detail:\n                    "\\(me) responds',
+             '        if false {\n            throw ControllerError(\n                detail:\n                    "\\(me) responds'),
         (FX, '        if await ports.cluster.responds(localURL) {\n            throw ControllerError(\n                detail:\n                    "the stop command returned',
              '        if false {\n            throw ControllerError(\n                detail:\n                    "the stop command returned'),
     ]),
+    'restore-link-on-what-runs': dict(real=None, edits=[
+        (FX, '            guard let runs, o.binaryPath(runs) == path else {', '            guard true else {')]),
     # The head of the log asked after every member answered (a member is judged against an index no older than its own).
     'leader-index-asked-last': dict(real=None, edits=[
         ('Sources/Shepherd/Store/ClusterObserver.swift', 'if let l = details.firstIndex(where: \\.isLeader) { await askHeadAgain(&details[l]) }', '')]),

@@ -166,6 +166,9 @@ import Testing
         (UInt64(3083983280), 7, "crashInSettle"),  // the same, the member up but too slow to answer: process state
         (UInt64(3206276397), 3, "unkindNode"),  // the link pointed back under a target systemd had restarted
         (UInt64(3091838928), 5, "membership"),  // a lagging learner judged against a leader index 1.5 s older
+        (UInt64(3233525676), 3, "membership"),  // restoreLink on an observation older than a node's replacement
+        (UInt64(3317482914), 3, "membership"),  // the same (each failed with the status check the next commit removed)
+        (UInt64(3355684170), 3, "membership"),  // the same
     ])
     func pinnedSeed(seed: UInt64, n: Int, profile: String) async {
         let fleet = await Self.run(seed: seed, n: n, profile: profile)

@@ -52,6 +52,9 @@ struct SimObserver: ClusterObserving {
     func answers(_ url: String) async -> Bool {
         (try? await client.health(of: url, timeout: .milliseconds(250)))?.healthy == true
     }
+    func runningVersion(_ url: String) async -> EtcdVersion? {
+        (try? await client.version(of: url, timeout: .seconds(2))).flatMap { EtcdVersion($0.server) }
+    }
     func responds(_ url: String) async -> Bool {
         do {
             _ = try await client.health(of: url, timeout: .seconds(2))

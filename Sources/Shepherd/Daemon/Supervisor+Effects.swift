@@ -189,6 +189,15 @@ extension Supervisor {
                 rollout: next, phase: "active", clusterVersion: o.clusterVersion)
 
         case let .restoreLink(path):
+            // On what the member says it runs now, not on the observation (which may be seconds old: the node
+            // replaced meanwhile on another release, seed 3233525676): the link names what runs, or nothing changes.
+            let runs = await ports.cluster.runningVersion(localURL)
+            guard let runs, o.binaryPath(runs) == path else {
+                throw ControllerError(
+                    detail:
+                        "\(me) runs \(runs?.description ?? "nothing that answers /version") now, not \(path): its binary link is left as it is"
+                )
+            }
             events.logger.warning(
                 "\(me): the member runs another binary than the link named; binary link \(config.member.binaryLink) → \(path)"
             )

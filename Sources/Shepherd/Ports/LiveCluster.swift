@@ -1,5 +1,6 @@
 import EtcdClient
 import Foundation
+import Rollout
 
 /// Observes through a cluster client whose endpoints grow with the member list: every observation adopts the client
 /// URLs the member list names, and keeps them in `<stateDir>/endpoints.json`, so a daemon configured with only its own
@@ -36,6 +37,10 @@ public struct LiveCluster: ClusterObserving {
 
     public func answers(_ url: String) async -> Bool {
         (try? await cluster.health(of: url, timeout: .milliseconds(250)))?.healthy == true
+    }
+
+    public func runningVersion(_ url: String) async -> EtcdVersion? {
+        (try? await cluster.version(of: url, timeout: .seconds(2))).flatMap { EtcdVersion($0.server) }
     }
 
     public func responds(_ url: String) async -> Bool {

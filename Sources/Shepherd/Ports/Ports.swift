@@ -53,6 +53,8 @@ public protocol ClusterObserving: Sendable {
     /// restarted without quorum), a late one (etcd 3.4 without a leader answers after 1 s), a failed call — says yes.
     /// Never throws.
     func responds(_ url: String) async -> Bool
+    /// The release the member at `url` runs now (`/version`, a short deadline); nil when it does not say.
+    func runningVersion(_ url: String) async -> EtcdVersion?
 }
 
 /// The protocol's records in etcd (DESIGN.md). Contract: reads are linearizable; a fenced write succeeds only while
