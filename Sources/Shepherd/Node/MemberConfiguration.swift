@@ -68,7 +68,7 @@ public enum MemberConfiguration {
         return env
     }
 
-    /// Top-level `key: value` lines of etcd's YAML config file (nested blocks such as TLS sections are skipped).
+    /// The settings of etcd's YAML config file at `path` (none when it cannot be read).
     static func yaml(path: String) -> [MemberSettings.Setting] {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [] }
         return yaml(text, origin: path)
