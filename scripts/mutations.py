@@ -24,7 +24,7 @@ MUTATIONS = {
         (G, 'r == nil ? "no rollout" : (r!.state == .active ? nil : "rollout is', 'r == nil ? "no rollout" : (true ? nil : "rollout is'),
         (D, '        case .paused:\n            return o.lock != nil ? .release : .wait(.rolloutPaused)\n', '        case .paused:\n            break\n'),
     ]),
-    'gate2-all-healthy': dict(real=CRASH + '/aTargetThatDiesAfterItsVerification', edits=[
+    'gate2-all-healthy': dict(real='PeerDownTests', edits=[
         (G, 'gate(2, "all members healthy", sick.isEmpty ? nil', 'gate(2, "all members healthy", true ? nil')]),
     'gate3-quorum-margin': dict(real=None, edits=[(G, 'gate(3, "quorum margin", marginFailure)', 'gate(3, "quorum margin", nil)')]),
     'gate4-destructive-records': dict(real=None, edits=[
