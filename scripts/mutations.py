@@ -105,7 +105,8 @@ MUTATIONS = {
     'stop-pending-ticket': dict(real='DaemonRestartTests/killedInItsStop', edits=[
         (S, '            case true?:\n                return .wait(.stopStillPending', '            case true? where false:\n                return .wait(.stopStillPending')]),
     'recovery-starts-once': dict(real=None, edits=[
-        (S, 'if let started = j.recoveryStartedAt, o.now - started < o.timing.startGraceSeconds {', 'if false {')]),
+        (S, 'if let started = j.recoveryStartedAt, o.now - started < o.timing.startGraceSeconds {',
+            'if false, let started = j.recoveryStartedAt {')]),
     'recovery-restores-previous-binary': dict(real=None, edits=[
         (J, 'let base = recoveryRestoresPreviousBinary ? previousBinary : nil', 'let base: String? = nil')]),
     'deadline-stop-to-verified': dict(real='RolloutEndToEndTests/targetThatCannotStart', edits=[
