@@ -93,7 +93,14 @@ let package = Package(
             dependencies: [
                 "EtcdClient", "Exec",
             ], path: "Tests/TestSupport"),
-        .testTarget(name: "EtcdClientTests", dependencies: ["EtcdClient", "TestSupport", "Exec"]),
+        .testTarget(
+            name: "EtcdClientTests",
+            dependencies: [
+                "EtcdClient", "TestSupport", "Exec", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+            ]),
         .testTarget(name: "RolloutTests", dependencies: ["Rollout"]),
         .testTarget(name: "SystemdTests", dependencies: ["Systemd", "TestSupport"]),
         // The deterministic fleet simulator: production supervisors on in-memory ports, seeded faults, invariants.

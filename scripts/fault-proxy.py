@@ -1,40 +1,49 @@
 #!/usr/bin/env python3
-"""An HTTP proxy in front of one etcd member's client port, for fault tests: every request is forwarded on a fresh
-upstream connection (answered with `Connection: close`), except that the first fenced write of a member record in
-phase `stopping` — from any daemon, through any proxy of the fleet — triggers the scripted fault:
+"""A TCP proxy in front of one etcd member's client port, for fault tests. The daemon speaks gRPC (HTTP/2, one
+connection per call) for etcd's API, HTTP/1.1 for /health, /version and /metrics; every connection is forwarded on a
+fresh upstream connection, except that the first fenced write of a member record in phase `stopping` — from any
+daemon, through any proxy of the fleet — triggers the scripted fault:
 
   1. a peer (the first member in the rule that is not the writer) is killed with SIGKILL, by its etcd.pid;
   2. the marker file is created (O_EXCL: once per fleet) holding "<writer> <peer>";
-  3. that write, and every record write for the next `failSeconds`, is answered 503 with a gateway error body
-     (failSeconds 0: that write alone; the client's failover to another endpoint then succeeds at once).
+  3. that write, and every record write for the next `failSeconds`, is cut off before its request reaches etcd: the
+     connection is reset, which the client reads as UNAVAILABLE (failSeconds 0: that write alone; the client's
+     failover to another endpoint then succeeds at once).
 
-A connection that opens with the HTTP/2 preface (gRPC: the snapshot) is passed through byte for byte.
+A record write is recognised in the bytes the client sends, as protobuf carries them: the key
+`/etcd-shepherd/members/<name>` and the record's JSON (`"phase":"stopping"`) appear as they are. Each call has its
+own connection, so what one connection has sent so far is one call's request.
 
 Usage: fault-proxy.py LISTEN_PORT UPSTREAM_PORT RULE.json
 RULE.json: {"marker": PATH, "failSeconds": 1.5, "pidFiles": {"s1": PATH, ...}}
 """
-import asyncio, base64, json, os, signal, sys, time
+import asyncio, json, os, re, signal, sys, time
 
 LISTEN, UPSTREAM, RULE = int(sys.argv[1]), int(sys.argv[2]), json.load(open(sys.argv[3]))
 MEMBERS = b"/etcd-shepherd/members/"
 
 
-def stopping_writer(body):
-    """The member name when the body is a txn putting a member record in phase stopping."""
-    try:
-        txn = json.loads(body)
-        for op in txn.get("success", []):
-            put = op.get("request_put") or {}
-            key = base64.b64decode(put.get("key", ""))
-            if key.startswith(MEMBERS) and json.loads(base64.b64decode(put.get("value", ""))).get("phase") == "stopping":
-                return key[len(MEMBERS):].decode()
-    except Exception:
+NAME = re.compile(rb"[A-Za-z0-9._-]+")
+
+
+def record_write(sent):
+    """The member name when the bytes sent so far hold a write of a member record (its JSON has a phase)."""
+    i = sent.find(MEMBERS)
+    if i < 0 or b'"phase"' not in sent:
         return None
-    return None
+    m = NAME.match(bytes(sent[i + len(MEMBERS):i + len(MEMBERS) + 64]))
+    return m.group().decode() if m else None
 
 
-def record_write(body):
-    return b"request_put" in body and base64.b64encode(MEMBERS)[:20] in body
+def injected(sent):
+    """True when this request must be cut off: the first stopping write (which fires the fault), or any record
+    write inside the fault's window."""
+    name = record_write(sent)
+    if name is None:
+        return False
+    if b'"phase":"stopping"' in sent and not os.path.exists(RULE["marker"]) and trigger(name):
+        return True
+    return fault_window()
 
 
 def fault_window():
@@ -84,25 +93,40 @@ async def pipe(src, dst):
         dst.close()
 
 
-async def handle(reader, writer):
+class Cut(Exception):
+    pass
+
+
+async def inspected(src, dst):
+    """Client to upstream, cutting the connection off when what was sent so far is a request to fail."""
+    sent = bytearray()
     try:
-        # gRPC (the snapshot) is HTTP/2 with prior knowledge: no faults are scripted there, pass it through as bytes.
+        while chunk := await src.read(1 << 16):
+            sent += chunk
+            if injected(sent):
+                raise Cut()
+            dst.write(chunk)
+            await dst.drain()
+    finally:
+        dst.close()
+
+
+async def handle(reader, writer):
+    up_w = None
+    try:
         preface = await reader.readexactly(4)
-        if preface == b"PRI ":
-            up_r, up_w = await asyncio.open_connection("127.0.0.1", UPSTREAM)
-            up_w.write(preface)
-            await asyncio.gather(pipe(reader, up_w), pipe(up_r, writer), return_exceptions=True)
-            return
-        head, body = await read_head(reader, prefix=preface)
-        name = stopping_writer(body) if b"/kv/txn" in head.split(b"\r\n")[0] else None
-        fired = name is not None and not os.path.exists(RULE["marker"]) and trigger(name)
-        if fired or fault_window() and b"/kv/txn" in head.split(b"\r\n")[0] and record_write(body):
-            msg = b'{"error":"injected fault","code":14,"message":"injected fault"}'
-            writer.write(b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nConnection: close\r\n"
-                         + b"Content-Length: " + str(len(msg)).encode() + b"\r\n\r\n" + msg)
-            await writer.drain()
-            return
         up_r, up_w = await asyncio.open_connection("127.0.0.1", UPSTREAM)
+        if preface == b"PRI ":
+            # gRPC: HTTP/2 with prior knowledge. Passed through as bytes, watched for the writes to fail.
+            up_w.write(preface)
+            results = await asyncio.gather(
+                inspected(reader, up_w), pipe(up_r, writer), return_exceptions=True)
+            if any(isinstance(r, Cut) for r in results):
+                up_w.transport.abort()
+                writer.transport.abort()
+            return
+        # HTTP/1.1 (/health, /version, /metrics): one request per upstream connection, no faults.
+        head, body = await read_head(reader, prefix=preface)
         up_w.write(with_close(head) + body)
         await up_w.drain()
         resp_head = await up_r.readuntil(b"\r\n\r\n")
@@ -110,10 +134,11 @@ async def handle(reader, writer):
         while chunk := await up_r.read(1 << 16):
             writer.write(chunk)
             await writer.drain()
-        up_w.close()
     except (asyncio.IncompleteReadError, ConnectionError, OSError):
         pass
     finally:
+        if up_w is not None:
+            up_w.close()
         writer.close()
 
 

@@ -13,17 +13,13 @@ public final class EtcdCluster: Sendable {
     private let own = Mutex<[String: Transport]>([:])
     /// Every member on a transport of its own, those adopted later too (`isolateEveryMember`).
     private let isolatesAll = Mutex(false)
-    let apiPrefix: String?
     let timeout: Duration
 
-    /// `apiPrefix`: nil learns each member's gateway prefix from its `/version`.
-    public init(urls: [String], transport: Transport, apiPrefix: String? = nil, timeout: Duration = .seconds(5)) {
+    public init(urls: [String], transport: Transport, timeout: Duration = .seconds(5)) {
         precondition(!urls.isEmpty, "a cluster client needs at least one endpoint")
         self.transport = transport
-        self.apiPrefix = apiPrefix
         self.timeout = timeout
-        list = Mutex(
-            urls.map { EtcdEndpoint(url: $0, transport: transport, apiPrefix: apiPrefix, defaultTimeout: timeout) })
+        list = Mutex(urls.map { EtcdEndpoint(url: $0, transport: transport, defaultTimeout: timeout) })
     }
 
     public var endpoints: [EtcdEndpoint] { list.withLock { $0 } }
@@ -47,7 +43,7 @@ public final class EtcdCluster: Sendable {
                     own.withLock { $0[u] = fresh }
                 }
                 eps.append(
-                    EtcdEndpoint(url: u, transport: transport(for: u), apiPrefix: apiPrefix, defaultTimeout: timeout))
+                    EtcdEndpoint(url: u, transport: transport(for: u), defaultTimeout: timeout))
             }
             return !missing.isEmpty
         }
@@ -63,7 +59,7 @@ public final class EtcdCluster: Sendable {
     /// The endpoint for this URL, on the cluster's transport (for calls that must go to one member).
     public func endpoint(_ url: String) -> EtcdEndpoint {
         endpoints.first { $0.url == url }
-            ?? EtcdEndpoint(url: url, transport: transport(for: url), apiPrefix: apiPrefix, defaultTimeout: timeout)
+            ?? EtcdEndpoint(url: url, transport: transport(for: url), defaultTimeout: timeout)
     }
 
     func transport(for url: String) -> Transport { own.withLock { $0[url] } ?? transport }
@@ -122,7 +118,7 @@ public final class EtcdCluster: Sendable {
     private func repoint(_ url: String, to transport: Transport) {
         list.withLock { eps in
             for i in eps.indices where eps[i].url == url {
-                eps[i] = EtcdEndpoint(url: url, transport: transport, apiPrefix: apiPrefix, defaultTimeout: timeout)
+                eps[i] = EtcdEndpoint(url: url, transport: transport, defaultTimeout: timeout)
             }
         }
     }

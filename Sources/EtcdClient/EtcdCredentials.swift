@@ -1,5 +1,3 @@
-import Foundation
-import NIOCore
 import Synchronization
 
 /// etcd auth (RBAC): a user, the password that buys its token, and the token while it lasts.
@@ -31,35 +29,16 @@ public final class EtcdCredentials: Sendable, CustomStringConvertible {
     public var staleRevisionsSeen: Int { staleRevisions.withLock { $0 } }
 
     /// The current token, bought from `endpoint` when there is none.
-    func token(transport: Transport, endpoint: String, prefix: String, timeout: Duration) async throws -> String {
+    func token(from endpoint: EtcdEndpoint, timeout: Duration) async throws -> String {
         if let token = current.withLock({ $0 }) { return token }
-        var body = JSONBody()
-        body["name"] = user
-        body["password"] = password
-        let call = "authenticate as \(user)"
-        let a = try await transport.sendOnce(
-            endpoint: endpoint, path: prefix + "/auth/authenticate", call: call,
-            method: .POST, body: body.data(), token: nil, timeout: timeout)
-        guard a.status == 200 else {
-            throw GatewayError.from(status: a.status, body: a.body, endpoint: endpoint, call: call)
-        }
-        struct Answer: Decodable { let token: String? }
-        guard let token = (try? JSONDecoder().decode(Answer.self, from: a.body))?.token, !token.isEmpty else {
-            throw EtcdError.decoding(
-                endpoint: endpoint, call: call, detail: "no token in the answer (is auth enabled on this cluster?)")
-        }
+        let token = try await endpoint.authenticate(user: user, password: password, timeout: timeout)
         current.withLock { $0 = token }
         bought.withLock { $0 += 1 }
         return token
     }
 
-    /// Whether `answer` says the token it carried is no good; if so the token is dropped (the caller buys another
-    /// and tries once more).
-    func rejects(_ answer: Transport.Answer, token: String) -> Bool {
-        answer.status != 200 && rejects(message: String(buffer: answer.body), token: token)
-    }
-
-    /// The same for an error's text (the gRPC snapshot's status message).
+    /// Whether an error's text says the token it carried is no good; if so the token is dropped (the caller buys
+    /// another and tries once more).
     func rejects(message text: String, token: String) -> Bool {
         let stale = text.contains("revision of auth store is old")
         guard stale || text.contains("invalid auth token") || text.contains("auth token is expired") else {
@@ -68,14 +47,5 @@ public final class EtcdCredentials: Sendable, CustomStringConvertible {
         if stale { staleRevisions.withLock { $0 += 1 } }
         current.withLock { if $0 == token { $0 = nil } }
         return true
-    }
-
-    /// Whether a call to `path` carries a token: every v3 API call; not /health, /version, /metrics.
-    static func needsToken(_ path: String) -> Bool { path.hasPrefix("/v3") }
-
-    /// The API prefix of a path (`/v3` of `/v3/kv/range`), where `/auth/authenticate` lives.
-    static func prefix(of path: String) -> String {
-        let rest = path.dropFirst()
-        return "/" + (rest.split(separator: "/", maxSplits: 1).first.map(String.init) ?? "v3")
     }
 }

@@ -5,11 +5,11 @@ public enum EtcdError: Error, CustomStringConvertible, Sendable, Equatable {
     case unreachable(endpoint: String, call: String, detail: String)
     /// No answer before the call's deadline.
     case timeout(endpoint: String, call: String, seconds: Double)
-    /// etcd answered with an HTTP error; `code` is the gRPC code from the error body when there is one.
-    case http(endpoint: String, call: String, status: Int, code: Int?, message: String)
-    /// A gRPC call (the snapshot stream) ended with a status other than OK; `code` is the gRPC status code.
+    /// One of the plain HTTP endpoints (`/health`, `/version`, `/metrics`) answered with an HTTP error.
+    case http(endpoint: String, call: String, status: Int, message: String)
+    /// An API call ended with a gRPC status other than OK (etcd said no); `code` is the gRPC status code.
     case rpc(endpoint: String, call: String, code: Int, message: String)
-    /// etcd answered 2xx but the body is not what the API promises.
+    /// etcd answered but not what the API promises.
     case decoding(endpoint: String, call: String, detail: String)
     /// A snapshot stream whose sha256 trailer did not match its bytes, or that ended early.
     case snapshotIntegrity(endpoint: String, detail: String)
@@ -20,8 +20,7 @@ public enum EtcdError: Error, CustomStringConvertible, Sendable, Equatable {
         switch self {
         case let .unreachable(e, c, d): return "\(c) on \(e): unreachable (\(d))"
         case let .timeout(e, c, s): return "\(c) on \(e): no answer within \(s) s"
-        case let .http(e, c, s, code, m):
-            return "\(c) on \(e): HTTP \(s)\(code.map { " (gRPC code \($0))" } ?? ""): \(m)"
+        case let .http(e, c, s, m): return "\(c) on \(e): HTTP \(s): \(m)"
         case let .rpc(e, c, code, m): return "\(c) on \(e): gRPC code \(code): \(m)"
         case let .decoding(e, c, d): return "\(c) on \(e): unexpected answer (\(d))"
         case let .snapshotIntegrity(e, d): return "snapshot from \(e): \(d)"
@@ -30,34 +29,31 @@ public enum EtcdError: Error, CustomStringConvertible, Sendable, Equatable {
         }
     }
 
-    /// etcd answered and said no (a 4xx, e.g. permission denied): the same on every member and on every retry.
+    /// etcd answered and said no (e.g. permission denied, a bad request, a failed precondition): the same on every
+    /// member and on every retry. A 4xx from an HTTP endpoint likewise.
     public var isRefusal: Bool {
         switch self {
-        case .http where memberClosing: return false
-        case let .http(_, _, status, _, _): return (400..<500).contains(status)
+        case let .http(_, _, status, _): return (400..<500).contains(status)
+        case let .rpc(_, _, code, _): return Self.refusalCodes.contains(code)
         case let .allEndpointsFailed(_, errors): return !errors.isEmpty && errors.allSatisfy(\.isRefusal)
         default: return false
         }
     }
 
-    /// A member's gateway answering while its etcd shuts down (SIGTERM mid-call): HTTP 408, gRPC CANCELLED, "the
-    /// client connection is closing" (measured on 3.4.23) — the call never reached the server; another member will
-    /// answer.
-    var memberClosing: Bool {
-        guard case let .http(_, _, status, code, message) = self else { return false }
-        return (status == 408 || code == 1)
-            && (message.contains("client connection is closing") || message.contains("transport is closing"))
-    }
+    /// gRPC codes that are etcd's answer rather than a failure to get one: INVALID_ARGUMENT (3), NOT_FOUND (5),
+    /// ALREADY_EXISTS (6), PERMISSION_DENIED (7), FAILED_PRECONDITION (9, e.g. "not leader"), OUT_OF_RANGE (11),
+    /// UNIMPLEMENTED (12), UNAUTHENTICATED (16).
+    static let refusalCodes: Set<Int> = [3, 5, 6, 7, 9, 11, 12, 16]
 
-    /// Connection errors, timeouts and 5xx answers are worth trying on another member; a 4xx is the same everywhere
-    /// (except "not leader", which the caller handles by finding the leader).
+    /// Connection errors, timeouts and a member's own trouble (a 5xx; gRPC CANCELLED, UNKNOWN, RESOURCE_EXHAUSTED,
+    /// ABORTED, INTERNAL — a member shutting down or overloaded) are worth trying on another member; a refusal is the
+    /// same everywhere (except "not leader", which the caller handles by finding the leader). UNAVAILABLE (14) —
+    /// etcd's "no leader", "leader changed", "request timed out" and every connection failure — is `.unreachable`.
     public var isRetryableElsewhere: Bool {
         switch self {
         case .unreachable, .timeout: return true
-        case .http where memberClosing: return true
-        case let .http(_, _, status, _, _): return status >= 500
-        // UNAVAILABLE (14) is mapped to .unreachable; INTERNAL (13) and UNKNOWN (2) are worth another member.
-        case let .rpc(_, _, code, _): return code == 13 || code == 2
+        case let .http(_, _, status, _): return status >= 500
+        case let .rpc(_, _, code, _): return [1, 2, 8, 10, 13].contains(code)
         case .decoding, .snapshotIntegrity, .allEndpointsFailed: return false
         }
     }

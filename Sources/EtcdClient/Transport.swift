@@ -5,15 +5,15 @@ import NIOFoundationCompat
 import NIOHTTP1
 import NIOPosix
 
-/// One HTTP client (and its connection pool) shared by every endpoint of a cluster. It must be shut down.
+/// What every endpoint of a cluster shares: the TLS files and credentials of its gRPC calls (each makes its own
+/// connection), and one HTTP client with its connection pool for `/health`, `/version` and `/metrics`. It must be
+/// shut down.
 public final class Transport: Sendable {
     let http: HTTPClient
-    /// The TLS files, for the gRPC snapshot client (which makes its own connection).
+    /// The TLS files, for the HTTP client and every gRPC connection.
     public let tls: TLSOptions
-    /// etcd auth, when the cluster has it enabled: every v3 call carries the user's token.
+    /// etcd auth, when the cluster has it enabled: every API call carries the user's token.
     public let credentials: EtcdCredentials?
-    /// Each endpoint's gateway prefix (`/v3`, or `/v3beta` on 3.3).
-    let prefixes = GatewayPrefixes()
 
     public init(tls: TLSOptions = TLSOptions(), credentials: EtcdCredentials? = nil) throws {
         self.tls = tls
@@ -39,76 +39,18 @@ public final class Transport: Sendable {
         let body: ByteBuffer
     }
 
-    /// Sends one request and collects the whole body. Maps every failure to an `EtcdError` naming `endpoint` and
-    /// `call`.
-    /// With credentials, a v3 call carries the token, and a rejected token is bought again once.
-    func send(
-        endpoint: String, path: String, call: String, method: HTTPMethod, body: Data?, timeout: Duration,
-        limit: Int = 16 << 20
-    ) async throws -> Answer {
-        guard let credentials, EtcdCredentials.needsToken(path) else {
-            return try await sendOnce(
-                endpoint: endpoint, path: path, call: call, method: method, body: body, token: nil,
-                timeout: timeout, limit: limit)
-        }
-        let prefix = EtcdCredentials.prefix(of: path)
-        let token = try await credentials.token(transport: self, endpoint: endpoint, prefix: prefix, timeout: timeout)
-        let first = try await sendOnce(
-            endpoint: endpoint, path: path, call: call, method: method, body: body, token: token,
-            timeout: timeout, limit: limit)
-        guard credentials.rejects(first, token: token) else { return first }
-        let again = try await credentials.token(transport: self, endpoint: endpoint, prefix: prefix, timeout: timeout)
-        return try await sendOnce(
-            endpoint: endpoint, path: path, call: call, method: method, body: body, token: again,
-            timeout: timeout, limit: limit)
-    }
-
-    func sendOnce(
-        endpoint: String, path: String, call: String, method: HTTPMethod, body: Data?, token: String?,
-        timeout: Duration, limit: Int = 16 << 20
-    ) async throws -> Answer {
-        var request = HTTPClientRequest(url: endpoint + path)
-        request.method = method
-        if let token { request.headers.add(name: "Authorization", value: token) }
-        if let body {
-            request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(ByteBuffer(data: body))
-        }
+    /// GETs `path` and collects the whole body. Maps every failure to an `EtcdError` naming `endpoint` and `call`.
+    /// No token: the HTTP endpoints need none.
+    func get(
+        endpoint: String, path: String, call: String, timeout: Duration, limit: Int = 16 << 20
+    ) async throws
+        -> Answer
+    {
+        let request = HTTPClientRequest(url: endpoint + path)
         do {
             let response = try await http.execute(request, timeout: .nanoseconds(timeout.nanoseconds))
             let bytes = try await response.body.collect(upTo: limit)
             return Answer(status: Int(response.status.code), body: bytes)
-        } catch {
-            throw Self.classify(error, endpoint: endpoint, call: call, timeout: timeout)
-        }
-    }
-
-    /// Sends one request and hands the body to `consume` chunk by chunk (snapshot streams).
-    func stream(
-        endpoint: String, path: String, call: String, body: Data, timeout: Duration,
-        consume: (ByteBuffer) async throws -> Void
-    ) async throws -> Int {
-        var request = HTTPClientRequest(url: endpoint + path)
-        request.method = .POST
-        request.headers.add(name: "Content-Type", value: "application/json")
-        request.body = .bytes(ByteBuffer(data: body))
-        do {
-            if let credentials {
-                let token = try await credentials.token(
-                    transport: self, endpoint: endpoint,
-                    prefix: EtcdCredentials.prefix(of: path), timeout: .seconds(5))
-                request.headers.add(name: "Authorization", value: token)
-            }
-            let response = try await http.execute(request, timeout: .nanoseconds(timeout.nanoseconds))
-            let status = Int(response.status.code)
-            if status != 200 {
-                let bytes = try await response.body.collect(upTo: 1 << 20)
-                throw GatewayError.from(status: status, body: bytes, endpoint: endpoint, call: call)
-            }
-            for try await chunk in response.body { try await consume(chunk) }
-            return status
-        } catch let e as EtcdError {
-            throw e
         } catch {
             throw Self.classify(error, endpoint: endpoint, call: call, timeout: timeout)
         }
@@ -159,35 +101,4 @@ extension Duration {
         return s * 1_000_000_000 + atto / 1_000_000_000
     }
     public var seconds: Double { Double(nanoseconds) / 1e9 }
-}
-
-/// The gateway's error body: `{"error":"...","message":"...","code":N}`.
-enum GatewayError {
-    struct Body: Decodable {
-        let error: String?
-        let message: String?
-        let code: Int?
-    }
-
-    static func from(status: Int, body: ByteBuffer, endpoint: String, call: String) -> EtcdError {
-        let decoded = try? JSONDecoder().decode(Body.self, from: body)
-        let text = decoded?.message ?? decoded?.error ?? EtcdEndpoint.printable(body, limit: 120)
-        return .http(endpoint: endpoint, call: call, status: status, code: decoded?.code, message: text + hint(text))
-    }
-
-    /// What to do about the auth answers an operator meets first.
-    static func hint(_ text: String) -> String {
-        if text.contains("user name is empty") {
-            return " (etcd has auth enabled: set cluster.auth, a user and its passwordFile)"
-        }
-        if text.contains("authentication is not enabled") { return " (etcd has auth disabled: remove cluster.auth)" }
-        if text.contains("invalid user ID or password") {
-            return " (check cluster.auth.user and the password in its passwordFile)"
-        }
-        if text.contains("CommonName of client") {
-            return
-                " (with auth enabled etcd's JSON gateway refuses client certificates that carry a CommonName: use one without a CN, and cluster.auth)"
-        }
-        return ""
-    }
 }

@@ -1,9 +1,9 @@
+import Foundation
+
 /// A transaction: compares, then the success or failure operations.
 public struct Compare: Sendable {
     public enum Target: Sendable { case createRevision(Int64), modRevision(Int64), version(Int64), value([UInt8]) }
-    public enum Result: String, Sendable {
-        case equal = "EQUAL", greater = "GREATER", less = "LESS", notEqual = "NOT_EQUAL"
-    }
+    public enum Result: Sendable { case equal, greater, less, notEqual }
     public let key: [UInt8]
     public let result: Result
     public let target: Target
@@ -22,23 +22,30 @@ public struct Compare: Sendable {
     /// The key does not exist (put-if-absent).
     public static func absent(_ key: String) -> Compare { Compare(key: key, .equal, .createRevision(0)) }
 
-    var json: [String: Any] {
-        var o: [String: Any] = ["key": key.base64, "result": result.rawValue]
+    var message: Etcdserverpb_Compare {
+        var m = Etcdserverpb_Compare()
+        m.key = Data(key)
+        switch result {
+        case .equal: m.result = .equal
+        case .greater: m.result = .greater
+        case .less: m.result = .less
+        case .notEqual: m.result = .notEqual
+        }
         switch target {
         case let .createRevision(r):
-            o["target"] = "CREATE"
-            o["create_revision"] = String(r)
+            m.target = .create
+            m.createRevision = r
         case let .modRevision(r):
-            o["target"] = "MOD"
-            o["mod_revision"] = String(r)
+            m.target = .mod
+            m.modRevision = r
         case let .version(v):
-            o["target"] = "VERSION"
-            o["version"] = String(v)
+            m.target = .version
+            m.version = v
         case let .value(v):
-            o["target"] = "VALUE"
-            o["value"] = v.base64
+            m.target = .value
+            m.value = Data(v)
         }
-        return o
+        return m
     }
 }
 
@@ -47,20 +54,29 @@ public enum TxnOp: Sendable {
     case range(key: String)
     case delete(key: String)
 
-    var json: [String: Any] {
+    var message: Etcdserverpb_RequestOp {
+        var op = Etcdserverpb_RequestOp()
         switch self {
         case let .put(k, v, lease):
-            var p: [String: Any] = ["key": Array(k.utf8).base64, "value": v.base64]
-            if lease != 0 { p["lease"] = String(lease) }
-            return ["request_put": p]
-        case let .range(k): return ["request_range": ["key": Array(k.utf8).base64]]
-        case let .delete(k): return ["request_delete_range": ["key": Array(k.utf8).base64]]
+            var p = Etcdserverpb_PutRequest()
+            p.key = Data(k.utf8)
+            p.value = Data(v)
+            p.lease = lease
+            op.requestPut = p
+        case let .range(k):
+            var r = Etcdserverpb_RangeRequest()
+            r.key = Data(k.utf8)
+            op.requestRange = r
+        case let .delete(k):
+            var d = Etcdserverpb_DeleteRangeRequest()
+            d.key = Data(k.utf8)
+            op.requestDeleteRange = d
         }
+        return op
     }
 }
 
-public struct TxnResult: Decodable, Sendable {
-    /// Left out of the JSON when false.
+public struct TxnResult: Sendable {
     public let succeeded: Bool
     public let header: ResponseHeader?
     /// The key-values of any range operations that ran, in order.
@@ -70,14 +86,5 @@ public struct TxnResult: Decodable, Sendable {
         self.succeeded = succeeded
         self.header = header
         self.ranges = ranges
-    }
-
-    enum K: String, CodingKey { case succeeded, header, responses }
-    struct Op: Decodable { let response_range: RangeResult? }
-    public init(from d: Decoder) throws {
-        let c = try d.container(keyedBy: K.self)
-        succeeded = try c.flag(.succeeded)
-        header = try c.decodeIfPresent(ResponseHeader.self, forKey: .header)
-        ranges = (try c.decodeIfPresent([Op].self, forKey: .responses) ?? []).compactMap(\.response_range)
     }
 }

@@ -2,20 +2,27 @@ import Testing
 
 @testable import EtcdClient
 
-/// Which answers are worth another member. A member whose etcd is shutting down answers HTTP 408 with gRPC CANCELLED
-/// ("grpc: the client connection is closing", measured on 3.4.23 during a stop): the call never reached its server,
-/// so it goes to another member instead of failing the caller (a range in RolloutRecordEditTests failed on it).
+/// Which answers are worth another member: a member shutting down or overloaded is; etcd's "no" is the same
+/// everywhere.
 @Suite struct EtcdErrorTests {
-    @Test func aClosingMemberIsRetriedElsewhere() {
-        let closing = EtcdError.http(
-            endpoint: "http://a:2379", call: "range", status: 408, code: 1,
-            message: "grpc: the client connection is closing")
+    @Test func aClosingMemberIsRetriedElsewhereARefusalIsNot() {
+        func rpc(_ code: Int, _ message: String) -> EtcdError {
+            .rpc(endpoint: "http://a:2379", call: "range", code: code, message: message)
+        }
+        let closing = rpc(1, "grpc: the client connection is closing")
         #expect(closing.isRetryableElsewhere && !closing.isRefusal)
-        let denied = EtcdError.http(
-            endpoint: "http://a:2379", call: "range", status: 403, code: 7, message: "permission denied")
+        let denied = rpc(7, "etcdserver: permission denied")
         #expect(!denied.isRetryableElsewhere && denied.isRefusal)
-        let unavailable = EtcdError.http(
-            endpoint: "http://a:2379", call: "range", status: 503, code: 14, message: "etcdserver: no leader")
-        #expect(unavailable.isRetryableElsewhere && !unavailable.isRefusal)
+        let notLeader = rpc(9, "etcdserver: not leader")
+        #expect(!notLeader.isRetryableElsewhere && notLeader.isRefusal)
+        let tooMany = rpc(8, "etcdserver: too many requests")
+        #expect(tooMany.isRetryableElsewhere && !tooMany.isRefusal)
+        let noLeader = EtcdError.unreachable(endpoint: "http://a:2379", call: "range", detail: "etcdserver: no leader")
+        #expect(noLeader.isRetryableElsewhere && !noLeader.isRefusal)
+        let all = EtcdError.allEndpointsFailed(
+            call: "range", errors: [denied, rpc(7, "etcdserver: permission denied")])
+        #expect(all.isRefusal)
+        let metrics = EtcdError.http(endpoint: "http://a:2379", call: "metrics", status: 503, message: "")
+        #expect(metrics.isRetryableElsewhere && !metrics.isRefusal)
     }
 }

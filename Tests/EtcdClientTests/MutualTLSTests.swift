@@ -48,6 +48,65 @@ import Testing
         }
     }
 
+    /// The way kubeadm and most installers set etcd up: client certificates with a CommonName, `--client-cert-auth`
+    /// and auth on. Over gRPC a token wins over the certificate's CN (the daemon's user acts, root role: snapshots
+    /// too), and with no token etcd takes the CN as the user — whose role then limits what it may do. (etcd's JSON
+    /// gateway, which the daemon used before, answered HTTP 400 to any certificate with a CN once auth was on.)
+    @Test(arguments: [Releases.old, Releases.current])
+    func clientCertificateWithACommonNameUnderAuth(version: String) async throws {
+        let certs = try TempDir("cn-auth")
+        defer { certs.remove() }
+        try await TestCertificates.make(in: certs.path)
+        let p = certs.path
+        let files = TLSOptions(caFile: p + "/ca.crt", certFile: p + "/client.crt", keyFile: p + "/client.key")
+        try await LocalCluster.with(
+            size: 1, version: version, label: "cn-auth", extraFlags: TestCertificates.mutualTLSFlags(p), tls: files,
+            https: true
+        ) { c in
+            let url = c.members[0].clientURL
+            let etcdctl = [
+                try Repo.etcdBinary("etcdctl", version), "--endpoints", url, "--cacert", p + "/ca.crt", "--cert",
+                p + "/client.crt", "--key", p + "/client.key",
+            ]
+            // The certificate's CN is etcd-shepherd: a user of that name may touch /cn/ only.
+            for args in [
+                ["user", "add", "root:root-pw"], ["user", "add", "shepherd:sh3pherd-pw"],
+                ["user", "grant-role", "shepherd", "root"], ["role", "add", "cn"],
+                ["role", "grant-permission", "cn", "--prefix=true", "readwrite", "/cn/"],
+                ["user", "add", "etcd-shepherd:unused-pw"], ["user", "grant-role", "etcd-shepherd", "cn"],
+                ["auth", "enable"],
+            ] {
+                let r = try await Command.run(etcdctl + args, environment: ["ETCDCTL_API": "3"])
+                try #require(r.succeeded, "etcdctl \(args.joined(separator: " ")): \(r.summary)")
+            }
+            // The certificate with a CN, and the daemon's user: every call the daemon makes.
+            let asUser = try Transport(
+                tls: files, credentials: EtcdCredentials(user: "shepherd", password: "sh3pherd-pw"))
+            let ep = EtcdEndpoint(url: url, transport: asUser)
+            try await ep.put("/elsewhere/k", Array("v".utf8))
+            #expect(try await ep.range("/elsewhere/k").kvs.first?.valueString == "v")
+            #expect(try await ep.memberList().count == 1)
+            #expect(try await ep.status().version == version)
+            #expect(try await ep.authFingerprint().count == 64)
+            let lease = try await ep.leaseGrant(ttl: 10)
+            #expect(try await ep.leaseKeepAlive(lease.id).ttl > 0)
+            #expect(try await ep.snapshot(to: p + "/cn.db").size > 32)
+            // The certificate alone: etcd acts as its CN, inside that user's role and not outside it.
+            let asCN = try Transport(tls: files)
+            let cn = EtcdEndpoint(url: url, transport: asCN)
+            try await cn.put("/cn/k", Array("by-cn".utf8))
+            #expect(try await cn.range("/cn/k").kvs.first?.valueString == "by-cn")
+            do {
+                try await cn.put("/elsewhere/k", Array("x".utf8))
+                Issue.record("the CN's user wrote outside its role")
+            } catch let e as EtcdError {
+                #expect(e.isRefusal && e.description.contains("permission denied"), "\(e)")
+            }
+            try await asUser.shutdown()
+            try await asCN.shutdown()
+        }
+    }
+
     /// The client checks the server: a certificate from a CA it was not told to trust is refused, and so is one
     /// from the right CA for another host name.
     @Test func serverCertificateFromAnotherCAOrForAnotherNameIsRefused() async throws {

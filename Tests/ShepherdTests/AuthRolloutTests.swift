@@ -6,7 +6,7 @@ import Shepherd
 import TestSupport
 import Testing
 
-/// Real 3.4.23 clusters with etcd auth enabled (and client TLS with client certificates): the daemons act as a user
+/// Real 3.4.23 clusters with etcd auth enabled (and client TLS with client certificates that carry a CommonName): the daemons act as a user
 /// with the root role (etcd allows snapshots to root only), from a root-only password file.
 @Suite(.serialized) struct AuthRolloutTests {
     static let user = "shepherd", password = "sh3pherd-pw"
@@ -36,7 +36,7 @@ import Testing
         var extra = #", "auth": {"user": "\#(user)", "passwordFile": "\#(file)"}"#
         if let certs {
             extra +=
-                #", "tls": {"caFile": "\#(certs)/ca.crt", "certFile": "\#(certs)/nocn-client.crt", "keyFile": "\#(certs)/nocn-client.key"}"#
+                #", "tls": {"caFile": "\#(certs)/ca.crt", "certFile": "\#(certs)/client.crt", "keyFile": "\#(certs)/client.key"}"#
         }
         return extra
     }
@@ -47,10 +47,11 @@ import Testing
         let certs = try TempDir("auth-certs")
         defer { certs.remove() }
         try await TestCertificates.make(in: certs.path)
-        // A client certificate without a CommonName: with auth on, etcd's gateway refuses one that has a CN.
+        // A client certificate with a CommonName (etcd-shepherd, no such user), as installers make them: the token
+        // of the configured user is what etcd acts on.
         let tls = TLSOptions(
-            caFile: certs.path + "/ca.crt", certFile: certs.path + "/nocn-client.crt",
-            keyFile: certs.path + "/nocn-client.key")
+            caFile: certs.path + "/ca.crt", certFile: certs.path + "/client.crt",
+            keyFile: certs.path + "/client.key")
         try await LocalCluster.with(
             size: 3, version: "3.4.23", label: "auth-mtls", extraFlags: TestCertificates.mutualTLSFlags(certs.path),
             tls: tls, https: true, credentials: EtcdCredentials(user: Self.user, password: Self.password)

@@ -8,8 +8,7 @@ import Testing
 @testable import Shepherd
 
 /// What no real binary here can show: a 3.6 target's v2store check (fake etcdutl scripts standing in for 3.6's,
-/// which prints "No custom content found in v2store" or fails naming the custom keys), and a 3.3 member's gateway
-/// prefix (a recorded 3.3 client port, scripts/fake-etcd33.py).
+/// which prints "No custom content found in v2store" or fails naming the custom keys).
 @Suite(.serialized) struct UpgradePathPreflightTests {
     static func fakeEtcdutl(in dir: String, exit code: Int, says: String) throws -> String {
         let bin = dir + "/3.6.4"
@@ -114,43 +113,6 @@ import Testing
                 "\(findings)")
             #expect(r.exitCode == 1)
         }
-    }
-
-    /// A 3.3 member serves the gateway under /v3beta only: the client learns that from /version and every call
-    /// (member list, range, status) goes there.
-    @Test func a33MemberIsSpokenToUnderV3beta() async throws {
-        let dir = try TempDir("fake33")
-        defer { dir.remove() }
-        let port = FreePort.next()
-        let pid = dir.path + "/pid"
-        let started = try await Command.run([
-            Repo.scripts + "/bg.sh", "start", pid, dir.path + "/log", "python3", Repo.scripts + "/fake-etcd33.py",
-            "\(port)",
-        ])
-        try #require(started.succeeded, "\(started.summary)")
-        do {
-            let up = await eventually(timeout: .seconds(10)) { !SafetyMonitor.refusesConnections(port: port) }
-            try #require(up, "the fake 3.3 member never listened")
-            let transport = try Transport()
-            let cluster = EtcdCluster(urls: ["http://127.0.0.1:\(port)"], transport: transport)
-            let members = try await cluster.memberList()
-            #expect(members.map(\.name) == ["old33"])
-            #expect(try await cluster.range("/k").kvs.first?.valueString == "v33")
-            let ep = cluster.endpoint("http://127.0.0.1:\(port)")
-            #expect(await ep.apiPrefix() == "/v3beta")
-            #expect(try await ep.status().version == "3.3.27")
-            // A fixed /v3 prefix gets 3.3's 404.
-            let fixed = EtcdEndpoint(url: "http://127.0.0.1:\(port)", transport: transport, apiPrefix: "/v3")
-            await #expect(throws: EtcdError.self) { _ = try await fixed.memberList() }
-            try await transport.shutdown()
-        } catch {
-            _ = try? await Command.run([Repo.scripts + "/bg.sh", "stop", pid, "5"])
-            throw error
-        }
-        _ = try? await Command.run([Repo.scripts + "/bg.sh", "stop", pid, "5"])
-        #expect(
-            GatewayPrefix.forServer("3.3.27") == "/v3beta" && GatewayPrefix.forServer("3.4.23") == "/v3"
-                && GatewayPrefix.forServer("3.6.4") == "/v3" && GatewayPrefix.forServer("garbage") == "/v3")
     }
 
     /// `plan 3.6.4` on a real 3.5.30 cluster: below the current guide's 3.5.32 floor, so it is refused with the floor,

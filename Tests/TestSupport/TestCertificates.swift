@@ -1,8 +1,7 @@
 import Exec
 
 /// A test CA, a server certificate for 127.0.0.1/localhost and a client certificate, made by openssl in `dir`
-/// (ca.crt, server.crt/key, client.crt/key with CN=etcd-shepherd, and nocn-client.crt/key without a CommonName: with
-/// auth enabled, etcd's JSON gateway refuses every client certificate that has one).
+/// (ca.crt, server.crt/key, client.crt/key with CN=etcd-shepherd, as installers make them).
 public enum TestCertificates {
     public static func make(in dir: String) async throws {
         let script = """
@@ -14,8 +13,6 @@ public enum TestCertificates {
             openssl req -newkey rsa:2048 -nodes -keyout client.key -out client.csr -subj /CN=etcd-shepherd 2>/dev/null
             printf 'extendedKeyUsage=clientAuth\\nkeyUsage=digitalSignature,keyEncipherment\\n' > client.ext
             openssl x509 -req -in client.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out client.crt -days 2 -extfile client.ext 2>/dev/null
-            openssl req -newkey rsa:2048 -nodes -keyout nocn-client.key -out nocn-client.csr -subj /O=etcd-shepherd 2>/dev/null
-            openssl x509 -req -in nocn-client.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out nocn-client.crt -days 2 -extfile client.ext 2>/dev/null
             chmod 600 *.key
             """
         let r = try await Command.run(["bash", "-c", script])

@@ -39,18 +39,48 @@ struct RPCTarget {
                 trustRoots: options.caFile.map { .certificates([.file(path: $0, format: .pem)]) } ?? .systemDefault))
     }
 
-    /// Every failure as an `EtcdError` naming the endpoint, like the gateway calls.
-    static func classify(_ error: Error, endpoint: String, call: String) -> Error {
+    /// Every failure as an `EtcdError` naming the endpoint: UNAVAILABLE (no connection, or etcd's "no leader") as
+    /// `.unreachable` with the cause an operator can act on, a deadline as `.timeout`, any other status as etcd's
+    /// answer (`.rpc`) with what to do about the ones an operator meets first.
+    static func classify(_ error: Error, endpoint: String, call: String, timeout: Duration?) -> Error {
         guard let rpc = error as? RPCError else { return error }
         switch rpc.code {
-        case .unavailable: return EtcdError.unreachable(endpoint: endpoint, call: call, detail: rpc.message)
-        case .deadlineExceeded: return EtcdError.timeout(endpoint: endpoint, call: call, seconds: 0)
+        case .unavailable:
+            return EtcdError.unreachable(endpoint: endpoint, call: call, detail: readable(rpc))
+        case .deadlineExceeded:
+            return EtcdError.timeout(endpoint: endpoint, call: call, seconds: timeout?.seconds ?? 0)
         default:
-            // etcd allows snapshots to the root role only (measured on 3.4.23 and 3.5.1).
-            let hint =
-                call == "snapshot" && rpc.message.contains("permission denied")
-                ? " (etcd allows snapshots to users with the root role only)" : ""
-            return EtcdError.rpc(endpoint: endpoint, call: call, code: rpc.code.rawValue, message: rpc.message + hint)
+            return EtcdError.rpc(
+                endpoint: endpoint, call: call, code: rpc.code.rawValue, message: rpc.message + hint(rpc.message, call))
         }
+    }
+
+    /// The innermost cause of a failed connection in words (`Transport.readable`: "connection refused: nothing
+    /// listens there…"), or etcd's own message when etcd answered.
+    static func readable(_ rpc: RPCError) -> String {
+        var cause: (any Error)? = rpc.cause
+        for _ in 0..<8 {
+            guard let inner = cause as? RPCError else { break }
+            cause = inner.cause
+        }
+        guard let cause else { return rpc.message }
+        let text = Transport.readable(cause)
+        return text == String(describing: cause) ? rpc.message + " (\(text))" : text
+    }
+
+    /// What to do about etcd's auth answers.
+    static func hint(_ text: String, _ call: String) -> String {
+        // etcd allows snapshots to the root role only (measured on 3.4.23 and 3.5.1).
+        if call == "snapshot" && text.contains("permission denied") {
+            return " (etcd allows snapshots to users with the root role only)"
+        }
+        if text.contains("user name is empty") {
+            return " (etcd has auth enabled: set cluster.auth, a user and its passwordFile)"
+        }
+        if text.contains("authentication is not enabled") { return " (etcd has auth disabled: remove cluster.auth)" }
+        if text.contains("invalid user ID or password") {
+            return " (check cluster.auth.user and the password in its passwordFile)"
+        }
+        return ""
     }
 }

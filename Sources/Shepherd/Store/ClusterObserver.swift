@@ -184,7 +184,8 @@ public struct ClusterObserver: Sendable {
         switch e as? EtcdError {
         case .unreachable?: return "unreachable"
         case let .timeout(_, _, s)?: return "no answer in \(s) s"
-        case let .http(_, _, status, _, msg)?: return "HTTP \(status): \(msg)"
+        case let .http(_, _, status, msg)?: return "HTTP \(status): \(msg)"
+        case let .rpc(_, _, _, msg)?: return msg
         default: return "\(e)"
         }
     }
