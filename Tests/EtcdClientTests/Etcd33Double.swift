@@ -16,7 +16,8 @@ struct Etcd33Double: RegistrableRPCService {
 
     /// Runs `body` with the URL of a double listening on a free loopback port; stops it when `body` returns.
     static func with<R: Sendable>(_ body: @Sendable (String) async throws -> R) async throws -> R {
-        let transport = HTTP2ServerTransport.Posix(address: .ipv4(host: "127.0.0.1", port: 0), transportSecurity: .plaintext)
+        let transport = HTTP2ServerTransport.Posix(
+            address: .ipv4(host: "127.0.0.1", port: 0), transportSecurity: .plaintext)
         return try await withThrowingTaskGroup(of: Void.self) { group in
             let server = GRPCServer(transport: transport, services: [Etcd33Double(url: "")])
             group.addTask { try await server.serve() }

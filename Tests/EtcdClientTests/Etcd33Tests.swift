@@ -18,7 +18,8 @@ import Testing
                 #expect(status.errors.isEmpty && status.raftAppliedIndex == 0)
                 // A call 3.3 does not serve is etcd's "no" (UNIMPLEMENTED), not a member to fail over from.
                 let error = await #expect(throws: EtcdError.self) { try await cluster.endpoint(url).leaseGrant(ttl: 5) }
-                #expect(error?.isRefusal == true && error?.isRetryableElsewhere == false, "\(String(describing: error))")
+                #expect(
+                    error?.isRefusal == true && error?.isRetryableElsewhere == false, "\(String(describing: error))")
             } catch {
                 try await transport.shutdown()
                 throw error

@@ -64,8 +64,9 @@ struct RPCTarget {
             cause = inner.cause
         }
         guard let cause else { return rpc.message }
+        // A cause the transport has no words for is a library's internals: gRPC's own sentence says enough.
         let text = Transport.readable(cause)
-        return text == String(describing: cause) ? rpc.message + " (\(text))" : text
+        return text == String(describing: cause) ? rpc.message : text
     }
 
     /// What to do about etcd's auth answers.

@@ -7,7 +7,8 @@ extension EtcdEndpoint {
     /// Watches every key under `prefix` and calls `onMessage` with the keys each message's events name (none for the
     /// watch's first message, which confirms it). Returns when the stream ends; throws at the deadline. The stream is
     /// closed when this returns or its task is cancelled: no watch of ours outlives its caller inside the member.
-    public func watch(prefix: String, timeout: Duration, onMessage: @escaping @Sendable ([String]) -> Void) async throws {
+    public func watch(prefix: String, timeout: Duration, onMessage: @escaping @Sendable ([String]) -> Void) async throws
+    {
         var create = Etcdserverpb_WatchCreateRequest()
         create.key = Data(prefix.utf8)
         create.rangeEnd = Data(Self.prefixEnd(Array(prefix.utf8)))
