@@ -44,7 +44,7 @@ public final class UnitManager: Sendable {
         try await onQueue { try self.activeStateSync(unit: unit) }
     }
 
-    private func onQueue<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    func onQueue<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { cont in
             queue.async { cont.resume(with: Result { try body() }) }
         }
@@ -54,7 +54,7 @@ public final class UnitManager: Sendable {
 
     fileprivate func openBus(_ what: String) throws -> OpaquePointer { try open(what) }
 
-    private func open(_ unit: String) throws -> OpaquePointer {
+    func open(_ unit: String) throws -> OpaquePointer {
         var bus: OpaquePointer?
         let r: Int32
         if let address {
@@ -73,7 +73,7 @@ public final class UnitManager: Sendable {
         return bus
     }
 
-    private func call(
+    func call(
         _ bus: OpaquePointer, _ unit: String, path: String = "/org/freedesktop/systemd1",
         interface: String = "org.freedesktop.systemd1.Manager", member: String, args: [String],
         timeoutUsec: UInt64
@@ -101,7 +101,7 @@ public final class UnitManager: Sendable {
         return reply
     }
 
-    private static func readObjectPath(_ reply: OpaquePointer?) -> String? {
+    static func readObjectPath(_ reply: OpaquePointer?) -> String? {
         guard let reply else { return nil }
         var p: UnsafePointer<CChar>?
         guard sd_bus_message_read_basic(reply, CChar(UInt8(ascii: "o")), &p) >= 0, let p else { return nil }

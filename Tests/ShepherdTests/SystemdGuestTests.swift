@@ -2,10 +2,11 @@ import EtcdClient
 import Exec
 import Foundation
 import Rollout
-import Shepherd
 import Systemd
 import TestSupport
 import Testing
+
+@testable import Shepherd
 
 /// The daemon under a real systemd (PID 1 in namespaces, real journald, real D-Bus).
 @Suite(.serialized) struct SystemdGuestTests {
@@ -460,4 +461,50 @@ struct BlackHole {
     }
 
     func close() { _ = Glibc.close(fd) }
+}
+
+extension SystemdGuestTests {
+    /// The member's unit as systemd loaded it, read as typed D-Bus properties: an argument and an Environment= value
+    /// with spaces stay one (split on spaces, as the text of `systemctl show` was, "tok with spaces" became the token
+    /// "tok" and two stray arguments), every EnvironmentFile= is read (a `-` one that is missing too), and the
+    /// settings the preflight judges come out whole.
+    @Test func memberUnitSettingsAreReadOverDBus() async throws {
+        try await SystemdGuest.with("unitprops") { guest in
+            let env = guest.work.path + "/etcd.env"
+            try "ETCD_ENABLE_V2=true\n".write(toFile: env, atomically: true, encoding: .utf8)
+            try await guest.install(
+                unit: "etcd-props.service",
+                """
+                [Service]
+                Environment="ETCD_INITIAL_CLUSTER_STATE=existing" "ETCD_LOG_OUTPUTS=stderr, /var/log/etcd x.log"
+                EnvironmentFile=-/nonexistent/etcd.env
+                EnvironmentFile=\(env)
+                ExecStart=/bin/true --name s9 --initial-cluster-token "tok with spaces" --data-dir /var/lib/etcd
+                """)
+            let loaded = try await UnitManager(address: try guest.busAddress()).serviceSettings(
+                unit: "etcd-props.service")
+            #expect(
+                loaded.execStart == [
+                    [
+                        "/bin/true", "--name", "s9", "--initial-cluster-token", "tok with spaces", "--data-dir",
+                        "/var/lib/etcd",
+                    ]
+                ], "\(loaded.execStart)")
+            #expect(
+                loaded.environment == [
+                    "ETCD_INITIAL_CLUSTER_STATE=existing", "ETCD_LOG_OUTPUTS=stderr, /var/log/etcd x.log",
+                ], "\(loaded.environment)")
+            #expect(loaded.environmentFiles == ["/nonexistent/etcd.env", env], "\(loaded.environmentFiles)")
+            let settings = Dictionary(
+                MemberConfiguration.fromUnit(loaded, unit: "etcd-props.service").map { ($0.name, $0.value ?? "") },
+                uniquingKeysWith: { a, _ in a })
+            #expect(settings["initial-cluster-token"] == "tok with spaces", "\(settings)")
+            #expect(settings["log-outputs"] == "stderr, /var/log/etcd x.log", "\(settings)")
+            #expect(settings["enable-v2"] == "true" && settings["data-dir"] == "/var/lib/etcd", "\(settings)")
+            // A unit that does not exist: an error naming it, not an empty answer.
+            await #expect(throws: UnitManager.Failure.self) {
+                _ = try await UnitManager(address: try guest.busAddress()).serviceSettings(unit: "no-such.service")
+            }
+        }
+    }
 }

@@ -1,6 +1,7 @@
 import Exec
 import Foundation
 import Rollout
+import Systemd
 import Yams
 
 /// Finds the member's real configuration wherever it lives: the running etcd process (its command line, its
@@ -8,7 +9,7 @@ import Yams
 /// the command controller's start argv, and for the systemd controller the unit's ExecStart, Environment= and
 /// EnvironmentFile= (so a setting that is configured but not yet running is seen too).
 public enum MemberConfiguration {
-    public static func gather(_ config: Config) async -> MemberSettings {
+    public static func gather(_ config: Config, units: UnitManager = UnitManager()) async -> MemberSettings {
         var all: [MemberSettings.Setting] = []
         if let pid = runningMember(dataDir: config.member.dataDir) {
             all += fromProcess(pid)
@@ -17,7 +18,7 @@ public enum MemberConfiguration {
         case let .command(_, start, _):
             all += MemberSettings.flags(Array(start.dropFirst()), origin: "controller start command")
         case let .systemd(unit):
-            all += await fromUnit(unit)
+            all += await fromUnit(unit, units: units)
         }
         // The same setting seen in two places is one finding.
         var seen = Set<String>()
@@ -120,31 +121,25 @@ public enum MemberConfiguration {
         return env
     }
 
-    /// ExecStart, Environment= and EnvironmentFile= of a unit, as systemd has loaded them.
-    static func fromUnit(_ unit: String) async -> [MemberSettings.Setting] {
-        guard
-            let r = try? await Command.run(
-                ["systemctl", "show", unit, "-p", "ExecStart", "-p", "Environment", "-p", "EnvironmentFiles"],
-                timeout: .seconds(10)), r.succeeded
-        else { return [] }
+    /// ExecStart, Environment= and EnvironmentFile= of a unit, as systemd has loaded them (typed D-Bus properties).
+    static func fromUnit(_ unit: String, units: UnitManager) async -> [MemberSettings.Setting] {
+        guard let loaded = try? await units.serviceSettings(unit: unit) else { return [] }
+        return fromUnit(loaded, unit: unit)
+    }
+
+    static func fromUnit(_ loaded: UnitServiceSettings, unit: String) -> [MemberSettings.Setting] {
         var out: [MemberSettings.Setting] = []
-        for line in r.stdout.split(separator: "\n") {
-            if line.hasPrefix("ExecStart="), let a = line.range(of: "argv[]=") {
-                let rest = line[a.upperBound...]
-                let argv = (rest.range(of: " ;").map { rest[..<$0.lowerBound] } ?? rest).split(separator: " ").map(
-                    String.init)
-                out += MemberSettings.flags(Array(argv.dropFirst()), origin: "ExecStart of \(unit)")
-                if let cf = out.first(where: { $0.name == "config-file" })?.value { out += yaml(path: cf) }
-            } else if line.hasPrefix("Environment="), line.count > 12 {
-                var env: [String: String] = [:]
-                for kv in line.dropFirst(12).split(separator: " ") {
-                    if let eq = kv.firstIndex(of: "=") { env[String(kv[..<eq])] = String(kv[kv.index(after: eq)...]) }
-                }
-                out += MemberSettings.environment(env, origin: "Environment= of \(unit)")
-            } else if line.hasPrefix("EnvironmentFiles=") {
-                let path = line.dropFirst(17).split(separator: " ").first.map(String.init) ?? ""
-                if !path.isEmpty { out += MemberSettings.environment(environmentFile(path), origin: path) }
-            }
+        for argv in loaded.execStart {
+            out += MemberSettings.flags(Array(argv.dropFirst()), origin: "ExecStart of \(unit)")
+        }
+        if let cf = out.first(where: { $0.name == "config-file" })?.value { out += yaml(path: cf) }
+        var env: [String: String] = [:]
+        for kv in loaded.environment {
+            if let eq = kv.firstIndex(of: "=") { env[String(kv[..<eq])] = String(kv[kv.index(after: eq)...]) }
+        }
+        out += MemberSettings.environment(env, origin: "Environment= of \(unit)")
+        for path in loaded.environmentFiles {
+            out += MemberSettings.environment(environmentFile(path), origin: path)
         }
         return out
     }
