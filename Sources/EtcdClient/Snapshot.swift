@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Synchronization
+import SystemPackage
 
 /// What a verified snapshot file holds.
 public struct SnapshotInfo: Sendable, Equatable {
@@ -17,7 +18,7 @@ final class SnapshotFile: @unchecked Sendable {
     let path: String
     let temp: String
     let endpoint: String
-    private var fd: Int32
+    private var fd: FileDescriptor?
     private var hasher = SHA256()
     /// The latest blob: the trailer if the stream ends after it.
     private var pending: Data?
@@ -30,10 +31,12 @@ final class SnapshotFile: @unchecked Sendable {
         self.path = path
         self.endpoint = endpoint
         temp = path + ".partial-" + String(UInt64.random(in: 0...UInt64.max), radix: 16)
-        fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
-        guard fd >= 0 else {
-            throw EtcdError.snapshotIntegrity(
-                endpoint: endpoint, detail: "cannot create \(temp): \(String(cString: strerror(errno)))")
+        do {
+            fd = try FileDescriptor.open(
+                temp, .writeOnly, options: [.create, .exclusiveCreate, .noFollow, .closeOnExec],
+                permissions: [.ownerReadWrite])
+        } catch {
+            throw EtcdError.snapshotIntegrity(endpoint: endpoint, detail: "cannot create \(temp): \(error)")
         }
     }
 
@@ -47,16 +50,8 @@ final class SnapshotFile: @unchecked Sendable {
     }
 
     private func writeAll(_ bytes: Data) throws {
-        try bytes.withUnsafeBytes { raw in
-            var off = 0
-            while off < raw.count {
-                let n = write(fd, raw.baseAddress! + off, raw.count - off)
-                guard n > 0 else {
-                    throw EtcdError.snapshotIntegrity(
-                        endpoint: endpoint, detail: "write \(temp): \(String(cString: strerror(errno)))")
-                }
-                off += n
-            }
+        do { _ = try fd?.writeAll(bytes) } catch {
+            throw EtcdError.snapshotIntegrity(endpoint: endpoint, detail: "write \(temp): \(error)")
         }
         written += Int64(bytes.count)
     }
@@ -71,12 +66,15 @@ final class SnapshotFile: @unchecked Sendable {
         guard digest == Array(trailer) else {
             throw EtcdError.snapshotIntegrity(endpoint: endpoint, detail: "sha256 trailer does not match the db bytes")
         }
-        guard fsync(fd) == 0 else {
-            throw EtcdError.snapshotIntegrity(
-                endpoint: endpoint, detail: "fsync \(temp): \(String(cString: strerror(errno)))")
+        do {
+            try fd?.sync()
+            // Closed once, whatever close says: a descriptor number is not ours after the first close.
+            let open = fd
+            fd = nil
+            try open?.close()
+        } catch {
+            throw EtcdError.snapshotIntegrity(endpoint: endpoint, detail: "fsync \(temp): \(error)")
         }
-        close(fd)
-        fd = -1
         guard rename(temp, path) == 0 else {
             throw EtcdError.snapshotIntegrity(
                 endpoint: endpoint, detail: "rename \(temp) → \(path): \(String(cString: strerror(errno)))")
@@ -85,10 +83,9 @@ final class SnapshotFile: @unchecked Sendable {
     }
 
     func discard() {
-        if fd >= 0 {
-            close(fd)
-            fd = -1
-        }
+        let open = fd
+        fd = nil
+        try? open?.close()
         unlink(temp)
     }
 }

@@ -30,7 +30,9 @@ extension UnitManager {
         defer { sd_bus_flush_close_unref(bus) }
         let loaded = try call(bus, unit, member: "LoadUnit", args: [unit], timeoutUsec: 10_000_000)
         defer { sd_bus_message_unref(loaded) }
-        guard let path = Self.readObjectPath(loaded) else { throw Failure(unit: unit, detail: "LoadUnit returned no path") }
+        guard let path = Self.readObjectPath(loaded) else {
+            throw Failure(unit: unit, detail: "LoadUnit returned no path")
+        }
         // LoadUnit answers for a unit that does not exist too: with LoadState not-found and empty properties.
         var error = sd_bus_error()
         defer { sd_bus_error_free(&error) }

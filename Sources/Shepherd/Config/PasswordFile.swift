@@ -1,4 +1,5 @@
 import Foundation
+import SystemPackage
 
 /// The etcd password of `cluster.auth`: read from a file only root (or the daemon's own user) can read, through a
 /// descriptor opened without following a symlink, checked on that descriptor. Its content never appears in an error,
@@ -10,33 +11,36 @@ public enum PasswordFile {
         _ path: String, key: String = "cluster.auth.passwordFile", what: String = "the etcd user's password"
     ) throws -> String {
         func fail(_ problem: String) -> Config.Invalid { Config.Invalid(key: key, problem: problem) }
-        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
-        guard fd >= 0 else {
-            let e = errno
-            switch e {
-            case ELOOP: throw fail("\(path) is a symlink: point passwordFile at the file itself")
-            case ENOENT:
+        let fd: FileDescriptor
+        do {
+            fd = try FileDescriptor.open(path, .readOnly, options: [.noFollow, .nonBlocking, .closeOnExec])
+        } catch {
+            switch error {
+            case .tooManySymbolicLinkLevels: throw fail("\(path) is a symlink: point passwordFile at the file itself")
+            case .noSuchFileOrDirectory:
                 throw fail("\(path) does not exist: write \(what) there (mode 600, owned by root)")
-            case EACCES: throw fail("\(path) is not readable by this process (uid \(geteuid())): chown root \(path)")
-            default: throw fail("\(path): \(String(cString: strerror(e)))")
+            case .permissionDenied:
+                throw fail("\(path) is not readable by this process (uid \(geteuid())): chown root \(path)")
+            default: throw fail("\(path): \(error)")
             }
         }
-        defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else { throw fail("\(path): \(String(cString: strerror(errno)))") }
-        guard st.st_mode & S_IFMT == S_IFREG else { throw fail("\(path) is not a regular file") }
-        guard st.st_uid == 0 || st.st_uid == geteuid() else {
-            throw fail("\(path) is owned by uid \(st.st_uid), not root: chown root \(path)")
+        let bytes: [UInt8] = try fd.closeAfter {
+            // Every check on the descriptor opened: the file read is the file checked.
+            let st: Stat
+            do { st = try fd.stat() } catch { throw fail("\(path): \(error)") }
+            guard st.type == .regular else { throw fail("\(path) is not a regular file") }
+            guard st.userID.rawValue == 0 || st.userID.rawValue == geteuid() else {
+                throw fail("\(path) is owned by uid \(st.userID.rawValue), not root: chown root \(path)")
+            }
+            guard st.permissions.rawValue & 0o077 == 0 else {
+                throw fail(
+                    "\(path) is readable or writable by group or others (mode \(String(st.permissions.rawValue & 0o777, radix: 8))): chmod 600 \(path)"
+                )
+            }
+            guard st.size <= limit else { throw fail("\(path) is \(st.size) bytes; a password file holds one line") }
+            do { return try fd.readUpTo(limit + 1) } catch { throw fail("\(path): \(error)") }
         }
-        guard st.st_mode & 0o077 == 0 else {
-            throw fail(
-                "\(path) is readable or writable by group or others (mode \(String(st.st_mode & 0o777, radix: 8))): chmod 600 \(path)"
-            )
-        }
-        guard st.st_size <= limit else { throw fail("\(path) is \(st.st_size) bytes; a password file holds one line") }
-        var bytes = [UInt8](repeating: 0, count: limit + 1)
-        let n = bytes.withUnsafeMutableBytes { Foundation.read(fd, $0.baseAddress, limit + 1) }
-        guard n >= 0 else { throw fail("\(path): \(String(cString: strerror(errno)))") }
+        let n = bytes.count
         var text = bytes[..<n]
         // One line: the trailing newline an editor or `echo` adds is not part of the password.
         if text.last == UInt8(ascii: "\n") { text = text.dropLast() }

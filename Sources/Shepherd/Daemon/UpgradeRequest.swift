@@ -1,5 +1,6 @@
 import Foundation
 import Rollout
+import SystemPackage
 
 /// The operator's upgrade request file: `{"version": "3.5.1", "binary": "...", "sha256": "...", "allowKnownBad": false,
 /// "allowAuthRisk": false}`.
@@ -40,39 +41,36 @@ public struct UpgradeRequest: Codable, Sendable, Equatable {
     public static func read(path: String) throws -> UpgradeRequest {
         let dir = (path as NSString).deletingLastPathComponent
         try checkOwnership(dir.isEmpty ? "." : dir, what: "the request file's folder", stat: { lstat($0, &$1) })
-        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
-        guard fd >= 0 else {
-            if errno == ELOOP {
+        let fd: FileDescriptor
+        do {
+            fd = try FileDescriptor.open(path, .readOnly, options: [.noFollow, .nonBlocking, .closeOnExec])
+        } catch {
+            if (error as? Errno) == .tooManySymbolicLinkLevels {
                 throw Refused(
                     reason: "\(path) is a symlink; write the request file itself there (etcd-shepherd request does)")
             }
-            throw Refused(reason: "cannot open \(path): \(String(cString: strerror(errno)))")
+            throw Refused(reason: "cannot open \(path): \(error)")
         }
-        defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else {
-            throw Refused(reason: "cannot stat \(path): \(String(cString: strerror(errno)))")
+        let bytes: [UInt8] = try fd.closeAfter {
+            // Every check on the descriptor opened: the file read is the file checked.
+            let st: stat
+            do { st = try fd.stat().rawValue } catch { throw Refused(reason: "cannot stat \(path): \(error)") }
+            guard (st.st_mode & S_IFMT) == S_IFREG else { throw Refused(reason: "\(path) is not a regular file") }
+            try checkOwnership(
+                path, what: "the request file",
+                stat: { _, s in
+                    s = st
+                    return 0
+                })
+            guard st.st_size <= maxSize else {
+                throw Refused(reason: "\(path) is \(st.st_size) bytes; a request is under \(maxSize)")
+            }
+            do { return try fd.readUpTo(maxSize + 1) } catch { throw Refused(reason: "cannot read \(path): \(error)") }
         }
-        guard (st.st_mode & S_IFMT) == S_IFREG else { throw Refused(reason: "\(path) is not a regular file") }
-        try checkOwnership(
-            path, what: "the request file",
-            stat: { _, s in
-                s = st
-                return 0
-            })
-        guard st.st_size <= maxSize else {
-            throw Refused(reason: "\(path) is \(st.st_size) bytes; a request is under \(maxSize)")
+        guard bytes.count <= maxSize else {
+            throw Refused(reason: "\(path) grew past \(maxSize) bytes while it was read")
         }
-        var data = Data(count: maxSize + 1)
-        var n = 0
-        while n <= maxSize {
-            let got = data.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + n, maxSize + 1 - n) }
-            guard got >= 0 else { throw Refused(reason: "cannot read \(path): \(String(cString: strerror(errno)))") }
-            if got == 0 { break }
-            n += got
-        }
-        guard n <= maxSize else { throw Refused(reason: "\(path) grew past \(maxSize) bytes while it was read") }
-        return try parse(data.prefix(n))
+        return try parse(Data(bytes))
     }
 
     /// Owned by root or the daemon's user, writable by nobody else.

@@ -1,4 +1,5 @@
 import Foundation
+import SystemPackage
 
 /// Small file operations the daemon relies on for crash safety.
 enum FileIO {
@@ -14,28 +15,23 @@ enum FileIO {
         // A fresh name nobody can have prepared (O_EXCL), never a symlink (O_NOFOLLOW).
         let tmp =
             "\(dir)/.\((path as NSString).lastPathComponent).tmp-\(String(UInt64.random(in: 0...UInt64.max), radix: 16))"
-        let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
-        guard fd >= 0 else { throw Failure(path: tmp, detail: "create: \(String(cString: strerror(errno)))") }
-        var ok = false
-        defer {
-            if !ok {
-                close(fd)
-                unlink(tmp)
+        let fd: FileDescriptor
+        do {
+            fd = try FileDescriptor.open(
+                tmp, .writeOnly, options: [.create, .exclusiveCreate, .noFollow, .closeOnExec],
+                permissions: FilePermissions(rawValue: mode))
+        } catch { throw Failure(path: tmp, detail: "create: \(error)") }
+        do {
+            try fd.closeAfter {
+                _ = try fd.writeAll(data)
+                // The mode again: the umask may have narrowed the one asked at create.
+                guard fchmod(fd.rawValue, mode) == 0 else { throw Errno(rawValue: errno) }
+                try fd.sync()
             }
+        } catch {
+            unlink(tmp)
+            throw Failure(path: tmp, detail: "write: \(error)")
         }
-        try data.withUnsafeBytes { raw in
-            var off = 0
-            while off < raw.count {
-                let n = write(fd, raw.baseAddress! + off, raw.count - off)
-                guard n > 0 else { throw Failure(path: tmp, detail: "write: \(String(cString: strerror(errno)))") }
-                off += n
-            }
-        }
-        guard fchmod(fd, mode) == 0, fsync(fd) == 0 else {
-            throw Failure(path: tmp, detail: "fsync: \(String(cString: strerror(errno)))")
-        }
-        close(fd)
-        ok = true
         guard rename(tmp, path) == 0 else {
             unlink(tmp)
             throw Failure(path: path, detail: "rename: \(String(cString: strerror(errno)))")
@@ -44,11 +40,8 @@ enum FileIO {
     }
 
     static func syncDirectory(_ dir: String) {
-        let dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if dfd >= 0 {
-            fsync(dfd)
-            close(dfd)
-        }
+        guard let fd = try? FileDescriptor.open(dir, .readOnly, options: [.directory, .closeOnExec]) else { return }
+        _ = try? fd.closeAfter { try fd.sync() }
     }
 
     static func ensureDirectory(_ path: String, mode: Int = 0o700) throws {
