@@ -75,6 +75,8 @@ public final class EtcdCluster: Sendable {
     /// matcher (cmux) for the first bytes of every open connection — measured on 3.5.16: a member hung until it was
     /// killed at 20 s, `ss` showing one connection from its own daemon, established and never written.
     public func closeConnections(to url: String) async {
+        // The shared transport's kept gRPC client for this member too (calls made before it was isolated).
+        await transport.rpcClients.close(url)
         guard let old = try? replaceTransport(of: url) else { return }
         try? await old.shutdown()
     }
@@ -88,6 +90,8 @@ public final class EtcdCluster: Sendable {
     /// The same for a peer, without waiting for the shutdown: the caller's tick must not hang on a connection stuck
     /// connecting to a member that is going down (the old transport's calls end within their own timeouts).
     public func releaseConnections(to url: String) {
+        let shared = transport
+        Task { await shared.rpcClients.close(url) }
         guard let old = try? replaceTransport(of: url) else { return }
         Task { try? await old.shutdown() }
     }

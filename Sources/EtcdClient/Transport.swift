@@ -14,6 +14,8 @@ public final class Transport: Sendable {
     public let tls: TLSOptions
     /// etcd auth, when the cluster has it enabled: every API call carries the user's token.
     public let credentials: EtcdCredentials?
+    /// The kept gRPC client of each member, for unary calls.
+    let rpcClients = RPCClients()
 
     public init(tls: TLSOptions = TLSOptions(), credentials: EtcdCredentials? = nil) throws {
         self.tls = tls
@@ -32,7 +34,10 @@ public final class Transport: Sendable {
         http = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: config)
     }
 
-    public func shutdown() async throws { try await http.shutdown() }
+    public func shutdown() async throws {
+        await rpcClients.shutdown()
+        try await http.shutdown()
+    }
 
     struct Answer {
         let status: Int

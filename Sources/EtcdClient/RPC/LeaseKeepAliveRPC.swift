@@ -13,7 +13,8 @@ extension EtcdEndpoint {
         let call = "lease keepalive"
         var request = Etcdserverpb_LeaseKeepAliveRequest()
         request.id = id
-        let answer = try await rpc(call, timeout: timeout ?? defaultTimeout) { [request] client, metadata, options in
+        let answer = try await rpc(call, timeout: timeout ?? defaultTimeout, stream: true) {
+            [request] client, metadata, options in
             try await client.bidirectionalStreaming(
                 request: StreamingClientRequest(metadata: metadata) { writer in try await writer.write(request) },
                 descriptor: MethodDescriptor(fullyQualifiedService: "etcdserverpb.Lease", method: "LeaseKeepAlive"),

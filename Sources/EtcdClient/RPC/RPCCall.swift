@@ -4,13 +4,14 @@ import GRPCProtobuf
 import SwiftProtobuf
 
 extension EtcdEndpoint {
-    /// One gRPC call to this member, on the client URL's port, as etcdctl makes it: its own HTTP/2 connection, closed
-    /// when `body` returns (nothing of ours stays open inside the member after the call: a member's SIGTERM waits for
-    /// open streams), the auth token as `token` metadata (a rejected token is dropped and the call made once more
-    /// with a new one), `waitForReady` off (a member that is down is an answer now), and every failure as an
-    /// `EtcdError` naming the endpoint. `authenticated` false sends no token (the call that buys one).
+    /// One gRPC call to this member, on the client URL's port, as etcdctl makes it: a unary call on the member's
+    /// kept client (`RPCClients`), a `stream` on an HTTP/2 connection of its own, closed when `body` returns (nothing
+    /// of ours stays open inside the member after a stream: a member's SIGTERM waits for open streams); the auth token
+    /// as `token` metadata (a rejected token is dropped and the call made once more with a new one), `waitForReady`
+    /// off (a member that is down is an answer now), and every failure as an `EtcdError` naming the endpoint.
+    /// `authenticated` false sends no token (the call that buys one).
     func rpc<R: Sendable>(
-        _ call: String, timeout: Duration?, authenticated: Bool = true,
+        _ call: String, timeout: Duration?, authenticated: Bool = true, stream: Bool = false,
         _ body: @Sendable (GRPCClient<HTTP2ClientTransport.Posix>, Metadata, CallOptions) async throws -> R
     ) async throws -> R {
         let target = try RPCTarget(url: url, call: call)
@@ -23,12 +24,19 @@ extension EtcdEndpoint {
             let token = try await credentials?.token(from: self, timeout: defaultTimeout)
             var metadata = Metadata()
             if let token { metadata.addString(token, forKey: "token") }
+            let connect = { try HTTP2ClientTransport.Posix(target: target.resolvable, transportSecurity: security) }
+            var kept: RPCClients.Client?
             do {
-                let connection = try HTTP2ClientTransport.Posix(target: target.resolvable, transportSecurity: security)
-                return try await withGRPCClient(transport: connection) { client in
-                    try await body(client, metadata, options)
+                if stream {
+                    return try await withGRPCClient(transport: try connect()) { client in
+                        try await body(client, metadata, options)
+                    }
                 }
+                let client = try transport.rpcClients.client(for: url, connect: connect)
+                kept = client
+                return try await body(client, metadata, options)
             } catch {
+                if let kept, !RPCTarget.isAnswer(error) { transport.rpcClients.drop(url, ifStill: kept) }
                 if attempt == 1, let token, let failure = error as? RPCError,
                     credentials?.rejects(message: failure.message, token: token) == true
                 {

@@ -55,6 +55,13 @@ struct RPCTarget {
         }
     }
 
+    /// Whether a failure is etcd's answer (a status it chose: permission denied, not leader…) rather than a
+    /// connection's trouble or a deadline.
+    static func isAnswer(_ error: Error) -> Bool {
+        guard let rpc = error as? RPCError else { return false }
+        return EtcdError.refusalCodes.contains(rpc.code.rawValue)
+    }
+
     /// The innermost cause of a failed connection in words (`Transport.readable`: "connection refused: nothing
     /// listens there…"), or etcd's own message when etcd answered.
     static func readable(_ rpc: RPCError) -> String {

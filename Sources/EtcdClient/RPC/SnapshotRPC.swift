@@ -20,7 +20,7 @@ extension EtcdEndpoint {
     ) async throws -> SnapshotInfo {
         let call = "snapshot"
         // No deadline on the call: the idle watch below is its deadline.
-        return try await rpc(call, timeout: nil) { [url] client, metadata, options in
+        return try await rpc(call, timeout: nil, stream: true) { [url] client, metadata, options in
             let file = try SnapshotFile(path: path, endpoint: url)
             do {
                 try await withThrowingTaskGroup(of: Void.self) { group in

@@ -14,7 +14,7 @@ extension EtcdEndpoint {
         create.rangeEnd = Data(Self.prefixEnd(Array(prefix.utf8)))
         var request = Etcdserverpb_WatchRequest()
         request.createRequest = create
-        try await rpc("watch \(prefix)", timeout: timeout) { [request] client, metadata, options in
+        try await rpc("watch \(prefix)", timeout: timeout, stream: true) { [request] client, metadata, options in
             try await client.bidirectionalStreaming(
                 request: StreamingClientRequest(metadata: metadata) { writer in
                     try await writer.write(request)
