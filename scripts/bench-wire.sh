@@ -2,7 +2,7 @@
 # What one idle daemon's ticks cost on the wire, for each binary given (the same run, one after another): a real
 # 3-member cluster on loopback whose members advertise counting proxies (scripts/wire-count.py) as their client URLs,
 # so every call the daemon on s1 makes to any member goes through one; DURATION seconds (default 30) measured after a
-# 5 s start. Per tick: calls (gRPC calls — one connection each — and HTTP requests), bytes both ways, and the tick's
+# 5 s start. Per tick: calls (gRPC calls and HTTP requests) and new connections, bytes both ways, and the tick's
 # time on the wire (first byte out to last byte in of the burst of calls a tick makes; bursts are separated by
 # ≥ 300 ms of quiet, the tick being 1 s); median and p90. Plus the daemon's RSS and CPU over the period.
 # Usage: scripts/bench-wire.sh [BINARY...]   (default: the release build)   VERSION (default 3.5.30)
@@ -49,8 +49,9 @@ import collections, statistics, sys
 path, t0, t1, binary, rss, cpu = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), sys.argv[4], sys.argv[5], sys.argv[6]
 events = [l.split(" ", 3) for l in open(path)]
 events = [(float(e[0]), e[1], e[2], e[3].strip() if len(e) > 3 else "") for e in events if t0 <= float(e[0]) <= t1]
-grpc = sum(1 for e in events if e[1] == "open" and e[3] == "h2")
-http = collections.Counter(e[3] for e in events if e[1] == "call")
+grpc = sum(1 for e in events if e[1] == "call" and e[3] == "grpc")
+conns = sum(1 for e in events if e[1] == "open")
+http = collections.Counter(e[3] for e in events if e[1] == "call" and e[3] != "grpc")
 out = sum(int(e[3]) for e in events if e[1] == "req")
 back = sum(int(e[3]) for e in events if e[1] == "resp")
 bursts, current = [], []
@@ -65,7 +66,7 @@ ticks = len(bursts)
 walls = sorted((b[-1][0] - b[0][0]) * 1000 for b in bursts)
 p90 = walls[int(0.9 * (len(walls) - 1))] if walls else 0
 print(f"{binary}")
-print(f"  {ticks} ticks in {t1 - t0:.1f} s; per tick: {grpc / ticks:.1f} gRPC calls, {sum(http.values()) / ticks:.1f} HTTP requests"
+print(f"  {ticks} ticks in {t1 - t0:.1f} s; per tick: {grpc / ticks:.1f} gRPC calls, {sum(http.values()) / ticks:.1f} HTTP requests, {conns / ticks:.1f} new connections"
       f" ({', '.join(f'{k} {v / ticks:.1f}' for k, v in sorted(http.items()))}); {out / ticks / 1024:.1f} KiB out, {back / ticks / 1024:.1f} KiB in")
 print(f"  tick on the wire: median {statistics.median(walls):.1f} ms, p90 {p90:.1f} ms; daemon RSS {int(rss) // 1024} MiB, CPU {cpu} % of a core")
 PY
