@@ -18,7 +18,8 @@ extension EtcdEndpoint {
             try await client.bidirectionalStreaming(
                 request: StreamingClientRequest(metadata: metadata) { writer in
                     try await writer.write(request)
-                    // The request side stays open while the watch runs: a closed one reads as "done" to some proxies.
+                    // The request side stays open while the watch runs: the stream ends when this call returns, is
+                    // cancelled or reaches its deadline — never by a half-close whose handling is etcd's choice.
                     try await Task.sleep(for: timeout)
                 },
                 descriptor: MethodDescriptor(fullyQualifiedService: "etcdserverpb.Watch", method: "Watch"),
