@@ -170,21 +170,30 @@ public final class UnitManager: Sendable {
     private func activeStateSync(unit: String) throws -> String {
         let bus = try open(unit)
         defer { sd_bus_flush_close_unref(bus) }
+        return try unitProperty(bus, unit, path: try unitPath(bus, unit), "ActiveState")
+    }
+
+    /// The object path of `unit` (LoadUnit: systemd answers for any name, with LoadState not-found for one it lacks).
+    func unitPath(_ bus: OpaquePointer, _ unit: String) throws -> String {
         let reply = try call(bus, unit, member: "LoadUnit", args: [unit], timeoutUsec: 10_000_000)
         defer { sd_bus_message_unref(reply) }
         guard let path = Self.readObjectPath(reply) else {
             throw Failure(unit: unit, detail: "LoadUnit returned no path")
         }
+        return path
+    }
+
+    /// A string property of the unit's `org.freedesktop.systemd1.Unit` interface (ActiveState, LoadState…).
+    func unitProperty(_ bus: OpaquePointer, _ unit: String, path: String, _ name: String) throws -> String {
         var error = sd_bus_error()
         defer { sd_bus_error_free(&error) }
         var value: UnsafeMutablePointer<CChar>?
         let r = sd_bus_get_property_string(
-            bus, "org.freedesktop.systemd1", path, "org.freedesktop.systemd1.Unit",
-            "ActiveState", &error, &value)
+            bus, "org.freedesktop.systemd1", path, "org.freedesktop.systemd1.Unit", name, &error, &value)
         guard r >= 0, let value else {
             throw Failure(
                 unit: unit,
-                detail: "ActiveState: \(error.message.map { String(cString: $0) } ?? String(cString: strerror(-r)))")
+                detail: "\(name): \(error.message.map { String(cString: $0) } ?? String(cString: strerror(-r)))")
         }
         defer { free(value) }
         return String(cString: value)

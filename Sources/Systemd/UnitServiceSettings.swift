@@ -28,22 +28,9 @@ extension UnitManager {
     private func serviceSettingsSync(unit: String) throws -> UnitServiceSettings {
         let bus = try open(unit)
         defer { sd_bus_flush_close_unref(bus) }
-        let loaded = try call(bus, unit, member: "LoadUnit", args: [unit], timeoutUsec: 10_000_000)
-        defer { sd_bus_message_unref(loaded) }
-        guard let path = Self.readObjectPath(loaded) else {
-            throw Failure(unit: unit, detail: "LoadUnit returned no path")
-        }
+        let path = try unitPath(bus, unit)
         // LoadUnit answers for a unit that does not exist too: with LoadState not-found and empty properties.
-        var error = sd_bus_error()
-        defer { sd_bus_error_free(&error) }
-        var state: UnsafeMutablePointer<CChar>?
-        guard
-            sd_bus_get_property_string(
-                bus, "org.freedesktop.systemd1", path, "org.freedesktop.systemd1.Unit", "LoadState", &error, &state)
-                >= 0, let state
-        else { throw Failure(unit: unit, detail: "its LoadState could not be read") }
-        let loadState = String(cString: state)
-        free(state)
+        let loadState = try unitProperty(bus, unit, path: path, "LoadState")
         guard loadState == "loaded" else {
             throw Failure(unit: unit, detail: "systemd has no such unit loaded (LoadState \(loadState))")
         }

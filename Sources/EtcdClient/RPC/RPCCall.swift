@@ -14,8 +14,6 @@ extension EtcdEndpoint {
         _ call: String, timeout: Duration?, authenticated: Bool = true, stream: Bool = false,
         _ body: @Sendable (GRPCClient<HTTP2ClientTransport.Posix>, Metadata, CallOptions) async throws -> R
     ) async throws -> R {
-        let target = try RPCTarget(url: url, call: call)
-        let security = try target.security(transport.tls)
         var options = CallOptions.defaults
         options.waitForReady = false
         options.timeout = timeout
@@ -24,7 +22,12 @@ extension EtcdEndpoint {
             let token = try await credentials?.token(from: self, timeout: defaultTimeout)
             var metadata = Metadata()
             if let token { metadata.addString(token, forKey: "token") }
-            let connect = { try HTTP2ClientTransport.Posix(target: target.resolvable, transportSecurity: security) }
+            // Only when a connection is made (a stream, or a member without a kept client): not on every call.
+            let connect = { [url, tls = transport.tls] in
+                let target = try RPCTarget(url: url, call: call)
+                return try HTTP2ClientTransport.Posix(
+                    target: target.resolvable, transportSecurity: try target.security(tls))
+            }
             var kept: RPCClients.Client?
             do {
                 if stream {
