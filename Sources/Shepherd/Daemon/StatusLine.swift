@@ -2,7 +2,8 @@ import Rollout
 
 /// The one-line STATUS an on-call person reads in `systemctl status`, e.g.
 /// `rollout 3.4.23→3.5.1 [1/3 done]: s2 verifying (raft 1240/1241)` or
-/// `idle: s1 3.5.1 healthy follower; cluster 3.5, 3/3 healthy`.
+/// `idle: s1 3.5.1 healthy follower; cluster 3.5, 3/3 healthy`. Every line names the daemon's own member: the
+/// status of `etcd-shepherd@s1` is read beside the others'.
 enum StatusLine {
     /// `warning` (e.g. "db 85% of quota") is appended while it lasts.
     static func make(action: Action, _ o: Observation, _ view: ClusterView, warning: String? = nil) -> String {
@@ -42,10 +43,10 @@ enum StatusLine {
         case .startMember: return "\(head): \(me) starting"
         case .markDone: return "\(head): \(me) verified"
         case let .rollBackWhileDown(j): return "\(head): \(me) ROLLING BACK: \(j.reason ?? "?")"
-        case let .halt(why, _, _): return "\(head): HALTING: \(why)"
+        case let .halt(why, _, _): return "\(head): \(me) HALTING: \(why)"
         case .release: return "\(head): \(me) releasing the lock"
-        case .markCompleted: return "\(head): completing"
-        case .advanceHop: return "\(head): hop done, moving to the next"
+        case .markCompleted: return "\(head): \(me) completing the rollout"
+        case .advanceHop: return "\(head): \(me) ending the hop, moving to the next"
         case .recoverStart, .restoreLink, .leaveSequence: return "\(head): \(me) recovering an interrupted step"
         case .adoptVerification, .noteProcess: return "\(head): \(me) verifying"
         }
