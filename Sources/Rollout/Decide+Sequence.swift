@@ -130,10 +130,11 @@ extension Decide {
     /// leader back where it was. Not rolling back, not asked twice (`leadershipAsked`), not for a patch step (the
     /// cluster version does not move), and only with every other member done on the target.
     static func leaderToAsk(_ j: JournalEntry, _ o: Observation) -> MemberView? {
-        guard !j.rollingBack, !j.leadershipAsked, let local = o.local, !local.isLeader, !local.isLearner,
-            let leader = o.leader, leader.healthy, let version = o.clusterVersion, version != j.target.minorVersion,
+        guard !j.rollingBack, !j.leadershipAsked, let r = o.rollout, let local = o.local, !local.isLeader,
+            !local.isLearner, let leader = o.leader, leader.healthy, let version = o.clusterVersion,
+            version != j.target.minorVersion,
             o.members.allSatisfy({
-                $0.name == local.name || ($0.version == j.target && o.record($0.name)?.phase == .done)
+                $0.name == local.name || ($0.version == j.target && o.record($0.name)?.isDone(in: r) == true)
             })
         else { return nil }
         return leader

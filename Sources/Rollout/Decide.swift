@@ -16,7 +16,7 @@ public enum Decide {
 
         // A member of ours verified in this rollout whose process crashed since: the rollout halts at once (no lock
         // needed, so nobody else stops anything meanwhile), then the member is rolled back while that is possible.
-        if r.state != .completed, let local = o.local, let mine = o.localRecord, mine.phase == .done, mine.to == r.to,
+        if r.state != .completed, let local = o.local, let mine = o.localRecord, mine.isDone(in: r),
             local.version == r.to || local.version == nil, let crash = crashedAfterDone(o, mine)
         {
             return afterCrash(crash, r, o)
@@ -44,7 +44,7 @@ public enum Decide {
         }
 
         // Completion: every member on the target with its record done, and the cluster version caught up.
-        let allOnTarget = o.members.allSatisfy { $0.version == r.to && o.record($0.name)?.phase == .done }
+        let allOnTarget = o.members.allSatisfy { $0.version == r.to && o.record($0.name)?.isDone(in: r) == true }
         if allOnTarget {
             // Every member still runs the process that was verified (one that restarted unseen is its daemon's to
             // roll back or halt; nothing completes over it).
@@ -96,7 +96,7 @@ public enum Decide {
         }
         let myRecord = o.localRecord
         // (A member that does not answer reports no version: its record says what it was verified on.)
-        if let mine = myRecord, mine.phase == .done, mine.to == r.to, local.version == r.to || local.version == nil {
+        if let mine = myRecord, mine.isDone(in: r), local.version == r.to || local.version == nil {
             // Verified: watched until the rollout ends (above); a target that crashes after its verification is caught.
             return o.lock != nil ? .release : .wait(.memberDone(member: local.name))
         }

@@ -99,9 +99,8 @@ public enum Gates {
     /// process is read — whose process was not observed: it answers healthy, but nothing else is stopped until its
     /// daemon has looked at it. (Before the record write the peers' processes are not read on every tick.)
     static func restartedSinceVerified(_ m: MemberView, _ o: Observation) -> String? {
-        guard m.name != o.localName, let r = o.rollout, let rec = o.record(m.name), rec.rolloutID == r.id,
-            rec.to == r.to,
-            rec.phase == .done, let noted = rec.processStartTime
+        guard m.name != o.localName, let r = o.rollout, let rec = o.record(m.name), rec.isDone(in: r),
+            let noted = rec.processStartTime
         else { return nil }
         guard let seen = o.startTimes[m.name] else {
             return o.journal == nil ? nil : " (its verified process not observed)"

@@ -106,6 +106,14 @@ public struct MemberRecord: Codable, Sendable, Equatable {
     /// runs, and a process that restarted (or stays down) after its verification rolls back and halts the rollout.
     public var processStartTime: Double?
 
+    /// Verified in `rollout`'s current hop: done, and on the hop's target. A record done in an earlier hop of a
+    /// multi-hop rollout (or one its member's next stop failed to rewrite) says nothing about the running one (found
+    /// by the simulator, seed 4194789329: a record done on 3.5.16 under a member restarted on 3.5.30, unverified,
+    /// held the completion waiting for ever).
+    public func isDone(in rollout: RolloutRecord) -> Bool {
+        rolloutID == rollout.id && phase == .done && to == rollout.to
+    }
+
     public init(
         rolloutID: String, memberID: MemberID, phase: MemberPhase, from: EtcdVersion, to: EtcdVersion,
         leaseID: String? = nil, lockRevision: Int64? = nil, updatedAt: Double, error: String? = nil,

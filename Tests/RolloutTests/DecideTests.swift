@@ -1154,7 +1154,12 @@ import Testing
             member("s2", id: 2, version: EtcdVersion(3, 5, 0)),
             member("s3", id: 3, version: EtcdVersion(3, 5, 0)),
         ]
-        let done = ["s1": record(.done, id: 0x1), "s2": record(.done, id: 0x2), "s3": record(.done, id: 0x3)]
+        let doneOnHop2 = ["s1": record(.done, id: 0x1), "s2": record(.done, id: 0x2), "s3": record(.done, id: 0x3)]
+        let done = doneOnHop2.mapValues {
+            var rec = $0
+            rec.to = EtcdVersion(3, 5, 0)
+            return rec
+        }
         #expect(
             Decide.next(observation(members: onHop, rollout: r, records: done, clusterVersion: "3.5")) == .acquireLock)
         #expect(
@@ -1174,7 +1179,12 @@ import Testing
             m.version = v351
             return m
         }
-        let last = observation(members: final, rollout: next, records: done, lock: heldLock, clusterVersion: "3.5")
+        // Hop 1's records are not done in hop 2, though every member runs its target: each is verified again.
+        let unverified = observation(
+            members: final, rollout: next, records: done, lock: heldLock, clusterVersion: "3.5")
+        #expect(Decide.next(unverified) != .markCompleted)
+        let last = observation(
+            members: final, rollout: next, records: doneOnHop2, lock: heldLock, clusterVersion: "3.5")
         #expect(Decide.next(last) == .markCompleted)
     }
 }

@@ -169,6 +169,8 @@ import Testing
         (UInt64(3233525676), 3, "membership"),  // restoreLink on an observation older than a node's replacement
         (UInt64(3317482914), 3, "membership"),  // the same (each failed with the status check the next commit removed)
         (UInt64(3355684170), 3, "membership"),  // the same
+        (UInt64(4194789329), 1, "twoHopOps"),  // hop 1's done record under a member restarted on hop 2's target
+        (UInt64(4245526362), 1, "twoHop"),  // the same: the completion waited for ever on a process never verified
     ])
     func pinnedSeed(seed: UInt64, n: Int, profile: String) async {
         let fleet = await Self.run(seed: seed, n: n, profile: profile)

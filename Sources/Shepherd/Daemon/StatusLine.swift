@@ -25,7 +25,7 @@ enum StatusLine {
             let last = o.rollout.map { "; last rollout \($0.id) \($0.state.rawValue)" } ?? ""
             return "idle: \(me) \(state); \(cluster)\(last)"
         }
-        let done = o.members.filter { o.record($0.name)?.phase == .done }.count
+        let done = o.members.filter { o.record($0.name)?.isDone(in: r) == true }.count
         let head = "rollout \(r.from)→\(r.to) [\(done)/\(o.members.count) done]\(r.state == .paused ? " PAUSED" : "")"
         switch action {
         case let .wait(why), let .waitForClusterVersion(why):

@@ -261,14 +261,13 @@ public actor Supervisor {
         let snap = try await ports.store.read(avoiding: [])
         verifiedPeers = Set(
             snap.records.compactMap { name, rec in
-                name != config.member.name && rec.phase == .done && rec.rolloutID == snap.rollout?.id
-                    && rec.to == snap.rollout?.to ? name : nil
+                name != config.member.name && snap.rollout.map(rec.isDone) == true ? name : nil
             })
         let members = view.members.map(\.view)
         // Every member verified: the rollout may complete on this tick, which needs every member's process — read now,
         // not a tick later.
         if !completing, scope != .all, let r = snap.rollout, r.state == .active,
-            members.allSatisfy({ $0.version == r.to && snap.records[$0.name]?.phase == .done })
+            members.allSatisfy({ $0.version == r.to && snap.records[$0.name]?.isDone(in: r) == true })
         {
             completing = true
             return try await observe()
@@ -312,7 +311,7 @@ public actor Supervisor {
         // and not on the next: its daemon took the lock and let it go every 5 s, never rolling it back.
         watchingLocal =
             snap.rollout.map { r in
-                guard r.state != .completed, let mine = obs.localRecord, mine.phase == .done, mine.to == r.to else {
+                guard r.state != .completed, obs.localRecord?.isDone(in: r) == true else {
                     return false
                 }
                 return r.state == .active
@@ -320,7 +319,8 @@ public actor Supervisor {
             } ?? false
         completing =
             snap.rollout.map { r in
-                r.state == .active && members.allSatisfy { $0.version == r.to && obs.record($0.name)?.phase == .done }
+                r.state == .active
+                    && members.allSatisfy { $0.version == r.to && obs.record($0.name)?.isDone(in: r) == true }
             } ?? false
         for e in memory.advance(&obs) { reportHealth(e, view: view, rollout: snap.rollout) }
         watchCluster(obs, lockKeys: snap.lockKeys)
