@@ -25,7 +25,8 @@ import Testing
             .takeLeadership(leaderURL: "http://s1:2379"), .beginStop(journal),
             .stopMember(issueBy: 1001, minLease: 10), .markStopped, .switchBinary(path: "/opt/etcd/3.5.30/etcd"),
             .startMember(phase: nil), .markDone(processStartTime: 5), .rollBackWhileDown(journal),
-            .halt(reason: "the target crashed", recordPhase: .interrupted, keepJournal: false), .release, .markCompleted,
+            .halt(reason: "the target crashed", recordPhase: .interrupted, keepJournal: false), .release,
+            .markCompleted,
             .advanceHop, .recoverStart(binary: nil), .restoreLink(path: "/opt/etcd/3.4.23/etcd"),
             .leaveSequence(reason: "interrupted"), .noteProcess(startTime: 5), .adoptVerification(journal),
         ]
