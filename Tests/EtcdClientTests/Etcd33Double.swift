@@ -14,10 +14,11 @@ struct Etcd33Double: RegistrableRPCService {
     static let memberID: UInt64 = 10_276_657_743_932_975_437
     let url: String
 
-    /// Runs `body` with the URL of a double listening on a free loopback port; stops it when `body` returns.
-    static func with<R: Sendable>(_ body: @Sendable (String) async throws -> R) async throws -> R {
+    /// Runs `body` with the URL of a double listening on a loopback `port` (a free one when 0); stops it — its
+    /// connections told to go away, its port closed — when `body` returns.
+    static func with<R: Sendable>(port: Int = 0, _ body: @Sendable (String) async throws -> R) async throws -> R {
         let transport = HTTP2ServerTransport.Posix(
-            address: .ipv4(host: "127.0.0.1", port: 0), transportSecurity: .plaintext)
+            address: .ipv4(host: "127.0.0.1", port: port), transportSecurity: .plaintext)
         return try await withThrowingTaskGroup(of: Void.self) { group in
             let server = GRPCServer(transport: transport, services: [Etcd33Double(url: "")])
             group.addTask { try await server.serve() }

@@ -29,22 +29,24 @@ final class RPCClients: Sendable {
     static let callsPerConnection = 100
 
     /// The client for `url`, made with `connect` when there is none or the last one has made its share of calls (it
-    /// is then closed once its calls in flight are done).
-    func client(for url: String, connect: () throws -> HTTP2ClientTransport.Posix) throws -> Client {
-        let (client, retired) = try entries.withLock { entries -> (Client, Client?) in
+    /// is then closed once its calls in flight are done); `reused` says it was made for an earlier call.
+    func client(
+        for url: String, connect: () throws -> HTTP2ClientTransport.Posix
+    ) throws -> (client: Client, reused: Bool) {
+        let (client, retired, reused) = try entries.withLock { entries -> (Client, Client?, Bool) in
             if var entry = entries[url], entry.calls < Self.callsPerConnection {
                 entry.calls += 1
                 entries[url] = entry
-                return (entry.client, nil)
+                return (entry.client, nil, true)
             }
             let client = GRPCClient(transport: try connect())
             let running = Task<Void, Never> { _ = try? await client.runConnections() }
             let old = entries[url]?.client
             entries[url] = Entry(client: client, running: running, calls: 1)
-            return (client, old)
+            return (client, old, false)
         }
         retired?.beginGracefulShutdown()
-        return client
+        return (client, reused)
     }
 
     /// Closes `url`'s client if it is still `client` (a newer one, made meanwhile by another call, stays).

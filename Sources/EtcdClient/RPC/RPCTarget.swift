@@ -1,6 +1,8 @@
 import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2
+import NIOCore
+import NIOPosix
 
 /// Where a gRPC call goes, from an endpoint's client URL (`http://host:port` or `https://host:port`).
 struct RPCTarget {
@@ -60,6 +62,31 @@ struct RPCTarget {
     static func isAnswer(_ error: Error) -> Bool {
         guard let rpc = error as? RPCError else { return false }
         return EtcdError.refusalCodes.contains(rpc.code.rawValue)
+    }
+
+    /// Whether a failure is the connection's (UNAVAILABLE): not etcd's answer, not a deadline.
+    static func isConnectionFailure(_ error: Error) -> Bool {
+        (error as? RPCError)?.code == .unavailable
+    }
+
+    /// Whether a call failed before any of it was sent: its connection was refused (nothing listened), or gRPC had
+    /// no connection ready to carry it ("subchannel isn't ready": grpc-swift-nio-transport's words, thrown before a
+    /// stream is made; `KeptConnectionTests` meets both).
+    static func sentNothing(_ error: Error) -> Bool {
+        guard let rpc = error as? RPCError, rpc.code == .unavailable else { return false }
+        if rpc.message == "subchannel isn't ready" { return true }
+        var cause: (any Error)? = rpc.cause
+        for _ in 0..<8 {
+            switch cause {
+            case let inner as RPCError:
+                if inner.message == "subchannel isn't ready" { return true }
+                cause = inner.cause
+            case let c as NIOConnectionError: cause = c.connectionErrors.first?.error
+            case let io as IOError: return io.errnoCode == ECONNREFUSED
+            default: return false
+            }
+        }
+        return false
     }
 
     /// The innermost cause of a failed connection in words (`Transport.readable`: "connection refused: nothing
