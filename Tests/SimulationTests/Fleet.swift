@@ -87,6 +87,9 @@ final class Fleet: @unchecked Sendable {
     /// The daemons' health probes (node → member ID → when it was asked) and the time their last KV write returned:
     /// a stop must rest on probes asked after its own last write, within the window (invariants).
     var probes: [Int: [UInt64: Double]] = [:]
+    /// When each daemon last read each member's process start time (node → member ID → time), for the completion's
+    /// residual race (invariants).
+    var processRead: [Int: [UInt64: Double]] = [:]
     var lastWrite: [Int: Double] = [:]
     /// When each daemon last read the member list, and which daemon is writing now: a completion is judged on the
     /// members its writer could have seen (a member added after that read is a race no txn can close).

@@ -171,6 +171,7 @@ import Testing
         (UInt64(3355684170), 3, "membership"),  // the same
         (UInt64(4194789329), 1, "twoHopOps"),  // hop 1's done record under a member restarted on hop 2's target
         (UInt64(4245526362), 1, "twoHop"),  // the same: the completion waited for ever on a process never verified
+        (UInt64(4543359952), 3, "windows"),  // completed over a member that crashed and restarted after the decision
     ])
     func pinnedSeed(seed: UInt64, n: Int, profile: String) async {
         let fleet = await Self.run(seed: seed, n: n, profile: profile)

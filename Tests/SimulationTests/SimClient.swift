@@ -195,6 +195,7 @@ struct SimClient: EtcdAPI, @unchecked Sendable {
     func metrics(of url: String, only: Set<String>?, timeout: Duration) async throws -> PrometheusText {
         try await answer("metrics", url, timeout: timeout) { i in
             let m = f.members[i]
+            f.processRead[node, default: [:]][m.id] = f.now
             return PrometheusText(samples: [
                 PrometheusSample(name: "process_start_time_seconds", value: m.processStartWall),
                 PrometheusSample(name: "etcd_server_leader_changes_seen_total", value: 1),

@@ -169,6 +169,7 @@ extension Supervisor {
             // Fenced on the lock: a daemon frozen between its observation and this write loses the lock's lease, and
             // the write with it (a member may have restarted meanwhile).
             guard let h = o.lock else { return }
+            try await lookAtVerifiedProcesses(o)
             var completed: RolloutRecord?
             try await fenced {
                 completed = try await self.ports.store.setRolloutState(
@@ -182,6 +183,7 @@ extension Supervisor {
 
         case .advanceHop:
             guard let r, let h = o.lock else { return }
+            try await lookAtVerifiedProcesses(o)
             var advanced: RolloutRecord?
             try await fenced { advanced = try await self.ports.store.advanceHop(r, fence: h) }
             guard let next = advanced else { return }
