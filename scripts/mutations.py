@@ -83,6 +83,12 @@ MUTATIONS = {
     'watched-until-rolled-back': dict(real=CRASH + '/aTargetThatDiesAfterItsVerification', edits=[
         (SUP, 'return r.state == .active\n                    || Decide.binaryRollbackAllowed(from: r.from, to: r.to, clusterVersion: view.clusterVersion) == true',
               'return r.state == .active')]),
+    'completion-last-look': dict(real=None, edits=[
+        (FX, '            guard let h = o.lock else { return }\n            try await lookAtVerifiedProcesses(o)\n',
+             '            guard let h = o.lock else { return }\n')]),
+    'done-in-this-hop': dict(real=None, edits=[
+        ('Sources/Rollout/Records.swift', 'rolloutID == rollout.id && phase == .done && to == rollout.to',
+         'rolloutID == rollout.id && phase == .done')]),
     'completion-on-a-fresh-observation': dict(real=None, edits=[
         (D, '            if o.observationAge > o.timing.maxObservationAgeSeconds {\n                return .wait(.completionObservationOld',
             '            if false {\n                return .wait(.completionObservationOld')]),
