@@ -18,7 +18,7 @@ extension EtcdEndpoint {
     /// asking again changes nothing.
     func rpc<R: Sendable>(
         _ call: String, timeout: Duration?, authenticated: Bool = true, stream: Bool = false, readOnly: Bool = false,
-        _ body: @Sendable (GRPCClient<HTTP2ClientTransport.Posix>, Metadata, CallOptions) async throws -> R
+        _ body: @escaping @Sendable (GRPCClient<HTTP2ClientTransport.Posix>, Metadata, CallOptions) async throws -> R
     ) async throws -> R {
         var options = CallOptions.defaults
         options.waitForReady = false
@@ -39,7 +39,7 @@ extension EtcdEndpoint {
             var kept: (client: RPCClients.Client, reused: Bool)?
             do {
                 if stream {
-                    return try await withGRPCClient(transport: try connect()) { client in
+                    return try await RPCStream.run(transport: try connect()) { [metadata, options] client in
                         try await body(client, metadata, options)
                     }
                 }
