@@ -37,6 +37,9 @@ struct FaultProfile: Sendable {
     /// A stop or start command that fails without effect (once: the next try works).
     var stopFails = 0.03
     var startFails = 0.05
+    /// A stop command that returns success and stops nothing (a wrong unit, an ExecStop that ignores its job, a stop
+    /// job merged into a restart): the member keeps running, its daemon told it stopped.
+    var stopIgnored = 0.0
     /// A start that returns before the process dies of something (it exits a moment later).
     var startThenDie = 0.02
     // Targets.
@@ -128,6 +131,9 @@ struct FaultProfile: Sendable {
             p.shortPauses = true
             p.pauseAtCall = 0.0005
             p.pauseAtStop = 0.1
+        case "deafStop":
+            p.stopIgnored = 0.3
+            p.processLate = 0.2
         case "unkindNode":
             p.processUnknown = 0.3
             p.processWrong = 0.1
@@ -166,6 +172,6 @@ struct FaultProfile: Sendable {
     static let profiles = [
         "default", "ops", "badTarget", "sickTarget", "smallRefused", "refusedStep", "unstaged", "twoHop",
         "twoHopOps", "authWatch", "unkindNode", "crashInSettle", "crashAfterVerify", "membership", "handEdits",
-        "windows", "reboots", "quickSettle",
+        "windows", "reboots", "quickSettle", "deafStop",
     ]
 }

@@ -84,6 +84,11 @@ struct SimController: MemberController {
             throw SimError.unavailable("stop member (the command failed)")
         }
         guard f.members[i].up else { return }
+        // Drawn only where the profile has it: the other profiles' schedules stay as they were.
+        if f.faults.stopIgnored > 0, f.faultsActive, f.nodeRng.chance(f.faults.stopIgnored) {
+            f.log("FAULT \(f.members[i].name)'s stop returned and stopped nothing")
+            return
+        }
         f.nextTicket += 1
         let ticket = "sim:\(i):\(f.nextTicket)"
         let slow = f.faultsActive && f.nodeRng.chance(f.faults.slowStop)
