@@ -260,6 +260,9 @@ import Testing
                 }
                 #expect(blocked, "s3's daemon did not report the blocking finding")
                 #expect(fleet.log("s3").contains("replace --debug with --log-level=debug"))
+                // Held by its daemon's decision (gate 6), not only reported: the wait names the finding.
+                let held = await eventually(timeout: .seconds(60)) { fleet.log("s3").contains("s3 waits: preflight: ") }
+                #expect(held, "s3's daemon never waited on its preflight")
                 let others = await eventually(timeout: .seconds(60)) {
                     let s = try? await store.read()
                     return cluster.members.indices.filter { $0 != 2 && $0 != leader }
