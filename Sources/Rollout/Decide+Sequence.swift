@@ -287,9 +287,12 @@ extension Decide {
         }
         // A member this sequence or its recovery started is let go only once it has run `crashGraceSeconds`: a start
         // that dies a moment later would be left down with nobody to start it again (found by the simulator, seeds
-        // 28951865 and, for the sequence's own start, 923284130: the lock lost 0.4 s after the start).
+        // 28951865 and, for the sequence's own start, 923284130: the lock lost 0.4 s after the start). Run, as seen:
+        // on an observation made that long after the start, not merely decided that long after it (seed 4858924183:
+        // seen up 3.5 s after its start, let go at 5.5 s, dead since 4 s — a crash-looping target left down after the
+        // halt that said this daemon keeps starting it).
         if let started = [j.startedAt, j.recoveryStartedAt].compactMap({ $0 }).max(),
-            o.now - started < o.timing.crashGraceSeconds
+            o.observedAt - started < o.timing.crashGraceSeconds
         {
             return .wait(
                 .recoveryRunning(

@@ -172,6 +172,9 @@ import Testing
         (UInt64(4194789329), 1, "twoHopOps"),  // hop 1's done record under a member restarted on hop 2's target
         (UInt64(4245526362), 1, "twoHop"),  // the same: the completion waited for ever on a process never verified
         (UInt64(4543359952), 3, "windows"),  // completed over a member that crashed and restarted after the decision
+        (UInt64(4875791653), 3, "membership"),  // the last look saw a member added on the target, without a record
+        (UInt64(4937631124), 3, "membership"),  // the same
+        (UInt64(4858924183), 3, "crashInSettle"),  // a start let go on an answer asked before the grace: left down
     ])
     func pinnedSeed(seed: UInt64, n: Int, profile: String) async {
         let fleet = await Self.run(seed: seed, n: n, profile: profile)

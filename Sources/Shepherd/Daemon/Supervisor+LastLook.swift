@@ -5,12 +5,21 @@ extension Supervisor {
     /// verified on. The decision rests on an observation up to `maxObservationAgeSeconds` old; a member whose target
     /// crashed and was restarted by systemd within that time was completed over (found by the simulator, seed
     /// 4543359952: a crash 2.3 s before the write, the member back on a new process at the write). What is left is the
-    /// time of one write after this look. Throws when a member is not seen on its verified process: nothing is
+    /// time of one write after this look. The member list is the one read now: a member added since the decision
+    /// holds the write until its daemon has verified it. Throws when a member is not seen on its verified process: nothing is
     /// written, and the next tick decides on what it sees (the member's own daemon rolls it back or halts).
     func lookAtVerifiedProcesses(_ o: Observation) async throws {
+        guard let r = o.rollout else { return }
         let view = try await ports.cluster.observe(metrics: .all)
         for m in view.members {
-            guard let noted = o.record(m.name)?.processStartTime else { continue }
+            // A member listed now that the decision did not see done in this hop (added meanwhile, on the target):
+            // its daemon verifies it first (found by the simulator, seeds 4875791653, 4937631124).
+            guard let record = o.record(m.name), record.isDone(in: r) else {
+                throw ControllerError(
+                    detail: "\(m.name) is in the member list without a record done on \(r.to): not completed without it"
+                )
+            }
+            guard let noted = record.processStartTime else { continue }
             let seen = view.metrics[m.clientURL]?.processStartTime
             guard let seen, abs(seen - noted) <= 0.5 else {
                 throw ControllerError(
