@@ -1,13 +1,13 @@
 import Rollout
 
 extension Supervisor {
-    /// The last look before a hop ends or the rollout completes: every member runs, now, the process its record was
-    /// verified on. The decision rests on an observation up to `maxObservationAgeSeconds` old; a member whose target
-    /// crashed and was restarted by systemd within that time was completed over (found by the simulator, seed
-    /// 4543359952: a crash 2.3 s before the write, the member back on a new process at the write). What is left is the
-    /// time of one write after this look. The member list is the one read now: a member added since the decision
-    /// holds the write until its daemon has verified it. Throws when a member is not seen on its verified process: nothing is
-    /// written, and the next tick decides on what it sees (the member's own daemon rolls it back or halts).
+    /// The last look before a hop ends or the rollout completes: every member listed now is done in this hop and
+    /// runs, now, the process its record was verified on. The decision rests on an observation up to
+    /// `maxObservationAgeSeconds` old; a member whose target crashed and was restarted by systemd within that time
+    /// was completed over (found by the simulator, seed 4543359952: a crash 2.3 s before the write, the member back on
+    /// a new process at the write). What is left is the time of one write after this look. Throws otherwise: nothing
+    /// is written, and the next tick decides on what it sees (a member added meanwhile is verified by its daemon; one
+    /// on another process is rolled back or halts its rollout).
     func lookAtVerifiedProcesses(_ o: Observation) async throws {
         guard let r = o.rollout else { return }
         let view = try await ports.cluster.observe(metrics: .all)
