@@ -18,20 +18,15 @@ enum RPCStream {
     ) async throws -> R {
         let client = GRPCClient(transport: transport)
         let connections = Task { try? await client.runConnections() }
-        let call = Task { try await body(client) }
         let outcome = Outcome<R>()
+        let call = Task {
+            do { outcome.finish(.success(try await body(client))) } catch { outcome.finish(.failure(error)) }
+        }
         let result: Result<R, any Error>
         do {
             result = .success(
                 try await withTaskCancellationHandler {
-                    try await withCheckedThrowingContinuation { continuation in
-                        outcome.wait(continuation)
-                        Task {
-                            do { outcome.finish(.success(try await call.value)) } catch {
-                                outcome.finish(.failure(error))
-                            }
-                        }
-                    }
+                    try await withCheckedThrowingContinuation { outcome.wait($0) }
                 } onCancel: {
                     call.cancel()
                     outcome.finish(.failure(CancellationError()))

@@ -74,30 +74,31 @@ struct RPCTarget {
     /// stream is made; `KeptConnectionTests` meets both).
     static func sentNothing(_ error: Error) -> Bool {
         guard let rpc = error as? RPCError, rpc.code == .unavailable else { return false }
-        if rpc.message == "subchannel isn't ready" { return true }
-        var cause: (any Error)? = rpc.cause
-        for _ in 0..<8 {
-            switch cause {
-            case let inner as RPCError:
-                if inner.message == "subchannel isn't ready" { return true }
-                cause = inner.cause
-            case let c as NIOConnectionError: cause = c.connectionErrors.first?.error
-            case let io as IOError: return io.errnoCode == ECONNREFUSED
-            default: return false
-            }
+        let chain = causes(rpc)
+        if chain.contains(where: { ($0 as? RPCError)?.message == "subchannel isn't ready" }) { return true }
+        switch chain.first(where: { !($0 is RPCError) }) {
+        case let c as NIOConnectionError:
+            return (c.connectionErrors.first?.error as? IOError)?.errnoCode == ECONNREFUSED
+        case let io as IOError: return io.errnoCode == ECONNREFUSED
+        default: return false
         }
-        return false
+    }
+
+    /// `rpc` and the errors it was caused by, outermost first (gRPC wraps a connection's failure in its own errors).
+    static func causes(_ rpc: RPCError) -> [any Error] {
+        var chain: [any Error] = [rpc]
+        var cause = rpc.cause
+        while let next = cause, chain.count < 9 {
+            chain.append(next)
+            cause = (next as? RPCError)?.cause
+        }
+        return chain
     }
 
     /// The innermost cause of a failed connection in words (`Transport.readable`: "connection refused: nothing
     /// listens there…"), or etcd's own message when etcd answered.
     static func readable(_ rpc: RPCError) -> String {
-        var cause: (any Error)? = rpc.cause
-        for _ in 0..<8 {
-            guard let inner = cause as? RPCError else { break }
-            cause = inner.cause
-        }
-        guard let cause else { return rpc.message }
+        guard let cause = causes(rpc).first(where: { !($0 is RPCError) }) else { return rpc.message }
         // A cause the transport has no words for is a library's internals: gRPC's own sentence says enough.
         let text = Transport.readable(cause)
         return text == String(describing: cause) ? rpc.message : text
