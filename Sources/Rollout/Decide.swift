@@ -44,13 +44,13 @@ public enum Decide {
         }
 
         // Completion: every member on the target with its record done, and the cluster version caught up.
-        let allOnTarget = o.members.allSatisfy { $0.version == r.to && o.record($0.name)?.isDone(in: r) == true }
+        let allOnTarget = o.members.allSatisfy(o.isVerifiedOnTarget)
         if allOnTarget {
             // Every member still runs the process that was verified (one that restarted unseen is its daemon's to
             // roll back or halt; nothing completes over it).
             let unproven = o.members.filter { m in
                 guard let noted = o.record(m.name)?.processStartTime else { return false }
-                return o.startTimes[m.name].map { abs($0 - noted) > 0.5 } ?? true
+                return o.startTimes[m.name].map { !ProcessStart.same($0, noted) } ?? true
             }
             if !unproven.isEmpty {
                 if o.lock != nil { return .release }
@@ -223,7 +223,7 @@ public enum Decide {
     /// Why a verified member of ours is taken as crashed: its process restarted since its verification, or it has not
     /// answered (its process not seen running) for `crashGraceSeconds`.
     static func crashedAfterDone(_ o: Observation, _ rec: MemberRecord) -> String? {
-        if let was = rec.processStartTime, let now = o.localStartTime, abs(now - was) > 0.5 {
+        if let was = rec.processStartTime, let now = o.localStartTime, !ProcessStart.same(now, was) {
             return "\(o.localName) restarted after its verification on \(rec.to) (process start time changed)"
         }
         // Down, not merely silent: its process is seen stopped (an unknown state, or a member without quorum, is not

@@ -105,7 +105,7 @@ public enum Gates {
         guard let seen = o.startTimes[m.name] else {
             return o.journal == nil ? nil : " (its verified process not observed)"
         }
-        return abs(seen - noted) > 0.5 ? " (restarted since its verification)" : nil
+        return ProcessStart.same(seen, noted) ? nil : " (restarted since its verification)"
     }
 
     /// Auth for gate 5: enabled when the daemon talks to etcd as a user; the risk accepted when the record carries

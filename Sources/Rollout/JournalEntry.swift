@@ -119,7 +119,7 @@ public struct JournalEntry: Codable, Sendable, Equatable {
     /// Whether the process seen now (its start time) is not the one this sequence noted.
     public func restarted(seen: Double?) -> Bool {
         guard step == .started, let noted = processStartTime, let seen else { return false }
-        return abs(seen - noted) > 0.5
+        return !ProcessStart.same(seen, noted)
     }
 
     /// Whether a recovery without the lock must point the link back at `previousBinary` before starting: always,

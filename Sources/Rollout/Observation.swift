@@ -205,4 +205,9 @@ public struct Observation: Sendable {
         guard let r = records[name], r.rolloutID == rollout?.id else { return nil }
         return r
     }
+    /// `m` runs the hop's target and its record is done in this hop (what completion needs of every member).
+    public func isVerifiedOnTarget(_ m: MemberView) -> Bool {
+        guard let r = rollout else { return false }
+        return m.version == r.to && record(m.name)?.isDone(in: r) == true
+    }
 }

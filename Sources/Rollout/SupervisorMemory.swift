@@ -50,7 +50,7 @@ public struct SupervisorMemory: Sendable, Equatable {
         // Restarts outside any sequence of ours (ours stop and start it on purpose): a member that crash-loops under
         // systemd after its sequence was lost is caught (found by the simulator, seed 111269870).
         if let t = o.localStartTime {
-            if let last = lastSeenStartTime, abs(t - last) > 0.5, o.journal == nil, let v = o.local?.version {
+            if let last = lastSeenStartTime, !ProcessStart.same(t, last), o.journal == nil, let v = o.local?.version {
                 restartTimes.append(Restart(at: o.now, version: v))
             }
             lastSeenStartTime = t
@@ -69,7 +69,7 @@ public struct SupervisorMemory: Sendable, Equatable {
                 verifiedSince = nil
             }
             if let t = o.localStartTime {
-                if let last = lastStartTime, abs(t - last) > 0.5 {
+                if let last = lastStartTime, !ProcessStart.same(t, last) {
                     restarts += 1
                     events.append(.localRestarted)
                 }

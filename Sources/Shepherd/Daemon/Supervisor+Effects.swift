@@ -127,9 +127,7 @@ extension Supervisor {
             // The last member verified: the lock is kept for the completion, which the next tick decides on every
             // member's process read afresh (or lets go of the lock if it cannot complete yet) — not queued for again
             // behind every other daemon that saw the record change.
-            if o.members.allSatisfy({
-                $0.name == me || ($0.version == r.to && o.record($0.name)?.isDone(in: r) == true)
-            }) {
+            if o.members.allSatisfy({ $0.name == me || o.isVerifiedOnTarget($0) }) {
                 completing = true
                 return
             }

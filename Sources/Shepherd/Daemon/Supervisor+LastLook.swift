@@ -21,7 +21,7 @@ extension Supervisor {
             }
             guard let noted = record.processStartTime else { continue }
             let seen = view.metrics[m.clientURL]?.processStartTime
-            guard let seen, abs(seen - noted) <= 0.5 else {
+            guard let seen, ProcessStart.same(seen, noted) else {
                 throw ControllerError(
                     detail:
                         "\(m.name) is not seen now on the process that was verified (\(seen.map { "started at \($0)" } ?? "no answer")): not completed on an older look"

@@ -319,8 +319,7 @@ public actor Supervisor {
             } ?? false
         completing =
             snap.rollout.map { r in
-                r.state == .active
-                    && members.allSatisfy { $0.version == r.to && obs.record($0.name)?.isDone(in: r) == true }
+                r.state == .active && members.allSatisfy(obs.isVerifiedOnTarget)
             } ?? false
         for e in memory.advance(&obs) { reportHealth(e, view: view, rollout: snap.rollout) }
         watchCluster(obs, lockKeys: snap.lockKeys)
