@@ -78,14 +78,17 @@ MUTATIONS = {
         (D, 'local.version == r.to || local.version == nil, let crash = crashedAfterDone(o, mine)\n',
             'local.version == r.to || local.version == nil, let crash = Optional<String>.none\n')]),
     'restart-after-verification-seen': dict(real=CRASH + '/aTargetThatDiesAfterItsVerification', edits=[
-        (D, 'if let was = rec.processStartTime, let now = o.localStartTime, abs(now - was) > 0.5 {', 'if false {')]),
+        (D, 'if let was = rec.processStartTime, let now = o.localStartTime, !ProcessStart.same(now, was) {', 'if false {')]),
     'completion-on-verified-processes': dict(real=None, edits=[(D, '            if !unproven.isEmpty {', '            if false {')]),
     'watched-until-rolled-back': dict(real=CRASH + '/aTargetThatDiesAfterItsVerification', edits=[
         (SUP, 'return r.state == .active\n                    || Decide.binaryRollbackAllowed(from: r.from, to: r.to, clusterVersion: view.clusterVersion) == true',
               'return r.state == .active')]),
     'completion-last-look': dict(real=None, edits=[
-        (FX, '            guard let h = o.lock else { return }\n            try await lookAtVerifiedProcesses(o)\n',
-             '            guard let h = o.lock else { return }\n')]),
+        (FX, '                    lastLook: { try await self.lookAtVerifiedProcesses(o) })\n            }\n            guard let done',
+             '                    lastLook: nil)\n            }\n            guard let done')]),
+    'last-look-bound': dict(real=None, edits=[
+        ('Sources/Shepherd/Daemon/Supervisor+LastLook.swift', 'guard took <= Self.lastLookSeconds else',
+         'guard took <= 1e9 else')]),
     'done-in-this-hop': dict(real=None, edits=[
         ('Sources/Rollout/Records.swift', 'rolloutID == rollout.id && phase == .done && to == rollout.to',
          'rolloutID == rollout.id && phase == .done')]),

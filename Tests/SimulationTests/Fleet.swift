@@ -95,6 +95,8 @@ final class Fleet: @unchecked Sendable {
     /// members its writer could have seen (a member added after that read is a race no txn can close).
     var memberListRead: [Int: Double] = [:]
     var writer: Int?
+    /// When the write being applied left its daemon (before any freeze or delay on the way to etcd).
+    var writeSentAt: Double?
     var authDigest = "users-0"
     var authChangedAt: Double?
     var authChangedWhileMixed = false

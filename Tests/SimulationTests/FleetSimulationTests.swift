@@ -175,6 +175,7 @@ import Testing
         (UInt64(4875791653), 3, "membership"),  // the last look saw a member added on the target, without a record
         (UInt64(4937631124), 3, "membership"),  // the same
         (UInt64(4858924183), 3, "crashInSettle"),  // a start let go on an answer asked before the grace: left down
+        (UInt64(5218050833), 1, "twoHopOps"),  // the last look on a slow /metrics answer made before a crash it hid
     ])
     func pinnedSeed(seed: UInt64, n: Int, profile: String) async {
         let fleet = await Self.run(seed: seed, n: n, profile: profile)

@@ -48,6 +48,7 @@ struct SimClient: EtcdAPI, @unchecked Sendable {
                 }
                 return false
             }
+        let sent = f.now
         let ambiguous = try await enter("txn", pause: beforeStop ? f.faults.pauseBeforeStop : nil, short: true)
         let ok = compare.allSatisfy { c in
             let k = String(decoding: c.key, as: UTF8.self)
@@ -76,7 +77,8 @@ struct SimClient: EtcdAPI, @unchecked Sendable {
             switch op {
             case let .put(k, v, lease):
                 f.writer = node
-                defer { f.writer = nil }
+                f.writeSentAt = sent
+                defer { (f.writer, f.writeSentAt) = (nil, nil) }
                 f.put(k, v, lease: lease)
                 f.recordWritten(key: k, value: v, by: node)
             case let .delete(k): f.delete(k)

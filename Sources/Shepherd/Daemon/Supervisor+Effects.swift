@@ -167,11 +167,11 @@ extension Supervisor {
             // Fenced on the lock: a daemon frozen between its observation and this write loses the lock's lease, and
             // the write with it (a member may have restarted meanwhile).
             guard let h = o.lock else { return }
-            try await lookAtVerifiedProcesses(o)
             var completed: RolloutRecord?
             try await fenced {
                 completed = try await self.ports.store.setRolloutState(
-                    .completed, reason: nil, allowedFrom: [.active], avoiding: [], fence: h)
+                    .completed, reason: nil, allowedFrom: [.active], avoiding: [], fence: h,
+                    lastLook: { try await self.lookAtVerifiedProcesses(o) })
             }
             guard let done = completed else { return }
             events.emit(
@@ -181,9 +181,11 @@ extension Supervisor {
 
         case .advanceHop:
             guard let r, let h = o.lock else { return }
-            try await lookAtVerifiedProcesses(o)
             var advanced: RolloutRecord?
-            try await fenced { advanced = try await self.ports.store.advanceHop(r, fence: h) }
+            try await fenced {
+                advanced = try await self.ports.store.advanceHop(
+                    r, fence: h, lastLook: { try await self.lookAtVerifiedProcesses(o) })
+            }
             guard let next = advanced else { return }
             events.emit(
                 .hopCompleted, .notice,

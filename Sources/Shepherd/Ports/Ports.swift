@@ -68,15 +68,29 @@ public protocol RolloutStoring: Sendable {
     func writeRecordCAS(_ name: String, _ rec: MemberRecord, modRevision: Int64) async throws -> Bool
     func putRebootFenced(_ hold: RebootHold, lock: LockHold) async throws
     func deleteRebootCAS(_ node: String, modRevision: Int64) async throws -> Bool
-    /// With a `fence`, written only while that lock key is still ours (`FenceLost` otherwise).
+    /// With a `fence`, written only while that lock key is still ours (`FenceLost` otherwise). `lastLook` runs after
+    /// the read the write rests on, right before the write; when it throws, nothing is written.
     func setRolloutState(
         _ state: RolloutState, reason: String?, allowedFrom: Set<RolloutState>,
-        avoiding: Set<String>, fence: LockHold?
+        avoiding: Set<String>, fence: LockHold?, lastLook: (@Sendable () async throws -> Void)?
     ) async throws -> RolloutRecord
-    /// Moves an active rollout `r` to its next hop (CAS on the record, fenced on the lock like `setRolloutState`);
-    /// idempotent: a record already past `r`'s hop is returned as it is. Throws when the rollout is no longer `r`'s
-    /// or no longer active.
-    func advanceHop(_ r: RolloutRecord, fence: LockHold?) async throws -> RolloutRecord
+    /// Moves an active rollout `r` to its next hop (CAS on the record, fenced on the lock and looked at last like
+    /// `setRolloutState`); idempotent: a record already past `r`'s hop is returned as it is. Throws when the rollout
+    /// is no longer `r`'s or no longer active.
+    func advanceHop(
+        _ r: RolloutRecord, fence: LockHold?, lastLook: (@Sendable () async throws -> Void)?
+    ) async throws -> RolloutRecord
+}
+
+extension RolloutStoring {
+    /// A state change with no last look (a halt, a pause, an abort: nothing they write rests on a member's process).
+    public func setRolloutState(
+        _ state: RolloutState, reason: String?, allowedFrom: Set<RolloutState>, avoiding: Set<String>,
+        fence: LockHold?
+    ) async throws -> RolloutRecord {
+        try await setRolloutState(
+            state, reason: reason, allowedFrom: allowedFrom, avoiding: avoiding, fence: fence, lastLook: nil)
+    }
 }
 
 /// The cluster-wide upgrade lock on a lease of our own. Contract: `current()` is nil once the lock is known lost;

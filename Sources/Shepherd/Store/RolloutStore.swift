@@ -211,9 +211,9 @@ public struct RolloutStore: RolloutStoring {
     /// Changes the rollout's state with a CAS loop; `allowed` says from which states the change is legal.
     public func setRolloutState(
         _ state: RolloutState, reason: String?, allowedFrom: Set<RolloutState>,
-        avoiding: Set<String> = [], fence: LockHold? = nil
+        avoiding: Set<String> = [], fence: LockHold? = nil, lastLook: (@Sendable () async throws -> Void)? = nil
     ) async throws -> RolloutRecord {
-        try await updateRollout(avoiding: avoiding, fence: fence) { cur in
+        try await updateRollout(avoiding: avoiding, fence: fence, lastLook: lastLook) { cur in
             guard let cur else { throw StoreError(detail: "there is no rollout") }
             if cur.state == state { return (cur, write: false) }
             guard allowedFrom.contains(cur.state) else {
@@ -226,8 +226,10 @@ public struct RolloutStore: RolloutStoring {
         }
     }
 
-    public func advanceHop(_ r: RolloutRecord, fence: LockHold?) async throws -> RolloutRecord {
-        try await updateRollout(avoiding: [], fence: fence) { cur in
+    public func advanceHop(
+        _ r: RolloutRecord, fence: LockHold?, lastLook: (@Sendable () async throws -> Void)? = nil
+    ) async throws -> RolloutRecord {
+        try await updateRollout(avoiding: [], fence: fence, lastLook: lastLook) { cur in
             guard let cur, cur.id == r.id else { throw StoreError(detail: "rollout \(r.id) was replaced") }
             if (cur.stage ?? 0) > (r.stage ?? 0) { return (cur, write: false) }
             guard cur.state == .active else {
@@ -240,9 +242,10 @@ public struct RolloutStore: RolloutStoring {
 
     /// The CAS loop on the rollout record: `change` sees the current record and returns the one to keep and whether
     /// it must be written; a write goes through only if nobody changed the record since it was read (5 tries) and,
-    /// with a `fence`, only while that lock key is still ours (`FenceLost` once it is gone).
+    /// with a `fence`, only while that lock key is still ours (`FenceLost` once it is gone). `lastLook` runs right
+    /// before each write, after the read it rests on: a look that throws writes nothing.
     func updateRollout(
-        avoiding: Set<String>, fence: LockHold? = nil,
+        avoiding: Set<String>, fence: LockHold? = nil, lastLook: (@Sendable () async throws -> Void)? = nil,
         _ change: (RolloutRecord?) throws -> (RolloutRecord, write: Bool)
     ) async throws -> RolloutRecord {
         for _ in 0..<5 {
@@ -253,6 +256,7 @@ public struct RolloutStore: RolloutStoring {
             }
             let (r, write) = try change(s.rollout)
             guard write else { return r }
+            try await lastLook?()
             var compare = [Compare(key: rolloutKey, .equal, .modRevision(s.rolloutModRevision))]
             if let fence { compare.append(Compare(key: fence.key, .equal, .createRevision(fence.revision))) }
             let t = try await cluster.txn(
