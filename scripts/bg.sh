@@ -17,6 +17,7 @@ stop)
   [ -s "$pidfile" ] || exit 0
   p=$(cat "$pidfile"); alive "$p" || { rm -f "$pidfile"; exit 0; }
   kill -TERM "$p" 2>/dev/null || true
+  kill -CONT "$p" 2>/dev/null || true   # a frozen process (SIGSTOP) gets its SIGTERM only once it runs again
   for _ in $(seq 1 $((limit * 20))); do alive "$p" || { rm -f "$pidfile"; exit 0; }; sleep 0.05; done
   kill -KILL "$p" 2>/dev/null || true
   rm -f "$pidfile"; exit 3

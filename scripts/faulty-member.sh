@@ -12,6 +12,11 @@
 #                         while its stop is still under way: a slow stop job); the kill's time in FAULTS/fired/killed-at
 #   stop-does-nothing     the first stop exits 0 and stops nothing (a stop command that returns early, or stops
 #                         another process: the member still runs)
+#   kill-peer             the first stop kills -9 a peer's etcd and stops nothing; the stop exits 1 (a stop command
+#                         that fails while a peer crashes: the daemon lives on, holding the lock)
+#   start-fails-on        every start of a member whose binary link points to a path containing this file's text
+#                         (a release, "3.5.30") exits 1 and starts nothing (`systemctl start` of a unit whose process
+#                         exits before it is ready)
 # Every call is logged to FAULTS/calls ("<epoch seconds> <cmd> <member>").
 set -euo pipefail
 FAULTS=${1:?usage: faulty-member.sh FAULTS start|stop|pid DIR}; CMD=${2:?cmd}; DIR=${3:?member dir}
@@ -40,6 +45,14 @@ stop)
     date +%s.%N > "$FAULTS/fired/killed-at"
     exit 0
   fi
+  if [ -f "$FAULTS/kill-peer" ] && claim; then
+    for p in "$(dirname "$DIR")"/s*; do
+      [ "$p" = "$DIR" ] && continue
+      PEER=$(basename "$p"); kill_pidfile "$p/etcd.pid"; break
+    done
+    echo "$ME ${PEER:?no peer}" > "$FAULTS/fired/names"
+    exit 1
+  fi
   if [ -f "$FAULTS/stop-does-nothing" ] && claim; then
     echo "$ME" > "$FAULTS/fired/names"
     exit 0
@@ -51,6 +64,13 @@ stop)
     sleep 6
   fi
   exec "$HERE/etcd-member.sh" stop "$DIR"
+  ;;
+start)
+  if [ -s "$FAULTS/start-fails-on" ] && readlink "$DIR/etcd" | grep -qF -- "$(cat "$FAULTS/start-fails-on")"; then
+    echo "faulty-member: $ME refuses to start on $(readlink "$DIR/etcd")" >&2
+    exit 1
+  fi
+  exec "$HERE/etcd-member.sh" start "$DIR"
   ;;
 pid)
   if [ -f "$FAULTS/status-lies" ] && [ -s "$FAULTS/fired/names" ] && [ "$(cut -d' ' -f1 < "$FAULTS/fired/names")" = "$ME" ]; then

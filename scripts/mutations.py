@@ -44,7 +44,7 @@ MUTATIONS = {
     'window-lease-margin': dict(real=None, edits=[(G, 'if leaseRemaining < timing.minLeaseRemainingSeconds {', 'if false {')]),
     'window-shell-recheck': dict(real=None, edits=[(FX, 'guard now <= issueBy, lease >= minLease else {', 'guard true else {')]),
     # Safety round two: one gate decision before every stop.
-    'regate-retried-stop': dict(real='WrongProcessStateTests', edits=[
+    'regate-retried-stop': dict(real='WrongProcessStateTests/aFailedStopRetried', edits=[
         (S, '                if o.stopPending == true { return .wait(.stopPending(member: o.localName)) }',
             '                if o.stopPending == true { return .wait(.stopPending(member: o.localName)) }\n'
             '                if o.localProcess != .running { return .stopMember(issueBy: o.now + 3, minLease: 0) }')]),
@@ -58,7 +58,7 @@ MUTATIONS = {
     'lock-wait-bounded': dict(real=None, edits=[(D, '            if o.now - lock.heldSince > o.timing.lockWaitSeconds {\n', '            if false {\n')]),
     'rollback-lets-lock-go': dict(real=None, edits=[
         (D, 'if o.now - lock.heldSince > o.timing.lockWaitSeconds { return .release }', 'if false { return .release }')]),
-    'gate2-verified-process': dict(real=CRASH + '/aTargetThatDiesAfterItsVerification', edits=[
+    'gate2-verified-process': dict(real=CRASH + '/aVerifiedMemberRestartedUnderAFrozenDaemon', edits=[
         (G, '(problem(m, o) ?? restartedSinceVerified(m, o))', 'problem(m, o)')]),
     # A sequence whose ground moved: record gone or rewritten, member removed, a release nobody named.
     'orphaned-sequence': dict(real='RolloutRecordEditTests', edits=[
@@ -118,7 +118,7 @@ MUTATIONS = {
             'if false, let started = j.recoveryStartedAt {')]),
     'recovery-restores-previous-binary': dict(real=None, edits=[
         (J, 'let base = recoveryRestoresPreviousBinary ? previousBinary : nil', 'let base: String? = nil')]),
-    'deadline-stop-to-verified': dict(real='RolloutEndToEndTests/targetThatCannotStart', edits=[
+    'deadline-stop-to-verified': dict(real='RolloutEndToEndTests/aStartThatFailsEveryTime', edits=[
         (S, 'if expired || j.startFailures >= maxStartFailures {', 'if false {'),
         (S, 'if j.startFailures >= maxStartFailures {\n            return "\\(o.localName) exited after its start', 'if false {\n            return "\\(o.localName) exited after its start'),
     ]),

@@ -124,6 +124,64 @@ import Testing
         }
     }
 
+    /// The member verified first is killed and started again (as systemd's Restart= would) while its own daemon is
+    /// frozen, so nothing but the other daemons' gate 2 stands between its unverified process and the next stop: no
+    /// other member is stopped while it runs a process nobody verified (mutation `gate2-verified-process`: the next
+    /// member stopped within seconds). Thawed, its daemon halts the rollout and rolls it back.
+    @Test func aVerifiedMemberRestartedUnderAFrozenDaemonHoldsEveryOtherStop() async throws {
+        let faults = try TempDir("calls")  // no fault armed: the controller calls are logged
+        defer { faults.remove() }
+        try await LocalCluster.with(size: 3, version: Releases.old, label: "gate2-frozen") { cluster in
+            try await ShepherdFleet.with(cluster, settleSeconds: 2, faults: faults.path) { fleet in
+                let monitor = SafetyMonitor(cluster: cluster)
+                monitor.start()
+                _ = try await fleet.cli(["request", Releases.current, "--config", fleet.configPath("s1")])
+                let store = RolloutStore(prefix: fleet.keyPrefix, cluster: cluster.clusterClient())
+                var first: String?
+                let done = await eventually(timeout: .seconds(90)) {
+                    first = (try? await store.read())?.records.first { $0.value.phase == .done }?.key
+                    return first != nil
+                }
+                try #require(done, "no member was verified:\n\(fleet.logTails())")
+                let name = first!
+                let i = try #require(cluster.members.firstIndex { $0.name == name })
+                try await fleet.freeze(name)
+                let pid = try #require(cluster.pid(i))
+                kill(pid, SIGKILL)
+                let killed = Date().timeIntervalSince1970
+                _ = await eventually(timeout: .seconds(5)) { !SafetyMonitor.alive(pid) }
+                try await cluster.start(i)
+
+                // The next member's daemon holds its stop on gate 2, naming the restart.
+                let others = cluster.members.map(\.name).filter { $0 != name }
+                let held = await eventually(timeout: .seconds(45)) {
+                    others.contains { fleet.log($0).contains("\(name) (restarted since its verification)") }
+                }
+                let stops = try String(contentsOfFile: faults.path + "/calls", encoding: .utf8).split(separator: "\n")
+                    .filter {
+                        $0.contains(" stop ") && !$0.hasSuffix(" \(name)")
+                            && (Double($0.split(separator: " ")[0]) ?? 0) > killed + 3
+                    }
+                #expect(held, "no daemon held its stop on \(name)'s restart:\n\(fleet.logTails(30))")
+                #expect(
+                    stops.isEmpty, "stopped while \(name) runs an unverified process: \(stops)\n\(fleet.logTails(30))")
+
+                try await fleet.thaw(name)
+                let end = try await RolloutEnd.wait(store, monitor: monitor)
+                #expect(end.finished && end.state == .halted, "\(end.summary)\n\(fleet.logTails())")
+                #expect(end.snap.rollout?.reason?.contains(name) == true, "\(end.summary)")
+                #expect(monitor.maxDown <= 1, "\(monitor.overlaps.prefix(5))")
+                #expect(try await monitor.lostWrites() == [])
+                for j in cluster.members.indices {
+                    let up = await eventually(timeout: .seconds(60)) {
+                        (try? await cluster.endpoint(j).health())?.healthy == true
+                    }
+                    #expect(up, "\(cluster.members[j].name) left down")
+                }
+            }
+        }
+    }
+
     /// The last member dies 12 s after its start, inside a 20 s settle, once the cluster version moved to 3.5: no
     /// binary rollback exists, so the rollout halts with the way forward, and nothing else is stopped.
     @Test func aTargetThatDiesAfterTheFlipHaltsWithTheWayForward() async throws {

@@ -235,6 +235,36 @@ import Testing
         }
     }
 
+    /// The start command itself fails on the target, every time (as `systemctl start` does for a unit whose process
+    /// exits before it is ready): after three failed starts the member is rolled back, at once and not at the verify
+    /// deadline (60 s here), and the rollout halts naming the failures (mutation `deadline-stop-to-verified`: started
+    /// for ever, the member left down).
+    @Test func aStartThatFailsEveryTimeIsRolledBackAfterThreeTries() async throws {
+        let faults = try TempDir("faults")
+        defer { faults.remove() }
+        try Releases.current.write(toFile: faults.path + "/start-fails-on", atomically: true, encoding: .utf8)
+        try await LocalCluster.with(size: 3, version: Releases.old, label: "e2e-nostart") { cluster in
+            try await ShepherdFleet.with(cluster, verifyTimeoutSeconds: 60, faults: faults.path) { fleet in
+                let monitor = SafetyMonitor(cluster: cluster)
+                monitor.start()
+                let req = try await fleet.cli(["request", Releases.current, "--config", fleet.configPath("s1")])
+                #expect(req.succeeded, "\(req.summary)")
+                let store = RolloutStore(prefix: fleet.keyPrefix, cluster: cluster.clusterClient())
+                let end = try await RolloutEnd.wait(store, monitor: monitor)
+                #expect(end.finished && end.state == .halted, "\(end.summary)\n\(fleet.logTails(30))")
+                let reason = end.snap.rollout?.reason ?? ""
+                #expect(reason.contains("failed to start on \(Releases.current) 3 times"), "\(reason)")
+                #expect(end.snap.records.values.filter { $0.phase == .rolledBack }.count == 1, "\(end.summary)")
+                #expect(monitor.maxDown <= 1, "two members down: \(monitor.overlaps.prefix(5))")
+                #expect(try await monitor.lostWrites() == [])
+                for i in cluster.members.indices {
+                    try await cluster.waitHealthy(i, timeout: .seconds(30))
+                    #expect(try await cluster.endpoint(i).version().server == Releases.old)
+                }
+            }
+        }
+    }
+
     /// A member whose flags the target refuses is never touched: its daemon reports the blocking finding, the
     /// others go ahead, and the operator can abort.
     @Test func preflightBlocksOneMemberAndAbortEndsTheRollout() async throws {

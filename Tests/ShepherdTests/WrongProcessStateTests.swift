@@ -58,6 +58,54 @@ import Testing
         }
     }
 
+    /// The same retried stop without a daemon restart: the stop command fails (exit 1, nothing stopped) while a peer's
+    /// etcd is killed, and the status command then says the member is not running while it runs. The daemon keeps
+    /// its lock and its journal at `.stopping` with the stop issued. A stop issued again must pass the gate like the
+    /// first (mutation `regate-retried-stop`: a member "not running" stopped again at once, two members down).
+    @Test func aFailedStopRetriedWithAWrongProcessStateWaitsForTheDownPeer() async throws {
+        let faults = try TempDir("faults")
+        defer { faults.remove() }
+        for f in ["kill-peer", "status-lies"] {
+            try #require(FileManager.default.createFile(atPath: faults.path + "/" + f, contents: nil))
+        }
+        try await LocalCluster.with(size: 3, version: Releases.old, label: "failedstop") { cluster in
+            try await ShepherdFleet.with(cluster, faults: faults.path) { fleet in
+                let monitor = SafetyMonitor(cluster: cluster)
+                monitor.start()
+                let req = try await fleet.cli(["request", Releases.current, "--config", fleet.configPath("s1")])
+                #expect(req.succeeded, "\(req.summary)")
+                let fired = await firedNames(marker: faults.path + "/fired/names")
+                let (victim, peer) = try #require(fired, "no daemon ever stopped its member")
+                let v = try #require(cluster.members.firstIndex { $0.name == victim })
+                let p = try #require(cluster.members.firstIndex { $0.name == peer })
+
+                // After its failed stop the daemon must settle into a wait for the peer, its member running, and
+                // issue no stop while the peer is down, whatever the status command says.
+                let waited = await eventually(timeout: .seconds(30)) {
+                    fleet.log(victim).components(separatedBy: "stopping \(victim) for").last?.contains(
+                        "\(victim) waits: ") == true
+                }
+                #expect(waited, "\(victim)'s daemon never settled into a wait:\n\(fleet.logTails(30))")
+                #expect(
+                    try Self.stops(of: victim, faults.path) == 1, "\(victim) was stopped again while \(peer) is down")
+                #expect(
+                    (try? await cluster.endpoint(v).health())?.healthy == true,
+                    "\(victim) is not up while \(peer) is down")
+                #expect(monitor.maxDown <= 1, "two members down: \(monitor.overlaps.prefix(5))")
+
+                try await cluster.start(p)
+                let end = try await RolloutEnd.wait(
+                    RolloutStore(prefix: fleet.keyPrefix, cluster: cluster.clusterClient()), monitor: monitor)
+                #expect(end.finished && end.state == .completed, "\(end.summary)\n\(fleet.logTails(30))")
+                #expect(monitor.maxDown <= 1, "two members down: \(monitor.overlaps.prefix(5))")
+                #expect(try await monitor.lostWrites() == [])
+                for i in cluster.members.indices {
+                    #expect(try await cluster.endpoint(i).version().server == Releases.current)
+                }
+            }
+        }
+    }
+
     /// A stop command that returns success and stops nothing: the member still answers, so its binary is not switched
     /// under the running process (which then kept running the old release, verified as the new one never could be,
     /// and the rollout halted at the verify timeout). The stop is issued again, through the gate, and the rollout

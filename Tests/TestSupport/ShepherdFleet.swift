@@ -85,6 +85,16 @@ public final class ShepherdFleet: Sendable {
         _ = try await Command.run([Repo.scripts + "/bg.sh", "signal", pidFile(name), "KILL"])
     }
 
+    /// SIGSTOP: a daemon frozen (a paused VM, a process stuck in the kernel); `thaw` (SIGCONT) lets it go on. The
+    /// fleet's stop thaws it too, so a test that fails while it is frozen still tears down.
+    public func freeze(_ name: String) async throws {
+        _ = try await Command.run([Repo.scripts + "/bg.sh", "signal", pidFile(name), "STOP"])
+    }
+
+    public func thaw(_ name: String) async throws {
+        _ = try await Command.run([Repo.scripts + "/bg.sh", "signal", pidFile(name), "CONT"])
+    }
+
     /// SIGTERM to every daemon; returns the names of those that needed SIGKILL (a graceful stop must not).
     @discardableResult
     public func stopAll() async -> [String] {
