@@ -80,6 +80,10 @@ public struct Timing: Sendable, Equatable, Codable {
     /// How long a daemon holds the lock while a gate fails before it lets go (another daemon may need the lock to
     /// bring back the very member it waits on).
     public var lockWaitSeconds: Double = 10
+    /// The observe period while there is nothing to act on (no rollout, or a finished one, and nothing of ours in
+    /// flight). A change under the key prefix or a new request file still wakes the daemon at once; only the status
+    /// line and the daemon's own metrics age up to this long. Never below `tickSeconds`.
+    public var idleTickSeconds: Double = 5
     /// How far back restarts of the local process count: a target that restarts `Decide.maxStartFailures` times
     /// within it does not stay up.
     public var restartWindowSeconds: Double { max(300, 2 * verifyTimeoutSeconds) }

@@ -25,6 +25,21 @@ import Testing
     }
 
     /// The package's config is refused until edited, with what to edit.
+    /// With nothing to act on the daemon observes every `idleTickSeconds` (5 by default), never more often than its
+    /// tick; the loop rests that long only when resting, and not at all after a step that changed something.
+    @Test func idleTickIsNeverBelowTheTick() throws {
+        let plain = try Config.parse(Data(Self.base.utf8))
+        #expect(plain.timing.idleTickSeconds == 5)
+        let slow = Self.base.replacingOccurrences(
+            of: #""controller""#, with: #""timing": {"tickSeconds": 2, "idleTickSeconds": 1}, "controller""#)
+        #expect(try Config.parse(Data(slow.utf8)).timing.idleTickSeconds == 2)
+        let wait = Action.wait(.noLock)
+        #expect(Daemon.pause(after: wait, tick: 1, idleTick: 5, closeness: .resting) == 5)
+        #expect(Daemon.pause(after: wait, tick: 1, idleTick: 5, closeness: .idle) == 1)
+        #expect(Daemon.pause(after: wait, tick: 1, idleTick: 5, closeness: .inSequence) == 0.2)
+        #expect(Daemon.pause(after: .release, tick: 1, idleTick: 5, closeness: .resting) == 0)
+    }
+
     @Test func packagedPlaceholderIsRefused() throws {
         do {
             _ = try Config.load(path: Repo.root + "/packaging/default-config.json")
@@ -101,6 +116,7 @@ import Testing
         (#""controller""#, #""timing": {"crashGraceSeconds": 0.5}, "controller""#, "timing.crashGraceSeconds"),
         (#""controller""#, #""timing": {"lockWaitSeconds": 601}, "controller""#, "timing.lockWaitSeconds"),
         (#""controller""#, #""timing": {"settleSeconds": 60}, "controller""#, "timing.settleSeconds"),
+        (#""controller""#, #""timing": {"idleTickSeconds": 30}, "controller""#, "timing.idleTickSeconds"),
     ])
     func badConfigNamesTheKey(find: String, replace: String, key: String) {
         let text = Self.base.replacingOccurrences(of: find, with: replace)

@@ -10,7 +10,7 @@ extension Config {
         try t.allow([
             "tickSeconds", "lockTTLSeconds", "verifyTimeoutSeconds", "settleSeconds", "maxObservationAgeSeconds",
             "minLeaseRemainingSeconds", "raftSlack", "stopPendingSeconds", "startGraceSeconds", "crashGraceSeconds",
-            "lockWaitSeconds",
+            "lockWaitSeconds", "idleTickSeconds",
         ])
         timing.tickSeconds = try t.number("tickSeconds", default: timing.tickSeconds, range: 0.05...60)
         timing.lockTTLSeconds = Int(
@@ -32,6 +32,9 @@ extension Config {
         timing.crashGraceSeconds = try t.number(
             "crashGraceSeconds", default: timing.crashGraceSeconds, range: 1...600)
         timing.lockWaitSeconds = try t.number("lockWaitSeconds", default: timing.lockWaitSeconds, range: 1...600)
+        timing.idleTickSeconds = max(
+            timing.tickSeconds,
+            try t.number("idleTickSeconds", default: timing.idleTickSeconds, range: 0.05...10))
         guard timing.minLeaseRemainingSeconds < Double(timing.lockTTLSeconds) else {
             throw Invalid(key: "timing.minLeaseRemainingSeconds", problem: "must be below lockTTLSeconds")
         }

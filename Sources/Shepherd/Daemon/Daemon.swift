@@ -70,7 +70,8 @@ public struct Daemon: Service {
                 await cancelWhenGracefulShutdown { await supervisor.waitForLocalAnswer(upTo: min(tick, 0.5)) }
                 continue
             }
-            let pause = Self.pause(after: action, tick: tick, closeness: closeness)
+            let idleTick = await supervisor.config.timing.idleTickSeconds
+            let pause = Self.pause(after: action, tick: tick, idleTick: idleTick, closeness: closeness)
             let until = started + .milliseconds(Int64(pause * 1000))
             // A graceful shutdown, a change under the key prefix or a new request file cuts the rest short.
             let requestFile = await supervisor.config.requestFile
@@ -80,8 +81,9 @@ public struct Daemon: Service {
                 let present = FileManager.default.fileExists(atPath: requestFile)
                 if (present && !requestPresent) || fleetLock?.hasPending == true { break }
                 requestPresent = present
-                // A change under the key prefix ends the pause at once; the request file and FleetLock are polled.
-                let slice = min(.milliseconds(100), until - .now)
+                // A change under the key prefix ends the pause at once; the request file and FleetLock are polled
+                // (every 100 ms, every 500 ms with nothing to act on: each poll wakes the process).
+                let slice = min(.milliseconds(closeness == .resting ? 500 : 100), until - .now)
                 if let watcher {
                     let changed = await cancelWhenGracefulShutdown { await watcher.changes.wait(upTo: slice) }
                     if changed { break }
@@ -94,14 +96,17 @@ public struct Daemon: Service {
 
     /// How long to rest after an action: none after a step that changed something (the next step is usually ready),
     /// a short poll while something of ours is about to change (a member of ours mid-sequence or about to answer, the
-    /// rollout about to complete), the tick otherwise.
-    static func pause(after action: Action, tick: Double, closeness: Supervisor.PollCloseness) -> Double {
+    /// rollout about to complete), the idle tick with nothing to act on, the tick otherwise.
+    static func pause(
+        after action: Action, tick: Double, idleTick: Double, closeness: Supervisor.PollCloseness
+    ) -> Double {
         switch action {
         case .idle, .wait:
             switch closeness {
             case .startPending: return min(tick, 0.05)
             case .inSequence: return min(tick, 0.2)
             case .idle: return tick
+            case .resting: return max(tick, idleTick)
             }
         case .waitForClusterVersion: return min(tick, 0.25)
         // The lock taken: the next step is ready. Not taken: the acquire already waited its turn (a queue polled

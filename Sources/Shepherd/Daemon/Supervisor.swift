@@ -39,6 +39,8 @@ public actor Supervisor {
     var completing = false
     /// Our member was started by a sequence and has not answered since.
     private var startPending = false
+    /// The last tick saw nothing to act on: no rollout or a finished one, no sequence, no lock of ours.
+    private var resting = false
     /// The peers the last tick saw verified in the current rollout: whose processes the stop's gate reads.
     private var verifiedPeers: Set<String> = []
     /// How often the local member's `/metrics` is read: its counters lose nothing between reads, and a scrape is
@@ -139,13 +141,18 @@ public actor Supervisor {
         /// A sequence of ours is in flight (verification, settle), or every member is verified and the rollout is
         /// about to complete.
         case inSequence
+        /// A rollout is under way elsewhere, or this daemon waits on something: the tick.
         case idle
+        /// Nothing to act on (no rollout or a finished one, nothing of ours in flight): the idle tick. The change
+        /// watch and a new request file wake the loop before it.
+        case resting
     }
 
     /// What the last tick saw, for the loop's pause.
     public var pollCloseness: PollCloseness {
         if startPending { return .startPending }
-        return completing || sequenceInProgress() ? .inSequence : .idle
+        if completing || sequenceInProgress() { return .inSequence }
+        return resting ? .resting : .idle
     }
 
     /// While our member was started and has not answered: waits until it answers `/health` (up to `limit`), asking
@@ -186,6 +193,7 @@ public actor Supervisor {
             }
             var action = Decide.next(obs)
             startPending = obs.journal?.step == .started && obs.local?.healthy != true
+            resting = obs.journal == nil && obs.lock == nil && (obs.rollout?.state.isTerminal ?? true)
             report(action, obs, view)
             if shuttingDown && obs.journal == nil {
                 await releaseIfHeld(obs)
@@ -199,6 +207,7 @@ public actor Supervisor {
             if case .startMember = action { startPending = true }
             return action
         } catch {
+            resting = false
             metrics?.tickFailed()
             let reason = WaitReason.tickFailed(error: "\(error)")
             if reason.description != lastWait {
