@@ -121,6 +121,9 @@ public struct Observation: Sendable {
     public var rollout: RolloutRecord?
     /// Member records by member name.
     public var records: [String: MemberRecord]
+    /// The mod revision each record was read at, by member name: a write the core decided on what it saw is a CAS
+    /// on it (it fails if the record changed since), with no read of its own before it.
+    public var recordRevisions: [String: Int64] = [:]
     /// Keys under `<prefix>/members/` whose value this daemon cannot read (a newer daemon's phase, a corrupted value):
     /// they may be destructive, so gate 4 treats them as such.
     public var undecodableRecords: [String]

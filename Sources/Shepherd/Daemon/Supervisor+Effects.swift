@@ -142,7 +142,7 @@ extension Supervisor {
                 if let h = o.lock {
                     try await writeRecord(r, o, phase: phase, lock: h, error: reason)
                 } else {
-                    try await clearRecord(to: phase, reason: reason)  // owner clears, no lock needed
+                    try await clearRecord(o, to: phase, reason: reason)  // owner clears, no lock needed
                 }
             }
             if let r, !r.state.isTerminal {
@@ -208,7 +208,7 @@ extension Supervisor {
             try ports.link.point(to: path)
 
         case let .leaveSequence(reason):
-            try await clearRecord(to: .interrupted, reason: reason)
+            try await clearRecord(o, to: .interrupted, reason: reason)
             try ports.journal.clear()
             events.emit(
                 .sequenceLeft, .warning, "\(me) left its sequence and cleared its record: \(reason)",
@@ -361,18 +361,19 @@ extension Supervisor {
         try ports.journal.write(j)
     }
 
-    /// The owner's own clearing write, without the lock: a destructive record of ours rewritten to `phase` (CAS on its
-    /// mod revision).
-    func clearRecord(to phase: MemberPhase, reason: String) async throws {
+    /// The owner's own clearing write, without the lock: a destructive record of ours, as the observation saw it,
+    /// rewritten to `phase` — a CAS on the mod revision it was seen at, so a record changed since is left as it is
+    /// and the next tick decides on the change.
+    func clearRecord(_ o: Observation, to phase: MemberPhase, reason: String) async throws {
         let me = config.member.name
-        let snap = try await ports.store.read(avoiding: [localURL])
-        guard let rec = snap.records[me], rec.phase.isDestructive else { return }
+        // Whichever rollout it names (a sequence orphaned by a replaced rollout clears its old record too).
+        guard let rec = o.records[me], rec.phase.isDestructive else { return }
         var cleared = rec
         cleared.phase = phase
         cleared.error = reason
         cleared.updatedAt = ports.clock.wallNow()
-        guard try await ports.store.writeRecordCAS(me, cleared, modRevision: snap.recordModRevisions[me] ?? 0) else {
-            throw StoreError(detail: "record of \(me) changed while clearing it; retrying")
+        guard try await ports.store.writeRecordCAS(me, cleared, modRevision: o.recordRevisions[me] ?? 0) else {
+            throw StoreError(detail: "record of \(me) changed since this tick's observation; deciding again")
         }
     }
 

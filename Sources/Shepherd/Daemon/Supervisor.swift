@@ -301,6 +301,7 @@ public actor Supervisor {
             allowSmallCluster: config.cluster.allowSmallCluster, undecodableRecords: snap.undecodableRecords,
             now: ports.clock.now(),
             timing: config.timing)
+        obs.recordRevisions = snap.recordModRevisions
         obs.localStartTime = view.metrics[localURL]?.processStartTime
         obs.startTimes = Dictionary(
             uniqueKeysWithValues: view.members.compactMap { m in
