@@ -2,9 +2,25 @@ import EtcdClient
 import Exec
 import Foundation
 import Rollout
-import Shepherd
 import TestSupport
 import Testing
+
+@testable import Shepherd
+
+/// The bars from a member's marks, with no cluster: each phase from its mark to the next, the backup's end closing
+/// its bar, a kind this release does not know (a newer daemon's) and the markers leaving the bars as they are.
+@Test func timelineBarsFromMarks() {
+    let marks: [(String, Double)] = [
+        ("backupStarted", 100), ("backup", 102), ("stopping", 103), ("started", 105), ("aNewerDaemonsMark", 106),
+        ("verified", 108), ("completed", 109),
+    ]
+    let history = MemberHistory(member: "s1", marks: marks.map { .init(kind: $0.0, at: $0.1, text: $0.0) })
+    let t = Timeline.make(id: "r1", rollout: nil, histories: [history], records: [:], now: 500)
+    let bars = t.rows.first?.bars.map { "\($0.phase.rawValue) \($0.start)-\($0.end)" }
+    #expect(bars == ["backingUp 100.0-102.0", "down 103.0-105.0", "verifying 105.0-108.0", "done 108.0-109.0"])
+    #expect(t.rows.first?.markers.map(\.kind) == ["completed"])
+    #expect(t.svg().contains(#"data-phase="down""#) && t.svg().contains("#cc0000"))
+}
 
 /// Issue 21 item 4 on real parts: a real rollout's history as the daemons kept it in etcd, drawn by `history --html`
 /// and `--svg`, loaded in a real headless browser (Debian's chromium): every member has a row, each member's down bar

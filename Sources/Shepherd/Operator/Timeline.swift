@@ -7,9 +7,38 @@ import Rollout
 /// daemons keep in etcd (`MemberHistory`) and the records (downtime). Rendered as a table, or as a self-contained
 /// HTML page or SVG (no network, no script).
 public struct Timeline: Codable, Sendable {
+    /// A member's phase as a bar shows it, opened by a daemon's mark (`MemberHistory`) and closed by the next.
+    public enum Phase: String, Codable, Sendable, CaseIterable {
+        case backingUp, down, verifying, done, rollingBack
+
+        /// What a mark of `kind` does to a member's bars: `.some(phase)` opens that phase, `.some(nil)` closes the
+        /// open one and opens none (the backup's end), `nil` leaves the bars as they are (a marker, or a kind this
+        /// release does not know: a newer daemon's).
+        static func opened(by kind: String) -> Phase?? {
+            switch kind {
+            case "backupStarted": return .some(.backingUp)
+            case "backup": return .some(nil)
+            case "stopping": return .some(.down)
+            case "started": return .some(.verifying)
+            case "verified": return .some(.done)
+            case "rollback": return .some(.rollingBack)
+            default: return nil
+            }
+        }
+
+        var colour: String {
+            switch self {
+            case .backingUp: "#8e7cc3"
+            case .down: "#cc0000"
+            case .verifying: "#f1c232"
+            case .done: "#6aa84f"
+            case .rollingBack: "#e69138"
+            }
+        }
+    }
+
     public struct Bar: Codable, Sendable, Equatable {
-        /// backingUp, down, verifying, done, rollingBack.
-        public var phase: String
+        public var phase: Phase
         public var start: Double
         public var end: Double
         public var label: String
@@ -55,28 +84,24 @@ public struct Timeline: Codable, Sendable {
         let start = min(r?.requestedAt ?? .infinity, all.min() ?? now)
         let running = r.map { !$0.state.isTerminal } ?? false
         let end = max(running ? now : (all.max() ?? now), start + 1)
-        let phaseOf = [
-            "backupStarted": "backingUp", "backup": nil, "stopping": "down", "started": "verifying", "verified": "done",
-            "rollback": "rollingBack",
-        ]
         let markerKinds: Set<String> = ["leadershipTransferred", "leaderChanged", "completed", "hop", "halted"]
         let rows = histories.map { h -> Row in
             var bars: [Bar] = []
-            var open: (phase: String, at: Double)?
+            var open: (phase: Phase, at: Double)?
             func close(_ at: Double) {
-                if let o = open, at > o.at || o.phase == "done" {
-                    bars.append(Bar(phase: o.phase, start: o.at, end: max(at, o.at), label: o.phase))
+                if let o = open, at > o.at || o.phase == .done {
+                    bars.append(Bar(phase: o.phase, start: o.at, end: max(at, o.at), label: o.phase.rawValue))
                 }
                 open = nil
             }
             for m in h.marks.sorted(by: { $0.at < $1.at }) {
-                guard let entry = phaseOf[m.kind] else { continue }
+                guard let entry = Phase.opened(by: m.kind) else { continue }
                 close(m.at)
                 if let phase = entry { open = (phase, m.at) }
             }
             close(end)
             let downtime = records[h.member]?.downtimeSeconds
-            if let d = downtime, let i = bars.firstIndex(where: { $0.phase == "down" }) {
+            if let d = downtime, let i = bars.firstIndex(where: { $0.phase == .down }) {
                 bars[i].label = String(format: "down %.2f s", d)
             }
             let markers = h.marks.filter { markerKinds.contains($0.kind) }.map {
@@ -97,11 +122,11 @@ public struct Timeline: Codable, Sendable {
         func rel(_ t: Double?) -> String { t.map { String(format: "+%.1fs", $0 - start) } ?? "-" }
         let header = ["MEMBER", "BACKUP", "STOPPED", "DOWN", "STARTED", "DONE", "RESULT"]
         let lines = rows.map { row -> [String] in
-            func first(_ p: String) -> Bar? { row.bars.first { $0.phase == p } }
+            func first(_ p: Phase) -> Bar? { row.bars.first { $0.phase == p } }
             return [
-                row.member, rel(first("backingUp")?.start), rel(first("down")?.start),
-                row.downtimeSeconds.map { String(format: "%.2fs", $0) } ?? "-", rel(first("verifying")?.start),
-                rel(first("done")?.start), row.result,
+                row.member, rel(first(.backingUp)?.start), rel(first(.down)?.start),
+                row.downtimeSeconds.map { String(format: "%.2fs", $0) } ?? "-", rel(first(.verifying)?.start),
+                rel(first(.done)?.start), row.result,
             ]
         }
         let widths = header.indices.map { i in ([header[i]] + lines.map { $0[i] }).map(\.count).max()! }
@@ -119,10 +144,6 @@ public struct Timeline: Codable, Sendable {
 
     // MARK: SVG and HTML
 
-    static let colours = [
-        "backingUp": "#8e7cc3", "down": "#cc0000", "verifying": "#f1c232", "done": "#6aa84f", "rollingBack": "#e69138",
-    ]
-    static let grey = "#999999"
     static let left = 90.0, width = 1000.0, rowHeight = 44.0, top = 30.0
 
     /// Where `t` falls on the x axis.
@@ -148,9 +169,9 @@ public struct Timeline: Codable, Sendable {
             for b in row.bars {
                 let w = max(1, (b.end - b.start) * scale)
                 out.append(
-                    #"<rect class="bar" data-phase="\#(b.phase)" data-start="\#(b.start)" data-end="\#(b.end)" x="\#(n(x(b.start)))" y="\#(n(y + 6))" width="\#(n(w))" height="24" fill="\#(Self.colours[b.phase] ?? Self.grey)"><title>\#(esc(b.label))</title></rect>"#
+                    #"<rect class="bar" data-phase="\#(b.phase.rawValue)" data-start="\#(b.start)" data-end="\#(b.end)" x="\#(n(x(b.start)))" y="\#(n(y + 6))" width="\#(n(w))" height="24" fill="\#(b.phase.colour)"><title>\#(esc(b.label))</title></rect>"#
                 )
-                if b.phase == "down" {
+                if b.phase == .down {
                     out.append(#"<text x="\#(n(x(b.start)))" y="\#(n(y + 42))" font-size="10">\#(esc(b.label))</text>"#)
                 }
             }
@@ -167,9 +188,9 @@ public struct Timeline: Codable, Sendable {
             #"<text x="\#(Int(Self.width - 20))" y="\#(n(axisY))" text-anchor="end">\#(String(format: "%.0f s", end - start))</text>"#
         )
         var lx = Self.left
-        for (phase, colour) in Self.colours.sorted(by: { $0.key < $1.key }) {
-            out.append(#"<rect x="\#(n(lx))" y="\#(n(axisY + 8))" width="12" height="12" fill="\#(colour)"/>"#)
-            out.append(#"<text x="\#(n(lx + 16))" y="\#(n(axisY + 18))">\#(phase)</text>"#)
+        for phase in Phase.allCases.sorted(by: { $0.rawValue < $1.rawValue }) {
+            out.append(#"<rect x="\#(n(lx))" y="\#(n(axisY + 8))" width="12" height="12" fill="\#(phase.colour)"/>"#)
+            out.append(#"<text x="\#(n(lx + 16))" y="\#(n(axisY + 18))">\#(phase.rawValue)</text>"#)
             lx += 110
         }
         out.append("</svg>")
