@@ -103,6 +103,29 @@ import Testing
             await #expect(throws: EtcdError.self) { try await c.endpoint((leaderIdx + 1) % 3).moveLeader(to: target) }
             try await c.endpoint(leaderIdx).moveLeader(to: target)
             #expect(await eventually(timeout: .seconds(5)) { (try? await c.endpoint(0).status())?.leader == target })
+
+            // Membership: a learner added (never started: it holds no vote, quorum is unchanged), its promotion
+            // refused while it is not in sync with the leader (etcd's answer, not a failover), then removed. etcd
+            // refuses any change ("unhealthy cluster") until its leader has been in touch with every member for 5 s:
+            // the leader moved just above.
+            var answer: (added: Member, members: [Member])?
+            let accepted = await eventually(timeout: .seconds(20)) {
+                answer = try? await ep.memberAdd(peerURLs: ["http://127.0.0.1:1"], isLearner: true)
+                return answer != nil
+            }
+            let (added, four) = try #require(answer, "member add never accepted (\(accepted))")
+            #expect(added.isLearner && added.name.isEmpty && added.peerURLs == ["http://127.0.0.1:1"], "\(added)")
+            #expect(four.count == 4 && four.contains { $0.id == added.id && $0.isLearner }, "\(four)")
+            do {
+                _ = try await ep.memberPromote(added.id)
+                Issue.record("a learner that never started was promoted")
+            } catch let e as EtcdError {
+                #expect(e.isRefusal && "\(e)".contains("in sync"), "\(e)")
+            }
+            let three = try await ep.memberRemove(added.id)
+            #expect(three.count == 3 && !three.contains { $0.id == added.id }, "\(three)")
+            #expect(
+                try await ep.memberList().map(\.id).sorted() == statuses.compactMap { $0.header?.memberID }.sorted())
         }
     }
 

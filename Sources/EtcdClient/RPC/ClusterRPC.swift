@@ -7,6 +7,38 @@ extension EtcdEndpoint {
         return answer.members.map(Member.init)
     }
 
+    /// Adds a member (a learner with `isLearner`: it catches up without a vote until promoted) that will join at
+    /// `peerURLs`. Returns the member as added (its name and client URLs empty until it starts) and the new list.
+    public func memberAdd(
+        peerURLs: [String], isLearner: Bool = false, timeout: Duration? = nil
+    ) async throws -> (added: Member, members: [Member]) {
+        var request = Etcdserverpb_MemberAddRequest()
+        request.peerUrls = peerURLs
+        request.isLearner = isLearner
+        let answer: Etcdserverpb_MemberAddResponse = try await unary(
+            "etcdserverpb.Cluster", "MemberAdd", request, call: "member add", timeout: timeout)
+        return (Member(answer.member), answer.members.map(Member.init))
+    }
+
+    /// Removes member `id`; returns the list left.
+    public func memberRemove(_ id: UInt64, timeout: Duration? = nil) async throws -> [Member] {
+        var request = Etcdserverpb_MemberRemoveRequest()
+        request.id = id
+        let answer: Etcdserverpb_MemberRemoveResponse = try await unary(
+            "etcdserverpb.Cluster", "MemberRemove", request, call: "member remove", timeout: timeout)
+        return answer.members.map(Member.init)
+    }
+
+    /// Promotes learner `id` to a voting member (etcd refuses while it is not caught up with the leader); returns the
+    /// new list.
+    public func memberPromote(_ id: UInt64, timeout: Duration? = nil) async throws -> [Member] {
+        var request = Etcdserverpb_MemberPromoteRequest()
+        request.id = id
+        let answer: Etcdserverpb_MemberPromoteResponse = try await unary(
+            "etcdserverpb.Cluster", "MemberPromote", request, call: "member promote", timeout: timeout)
+        return answer.members.map(Member.init)
+    }
+
     public func status(timeout: Duration? = nil) async throws -> MemberStatus {
         let answer: Etcdserverpb_StatusResponse = try await unary(
             "etcdserverpb.Maintenance", "Status", Etcdserverpb_StatusRequest(), call: "status", timeout: timeout)
