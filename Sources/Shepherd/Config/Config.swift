@@ -27,10 +27,14 @@ public struct Config: Sendable, Equatable {
     /// `notify`: a command and/or a webhook told of each rollout event; nil: none.
     public var notify: Notify? = nil
 
+    /// What is wrong with the configuration, by the key that says it: a config key (`timing.tickSeconds`, `(file)`)
+    /// or a flag or variable put over the file (`--endpoints`, `ETCDCTL_USER`), named as the operator typed it.
     public struct Invalid: Error, CustomStringConvertible, Sendable {
         public let key: String
         public let problem: String
-        public var description: String { "config: \(key): \(problem)" }
+        public var description: String {
+            key.hasPrefix("-") || key.hasPrefix("ETCDCTL_") ? "\(key): \(problem)" : "config: \(key): \(problem)"
+        }
     }
 
     /// The config file at `path` with its drop-ins (`ConfigSources`), validated; then the policy files it names.

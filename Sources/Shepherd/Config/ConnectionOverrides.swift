@@ -26,12 +26,9 @@ public struct ConnectionOverrides: Sendable, Equatable {
         self.passwordFile = passwordFile
     }
 
-    /// A flag or variable that is wrong, named as the operator typed it.
-    public struct Invalid: Error, CustomStringConvertible, Sendable {
-        public let key: String
-        public let problem: String
-        public var description: String { "\(key): \(problem)" }
-    }
+    /// A flag or variable that is wrong is a `Config.Invalid` named as the operator typed it (`--endpoints`,
+    /// `ETCDCTL_USER`): the config as this command sees it is the file with these put over it.
+    typealias Invalid = Config.Invalid
 
     /// `base` (the config's section; nil without a config) with the flags and the environment put over it. Throws
     /// `Invalid` naming the flag or variable that is wrong, and when nothing says where etcd is.
