@@ -87,7 +87,7 @@ MUTATIONS = {
         (FX, '                    lastLook: { try await self.lookAtVerifiedProcesses(o) })\n            }\n            guard let done',
              '                    lastLook: nil)\n            }\n            guard let done')]),
     'last-look-bound': dict(real=None, edits=[
-        ('Sources/Shepherd/Daemon/Supervisor+LastLook.swift', 'guard took <= Self.lastLookSeconds else',
+        ('Sources/Shepherd/Daemon/Supervisor+LastLook.swift', 'guard took <= bound else',
          'guard took <= 1e9 else')]),
     'done-in-this-hop': dict(real=None, edits=[
         ('Sources/Rollout/Records.swift', 'rolloutID == rollout.id && phase == .done && to == rollout.to',

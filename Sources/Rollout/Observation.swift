@@ -84,6 +84,10 @@ public struct Timing: Sendable, Equatable, Codable {
     /// flight). A change under the key prefix or a new request file still wakes the daemon at once; only the status
     /// line and the daemon's own metrics age up to this long. Never below `tickSeconds`.
     public var idleTickSeconds: Double = 5
+    /// How long the completion's last look at every member's process may take: its answers are at most this old when
+    /// the write follows (a restart inside a slower answer goes unseen). Raise it where `/metrics` answers take longer
+    /// (members far apart); a look slower than this completes nothing and is tried again next tick.
+    public var lastLookSeconds: Double = 1
     /// How far back restarts of the local process count: a target that restarts `Decide.maxStartFailures` times
     /// within it does not stay up.
     public var restartWindowSeconds: Double { max(300, 2 * verifyTimeoutSeconds) }

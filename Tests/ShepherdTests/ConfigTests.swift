@@ -30,6 +30,7 @@ import Testing
     @Test func idleTickIsNeverBelowTheTick() throws {
         let plain = try Config.parse(Data(Self.base.utf8))
         #expect(plain.timing.idleTickSeconds == 5)
+        #expect(plain.timing.lastLookSeconds == 1)
         let slow = Self.base.replacingOccurrences(
             of: #""controller""#, with: #""timing": {"tickSeconds": 2, "idleTickSeconds": 1}, "controller""#)
         #expect(try Config.parse(Data(slow.utf8)).timing.idleTickSeconds == 2)
@@ -117,6 +118,7 @@ import Testing
         (#""controller""#, #""timing": {"lockWaitSeconds": 601}, "controller""#, "timing.lockWaitSeconds"),
         (#""controller""#, #""timing": {"settleSeconds": 60}, "controller""#, "timing.settleSeconds"),
         (#""controller""#, #""timing": {"idleTickSeconds": 30}, "controller""#, "timing.idleTickSeconds"),
+        (#""controller""#, #""timing": {"lastLookSeconds": 0.1}, "controller""#, "timing.lastLookSeconds"),
     ])
     func badConfigNamesTheKey(find: String, replace: String, key: String) {
         let text = Self.base.replacingOccurrences(of: find, with: replace)

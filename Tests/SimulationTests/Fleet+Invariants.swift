@@ -176,10 +176,11 @@ extension Fleet {
             }
             if rec.phase != .done { violate("completed with \(m.name) \(rec.phase.rawValue)") }
             // A restart after the completing daemon's last look at the member (its look right before the write), when
-            // that answer was made at most a second before the write left the daemon: the residual race no look
-            // closes (a freeze or a slow network between sending the write and etcd applying it).
+            // that answer was made at most `lastLookSeconds` before the write left the daemon: the residual race no
+            // look closes (a freeze or a slow network between sending the write and etcd applying it).
             let looked = writer.flatMap { processRead[$0]?[m.id] }
-            let unseeable = looked.map { m.processStartedAt > $0 && (writeSentAt ?? now) - $0 <= 1 } ?? false
+            let bound = timing.lastLookSeconds + 1e-6
+            let unseeable = looked.map { m.processStartedAt > $0 && (writeSentAt ?? now) - $0 <= bound } ?? false
             if let t = rec.processStartTime, m.up, abs(t - m.processStartWall) > 0.5, !unseeable {
                 violate(
                     "completed while \(m.name) runs another process than the one verified (it restarted after its verification)"

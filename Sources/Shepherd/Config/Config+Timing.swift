@@ -10,7 +10,7 @@ extension Config {
         try t.allow([
             "tickSeconds", "lockTTLSeconds", "verifyTimeoutSeconds", "settleSeconds", "maxObservationAgeSeconds",
             "minLeaseRemainingSeconds", "raftSlack", "stopPendingSeconds", "startGraceSeconds", "crashGraceSeconds",
-            "lockWaitSeconds", "idleTickSeconds",
+            "lockWaitSeconds", "idleTickSeconds", "lastLookSeconds",
         ])
         timing.tickSeconds = try t.number("tickSeconds", default: timing.tickSeconds, range: 0.05...60)
         timing.lockTTLSeconds = Int(
@@ -35,6 +35,7 @@ extension Config {
         timing.idleTickSeconds = max(
             timing.tickSeconds,
             try t.number("idleTickSeconds", default: timing.idleTickSeconds, range: 0.05...10))
+        timing.lastLookSeconds = try t.number("lastLookSeconds", default: timing.lastLookSeconds, range: 0.2...10)
         guard timing.minLeaseRemainingSeconds < Double(timing.lockTTLSeconds) else {
             throw Invalid(key: "timing.minLeaseRemainingSeconds", problem: "must be below lockTTLSeconds")
         }

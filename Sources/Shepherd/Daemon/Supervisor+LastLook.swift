@@ -1,15 +1,12 @@
 import Rollout
 
 extension Supervisor {
-    /// How long the last look may take: its answers are at most this old when the write follows.
-    static let lastLookSeconds = 1.0
-
     /// The last look before a hop ends or the rollout completes: every member listed now is done in this hop and
     /// runs, now, the process its record was verified on. The decision rests on an observation up to
     /// `maxObservationAgeSeconds` old; a member whose target crashed and was restarted by systemd within that time
     /// was completed over (found by the simulator, seed 4543359952: a crash 2.3 s before the write, the member back on
     /// a new process at the write). The look runs inside the store's CAS loop, after the read the write rests on and
-    /// right before the write, and it must itself be quick: an answer that took longer than `lastLookSeconds` may
+    /// right before the write, and it must itself be quick: an answer that took longer than `timing.lastLookSeconds` may
     /// have been made before a crash it does not show (seed 5218050833: a slow `/metrics` answer, a crash and a
     /// restart inside it, completed 1.8 s after the restart). What is left is the time of one write after this look.
     /// Throws otherwise: nothing is written, and the next tick decides on what it sees (a member added meanwhile is
@@ -19,10 +16,11 @@ extension Supervisor {
         let asked = ports.clock.now()
         let view = try await ports.cluster.observe(metrics: .all)
         let took = ports.clock.now() - asked
-        guard took <= Self.lastLookSeconds else {
+        let bound = config.timing.lastLookSeconds
+        guard took <= bound else {
             throw ControllerError(
                 detail:
-                    "the last look at every member took \((took * 10).rounded() / 10) s (more than \(Self.lastLookSeconds) s): not completed on answers that old"
+                    "the last look at every member took \((took * 10).rounded() / 10) s (more than timing.lastLookSeconds, \(bound) s): not completed on answers that old; raise it if /metrics answers are this slow"
             )
         }
         for m in view.members {
