@@ -39,7 +39,8 @@ public actor Supervisor {
     var completing = false
     /// Our member was started by a sequence and has not answered since.
     private var startPending = false
-    /// The last tick saw nothing to act on: no rollout or a finished one, no sequence, no lock of ours.
+    /// The last tick saw nothing to act on: no rollout or a finished one, no sequence, no lock of ours, no member of
+    /// ours watched.
     private var resting = false
     /// The peers the last tick saw verified in the current rollout: whose processes the stop's gate reads.
     private var verifiedPeers: Set<String> = []
@@ -193,7 +194,10 @@ public actor Supervisor {
             }
             var action = Decide.next(obs)
             startPending = obs.journal?.step == .started && obs.local?.healthy != true
-            resting = obs.journal == nil && obs.lock == nil && (obs.rollout?.state.isTerminal ?? true)
+            // (A verified member of ours in a halted rollout whose binary rollback is still possible is watched: not
+            // resting.)
+            resting =
+                obs.journal == nil && obs.lock == nil && !watchingLocal && (obs.rollout?.state.isTerminal ?? true)
             report(action, obs, view)
             if shuttingDown && obs.journal == nil {
                 await releaseIfHeld(obs)
