@@ -158,6 +158,17 @@ extension Fleet {
         }
     }
 
+    /// Every listed member's record says done on the target of the active rollout: the completion is next.
+    var everyListedDone: Bool {
+        guard rollout?.state == .active else { return false }
+        return listed.allSatisfy { i in
+            guard let v = kv[prefix + "/members/\(members[i].name)"]?.value,
+                let rec = try? JSONDecoder().decode(MemberRecord.self, from: Data(v))
+            else { return false }
+            return rec.phase == .done && rec.to == to
+        }
+    }
+
     /// The rollout was marked completed: every member runs the target, on the very process its record was verified on
     /// (a target that died and came back unseen is not a completed upgrade).
     func checkCompletion(_ r: RolloutRecord) {

@@ -184,6 +184,20 @@ import Testing
             Comment(rawValue: "\(fleet.violations)\n" + fleet.trace.suffix(40).joined(separator: "\n")))
     }
 
+    /// A member that crashes and is restarted by systemd while the completion's last look reads it, with slow answers
+    /// half the time (profile `slowLook`, not in the CI mix): never completed over (mutation `last-look-bound`: a
+    /// look of any length trusted).
+    @Test func aRestartInsideTheLastLookIsNeverCompletedOver() async {
+        var failures: [String] = []
+        for seed in UInt64(1)...300 {
+            let fleet = await Self.run(seed: seed, n: 3, profile: "slowLook")
+            if let v = fleet.violations.first {
+                failures.append("\(v) — \(Self.replayCommand(seed: seed, n: 3, profile: "slowLook"))")
+            }
+        }
+        #expect(failures.isEmpty, Comment(rawValue: failures.prefix(5).joined(separator: "\n")))
+    }
+
     /// Replays one seed with its trace (SIM_SEED, SIM_N, SIM_PROFILE); without them, replays the first seed.
     @Test func replay() async {
         let env = ProcessInfo.processInfo.environment

@@ -198,6 +198,11 @@ struct SimClient: EtcdAPI, @unchecked Sendable {
         try await answer("metrics", url, timeout: timeout) { i in
             let m = f.members[i]
             f.processRead[node, default: [:]][m.id] = f.now
+            if f.faults.crashAtTheEnd, !f.endCrashFired, f.faultsActive, f.everyListedDone {
+                f.endCrashFired = true
+                f.members[i].dieAt = f.now + 0.01
+                f.log("FAULT \(m.name) crashes right after its /metrics answer, every member done")
+            }
             return PrometheusText(samples: [
                 PrometheusSample(name: "process_start_time_seconds", value: m.processStartWall),
                 PrometheusSample(name: "etcd_server_leader_changes_seen_total", value: 1),
