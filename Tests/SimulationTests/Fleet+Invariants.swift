@@ -158,6 +158,11 @@ extension Fleet {
         }
     }
 
+    /// Whether `node`'s daemon holds a lock key (its lease's owner).
+    func holdsLock(_ node: Int) -> Bool {
+        kv.contains { k, v in k.hasPrefix(prefix + "/lock/") && leases[v.lease]?.owner.node == node }
+    }
+
     /// Every listed member's record says done on the target of the active rollout: the completion is next.
     var everyListedDone: Bool {
         guard rollout?.state == .active else { return false }

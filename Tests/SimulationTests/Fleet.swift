@@ -105,8 +105,9 @@ final class Fleet: @unchecked Sendable {
     var rolloutCreatedAt: Double? { rolloutCreated?.at }
     /// crashAfterVerify: the one target process (member, incarnation) that dies after its verification.
     var doomed: (member: Int, incarnation: Int)?
-    /// crashAtTheEnd: the crash has happened.
+    /// crashAtTheEnd: the crash has happened; the lock holder's member reads since every member was done.
     var endCrashFired = false
+    var endReads = 0
     var crashInSettleRestarts = false
     var rolloutCache: (revision: Int64, record: RolloutRecord?)?
     /// The operator's request is not yet accepted (it is dropped again after a refusal).
