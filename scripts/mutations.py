@@ -86,6 +86,7 @@ MUTATIONS = {
     'completion-last-look': dict(real=None, edits=[
         (FX, '                    lastLook: { try await self.lookAtVerifiedProcesses(o) })\n            }\n            guard let done',
              '                    lastLook: nil)\n            }\n            guard let done')]),
+    # Not caught by the CI seeds: FleetSimulationTests/aRestartInsideTheLastLook (profile slowLook) catches it.
     'last-look-bound': dict(real=None, edits=[
         ('Sources/Shepherd/Daemon/Supervisor+LastLook.swift', 'guard took <= bound else',
          'guard took <= 1e9 else')]),
