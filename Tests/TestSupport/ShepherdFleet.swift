@@ -60,6 +60,13 @@ public final class ShepherdFleet: Sendable {
     }
 
     public func start(_ name: String) async throws {
+        // A daemon just killed (SIGKILL is delivered, not awaited) may still hold its stateDir's instance lock: the
+        // new one would refuse to run beside it. Wait for the old process to be gone first.
+        if let text = try? String(contentsOfFile: pidFile(name), encoding: .utf8),
+            let old = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines))
+        {
+            _ = await eventually(timeout: .seconds(10)) { !SafetyMonitor.alive(old) }
+        }
         // A member in a network namespace has its daemon there too (`ip netns exec` execs: the PID stays the daemon's).
         let ns = member(name).netns.map { ["ip", "netns", "exec", $0] } ?? []
         let r = try await Command.run(
