@@ -26,15 +26,20 @@ echo "$(date +%s.%N) $CMD $ME" >> "$FAULTS/calls"
 
 claim() { mkdir "$FAULTS/fired" 2>/dev/null; }
 kill_pidfile() { [ -s "$1" ] && kill -KILL "$(cat "$1")" 2>/dev/null || true; }
+# kill -9 the first other member's etcd; the names (this member, the peer) go to FAULTS/fired/names.
+kill_a_peer() {
+  local p PEER=""
+  for p in "$(dirname "$DIR")"/s*; do
+    [ "$p" = "$DIR" ] && continue
+    PEER=$(basename "$p"); kill_pidfile "$p/etcd.pid"; break
+  done
+  echo "$ME ${PEER:?no peer}" > "$FAULTS/fired/names"
+}
 
 case "$CMD" in
 stop)
   if [ -f "$FAULTS/kill-peer-and-daemon" ] && claim; then
-    for p in "$(dirname "$DIR")"/s*; do
-      [ "$p" = "$DIR" ] && continue
-      PEER=$(basename "$p"); kill_pidfile "$p/etcd.pid"; break
-    done
-    echo "$ME ${PEER:?no peer}" > "$FAULTS/fired/names"
+    kill_a_peer
     kill_pidfile "$DIR/daemon.pid"
     exit 1
   fi
@@ -46,11 +51,7 @@ stop)
     exit 0
   fi
   if [ -f "$FAULTS/kill-peer" ] && claim; then
-    for p in "$(dirname "$DIR")"/s*; do
-      [ "$p" = "$DIR" ] && continue
-      PEER=$(basename "$p"); kill_pidfile "$p/etcd.pid"; break
-    done
-    echo "$ME ${PEER:?no peer}" > "$FAULTS/fired/names"
+    kill_a_peer
     exit 1
   fi
   if [ -f "$FAULTS/stop-does-nothing" ] && claim; then

@@ -27,6 +27,27 @@ import Testing
         return dir
     }
 
+    /// The first member whose record says done (polled up to 90 s), and its index.
+    static func firstVerified(
+        _ store: RolloutStore, _ cluster: LocalCluster, _ fleet: ShepherdFleet
+    ) async throws -> (name: String, index: Int) {
+        var first: String?
+        let done = await eventually(timeout: .seconds(90)) {
+            first = (try? await store.read())?.records.first { $0.value.phase == .done }?.key
+            return first != nil
+        }
+        try #require(done, "no member was verified:\n\(fleet.logTails())")
+        let name = first!
+        return (name, try #require(cluster.members.firstIndex { $0.name == name }))
+    }
+
+    /// The stop calls to members other than `name` logged after `time` (scripts/faulty-member.sh's call log).
+    static func stopsOfOthers(than name: String, after time: Double, calls: String) throws -> [Substring] {
+        try String(contentsOfFile: calls, encoding: .utf8).split(separator: "\n").filter {
+            $0.contains(" stop ") && !$0.hasSuffix(" \(name)") && (Double($0.split(separator: " ")[0]) ?? 0) > time
+        }
+    }
+
     static func arm(_ m: LocalCluster.MemberInfo, seconds: Int) throws {
         try "\(seconds)\n".write(toFile: m.dir + "/die-after", atomically: true, encoding: .utf8)
     }
@@ -76,14 +97,7 @@ import Testing
                 monitor.start()
                 _ = try await fleet.cli(["request", Releases.current, "--config", fleet.configPath("s1")])
                 let store = RolloutStore(prefix: fleet.keyPrefix, cluster: cluster.clusterClient())
-                var first: String?
-                let done = await eventually(timeout: .seconds(90)) {
-                    first = (try? await store.read())?.records.first { $0.value.phase == .done }?.key
-                    return first != nil
-                }
-                try #require(done, "no member was verified:\n\(fleet.logTails())")
-                let name = first!
-                let i = try #require(cluster.members.firstIndex { $0.name == name })
+                let (name, i) = try await Self.firstVerified(store, cluster, fleet)
                 let pid = try #require(cluster.pid(i))
                 kill(pid, SIGKILL)
                 let killed = Date().timeIntervalSince1970
@@ -103,11 +117,7 @@ import Testing
                 // Gate 2 on every other member: nothing stopped once it was down or restarted (a stop whose gate
                 // observation predates the death may still be issued within maxObservationAge, 3 s: the residual no
                 // protocol removes).
-                let later = try String(contentsOfFile: faults.path + "/calls", encoding: .utf8).split(separator: "\n")
-                    .filter {
-                        $0.contains(" stop ") && !$0.hasSuffix(" \(name)")
-                            && (Double($0.split(separator: " ")[0]) ?? 0) > killed + 3
-                    }
+                let later = try Self.stopsOfOthers(than: name, after: killed + 3, calls: faults.path + "/calls")
                 #expect(
                     later.isEmpty, "stopped after \(name) died (killed at \(killed)): \(later)\n\(fleet.logTails(40))")
                 let back = await eventually(timeout: .seconds(60)) {
@@ -137,14 +147,7 @@ import Testing
                 monitor.start()
                 _ = try await fleet.cli(["request", Releases.current, "--config", fleet.configPath("s1")])
                 let store = RolloutStore(prefix: fleet.keyPrefix, cluster: cluster.clusterClient())
-                var first: String?
-                let done = await eventually(timeout: .seconds(90)) {
-                    first = (try? await store.read())?.records.first { $0.value.phase == .done }?.key
-                    return first != nil
-                }
-                try #require(done, "no member was verified:\n\(fleet.logTails())")
-                let name = first!
-                let i = try #require(cluster.members.firstIndex { $0.name == name })
+                let (name, i) = try await Self.firstVerified(store, cluster, fleet)
                 try await fleet.freeze(name)
                 let pid = try #require(cluster.pid(i))
                 kill(pid, SIGKILL)
@@ -157,11 +160,7 @@ import Testing
                 let held = await eventually(timeout: .seconds(45)) {
                     others.contains { fleet.log($0).contains("\(name) (restarted since its verification)") }
                 }
-                let stops = try String(contentsOfFile: faults.path + "/calls", encoding: .utf8).split(separator: "\n")
-                    .filter {
-                        $0.contains(" stop ") && !$0.hasSuffix(" \(name)")
-                            && (Double($0.split(separator: " ")[0]) ?? 0) > killed + 3
-                    }
+                let stops = try Self.stopsOfOthers(than: name, after: killed + 3, calls: faults.path + "/calls")
                 #expect(held, "no daemon held its stop on \(name)'s restart:\n\(fleet.logTails(30))")
                 #expect(
                     stops.isEmpty, "stopped while \(name) runs an unverified process: \(stops)\n\(fleet.logTails(30))")

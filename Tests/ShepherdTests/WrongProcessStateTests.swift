@@ -45,15 +45,7 @@ import Testing
                     "\(victim) is not up while \(peer) is down")
                 #expect(monitor.maxDown <= 1, "two members down: \(monitor.overlaps.prefix(5))")
 
-                try await cluster.start(p)
-                let end = try await RolloutEnd.wait(
-                    RolloutStore(prefix: fleet.keyPrefix, cluster: cluster.clusterClient()), monitor: monitor)
-                #expect(end.finished && end.state == .completed, "\(end.summary)\n\(fleet.logTails(30))")
-                #expect(monitor.maxDown <= 1, "two members down: \(monitor.overlaps.prefix(5))")
-                #expect(try await monitor.lostWrites() == [])
-                for i in cluster.members.indices {
-                    #expect(try await cluster.endpoint(i).version().server == Releases.current)
-                }
+                try await Self.completesOncePeerIsBack(p, cluster, fleet, monitor)
             }
         }
     }
@@ -93,15 +85,7 @@ import Testing
                     "\(victim) is not up while \(peer) is down")
                 #expect(monitor.maxDown <= 1, "two members down: \(monitor.overlaps.prefix(5))")
 
-                try await cluster.start(p)
-                let end = try await RolloutEnd.wait(
-                    RolloutStore(prefix: fleet.keyPrefix, cluster: cluster.clusterClient()), monitor: monitor)
-                #expect(end.finished && end.state == .completed, "\(end.summary)\n\(fleet.logTails(30))")
-                #expect(monitor.maxDown <= 1, "two members down: \(monitor.overlaps.prefix(5))")
-                #expect(try await monitor.lostWrites() == [])
-                for i in cluster.members.indices {
-                    #expect(try await cluster.endpoint(i).version().server == Releases.current)
-                }
+                try await Self.completesOncePeerIsBack(p, cluster, fleet, monitor)
             }
         }
     }
@@ -134,6 +118,22 @@ import Testing
                     #expect(try await cluster.endpoint(i).version().server == Releases.current)
                 }
             }
+        }
+    }
+
+    /// The down peer started again: the rollout completes, never two members down, no write lost, every member on the
+    /// target.
+    static func completesOncePeerIsBack(
+        _ p: Int, _ cluster: LocalCluster, _ fleet: ShepherdFleet, _ monitor: SafetyMonitor
+    ) async throws {
+        try await cluster.start(p)
+        let end = try await RolloutEnd.wait(
+            RolloutStore(prefix: fleet.keyPrefix, cluster: cluster.clusterClient()), monitor: monitor)
+        #expect(end.finished && end.state == .completed, "\(end.summary)\n\(fleet.logTails(30))")
+        #expect(monitor.maxDown <= 1, "two members down: \(monitor.overlaps.prefix(5))")
+        #expect(try await monitor.lostWrites() == [])
+        for i in cluster.members.indices {
+            #expect(try await cluster.endpoint(i).version().server == Releases.current)
         }
     }
 
