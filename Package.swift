@@ -34,10 +34,13 @@ let package = Package(
     targets: [
         // libsystemd through pkg-config: sd-daemon, sd-journal, sd-bus.
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
+        // The one shape of an error an operator reads (thing, cause, fix): standard library only.
+        .target(name: "Explained"),
         // Talking to etcd. No upgrade logic here.
         .target(
             name: "EtcdClient",
             dependencies: [
+                "Explained",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -55,22 +58,23 @@ let package = Package(
         .target(
             name: "Exec",
             dependencies: [
-                .product(name: "Subprocess", package: "swift-subprocess")
+                "Explained",
+                .product(name: "Subprocess", package: "swift-subprocess"),
             ]),
-        // The pure decision core: standard library only.
-        .target(name: "Rollout", swiftSettings: optimized),
+        // The pure decision core: standard library (and the one protocol of Explained) only.
+        .target(name: "Rollout", dependencies: ["Explained"], swiftSettings: optimized),
         // sd_notify, journald, watchdog.
         .target(
             name: "Systemd",
             dependencies: [
-                "CSystemd",
+                "CSystemd", "Explained",
                 .product(name: "Logging", package: "swift-log"),
             ]),
         // The daemon shell that wires the others.
         .target(
             name: "Shepherd",
             dependencies: [
-                "EtcdClient", "Rollout", "Systemd", "Exec",
+                "EtcdClient", "Rollout", "Systemd", "Exec", "Explained",
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -85,7 +89,7 @@ let package = Package(
         .executableTarget(
             name: "etcd-shepherd",
             dependencies: [
-                "Shepherd", "EtcdClient", "Rollout", "Systemd",
+                "Shepherd", "EtcdClient", "Rollout", "Systemd", "Explained",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -43,8 +43,10 @@ public struct EtcdEndpoint: Sendable {
         guard a.status == 200 else {
             throw httpError(a, call: "metrics")
         }
-        do { return try PrometheusText(parsing: String(buffer: a.body), only: names) } catch {
-            throw EtcdError.decoding(endpoint: url, call: "metrics", detail: "\(error)")
+        do { return try PrometheusText(parsing: String(buffer: a.body), only: names) } catch let EtcdError.decoding(
+            _, c, d)
+        {
+            throw EtcdError.decoding(endpoint: url, call: c, detail: d)
         }
     }
 

@@ -17,12 +17,6 @@ public struct PrometheusText: Sendable {
 
     public init(samples: [PrometheusSample]) { self.samples = samples }
 
-    public struct ParseError: Error, CustomStringConvertible, Sendable {
-        public let line: Int
-        public let detail: String
-        public var description: String { "metrics line \(line): \(detail)" }
-    }
-
     /// Parses `text`; with `only`, series of other names are skipped without parsing their labels (a daemon that reads
     /// a handful of etcd's ~1500 series each tick needs no more).
     public init(parsing text: String, only names: Set<String>? = nil) throws {
@@ -58,7 +52,7 @@ public struct PrometheusText: Sendable {
 
     private static func parseSample(_ b: ArraySlice<UInt8>, line: Int) throws -> PrometheusSample {
         var i = b.startIndex
-        func fail(_ d: String) -> ParseError { ParseError(line: line, detail: d) }
+        func fail(_ d: String) -> EtcdError { .decoding(endpoint: "", call: "metrics", detail: "line \(line): \(d)") }
         let nameStart = i
         while i < b.endIndex, isNameByte(b[i]) { i += 1 }
         guard i > nameStart else { throw fail("expected a metric name") }

@@ -25,7 +25,7 @@ public struct TLSOptions: Sendable, Equatable, Codable {
             tls.certificateChain = try load(cert) { try NIOSSLCertificate.fromPEMFile($0) }.map { .certificate($0) }
             tls.privateKey = .privateKey(try load(key) { try NIOSSLPrivateKey(file: $0, format: .pem) })
         case (nil, nil): break
-        default: throw TLSFileError(path: certFile ?? keyFile ?? "", detail: "certFile and keyFile go together")
+        default: throw EtcdError.tlsFile(path: certFile ?? keyFile ?? "", detail: "certFile and keyFile go together")
         }
         return tls
     }
@@ -33,20 +33,14 @@ public struct TLSOptions: Sendable, Equatable, Codable {
     private func load<T>(_ path: String, _ body: (String) throws -> T) throws -> T {
         if access(path, R_OK) != 0 {
             let e = errno
-            throw TLSFileError(
+            throw EtcdError.tlsFile(
                 path: path,
                 detail: e == ENOENT
-                    ? "does not exist (ENOENT): check the path in cluster.tls"
-                    : "is not readable (\(String(cString: strerror(e)))): check its owner and mode")
+                    ? "does not exist (ENOENT)" : "is not readable (\(String(cString: strerror(e))))")
         }
         do { return try body(path) } catch {
-            throw TLSFileError(path: path, detail: "is not a PEM certificate or key this client can use (\(error))")
+            throw EtcdError.tlsFile(
+                path: path, detail: "is not a PEM certificate or key this client can use (\(error))")
         }
     }
-}
-
-public struct TLSFileError: Error, CustomStringConvertible, Sendable {
-    public let path: String
-    public let detail: String
-    public var description: String { "TLS file \(path): \(detail)" }
 }

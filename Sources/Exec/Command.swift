@@ -1,3 +1,4 @@
+import Explained
 import Foundation
 import Subprocess
 
@@ -23,10 +24,13 @@ public enum Command {
         }
     }
 
-    public struct Failure: Error, CustomStringConvertible, Sendable {
+    /// A command that could not be run or was given up on: the command is its `thing`.
+    public struct Failure: ExplainedError {
         public let argv: [String]
         public let detail: String
-        public var description: String { "`\(argv.joined(separator: " "))`: \(detail)" }
+        public var thing: String { "`\(argv.joined(separator: " "))`" }
+        public var cause: String { detail }
+        public var fix: String { "" }
     }
 
     /// `argv[0]` is a path (absolute or relative) or a name looked up in PATH. `started` is called with the child's

@@ -1,3 +1,5 @@
+import Explained
+
 /// One thing a preflight check found: blocking findings keep the member from being touched (gate 6).
 public struct Finding: Sendable, Equatable, Codable {
     public enum Severity: String, Sendable, Codable { case blocking, warning }
@@ -11,6 +13,6 @@ public struct Finding: Sendable, Equatable, Codable {
     }
     /// The finding as a sentence: what is wrong, then what to do. Every place that shows one says it this way (the
     /// gate's wait, a refusal, an error); `line` adds the severity for lists.
-    public var text: String { "\(what) — fix: \(fix)" }
+    public var text: String { Explanation.render(thing: "", cause: what, fix: fix) }
     public var line: String { "\(severity == .blocking ? "BLOCKING" : "warning"): \(text)" }
 }

@@ -1,3 +1,5 @@
+import Explained
+
 /// An operator's policy file (`/etc/etcd-shepherd/policy.d/*.json`), parsed: rows that make the built-in policy
 /// stricter — known-bad ranges and advisories added, floors added or raised. Nothing in it can lower a floor or take a
 /// row away: `VersionPolicy.applying` refuses a file that tries, naming the row and why, and the daemon keeps the
@@ -20,12 +22,22 @@ public struct PolicyOverlay: Sendable, Equatable {
         self.advisories = advisories
     }
 
-    /// Why an overlay cannot be applied: the row (e.g. "floors[0]") and what it would loosen.
-    public struct Problem: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The policy layer's one error: a policy file that cannot be read, or a row of it (e.g. "floors[0]"; "" for the
+    /// file as a whole) that is malformed or would loosen the policy in force.
+    public struct Problem: ExplainedError, Equatable {
         public let origin: String
         public let row: String
         public let problem: String
-        public var description: String { "\(origin): \(row): \(problem)" }
+
+        public init(origin: String, row: String = "", problem: String) {
+            self.origin = origin
+            self.row = row
+            self.problem = problem
+        }
+
+        public var thing: String { "policy file \(origin)" + (row.isEmpty ? "" : ": \(row)") }
+        public var cause: String { problem }
+        public var fix: String { "fix or remove the file; the built-in policy is never loosened" }
     }
 }
 

@@ -1,5 +1,6 @@
 import CSystemd
 import Dispatch
+import Explained
 import Foundation
 
 /// Stop, start and restart a systemd unit over D-Bus (sd-bus), waiting for the job's JobRemoved result.
@@ -11,10 +12,13 @@ import Foundation
 public final class UnitManager: Sendable {
     public enum Operation: String, Sendable { case stop = "StopUnit", start = "StartUnit", restart = "RestartUnit" }
 
-    public struct Failure: Error, CustomStringConvertible, Sendable {
+    /// A job or a D-Bus call on a unit that failed: the unit is its `thing`.
+    public struct Failure: ExplainedError {
         public let unit: String
         public let detail: String
-        public var description: String { "\(unit): \(detail)" }
+        public var thing: String { unit }
+        public var cause: String { detail }
+        public var fix: String { "" }
     }
 
     private let queue = DispatchQueue(label: "etcd-shepherd.sd-bus")

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Rollout
 import Shepherd
 
 /// Where every subcommand finds the daemon's config: `--config`, else `$ETCD_SHEPHERD_CONFIG`, else the file the
@@ -20,9 +21,8 @@ struct ConfigOption: ParsableArguments {
     }
 
     func load() throws -> Config {
-        do { return try Config.load(path: path) } catch let e as PolicyFiles.Invalid {
-            throw Failure(
-                code: Exit.badPolicy, message: "\(e) (fix or remove the file; the built-in policy is never loosened)")
+        do { return try Config.load(path: path) } catch let e as PolicyOverlay.Problem {
+            throw Failure(code: Exit.badPolicy, message: "\(e)")
         } catch { throw Failure(code: Exit.usage, message: "\(error)") }
     }
 

@@ -29,9 +29,8 @@ struct PolicyCommand: AsyncParsableCommand {
             dir = PolicyFiles.defaultDir
         }
         let policy: VersionPolicy
-        do { policy = try PolicyFiles.load(dir: dir) } catch let e as PolicyFiles.Invalid {
-            throw Failure(
-                code: Exit.badPolicy, message: "\(e) (fix or remove the file; the built-in policy is never loosened)")
+        do { policy = try PolicyFiles.load(dir: dir) } catch let e as PolicyOverlay.Problem {
+            throw Failure(code: Exit.badPolicy, message: "\(e)")
         }
         let view = EffectivePolicy(policy, dir: dir)
         if output.isJSON { try output.print(view) } else { print(view.text()) }

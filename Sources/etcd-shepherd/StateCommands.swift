@@ -25,7 +25,7 @@ func changeState(
                 snap.records.filter { $0.value.phase.isDestructive }.map { "\($0.key) is \($0.value.phase.rawValue)" }
                 + snap.undecodableRecords.map { "\($0) is unreadable" }
             return (r, busy.sorted())
-        } catch let e as StoreError { throw Failure(code: Exit.notHealthy, message: e.detail) }
+        } catch let e as StoreError { throw Failure(code: Exit.notHealthy, message: "\(e)") }
     }
     if output.isJSON {
         struct Changed: Encodable {

@@ -180,6 +180,10 @@ import Testing
     }
 
     @Test func unreadableCertificateFileIsNamed() throws {
-        #expect(throws: TLSFileError.self) { try Transport(tls: TLSOptions(caFile: "/nonexistent/ca.pem")) }
+        let e = #expect(throws: EtcdError.self) { try Transport(tls: TLSOptions(caFile: "/nonexistent/ca.pem")) }
+        #expect(
+            e?.description
+                == "TLS file /nonexistent/ca.pem: does not exist (ENOENT) — fix: check the paths in cluster.tls, and their owner and mode"
+        )
     }
 }

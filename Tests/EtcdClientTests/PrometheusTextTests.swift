@@ -32,7 +32,7 @@ import Testing
         let text = "a_total 1\nb{x=\"1\"} 2\nb{x=\"2\"} 3\nnot{even=valid 4\n"
         let p = try PrometheusText(parsing: text, only: ["b"])
         #expect(p.samples.map(\.value) == [2, 3])
-        #expect(throws: PrometheusText.ParseError.self) { try PrometheusText(parsing: text) }
+        #expect(throws: EtcdError.self) { try PrometheusText(parsing: text) }
     }
 
     @Test func dbSizeFallsBackToThe34DebuggingName() throws {
@@ -41,12 +41,12 @@ import Testing
     }
 
     @Test func rejectsGarbageWithTheLineNumber() {
-        #expect(throws: PrometheusText.ParseError.self) { try PrometheusText(parsing: "ok 1\nbad{x=\"1\" 2\n") }
+        #expect(throws: EtcdError.self) { try PrometheusText(parsing: "ok 1\nbad{x=\"1\" 2\n") }
         do {
             _ = try PrometheusText(parsing: "ok 1\nnovalue abc\n")
             Issue.record("should throw")
-        } catch let e as PrometheusText.ParseError {
-            #expect(e.line == 2)
+        } catch let EtcdError.decoding(_, call, detail) {
+            #expect(call == "metrics" && detail.hasPrefix("line 2: "))
         } catch { Issue.record("\(error)") }
     }
 }

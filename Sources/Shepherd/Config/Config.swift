@@ -1,4 +1,5 @@
 import EtcdClient
+import Explained
 import Foundation
 import Rollout
 
@@ -29,12 +30,20 @@ public struct Config: Sendable, Equatable {
 
     /// What is wrong with the configuration, by the key that says it: a config key (`timing.tickSeconds`, `(file)`)
     /// or a flag or variable put over the file (`--endpoints`, `ETCDCTL_USER`), named as the operator typed it.
-    public struct Invalid: Error, CustomStringConvertible, Sendable {
+    /// The config layer's one error.
+    public struct Invalid: ExplainedError {
         public let key: String
         public let problem: String
-        public var description: String {
-            key.hasPrefix("-") || key.hasPrefix("ETCDCTL_") ? "\(key): \(problem)" : "config: \(key): \(problem)"
+        public let fix: String
+
+        public init(key: String, problem: String, fix: String = "") {
+            self.key = key
+            self.problem = problem
+            self.fix = fix
         }
+
+        public var thing: String { key.hasPrefix("-") || key.hasPrefix("ETCDCTL_") ? key : "config: \(key)" }
+        public var cause: String { problem }
     }
 
     /// The config file at `path` with its drop-ins (`ConfigSources`), validated; then the policy files it names.

@@ -17,18 +17,13 @@ public enum PolicyFiles {
     public static let defaultDir = "/etc/etcd-shepherd/policy.d"
     static let maxSize = 256 * 1024
 
-    public struct Invalid: Error, CustomStringConvertible, Sendable {
-        public let file: String
-        public let problem: String
-        public var description: String { "policy file \(file): \(problem)" }
-    }
-
     /// The built-in policy with every file of `dir` applied; a missing folder is no files.
     public static func load(dir: String) throws -> VersionPolicy {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir) else { return .builtIn }
         guard isDir.boolValue else {
-            throw Invalid(file: dir, problem: "is not a folder (policyDir names a folder of *.json files)")
+            throw PolicyOverlay.Problem(
+                origin: dir, problem: "is not a folder (policyDir names a folder of *.json files)")
         }
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter {
             $0.hasSuffix(".json") && !$0.hasPrefix(".")
@@ -37,9 +32,7 @@ public enum PolicyFiles {
         for name in names {
             let path = dir + "/" + name
             let overlay = try read(path)
-            do { policy = try policy.applying(overlay) } catch {
-                throw Invalid(file: path, problem: "\(error.row): \(error.problem)")
-            }
+            policy = try policy.applying(overlay)
         }
         return policy
     }
@@ -49,27 +42,28 @@ public enum PolicyFiles {
     static func read(_ path: String) throws -> PolicyOverlay {
         do {
             try UpgradeRequest.checkOwnership(path, what: "policy file", stat: { lstat($0, &$1) })
-        } catch let e as UpgradeRequest.Refused { throw Invalid(file: path, problem: e.reason) }
+        } catch let e as UpgradeRequest.Refused { throw PolicyOverlay.Problem(origin: path, problem: e.reason) }
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw Invalid(file: path, problem: "cannot read it: \(String(cString: strerror(errno)))")
+            throw PolicyOverlay.Problem(origin: path, problem: "cannot read it: \(String(cString: strerror(errno)))")
         }
         guard data.count <= maxSize else {
-            throw Invalid(file: path, problem: "is \(data.count) bytes; a policy file is under \(maxSize)")
+            throw PolicyOverlay.Problem(
+                origin: path, problem: "is \(data.count) bytes; a policy file is under \(maxSize)")
         }
         if let dup = JSONDuplicateKeys.first(in: data) {
-            throw Invalid(file: path, problem: "key \(dup) appears twice; keep one")
+            throw PolicyOverlay.Problem(origin: path, problem: "key \(dup) appears twice; keep one")
         }
         let root: [String: JSONValue]
         do {
             guard let o = try JSONValue.object(from: data) else {
-                throw Invalid(file: path, problem: "must be a JSON object")
+                throw PolicyOverlay.Problem(origin: path, problem: "must be a JSON object")
             }
             root = o
-        } catch let e as Invalid { throw e } catch {
-            throw Invalid(file: path, problem: "not valid JSON: \(JSONProblem.describe(data))")
+        } catch let e as PolicyOverlay.Problem { throw e } catch {
+            throw PolicyOverlay.Problem(origin: path, problem: "not valid JSON: \(JSONProblem.describe(data))")
         }
         do { return try overlay(Reader(root, path: ""), origin: path) } catch let e as Config.Invalid {
-            throw Invalid(file: path, problem: "\(e.key): \(e.problem)")
+            throw PolicyOverlay.Problem(origin: path, row: e.key, problem: e.problem)
         }
     }
 

@@ -14,7 +14,9 @@ public final class FleetLockServer: Sendable {
 
     public static func start(listen: String, group: String, inbox: FleetLockInbox) async throws -> FleetLockServer {
         FleetLockServer(
-            channel: try await MetricsServer.bindHTTP(listen: listen) { Handler(group: group, inbox: inbox) })
+            channel: try await MetricsServer.bindHTTP(listen: listen, key: "fleetLock.listen") {
+                Handler(group: group, inbox: inbox)
+            })
     }
 
     init(channel: any Channel) { self.channel = channel }

@@ -10,16 +10,16 @@ public final class MetricsServer: Sendable {
 
     /// Binds `host:port` (port 0 picks one); throws when the address is taken or invalid.
     public static func start(listen: String, metrics: DaemonMetrics) async throws -> MetricsServer {
-        MetricsServer(channel: try await bindHTTP(listen: listen) { Handler(metrics: metrics) })
+        MetricsServer(channel: try await bindHTTP(listen: listen, key: "metrics.listen") { Handler(metrics: metrics) })
     }
 
     /// An HTTP/1 listener on `host:port` (`[::1]:port` too), one `handler()` per connection: the metrics and the
     /// FleetLock servers both.
     static func bindHTTP(
-        listen: String, handler: @escaping @Sendable () -> any ChannelHandler & Sendable
+        listen: String, key: String, handler: @escaping @Sendable () -> any ChannelHandler & Sendable
     ) async throws -> any Channel {
         guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]) else {
-            throw MetricsServerError(detail: "'\(listen)' is not host:port")
+            throw Config.Invalid(key: key, problem: "'\(listen)' is not host:port")
         }
         let host = String(listen[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
         return try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
@@ -58,9 +58,4 @@ public final class MetricsServer: Sendable {
             context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
         }
     }
-}
-
-public struct MetricsServerError: Error, CustomStringConvertible, Sendable {
-    public let detail: String
-    public var description: String { "metrics listener: \(detail)" }
 }

@@ -198,9 +198,9 @@ extension Supervisor {
             let runs = await ports.cluster.runningVersion(localURL)
             guard let runs, o.binaryPath(runs) == path else {
                 throw ControllerError(
-                    detail:
-                        "\(me) runs \(runs?.description ?? "nothing that answers /version") now, not \(path): its binary link is left as it is"
-                )
+                    thing: me,
+                    cause: "runs \(runs?.description ?? "nothing that answers /version") now, not \(path): "
+                        + "its binary link is left as it is")
             }
             events.logger.warning(
                 "\(me): the member runs another binary than the link named; binary link \(config.member.binaryLink) → \(path)"
@@ -301,9 +301,8 @@ extension Supervisor {
         let me = config.member.name
         if await ports.cluster.responds(localURL) {
             throw ControllerError(
-                detail:
-                    "\(me) responds on its client URL: it is not stopped, so its binary link is not switched to \(path)"
-            )
+                thing: me,
+                cause: "responds on its client URL: it is not stopped, so its binary link is not switched to \(path)")
         }
         try ports.link.point(to: path)
     }
@@ -323,11 +322,12 @@ extension Supervisor {
         if !j.rollingBack, let schedule = config.maintenance,
             let closed = Gates.maintenance(windows.view(schedule, at: ports.clock.wallNow()), timing: config.timing)
         {
-            throw StoreError(detail: "not stopping \(me): \(closed)")
+            throw StoreError(thing: me, cause: "not stopped: \(closed)")
         }
         guard now <= issueBy, lease >= minLease else {
             throw StoreError(
-                detail: "not stopping \(me): "
+                thing: me,
+                cause: "not stopped: "
                     + (now > issueBy
                         ? "the gate's observation is \(String(format: "%.1f", now - issueBy)) s past its window; observing again"
                         : "the lock lease has \(String(format: "%.1f", lease)) s left; renewing first"))
@@ -350,9 +350,10 @@ extension Supervisor {
         // pending is waited for, and a new one goes through the gate.
         if await ports.cluster.responds(localURL) {
             throw ControllerError(
-                detail:
-                    "the stop command returned, but \(me) still answers /health: it was not stopped (check the controller's stop command); not switching its binary"
-            )
+                thing: me,
+                cause: "the stop command returned, but it still answers /health: it was not stopped; "
+                    + "not switching its binary",
+                fix: "check the controller's stop command")
         }
         // Re-read: the ticket was journalled meanwhile.
         j = (try ports.journal.read()) ?? j
@@ -373,7 +374,7 @@ extension Supervisor {
         cleared.error = reason
         cleared.updatedAt = ports.clock.wallNow()
         guard try await ports.store.writeRecordCAS(me, cleared, modRevision: o.recordRevisions[me] ?? 0) else {
-            throw StoreError(detail: "record of \(me) changed since this tick's observation; deciding again")
+            throw StoreError(thing: "record of \(me)", cause: "changed since this tick's observation; deciding again")
         }
     }
 
@@ -384,7 +385,8 @@ extension Supervisor {
         // The ID the sequence began with stays in the record (gate 2 compares it with the member's after a restart).
         guard let id = o.localRecord?.memberID ?? o.local?.id else {
             throw StoreError(
-                detail: "\(config.member.name)'s member ID is not known (not in the member list): no record written")
+                thing: config.member.name,
+                cause: "its member ID is not known (not in the member list): no record written")
         }
         let rec = MemberRecord(
             rolloutID: r.id, memberID: id, phase: phase, from: r.from, to: r.to,
@@ -400,8 +402,8 @@ extension Supervisor {
     /// A fenced write whose fence failed means the lock is gone: forget it, so the next tick takes the owner-clears
     /// path.
     func fenced(_ body: () async throws -> Void) async throws {
-        do { try await body() } catch let e as RolloutStore.FenceLost {
-            await ports.lock.markLost(e.detail)
+        do { try await body() } catch let e as StoreError where e.isFenceLost {
+            await ports.lock.markLost(e.description)
             throw e
         }
     }

@@ -19,25 +19,26 @@ extension Supervisor {
         let bound = config.timing.lastLookSeconds
         guard took <= bound else {
             throw ControllerError(
-                detail:
-                    "the last look at every member took \((took * 10).rounded() / 10) s (more than timing.lastLookSeconds, \(bound) s): not completed on answers that old; raise it if /metrics answers are this slow"
-            )
+                thing: "the last look at every member",
+                cause: "took \((took * 10).rounded() / 10) s (more than timing.lastLookSeconds, \(bound) s): "
+                    + "not completed on answers that old",
+                fix: "raise timing.lastLookSeconds if /metrics answers are this slow")
         }
         for m in view.members {
             // A member listed now that the decision did not see done in this hop (added meanwhile, on the target):
             // its daemon verifies it first (found by the simulator, seeds 4875791653, 4937631124).
             guard let record = o.record(m.name), record.isDone(in: r) else {
                 throw ControllerError(
-                    detail: "\(m.name) is in the member list without a record done on \(r.to): not completed without it"
-                )
+                    thing: m.name,
+                    cause: "is in the member list without a record done on \(r.to): not completed without it")
             }
             guard let noted = record.processStartTime else { continue }
             let seen = view.metrics[m.clientURL]?.processStartTime
             guard let seen, ProcessStart.same(seen, noted) else {
                 throw ControllerError(
-                    detail:
-                        "\(m.name) is not seen now on the process that was verified (\(seen.map { "started at \($0)" } ?? "no answer")): not completed on an older look"
-                )
+                    thing: m.name,
+                    cause: "is not seen now on the process that was verified "
+                        + "(\(seen.map { "started at \($0)" } ?? "no answer")): not completed on an older look")
             }
         }
     }

@@ -1,3 +1,4 @@
+import Explained
 import Foundation
 import Rollout
 import SystemPackage
@@ -27,9 +28,19 @@ public struct UpgradeRequest: Codable, Sendable, Equatable {
         self.via = via
     }
 
-    public struct Refused: Error, CustomStringConvertible, Sendable {
+    /// The request layer's one error: a request refused before anything is written. Its `thing` is left empty — it is
+    /// always the request file, whose `.status` beside it carries this reason — so the reason reads as a sentence.
+    public struct Refused: ExplainedError {
         public let reason: String
-        public var description: String { reason }
+        public let fix: String
+
+        public init(reason: String, fix: String = "") {
+            self.reason = reason
+            self.fix = fix
+        }
+
+        public var thing: String { "" }
+        public var cause: String { reason }
     }
 
     static let maxSize = 64 * 1024

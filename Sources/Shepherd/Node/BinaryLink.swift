@@ -12,11 +12,11 @@ public struct BinaryLink: BinaryLinking {
         let tmp = path + ".shepherd-tmp"
         unlink(tmp)
         guard symlink(binary, tmp) == 0 else {
-            throw FileIO.Failure(path: tmp, detail: "symlink: \(String(cString: strerror(errno)))")
+            throw ControllerError.file(tmp, "symlink: \(String(cString: strerror(errno)))")
         }
         guard rename(tmp, path) == 0 else {
             unlink(tmp)
-            throw FileIO.Failure(path: path, detail: "rename: \(String(cString: strerror(errno)))")
+            throw ControllerError.file(path, "rename: \(String(cString: strerror(errno)))")
         }
         FileIO.syncDirectory((path as NSString).deletingLastPathComponent)
     }

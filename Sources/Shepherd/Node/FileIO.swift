@@ -3,12 +3,6 @@ import SystemPackage
 
 /// Small file operations the daemon relies on for crash safety.
 enum FileIO {
-    struct Failure: Error, CustomStringConvertible {
-        let path: String
-        let detail: String
-        var description: String { "\(path): \(detail)" }
-    }
-
     /// Writes `data` to `path` atomically: a temp file in the same folder, fsync, rename, fsync of the folder.
     static func writeAtomically(_ data: Data, to path: String, mode: mode_t = 0o600) throws {
         let dir = (path as NSString).deletingLastPathComponent
@@ -20,7 +14,7 @@ enum FileIO {
             fd = try FileDescriptor.open(
                 tmp, .writeOnly, options: [.create, .exclusiveCreate, .noFollow, .closeOnExec],
                 permissions: FilePermissions(rawValue: mode))
-        } catch { throw Failure(path: tmp, detail: "create: \(error)") }
+        } catch { throw ControllerError.file(tmp, "create: \(error)") }
         do {
             try fd.closeAfter {
                 _ = try fd.writeAll(data)
@@ -30,11 +24,11 @@ enum FileIO {
             }
         } catch {
             unlink(tmp)
-            throw Failure(path: tmp, detail: "write: \(error)")
+            throw ControllerError.file(tmp, "write: \(error)")
         }
         guard rename(tmp, path) == 0 else {
             unlink(tmp)
-            throw Failure(path: path, detail: "rename: \(String(cString: strerror(errno)))")
+            throw ControllerError.file(path, "rename: \(String(cString: strerror(errno)))")
         }
         syncDirectory(dir)
     }
@@ -49,6 +43,6 @@ enum FileIO {
             try FileManager.default.createDirectory(
                 atPath: path, withIntermediateDirectories: true,
                 attributes: [.posixPermissions: mode])
-        } catch { throw Failure(path: path, detail: "cannot create directory: \(error.localizedDescription)") }
+        } catch { throw ControllerError.file(path, "cannot create directory: \(error.localizedDescription)") }
     }
 }

@@ -7,27 +7,23 @@ public final class InstanceLock: Sendable {
     let fd: Int32
     public let path: String
 
-    public struct Held: Error, CustomStringConvertible, Sendable {
-        public let path: String
-        public let holder: String
-        public var description: String {
-            "another etcd-shepherd (\(holder)) already supervises this member with this stateDir (\(path) is locked): "
-                + "two daemons would act on one journal and one member; stop that one first (systemctl stop etcd-shepherd, or kill it)"
-        }
-    }
-
-    /// Takes the lock or throws `Held` (or an error naming the file when it cannot be opened).
+    /// Takes the lock, or throws a `ControllerError` naming the process that holds it (or the file, when it cannot be
+    /// opened).
     public init(stateDir: String) throws {
         try FileIO.ensureDirectory(stateDir)
         path = stateDir + "/daemon.lock"
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
         guard fd >= 0 else {
-            throw FileIO.Failure(path: path, detail: "cannot open: \(String(cString: strerror(errno)))")
+            throw ControllerError.file(path, "cannot open: \(String(cString: strerror(errno)))")
         }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             let holder = Self.describe(pidIn: fd)
             close(fd)
-            throw Held(path: path, holder: holder)
+            throw ControllerError(
+                thing: path,
+                cause: "another etcd-shepherd (\(holder)) already supervises this member with this stateDir: "
+                    + "two daemons would act on one journal and one member",
+                fix: "stop that one first (systemctl stop etcd-shepherd, or kill it)")
         }
         self.fd = fd
         let me = "\(getpid())\n"

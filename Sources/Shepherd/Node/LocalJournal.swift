@@ -17,8 +17,8 @@ public struct LocalJournal: JournalStoring {
         guard let data = FileManager.default.contents(atPath: path) else { return nil }
         var entry: JournalEntry
         do { entry = try JSONDecoder().decode(JournalEntry.self, from: data) } catch {
-            throw FileIO.Failure(
-                path: path, detail: "unreadable journal (\(error)); inspect it, then remove it to continue")
+            throw ControllerError.file(
+                path, "unreadable journal (\(error))", fix: "inspect it, then remove it to continue")
         }
         // Monotonic times of another boot mean nothing here: the deadline starts again from now.
         if entry.bootID != bootID {
@@ -43,7 +43,7 @@ public struct LocalJournal: JournalStoring {
 
     public func clear() throws {
         if unlink(path) != 0 && errno != ENOENT {
-            throw FileIO.Failure(path: path, detail: "remove: \(String(cString: strerror(errno)))")
+            throw ControllerError.file(path, "remove: \(String(cString: strerror(errno)))")
         }
         FileIO.syncDirectory((path as NSString).deletingLastPathComponent)
     }

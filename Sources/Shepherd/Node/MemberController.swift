@@ -1,4 +1,5 @@
 import Exec
+import Explained
 import Foundation
 import Rollout
 import Systemd
@@ -18,9 +19,23 @@ public protocol MemberController: Sendable {
     func stopPending(ticket: String?) async -> Bool?
 }
 
-public struct ControllerError: Error, CustomStringConvertible, Sendable {
-    public let detail: String
-    public var description: String { detail }
+/// The node layer's one error: the member, its binary link, the daemon's own files — a stop or start that failed,
+/// a file that could not be written, a member not in the state an action needs.
+public struct ControllerError: ExplainedError {
+    public let thing: String
+    public let cause: String
+    public let fix: String
+
+    public init(thing: String, cause: String, fix: String = "") {
+        self.thing = thing
+        self.cause = cause
+        self.fix = fix
+    }
+
+    /// A file operation on `path` that failed.
+    static func file(_ path: String, _ cause: String, fix: String = "") -> ControllerError {
+        ControllerError(thing: path, cause: cause, fix: fix)
+    }
 }
 
 /// Runs configured commands (argv, no shell): e.g. `["systemctl", "stop", "etcd"]`. A stop's ticket is its command's
@@ -60,9 +75,15 @@ public struct CommandController: MemberController {
     private func run(_ argv: [String], _ what: String, started: (@Sendable (Int32) -> Void)?) async throws {
         let r: Command.Result
         do { r = try await Command.run(argv, timeout: timeout, started: started) } catch {
-            throw ControllerError(detail: "\(what) member: \(error)")
+            throw ControllerError(thing: "\(what) member", cause: "\(error)", fix: Self.fix(what))
         }
-        guard r.succeeded else { throw ControllerError(detail: "\(what) member: \(r.summary)") }
+        guard r.succeeded else {
+            throw ControllerError(thing: "\(what) member", cause: r.summary, fix: Self.fix(what))
+        }
+    }
+
+    static func fix(_ what: String) -> String {
+        "check controller.\(what) in the config, and run it by hand as the daemon's user"
     }
 }
 
@@ -120,15 +141,18 @@ public struct SystemdController: MemberController {
 
     public func stop(issued: @escaping @Sendable (String) -> Void) async throws {
         do { _ = try await manager.perform(.stop, unit: unit, queued: { issued("job:" + $0) }) } catch {
-            throw ControllerError(detail: "stop member: \(error)")
+            throw ControllerError(thing: "stop member", cause: "\(error)", fix: fix)
         }
     }
 
     public func start() async throws {
         do { _ = try await manager.perform(.start, unit: unit) } catch {
-            throw ControllerError(detail: "start member: \(error)")
+            throw ControllerError(thing: "start member", cause: "\(error)", fix: fix)
         }
     }
+
+    /// Where systemd says why its job failed.
+    var fix: String { "see systemctl status \(unit) and journalctl -u \(unit)" }
 
     public func process() async -> ProcessState {
         guard let state = try? await manager.activeState(unit: unit) else { return .unknown }

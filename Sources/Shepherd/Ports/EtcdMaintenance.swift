@@ -27,7 +27,9 @@ public struct EtcdMaintenance: Maintenance {
         // The file name comes from etcd: never a path (the store already refuses such ids; this is the last line).
         for part in [rolloutID, leaderID] where !part.isEmpty {
             if let why = Identifier.problem(part) {
-                throw StoreError(detail: "not taking a backup named after '\(Identifier.shown(part))': it \(why)")
+                throw StoreError(
+                    thing: "backup of rollout \(Identifier.shown(rolloutID))",
+                    cause: "not taken under the name '\(Identifier.shown(part))': it \(why)")
             }
         }
         try FileIO.ensureDirectory(backupDir)
@@ -35,7 +37,7 @@ public struct EtcdMaintenance: Maintenance {
         let leader = cluster.endpoint(leaderURL)
         let before = try await leader.status()
         if let short = BackupSpace.shortfall(dir: backupDir, dbSize: before.dbSize) {
-            throw StoreError(detail: short.text)
+            throw StoreError(thing: "backup", cause: short.what, fix: short.fix)
         }
         let info = try await leader.snapshot(to: path, idleTimeout: Self.snapshotIdleTimeout, progress: progress)
         let status = try await leader.status()
@@ -96,6 +98,6 @@ public enum Leadership {
             if (try? await cluster.status(of: leaderURL, timeout: .seconds(1)))?.leader == target.rawValue { return }
             try await clock.sleep(seconds: 0.05)
         }
-        throw StoreError(detail: "leadership did not move to \(target) within 5 s")
+        throw StoreError(thing: "leadership", cause: "did not move to \(target) within 5 s")
     }
 }

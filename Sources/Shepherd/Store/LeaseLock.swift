@@ -73,7 +73,7 @@ public actor LeaseLock: UpgradeLock {
                 let queue = try await cluster.range(name + "/", prefix: true, avoiding: [localURL]).kvs
                 // A put that failed but landed is found here; one that did not land is not (nothing to wait for).
                 guard let mine = queue.first(where: { $0.keyString == key }), mine.lease == lease.id else {
-                    throw StoreError(detail: "lock key \(key) missing after its write")
+                    throw StoreError(thing: "lock key \(key)", cause: "missing after its write")
                 }
                 if queue.min(by: { $0.createRevision < $1.createRevision })?.keyString == key {
                     // The fence is the lock key's create_revision.

@@ -1,4 +1,5 @@
 import EtcdClient
+import Explained
 import Foundation
 import Rollout
 import Synchronization
@@ -129,11 +130,6 @@ public struct RolloutStore: RolloutStoring {
         return Array((try? enc.encode(v)) ?? Data())
     }
 
-    public struct FenceLost: Error, CustomStringConvertible, Sendable {
-        public let detail: String
-        public var description: String { detail }
-    }
-
     /// A write made under the lock: it succeeds only while our lock key still exists with the create revision our
     /// lock call returned (a waiter's key exists too, so existence alone proves nothing).
     public func fencedPut(_ key: String, _ value: [UInt8], lock: LockHold, avoiding: Set<String>) async throws {
@@ -141,8 +137,8 @@ public struct RolloutStore: RolloutStoring {
             compare: [Compare(key: lock.key, .equal, .createRevision(lock.revision))],
             success: [.put(key: key, value: value)], avoiding: avoiding)
         guard t.succeeded else {
-            throw FenceLost(
-                detail: "lock key \(lock.key) is no longer ours (revision \(lock.revision)); write to \(key) refused")
+            throw StoreError.fenceLost(
+                lock.key, "it is no longer ours (revision \(lock.revision)); write to \(key) refused")
         }
     }
 
@@ -214,10 +210,11 @@ public struct RolloutStore: RolloutStoring {
         avoiding: Set<String> = [], fence: LockHold? = nil, lastLook: (@Sendable () async throws -> Void)? = nil
     ) async throws -> RolloutRecord {
         try await updateRollout(avoiding: avoiding, fence: fence, lastLook: lastLook) { cur in
-            guard let cur else { throw StoreError(detail: "there is no rollout") }
+            guard let cur else { throw StoreError(thing: "the rollout record", cause: "there is no rollout") }
             if cur.state == state { return (cur, write: false) }
             guard allowedFrom.contains(cur.state) else {
-                throw StoreError(detail: "rollout \(cur.id) is \(cur.state.rawValue); cannot make it \(state.rawValue)")
+                throw StoreError(
+                    thing: "rollout \(cur.id)", cause: "is \(cur.state.rawValue); cannot make it \(state.rawValue)")
             }
             var r = cur
             r.state = state
@@ -230,19 +227,22 @@ public struct RolloutStore: RolloutStoring {
         _ r: RolloutRecord, fence: LockHold?, lastLook: (@Sendable () async throws -> Void)? = nil
     ) async throws -> RolloutRecord {
         try await updateRollout(avoiding: [], fence: fence, lastLook: lastLook) { cur in
-            guard let cur, cur.id == r.id else { throw StoreError(detail: "rollout \(r.id) was replaced") }
+            guard let cur, cur.id == r.id else { throw StoreError(thing: "rollout \(r.id)", cause: "was replaced") }
             if (cur.stage ?? 0) > (r.stage ?? 0) { return (cur, write: false) }
             guard cur.state == .active else {
-                throw StoreError(detail: "rollout \(r.id) is \(cur.state.rawValue); not moving to its next hop")
+                throw StoreError(
+                    thing: "rollout \(r.id)", cause: "is \(cur.state.rawValue); not moving to its next hop")
             }
-            guard let next = cur.advanced() else { throw StoreError(detail: "rollout \(r.id) has no next hop") }
+            guard let next = cur.advanced() else {
+                throw StoreError(thing: "rollout \(r.id)", cause: "has no next hop")
+            }
             return (next, write: true)
         }
     }
 
     /// The CAS loop on the rollout record: `change` sees the current record and returns the one to keep and whether
     /// it must be written; a write goes through only if nobody changed the record since it was read (5 tries) and,
-    /// with a `fence`, only while that lock key is still ours (`FenceLost` once it is gone). `lastLook` runs right
+    /// with a `fence`, only while that lock key is still ours (a `StoreError` that `isFenceLost` once it is gone). `lastLook` runs right
     /// before each write, after the read it rests on: a look that throws writes nothing.
     func updateRollout(
         avoiding: Set<String>, fence: LockHold? = nil, lastLook: (@Sendable () async throws -> Void)? = nil,
@@ -252,7 +252,7 @@ public struct RolloutStore: RolloutStoring {
             let s = try await read(avoiding: avoiding)
             // The key's name holds our lease ID: present means still ours.
             if let fence, !s.lockKeys.contains(fence.key) {
-                throw FenceLost(detail: "lock key \(fence.key) is no longer ours; the rollout record is left as it is")
+                throw StoreError.fenceLost(fence.key, "it is no longer ours; the rollout record is left as it is")
             }
             let (r, write) = try change(s.rollout)
             guard write else { return r }
@@ -263,13 +263,29 @@ public struct RolloutStore: RolloutStoring {
                 compare: compare, success: [.put(key: rolloutKey, value: Self.encode(r))], avoiding: avoiding)
             if t.succeeded { return r }
         }
-        throw StoreError(detail: "the rollout record kept changing; try again")
+        throw StoreError(thing: "the rollout record", cause: "kept changing", fix: "try again")
     }
 }
 
-public struct StoreError: Error, CustomStringConvertible, Sendable {
-    public let detail: String
-    public var description: String { detail }
+/// The store layer's one error: a write the store refused, or a lock the daemon no longer holds.
+public struct StoreError: ExplainedError {
+    public let thing: String
+    public let cause: String
+    public let fix: String
+    /// The write was fenced on a lock key that is no longer ours: the caller forgets the lock.
+    public let isFenceLost: Bool
+
+    public init(thing: String, cause: String, fix: String = "", isFenceLost: Bool = false) {
+        self.thing = thing
+        self.cause = cause
+        self.fix = fix
+        self.isFenceLost = isFenceLost
+    }
+
+    /// A fenced write refused because the lock key `key` is gone or another's.
+    static func fenceLost(_ key: String, _ cause: String) -> StoreError {
+        StoreError(thing: "lock key \(key)", cause: cause, isFenceLost: true)
+    }
 }
 
 /// The records a store decoded, by key and mod revision (only the keys of the last read are kept).
