@@ -165,6 +165,8 @@ public struct Observation: Sendable {
     public var policy: VersionPolicy = .builtIn
     /// Reboot holds granted through FleetLock, by node: each blocks every stop and every other reboot (gate 4).
     public var reboots: [String: RebootHold] = [:]
+    /// The mod revision each reboot hold was read at, by node: its clearing is a CAS on it, as a record's is.
+    public var rebootRevisions: [String: Int64] = [:]
     /// The maintenance windows at this tick (gate 8); nil: none configured.
     public var maintenance: MaintenanceView? = nil
     /// Monotonic seconds (never the wall clock: an NTP step must not move a deadline).

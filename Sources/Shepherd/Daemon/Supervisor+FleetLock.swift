@@ -41,14 +41,14 @@ extension Supervisor {
             (o, _) = try await observe()
             let after = RebootRules.confirm(o, clientID: call.clientID)
             if case let .refuse(kind, why) = after {
-                await takeBackHold()
+                await takeBackHold(o)
                 return .refused(kind, why)
             }
             // The window bound of a stop, for the reboot Zincati does on our answer: an answer resting on an
             // observation older than maxObservationAgeSeconds (this daemon was frozen, a call hung) is not given.
             let age = ports.clock.now() - o.observedAt
             if age > config.timing.maxObservationAgeSeconds {
-                await takeBackHold()
+                await takeBackHold(o)
                 return .bad(
                     503, "stale", "the checks are \(Int(age)) s old by now (this daemon was held up); retry")
             }
@@ -64,12 +64,11 @@ extension Supervisor {
         }
     }
 
-    /// A grant not given after all: our hold deleted (best effort, CAS), the lock let go.
-    func takeBackHold() async {
+    /// A grant not given after all: our hold, as the observation after its write saw it, deleted (best effort, a
+    /// CAS on that revision), the lock let go.
+    func takeBackHold(_ o: Observation) async {
         let me = config.member.name
-        if let rev = (try? await ports.store.read(avoiding: []))?.rebootModRevisions[me] {
-            _ = try? await ports.store.deleteRebootCAS(me, modRevision: rev)
-        }
+        if let rev = o.rebootRevisions[me] { _ = try? await ports.store.deleteRebootCAS(me, modRevision: rev) }
         await ports.lock.release()
     }
 
@@ -82,10 +81,10 @@ extension Supervisor {
         case let .refuse(kind, why):
             return .refused(kind, why)
         case .release:
-            let snap = try await ports.store.read(avoiding: [])
-            guard let rev = snap.rebootModRevisions[me],
-                try await ports.store.deleteRebootCAS(me, modRevision: rev)
-            else { return .refused("changed", "\(me)'s reboot lock changed while it was released; retry") }
+            // The hold the decision saw, at the revision it saw: one changed since is left for the next call.
+            guard let rev = o.rebootRevisions[me], try await ports.store.deleteRebootCAS(me, modRevision: rev) else {
+                return .refused("changed", "\(me)'s reboot lock changed while it was released; retry")
+            }
             events.emit(
                 .rebootReleased, .notice,
                 "\(me) is healthy again after its reboot: FleetLock reboot lock released by client '\(call.clientID)'",

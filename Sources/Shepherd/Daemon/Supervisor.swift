@@ -316,6 +316,7 @@ public actor Supervisor {
         obs.binaryPathTemplate = config.member.binaryPathTemplate
         obs.policy = config.policy
         obs.reboots = snap.reboots
+        obs.rebootRevisions = snap.rebootModRevisions
         obs.undecodableRecords += snap.undecodableReboots.map { "reboots/\($0)" }
         if let schedule = config.maintenance { obs.maintenance = windows.view(schedule, at: ports.clock.wallNow()) }
         obs.auth = await observeAuth(snap.rollout)
