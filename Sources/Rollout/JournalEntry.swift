@@ -11,7 +11,7 @@ public struct JournalEntry: Codable, Sendable, Equatable {
         case started
     }
 
-    public var rolloutID: String
+    public var rolloutID: RolloutID
     public var step: Step
     /// The binary this sequence is moving to: the rollout's `to`, or `from` while rolling back.
     public var target: EtcdVersion
@@ -66,7 +66,7 @@ public struct JournalEntry: Codable, Sendable, Equatable {
     public var deadlineFrom: Double? { downAt ?? stoppedAt }
 
     public init(
-        rolloutID: String, step: Step, target: EtcdVersion, rollingBack: Bool = false, reason: String? = nil,
+        rolloutID: RolloutID, step: Step, target: EtcdVersion, rollingBack: Bool = false, reason: String? = nil,
         stoppedAt: Double? = nil, startedAt: Double? = nil, previousBinary: String? = nil, from: EtcdVersion? = nil,
         startFailures: Int = 0, lastError: String? = nil, bootID: String? = nil
     ) {
@@ -93,7 +93,7 @@ public struct JournalEntry: Codable, Sendable, Equatable {
 
     public init(from d: Decoder) throws {
         let c = try d.container(keyedBy: CodingKeys.self)
-        rolloutID = try c.decode(String.self, forKey: .rolloutID)
+        rolloutID = try c.decode(RolloutID.self, forKey: .rolloutID)
         step = try c.decode(Step.self, forKey: .step)
         target = try c.decode(EtcdVersion.self, forKey: .target)
         rollingBack = try c.decodeIfPresent(Bool.self, forKey: .rollingBack) ?? false

@@ -9,7 +9,7 @@ public enum RolloutState: String, Codable, Sendable, CaseIterable {
 
 /// `<prefix>/rollout`
 public struct RolloutRecord: Codable, Sendable, Equatable {
-    public var id: String
+    public var id: RolloutID
     public var from: EtcdVersion
     public var to: EtcdVersion
     public var state: RolloutState
@@ -33,7 +33,7 @@ public struct RolloutRecord: Codable, Sendable, Equatable {
     public var stage: Int?
 
     public init(
-        id: String, from: EtcdVersion, to: EtcdVersion, state: RolloutState = .active, requestedBy: String,
+        id: RolloutID, from: EtcdVersion, to: EtcdVersion, state: RolloutState = .active, requestedBy: String,
         requestedAt: Double, reason: String? = nil, sha256: String? = nil, binary: String? = nil,
         allowKnownBad: Bool = false,
         authFingerprint: String? = nil, then: [EtcdVersion]? = nil, stage: Int? = nil
@@ -58,7 +58,7 @@ public struct RolloutRecord: Codable, Sendable, Equatable {
     /// The version the whole rollout ends on.
     public var finalTarget: EtcdVersion { then?.last ?? to }
     /// The key of this hop's backup: each hop takes its own snapshot before its first stop.
-    public var backupKey: String { (stage ?? 0) == 0 ? id : "\(id).h\(stage!)" }
+    public var backupKey: String { (stage ?? 0) == 0 ? id.rawValue : "\(id).h\(stage!)" }
 
     /// Whether this hop must see etcd's users and roles unchanged: the request accepted the auth risk and this hop is
     /// one of `VersionPolicy.authNotes` (a 3.5.0 → 3.5.1 hop after a 3.4 → 3.5.0 one is not).
@@ -91,7 +91,7 @@ public enum MemberPhase: String, Codable, Sendable, CaseIterable {
 
 /// `<prefix>/members/<name>`, written only by that member's daemon.
 public struct MemberRecord: Codable, Sendable, Equatable {
-    public var rolloutID: String
+    public var rolloutID: RolloutID
     public var memberID: MemberID
     public var phase: MemberPhase
     public var from: EtcdVersion
@@ -115,7 +115,7 @@ public struct MemberRecord: Codable, Sendable, Equatable {
     }
 
     public init(
-        rolloutID: String, memberID: MemberID, phase: MemberPhase, from: EtcdVersion, to: EtcdVersion,
+        rolloutID: RolloutID, memberID: MemberID, phase: MemberPhase, from: EtcdVersion, to: EtcdVersion,
         leaseID: String? = nil, lockRevision: Int64? = nil, updatedAt: Double, error: String? = nil,
         downtimeSeconds: Double? = nil, processStartTime: Double? = nil
     ) {

@@ -11,7 +11,7 @@ public enum Refusal: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    case rolloutInProgress(id: String, from: EtcdVersion, to: EtcdVersion, state: RolloutState)
+    case rolloutInProgress(id: RolloutID, from: EtcdVersion, to: EtcdVersion, state: RolloutState)
     case smallCluster(voters: Int)
     case unhealthy([Sick])
     /// The members do not run one version (`RunningVersion.problem` says how).

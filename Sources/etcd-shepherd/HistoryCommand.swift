@@ -24,8 +24,16 @@ struct History: AsyncParsableCommand {
 
     func run() async throws {
         let config = try options.load(etcdctl)
+        let id = try rollout.map { text in
+            guard let id = RolloutID(validating: text) else {
+                throw Failure(
+                    code: Exit.usage,
+                    message: "'\(Identifier.shown(text))' is not a rollout id: it \(Identifier.problem(text) ?? "")")
+            }
+            return id
+        }
         let timeline = try await withCluster(config: config) {
-            try await Timeline.gather(cluster: $0, keyPrefix: config.cluster.keyPrefix, rolloutID: rollout)
+            try await Timeline.gather(cluster: $0, keyPrefix: config.cluster.keyPrefix, rolloutID: id)
         }
         guard let timeline else {
             throw Failure(

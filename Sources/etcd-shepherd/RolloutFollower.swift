@@ -18,7 +18,7 @@ struct RolloutFollower {
             emit(["event": "refused", "reason": verdict.reason], text: "refused by the daemon: \(verdict.message)")
             throw ExitCode(Exit.usage)
         }
-        emit(["event": "accepted", "rollout": id], text: "accepted: \(verdict.message)")
+        emit(["event": "accepted", "rollout": id.rawValue], text: "accepted: \(verdict.message)")
         let state = try await withCluster(config: config) { cluster in try await track(id, cluster: cluster) }
         throw ExitCode(state == .completed ? Exit.ok : Exit.notHealthy)
     }
@@ -37,7 +37,7 @@ struct RolloutFollower {
         )
     }
 
-    func track(_ id: String, cluster: EtcdCluster) async throws -> RolloutState {
+    func track(_ id: RolloutID, cluster: EtcdCluster) async throws -> RolloutState {
         let store = RolloutStore(prefix: config.cluster.keyPrefix, cluster: cluster)
         var phases: [String: MemberPhase] = [:]
         var hop: EtcdVersion?
@@ -61,7 +61,7 @@ struct RolloutFollower {
                 throw Failure(
                     code: Exit.notHealthy,
                     message:
-                        "rollout \(id) is no longer the cluster's rollout (replaced by \(snap.rollout?.id ?? "nothing"))"
+                        "rollout \(id) is no longer the cluster's rollout (replaced by \(snap.rollout?.id.rawValue ?? "nothing"))"
                 )
             }
             if hop != r.to {

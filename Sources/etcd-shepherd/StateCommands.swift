@@ -33,7 +33,8 @@ func changeState(
         }
         try output.print(
             Changed(
-                rollout: r.id, from: r.from.description, to: r.to.description, state: r.state.rawValue, inFlight: busy))
+                rollout: r.id.rawValue, from: r.from.description, to: r.to.description, state: r.state.rawValue,
+                inFlight: busy))
         return
     }
     print("rollout \(r.id) (\(r.from) → \(r.to)) is now \(r.state.rawValue)")

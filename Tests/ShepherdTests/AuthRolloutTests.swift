@@ -90,7 +90,7 @@ import Testing
                     #expect(try await cluster.endpoint(i).version().server == Releases.current)
                 }
                 // The backup was taken over gRPC with the user's token (root role), from the leader.
-                let backup = try #require(end.snap.rollout.flatMap { end.snap.backups[$0.id] })
+                let backup = try #require(end.snap.rollout.flatMap { end.snap.backups[$0.id.rawValue] })
                 #expect(FileManager.default.fileExists(atPath: backup.path))
                 // The password is in no log.
                 #expect(!cluster.members.contains { fleet.log($0.name).contains(Self.password) })

@@ -13,7 +13,7 @@ import Testing
         Array(
             try JSONEncoder().encode(
                 MemberRecord(
-                    rolloutID: rollout, memberID: 1, phase: phase, from: EtcdVersion(3, 4, 23),
+                    rolloutID: RolloutID(rollout), memberID: 1, phase: phase, from: EtcdVersion(3, 4, 23),
                     to: EtcdVersion(3, 5, 1), leaseID: lease, updatedAt: 0, error: "node lost")))
     }
 

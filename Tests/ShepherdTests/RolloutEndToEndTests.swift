@@ -41,7 +41,7 @@ import Testing
                 }
                 #expect(snap.records.count == c.size)
                 #expect(snap.records.values.allSatisfy { $0.phase == .done && $0.rolloutID == snap.rollout?.id })
-                let backup = try #require(snap.rollout.flatMap { snap.backups[$0.id] })
+                let backup = try #require(snap.rollout.flatMap { snap.backups[$0.id.rawValue] })
                 #expect(FileManager.default.fileExists(atPath: backup.path))
                 // Every daemon lets go of its lock.
                 let noLock = await eventually(timeout: .seconds(10)) {
@@ -115,7 +115,7 @@ import Testing
                 }
                 let id = try #require(end.snap.rollout?.id)
                 #expect(
-                    end.snap.backups[id] != nil && end.snap.backups[id + ".h1"] != nil,
+                    end.snap.backups[id.rawValue] != nil && end.snap.backups[id.rawValue + ".h1"] != nil,
                     "one backup per hop: \(end.snap.backups.keys.sorted())")
                 #expect(await fleet.stopAll() == [], "a daemon ignored SIGTERM")
             }
@@ -157,11 +157,11 @@ import Testing
                 }
                 #expect(await eventually(timeout: .seconds(10)) { (try? await store.read())?.lockKeys.isEmpty == true })
                 // The snapshot is listed by the node that took it, and the restore command it prints works.
-                let backup = try #require(end.snap.rollout.flatMap { end.snap.backups[$0.id] })
+                let backup = try #require(end.snap.rollout.flatMap { end.snap.backups[$0.id.rawValue] })
                 let listed = try await fleet.cli(["backups", "-w", "json", "--config", fleet.configPath(backup.node)])
                 #expect(listed.exitCode == 0 && listed.stdout.contains(backup.path), "\(listed.summary)")
                 let restore = try await fleet.cli([
-                    "backups", "--restore", end.snap.rollout!.id, "--config", fleet.configPath(backup.node),
+                    "backups", "--restore", end.snap.rollout!.id.rawValue, "--config", fleet.configPath(backup.node),
                 ])
                 let commands = restore.stdout.split(separator: "\n").filter { !$0.hasPrefix("#") }.map(String.init)
                 #expect(restore.exitCode == 0 && commands.count == 3, "\(restore.summary)")

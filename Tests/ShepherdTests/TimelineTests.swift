@@ -68,7 +68,7 @@ import Testing
                 let dir = cluster.members[0].dir + "/.."
                 let page = dir + "/timeline.html", image = dir + "/timeline.svg"
                 let drawn = try await fleet.cli([
-                    "history", rollout.id, "--html", page, "--svg", image, "--config", fleet.configPath("s3"),
+                    "history", rollout.id.rawValue, "--html", page, "--svg", image, "--config", fleet.configPath("s3"),
                 ])
                 #expect(drawn.succeeded, "\(drawn.summary)")
                 #expect(try String(contentsOfFile: image, encoding: .utf8).hasPrefix("<svg"))

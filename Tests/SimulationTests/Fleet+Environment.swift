@@ -244,11 +244,11 @@ extension Fleet {
         if opsRng.chance(faults.rolloutDeleted), var r = rollout, restoreRollout == nil {
             delete(prefix + "/rollout")
             log("OPERATOR deleted the rollout record")
-            r.id += "b"
+            r.id = RolloutID(r.id.rawValue + "b")
             restoreRollout = (now + opsRng.between(3, 20), r)
         }
         if opsRng.chance(faults.rolloutRewritten), var r = rollout, r.state == .active {
-            r.id = "r\(Int(now))x"
+            r.id = RolloutID("r\(Int(now))x")
             put(prefix + "/rollout", RolloutStore.encode(r))
             log("OPERATOR rewrote the rollout record (new id \(r.id))")
         }

@@ -134,7 +134,7 @@ extension Fleet {
         let seed = self.seed
         let intake = RequestIntake(
             store: RolloutStore(prefix: prefix, cluster: client), events: events,
-            makeID: { "r\(Int($0) % 100_000)-\(seed % 997)" })
+            makeID: { RolloutID("r\(Int($0) % 100_000)-\(seed % 997)") })
         d.supervisor = Supervisor(config: config, ports: ports, logger: events.logger, intake: intake)
         log("daemon \(m.name) #\(d.incarnation) starts")
     }

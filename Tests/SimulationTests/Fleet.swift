@@ -101,7 +101,7 @@ final class Fleet: @unchecked Sendable {
     var authChangedAt: Double?
     var authChangedWhileMixed = false
     /// When the current rollout's record was first written (an auth change before it is one its request saw).
-    var rolloutCreated: (id: String, at: Double)?
+    var rolloutCreated: (id: RolloutID, at: Double)?
     var rolloutCreatedAt: Double? { rolloutCreated?.at }
     /// crashAfterVerify: the one target process (member, incarnation) that dies after its verification.
     var doomed: (member: Int, incarnation: Int)?

@@ -204,14 +204,14 @@ struct SimMaintenance: Maintenance {
     let client: SimClient
     let clock: SimClock
     func takeBackup(
-        leaderURL: String, leaderID: String, rolloutID: String, node: String,
+        leaderURL: String, leaderID: String, backupKey: String, node: String,
         progress: @escaping @Sendable (Int64) -> Void
     ) async throws -> BackupRecord {
         _ = try await id.enter("snapshot")
         if id.fleet.diskFull() { throw SimError.diskFull("/backups") }
         return BackupRecord(
             leaderID: leaderID, revision: id.fleet.revision, size: 1 << 20, sha256: "00", node: node,
-            path: "/backups/\(rolloutID).db")
+            path: "/backups/\(backupKey).db")
     }
     func transferLeadership(leaderURL: String, to target: MemberID) async throws {
         try await Leadership.transfer(client, leaderURL: leaderURL, to: target, clock: clock)

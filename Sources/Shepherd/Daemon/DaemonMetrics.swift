@@ -24,7 +24,7 @@ public final class DaemonMetrics: Sendable {
     private let phases = Mutex<[String: [MemberPhase: Gauge]]>([:])
     private let events = Mutex<[String: Counter]>([:])
     /// The rollout last seen active, to time it when it ends.
-    private let activeRollout = Mutex<(id: String, requestedAt: Double)?>(nil)
+    private let activeRollout = Mutex<(id: RolloutID, requestedAt: Double)?>(nil)
 
     /// `version`: the daemon's own, exported as `etcd_shepherd_build_info{version}` 1 (as Prometheus' own exporters
     /// do).

@@ -7,7 +7,7 @@ import Rollout
 /// it, and a write that fails is logged and dropped.
 public final class HistoryRecorder: Sendable {
     struct Entry {
-        let rolloutID: String
+        let rolloutID: RolloutID
         let mark: MemberHistory.Mark
     }
     private let queue: AsyncStream<Entry>.Continuation
@@ -17,7 +17,7 @@ public final class HistoryRecorder: Sendable {
         self.queue = queue
         Task {
             // The current rollout's history as written, read back once per rollout (a restarted daemon appends).
-            var current: (id: String, history: MemberHistory)?
+            var current: (id: RolloutID, history: MemberHistory)?
             for await e in stream {
                 let key = MemberHistory.prefix(keyPrefix, rolloutID: e.rolloutID) + member
                 do {
@@ -38,7 +38,7 @@ public final class HistoryRecorder: Sendable {
         }
     }
 
-    public func record(_ kind: String, rolloutID: String, text: String, at: Double = Date().timeIntervalSince1970) {
+    public func record(_ kind: String, rolloutID: RolloutID, text: String, at: Double = Date().timeIntervalSince1970) {
         queue.yield(Entry(rolloutID: rolloutID, mark: .init(kind: kind, at: at, text: text)))
     }
 }

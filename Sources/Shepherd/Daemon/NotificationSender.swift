@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
+import Rollout
 
 /// One notification: the event, when and where it happened, and what the journal entry says.
 public struct Notification: Sendable, Codable, Equatable {
@@ -14,7 +15,7 @@ public struct Notification: Sendable, Codable, Equatable {
     public var time: String
     public var node: String
     public var message: String
-    public var rolloutID: String?
+    public var rolloutID: RolloutID?
     public var from: String?
     public var to: String?
     public var reason: String?

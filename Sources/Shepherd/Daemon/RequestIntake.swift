@@ -41,12 +41,12 @@ public struct RequestIntake: Sendable {
     let store: RolloutStore
     let events: Events
     /// Names a new rollout (a time and a random suffix; the simulator passes its own, for exact replays).
-    let makeID: @Sendable (Double) -> String
+    let makeID: @Sendable (Double) -> RolloutID
 
     public init(
         store: RolloutStore, events: Events,
-        makeID: @escaping @Sendable (Double) -> String = {
-            "r\(Int($0))-\(String(UInt16.random(in: 0...UInt16.max), radix: 16))"
+        makeID: @escaping @Sendable (Double) -> RolloutID = {
+            .new(unixSeconds: Int($0), suffix: UInt16.random(in: 0...UInt16.max))
         }
     ) {
         self.store = store
@@ -70,7 +70,7 @@ public struct RequestIntake: Sendable {
                     setAside: existing.rolloutProblem == nil ? nil : existing.rolloutModRevision)
             else {
                 throw UpgradeRequest.Refused(
-                    reason: "another rollout was created meanwhile (\(existing.rollout?.id ?? "?"))")
+                    reason: "another rollout was created meanwhile (\(existing.rollout?.id.rawValue ?? "?"))")
             }
             inbox.settle(
                 .init(state: .accepted, reason: "rollout \(rec.id) \(rec.from) → \(rec.to)", rolloutID: rec.id))

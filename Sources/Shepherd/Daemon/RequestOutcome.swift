@@ -1,4 +1,5 @@
 import Foundation
+import Rollout
 
 /// What became of a request file, for scripts and `request --wait`: written as `<file>.status.json` beside the
 /// `<file>.status` line kept for people (`cat`), both before the request is renamed `.accepted` / `.rejected`.
@@ -14,11 +15,11 @@ public struct RequestOutcome: Codable, Sendable, Equatable {
     /// Why: the rollout it created, or what was wrong with the request and what to do.
     public var reason: String
     /// The rollout the request created (accepted only).
-    public var rolloutID: String?
+    public var rolloutID: RolloutID?
     /// The command that follows what happens next (accepted only: a rejected request is over).
     public var follow: String?
 
-    public init(state: State, at: Date = Date(), reason: String, rolloutID: String? = nil) {
+    public init(state: State, at: Date = Date(), reason: String, rolloutID: RolloutID? = nil) {
         self.state = state
         self.at = ISO8601DateFormatter().string(from: at)
         self.reason = reason
@@ -36,7 +37,7 @@ public struct RequestOutcome: Codable, Sendable, Equatable {
         state = try c.decode(State.self, forKey: .state)
         at = try c.decode(String.self, forKey: .at)
         reason = try c.decode(String.self, forKey: .reason)
-        rolloutID = try c.decodeIfPresent(String.self, forKey: .rolloutID)
+        rolloutID = try c.decodeIfPresent(RolloutID.self, forKey: .rolloutID)
         follow = try c.decodeIfPresent(String.self, forKey: .follow)
     }
 

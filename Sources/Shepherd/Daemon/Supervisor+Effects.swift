@@ -36,7 +36,7 @@ extension Supervisor {
             let leader = o.members.first { $0.clientURL == leaderURL }
             let rec = try await ports.maintenance.takeBackup(
                 leaderURL: leaderURL, leaderID: leader.map { $0.id.description } ?? "",
-                rolloutID: r.backupKey, node: me
+                backupKey: r.backupKey, node: me
             ) { [heartbeat] _ in heartbeat.beat() }
             try await fenced { try await self.ports.store.putBackupFenced(r.backupKey, rec, lock: h, avoiding: []) }
             metrics?.backupTaken(size: rec.size, at: ports.clock.wallNow())

@@ -25,7 +25,7 @@ public actor Supervisor {
     /// The lock key the leader's daemon sees held, since when (monotonic), and whether it said it is stuck.
     private var lockSeen: (key: String, since: Double, reported: Bool)?
     /// The halted rollout whose healthy cluster this daemon has told of.
-    private var healthyAfterHalt: String?
+    private var healthyAfterHalt: RolloutID?
     /// The maintenance windows' occurrences of the coming weeks.
     var windows = MaintenanceSchedule.Cache()
     /// The metrics textfile, written when its text changed.

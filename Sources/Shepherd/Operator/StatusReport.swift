@@ -26,13 +26,13 @@ public struct StatusReport: Codable, Sendable {
     /// version cannot read. A destructive one blocks every stop (gate 4).
     public struct OtherRecord: Codable, Sendable {
         public var name: String
-        public var rolloutID: String?
+        public var rolloutID: RolloutID?
         public var phase: String
         public var blocksStops: Bool
         public var note: String
     }
     public struct RolloutInfo: Codable, Sendable {
-        public var id: String
+        public var id: RolloutID
         public var from: String
         public var to: String
         public var state: String

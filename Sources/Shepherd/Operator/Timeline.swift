@@ -55,7 +55,7 @@ public struct Timeline: Codable, Sendable {
         public var downtimeSeconds: Double?
         public var result: String
     }
-    public var rolloutID: String
+    public var rolloutID: RolloutID
     public var from: String
     public var to: String
     public var state: String
@@ -64,7 +64,8 @@ public struct Timeline: Codable, Sendable {
     public var end: Double
     public var rows: [Row]
 
-    public static func gather(cluster: EtcdCluster, keyPrefix: String, rolloutID: String?) async throws -> Timeline? {
+    public static func gather(cluster: EtcdCluster, keyPrefix: String, rolloutID: RolloutID?) async throws -> Timeline?
+    {
         let snap = try await RolloutStore(prefix: keyPrefix, cluster: cluster).read()
         guard let id = rolloutID ?? snap.rollout?.id else { return nil }
         let histories = try await MemberHistory.read(cluster: cluster, keyPrefix: keyPrefix, rolloutID: id)
@@ -78,7 +79,8 @@ public struct Timeline: Codable, Sendable {
     /// The bars and markers from the marks: a phase runs from its mark to the next phase's mark (the last to `now`
     /// while the rollout runs, else to the rollout's last mark).
     public static func make(
-        id: String, rollout r: RolloutRecord?, histories: [MemberHistory], records: [String: MemberRecord], now: Double
+        id: RolloutID, rollout r: RolloutRecord?, histories: [MemberHistory], records: [String: MemberRecord],
+        now: Double
     ) -> Timeline {
         let all = histories.flatMap(\.marks).map(\.at)
         let start = min(r?.requestedAt ?? .infinity, all.min() ?? now)
@@ -160,7 +162,7 @@ public struct Timeline: Codable, Sendable {
         var out = [
             #"<svg xmlns="http://www.w3.org/2000/svg" id="timeline" width="\#(Int(Self.width))" height="\#(Int(height))" "#
                 + #"data-start="\#(start)" data-end="\#(end)" data-left="\#(Self.left)" data-scale="\#(scale)" font-family="sans-serif" font-size="12">"#,
-            #"<text x="\#(Int(Self.left))" y="16">rollout \#(esc(rolloutID)) \#(esc(from)) → \#(esc(to)): \#(esc(state))\#(reason.map { " — " + esc($0) } ?? "")</text>"#,
+            #"<text x="\#(Int(Self.left))" y="16">rollout \#(esc(rolloutID.rawValue)) \#(esc(from)) → \#(esc(to)): \#(esc(state))\#(reason.map { " — " + esc($0) } ?? "")</text>"#,
         ]
         for (i, row) in rows.enumerated() {
             let y = Self.top + Double(i) * Self.rowHeight

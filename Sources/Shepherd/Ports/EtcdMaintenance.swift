@@ -21,19 +21,19 @@ public struct EtcdMaintenance: Maintenance {
     static let snapshotIdleTimeout = Duration.seconds(10)
 
     public func takeBackup(
-        leaderURL: String, leaderID: String, rolloutID: String, node: String,
+        leaderURL: String, leaderID: String, backupKey: String, node: String,
         progress: @escaping @Sendable (Int64) -> Void
     ) async throws -> BackupRecord {
         // The file name comes from etcd: never a path (the store already refuses such ids; this is the last line).
-        for part in [rolloutID, leaderID] where !part.isEmpty {
+        for part in [backupKey, leaderID] where !part.isEmpty {
             if let why = Identifier.problem(part) {
                 throw StoreError(
-                    thing: "backup of rollout \(Identifier.shown(rolloutID))",
+                    thing: "backup \(Identifier.shown(backupKey))",
                     cause: "not taken under the name '\(Identifier.shown(part))': it \(why)")
             }
         }
         try FileIO.ensureDirectory(backupDir)
-        let path = "\(backupDir)/\(rolloutID)-\(leaderID.isEmpty ? "leader" : leaderID).db"
+        let path = "\(backupDir)/\(backupKey)-\(leaderID.isEmpty ? "leader" : leaderID).db"
         let leader = cluster.endpoint(leaderURL)
         let before = try await leader.status()
         if let short = BackupSpace.shortfall(dir: backupDir, dbSize: before.dbSize) {
@@ -45,7 +45,7 @@ public struct EtcdMaintenance: Maintenance {
         let members = (try? await cluster.memberList()) ?? []
         try BackupCatalog.record(
             BackupCatalog.Entry(
-                file: path, rolloutID: rolloutID, leaderID: leaderID, leaderURL: leaderURL,
+                file: path, rolloutID: backupKey, leaderID: leaderID, leaderURL: leaderURL,
                 revision: status.header?.revision,
                 size: info.size, sha256: info.sha256, takenAt: clock.wallNow(),
                 etcdVersion: status.version,

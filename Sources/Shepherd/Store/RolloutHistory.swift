@@ -17,13 +17,14 @@ public struct MemberHistory: Codable, Sendable, Equatable {
     public var member: String
     public var marks: [Mark]
 
-    public static func prefix(_ keyPrefix: String, rolloutID: String) -> String {
-        keyPrefix + "/history/" + rolloutID + "/"
+    public static func prefix(_ keyPrefix: String, rolloutID: RolloutID) -> String {
+        keyPrefix + "/history/" + rolloutID.rawValue + "/"
     }
 
     /// Every member's history of `rolloutID`, by member name.
-    public static func read(cluster: any EtcdAPI, keyPrefix: String, rolloutID: String) async throws -> [MemberHistory]
-    {
+    public static func read(
+        cluster: any EtcdAPI, keyPrefix: String, rolloutID: RolloutID
+    ) async throws -> [MemberHistory] {
         let r = try await cluster.range(prefix(keyPrefix, rolloutID: rolloutID), prefix: true, avoiding: [])
         return r.kvs.compactMap { try? JSONDecoder().decode(MemberHistory.self, from: Data($0.value)) }
             .sorted { $0.member < $1.member }

@@ -77,8 +77,8 @@ public struct RolloutStore: RolloutStoring {
                         { if case let .rollout(r) = $0 { r } else { nil } })
                     s.rolloutModRevision = kv.modRevision
                     // Intent from anyone who can write etcd: an id that could become a path runs nothing.
-                    if let why = Identifier.problem(r.id) {
-                        s.rolloutProblem = "rollout id '\(Identifier.shown(r.id))' \(why)"
+                    if let why = r.id.problem {
+                        s.rolloutProblem = "rollout id '\(Identifier.shown(r.id.rawValue))' \(why)"
                         s.undecodable.append(key)
                     } else {
                         s.rollout = r
@@ -143,9 +143,9 @@ public struct RolloutStore: RolloutStoring {
     }
 
     public func putBackupFenced(
-        _ rolloutID: String, _ rec: BackupRecord, lock: LockHold, avoiding: Set<String>
+        _ key: String, _ rec: BackupRecord, lock: LockHold, avoiding: Set<String>
     ) async throws {
-        try await fencedPut(backupKey(rolloutID), Self.encode(rec), lock: lock, avoiding: avoiding)
+        try await fencedPut(backupKey(key), Self.encode(rec), lock: lock, avoiding: avoiding)
     }
 
     public func writeRecordFenced(
