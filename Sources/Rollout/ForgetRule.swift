@@ -14,7 +14,7 @@ public enum ForgetRule {
     /// Nil when `name`'s record may be forgotten now, else why not and what to do.
     /// - `member`: that name in the current member list, if it is there.
     /// - `leaseAlive`: whether the lease the record was written under still holds a lock key.
-    public static func refusal(name: String, stored: Stored, member: MemberView?, leaseAlive: Bool) -> String? {
+    public static func refusal(name: MemberName, stored: Stored, member: MemberView?, leaseAlive: Bool) -> String? {
         switch stored {
         case .none:
             return "there is no record for \(name)"

@@ -1,6 +1,6 @@
 /// What one member looked like at one tick.
 public struct MemberView: Sendable, Equatable {
-    public var name: String
+    public var name: MemberName
     public var id: MemberID
     public var clientURL: String
     public var reachable: Bool
@@ -13,7 +13,7 @@ public struct MemberView: Sendable, Equatable {
     public var isLearner: Bool
 
     public init(
-        name: String, id: MemberID, clientURL: String, reachable: Bool, healthy: Bool, hasLeader: Bool,
+        name: MemberName, id: MemberID, clientURL: String, reachable: Bool, healthy: Bool, hasLeader: Bool,
         isLeader: Bool, version: EtcdVersion?, raftIndex: UInt64, isLearner: Bool = false
     ) {
         self.name = name
@@ -117,17 +117,17 @@ public struct AuthView: Sendable, Equatable {
 
 /// Everything the core may base a decision on. Built by the shell each tick; time comes in as values.
 public struct Observation: Sendable {
-    public var localName: String
+    public var localName: MemberName
     /// Every member of the member list, with what this tick learned about it.
     public var members: [MemberView]
     /// "3.4", "3.5": the cluster version (major.minor), when known.
     public var clusterVersion: String?
     public var rollout: RolloutRecord?
     /// Member records by member name.
-    public var records: [String: MemberRecord]
+    public var records: [MemberName: MemberRecord]
     /// The mod revision each record was read at, by member name: a write the core decided on what it saw is a CAS
     /// on it (it fails if the record changed since), with no read of its own before it.
-    public var recordRevisions: [String: Int64] = [:]
+    public var recordRevisions: [MemberName: Int64] = [:]
     /// Keys under `<prefix>/members/` whose value this daemon cannot read (a newer daemon's phase, a corrupted value):
     /// they may be destructive, so gate 4 treats them as such.
     public var undecodableRecords: [String]
@@ -148,7 +148,7 @@ public struct Observation: Sendable {
     /// The local member's `process_start_time_seconds` this tick (nil when not read: unreachable, or not needed).
     public var localStartTime: Double? = nil
     /// Every member's `process_start_time_seconds`, by name, when they were read (before the rollout completes).
-    public var startTimes: [String: Double] = [:]
+    public var startTimes: [MemberName: Double] = [:]
     /// Seconds the local member has not answered with its process not seen running.
     public var localUnreachableFor: Double = 0
     /// Restarts of the local process (its start time changed) seen in the last `Timing.restartWindowSeconds`.
@@ -164,9 +164,9 @@ public struct Observation: Sendable {
     /// The effective version policy (built in, made stricter by this node's policy files): gate 5.
     public var policy: VersionPolicy = .builtIn
     /// Reboot holds granted through FleetLock, by node: each blocks every stop and every other reboot (gate 4).
-    public var reboots: [String: RebootHold] = [:]
+    public var reboots: [MemberName: RebootHold] = [:]
     /// The mod revision each reboot hold was read at, by node: its clearing is a CAS on it, as a record's is.
-    public var rebootRevisions: [String: Int64] = [:]
+    public var rebootRevisions: [MemberName: Int64] = [:]
     /// The maintenance windows at this tick (gate 8); nil: none configured.
     public var maintenance: MaintenanceView? = nil
     /// Monotonic seconds (never the wall clock: an NTP step must not move a deadline).
@@ -174,8 +174,8 @@ public struct Observation: Sendable {
     public var timing: Timing
 
     public init(
-        localName: String, members: [MemberView], clusterVersion: String?, rollout: RolloutRecord?,
-        records: [String: MemberRecord], backup: BackupRecord?, lock: LockHold?, journal: JournalEntry?,
+        localName: MemberName, members: [MemberView], clusterVersion: String?, rollout: RolloutRecord?,
+        records: [MemberName: MemberRecord], backup: BackupRecord?, lock: LockHold?, journal: JournalEntry?,
         preflightBlocking: [String], localProcess: ProcessState, observedAt: Double, verifiedFor: Double = 0,
         allowSmallCluster: Bool = false, undecodableRecords: [String] = [], now: Double, timing: Timing
     ) {
@@ -214,7 +214,7 @@ public struct Observation: Sendable {
         return r
     }
     /// Records of this rollout only; a record from an older rollout says nothing about this one.
-    public func record(_ name: String) -> MemberRecord? {
+    public func record(_ name: MemberName) -> MemberRecord? {
         guard let r = records[name], r.rolloutID == rollout?.id else { return nil }
         return r
     }

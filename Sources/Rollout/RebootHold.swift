@@ -5,7 +5,7 @@
 /// again (owner clears, no lock), or by an operator (`etcd-shepherd forget NODE`).
 public struct RebootHold: Codable, Sendable, Equatable {
     /// The node (member name) that may reboot.
-    public var node: String
+    public var node: MemberName
     /// FleetLock's `client_params.id` (Zincati's node id): only the same id re-enters or releases it.
     public var clientID: String
     public var group: String
@@ -14,7 +14,7 @@ public struct RebootHold: Codable, Sendable, Equatable {
     /// Wall-clock seconds when it was granted (for `status`).
     public var since: Double
 
-    public init(node: String, clientID: String, group: String, memberID: MemberID?, since: Double) {
+    public init(node: MemberName, clientID: String, group: String, memberID: MemberID?, since: Double) {
         self.node = node
         self.clientID = clientID
         self.group = group

@@ -13,7 +13,7 @@ public struct RolloutRecord: Codable, Sendable, Equatable {
     public var from: EtcdVersion
     public var to: EtcdVersion
     public var state: RolloutState
-    public var requestedBy: String
+    public var requestedBy: MemberName
     public var requestedAt: Double
     public var reason: String?
     /// Optional sha256 of the target binary; every daemon checks its own.
@@ -33,7 +33,7 @@ public struct RolloutRecord: Codable, Sendable, Equatable {
     public var stage: Int?
 
     public init(
-        id: RolloutID, from: EtcdVersion, to: EtcdVersion, state: RolloutState = .active, requestedBy: String,
+        id: RolloutID, from: EtcdVersion, to: EtcdVersion, state: RolloutState = .active, requestedBy: MemberName,
         requestedAt: Double, reason: String? = nil, sha256: String? = nil, binary: String? = nil,
         allowKnownBad: Bool = false,
         authFingerprint: String? = nil, then: [EtcdVersion]? = nil, stage: Int? = nil
@@ -139,9 +139,9 @@ public struct BackupRecord: Codable, Sendable, Equatable {
     public var revision: Int64
     public var size: Int64
     public var sha256: String
-    public var node: String
+    public var node: MemberName
     public var path: String
-    public init(leaderID: String, revision: Int64, size: Int64, sha256: String, node: String, path: String) {
+    public init(leaderID: String, revision: Int64, size: Int64, sha256: String, node: MemberName, path: String) {
         self.leaderID = leaderID
         self.revision = revision
         self.size = size

@@ -3,9 +3,9 @@
 public enum Refusal: Sendable, Equatable, CustomStringConvertible {
     /// A member that is not healthy: unreachable, or without a leader.
     public struct Sick: Sendable, Equatable {
-        public var name: String
+        public var name: MemberName
         public var reachable: Bool
-        public init(name: String, reachable: Bool) {
+        public init(name: MemberName, reachable: Bool) {
             self.name = name
             self.reachable = reachable
         }

@@ -6,7 +6,7 @@ public enum RunningVersion: Sendable, Equatable {
     /// Members report different versions (a rollout in progress or left half-way).
     case mixed([EtcdVersion])
     /// These members reported no version (down, unreachable): the answer is not known.
-    case unknown([String])
+    case unknown([MemberName])
 
     public static func of(_ members: [MemberView]) -> RunningVersion {
         let silent = members.filter { $0.version == nil }.map(\.name)

@@ -3,13 +3,13 @@
 public enum WaitReason: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible {
     // Before a sequence.
     case rolloutPaused
-    case memberDone(member: String)
-    case memberRolledBack(member: String)
+    case memberDone(member: MemberName)
+    case memberRolledBack(member: MemberName)
     case preflight(problems: [String])
     /// The leader's daemon goes last: these members still run the old release.
-    case leaderGoesLast(others: [String])
+    case leaderGoesLast(others: [MemberName])
     /// Members on the target whose sequence was lost: they verify (or roll back) first.
-    case unverifiedGoFirst(members: [String], target: EtcdVersion)
+    case unverifiedGoFirst(members: [MemberName], target: EtcdVersion)
     /// Gate 8: `closed` says when the next window opens (`Gates.maintenance`).
     case maintenanceWindow(closed: String)
     case gate(number: Int, name: String, detail: String)
@@ -19,7 +19,7 @@ public enum WaitReason: Sendable, Equatable, CustomStringConvertible, CustomDebu
     case window(String)
 
     // Before the completion.
-    case completionUnproven(members: [String])
+    case completionUnproven(members: [MemberName])
     case completionAuthUnread
     case completionObservationOld(seconds: Int)
     case completionWindow(String)
@@ -27,25 +27,25 @@ public enum WaitReason: Sendable, Equatable, CustomStringConvertible, CustomDebu
     case clusterVersion(target: EtcdVersion, current: String?)
 
     // Inside a sequence.
-    case stopPending(member: String)
+    case stopPending(member: MemberName)
     case observingAfterRecordWrite
     case noLock
     case verifying(problem: String)
     case settling(elapsed: Int, of: Int)
-    case rollbackWaitsForPeers(member: String, peers: String)
-    case rollbackNeedsClusterVersion(member: String)
+    case rollbackWaitsForPeers(member: MemberName, peers: String)
+    case rollbackNeedsClusterVersion(member: MemberName)
     /// A decision that needs the cluster version (`/version` failed).
     case clusterVersionUnknown(why: String)
     case rollbackToUnknownClusterVersion(why: String, from: EtcdVersion)
     case observationOld(why: String, seconds: Int)
 
     // Recovering a sequence that was left.
-    case recoveryStarted(member: String, secondsAgo: Int)
-    case recoveryRunning(member: String, secondsAgo: Int, grace: Int)
-    case stopStillPending(member: String, issuedAgo: Int)
-    case stopMayBePending(member: String, issuedAgo: Int, clearsIn: Int)
-    case localAnswerOld(member: String, seconds: Int)
-    case localNotAnswering(member: String)
+    case recoveryStarted(member: MemberName, secondsAgo: Int)
+    case recoveryRunning(member: MemberName, secondsAgo: Int, grace: Int)
+    case stopStillPending(member: MemberName, issuedAgo: Int)
+    case stopMayBePending(member: MemberName, issuedAgo: Int, clearsIn: Int)
+    case localAnswerOld(member: MemberName, seconds: Int)
+    case localNotAnswering(member: MemberName)
 
     // The shell's own.
     /// The tick's observation or action threw; the next tick tries again.

@@ -40,11 +40,12 @@ struct ForgetMember: AsyncParsableCommand {
             ?? "operator"
         let outcome = try await withCluster(config: config) {
             try await Forget.run(
-                name: member, cluster: $0, keyPrefix: config.cluster.keyPrefix, by: "\(by) on \(config.member.name)")
+                name: MemberName(member), cluster: $0, keyPrefix: config.cluster.keyPrefix,
+                by: "\(by) on \(config.member.name)")
         }
         switch outcome {
         case let .forgotten(what):
-            Events(logger: makeLogger("etcd-shepherd"), member: member)
+            Events(logger: makeLogger("etcd-shepherd"), member: MemberName(member))
                 .emit(.recordForgotten, .warning, "forgot \(member)'s record: \(what)", reason: "forgotten by \(by)")
             if output.isJSON {
                 try output.print(["member": member, "forgotten": what])

@@ -90,7 +90,7 @@ struct Request: AsyncParsableCommand {
         unlink(config.requestFile + ".status.json")
         do { try req.write(to: config.requestFile) } catch { throw Failure(code: Exit.usage, message: "\(error)") }
         if output.isJSON && !wait {
-            struct Written: Encodable { let requestFile: String, version: String, member: String }
+            struct Written: Encodable { let requestFile: String, version: String, member: MemberName }
             try output.print(
                 Written(requestFile: config.requestFile, version: target.version, member: config.member.name))
         } else if !output.isJSON {

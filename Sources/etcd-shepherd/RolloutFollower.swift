@@ -39,7 +39,7 @@ struct RolloutFollower {
 
     func track(_ id: RolloutID, cluster: EtcdCluster) async throws -> RolloutState {
         let store = RolloutStore(prefix: config.cluster.keyPrefix, cluster: cluster)
-        var phases: [String: MemberPhase] = [:]
+        var phases: [MemberName: MemberPhase] = [:]
         var hop: EtcdVersion?
         var failingSince: ContinuousClock.Instant?
         var total = 0
@@ -77,7 +77,7 @@ struct RolloutFollower {
             where rec.rolloutID == id && rec.to == r.to && phases[name] != rec.phase {
                 phases[name] = rec.phase
                 emit(
-                    ["event": "phase", "member": name, "phase": rec.phase.rawValue],
+                    ["event": "phase", "member": name.rawValue, "phase": rec.phase.rawValue],
                     text: "\(name): \(rec.phase.rawValue)\(rec.error.map { " (\($0))" } ?? "")")
             }
             if onTerminal {

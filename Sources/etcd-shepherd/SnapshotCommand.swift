@@ -32,7 +32,8 @@ struct SaveSnapshot: AsyncParsableCommand {
                     endpoint: config.cluster.endpoints.joined(separator: ","), call: "snapshot", detail: "no leader")
             }
             return (
-                try await cluster.endpoint(leader.clientURL).snapshot(to: path, idleTimeout: .seconds(10)), leader.name
+                try await cluster.endpoint(leader.clientURL).snapshot(to: path, idleTimeout: .seconds(10)),
+                leader.name.rawValue
             )
         }
         let seconds = (ContinuousClock.now - started).seconds

@@ -55,7 +55,9 @@ import Testing
             member("s1", id: 1, leader: true), member("s2", id: 2, version: v351, raft: 90), learner,
             member("s4", id: 4, version: v351, raft: 95),
         ]
-        let done = ["s2": record(.done, id: 0x2), "s3": record(.done, id: 0x3), "s4": record(.done, id: 0x4)]
+        let done: [MemberName: MemberRecord] = [
+            "s2": record(.done, id: 0x2), "s3": record(.done, id: 0x3), "s4": record(.done, id: 0x4),
+        ]
         // The learner has the highest index but cannot lead: the most caught-up voter gets it.
         #expect(
             Decide.next(observation(local: "s1", members: upgraded, records: done, lock: heldLock, backup: backup))
@@ -415,8 +417,10 @@ import Testing
         ]
         var j = JournalEntry(rolloutID: "r1", step: .started, target: v351, startedAt: 990)
         j.processStartTime = 1_800_000_000
-        let done = ["s1": record(.done, id: 1), "s2": record(.verifying, id: 2), "s3": record(.done, id: 3)]
-        func last(_ j: JournalEntry, records: [String: MemberRecord] = done, version: String = "3.4") -> Action {
+        let done: [MemberName: MemberRecord] = [
+            "s1": record(.done, id: 1), "s2": record(.verifying, id: 2), "s3": record(.done, id: 3),
+        ]
+        func last(_ j: JournalEntry, records: [MemberName: MemberRecord] = done, version: String = "3.4") -> Action {
             var o = observation(
                 members: up, records: records, lock: heldLock, journal: j, verifiedFor: 30.1, clusterVersion: version)
             o.localStartTime = 1_800_000_000
@@ -441,7 +445,7 @@ import Testing
         ]
         var j = JournalEntry(rolloutID: "r1", step: .started, target: v351, startedAt: 990)
         j.processStartTime = 1_800_000_000
-        let mine = ["s2": record(.verifying, id: 0x2)]
+        let mine: [MemberName: MemberRecord] = ["s2": record(.verifying, id: 0x2)]
         var o = observation(members: up, records: mine, lock: heldLock, journal: j, verifiedFor: 30.1)
         o.localStartTime = 1_800_000_000
         #expect(Decide.next(o) == .markDone(processStartTime: 1_800_000_000))
@@ -572,7 +576,9 @@ import Testing
             member("s1", id: 1, leader: true, version: v351), member("s2", id: 2, version: v351),
             member("s3", id: 3, version: v351),
         ]
-        let done = ["s1": record(.done, id: 0x1), "s2": record(.done, id: 0x2), "s3": record(.done, id: 0x3)]
+        let done: [MemberName: MemberRecord] = [
+            "s1": record(.done, id: 0x1), "s2": record(.done, id: 0x2), "s3": record(.done, id: 0x3),
+        ]
         guard case .waitForClusterVersion = Decide.next(observation(members: all, records: done)) else {
             Issue.record("wait for flip")
             return
@@ -1030,7 +1036,7 @@ import Testing
         let sick = [
             member("s1", id: 1, leader: true), member("s2", id: 2), member("s3", id: 3, version: v351, healthy: false),
         ]
-        let records = ["s3": record(.interrupted)]
+        let records: [MemberName: MemberRecord] = ["s3": record(.interrupted)]
         #expect(Decide.next(observation(members: sick, records: records, lock: heldLock, backup: backup)) == .release)
         #expect(
             Decide.next(observation(members: sick, records: records))
@@ -1154,7 +1160,9 @@ import Testing
             member("s2", id: 2, version: EtcdVersion(3, 5, 0)),
             member("s3", id: 3, version: EtcdVersion(3, 5, 0)),
         ]
-        let doneOnHop2 = ["s1": record(.done, id: 0x1), "s2": record(.done, id: 0x2), "s3": record(.done, id: 0x3)]
+        let doneOnHop2: [MemberName: MemberRecord] = [
+            "s1": record(.done, id: 0x1), "s2": record(.done, id: 0x2), "s3": record(.done, id: 0x3),
+        ]
         let done = doneOnHop2.mapValues {
             var rec = $0
             rec.to = EtcdVersion(3, 5, 0)

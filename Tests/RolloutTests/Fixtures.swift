@@ -3,7 +3,7 @@
 let v3423 = EtcdVersion(3, 4, 23), v351 = EtcdVersion(3, 5, 1)
 
 func member(
-    _ name: String, id: MemberID, leader: Bool = false, version: EtcdVersion = v3423, healthy: Bool = true,
+    _ name: MemberName, id: MemberID, leader: Bool = false, version: EtcdVersion = v3423, healthy: Bool = true,
     raft: UInt64 = 100
 ) -> MemberView {
     MemberView(
@@ -19,8 +19,8 @@ let template = "/opt/etcd/{version}/etcd"
 /// A healthy 3-member 3.4.23 cluster seen from s2 (a follower); s1 leads. `processUp: false`: the local member is down
 /// (its process stopped, not answering).
 func observation(
-    local: String = "s2", members: [MemberView]? = nil, rollout r: RolloutRecord? = rollout,
-    records: [String: MemberRecord] = [:], lock: LockHold? = nil, backup b: BackupRecord? = nil,
+    local: MemberName = "s2", members: [MemberView]? = nil, rollout r: RolloutRecord? = rollout,
+    records: [MemberName: MemberRecord] = [:], lock: LockHold? = nil, backup b: BackupRecord? = nil,
     journal: JournalEntry? = nil, preflight: [String] = [], processUp: Bool = true, age: Double = 0.1,
     verifiedFor: Double = 0, clusterVersion: String? = "3.4", now: Double = 1000
 ) -> Observation {

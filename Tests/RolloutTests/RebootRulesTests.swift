@@ -7,13 +7,15 @@ import Testing
     let done = RolloutRecord(
         id: "r0", from: v3423, to: v351, state: .completed, requestedBy: "s1", requestedAt: 0, allowKnownBad: true)
 
-    func calm(lock: LockHold? = nil, reboots: [String: RebootHold] = [:], members: [MemberView]? = nil) -> Observation {
+    func calm(
+        lock: LockHold? = nil, reboots: [MemberName: RebootHold] = [:], members: [MemberView]? = nil
+    ) -> Observation {
         var o = observation(members: members, rollout: done, lock: lock)
         o.reboots = reboots
         return o
     }
 
-    func hold(_ node: String, _ client: String = "zincati-a") -> RebootHold {
+    func hold(_ node: MemberName, _ client: String = "zincati-a") -> RebootHold {
         RebootHold(node: node, clientID: client, group: "default", memberID: 2, since: 0)
     }
 
@@ -72,7 +74,7 @@ import Testing
 
     /// While a node holds the reboot lock, no member is stopped for an upgrade — the holder's own included.
     @Test func aRebootHoldBlocksEveryStop() {
-        for node in ["s2", "s3"] {
+        for node: MemberName in ["s2", "s3"] {
             var o = observation(lock: heldLock, backup: backup)
             o.reboots = [node: hold(node)]
             let gate4 = Gates.evaluate(o).first { $0.number == 4 }
@@ -82,7 +84,7 @@ import Testing
     }
 
     @Test func steadyStateReleasesOnlyAHealthyCaughtUpMember() {
-        let mine = ["s2": hold("s2")]
+        let mine: [MemberName: RebootHold] = ["s2": hold("s2")]
         #expect(RebootRules.steadyState(calm(reboots: mine), clientID: "zincati-a") == .release)
         #expect(RebootRules.steadyState(calm(), clientID: "zincati-a") == .nothingHeld)
         let down = [member("s1", id: 1, leader: true), member("s2", id: 2, healthy: false), member("s3", id: 3)]

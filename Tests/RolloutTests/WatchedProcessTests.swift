@@ -54,8 +54,8 @@ import Testing
             member("s1", id: 1, leader: true, version: v351), member("s2", id: 2, version: v351),
             member("s3", id: 3, version: v351),
         ]
-        var records: [String: MemberRecord] = [:]
-        for (name, id) in [("s1", 1), ("s2", 2), ("s3", 3)] as [(String, MemberID)] {
+        var records: [MemberName: MemberRecord] = [:]
+        for (name, id) in [("s1", 1), ("s2", 2), ("s3", 3)] as [(MemberName, MemberID)] {
             var r = record(.done, id: id)
             r.processStartTime = 500
             records[name] = r

@@ -33,7 +33,7 @@ import Testing
     ) async throws -> (name: String, index: Int) {
         var first: String?
         let done = await eventually(timeout: .seconds(90)) {
-            first = (try? await store.read())?.records.first { $0.value.phase == .done }?.key
+            first = (try? await store.read())?.records.first { $0.value.phase == .done }?.key.rawValue
             return first != nil
         }
         try #require(done, "no member was verified:\n\(fleet.logTails())")
@@ -200,7 +200,7 @@ import Testing
                     guard let snap = try? await store.read() else { return false }
                     let done = Set(snap.records.filter { $0.value.phase == .done }.keys)
                     guard done.count == 2 else { return false }
-                    last = cluster.members.map(\.name).first { !done.contains($0) }
+                    last = cluster.members.map(\.name).first { !done.contains(MemberName($0)) }
                     return true
                 }
                 try #require(twoDone, "two members never verified:\n\(fleet.logTails())")

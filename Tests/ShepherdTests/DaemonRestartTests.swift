@@ -44,7 +44,7 @@ import Testing
                 #expect((try? await cluster.endpoint(i).health())?.healthy == true)
                 #expect(try await cluster.endpoint(i).version().server == Releases.current)
                 let store = RolloutStore(prefix: fleet.keyPrefix, cluster: cluster.clusterClient())
-                #expect(try await store.read().records[name]?.phase == .done)
+                #expect(try await store.read().records[MemberName(name)]?.phase == .done)
                 #expect(!FileManager.default.fileExists(atPath: cluster.members[i].dir + "/state/journal.json"))
                 #expect(fleet.log(name).contains("\(name) verified on \(Releases.current)"))
                 try await fleet.start(name)
@@ -70,7 +70,7 @@ import Testing
                 try await fleet.start(name)
                 let store = RolloutStore(prefix: fleet.keyPrefix, cluster: cluster.clusterClient())
                 try await finish(store, monitor, cluster, fleet)
-                #expect(try await store.read().records[name]?.phase == .done)
+                #expect(try await store.read().records[MemberName(name)]?.phase == .done)
             }
         }
     }

@@ -22,7 +22,7 @@ import Testing
                 _ = try await fleet.cli(["request", Releases.current, "--config", fleet.configPath("s1")])
                 let client = cluster.clusterClient()
                 let store = RolloutStore(prefix: fleet.keyPrefix, cluster: client)
-                var holder: (name: String, lease: String?)?
+                var holder: (name: MemberName, lease: String?)?
                 let verifying = await eventually(timeout: .seconds(60)) {
                     holder = (try? await store.read())?.records.first { $0.value.phase == .verifying }.map {
                         ($0.key, $0.value.leaseID)
@@ -30,7 +30,7 @@ import Testing
                     return holder != nil
                 }
                 try #require(verifying, "no member ever verified:\n\(fleet.logTails())")
-                let name = holder!.name, lease = try #require(holder!.lease)
+                let name = holder!.name.rawValue, lease = try #require(holder!.lease)
                 let id = try #require(try await client.memberList().first { $0.name == name }?.id)
                 let etcdctl = try Repo.etcdBinary("etcdctl", Releases.current)
                 let others = cluster.members.filter { $0.name != name }.map(\.clientURL).joined(separator: ",")
@@ -45,13 +45,14 @@ import Testing
                 }
                 try #require(removed?.succeeded == true, "\(removed?.summary ?? "etcdctl did not run")")
                 try #require(
-                    try await store.read().records[name]?.phase == .verifying, "\(name) was verified before its removal"
+                    try await store.read().records[MemberName(name)]?.phase == .verifying,
+                    "\(name) was verified before its removal"
                 )
                 let at = Date().timeIntervalSince1970
 
                 let released = await eventually(timeout: .seconds(30)) {
                     guard let snap = try? await store.read() else { return false }
-                    return snap.records[name]?.phase.isDestructive == false
+                    return snap.records[MemberName(name)]?.phase.isDestructive == false
                         && !snap.lockKeys.contains { $0.hasSuffix("/" + lease) }
                 }
                 let seconds = Date().timeIntervalSince1970 - at

@@ -44,8 +44,8 @@ import Testing
                 let records = try await store.read().records
                 let k = try #require(
                     c.members.indices.first {
-                        records[c.members[$0].name]?.phase.isDestructive != true
-                            && records[c.members[$0].name]?.phase != .done
+                        records[MemberName(c.members[$0].name)]?.phase.isDestructive != true
+                            && records[MemberName(c.members[$0].name)]?.phase != .done
                     })
                 let name = c.members[k].name
                 // Every stop a daemon issues is journaled as "stopping NAME for VERSION". A stop whose gates were

@@ -158,10 +158,13 @@ import Testing
                 #expect(await eventually(timeout: .seconds(10)) { (try? await store.read())?.lockKeys.isEmpty == true })
                 // The snapshot is listed by the node that took it, and the restore command it prints works.
                 let backup = try #require(end.snap.rollout.flatMap { end.snap.backups[$0.id.rawValue] })
-                let listed = try await fleet.cli(["backups", "-w", "json", "--config", fleet.configPath(backup.node)])
+                let listed = try await fleet.cli([
+                    "backups", "-w", "json", "--config", fleet.configPath(backup.node.rawValue),
+                ])
                 #expect(listed.exitCode == 0 && listed.stdout.contains(backup.path), "\(listed.summary)")
                 let restore = try await fleet.cli([
-                    "backups", "--restore", end.snap.rollout!.id.rawValue, "--config", fleet.configPath(backup.node),
+                    "backups", "--restore", end.snap.rollout!.id.rawValue, "--config",
+                    fleet.configPath(backup.node.rawValue),
                 ])
                 let commands = restore.stdout.split(separator: "\n").filter { !$0.hasPrefix("#") }.map(String.init)
                 #expect(restore.exitCode == 0 && commands.count == 3, "\(restore.summary)")
@@ -296,7 +299,7 @@ import Testing
                 let others = await eventually(timeout: .seconds(60)) {
                     let s = try? await store.read()
                     return cluster.members.indices.filter { $0 != 2 && $0 != leader }
-                        .allSatisfy { s?.records[cluster.members[$0].name]?.phase == .done }
+                        .allSatisfy { s?.records[MemberName(cluster.members[$0].name)]?.phase == .done }
                 }
                 #expect(others, "the unblocked follower was not upgraded")
                 #expect(try await cluster.endpoint(2).version().server == "3.4.23")

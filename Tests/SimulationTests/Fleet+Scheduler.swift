@@ -119,7 +119,7 @@ extension Fleet {
         d.nextKeepalive = now
         var config = Config(
             member: .init(
-                name: m.name, clientURL: m.url, dataDir: "/var/lib/etcd", binaryLink: "/usr/bin/etcd",
+                name: MemberName(m.name), clientURL: m.url, dataDir: "/var/lib/etcd", binaryLink: "/usr/bin/etcd",
                 binaryPathTemplate: "/opt/etcd/{version}/etcd"),
             cluster: .init(
                 endpoints: [m.url], keyPrefix: prefix, tls: .init(),
@@ -130,7 +130,8 @@ extension Fleet {
         config.metrics = nil
         config.maintenance = maintenance
         let ports = SimNode.ports(fleet: self, node: d.node, incarnation: d.incarnation, lock: lock, client: client)
-        let events = Events(logger: Logger(label: "sim", factory: { _ in SwiftLogNoOpLogHandler() }), member: m.name)
+        let events = Events(
+            logger: Logger(label: "sim", factory: { _ in SwiftLogNoOpLogHandler() }), member: MemberName(m.name))
         let seed = self.seed
         let intake = RequestIntake(
             store: RolloutStore(prefix: prefix, cluster: client), events: events,

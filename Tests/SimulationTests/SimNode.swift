@@ -204,7 +204,7 @@ struct SimMaintenance: Maintenance {
     let client: SimClient
     let clock: SimClock
     func takeBackup(
-        leaderURL: String, leaderID: String, backupKey: String, node: String,
+        leaderURL: String, leaderID: String, backupKey: String, node: MemberName,
         progress: @escaping @Sendable (Int64) -> Void
     ) async throws -> BackupRecord {
         _ = try await id.enter("snapshot")

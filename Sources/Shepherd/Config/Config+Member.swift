@@ -6,7 +6,7 @@ extension Config {
     /// `member`: this node's etcd member — its name, client URL, data dir, the binary link its service runs and
     /// where each version's binary lives.
     public struct Member: Sendable, Equatable {
-        public var name: String
+        public var name: MemberName
         public var clientURL: String
         public var dataDir: String
         /// The symlink the member's service executes; the daemon repoints it atomically.
@@ -21,15 +21,16 @@ extension Config {
     static func member(_ m: Reader) throws -> Member {
         try m.allow(["name", "clientURL", "dataDir", "binaryLink", "binaryPathTemplate"])
         let member = Member(
-            name: try m.string("name"), clientURL: try m.url("clientURL"), dataDir: try m.absPath("dataDir"),
+            name: MemberName(try m.string("name")), clientURL: try m.url("clientURL"),
+            dataDir: try m.absPath("dataDir"),
             binaryLink: try m.absPath("binaryLink"), binaryPathTemplate: try m.absPath("binaryPathTemplate"))
         // The name keys this member's record in etcd, where every daemon checks names (`Identifier`): one it would
         // refuse there must be refused here, or the daemon would block on its own record.
-        if let why = Identifier.problem(member.name) {
+        if let why = member.name.problem {
             throw Invalid(
                 key: "member.name",
                 problem:
-                    "'\(Identifier.shown(member.name))' \(why); etcd-shepherd needs letters, digits, '.', '_' and '-' (the member's etcd --name)"
+                    "'\(Identifier.shown(member.name.rawValue))' \(why); etcd-shepherd needs letters, digits, '.', '_' and '-' (the member's etcd --name)"
             )
         }
         guard member.binaryPathTemplate.contains("{version}") else {

@@ -105,9 +105,11 @@ public struct MaintenanceSchedule: Sendable, Hashable {
 
     /// Where each of `members`, in rollout order, would be stopped if the rollout started at `now`: a member needs
     /// `need` seconds left in a window at its stop and takes about `perMember` (its sequence, settle included).
-    public func placement(members: [String], now: Double, need: Double, perMember: Double) -> [(String, Occurrence)] {
+    public func placement(
+        members: [MemberName], now: Double, need: Double, perMember: Double
+    ) -> [(MemberName, Occurrence)] {
         var t = now
-        var out: [(String, Occurrence)] = []
+        var out: [(MemberName, Occurrence)] = []
         for m in members {
             for _ in 0..<64 {
                 let near = occurrences(from: t, until: t + 16 * 86400)

@@ -21,7 +21,7 @@ public final class DaemonMetrics: Sendable {
     private let nextWindow: Gauge
     private let notificationsFailed: [String: Counter]
     private let nextWindowTime: Gauge
-    private let phases = Mutex<[String: [MemberPhase: Gauge]]>([:])
+    private let phases = Mutex<[MemberName: [MemberPhase: Gauge]]>([:])
     private let events = Mutex<[String: Counter]>([:])
     /// The rollout last seen active, to time it when it ends.
     private let activeRollout = Mutex<(id: RolloutID, requestedAt: Double)?>(nil)
@@ -124,7 +124,7 @@ public final class DaemonMetrics: Sendable {
                             registry.makeGauge(
                                 descriptor: Self.named(
                                     "member_phase", "1 for the phase of each member's record in the current rollout"),
-                                labels: [("member", name), ("phase", $0.rawValue)])
+                                labels: [("member", name.rawValue), ("phase", $0.rawValue)])
                         )
                     })
             }

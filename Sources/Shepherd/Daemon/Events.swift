@@ -6,7 +6,7 @@ import Systemd
 /// Structured events: one log entry per event, with its MESSAGE_ID and the DESIGN.md journal fields.
 public struct Events: Sendable {
     public var logger: Logger
-    public let member: String
+    public let member: MemberName
     /// Counts every event by kind and level, when the daemon exposes metrics.
     public var metrics: DaemonMetrics?
     /// `notify`: the events people are told about go there too (each sent by the node that owns it: the intake node
@@ -16,7 +16,7 @@ public struct Events: Sendable {
     public var history: HistoryRecorder?
 
     public init(
-        logger: Logger, member: String, metrics: DaemonMetrics? = nil, notifications: NotificationSender? = nil,
+        logger: Logger, member: MemberName, metrics: DaemonMetrics? = nil, notifications: NotificationSender? = nil,
         history: HistoryRecorder? = nil
     ) {
         self.logger = logger

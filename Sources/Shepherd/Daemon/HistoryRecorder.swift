@@ -12,14 +12,14 @@ public final class HistoryRecorder: Sendable {
     }
     private let queue: AsyncStream<Entry>.Continuation
 
-    public init(cluster: any EtcdAPI, keyPrefix: String, member: String, logger: Logger) {
+    public init(cluster: any EtcdAPI, keyPrefix: String, member: MemberName, logger: Logger) {
         let (stream, queue) = AsyncStream.makeStream(of: Entry.self, bufferingPolicy: .bufferingNewest(200))
         self.queue = queue
         Task {
             // The current rollout's history as written, read back once per rollout (a restarted daemon appends).
             var current: (id: RolloutID, history: MemberHistory)?
             for await e in stream {
-                let key = MemberHistory.prefix(keyPrefix, rolloutID: e.rolloutID) + member
+                let key = MemberHistory.prefix(keyPrefix, rolloutID: e.rolloutID) + member.rawValue
                 do {
                     if current?.id != e.rolloutID {
                         let r = try await cluster.range(key, prefix: false, avoiding: [])

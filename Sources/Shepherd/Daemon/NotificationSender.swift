@@ -13,7 +13,7 @@ public struct Notification: Sendable, Codable, Equatable {
     public var event: String
     /// ISO 8601, UTC.
     public var time: String
-    public var node: String
+    public var node: MemberName
     public var message: String
     public var rolloutID: RolloutID?
     public var from: String?

@@ -42,7 +42,7 @@ extension Supervisor {
             metrics?.backupTaken(size: rec.size, at: ports.clock.wallNow())
             events.emit(
                 .backupTaken, .notice,
-                "snapshot of \(leader?.name ?? leaderURL) saved to \(rec.path) (\(rec.size) bytes, sha256 \(rec.sha256))",
+                "snapshot of \(leader?.name.rawValue ?? leaderURL) saved to \(rec.path) (\(rec.size) bytes, sha256 \(rec.sha256))",
                 rollout: r, phase: "backup")
 
         case let .transferLeadership(leaderURL, target):
@@ -198,7 +198,7 @@ extension Supervisor {
             let runs = await ports.cluster.runningVersion(localURL)
             guard let runs, o.binaryPath(runs) == path else {
                 throw ControllerError(
-                    thing: me,
+                    thing: "\(me)",
                     cause: "runs \(runs?.description ?? "nothing that answers /version") now, not \(path): "
                         + "its binary link is left as it is")
             }
@@ -301,7 +301,7 @@ extension Supervisor {
         let me = config.member.name
         if await ports.cluster.responds(localURL) {
             throw ControllerError(
-                thing: me,
+                thing: "\(me)",
                 cause: "responds on its client URL: it is not stopped, so its binary link is not switched to \(path)")
         }
         try ports.link.point(to: path)
@@ -322,11 +322,11 @@ extension Supervisor {
         if !j.rollingBack, let schedule = config.maintenance,
             let closed = Gates.maintenance(windows.view(schedule, at: ports.clock.wallNow()), timing: config.timing)
         {
-            throw StoreError(thing: me, cause: "not stopped: \(closed)")
+            throw StoreError(thing: "\(me)", cause: "not stopped: \(closed)")
         }
         guard now <= issueBy, lease >= minLease else {
             throw StoreError(
-                thing: me,
+                thing: "\(me)",
                 cause: "not stopped: "
                     + (now > issueBy
                         ? "the gate's observation is \(String(format: "%.1f", now - issueBy)) s past its window; observing again"
@@ -350,7 +350,7 @@ extension Supervisor {
         // pending is waited for, and a new one goes through the gate.
         if await ports.cluster.responds(localURL) {
             throw ControllerError(
-                thing: me,
+                thing: "\(me)",
                 cause: "the stop command returned, but it still answers /health: it was not stopped; "
                     + "not switching its binary",
                 fix: "check the controller's stop command")
@@ -385,7 +385,7 @@ extension Supervisor {
         // The ID the sequence began with stays in the record (gate 2 compares it with the member's after a restart).
         guard let id = o.localRecord?.memberID ?? o.local?.id else {
             throw StoreError(
-                thing: config.member.name,
+                thing: "\(config.member.name)",
                 cause: "its member ID is not known (not in the member list): no record written")
         }
         let rec = MemberRecord(

@@ -29,14 +29,14 @@ extension Supervisor {
             // its daemon verifies it first (found by the simulator, seeds 4875791653, 4937631124).
             guard let record = o.record(m.name), record.isDone(in: r) else {
                 throw ControllerError(
-                    thing: m.name,
+                    thing: "\(m.name)",
                     cause: "is in the member list without a record done on \(r.to): not completed without it")
             }
             guard let noted = record.processStartTime else { continue }
             let seen = view.metrics[m.clientURL]?.processStartTime
             guard let seen, ProcessStart.same(seen, noted) else {
                 throw ControllerError(
-                    thing: m.name,
+                    thing: "\(m.name)",
                     cause: "is not seen now on the process that was verified "
                         + "(\(seen.map { "started at \($0)" } ?? "no answer")): not completed on an older look")
             }

@@ -43,7 +43,7 @@ public actor Supervisor {
     /// ours watched.
     private var resting = false
     /// The peers the last tick saw verified in the current rollout: whose processes the stop's gate reads.
-    private var verifiedPeers: Set<String> = []
+    private var verifiedPeers: Set<MemberName> = []
     /// How often the local member's `/metrics` is read: its counters lose nothing between reads, and a scrape is
     /// ~150 KB that each tick would pay for.
     static let metricsInterval = 5.0
@@ -375,8 +375,8 @@ public actor Supervisor {
                 let holder = o.records.first { key.hasSuffix("/" + ($0.value.leaseID ?? "-")) }?.key
                 events.emit(
                     .lockStuck, .warning,
-                    "the upgrade lock has been held by \(holder ?? key) for \(Int(now - seen.since)) s: read that node's journal (journalctl -u etcd-shepherd) and systemctl status etcd-shepherd",
-                    rollout: o.rollout, reason: holder ?? key)
+                    "the upgrade lock has been held by \(holder?.rawValue ?? key) for \(Int(now - seen.since)) s: read that node's journal (journalctl -u etcd-shepherd) and systemctl status etcd-shepherd",
+                    rollout: o.rollout, reason: holder?.rawValue ?? key)
             }
         } else {
             lockSeen = nil

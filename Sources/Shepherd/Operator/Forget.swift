@@ -13,7 +13,7 @@ public enum Forget {
     }
 
     public static func run(
-        name: String, cluster: EtcdCluster, keyPrefix: String, by operatorName: String
+        name: MemberName, cluster: EtcdCluster, keyPrefix: String, by operatorName: String
     ) async throws -> Outcome {
         let store = RolloutStore(prefix: keyPrefix, cluster: cluster)
         let view = try await ClusterObserver(cluster: cluster).observe()
@@ -38,7 +38,7 @@ public enum Forget {
         }
         let stored: ForgetRule.Stored =
             snap.records[name].map { .record($0) }
-            ?? (snap.undecodableRecords.contains(name) ? .unreadable : .none)
+            ?? (snap.undecodableRecords.contains(name.rawValue) ? .unreadable : .none)
         var leaseAlive = false
         if case let .record(r) = stored, let lease = r.leaseID {
             leaseAlive = snap.lockKeys.contains { $0.hasSuffix("/" + lease) }

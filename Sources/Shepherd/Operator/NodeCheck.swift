@@ -19,7 +19,7 @@ public struct NodeCheck: Sendable, Encodable {
         }
     }
 
-    public let member: String
+    public let member: MemberName
     public let target: String
     public let from: String?
     /// The cluster answered: without it the version policy was not checked, and nothing passes.

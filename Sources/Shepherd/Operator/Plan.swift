@@ -131,7 +131,7 @@ public struct Plan: Sendable, Codable {
 
     /// The window each member would be stopped in, were the rollout requested now (an estimate: a member is taken
     /// to need the settle period and 10 s more).
-    static func windows(_ schedule: MaintenanceSchedule, order: [String], now: Double, timing: Timing) -> [String] {
+    static func windows(_ schedule: MaintenanceSchedule, order: [MemberName], now: Double, timing: Timing) -> [String] {
         let per = timing.settleSeconds + 10
         let placed = schedule.placement(
             members: order, now: now, need: MaintenanceView.needed(timing), perMember: per)

@@ -5,7 +5,7 @@ import Rollout
 /// What `etcd-shepherd status` shows: one row per member of the member list, the cluster version, and the rollout.
 public struct StatusReport: Codable, Sendable {
     public struct Row: Codable, Sendable {
-        public var name: String
+        public var name: MemberName
         public var id: String
         public var endpoint: String
         public var version: String?
@@ -25,7 +25,7 @@ public struct StatusReport: Codable, Sendable {
     /// A record the member rows do not show: another rollout's, a name not in the member list, or one this
     /// version cannot read. A destructive one blocks every stop (gate 4).
     public struct OtherRecord: Codable, Sendable {
-        public var name: String
+        public var name: MemberName
         public var rolloutID: RolloutID?
         public var phase: String
         public var blocksStops: Bool
@@ -62,7 +62,7 @@ public struct StatusReport: Codable, Sendable {
     public var reboots: [Reboot] = []
 
     public struct Reboot: Codable, Sendable {
-        public var node: String
+        public var node: MemberName
         public var clientID: String?
         public var group: String?
         /// ISO 8601, UTC.
@@ -141,7 +141,7 @@ public struct StatusReport: Codable, Sendable {
         }
         others += (snap?.undecodableRecords ?? []).sorted().map {
             OtherRecord(
-                name: $0, rolloutID: nil, phase: "unreadable", blocksStops: true,
+                name: MemberName($0), rolloutID: nil, phase: "unreadable", blocksStops: true,
                 note: "a newer daemon's record or a corrupted value")
         }
         let holder = owners.first
@@ -157,14 +157,14 @@ public struct StatusReport: Codable, Sendable {
                 Reboot(
                     node: $0.key, clientID: $0.value.clientID, group: $0.value.group,
                     since: ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: $0.value.since)))
-            } + (snap?.undecodableReboots ?? []).sorted().map { Reboot(node: $0) })
+            } + (snap?.undecodableReboots ?? []).sorted().map { Reboot(node: MemberName($0)) })
     }
 
     public func table() -> String {
         let header = ["NAME", "ID", "ENDPOINT", "VERSION", "HEALTH", "LEADER", "RAFT INDEX", "DB SIZE", "PHASE"]
         let rows = members.map {
             [
-                $0.name, $0.id, $0.endpoint, $0.version ?? "-", $0.health, $0.leader ? "*" : "",
+                $0.name.rawValue, $0.id, $0.endpoint, $0.version ?? "-", $0.health, $0.leader ? "*" : "",
                 $0.raftIndex == 0 ? "-" : "\($0.raftIndex)",
                 $0.dbSizeBytes == 0 ? "-" : Self.bytes($0.dbSizeBytes) + Self.quotaNote($0), $0.phase ?? "-",
             ]

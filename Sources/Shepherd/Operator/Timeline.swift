@@ -49,7 +49,7 @@ public struct Timeline: Codable, Sendable {
         public var text: String
     }
     public struct Row: Codable, Sendable {
-        public var member: String
+        public var member: MemberName
         public var bars: [Bar]
         public var markers: [Marker]
         public var downtimeSeconds: Double?
@@ -79,7 +79,7 @@ public struct Timeline: Codable, Sendable {
     /// The bars and markers from the marks: a phase runs from its mark to the next phase's mark (the last to `now`
     /// while the rollout runs, else to the rollout's last mark).
     public static func make(
-        id: RolloutID, rollout r: RolloutRecord?, histories: [MemberHistory], records: [String: MemberRecord],
+        id: RolloutID, rollout r: RolloutRecord?, histories: [MemberHistory], records: [MemberName: MemberRecord],
         now: Double
     ) -> Timeline {
         let all = histories.flatMap(\.marks).map(\.at)
@@ -126,7 +126,7 @@ public struct Timeline: Codable, Sendable {
         let lines = rows.map { row -> [String] in
             func first(_ p: Phase) -> Bar? { row.bars.first { $0.phase == p } }
             return [
-                row.member, rel(first(.backingUp)?.start), rel(first(.down)?.start),
+                row.member.rawValue, rel(first(.backingUp)?.start), rel(first(.down)?.start),
                 row.downtimeSeconds.map { String(format: "%.2fs", $0) } ?? "-", rel(first(.verifying)?.start),
                 rel(first(.done)?.start), row.result,
             ]
@@ -166,8 +166,8 @@ public struct Timeline: Codable, Sendable {
         ]
         for (i, row) in rows.enumerated() {
             let y = Self.top + Double(i) * Self.rowHeight
-            out.append(#"<g class="member" data-member="\#(esc(row.member))">"#)
-            out.append(#"<text x="4" y="\#(n(y + 22))">\#(esc(row.member))</text>"#)
+            out.append(#"<g class="member" data-member="\#(esc(row.member.rawValue))">"#)
+            out.append(#"<text x="4" y="\#(n(y + 22))">\#(esc(row.member.rawValue))</text>"#)
             for b in row.bars {
                 let w = max(1, (b.end - b.start) * scale)
                 out.append(

@@ -21,7 +21,7 @@ public struct EtcdMaintenance: Maintenance {
     static let snapshotIdleTimeout = Duration.seconds(10)
 
     public func takeBackup(
-        leaderURL: String, leaderID: String, backupKey: String, node: String,
+        leaderURL: String, leaderID: String, backupKey: String, node: MemberName,
         progress: @escaping @Sendable (Int64) -> Void
     ) async throws -> BackupRecord {
         // The file name comes from etcd: never a path (the store already refuses such ids; this is the last line).

@@ -62,12 +62,12 @@ public protocol ClusterObserving: Sendable {
 /// still have been applied (the caller re-reads before relying on it).
 public protocol RolloutStoring: Sendable {
     func read(avoiding: Set<String>) async throws -> RolloutStore.Snapshot
-    func writeRecordFenced(_ name: String, _ rec: MemberRecord, lock: LockHold, avoiding: Set<String>) async throws
+    func writeRecordFenced(_ name: MemberName, _ rec: MemberRecord, lock: LockHold, avoiding: Set<String>) async throws
     func putBackupFenced(_ backupKey: String, _ rec: BackupRecord, lock: LockHold, avoiding: Set<String>) async throws
     /// The owner's clearing write without the lock: CAS on the record's mod revision (0: the record must be absent).
-    func writeRecordCAS(_ name: String, _ rec: MemberRecord, modRevision: Int64) async throws -> Bool
+    func writeRecordCAS(_ name: MemberName, _ rec: MemberRecord, modRevision: Int64) async throws -> Bool
     func putRebootFenced(_ hold: RebootHold, lock: LockHold) async throws
-    func deleteRebootCAS(_ node: String, modRevision: Int64) async throws -> Bool
+    func deleteRebootCAS(_ node: MemberName, modRevision: Int64) async throws -> Bool
     /// With a `fence`, written only while that lock key is still ours (a `StoreError` that `isFenceLost` otherwise). `lastLook` runs after
     /// the read the write rests on, right before the write; when it throws, nothing is written.
     func setRolloutState(
@@ -130,7 +130,7 @@ public protocol Maintenance: Sendable {
     /// db: it calls `progress` as data arrives (the daemon's watchdog is fed from it) and fails once no data arrives
     /// for a few seconds, so a hung member cannot outlast the watchdog.
     func takeBackup(
-        leaderURL: String, leaderID: String, backupKey: String, node: String,
+        leaderURL: String, leaderID: String, backupKey: String, node: MemberName,
         progress: @escaping @Sendable (Int64) -> Void
     ) async throws -> BackupRecord
     func transferLeadership(leaderURL: String, to target: MemberID) async throws

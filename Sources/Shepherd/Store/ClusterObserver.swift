@@ -4,7 +4,7 @@ import Rollout
 
 /// Everything one round of observation learned about one member.
 public struct MemberDetail: Sendable, Codable, Equatable {
-    public var name: String
+    public var name: MemberName
     public var id: MemberID
     public var clientURL: String
     public var reachable: Bool
@@ -46,14 +46,14 @@ public struct ClusterObserver: Sendable {
         case none
         case member(clientURL: String)
         /// The member at `clientURL` and the members named (the verified peers whose processes the stop's gate reads).
-        case members(clientURL: String, names: Set<String>)
+        case members(clientURL: String, names: Set<MemberName>)
         case all
         func includes(_ m: Member) -> Bool {
             let url = m.clientURLs.first ?? ""
             switch self {
             case .none: return false
             case let .member(u): return u == url
-            case let .members(u, names): return u == url || names.contains(m.name)
+            case let .members(u, names): return u == url || names.contains(MemberName(m.name))
             case .all: return true
             }
         }
@@ -122,7 +122,7 @@ public struct ClusterObserver: Sendable {
     func detail(_ m: Member) async -> MemberDetail {
         let url = m.clientURLs.first ?? ""
         var d = MemberDetail(
-            name: m.name.isEmpty ? "(unstarted \(MemberID(m.id)))" : m.name, id: MemberID(m.id),
+            name: MemberName(m.name.isEmpty ? "(unstarted \(MemberID(m.id)))" : m.name), id: MemberID(m.id),
             clientURL: url, reachable: false, healthy: false, problem: nil, serverVersion: nil,
             isLeader: false, hasLeader: false, raftIndex: 0, dbSizeBytes: 0, isLearner: m.isLearner)
         guard !url.isEmpty else {

@@ -14,7 +14,7 @@ public struct MemberHistory: Codable, Sendable, Equatable {
         public var at: Double
         public var text: String
     }
-    public var member: String
+    public var member: MemberName
     public var marks: [Mark]
 
     public static func prefix(_ keyPrefix: String, rolloutID: RolloutID) -> String {

@@ -20,20 +20,20 @@ public struct RolloutStore: RolloutStoring {
 
     public var rolloutKey: String { prefix + "/rollout" }
     public var lockName: String { prefix + "/lock" }
-    public func memberKey(_ name: String) -> String { prefix + "/members/" + name }
+    public func memberKey(_ name: MemberName) -> String { prefix + "/members/" + name.rawValue }
     public func backupKey(_ id: String) -> String { prefix + "/backups/" + id }
-    public func rebootKey(_ node: String) -> String { prefix + "/reboots/" + node }
+    public func rebootKey(_ node: MemberName) -> String { prefix + "/reboots/" + node.rawValue }
 
     /// Everything under the prefix, read in one linearizable range.
     public struct Snapshot: Sendable {
         public var rollout: RolloutRecord?
         public var rolloutModRevision: Int64 = 0
-        public var records: [String: MemberRecord] = [:]
-        public var recordModRevisions: [String: Int64] = [:]
+        public var records: [MemberName: MemberRecord] = [:]
+        public var recordModRevisions: [MemberName: Int64] = [:]
         public var backups: [String: BackupRecord] = [:]
         /// FleetLock's reboot holds, by node, and their mod revisions (the owner's clearing CAS).
-        public var reboots: [String: RebootHold] = [:]
-        public var rebootModRevisions: [String: Int64] = [:]
+        public var reboots: [MemberName: RebootHold] = [:]
+        public var rebootModRevisions: [MemberName: Int64] = [:]
         /// Keys under `<prefix>/reboots/` this daemon cannot read, by node: they block every stop (fail closed).
         public var undecodableReboots: [String] = []
         /// Keys under the lock name, oldest first: the first is the holder's, the rest are waiters (a v3 lock is a
@@ -84,13 +84,13 @@ public struct RolloutStore: RolloutStoring {
                         s.rollout = r
                     }
                 } else if key.hasPrefix(prefix + "/members/") {
-                    let name = String(key.dropFirst((prefix + "/members/").count))
-                    if Identifier.problem(name) != nil {
+                    let name = MemberName(String(key.dropFirst((prefix + "/members/").count)))
+                    if name.problem != nil {
                         // Fail closed, like any record this daemon cannot read: it blocks gate 4 until removed.
-                        let shown = Identifier.shown(name)
+                        let shown = Identifier.shown(name.rawValue)
                         s.undecodable.append(prefix + "/members/" + shown)
                         s.undecodableRecords.append(shown)
-                        s.recordModRevisions[shown] = kv.modRevision
+                        s.recordModRevisions[MemberName(shown)] = kv.modRevision
                         continue
                     }
                     s.records[name] = try decode(
@@ -102,7 +102,7 @@ public struct RolloutStore: RolloutStoring {
                             BackupRecord.self, key, kv, { .backup($0) },
                             { if case let .backup(b) = $0 { b } else { nil } })
                 } else if key.hasPrefix(prefix + "/reboots/") {
-                    let node = String(key.dropFirst((prefix + "/reboots/").count))
+                    let node = MemberName(String(key.dropFirst((prefix + "/reboots/").count)))
                     s.rebootModRevisions[node] = kv.modRevision
                     s.reboots[node] = try dec.decode(RebootHold.self, from: Data(kv.value))
                 } else if key.hasPrefix(lockName + "/") {
@@ -116,7 +116,7 @@ public struct RolloutStore: RolloutStoring {
                 if key.hasPrefix(prefix + "/members/") {
                     let name = String(key.dropFirst((prefix + "/members/").count))
                     s.undecodableRecords.append(name)
-                    s.recordModRevisions[name] = kv.modRevision
+                    s.recordModRevisions[MemberName(name)] = kv.modRevision
                 }
             }
         }
@@ -149,7 +149,7 @@ public struct RolloutStore: RolloutStoring {
     }
 
     public func writeRecordFenced(
-        _ name: String, _ rec: MemberRecord, lock: LockHold, avoiding: Set<String>
+        _ name: MemberName, _ rec: MemberRecord, lock: LockHold, avoiding: Set<String>
     ) async throws {
         try await fencedPut(memberKey(name), Self.encode(rec), lock: lock, avoiding: avoiding)
     }
@@ -160,7 +160,7 @@ public struct RolloutStore: RolloutStoring {
     }
 
     /// The owner's (or an operator's) clearing of a reboot hold: a delete, CAS on its mod revision.
-    public func deleteRebootCAS(_ node: String, modRevision: Int64) async throws -> Bool {
+    public func deleteRebootCAS(_ node: MemberName, modRevision: Int64) async throws -> Bool {
         let key = rebootKey(node)
         return try await cluster.txn(
             compare: [Compare(key: key, .equal, .modRevision(modRevision))], success: [.delete(key: key)], avoiding: []
@@ -168,7 +168,7 @@ public struct RolloutStore: RolloutStoring {
     }
 
     /// The owner's own clearing write, without the lock: a compare-and-swap on the record's mod revision.
-    public func writeRecordCAS(_ name: String, _ rec: MemberRecord, modRevision: Int64) async throws -> Bool {
+    public func writeRecordCAS(_ name: MemberName, _ rec: MemberRecord, modRevision: Int64) async throws -> Bool {
         let key = memberKey(name)
         let cmp = modRevision == 0 ? Compare.absent(key) : Compare(key: key, .equal, .modRevision(modRevision))
         return try await cluster.txn(compare: [cmp], success: [.put(key: key, value: Self.encode(rec))], avoiding: [])
@@ -177,7 +177,7 @@ public struct RolloutStore: RolloutStoring {
 
     /// The operator's `forget`: a CAS on the record's mod revision that rewrites it (`replacement`) or, for a value
     /// nobody can read, deletes it. False when the record changed since it was read.
-    public func forgetCAS(_ name: String, modRevision: Int64, replacement: MemberRecord?) async throws -> Bool {
+    public func forgetCAS(_ name: MemberName, modRevision: Int64, replacement: MemberRecord?) async throws -> Bool {
         let key = memberKey(name)
         let op: TxnOp = replacement.map { .put(key: key, value: Self.encode($0)) } ?? .delete(key: key)
         return try await cluster.txn(
