@@ -20,7 +20,7 @@ import Testing
             _ = try config(windows)
             return nil
         } catch let e as Config.Invalid {
-            return (e.key, e.problem)
+            return (e.key, "\(e)")
         } catch { return ("?", "\(error)") }
     }
 

@@ -12,7 +12,7 @@ import Testing
             )
             return nil
         } catch let e as Config.Invalid {
-            return (e.key, e.problem)
+            return (e.key, "\(e)")
         } catch { return ("?", "\(error)") }
     }
 

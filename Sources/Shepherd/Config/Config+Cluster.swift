@@ -68,16 +68,15 @@ extension Config {
                     ("member.clientURL", member.clientURL)
                 ]
             for (key, url) in dialled where !tls.isEmpty && url.lowercased().hasPrefix("http://") {
-                throw Invalid(key: key, problem: "'\(url)' is plain http while cluster.tls is set: use https://")
+                throw Invalid(key: key, problem: "'\(url)' is plain http while cluster.tls is set", fix: "use https://")
             }
             // The client key is a credential: readable by its owner only.
             var st = stat()
             if let key = tls.keyFile, stat(key, &st) == 0, st.st_mode & 0o077 != 0 {
                 throw Invalid(
                     key: "cluster.tls.keyFile",
-                    problem:
-                        "\(key) is readable by group or others (mode \(String(st.st_mode & 0o777, radix: 8))): chmod 600 \(key)"
-                )
+                    problem: "\(key) is readable by group or others (mode \(String(st.st_mode & 0o777, radix: 8)))",
+                    fix: "chmod 600 \(key)")
             }
         }
         var auth: Auth?
@@ -108,7 +107,7 @@ extension Config.Cluster {
         guard let file = auth.passwordFile else {
             throw Config.Invalid(
                 key: "cluster.auth",
-                problem: "no password for etcd user \(auth.user): give a password file or ETCDCTL_PASSWORD")
+                problem: "no password for etcd user \(auth.user)", fix: "give a password file or ETCDCTL_PASSWORD")
         }
         return EtcdCredentials(user: auth.user, password: try PasswordFile.read(file))
     }

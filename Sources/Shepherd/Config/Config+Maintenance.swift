@@ -36,7 +36,9 @@ extension Config {
             }
             return i
         }
-        guard !days.isEmpty else { throw Invalid(key: w.key("days"), problem: "names no day: list at least one") }
+        guard !days.isEmpty else {
+            throw Invalid(key: w.key("days"), problem: "names no day", fix: "list at least one")
+        }
         guard Set(days).count == days.count else {
             throw Invalid(key: w.key("days"), problem: "names a day twice")
         }
@@ -66,8 +68,8 @@ extension Config {
         guard let tz = TimeZone(identifier: zone) else {
             throw Invalid(
                 key: w.key("timeZone"),
-                problem: "unknown time zone '\(zone)': use an IANA name such as Europe/Berlin or UTC "
-                    + "(see /usr/share/zoneinfo; the tzdata package)")
+                problem: "unknown time zone '\(zone)'",
+                fix: "use an IANA name such as Europe/Berlin or UTC (see /usr/share/zoneinfo; the tzdata package)")
         }
         return MaintenanceWindow(
             weekdays: days.sorted(), hour: hour, minute: minute, duration: duration, timeZone: tz, zoneName: zone)

@@ -29,9 +29,8 @@ extension Config {
         if let why = member.name.problem {
             throw Invalid(
                 key: "member.name",
-                problem:
-                    "'\(Identifier.shown(member.name.rawValue))' \(why); etcd-shepherd needs letters, digits, '.', '_' and '-' (the member's etcd --name)"
-            )
+                problem: "'\(Identifier.shown(member.name.rawValue))' \(why)",
+                fix: "etcd-shepherd needs letters, digits, '.', '_' and '-' (the member's etcd --name)")
         }
         guard member.binaryPathTemplate.contains("{version}") else {
             throw Invalid(key: "member.binaryPathTemplate", problem: "must contain {version}")

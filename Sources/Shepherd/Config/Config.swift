@@ -61,15 +61,14 @@ public struct Config: Sendable, Equatable {
             case ENOENT:
                 throw Invalid(
                     key: "(file)",
-                    problem:
-                        "\(path) does not exist (ENOENT): copy config.example.json there and edit it, or name another file with --config or ETCD_SHEPHERD_CONFIG"
-                )
+                    problem: "\(path) does not exist (ENOENT)",
+                    fix: "copy config.example.json there and edit it, or name another file with --config or "
+                        + "ETCD_SHEPHERD_CONFIG")
             case EACCES:
                 throw Invalid(
                     key: "(file)",
-                    problem:
-                        "\(path) is not readable by uid \(geteuid()) (EACCES): run as root, or fix the file's owner and mode"
-                )
+                    problem: "\(path) is not readable by uid \(geteuid()) (EACCES)",
+                    fix: "run as root, or fix the file's owner and mode")
             default: throw Invalid(key: "(file)", problem: "cannot read \(path): \(String(cString: strerror(e)))")
             }
         }
@@ -89,9 +88,9 @@ public struct Config: Sendable, Equatable {
         if r.has("placeholder") {
             throw Invalid(
                 key: "placeholder",
-                problem: "this is the package's placeholder config: set member (name, clientURL, dataDir, binaryLink, "
-                    + "binaryPathTemplate), cluster.endpoints and controller for this node, delete the \"placeholder\" line, "
-                    + "then systemctl start etcd-shepherd")
+                problem: "this is the package's placeholder config",
+                fix: "set member (name, clientURL, dataDir, binaryLink, binaryPathTemplate), cluster.endpoints and "
+                    + "controller for this node, delete the \"placeholder\" line, then systemctl start etcd-shepherd")
         }
         try r.allow([
             "member", "cluster", "controller", "requestFile", "stateDir", "backupDir", "backupRetention", "metrics",

@@ -43,7 +43,7 @@ public struct ConfigSources: Sendable {
     static func object(_ data: Data, file: String?) throws -> [String: JSONValue] {
         let whose = file.map { " (in the drop-in \($0))" } ?? ""
         if let dup = JSONDuplicateKeys.first(in: data) {
-            throw Config.Invalid(key: dup, problem: "appears twice; keep one" + whose)
+            throw Config.Invalid(key: dup, problem: "appears twice" + whose, fix: "keep one")
         }
         do {
             guard let o = try JSONValue.object(from: data) else {

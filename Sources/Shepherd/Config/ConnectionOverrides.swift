@@ -51,7 +51,8 @@ public struct ConnectionOverrides: Sendable, Equatable {
         }
         guard !cluster.endpoints.isEmpty else {
             throw Invalid(
-                key: "--endpoints", problem: "no endpoints: give --endpoints, ETCDCTL_ENDPOINTS or a config (--config)")
+                key: "--endpoints", problem: "no endpoints",
+                fix: "give --endpoints, ETCDCTL_ENDPOINTS or a config (--config)")
         }
         if let (file, _) = pick(cacert, "ETCDCTL_CACERT") { cluster.tls.caFile = file }
         if let (file, _) = pick(cert, "ETCDCTL_CERT") { cluster.tls.certFile = file }
@@ -75,14 +76,15 @@ public struct ConnectionOverrides: Sendable, Equatable {
                 } else {
                     throw Invalid(
                         key: origin,
-                        problem: "no password for etcd user \(auth.user): give --password-file, ETCDCTL_PASSWORD or "
+                        problem: "no password for etcd user \(auth.user)",
+                        fix: "give --password-file, ETCDCTL_PASSWORD or "
                             + "\(origin == "ETCDCTL_USER" ? "ETCDCTL_USER=" : "--user ")\(auth.user):<password>")
                 }
             }
             cluster.auth = auth
         } else if let file = passwordFile, !file.isEmpty {
             guard var auth = cluster.auth else {
-                throw Invalid(key: "--password-file", problem: "names no user's password: give --user too")
+                throw Invalid(key: "--password-file", problem: "names no user's password", fix: "give --user too")
             }
             auth.passwordFile = file
             auth.password = nil

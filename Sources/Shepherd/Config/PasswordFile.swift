@@ -10,17 +10,20 @@ public enum PasswordFile {
     public static func read(
         _ path: String, key: String = "cluster.auth.passwordFile", what: String = "the etcd user's password"
     ) throws -> String {
-        func fail(_ problem: String) -> Config.Invalid { Config.Invalid(key: key, problem: problem) }
+        func fail(_ problem: String, fix: String = "") -> Config.Invalid {
+            Config.Invalid(key: key, problem: problem, fix: fix)
+        }
         let fd: FileDescriptor
         do {
             fd = try FileDescriptor.open(path, .readOnly, options: [.noFollow, .nonBlocking, .closeOnExec])
         } catch {
             switch error {
-            case .tooManySymbolicLinkLevels: throw fail("\(path) is a symlink: point passwordFile at the file itself")
+            case .tooManySymbolicLinkLevels:
+                throw fail("\(path) is a symlink", fix: "point passwordFile at the file itself")
             case .noSuchFileOrDirectory:
-                throw fail("\(path) does not exist: write \(what) there (mode 600, owned by root)")
+                throw fail("\(path) does not exist", fix: "write \(what) there (mode 600, owned by root)")
             case .permissionDenied:
-                throw fail("\(path) is not readable by this process (uid \(geteuid())): chown root \(path)")
+                throw fail("\(path) is not readable by this process (uid \(geteuid()))", fix: "chown root \(path)")
             default: throw fail("\(path): \(error)")
             }
         }
@@ -30,12 +33,13 @@ public enum PasswordFile {
             do { st = try fd.stat() } catch { throw fail("\(path): \(error)") }
             guard st.type == .regular else { throw fail("\(path) is not a regular file") }
             guard st.userID.rawValue == 0 || st.userID.rawValue == geteuid() else {
-                throw fail("\(path) is owned by uid \(st.userID.rawValue), not root: chown root \(path)")
+                throw fail("\(path) is owned by uid \(st.userID.rawValue), not root", fix: "chown root \(path)")
             }
             guard st.permissions.rawValue & 0o077 == 0 else {
                 throw fail(
-                    "\(path) is readable or writable by group or others (mode \(String(st.permissions.rawValue & 0o777, radix: 8))): chmod 600 \(path)"
-                )
+                    "\(path) is readable or writable by group or others "
+                        + "(mode \(String(st.permissions.rawValue & 0o777, radix: 8)))",
+                    fix: "chmod 600 \(path)")
             }
             guard st.size <= limit else { throw fail("\(path) is \(st.size) bytes; a password file holds one line") }
             do { return try fd.readUpTo(limit + 1) } catch { throw fail("\(path): \(error)") }
