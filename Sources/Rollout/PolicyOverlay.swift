@@ -29,15 +29,18 @@ public struct PolicyOverlay: Sendable, Equatable {
         public let row: String
         public let problem: String
 
-        public init(origin: String, row: String = "", problem: String) {
+        public let fix: String
+
+        /// `fix`: what mends this file, when it is more than fixing or removing it (a mode, an owner).
+        public init(origin: String, row: String = "", problem: String, fix: String = "") {
             self.origin = origin
             self.row = row
             self.problem = problem
+            self.fix = fix.isEmpty ? "fix or remove the file; the built-in policy is never loosened" : fix
         }
 
         public var thing: String { "policy file \(origin)" + (row.isEmpty ? "" : ": \(row)") }
         public var cause: String { problem }
-        public var fix: String { "fix or remove the file; the built-in policy is never loosened" }
     }
 }
 

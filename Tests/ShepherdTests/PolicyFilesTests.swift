@@ -78,7 +78,7 @@ import Testing
                 #"{"floors": [{"from": "3.5", "to": "3.6", "minimum": "v3.5.40", "why": "y", "source": "https://example.org"}]}"#,
                 0o644, "floors[0].minimum: 'v3.5.40' starts with 'v'"
             ),
-            ("writable", PolicyFilesTests.raise, 0o666, "is group- or world-writable (mode 666): chmod go-w"),
+            ("writable", PolicyFilesTests.raise, 0o666, "is group- or world-writable (mode 666) — fix: chmod go-w"),
         ] as [(String, String, mode_t, String)])
     func aFileThatWouldLoosenOrIsBrokenIsRefused(
         name: String, text: String, mode: mode_t, expected: String

@@ -42,7 +42,9 @@ public enum PolicyFiles {
     static func read(_ path: String) throws -> PolicyOverlay {
         do {
             try UpgradeRequest.checkOwnership(path, what: "policy file", stat: { lstat($0, &$1) })
-        } catch let e as UpgradeRequest.Refused { throw PolicyOverlay.Problem(origin: path, problem: e.reason) }
+        } catch let e as UpgradeRequest.Refused {
+            throw PolicyOverlay.Problem(origin: path, problem: e.reason, fix: e.fix)
+        }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw PolicyOverlay.Problem(origin: path, problem: "cannot read it: \(String(cString: strerror(errno)))")
         }

@@ -142,9 +142,8 @@ public struct RequestIntake: Sendable {
             do { fingerprint = try await ports.cluster.authFingerprint() } catch let e as EtcdError where e.isRefusal {
                 // Not a passing fault: the user may not read users and roles.
                 throw Refused(
-                    reason:
-                        "cannot read etcd's users and roles to watch them during this rollout (\(e)); the daemon's user needs the root role"
-                )
+                    reason: "cannot read etcd's users and roles to watch them during this rollout (\(e))",
+                    fix: "give the daemon's etcd user the root role")
             }
         }
         // Intent only: the record never carries a path (every node runs its own binaryPathTemplate).

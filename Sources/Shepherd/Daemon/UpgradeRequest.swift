@@ -58,7 +58,8 @@ public struct UpgradeRequest: Codable, Sendable, Equatable {
         } catch {
             if (error as? Errno) == .tooManySymbolicLinkLevels {
                 throw Refused(
-                    reason: "\(path) is a symlink; write the request file itself there (etcd-shepherd request does)")
+                    reason: "\(path) is a symlink",
+                    fix: "write the request file itself there (etcd-shepherd request does)")
             }
             throw Refused(reason: "cannot open \(path): \(error)")
         }
@@ -92,24 +93,24 @@ public struct UpgradeRequest: Codable, Sendable, Equatable {
         }
         guard st.st_uid == 0 || st.st_uid == geteuid() else {
             throw Refused(
-                reason:
-                    "\(what) \(path) is owned by uid \(st.st_uid), not root or the daemon's user: chown root \(path)")
+                reason: "\(what) \(path) is owned by uid \(st.st_uid), not root or the daemon's user",
+                fix: "chown root \(path)")
         }
         guard st.st_mode & (S_IWGRP | S_IWOTH) == 0 else {
             throw Refused(
-                reason:
-                    "\(what) \(path) is group- or world-writable (mode \(String(st.st_mode & 0o777, radix: 8))): chmod go-w \(path)"
-            )
+                reason: "\(what) \(path) is group- or world-writable (mode \(String(st.st_mode & 0o777, radix: 8)))",
+                fix: "chmod go-w \(path)")
         }
     }
 
     public static func parse(_ data: Data) throws -> UpgradeRequest {
         let root: [String: JSONValue]
         if data.isEmpty {
-            throw Refused(reason: "the request is empty; write {\"version\": \"3.5.1\"} (etcd-shepherd request does)")
+            throw Refused(
+                reason: "the request is empty", fix: "write {\"version\": \"3.5.30\"} (etcd-shepherd request does)")
         }
         if let dup = JSONDuplicateKeys.first(in: data) {
-            throw Refused(reason: "request key \(dup) appears twice; write it once")
+            throw Refused(reason: "request key \(dup) appears twice", fix: "write it once")
         }
         do {
             guard let o = try JSONValue.object(from: data) else {
@@ -130,7 +131,7 @@ public struct UpgradeRequest: Codable, Sendable, Equatable {
             if let via = req.via {
                 if let why = EtcdVersion.problemAsRequested(via) { throw Refused(reason: "via \(why)") }
                 if EtcdVersion(via) == EtcdVersion(req.version) {
-                    throw Refused(reason: "via \(via) is the target itself; drop via")
+                    throw Refused(reason: "via \(via) is the target itself", fix: "drop via")
                 }
             }
             if let s = req.sha256, s.count != 64 || !s.allSatisfy(\.isHexDigit) {
@@ -138,7 +139,7 @@ public struct UpgradeRequest: Codable, Sendable, Equatable {
             }
             return req
         } catch let e as Config.Invalid {
-            throw Refused(reason: "request key \(e.key): \(e.problem)")
+            throw Refused(reason: "request key \(e.key): \(e.problem)", fix: e.fix)
         }
     }
 
