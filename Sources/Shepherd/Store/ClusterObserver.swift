@@ -2,27 +2,20 @@ import EtcdClient
 import Foundation
 import Rollout
 
-/// Everything one round of observation learned about one member.
-public struct MemberDetail: Sendable, Codable, Equatable {
-    public var name: MemberName
-    public var id: MemberID
-    public var clientURL: String
-    public var reachable: Bool
-    public var healthy: Bool
+/// Everything one round of observation learned about one member: the core's `MemberView` (its fields read here as
+/// if they were this type's), and what only the shell shows — why it is unhealthy, the version as it said it, its db.
+@dynamicMemberLookup
+public struct MemberDetail: Sendable, Equatable {
+    public var view: MemberView
     /// Why not healthy: etcd's reason (3.5), the error, or "unreachable".
     public var problem: String?
-    public var serverVersion: String?
-    public var isLeader: Bool
-    public var hasLeader: Bool
-    public var raftIndex: UInt64
-    public var dbSizeBytes: Int64
-    public var isLearner: Bool = false
+    /// The version as the member said it; `view.version` is it parsed (nil when it is not a release).
+    public var serverVersion: String? { didSet { view.version = serverVersion.flatMap(EtcdVersion.init) } }
+    public var dbSizeBytes: Int64 = 0
 
-    public var view: MemberView {
-        MemberView(
-            name: name, id: id, clientURL: clientURL, reachable: reachable, healthy: healthy, hasLeader: hasLeader,
-            isLeader: isLeader, version: serverVersion.flatMap(EtcdVersion.init), raftIndex: raftIndex,
-            isLearner: isLearner)
+    public subscript<T>(dynamicMember field: WritableKeyPath<MemberView, T>) -> T {
+        get { view[keyPath: field] }
+        set { view[keyPath: field] = newValue }
     }
 }
 
@@ -122,9 +115,10 @@ public struct ClusterObserver: Sendable {
     func detail(_ m: Member) async -> MemberDetail {
         let url = m.clientURLs.first ?? ""
         var d = MemberDetail(
-            name: MemberName(m.name.isEmpty ? "(unstarted \(MemberID(m.id)))" : m.name), id: MemberID(m.id),
-            clientURL: url, reachable: false, healthy: false, problem: nil, serverVersion: nil,
-            isLeader: false, hasLeader: false, raftIndex: 0, dbSizeBytes: 0, isLearner: m.isLearner)
+            view: MemberView(
+                name: MemberName(m.name.isEmpty ? "(unstarted \(MemberID(m.id)))" : m.name), id: MemberID(m.id),
+                clientURL: url, reachable: false, healthy: false, hasLeader: false, isLeader: false, version: nil,
+                raftIndex: 0, isLearner: m.isLearner))
         guard !url.isEmpty else {
             d.problem = "no client URL (not started yet)"
             return d
