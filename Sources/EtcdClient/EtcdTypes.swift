@@ -98,7 +98,9 @@ public struct Lease: Sendable, Equatable {
         self.id = id
         self.ttl = ttl
     }
-    public var hex: String { String(UInt64(bitPattern: id), radix: 16) }
+    public var hex: String { Self.hex(id) }
+    /// A lease ID as etcdctl prints it and lock keys and records carry it: unsigned hex. Formatted here only.
+    public static func hex(_ id: Int64) -> String { String(UInt64(bitPattern: id), radix: 16) }
 }
 
 /// `/health` (plain HTTP, not the API).

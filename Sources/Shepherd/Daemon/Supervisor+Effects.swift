@@ -1,3 +1,4 @@
+import EtcdClient
 import Foundation
 import Rollout
 import Systemd
@@ -390,7 +391,7 @@ extension Supervisor {
         }
         let rec = MemberRecord(
             rolloutID: r.id, memberID: id, phase: phase, from: r.from, to: r.to,
-            leaseID: String(UInt64(bitPattern: h.leaseID), radix: 16), lockRevision: h.revision,
+            leaseID: Lease.hex(h.leaseID), lockRevision: h.revision,
             updatedAt: ports.clock.wallNow(), error: error, downtimeSeconds: downtime,
             processStartTime: processStartTime)
         try await fenced {

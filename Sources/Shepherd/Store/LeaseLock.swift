@@ -63,7 +63,7 @@ public actor LeaseLock: UpgradeLock {
         if hold != nil { return true }
         let sent = clock.now()
         let lease = try await cluster.leaseGrant(ttl: ttl, avoiding: [localURL])
-        let key = name + "/" + String(UInt64(bitPattern: lease.id), radix: 16)
+        let key = name + "/" + lease.hex
         do {
             _ = try await cluster.txn(
                 compare: [.absent(key)], success: [.put(key: key, value: [], lease: lease.id)], failure: [],
@@ -136,7 +136,7 @@ public actor LeaseLock: UpgradeLock {
             keepalive = nil
             hold = nil
             renewal = nil
-            lost = "lease \(String(UInt64(bitPattern: id), radix: 16)) expired"
+            lost = "lease \(Lease.hex(id)) expired"
         } else {
             renewal = (sent, Double(l.ttl))
         }
