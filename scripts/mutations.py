@@ -90,6 +90,10 @@ MUTATIONS = {
     'last-look-bound': dict(real=None, edits=[
         ('Sources/Shepherd/Daemon/Supervisor+LastLook.swift', 'guard took <= bound else',
          'guard took <= 1e9 else')]),
+    # A pre-reboot asked again by the holder is granted on the old check (this stop).
+    'reboot-retry-judged': dict(real='FleetLockTests/oneRebootAtATime', edits=[
+        ('Sources/Rollout/RebootRules.swift', 'if let (kind, why) = refusal(aside) {',
+         'if false, let (kind, why) = refusal(aside) {')]),
     'done-in-this-hop': dict(real=None, edits=[
         ('Sources/Rollout/Records.swift', 'rolloutID == rollout.id && phase == .done && to == rollout.to',
          'rolloutID == rollout.id && phase == .done')]),
@@ -131,10 +135,10 @@ MUTATIONS = {
     # Never built on a running member: no binary switched under it (after a stop that stopped nothing, a restart by
     # systemd, a target too busy to answer), in the shell right before the link and after the stop.
     'no-switch-under-running-member': dict(real='WrongProcessStateTests/aStopThatStopsNothingIsIssuedAgainNotBuiltOn', edits=[
-        (FX, '        if await ports.cluster.responds(localURL) {\n            throw ControllerError(\n                detail:\n                    "\\(me) responds',
-             '        if false {\n            throw ControllerError(\n                detail:\n                    "\\(me) responds'),
-        (FX, '        if await ports.cluster.responds(localURL) {\n            throw ControllerError(\n                detail:\n                    "the stop command returned',
-             '        if false {\n            throw ControllerError(\n                detail:\n                    "the stop command returned'),
+        (FX, '        if await ports.cluster.responds(localURL) {\n            throw ControllerError(\n                thing: "\\(me)",\n                cause: "responds',
+             '        if false {\n            throw ControllerError(\n                thing: "\\(me)",\n                cause: "responds'),
+        (FX, '        if await ports.cluster.responds(localURL) {\n            throw ControllerError(\n                thing: "\\(me)",\n                cause: "the stop command returned',
+             '        if false {\n            throw ControllerError(\n                thing: "\\(me)",\n                cause: "the stop command returned'),
     ]),
     'restore-link-on-what-runs': dict(real=None, edits=[
         (FX, '            guard let runs, o.binaryPath(runs) == path else {', '            guard true else {')]),

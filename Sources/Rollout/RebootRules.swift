@@ -9,8 +9,12 @@ public enum RebootRules {
         case needLock
         /// Write the hold (fenced on the lock), release the lock, answer 200.
         case grant
-        /// The same client holds it already (a reboot retried): 200 again, nothing written.
+        /// The same client holds it already (a pre-reboot asked again) and every gate still passes now, our own hold
+        /// aside: 200 again, nothing written.
         case alreadyHeld
+        /// The same client holds it, but a gate fails now (a peer went down since the grant, or since a grant whose
+        /// answer never arrived): the hold is deleted (CAS) and the answer is this refusal. Never 200 on an old check.
+        case withdraw(kind: String, why: String)
         /// An error answer: FleetLock's `kind` and `value`.
         case refuse(kind: String, why: String)
     }
@@ -26,39 +30,52 @@ public enum RebootRules {
 
     public static func preReboot(_ o: Observation, clientID: String) -> PreReboot {
         if let mine = o.reboots[o.localName] {
-            return mine.clientID == clientID
-                ? .alreadyHeld
-                : .refuse(
+            guard mine.clientID == clientID else {
+                return .refuse(
                     kind: "held_by_other_client",
                     why: "\(o.localName)'s reboot lock is held by client '\(mine.clientID)', not '\(clientID)'")
+            }
+            // The hold keeps every other stop and reboot out, so no lock is needed to judge it again; a failed
+            // delete of a withdrawn hold, or a confirmation that never ran, is judged again here, never granted blind.
+            var aside = o
+            aside.reboots[o.localName] = nil
+            if let (kind, why) = refusal(aside) { return .withdraw(kind: kind, why: why) }
+            return .alreadyHeld
         }
+        if let (kind, why) = refusal(o) { return .refuse(kind: kind, why: why) }
+        return o.lock == nil ? .needLock : .grant
+    }
+
+    /// The gates of a reboot on `o`, in the order an operator fixes them; nil: none fails.
+    static func refusal(_ o: Observation) -> (kind: String, why: String)? {
         if let r = o.rollout, !r.state.isTerminal {
-            return .refuse(
-                kind: "rollout_in_progress",
-                why: "rollout \(r.id) (\(r.from) → \(r.to)) is \(r.state.rawValue): reboots wait until it ends "
-                    + "(etcd-shepherd status)")
+            return (
+                "rollout_in_progress",
+                "rollout \(r.id) (\(r.from) → \(r.to)) is \(r.state.rawValue): reboots wait until it ends "
+                    + "(etcd-shepherd status)"
+            )
         }
         if o.journal != nil || o.records[o.localName]?.phase.isDestructive == true {
-            return .refuse(
-                kind: "member_mid_upgrade", why: "\(o.localName) is in the middle of an upgrade step")
+            return ("member_mid_upgrade", "\(o.localName) is in the middle of an upgrade step")
         }
-        if let busy = Gates.otherDestructive(o) { return .refuse(kind: "member_mid_upgrade", why: busy) }
+        if let busy = Gates.otherDestructive(o) { return ("member_mid_upgrade", busy) }
         let sick = o.members.compactMap { m in Gates.problem(m, o).map { "\(m.name)\($0)" } }
         if !sick.isEmpty {
-            return .refuse(kind: "cluster_unhealthy", why: "not healthy: " + sick.joined(separator: ", "))
+            return ("cluster_unhealthy", "not healthy: " + sick.joined(separator: ", "))
         }
         if o.local == nil {
-            return .refuse(kind: "not_a_member", why: "\(o.localName) is not in the member list")
+            return ("not_a_member", "\(o.localName) is not in the member list")
         }
         let voters = o.members.filter { !$0.isLearner }.count
-        if let small = Gates.smallClusterForStop(o) { return .refuse(kind: "quorum_margin", why: small) }
+        if let small = Gates.smallClusterForStop(o) { return ("quorum_margin", small) }
         if voters - 1 < Gates.quorum(voters), !o.allowSmallCluster {
-            return .refuse(
-                kind: "quorum_margin",
-                why: "rebooting one of \(voters) voting members leaves \(voters - 1) < quorum \(Gates.quorum(voters))")
+            return (
+                "quorum_margin",
+                "rebooting one of \(voters) voting members leaves \(voters - 1) < quorum \(Gates.quorum(voters))"
+            )
         }
-        if let closed = Gates.maintenance(o) { return .refuse(kind: "outside_maintenance_window", why: closed) }
-        return o.lock == nil ? .needLock : .grant
+        if let closed = Gates.maintenance(o) { return ("outside_maintenance_window", closed) }
+        return nil
     }
 
     /// After the hold's write, on an observation asked after it: every gate again with our own hold set aside
@@ -69,8 +86,8 @@ public enum RebootRules {
             return .refuse(kind: "changed", why: "\(o.localName)'s reboot hold is not the one just written")
         }
         o.reboots[o.localName] = nil
-        let again = preReboot(o, clientID: clientID)
-        return again == .grant ? .grant : again == .needLock ? .refuse(kind: "lock_busy", why: "lock lost") : again
+        if let (kind, why) = refusal(o) { return .refuse(kind: kind, why: why) }
+        return o.lock == nil ? .refuse(kind: "lock_busy", why: "lock lost") : .grant
     }
 
     public static func steadyState(_ o: Observation, clientID: String) -> SteadyState {

@@ -36,6 +36,31 @@ import Testing
         }
     }
 
+    /// A pre-reboot asked again by the client that holds the reboot lock (its first answer lost, or a withdrawal whose
+    /// delete failed) is judged on the cluster as it is now, without the lock: a peer down since takes the grant back.
+    @Test func aRetriedPreRebootIsJudgedAgainNeverGrantedBlind() {
+        let written = calm(reboots: ["s2": hold("s2")])
+        #expect(RebootRules.preReboot(written, clientID: "zincati-a") == .alreadyHeld)
+        var peerDown = written
+        peerDown.members[2].healthy = false
+        peerDown.members[2].reachable = false
+        guard
+            case .withdraw(kind: "cluster_unhealthy", let why) = RebootRules.preReboot(peerDown, clientID: "zincati-a")
+        else {
+            Issue.record("a retried pre-reboot was granted while s3 is down")
+            return
+        }
+        #expect(why.contains("s3"))
+        var midUpgrade = written
+        midUpgrade.rollout = RolloutRecord(
+            id: "r2", from: v3423, to: v351, requestedBy: "s1", requestedAt: 0, allowKnownBad: true)
+        guard case .withdraw(kind: "rollout_in_progress", _) = RebootRules.preReboot(midUpgrade, clientID: "zincati-a")
+        else {
+            Issue.record("a retried pre-reboot was granted during a rollout")
+            return
+        }
+    }
+
     @Test func everyGateOfAStopHoldsForAReboot() {
         func kind(_ o: Observation) -> String? {
             if case let .refuse(kind, _) = RebootRules.preReboot(o, clientID: "zincati-a") { return kind }

@@ -19,6 +19,12 @@ extension Supervisor {
         let me = config.member.name
         var (o, _) = try await observe()
         var decision = RebootRules.preReboot(o, clientID: call.clientID)
+        if case let .withdraw(kind, why) = decision {
+            // Our hold as this observation saw it; a delete that fails leaves it for the next call to judge again.
+            await takeBackHold(o)
+            return .refused(kind, why)
+        }
+        if decision == .alreadyHeld, let stale = staleAnswer(o) { return stale }
         guard decision == .needLock || decision == .grant else { return answer(decision, call) }
         if decision == .needLock {
             guard try await ports.lock.acquire(wait: .seconds(5)) else {
@@ -44,13 +50,9 @@ extension Supervisor {
                 await takeBackHold(o)
                 return .refused(kind, why)
             }
-            // The window bound of a stop, for the reboot Zincati does on our answer: an answer resting on an
-            // observation older than maxObservationAgeSeconds (this daemon was frozen, a call hung) is not given.
-            let age = ports.clock.now() - o.observedAt
-            if age > config.timing.maxObservationAgeSeconds {
+            if let stale = staleAnswer(o) {
                 await takeBackHold(o)
-                return .bad(
-                    503, "stale", "the checks are \(Int(age)) s old by now (this daemon was held up); retry")
+                return stale
             }
             await ports.lock.release()
             events.emit(
@@ -62,6 +64,14 @@ extension Supervisor {
             await ports.lock.release()
             throw error
         }
+    }
+
+    /// The window bound of a stop, for the reboot Zincati does on a 200: none on an observation older than
+    /// maxObservationAgeSeconds (this daemon was frozen, a call hung).
+    func staleAnswer(_ o: Observation) -> FleetLockAnswer? {
+        let age = ports.clock.now() - o.observedAt
+        guard age > config.timing.maxObservationAgeSeconds else { return nil }
+        return .bad(503, "stale", "the checks are \(Int(age)) s old by now (this daemon was held up); retry")
     }
 
     /// A grant not given after all: our hold, as the observation after its write saw it, deleted (best effort, a
@@ -97,6 +107,7 @@ extension Supervisor {
         switch d {
         case .alreadyHeld: return .ok("\(config.member.name) already holds the reboot lock")
         case let .refuse(kind, why): return .refused(kind, why)
+        case let .withdraw(kind, why): return .refused(kind, why)
         case .grant, .needLock: return .refused("lock_busy", "the upgrade lock is not available; retry")
         }
     }
