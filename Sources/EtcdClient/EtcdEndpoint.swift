@@ -43,10 +43,10 @@ public struct EtcdEndpoint: Sendable {
         guard a.status == 200 else {
             throw httpError(a, call: "metrics")
         }
-        do { return try PrometheusText(parsing: String(buffer: a.body), only: names) } catch let EtcdError.decoding(
-            _, c, d)
-        {
-            throw EtcdError.decoding(endpoint: url, call: c, detail: d)
+        do { return try PrometheusText(parsing: String(buffer: a.body), only: names) } catch let e as EtcdError {
+            // The parser knows the line, not the member: named here.
+            guard case let .decoding(_, call, detail) = e else { throw e }
+            throw EtcdError.decoding(endpoint: url, call: call, detail: detail)
         }
     }
 

@@ -5,9 +5,9 @@
 /// - `fix`: what to do about it, or "" when there is nothing to do but let the daemon try again.
 ///
 /// Each layer throws one such type — config (`Config.Invalid`), policy (`PolicyOverlay.Problem`), request
-/// (`UpgradeRequest.Refused`), etcd (`EtcdError`), controller (`ControllerError`), store (`StoreError`), and the
-/// leaf libraries `Command.Failure` and `UnitManager.Failure` — and every one renders the same way, below, as a `Finding` does: logs,
-/// halts, journald's MESSAGE and the CLI's stderr all show this one rendering.
+/// (`UpgradeRequest.Refused`), etcd (`EtcdError`), node (`ControllerError`), store (`StoreError`), and the leaf
+/// libraries `Command.Failure` and `UnitManager.Failure` — and every one renders the same way, below, as a `Finding`
+/// does: logs, halts, journald's MESSAGE and the CLI's stderr all show this one rendering.
 public protocol ExplainedError: Error, CustomStringConvertible, Sendable {
     var thing: String { get }
     var cause: String { get }

@@ -30,7 +30,7 @@ extension Config {
             throw Invalid(
                 key: "member.name",
                 problem: "'\(Identifier.shown(member.name.rawValue))' \(why)",
-                fix: "etcd-shepherd needs letters, digits, '.', '_' and '-' (the member's etcd --name)")
+                fix: "name the member with letters, digits, '.', '_' and '-' only (its etcd --name)")
         }
         guard member.binaryPathTemplate.contains("{version}") else {
             throw Invalid(key: "member.binaryPathTemplate", problem: "must contain {version}")

@@ -28,9 +28,9 @@ public struct Config: Sendable, Equatable {
     /// `notify`: a command and/or a webhook told of each rollout event; nil: none.
     public var notify: Notify? = nil
 
-    /// What is wrong with the configuration, by the key that says it: a config key (`timing.tickSeconds`, `(file)`)
-    /// or a flag or variable put over the file (`--endpoints`, `ETCDCTL_USER`), named as the operator typed it.
-    /// The config layer's one error.
+    /// The config layer's one error: what is wrong with the configuration, by the key that says it — a config key
+    /// (`timing.tickSeconds`, `(file)`) or a flag or variable put over the file (`--endpoints`, `ETCDCTL_USER`), named
+    /// as the operator typed it.
     public struct Invalid: ExplainedError {
         public let key: String
         public let problem: String

@@ -21,7 +21,8 @@ extension Supervisor {
         var decision = RebootRules.preReboot(o, clientID: call.clientID)
         if case let .withdraw(kind, why) = decision {
             // Our hold as this observation saw it; a delete that fails leaves it for the next call to judge again.
-            await takeBackHold(o)
+            // No lock was taken here, so none is let go (this daemon may hold it for a sequence of its own).
+            await deleteHold(o)
             return .refused(kind, why)
         }
         if decision == .alreadyHeld, let stale = staleAnswer(o) { return stale }
@@ -74,12 +75,16 @@ extension Supervisor {
         return .bad(503, "stale", "the checks are \(Int(age)) s old by now (this daemon was held up); retry")
     }
 
-    /// A grant not given after all: our hold, as the observation after its write saw it, deleted (best effort, a
-    /// CAS on that revision), the lock let go.
+    /// A grant not given after all: our hold deleted, the lock this grant took let go.
     func takeBackHold(_ o: Observation) async {
+        await deleteHold(o)
+        await ports.lock.release()
+    }
+
+    /// Our hold, as `o` saw it, deleted: best effort, a CAS on that revision (one changed since is left as it is).
+    func deleteHold(_ o: Observation) async {
         let me = config.member.name
         if let rev = o.rebootRevisions[me] { _ = try? await ports.store.deleteRebootCAS(me, modRevision: rev) }
-        await ports.lock.release()
     }
 
     func steadyState(_ call: FleetLockCall) async throws -> FleetLockAnswer {

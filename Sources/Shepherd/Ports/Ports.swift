@@ -58,8 +58,8 @@ public protocol ClusterObserving: Sendable {
 }
 
 /// The protocol's records in etcd (DESIGN.md). Contract: reads are linearizable; a fenced write succeeds only while
-/// the lock key still has the fence's create revision and throws a `StoreError` that `isFenceLost` otherwise; a failed call may
-/// still have been applied (the caller re-reads before relying on it).
+/// the lock key still has the fence's create revision and throws a `StoreError` that `isFenceLost` otherwise; a
+/// failed call may still have been applied (the caller re-reads before relying on it).
 public protocol RolloutStoring: Sendable {
     func read(avoiding: Set<String>) async throws -> RolloutStore.Snapshot
     func writeRecordFenced(_ name: MemberName, _ rec: MemberRecord, lock: LockHold, avoiding: Set<String>) async throws
@@ -68,8 +68,8 @@ public protocol RolloutStoring: Sendable {
     func writeRecordCAS(_ name: MemberName, _ rec: MemberRecord, modRevision: Int64) async throws -> Bool
     func putRebootFenced(_ hold: RebootHold, lock: LockHold) async throws
     func deleteRebootCAS(_ node: MemberName, modRevision: Int64) async throws -> Bool
-    /// With a `fence`, written only while that lock key is still ours (a `StoreError` that `isFenceLost` otherwise). `lastLook` runs after
-    /// the read the write rests on, right before the write; when it throws, nothing is written.
+    /// With a `fence`, written only while that lock key is still ours (a `StoreError` that `isFenceLost` otherwise).
+    /// `lastLook` runs after the read the write rests on, right before the write; when it throws, nothing is written.
     func setRolloutState(
         _ state: RolloutState, reason: String?, allowedFrom: Set<RolloutState>,
         avoiding: Set<String>, fence: LockHold?, lastLook: (@Sendable () async throws -> Void)?

@@ -242,8 +242,8 @@ public struct RolloutStore: RolloutStoring {
 
     /// The CAS loop on the rollout record: `change` sees the current record and returns the one to keep and whether
     /// it must be written; a write goes through only if nobody changed the record since it was read (5 tries) and,
-    /// with a `fence`, only while that lock key is still ours (a `StoreError` that `isFenceLost` once it is gone). `lastLook` runs right
-    /// before each write, after the read it rests on: a look that throws writes nothing.
+    /// with a `fence`, only while that lock key is still ours (a `StoreError` that `isFenceLost` once it is gone).
+    /// `lastLook` runs right before each write, after the read it rests on: a look that throws writes nothing.
     func updateRollout(
         avoiding: Set<String>, fence: LockHold? = nil, lastLook: (@Sendable () async throws -> Void)? = nil,
         _ change: (RolloutRecord?) throws -> (RolloutRecord, write: Bool)
