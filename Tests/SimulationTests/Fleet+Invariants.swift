@@ -114,12 +114,18 @@ extension Fleet {
     }
 
     /// A reboot granted (FleetLock): nothing else down on purpose, nothing mid-upgrade, no rollout under way, no
-    /// other reboot hold.
+    /// other reboot hold — and no member down for any reason longer than an answer's observation may be old (a crash
+    /// inside that window is the residual no check closes; one before it was there to be seen).
     func checkRebootGranted(_ i: Int) {
         let name = members[i].name
         for j in listed where j != i {
             if members[j].down == .byDaemon || members[j].down == .rebooting || pendingStops[j] != nil {
                 violate("reboot of \(name) granted while \(members[j].name) is down by its daemon or a reboot")
+            }
+            if !members[j].up, now - members[j].downSince > timing.maxObservationAgeSeconds + 1e-6 {
+                violate(
+                    "reboot of \(name) granted while \(members[j].name) has been down since t=\(fmt(members[j].downSince))"
+                )
             }
         }
         for (key, kv) in kv where key.hasPrefix(prefix + "/members/") {
