@@ -1,5 +1,6 @@
 import EtcdClient
 import Explained
+import Foundation
 import Rollout
 import Testing
 
@@ -46,5 +47,29 @@ import Testing
         let all = EtcdError.allEndpointsFailed(call: "range", errors: [denied, denied])
         #expect(all.description.components(separatedBy: "cluster.auth").count == 2, "\(all)")
         #expect(EtcdError.allEndpointsFailed(call: "range", errors: [denied, down]).fix.isEmpty)
+    }
+
+    /// Every error type in the sources is one of the layers' `ExplainedError`s, but for the two that are answers, not
+    /// errors an operator reads: the CLI's exit carrier (its message is already rendered) and FleetLock's answer
+    /// (a protocol reply to Zincati). A new `: Error` type fails here, naming the file: make it its layer's error.
+    @Test func noOtherErrorTypeIsDeclared() throws {
+        let sources = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Sources")
+        let files = try #require(FileManager.default.enumerator(atPath: sources.path)).compactMap { $0 as? String }
+            .filter { $0.hasSuffix(".swift") && !$0.hasSuffix(".pb.swift") }
+        #expect(files.count > 100, "Sources not found at \(sources.path)")
+        let declaration = try NSRegularExpression(pattern: #"(?:struct|enum|class) (\w+)[^{\n]*:[^{\n]*\bError\b"#)
+        var found: [String] = []
+        for file in files {
+            let text = try String(contentsOfFile: sources.appendingPathComponent(file).path, encoding: .utf8)
+            for m in declaration.matches(in: text, range: NSRange(text.startIndex..., in: text)) {
+                found.append("\(file): \(text[Range(m.range(at: 1), in: text)!])")
+            }
+        }
+        #expect(
+            found.sorted() == [
+                "Shepherd/Daemon/FleetLockCall.swift: FleetLockAnswer", "etcd-shepherd/EtcdShepherd.swift: Failure",
+            ],
+            "\(found.sorted())")
     }
 }
