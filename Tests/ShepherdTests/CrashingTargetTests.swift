@@ -134,6 +134,42 @@ import Testing
         }
     }
 
+    /// A rollout halted while still mixed: the member verified first, on the target, is still watched, so its crash
+    /// and systemd's restart (a new process nobody verified) are seen and it is rolled back while a binary rollback is
+    /// possible. (Not a killer of the mutation `watched-until-rolled-back`: 2 of 3 runs pass with it, the restart seen
+    /// on another tick.)
+    @Test func aVerifiedMemberRestartedAfterAHaltIsRolledBack() async throws {
+        let faults = try TempDir("faults")
+        defer { faults.remove() }
+        try await LocalCluster.with(size: 3, version: Releases.old, label: "halt-watch") { cluster in
+            try await ShepherdFleet.with(cluster, settleSeconds: 2, faults: faults.path) { fleet in
+                let monitor = SafetyMonitor(cluster: cluster)
+                monitor.start()
+                _ = try await fleet.cli(["request", Releases.current, "--config", fleet.configPath("s1")])
+                let store = RolloutStore(prefix: fleet.keyPrefix, cluster: cluster.clusterClient())
+                let (name, i) = try await Self.firstVerified(store, cluster, fleet)
+                // Every later start on the target fails: the next member is rolled back and the rollout halts, mixed.
+                try Releases.current.write(toFile: faults.path + "/start-fails-on", atomically: true, encoding: .utf8)
+                let halted = await eventually(timeout: .seconds(120)) {
+                    (try? await store.read())?.rollout?.state == .halted
+                }
+                try #require(halted, "the rollout did not halt:\n\(fleet.logTails())")
+                #expect(try await cluster.endpoint(i).version().server == Releases.current, "\(name) left the target")
+                let pid = try #require(cluster.pid(i))
+                kill(pid, SIGKILL)
+                _ = await eventually(timeout: .seconds(5)) { !SafetyMonitor.alive(pid) }
+                try await cluster.start(i)
+                let back = await eventually(timeout: .seconds(60)) {
+                    (try? await cluster.endpoint(i).version().server) == Releases.old
+                }
+                #expect(back, "\(name) restarted after the halt was not rolled back:\n\(fleet.log(name).suffix(8000))")
+                await monitor.stop()
+                #expect(monitor.maxDown <= 1, "two members down: \(monitor.overlaps.prefix(5))")
+                #expect(try await monitor.lostWrites() == [])
+            }
+        }
+    }
+
     /// The member verified first is killed and started again (as systemd's Restart= would) while its own daemon is
     /// frozen, so nothing but the other daemons' gate 2 stands between its unverified process and the next stop: no
     /// other member is stopped while it runs a process nobody verified (mutation `gate2-verified-process`: the next
