@@ -41,6 +41,53 @@ import Testing
         return (name, try #require(cluster.members.firstIndex { $0.name == name }))
     }
 
+    /// A 3.4 → 3.5 rollout requested with the write load and its monitor running, the controller calls logged in a
+    /// faults folder (no fault armed: a test may arm one), run until its first member is verified.
+    struct FirstVerified {
+        let cluster: LocalCluster
+        let fleet: ShepherdFleet
+        let monitor: SafetyMonitor
+        let store: RolloutStore
+        /// The faults folder, and the controller calls logged in it (scripts/faulty-member.sh).
+        let faults: String
+        var calls: String { faults + "/calls" }
+        let name: String
+        let index: Int
+    }
+
+    static func rolledToFirstVerified(
+        size: Int, label: String, _ body: (FirstVerified) async throws -> Void
+    ) async throws {
+        let faults = try TempDir("calls")
+        defer { faults.remove() }
+        try await LocalCluster.with(size: size, version: Releases.old, label: label) { cluster in
+            try await ShepherdFleet.with(cluster, settleSeconds: 2, faults: faults.path) { fleet in
+                let monitor = SafetyMonitor(cluster: cluster)
+                monitor.start()
+                _ = try await fleet.cli(["request", Releases.current, "--config", fleet.configPath("s1")])
+                let store = RolloutStore(prefix: fleet.keyPrefix, cluster: cluster.clusterClient())
+                let (name, i) = try await firstVerified(store, cluster, fleet)
+                try await body(
+                    FirstVerified(
+                        cluster: cluster, fleet: fleet, monitor: monitor, store: store, faults: faults.path, name: name,
+                        index: i))
+            }
+        }
+    }
+
+    /// Member `i`'s etcd killed (SIGKILL) and, with `restart`, started again once its process is gone, as systemd's
+    /// Restart= would; returns when it was killed.
+    static func crash(_ cluster: LocalCluster, _ i: Int, restart: Bool) async throws -> Double {
+        let pid = try #require(cluster.pid(i))
+        kill(pid, SIGKILL)
+        let killed = Date().timeIntervalSince1970
+        if restart {
+            _ = await eventually(timeout: .seconds(5)) { !SafetyMonitor.alive(pid) }
+            try await cluster.start(i)
+        }
+        return killed
+    }
+
     /// The stop calls to members other than `name` logged after `time` (scripts/faulty-member.sh's call log).
     static func stopsOfOthers(than name: String, after time: Double, calls: String) throws -> [Substring] {
         try String(contentsOfFile: calls, encoding: .utf8).split(separator: "\n").filter {
@@ -89,47 +136,33 @@ import Testing
     /// down or on another process, halts the rollout and rolls it back. No other member is stopped once it died.
     @Test(arguments: [false, true])
     func aTargetThatDiesAfterItsVerificationHaltsAndIsRolledBack(restarted: Bool) async throws {
-        let faults = try TempDir("calls")  // no fault armed: the controller calls are logged
-        defer { faults.remove() }
-        try await LocalCluster.with(size: 5, version: Releases.old, label: "after-verify") { cluster in
-            try await ShepherdFleet.with(cluster, settleSeconds: 2, faults: faults.path) { fleet in
-                let monitor = SafetyMonitor(cluster: cluster)
-                monitor.start()
-                _ = try await fleet.cli(["request", Releases.current, "--config", fleet.configPath("s1")])
-                let store = RolloutStore(prefix: fleet.keyPrefix, cluster: cluster.clusterClient())
-                let (name, i) = try await Self.firstVerified(store, cluster, fleet)
-                let pid = try #require(cluster.pid(i))
-                kill(pid, SIGKILL)
-                let killed = Date().timeIntervalSince1970
-                if restarted {
-                    _ = await eventually(timeout: .seconds(5)) { !SafetyMonitor.alive(pid) }
-                    try await cluster.start(i)
+        try await Self.rolledToFirstVerified(size: 5, label: "after-verify") { w in
+            let (cluster, fleet, monitor, store, name, i) = (w.cluster, w.fleet, w.monitor, w.store, w.name, w.index)
+            let killed = try await Self.crash(cluster, i, restart: restarted)
+            let end = try await RolloutEnd.wait(store, monitor: monitor)
+            #expect(end.finished && end.state == .halted, "\(end.summary)\n\(fleet.logTails())")
+            let reason = end.snap.rollout?.reason ?? ""
+            #expect(
+                reason.contains(name)
+                    && reason.contains(restarted ? "restarted after its verification" : "since its verification"),
+                "\(reason)")
+            #expect(monitor.maxDown <= 2, "\(monitor.overlaps.prefix(5))")
+            #expect(try await monitor.lostWrites() == [])
+            // Gate 2 on every other member: nothing stopped once it was down or restarted (a stop whose gate
+            // observation predates the death may still be issued within maxObservationAge, 3 s: the residual no
+            // protocol removes).
+            let later = try Self.stopsOfOthers(than: name, after: killed + 3, calls: w.calls)
+            #expect(
+                later.isEmpty, "stopped after \(name) died (killed at \(killed)): \(later)\n\(fleet.logTails(40))")
+            let back = await eventually(timeout: .seconds(60)) {
+                (try? await cluster.endpoint(i).version().server) == Releases.old
+            }
+            #expect(back, "\(name) was not rolled back to \(Releases.old):\n\(fleet.log(name).suffix(12000))")
+            for j in cluster.members.indices {
+                let up = await eventually(timeout: .seconds(30)) {
+                    (try? await cluster.endpoint(j).health())?.healthy == true
                 }
-                let end = try await RolloutEnd.wait(store, monitor: monitor)
-                #expect(end.finished && end.state == .halted, "\(end.summary)\n\(fleet.logTails())")
-                let reason = end.snap.rollout?.reason ?? ""
-                #expect(
-                    reason.contains(name)
-                        && reason.contains(restarted ? "restarted after its verification" : "since its verification"),
-                    "\(reason)")
-                #expect(monitor.maxDown <= 2, "\(monitor.overlaps.prefix(5))")
-                #expect(try await monitor.lostWrites() == [])
-                // Gate 2 on every other member: nothing stopped once it was down or restarted (a stop whose gate
-                // observation predates the death may still be issued within maxObservationAge, 3 s: the residual no
-                // protocol removes).
-                let later = try Self.stopsOfOthers(than: name, after: killed + 3, calls: faults.path + "/calls")
-                #expect(
-                    later.isEmpty, "stopped after \(name) died (killed at \(killed)): \(later)\n\(fleet.logTails(40))")
-                let back = await eventually(timeout: .seconds(60)) {
-                    (try? await cluster.endpoint(i).version().server) == Releases.old
-                }
-                #expect(back, "\(name) was not rolled back to \(Releases.old):\n\(fleet.log(name).suffix(12000))")
-                for j in cluster.members.indices {
-                    let up = await eventually(timeout: .seconds(30)) {
-                        (try? await cluster.endpoint(j).health())?.healthy == true
-                    }
-                    #expect(up, "\(cluster.members[j].name) left down")
-                }
+                #expect(up, "\(cluster.members[j].name) left down")
             }
         }
     }
@@ -139,34 +172,23 @@ import Testing
     /// possible. (Not a killer of the mutation `watched-until-rolled-back`: 2 of 3 runs pass with it, the restart seen
     /// on another tick.)
     @Test func aVerifiedMemberRestartedAfterAHaltIsRolledBack() async throws {
-        let faults = try TempDir("faults")
-        defer { faults.remove() }
-        try await LocalCluster.with(size: 3, version: Releases.old, label: "halt-watch") { cluster in
-            try await ShepherdFleet.with(cluster, settleSeconds: 2, faults: faults.path) { fleet in
-                let monitor = SafetyMonitor(cluster: cluster)
-                monitor.start()
-                _ = try await fleet.cli(["request", Releases.current, "--config", fleet.configPath("s1")])
-                let store = RolloutStore(prefix: fleet.keyPrefix, cluster: cluster.clusterClient())
-                let (name, i) = try await Self.firstVerified(store, cluster, fleet)
-                // Every later start on the target fails: the next member is rolled back and the rollout halts, mixed.
-                try Releases.current.write(toFile: faults.path + "/start-fails-on", atomically: true, encoding: .utf8)
-                let halted = await eventually(timeout: .seconds(120)) {
-                    (try? await store.read())?.rollout?.state == .halted
-                }
-                try #require(halted, "the rollout did not halt:\n\(fleet.logTails())")
-                #expect(try await cluster.endpoint(i).version().server == Releases.current, "\(name) left the target")
-                let pid = try #require(cluster.pid(i))
-                kill(pid, SIGKILL)
-                _ = await eventually(timeout: .seconds(5)) { !SafetyMonitor.alive(pid) }
-                try await cluster.start(i)
-                let back = await eventually(timeout: .seconds(60)) {
-                    (try? await cluster.endpoint(i).version().server) == Releases.old
-                }
-                #expect(back, "\(name) restarted after the halt was not rolled back:\n\(fleet.log(name).suffix(8000))")
-                await monitor.stop()
-                #expect(monitor.maxDown <= 1, "two members down: \(monitor.overlaps.prefix(5))")
-                #expect(try await monitor.lostWrites() == [])
+        try await Self.rolledToFirstVerified(size: 3, label: "halt-watch") { w in
+            let (cluster, fleet, monitor, store, name, i) = (w.cluster, w.fleet, w.monitor, w.store, w.name, w.index)
+            // Every later start on the target fails: the next member is rolled back and the rollout halts, mixed.
+            try Releases.current.write(toFile: w.faults + "/start-fails-on", atomically: true, encoding: .utf8)
+            let halted = await eventually(timeout: .seconds(120)) {
+                (try? await store.read())?.rollout?.state == .halted
             }
+            try #require(halted, "the rollout did not halt:\n\(fleet.logTails())")
+            #expect(try await cluster.endpoint(i).version().server == Releases.current, "\(name) left the target")
+            _ = try await Self.crash(cluster, i, restart: true)
+            let back = await eventually(timeout: .seconds(60)) {
+                (try? await cluster.endpoint(i).version().server) == Releases.old
+            }
+            #expect(back, "\(name) restarted after the halt was not rolled back:\n\(fleet.log(name).suffix(8000))")
+            await monitor.stop()
+            #expect(monitor.maxDown <= 1, "two members down: \(monitor.overlaps.prefix(5))")
+            #expect(try await monitor.lostWrites() == [])
         }
     }
 
@@ -175,44 +197,32 @@ import Testing
     /// other member is stopped while it runs a process nobody verified (mutation `gate2-verified-process`: the next
     /// member stopped within seconds). Thawed, its daemon halts the rollout and rolls it back.
     @Test func aVerifiedMemberRestartedUnderAFrozenDaemonHoldsEveryOtherStop() async throws {
-        let faults = try TempDir("calls")  // no fault armed: the controller calls are logged
-        defer { faults.remove() }
-        try await LocalCluster.with(size: 3, version: Releases.old, label: "gate2-frozen") { cluster in
-            try await ShepherdFleet.with(cluster, settleSeconds: 2, faults: faults.path) { fleet in
-                let monitor = SafetyMonitor(cluster: cluster)
-                monitor.start()
-                _ = try await fleet.cli(["request", Releases.current, "--config", fleet.configPath("s1")])
-                let store = RolloutStore(prefix: fleet.keyPrefix, cluster: cluster.clusterClient())
-                let (name, i) = try await Self.firstVerified(store, cluster, fleet)
-                try await fleet.freeze(name)
-                let pid = try #require(cluster.pid(i))
-                kill(pid, SIGKILL)
-                let killed = Date().timeIntervalSince1970
-                _ = await eventually(timeout: .seconds(5)) { !SafetyMonitor.alive(pid) }
-                try await cluster.start(i)
+        try await Self.rolledToFirstVerified(size: 3, label: "gate2-frozen") { w in
+            let (cluster, fleet, monitor, store, name, i) = (w.cluster, w.fleet, w.monitor, w.store, w.name, w.index)
+            try await fleet.freeze(name)
+            let killed = try await Self.crash(cluster, i, restart: true)
 
-                // The next member's daemon holds its stop on gate 2, naming the restart.
-                let others = cluster.members.map(\.name).filter { $0 != name }
-                let held = await eventually(timeout: .seconds(45)) {
-                    others.contains { fleet.log($0).contains("\(name) (restarted since its verification)") }
-                }
-                let stops = try Self.stopsOfOthers(than: name, after: killed + 3, calls: faults.path + "/calls")
-                #expect(held, "no daemon held its stop on \(name)'s restart:\n\(fleet.logTails(30))")
-                #expect(
-                    stops.isEmpty, "stopped while \(name) runs an unverified process: \(stops)\n\(fleet.logTails(30))")
+            // The next member's daemon holds its stop on gate 2, naming the restart.
+            let others = cluster.members.map(\.name).filter { $0 != name }
+            let held = await eventually(timeout: .seconds(45)) {
+                others.contains { fleet.log($0).contains("\(name) (restarted since its verification)") }
+            }
+            let stops = try Self.stopsOfOthers(than: name, after: killed + 3, calls: w.calls)
+            #expect(held, "no daemon held its stop on \(name)'s restart:\n\(fleet.logTails(30))")
+            #expect(
+                stops.isEmpty, "stopped while \(name) runs an unverified process: \(stops)\n\(fleet.logTails(30))")
 
-                try await fleet.thaw(name)
-                let end = try await RolloutEnd.wait(store, monitor: monitor)
-                #expect(end.finished && end.state == .halted, "\(end.summary)\n\(fleet.logTails())")
-                #expect(end.snap.rollout?.reason?.contains(name) == true, "\(end.summary)")
-                #expect(monitor.maxDown <= 1, "\(monitor.overlaps.prefix(5))")
-                #expect(try await monitor.lostWrites() == [])
-                for j in cluster.members.indices {
-                    let up = await eventually(timeout: .seconds(60)) {
-                        (try? await cluster.endpoint(j).health())?.healthy == true
-                    }
-                    #expect(up, "\(cluster.members[j].name) left down")
+            try await fleet.thaw(name)
+            let end = try await RolloutEnd.wait(store, monitor: monitor)
+            #expect(end.finished && end.state == .halted, "\(end.summary)\n\(fleet.logTails())")
+            #expect(end.snap.rollout?.reason?.contains(name) == true, "\(end.summary)")
+            #expect(monitor.maxDown <= 1, "\(monitor.overlaps.prefix(5))")
+            #expect(try await monitor.lostWrites() == [])
+            for j in cluster.members.indices {
+                let up = await eventually(timeout: .seconds(60)) {
+                    (try? await cluster.endpoint(j).health())?.healthy == true
                 }
+                #expect(up, "\(cluster.members[j].name) left down")
             }
         }
     }
